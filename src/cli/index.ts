@@ -1,0 +1,175 @@
+import { Command, CommanderError } from 'commander';
+import { startAppliance, type Appliance } from '../platform/appliance.js';
+import { ConfigError, loadConfig, type Config } from '../platform/config.js';
+import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget } from '../platform/db.js';
+import { installJobSchema } from '../platform/jobs.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { packageVersion } from '../platform/paths.js';
+import { EXIT, out } from './output.js';
+import { preflight } from './preflight.js';
+
+/** Thrown inside a command to end with a given exit code and message. */
+class ExitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function configFile(cmd: Command): string | undefined {
+  return cmd.optsWithGlobals<{ config?: string }>().config;
+}
+
+function loadOrExit(file?: string): Readonly<Config> {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ExitError(EXIT.config, err.message);
+    throw err;
+  }
+}
+
+/** Runs a short command against the database (embedded started and stopped around it). */
+async function withDatabase<T>(config: Readonly<Config>, logger: Logger, fn: (db: ReturnType<typeof createKnex>, url: string) => Promise<T>): Promise<T> {
+  const target = await openDatabaseTarget(config, logger);
+  const db = createKnex(target.connection, config, 'uurwerk-cli');
+  try {
+    return await fn(db, String(target.connection.connectionString));
+  } finally {
+    await db.destroy();
+    await target.embedded?.stop();
+  }
+}
+
+async function serve(file?: string): Promise<number> {
+  let config: Readonly<Config>;
+  try {
+    config = await preflight(file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ExitError(EXIT.config, err.message);
+    throw err;
+  }
+  const logger = createLogger(config);
+  let appliance: Appliance;
+  try {
+    appliance = await startAppliance(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    await new Promise((r) => logger.flush(() => r(undefined)));
+    return EXIT.failure;
+  }
+  logger.info(
+    'No accounts are created by default. Create the first operator account with: uurwerk operator:create --username NAME --password-file FILE (arrives with the identity component)',
+  );
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(EXIT.failure);
+      }
+      logger.info({ signal }, 'signal received');
+      const hardStop = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(EXIT.failure);
+      }, (config.server.shutdown_timeout_seconds + 5) * 1000);
+      hardStop.unref();
+      appliance.stop().then(
+        () => resolve(EXIT.ok),
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          resolve(EXIT.failure);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function migrate(file: string | undefined, status: boolean): Promise<number> {
+  const config = loadOrExit(file);
+  const logger = createLogger({ log: { ...config.log, level: status ? 'warn' : config.log.level } });
+  return withDatabase(config, logger, async (db, url) => {
+    if (status) {
+      const s = await migrationStatus(db);
+      out.line(`applied: ${s.applied.length}`);
+      for (const n of s.applied) out.line(`  [x] ${n}`);
+      out.line(`pending: ${s.pending.length}`);
+      for (const n of s.pending) out.line(`  [ ] ${n}`);
+      return s.pending.length ? EXIT.failure : EXIT.ok;
+    }
+    const applied = await migrateLatest(db);
+    await installJobSchema(url, logger);
+    out.line(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
+    return EXIT.ok;
+  });
+}
+
+/** Builds the command tree; exported so tests can check every command has help. */
+export function buildProgram(): Command {
+  const program = new Command('uurwerk')
+    .description('Uurwerk — self-hosted time tracking for regulated organisations')
+    .version(packageVersion(), '-V, --version')
+    .option('-c, --config <file>', 'configuration file (default: $UURWERK_CONFIG, else built-in defaults)')
+    .showHelpAfterError()
+    .addHelpText('after', `
+Exit codes: 0 success, 1 failure, 2 usage error, 78 configuration problem.
+Every command accepts --help.`)
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the appliance: database (embedded unless database.url), migrations, jobs, HTTP server')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await serve(configFile(cmd));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (or show them with --status)')
+    .option('--status', 'list applied and pending migrations; exit 1 when any are pending')
+    .action(async (opts: { status?: boolean }, cmd: Command) => {
+      process.exitCode = await migrate(configFile(cmd), opts.status === true);
+    });
+
+  program
+    .command('config:check')
+    .description('validate the configuration file and print every problem')
+    .action(async (_opts, cmd: Command) => {
+      const config = loadOrExit(configFile(cmd));
+      out.line(`configuration OK (data_dir ${config.data_dir}, listen ${config.server.host}:${config.server.port}, database ${config.database.url ? 'external' : 'embedded'})`);
+    });
+
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Parses argv and runs the command; returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  try {
+    process.exitCode = EXIT.ok;
+    await program.parseAsync(argv);
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof ExitError) {
+      out.error(err.message);
+      return err.exitCode;
+    }
+    out.error(`uurwerk: ${(err as Error).message}`);
+    return EXIT.failure;
+  }
+}

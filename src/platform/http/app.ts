@@ -1,0 +1,122 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Config } from '../config.js';
+import type { Knex } from '../db.js';
+import { migrationStatus } from '../db.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { staticDir } from '../paths.js';
+import { negotiateLanguage } from '../../web/i18n.js';
+import { errorPage, pageRoutes } from '../../web/routes.js';
+import { staticFiles } from '../../web/static-files.js';
+import { ApiRegistry } from './api.js';
+import type { AppState } from './context.js';
+import { errorHandler } from './error-handler.js';
+import { requestContext } from './request-context.js';
+import { securityHeaders } from './security-headers.js';
+import { z } from 'zod';
+
+/** What the HTTP app needs from the rest of the appliance. */
+export interface HttpDeps {
+  config: Readonly<Config>;
+  db: Knex;
+  logger: Logger;
+  version: string;
+  /** Extra API routes (tests and later domains register theirs here). */
+  extendApi?: (api: ApiRegistry) => void;
+  /** Whether HTTPS is on (HSTS, Secure cookies). */
+  tls?: boolean;
+}
+
+const apiRootSchema = z.object({
+  name: z.literal('uurwerk'),
+  version: z.string(),
+  openapi: z.string(),
+});
+
+/**
+ * Builds the Koa application: request id and logging, security headers, the one
+ * error middleware, language, static assets, health probes, the JSON API under
+ * /api/v1 (with 405 for known paths and wrong methods) and the pages.
+ */
+export function createHttpApp(deps: HttpDeps): Koa<AppState> {
+  const { config } = deps;
+  const app = new Koa<AppState>({ proxy: config.server.trust_proxy });
+  app.silent = true; // the error middleware logs; Koa's default stderr printer must not
+
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ hsts: deps.tls === true }));
+  app.use(async (ctx, next) => {
+    const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
+    ctx.state.lang = negotiateLanguage(
+      { query, cookie: ctx.cookies.get('lang'), acceptLanguage: ctx.get('Accept-Language') },
+      config.ui.default_language,
+    );
+    if (query === 'nl' || query === 'en') {
+      ctx.cookies.set('lang', query, { httpOnly: true, sameSite: 'strict', secure: deps.tls === true, maxAge: 365 * 24 * 3600 * 1000 });
+    }
+    await next();
+  });
+  app.use(errorHandler(errorPage(config)));
+  app.use(staticFiles(staticDir));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: `${config.server.body_limit_kb}kb`,
+      formLimit: `${config.server.body_limit_kb}kb`,
+      jsonStrict: true,
+      encoding: 'utf-8',
+    }),
+  );
+
+  const health = new Router<AppState>();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  health.get('/readyz', async (ctx) => {
+    try {
+      const { pending } = await migrationStatus(deps.db);
+      if (pending.length > 0) {
+        ctx.status = 503;
+        ctx.body = { status: 'not_ready', reason: 'migrations_pending', pending };
+        return;
+      }
+      ctx.body = { status: 'ready' };
+    } catch (err) {
+      ctx.state.log.warn({ err }, 'readiness check failed');
+      ctx.status = 503;
+      ctx.body = { status: 'not_ready', reason: 'database_unreachable' };
+    }
+  });
+  app.use(health.routes());
+  app.use(health.allowedMethods({ throw: true }));
+
+  const api = new ApiRegistry();
+  api.add({
+    method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'],
+    response: apiRootSchema,
+    handler: () => ({ name: 'uurwerk' as const, version: deps.version, openapi: '/api/v1/openapi.json' }),
+  });
+  deps.extendApi?.(api);
+  const apiRouter = new Router<AppState>({ prefix: '/api/v1' });
+  api.mount(apiRouter);
+  const openapi = api.openapi({ title: 'Uurwerk API', version: deps.version });
+  apiRouter.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  app.use(async (ctx, next) => {
+    // JSON API calls that carry a body must say it is JSON.
+    if (ctx.path.startsWith('/api/') && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length && !ctx.is('json')) {
+      throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+    }
+    await next();
+  });
+  app.use(apiRouter.routes());
+  app.use(apiRouter.allowedMethods({ throw: true }));
+
+  const pages = pageRoutes(config);
+  app.use(pages.routes());
+  app.use(pages.allowedMethods({ throw: true }));
+  return app;
+}

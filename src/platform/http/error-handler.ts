@@ -1,0 +1,87 @@
+import type { Middleware } from 'koa';
+import { AppError, fromPostgresError } from '../errors.js';
+import type { AppContext, AppState } from './context.js';
+
+/** The one error body shape of the JSON API. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown; request_id: string };
+}
+
+/** Renders an error for a browser; the web layer provides it. */
+export type ErrorPageRenderer = (ctx: AppContext, status: number, message: string) => void;
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  type?: string;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+/** Errors from koa/co-body/router carry `status` and `expose`; turn them into AppErrors. */
+function classify(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const pg = fromPostgresError(err);
+  if (pg) return pg;
+  const e = err as HttpishError;
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status !== 'number' || status < 400 || (status >= 500 && status !== 501)) return undefined;
+  switch (status) {
+    case 400:
+      if (e.type === 'entity.parse.failed' || /JSON/i.test(e.message ?? '')) {
+        return new AppError(400, 'malformed_json', `Request body is not valid JSON: ${e.message ?? 'parse error'}`);
+      }
+      return new AppError(400, 'bad_request', e.message ?? 'Bad request');
+    case 405:
+      return new AppError(405, 'method_not_allowed', e.message ?? 'Method not allowed');
+    case 413:
+      return new AppError(413, 'payload_too_large', e.message ?? 'Request body is too large');
+    case 501:
+      return new AppError(501, 'not_implemented', e.message ?? 'Method not implemented');
+    case 415:
+      return new AppError(415, 'unsupported_media_type', e.message ?? 'Unsupported content type');
+    default:
+      return new AppError(status, 'http_error', e.message ?? 'Request failed');
+  }
+}
+
+/**
+ * The one error middleware (house style): maps error classes and PostgreSQL codes to
+ * statuses; anything unknown becomes a 500 that names only the request id.
+ */
+export function errorHandler(renderPage: ErrorPageRenderer): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      let appErr = classify(err);
+      if (!appErr) {
+        ctx.state.log?.error({ err }, 'unhandled error');
+        appErr = new AppError(500, 'internal_error', `Internal error; quote request id ${ctx.state.requestId} to the operator`);
+      } else if (appErr.status >= 500) {
+        ctx.state.log?.warn({ err }, 'server-side failure');
+      }
+      const headers = (err as HttpishError)?.headers;
+      if (headers) for (const [k, v] of Object.entries(headers)) if (/^(allow|retry-after)$/i.test(k)) ctx.set(k, v);
+      ctx.status = appErr.status;
+      if (wantsHtml(ctx)) {
+        renderPage(ctx, appErr.status, appErr.message);
+        return;
+      }
+      const body: ErrorBody = {
+        error: { code: appErr.code, message: appErr.message, request_id: ctx.state.requestId },
+      };
+      if (appErr.details !== undefined) body.error.details = appErr.details;
+      ctx.body = body;
+    }
+  };
+}
+
+function wantsHtml(ctx: AppContext): boolean {
+  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz' || ctx.path === '/readyz') return false;
+  return ctx.accepts('json', 'html') === 'html';
+}

@@ -1,0 +1,90 @@
+import PgBoss from 'pg-boss';
+import type { Transporter } from 'nodemailer';
+import type { Config } from './config.js';
+import type { Knex } from './db.js';
+import type { Logger } from './logger.js';
+import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
+
+/** Names of the queues this appliance runs. */
+export const QUEUES = {
+  mailDeliver: 'mail.deliver',
+  housekeeping: 'housekeeping',
+} as const;
+
+/** The job engine plus the handle to stop it. */
+export interface Jobs {
+  boss: PgBoss;
+  /** Asks for a delivery pass soon (coalesced: many calls, one job). */
+  nudgeMail(): Promise<void>;
+  /** Stops taking jobs, waits for running ones (bounded), closes its pool. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** Creates pg-boss against the app database (schema `pgboss`); installs/upgrades its schema. */
+export function createBoss(connectionString: string, logger: Logger, options: { supervise: boolean; schedule: boolean }): PgBoss {
+  const boss = new PgBoss({
+    connectionString,
+    schema: 'pgboss',
+    application_name: 'uurwerk-jobs',
+    max: 4,
+    supervise: options.supervise,
+    schedule: options.schedule,
+    migrate: true,
+  });
+  const log = logger.child({ module: 'jobs' });
+  boss.on('error', (err) => log.error({ err }, 'job engine error'));
+  return boss;
+}
+
+/** Installs the pg-boss schema and queues without starting workers (used by `uurwerk migrate`). */
+export async function installJobSchema(connectionString: string, logger: Logger): Promise<void> {
+  const boss = createBoss(connectionString, logger, { supervise: false, schedule: false });
+  await boss.start();
+  for (const q of Object.values(QUEUES)) await boss.createQueue(q);
+  await boss.stop({ graceful: false, wait: true });
+}
+
+export interface JobDeps {
+  connectionString: string;
+  db: Knex;
+  config: Readonly<Config>;
+  logger: Logger;
+  transport: Transporter;
+}
+
+/**
+ * Starts the job engine with this appliance's workers and schedules. pg-boss keeps
+ * jobs and cron schedules in PostgreSQL and locks them there, so several app nodes
+ * can run this side by side and each job runs once.
+ */
+export async function startJobs(deps: JobDeps): Promise<Jobs> {
+  const log = deps.logger.child({ module: 'jobs' });
+  const boss = createBoss(deps.connectionString, deps.logger, { supervise: true, schedule: true });
+  await boss.start();
+  for (const q of Object.values(QUEUES)) await boss.createQueue(q);
+
+  await boss.work(QUEUES.mailDeliver, { batchSize: 1, pollingIntervalSeconds: deps.config.mail.poll_seconds }, async () => {
+    const r = await deliverDue(deps.db, deps.transport, deps.config.mail, deps.logger);
+    if (r.sent + r.retried + r.failed > 0) log.info(r, 'mail delivery pass');
+  });
+  await boss.work(QUEUES.housekeeping, { batchSize: 1 }, async () => {
+    const mails = await purgeFinishedMail(deps.db, deps.config.mail);
+    log.info({ purgedMail: mails }, 'housekeeping done');
+  });
+  // Every minute a delivery pass picks up retries whose backoff has passed.
+  await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
+  await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});
+
+  let stopped = false;
+  return {
+    boss,
+    async nudgeMail() {
+      await boss.send(QUEUES.mailDeliver, {}, { singletonKey: 'nudge', singletonSeconds: 1 });
+    },
+    async stop(timeoutMs) {
+      if (stopped) return;
+      stopped = true;
+      await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+    },
+  };
+}
