@@ -1,0 +1,37 @@
+import type { KeyObject } from 'node:crypto';
+import type { Knex } from '../platform/db.js';
+
+/**
+ * The contract other domains use for encryption at rest. No domain touches keys
+ * directly: they call `encrypt`/`decrypt`/`shred` with the database handle (or the
+ * transaction) they are working in.
+ */
+
+/** Where a ciphertext lives; bound into the AES-GCM associated data. */
+export interface CipherRef {
+  table: string;
+  column: string;
+  rowId: string;
+}
+
+/** Encryption service backed by per-subject, per-year data keys wrapped by the KEK. */
+export interface KeyService {
+  /**
+   * Encrypts `plaintext` under the subject's data key for `year` (default: the
+   * current UTC year), creating that key on first use. Returns a self-describing
+   * text envelope (key id, key version, nonce, ciphertext, tag).
+   */
+  encrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, plaintext: string, opts?: { year?: number }): Promise<string>;
+  /** Decrypts an envelope; throws `KeyShreddedError` if its key was shredded, `DecryptError` if it does not belong to `ref`. */
+  decrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, envelope: string): Promise<string>;
+  /** Destroys the subject's data keys (all years, or one), leaving a tombstone. */
+  shred(db: Knex | Knex.Transaction, subject: string, year?: number): Promise<number>;
+}
+
+/** The keyring on disk as the rest of the appliance sees it. */
+export interface Keyring {
+  /** Absolute path of the keyring directory. */
+  readonly dir: string;
+  /** Ed25519 key pair used to sign audit checkpoints. */
+  auditSigningKey(): { privateKey: KeyObject; publicKey: KeyObject; keyId: string };
+}

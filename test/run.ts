@@ -1,0 +1,73 @@
+/**
+ * The test runner behind `npm test`: starts one embedded PostgreSQL for the whole
+ * run, migrates a template database once, lets AVA run the test files (each file
+ * clones its own database from the template), then stops PostgreSQL. It ends with
+ * the plain line `N passed, N failed`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createKnex, migrateLatest } from '../src/platform/db.js';
+import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
+import { installJobSchema } from '../src/platform/jobs.js';
+import { TEMPLATE_DB } from './helpers/env.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+const logDir = path.join(root, '.test-tmp', `run-${process.pid}`, 'logs');
+mkdirSync(logDir, { recursive: true });
+const logger = pino({ level: 'info' }, pino.destination({ dest: path.join(logDir, 'harness.log'), sync: true }));
+const dataDir = mkdtempSync(path.join(tmpdir(), 'uurwerk-test-'));
+const port = await freePort();
+const pg = await startEmbeddedPostgres({ dataDir, port, logger, database: TEMPLATE_DB });
+let code = 1;
+let passed = 0;
+let failed = 0;
+try {
+  const db = createKnex({ connectionString: pg.url }, { database: { pool_max: 2, statement_timeout_ms: 0 } } as never);
+  await migrateLatest(db);
+  await db.destroy();
+  await installJobSchema(pg.url, logger);
+  const adminUrl = pg.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
+
+  const args = process.argv.slice(2);
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...args], {
+    cwd: root,
+    env: { ...process.env, UURWERK_TEST_PG: adminUrl, UURWERK_TEST_LOG_DIR: logDir, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    output += chunk.toString('utf8');
+  });
+  code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  const count = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
+  passed = count(/(\d+) tests? passed/);
+  failed = count(/(\d+) tests? failed/) + count(/(\d+) uncaught exceptions?/) + count(/(\d+) unhandled rejections?/) + count(/(\d+) tests? remained pending/);
+  if (passed === 0 && /1 test passed|✔/.test(output) === false && code === 0) {
+    console.error('no test ran');
+    code = 1;
+  }
+  if (code !== 0 && failed === 0) failed = 1;
+} finally {
+  await pg.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  // Logs stay for inspection after a failure; a green run cleans up after itself.
+  if (code === 0) rmSync(path.dirname(logDir), { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(code);
