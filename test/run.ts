@@ -56,9 +56,11 @@ try {
   });
   code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   const count = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
-  passed = count(/(\d+) tests? passed/);
-  failed = count(/(\d+) tests? failed/) + count(/(\d+) uncaught exceptions?/) + count(/(\d+) unhandled rejections?/) + count(/(\d+) tests? remained pending/);
-  if (passed === 0 && /1 test passed|✔/.test(output) === false && code === 0) {
+  // AVA's summary omits the passed count when something failed, so count the marks.
+  passed = output.split('\n').filter((l) => /^\s*✔/.test(l)).length;
+  const marked = output.split('\n').filter((l) => /^\s*✘/.test(l)).length;
+  failed = Math.max(marked, count(/(\d+) tests? failed/)) + count(/(\d+) uncaught exceptions?/) + count(/(\d+) unhandled rejections?/);
+  if (passed + failed === 0 && code === 0) {
     console.error('no test ran');
     code = 1;
   }

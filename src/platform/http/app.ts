@@ -90,7 +90,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     }
   });
   app.use(health.routes());
-  app.use(health.allowedMethods({ throw: true }));
+  app.use(health.allowedMethods());
 
   const api = new ApiRegistry();
   api.add({
@@ -113,10 +113,10 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     await next();
   });
   app.use(apiRouter.routes());
-  app.use(apiRouter.allowedMethods({ throw: true }));
+  app.use(apiRouter.allowedMethods());
 
   const pages = pageRoutes(config);
   app.use(pages.routes());
-  app.use(pages.allowedMethods({ throw: true }));
+  app.use(pages.allowedMethods());
   return app;
 }

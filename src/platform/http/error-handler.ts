@@ -54,8 +54,11 @@ export function errorHandler(renderPage: ErrorPageRenderer): Middleware<AppState
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+      if (ctx.body === undefined || ctx.body === null) {
+        // The routers answer 405/501 by status and an Allow header; give them our body.
+        if (ctx.status === 404) throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405) throw new AppError(405, 'method_not_allowed', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
+        if (ctx.status === 501) throw new AppError(501, 'not_implemented', `${ctx.method} is not implemented`);
       }
     } catch (err) {
       let appErr = classify(err);
