@@ -35,3 +35,29 @@ export interface Keyring {
   /** Ed25519 key pair used to sign audit checkpoints. */
   auditSigningKey(): { privateKey: KeyObject; publicKey: KeyObject; keyId: string };
 }
+
+/** What a key operation was: one audit action each. */
+export type KeyAction = 'keys.init' | 'keys.rotate' | 'keys.retire' | 'keys.backup' | 'keys.restore' | 'keys.shred';
+
+/**
+ * A key operation, handed to the audit log in the transaction that performed it.
+ * `details` holds non-secret facts only (versions, counts, key ids, a file name):
+ * never key material, never a passphrase.
+ */
+export interface KeyEvent {
+  action: KeyAction;
+  /** Who did it: `system` (appliance start, service calls) or `cli:<os user>`. */
+  actor: string;
+  /** The data subject concerned (`keys.shred` only). */
+  subject?: string;
+  details: Record<string, string | number | boolean | null | number[] | string[]>;
+}
+
+/**
+ * Where key operations are recorded. The audit log plugs in here
+ * (`(trx, e) => audit.record(trx, ...)`); without a hook the events are only logged.
+ * Called inside the transaction of the operation, so a failed record rolls it back.
+ * Note for implementers: a `keys.shred` event must not be encrypted under the
+ * shredded subject's key (it no longer exists when the hook runs).
+ */
+export type KeyEventHook = (trx: Knex.Transaction, event: KeyEvent) => Promise<void>;
