@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import test from 'ava';
+import { parseConfig } from '../../src/platform/config.js';
+import { ValidationError } from '../../src/platform/errors.js';
+import { startJobs } from '../../src/platform/jobs.js';
+import { backoffSeconds, createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { enqueueMail } from '../../src/platform/mail/outbox.js';
+import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { testLogger } from '../helpers/log.js';
+import { selfSignedCert, startSmtp, type TestSmtp } from '../helpers/smtp.js';
+
+const logger = testLogger('mail');
+
+function mailConfig(port: number, extra: Record<string, unknown> = {}) {
+  return parseConfig({ mail: { host: '127.0.0.1', port, tls: 'none', retry_base_seconds: 1, timeout_seconds: 5, ...extra } }).mail;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function enqueue(db: TestDatabase, n: number, tag = 'm'): Promise<string[]> {
+  const ids: string[] = [];
+  await db.knex.transaction(async (trx) => {
+    for (let i = 0; i < n; i++) ids.push(await enqueueMail(trx, { to: [`user${i}@example.test`], subject: `${tag} ${i}`, text: `body ${i}` }));
+  });
+  return ids;
+}
+
+/** Makes every pending message due now, as if its backoff had passed. */
+async function makeDue(db: TestDatabase): Promise<void> {
+  await db.knex('mail_outbox').where('status', 'pending').update({ next_attempt_at: db.knex.fn.now() });
+}
+
+function closeLater(t: { teardown(fn: () => unknown): void }, smtp: TestSmtp): TestSmtp {
+  t.teardown(() => smtp.close());
+  return smtp;
+}
+
+test('a mail enqueued in a transaction that rolls back is never sent', async (t) => {
+  const db = await useTestDatabase(t);
+  await t.throwsAsync(db.knex.transaction(async (trx) => {
+    await enqueueMail(trx, { to: ['a@example.test'], subject: 'hello', text: 'x' });
+    throw new Error('the causing change failed');
+  }));
+  t.is(Number((await db.knex('mail_outbox').count({ n: '*' }))[0]!.n), 0);
+});
+
+test('invalid mail is refused naming the field, and nothing is written', async (t) => {
+  const db = await useTestDatabase(t);
+  const err = await t.throwsAsync(enqueueMail(db.knex, { to: ['not-an-address'], subject: 'a\r\nBcc: evil@example.test', text: 'x' }), { instanceOf: ValidationError });
+  t.deepEqual(err!.fields.map((f) => f.field).sort(), ['mail.subject', 'mail.to.0']);
+  t.is(Number((await db.knex('mail_outbox').count({ n: '*' }))[0]!.n), 0);
+});
+
+test('pending mail is delivered to a real SMTP server once, with its fixed Message-ID', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp());
+  const [id] = await enqueue(db, 1);
+  const config = mailConfig(smtp.port);
+  const first = await deliverDue(db.knex, createTransport(config), config, logger);
+  t.deepEqual(first, { sent: 1, retried: 0, failed: 0 });
+  const second = await deliverDue(db.knex, createTransport(config), config, logger);
+  t.deepEqual(second, { sent: 0, retried: 0, failed: 0 });
+  t.is(smtp.received.length, 1);
+  t.deepEqual(smtp.received[0]!.to, ['user0@example.test']);
+  const row = await db.knex('mail_outbox').where('id', id).first();
+  t.is(row.status, 'sent');
+  t.is(smtp.received[0]!.messageId, row.message_id);
+});
+
+test('relay down: messages wait with backoff, then arrive once each when it is back', async (t) => {
+  const db = await useTestDatabase(t);
+  const port = await freePort();
+  await enqueue(db, 3);
+  const config = mailConfig(port);
+  const down = await deliverDue(db.knex, createTransport(config), config, logger);
+  // A refused connection ends the pass: the other messages would fail the same way.
+  t.is(down.retried, 1);
+  const waiting = await db.knex('mail_outbox').where('attempts', 1).first();
+  t.is(waiting.status, 'pending');
+  t.truthy(waiting.last_error);
+  t.true(new Date(waiting.next_attempt_at).getTime() > Date.now() - 100, 'next attempt is not in the past');
+  t.is(await deliverDue(db.knex, createTransport(config), config, logger).then((r) => r.sent), 0, 'not due yet, not retried');
+
+  const smtp = closeLater(t, await startSmtp({ port }));
+  await makeDue(db);
+  const up = await deliverDue(db.knex, createTransport(config), config, logger);
+  t.is(up.sent, 3);
+  t.is(smtp.received.length, 3);
+  t.deepEqual(smtp.received.map((m) => m.to[0]).sort(), ['user0@example.test', 'user1@example.test', 'user2@example.test']);
+});
+
+test('backoff doubles per attempt and is capped', (t) => {
+  const cfg = { retry_base_seconds: 30, retry_max_seconds: 3600 };
+  t.deepEqual([1, 2, 3, 4, 8, 20].map((n) => backoffSeconds(n, cfg)), [30, 60, 120, 240, 3600, 3600]);
+});
+
+test('a permanent rejection (5xx) marks the message failed without retrying', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp({ mode: 'reject' }));
+  await enqueue(db, 1);
+  const config = mailConfig(smtp.port);
+  t.deepEqual(await deliverDue(db.knex, createTransport(config), config, logger), { sent: 0, retried: 0, failed: 1 });
+  const row = await db.knex('mail_outbox').first();
+  t.is(row.status, 'failed');
+  t.regex(row.last_error, /550|unavailable/);
+});
+
+test('the last allowed attempt gives up instead of retrying forever', async (t) => {
+  const db = await useTestDatabase(t);
+  await enqueue(db, 1);
+  const config = mailConfig(await freePort(), { max_attempts: 2 });
+  await deliverDue(db.knex, createTransport(config), config, logger);
+  await makeDue(db);
+  t.is((await deliverDue(db.knex, createTransport(config), config, logger)).failed, 1);
+  t.is((await db.knex('mail_outbox').first()).status, 'failed');
+});
+
+test('two delivery passes at once never send a message twice', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp());
+  await enqueue(db, 20);
+  const config = mailConfig(smtp.port);
+  const [a, b] = await Promise.all([
+    deliverDue(db.knex, createTransport(config), config, logger),
+    deliverDue(db.knex, createTransport(config), config, logger),
+  ]);
+  t.is(a.sent + b.sent, 20);
+  t.is(smtp.received.length, 20);
+  t.is(new Set(smtp.received.map((m) => m.messageId)).size, 20);
+});
+
+test('kill -9 of the sending process mid-delivery loses nothing and duplicates nothing', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp({ mode: 'stall' }));
+  await enqueue(db, 3);
+  const child = spawn(process.execPath, ['--import=tsx', path.join(import.meta.dirname, '..', 'helpers', 'deliver-once.ts')], {
+    env: { ...process.env, DB_URL: db.url, SMTP_PORT: String(smtp.port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // Wait until the child holds a message in DATA (the relay never answers).
+  const deadline = Date.now() + 20_000;
+  let claimed = false;
+  while (!claimed && Date.now() < deadline) {
+    const locked = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.mode = 'RowShareLock'`);
+    claimed = locked.rows[0].n > 0;
+    if (!claimed) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.true(claimed, 'the child process claimed a message before it was killed');
+  await new Promise((r) => setTimeout(r, 300));
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+
+  smtp.mode = 'accept';
+  // The killed process's lock goes with its connection; wait for PostgreSQL to notice.
+  const config = mailConfig(smtp.port);
+  let sent = 0;
+  for (let i = 0; i < 50 && sent < 3; i++) {
+    sent += (await deliverDue(db.knex, createTransport(config), config, logger)).sent;
+    if (sent < 3) await new Promise((r) => setTimeout(r, 200));
+  }
+  const rows = await db.knex('mail_outbox').select('status');
+  t.deepEqual(rows.map((r) => r.status), ['sent', 'sent', 'sent']);
+  t.is(smtp.received.length, 3, 'each message arrived exactly once');
+  t.is(new Set(smtp.received.map((m) => m.messageId)).size, 3);
+});
+
+test('STARTTLS is used when the relay offers it, verified against the configured CA', async (t) => {
+  const db = await useTestDatabase(t);
+  const tls = selfSignedCert();
+  const smtp = closeLater(t, await startSmtp({ tls }));
+  await enqueue(db, 1);
+  const config = mailConfig(smtp.port, { tls: 'require_starttls', ca_file: tls.certFile, host: 'localhost' });
+  t.is((await deliverDue(db.knex, createTransport(config), config, logger)).sent, 1);
+  t.true(smtp.received[0]!.secure);
+
+  // Without the CA the certificate is not trusted, and the message waits instead.
+  await enqueue(db, 1, 'untrusted');
+  const untrusted = mailConfig(smtp.port, { tls: 'require_starttls', host: 'localhost' });
+  t.is((await deliverDue(db.knex, createTransport(untrusted), untrusted, logger)).retried, 1);
+  t.is(smtp.received.length, 1);
+});
+
+test('housekeeping purges delivered mail past its retention and keeps the rest', async (t) => {
+  const db = await useTestDatabase(t);
+  const [oldSent, newSent, pending] = await enqueue(db, 3);
+  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`) });
+  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now() });
+  t.is(await purgeFinishedMail(db.knex, { sent_retention_days: 30 }), 1);
+  t.deepEqual((await db.knex('mail_outbox').select('id').orderBy('id')).map((r) => r.id).sort(), [newSent, pending].sort());
+});
+
+test('two job engines on one database deliver each message once', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp());
+  const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port: smtp.port, tls: 'none', poll_seconds: 1 } });
+  const engines = await Promise.all([0, 1].map(() => startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) })));
+  t.teardown(() => Promise.all(engines.map((e) => e.stop(2000))));
+  await enqueue(db, 10);
+  await Promise.all(engines.map((e) => e.nudgeMail()));
+  const deadline = Date.now() + 30_000;
+  while (smtp.received.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1500));
+  t.is(smtp.received.length, 10);
+  t.is(new Set(smtp.received.map((m) => m.messageId)).size, 10);
+});
