@@ -5,6 +5,7 @@ import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget } from '
 import { installJobSchema } from '../platform/jobs.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
+import { registerBackupCommands } from './backup.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
@@ -144,6 +145,7 @@ Every command accepts --help.`)
       out.line(`configuration OK (data_dir ${config.data_dir}, listen ${config.server.host}:${config.server.port}, database ${config.database.url ? 'external' : 'embedded'})`);
     });
 
+  registerBackupCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../platform/config.js';
+import { createKnex } from '../platform/db.js';
+import { createLogger } from '../platform/logger.js';
+import {
+  BackupError, backupDatabase, checkRestoredDatabaseDecrypts, findPgTools, openDumpTarget, restoreDatabase,
+} from '../ops/backup.js';
+import { EXIT, out } from './output.js';
+
+function configFile(cmd: Command): string | undefined {
+  return cmd.optsWithGlobals<{ config?: string }>().config;
+}
+
+/** Runs one backup/restore command, mapping known failures to exit codes and messages. */
+async function guarded(fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      out.error(err.message);
+      return EXIT.config;
+    }
+    if (err instanceof BackupError) {
+      out.error(`uurwerk: ${err.message}`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+}
+
+function quietLogger(config: Readonly<Config>) {
+  return createLogger({ log: { ...config.log, level: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn' } });
+}
+
+/** Registers `backup` and `restore` on the program. */
+export function registerBackupCommands(program: Command): void {
+  program
+    .command('backup')
+    .description('dump the database (pg_dump custom format) to a file; the keyring is NOT included (use keys:backup)')
+    .requiredOption('--out <file>', 'dump file to write (mode 0600; replaced only when the new dump is complete)')
+    .option('--pg-bin-dir <dir>', 'directory holding pg_dump and pg_restore (default: $UURWERK_PG_BIN_DIR, PATH, /usr/lib/postgresql/*/bin)')
+    .action(async (opts: { out: string; pgBinDir?: string }, cmd: Command) => {
+      process.exitCode = await guarded(async () => {
+        const config = loadConfig(configFile(cmd));
+        const tools = findPgTools(opts.pgBinDir);
+        const target = await openDumpTarget(config, quietLogger(config));
+        try {
+          const res = await backupDatabase(target, tools, opts.out);
+          out.line(`backup written: ${res.file} (${res.bytes} bytes, ${res.entries} entries)`);
+          out.line('the keyring is not in this file: keep a current `uurwerk keys:backup` alongside it');
+          return EXIT.ok;
+        } finally {
+          await target.release();
+        }
+      });
+    });
+
+  program
+    .command('restore')
+    .description('replace the database with a dump made by `uurwerk backup`, then check it decrypts with the keys at hand')
+    .requiredOption('--in <file>', 'dump file written by `uurwerk backup`')
+    .option('--force', 'restore even though other sessions (a running service) are connected')
+    .option('--pg-bin-dir <dir>', 'directory holding pg_dump and pg_restore')
+    .action(async (opts: { in: string; force?: boolean; pgBinDir?: string }, cmd: Command) => {
+      process.exitCode = await guarded(async () => {
+        const config = loadConfig(configFile(cmd));
+        const tools = findPgTools(opts.pgBinDir);
+        const target = await openDumpTarget(config, quietLogger(config));
+        try {
+          const entries = await restoreDatabase(target, tools, opts.in, { force: opts.force === true });
+          out.line(`restored ${entries} entries from ${opts.in}`);
+          const db = createKnex({ connectionString: target.connectionString }, config, 'uurwerk-restore');
+          try {
+            const check = await checkRestoredDatabaseDecrypts(db, config);
+            if (check.status === 'mismatch') {
+              out.error(`uurwerk: the restored database does NOT decrypt with the keyring in ${config.data_dir}: ${check.detail}`);
+              out.error('restore the matching keyring (keys:restore) before starting the service');
+              return EXIT.failure;
+            }
+            out.line(check.status === 'ok' ? `decryption check: OK (${check.detail})` : `decryption check: not performed — ${check.detail}`);
+          } finally {
+            await db.destroy();
+          }
+          out.line('run `uurwerk migrate` if this dump comes from an older version, then start the service');
+          return EXIT.ok;
+        } finally {
+          await target.release();
+        }
+      });
+    });
+}
