@@ -76,7 +76,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o750 });
   // When we are root the server runs as `postgres`, which must be able to pass
   // through the data directory (not list it) to reach its own cluster directory.
-  if (owner) chmodSync(opts.dataDir, statSync(opts.dataDir).mode & 0o777 | 0o001);
+  if (owner) {
+    chmodSync(opts.dataDir, (statSync(opts.dataDir).mode & 0o777) | 0o001);
+    assertTraversable(path.dirname(path.resolve(opts.dataDir)), owner.uid);
+  }
   if (!existsSync(passwordFile)) {
     writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   }
@@ -139,6 +142,17 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       log.info('embedded PostgreSQL stopped');
     },
   };
+}
+
+/** Fails with the fix when a parent directory of the data dir shuts out the `postgres` user. */
+function assertTraversable(dir: string, uid: number): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) {
+      throw new Error(`embedded PostgreSQL runs as user "postgres", which cannot reach ${d}: run \`chmod o+x ${d}\` or choose a data_dir below a directory it can pass through`);
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
