@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from './config.js';
 
 export type { Logger };
@@ -24,7 +24,7 @@ export const REDACT_PATHS = [
 ];
 
 /** Builds the one root logger: JSON to stdout, or a human-readable stream for development. */
-export function createLogger(config: Pick<Config, 'log'>, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: config.log.level,
     base: { app: 'uurwerk' },

@@ -113,7 +113,7 @@ test('an unexpected error is a 500 with a request id and no internals', async (t
   t.false(text.includes('at '), 'no stack frames');
   const body = problemSchema.parse(JSON.parse(text));
   t.is(body.error.code, 'internal_error');
-  t.is(body.error.request_id, res.headers.get('x-request-id'));
+  t.is(body.error.request_id, res.headers.get('x-request-id') ?? '');
   t.true(body.error.message.includes(body.error.request_id));
 });
 

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import test from 'ava';
 import { startTestApp } from '../helpers/app.js';
 import { launchBrowser } from '../helpers/browser.js';
