@@ -25,6 +25,16 @@ const serverSchema = z
     trust_proxy: z.boolean().default(false),
     body_limit_kb: z.number().int().min(1).max(10240).default(256),
     shutdown_timeout_seconds: z.number().int().min(1).max(300).default(8),
+    /** HTTPS with the organisation's certificate (or one from `uurwerk tls:generate`). */
+    tls: z
+      .strictObject({
+        cert_file: existingFile,
+        key_file: existingFile,
+        /** Intermediate certificates sent along with the server certificate. */
+        chain_file: existingFile.optional(),
+        min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+      })
+      .optional(),
   })
   .prefault({});
 
@@ -79,6 +89,94 @@ const jobsSchema = z
   })
   .prefault({});
 
+/** A cron expression (5 fields, UTC) as pg-boss accepts it. */
+const cron = z.string().regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression with 5 fields');
+
+/** A distinguished name as written in the directory (not parsed, only sanity-checked). */
+const dn = z.string().min(3).regex(/=/, 'must be a distinguished name such as OU=Staff,DC=corp,DC=example');
+
+/** A team admin entry: who administers (AD groups) and whom (members of groups, or an OU). */
+const directoryTeamSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  admin_groups: z.array(dn).min(1),
+  scope: z.union([
+    z.strictObject({ groups: z.array(dn).min(1) }),
+    z.strictObject({ ou: dn }),
+  ]),
+});
+
+const directorySchema = z
+  .strictObject({
+    /** Directory servers in order of preference; empty = no directory (local accounts only). */
+    urls: z.array(z.string().regex(/^ldaps?:\/\/[^/\s]+\/?$/, 'must be ldaps://host[:port] or ldap://host[:port]')).default([]),
+    starttls: z.boolean().default(false),
+    ca_file: existingFile.optional(),
+    allow_plain_ldap: z.boolean().default(false),
+    bind_dn: z.string().min(1).optional(),
+    bind_password_file: existingFile.optional(),
+    base_dns: z.array(dn).default([]),
+    user_filter: z.string().regex(/^\(.*\)$/, 'must be an LDAP filter in parentheses').default('(&(objectClass=user)(objectCategory=person))'),
+    id_attribute: z.string().min(1).default('objectGUID'),
+    attributes: z
+      .strictObject({
+        username: z.string().min(1).default('sAMAccountName'),
+        display_name: z.string().min(1).default('displayName'),
+        given_name: z.string().min(1).default('givenName'),
+        surname: z.string().min(1).default('sn'),
+        email: z.string().min(1).default('mail'),
+        department: z.string().min(1).default('department'),
+        employee_number: z.string().min(1).default('employeeNumber'),
+      })
+      .prefault({}),
+    page_size: z.number().int().min(1).max(5000).default(500),
+    timeout_seconds: z.number().int().min(1).max(600).default(30),
+    sync_cron: cron.default('7 * * * *'),
+    full_reconcile_cron: cron.default('37 2 * * *'),
+    roles: z
+      .strictObject({
+        employee_groups: z.array(dn).default([]),
+        teams: z.array(directoryTeamSchema).default([]),
+        auditor_groups: z.array(dn).default([]),
+        operator_groups: z.array(dn).default([]),
+      })
+      .prefault({}),
+    safety: z
+      .strictObject({
+        max_deactivate_count: z.number().int().min(0).default(5),
+        max_deactivate_percent: z.number().min(0).max(100).default(10),
+      })
+      .prefault({}),
+  })
+  .superRefine((d, ctx) => {
+    if (d.urls.length === 0) return;
+    for (const [i, url] of d.urls.entries()) {
+      if (url.startsWith('ldap://') && !d.starttls && !d.allow_plain_ldap) {
+        ctx.addIssue({ code: 'custom', path: ['urls', i], message: 'plain ldap:// sends the bind password in clear text: use ldaps://, set starttls: true, or set allow_plain_ldap: true' });
+      }
+      if (url.startsWith('ldaps://') && d.starttls) {
+        ctx.addIssue({ code: 'custom', path: ['starttls'], message: 'starttls applies to ldap:// URLs only; ldaps:// is already TLS' });
+      }
+    }
+    if (d.base_dns.length === 0) ctx.addIssue({ code: 'custom', path: ['base_dns'], message: 'at least one base DN is needed when urls are set' });
+    if ((d.bind_dn === undefined) !== (d.bind_password_file === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['bind_password_file'], message: 'bind_dn and bind_password_file go together' });
+    }
+    const names = d.roles.teams.map((t) => t.name);
+    for (const [i, name] of names.entries()) {
+      if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['roles', 'teams', i, 'name'], message: 'team names must be unique' });
+    }
+  })
+  .prefault({});
+
+const keysSchema = z
+  .strictObject({
+    /** Keyring directory (0700); default `<data_dir>/keys`. */
+    dir: z.string().min(1).optional(),
+    /** Create the keyring on first start when the database has never had one. */
+    create_on_start: z.boolean().default(true),
+  })
+  .prefault({});
+
 const uiSchema = z
   .strictObject({
     default_language: z.enum(['nl', 'en']).default('nl'),
@@ -87,6 +185,28 @@ const uiSchema = z
   .prefault({});
 
 /** The whole configuration file. */
+const authSchema = z
+  .strictObject({
+    /** A session ends after this long without a request. */
+    session_idle_minutes: z.number().int().min(1).max(24 * 60).default(30),
+    /** A session ends this long after sign-in, however active. */
+    session_absolute_hours: z.number().int().min(1).max(24 * 30).default(12),
+    /** Require a second factor of every user, not only of admins, auditors and operators. */
+    totp_required_for_all: z.boolean().default(false),
+    /** Failed sign-ins per account before it is throttled (backoff doubles per further failure). */
+    account_max_failures: z.number().int().min(1).max(100).default(5),
+    /** Failed sign-ins per source address before it is throttled. */
+    address_max_failures: z.number().int().min(1).max(10000).default(20),
+    /** Failures are counted over this window; it restarts after a quiet window. */
+    throttle_window_minutes: z.number().int().min(1).max(24 * 60).default(15),
+    /** First throttle delay; doubles per further failure, capped at throttle_max_seconds. */
+    throttle_base_seconds: z.number().int().min(1).max(3600).default(30),
+    throttle_max_seconds: z.number().int().min(1).max(86400).default(900),
+    /** Lifetime of a password-reset link. */
+    password_reset_minutes: z.number().int().min(5).max(24 * 60).default(30),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -95,9 +215,15 @@ export const configSchema = z.strictObject({
   mail: mailSchema,
   jobs: jobsSchema,
   ui: uiSchema,
+  keys: keysSchema,
+  directory: directorySchema,
+  auth: authSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The `directory` section (LDAP/AD sync and group → role mapping). */
+export type DirectoryConfig = Config['directory'];
 
 /** One problem with the configuration, with the dotted key path it concerns. */
 export interface ConfigProblem {
@@ -144,6 +270,7 @@ export function parseConfig(raw: unknown, source = 'configuration', baseDir = pr
   if (!result.success) throw new ConfigError(source, toProblems(result.error));
   const config = result.data;
   config.data_dir = path.resolve(baseDir, config.data_dir);
+  if (config.keys.dir !== undefined) config.keys.dir = path.resolve(baseDir, config.keys.dir);
   return deepFreeze(config);
 }
 

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, type Entry, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, TimeLimitExceededError } from 'ldapts';
+import { readSecret, type DirectoryConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { entryId, firstString, isGuidAttribute, toDirectoryUser, userAttributes, type DirectoryUser } from './entry.js';
+import { DirectorySyncError } from './errors.js';
+
+/** Which server answered and where its change counter stood when we asked. */
+export interface ServerState {
+  url: string;
+  /** DN of the server's NTDS Settings object (AD); null on other directories. */
+  dsServiceName: string | null;
+  /** invocationId of that object: changes when the database is restored. */
+  invocationId: string | null;
+  /** highestCommittedUSN from the rootDSE (a decimal string); null when the server has none. */
+  highestUsn: string | null;
+}
+
+/** What a user search returned. */
+export interface UserSearchResult {
+  users: DirectoryUser[];
+  /** Entries that could not be accounts (no id, no username), with the reason. */
+  skipped: Array<{ dn: string; reason: string }>;
+  /** Search continuation references we did not follow (e.g. CN=Configuration under a domain root). */
+  references: string[];
+}
+
+/** The reads the sync needs; the real one is ldapts, tests may point it at a scripted fake server. */
+export interface DirectoryReader {
+  readonly url: string;
+  serverState(): Promise<ServerState>;
+  /** All users in the base DNs, or those changed since `sinceUsn` (exclusive). */
+  users(opts: { sinceUsn?: string; now: Date }): Promise<UserSearchResult>;
+  /** Stable ids of the users who are members of `groupDn`, nested membership counted. */
+  groupMembers(groupDn: string): Promise<Set<string>>;
+  close(): Promise<void>;
+}
+
+/** The AD matching rule that follows nested group membership (LDAP_MATCHING_RULE_IN_CHAIN). */
+export const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+/** Escapes a value for use inside an LDAP filter (RFC 4515). */
+export function escapeFilterValue(value: string): string {
+  return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Turns ldapts and socket errors into coded sync errors (referrals and size limits are named). */
+export function classifyLdapError(err: unknown, url: string, during: string): DirectorySyncError {
+  if (err instanceof DirectorySyncError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const where = `${url}: ${during}`;
+  if (err instanceof SizeLimitExceededError) return new DirectorySyncError('size_limit', `${where}: size limit exceeded (the result is incomplete)`, { cause: err });
+  if (err instanceof TimeLimitExceededError) return new DirectorySyncError('timeout', `${where}: time limit exceeded`, { cause: err });
+  if (err instanceof InvalidCredentialsError) return new DirectorySyncError('bind_failed', `${where}: invalid bind credentials`, { cause: err });
+  if (err instanceof ResultCodeError) {
+    // Result code 10 is a referral: we never chase them (the bind password would go to another host).
+    if (err.code === 10) return new DirectorySyncError('referral', `${where}: the server answered with a referral, which is not followed`, { cause: err });
+    return new DirectorySyncError('search_failed', `${where}: ${message} (result code ${err.code})`, { cause: err });
+  }
+  if (/timeout/i.test(message)) return new DirectorySyncError('timeout', `${where}: ${message}`, { cause: err });
+  if (/Connection closed|ECONNRESET|EPIPE|socket hang up/i.test(message)) return new DirectorySyncError('connection_lost', `${where}: connection lost (${message})`, { cause: err });
+  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/i.test(message)) return new DirectorySyncError('unreachable', `${where}: ${message}`, { cause: err });
+  if (/certificate|self[- ]signed|TLS|SSL|altnames/i.test(message)) return new DirectorySyncError('tls_failed', `${where}: ${message}`, { cause: err });
+  return new DirectorySyncError('search_failed', `${where}: ${message}`, { cause: err });
+}
+
+function tlsOptions(config: DirectoryConfig, host: string): ConnectionOptions {
+  return {
+    ca: config.ca_file ? readFileSync(config.ca_file) : undefined,
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+  };
+}
+
+/** Opens, secures and binds one connection; throws a coded error. */
+async function openOne(url: string, config: DirectoryConfig): Promise<Client> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const ms = config.timeout_seconds * 1000;
+  const client = new Client({ url, timeout: ms, connectTimeout: ms, strictDN: false, tlsOptions: tlsOptions(config, host) });
+  try {
+    if (url.startsWith('ldap://') && config.starttls) await client.startTLS(tlsOptions(config, host));
+    if (config.bind_dn && config.bind_password_file) await client.bind(config.bind_dn, readSecret(config.bind_password_file));
+    return client;
+  } catch (err) {
+    await client.unbind().catch(() => undefined);
+    const e = classifyLdapError(err, url, config.bind_dn ? 'connect and bind' : 'connect');
+    throw e.code === 'search_failed' ? new DirectorySyncError('unreachable', e.message, { cause: err }) : e;
+  }
+}
+
+/**
+ * Connects to the first configured server that answers (in order), over LDAPS or
+ * StartTLS with the configured CA (plain LDAP only when allowed by the config), and
+ * binds with the service account. Referrals are never followed.
+ */
+export async function connectDirectory(config: DirectoryConfig, logger: Logger): Promise<DirectoryReader> {
+  const log = logger.child({ module: 'directory' });
+  if (config.urls.length === 0) throw new DirectorySyncError('unreachable', 'no directory configured (directory.urls is empty)');
+  const failures: DirectorySyncError[] = [];
+  for (const url of config.urls) {
+    try {
+      const client = await openOne(url, config);
+      return createReader(client, url, config);
+    } catch (err) {
+      const e = err instanceof DirectorySyncError ? err : classifyLdapError(err, url, 'connect');
+      log.warn({ url, code: e.code, err: e.message }, 'directory server not usable');
+      failures.push(e);
+    }
+  }
+  // Report the most telling failure: a bind or TLS problem is more useful than "refused".
+  const best = failures.find((f) => f.code !== 'unreachable' && f.code !== 'timeout') ?? failures[0]!;
+  throw new DirectorySyncError(best.code, failures.map((f) => f.message).join('; '));
+}
+
+function createReader(client: Client, url: string, config: DirectoryConfig): DirectoryReader {
+  const pageSize = config.page_size;
+
+  /** A paged search; every page must complete, or the whole search fails. */
+  async function pagedSearch(baseDn: string, filter: string, attributes: string[], during: string): Promise<{ entries: Entry[]; references: string[] }> {
+    const entries: Entry[] = [];
+    const references: string[] = [];
+    try {
+      const pages = client.searchPaginated(baseDn, {
+        scope: 'sub',
+        filter,
+        attributes,
+        explicitBufferAttributes: attributes.filter(isGuidAttribute),
+        paged: { pageSize },
+        timeLimit: config.timeout_seconds,
+      });
+      for await (const page of pages) {
+        entries.push(...page.searchEntries);
+        references.push(...page.searchReferences);
+      }
+    } catch (err) {
+      throw classifyLdapError(err, url, during);
+    }
+    return { entries, references };
+  }
+
+  return {
+    url,
+    async serverState() {
+      try {
+        const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['dsServiceName', 'highestCommittedUSN'] });
+        const rootEntry = root.searchEntries[0];
+        const dsServiceName = rootEntry ? firstString(rootEntry, 'dsServiceName') : null;
+        const highestUsn = rootEntry ? firstString(rootEntry, 'highestCommittedUSN') : null;
+        let invocationId: string | null = null;
+        if (dsServiceName) {
+          const ntds = await client.search(dsServiceName, { scope: 'base', filter: '(objectClass=*)', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] });
+          invocationId = ntds.searchEntries[0] ? entryId(ntds.searchEntries[0], 'invocationId') : null;
+        }
+        return { url, dsServiceName, invocationId, highestUsn: highestUsn && /^\d+$/.test(highestUsn) ? highestUsn : null };
+      } catch (err) {
+        throw classifyLdapError(err, url, 'reading the rootDSE');
+      }
+    },
+    async users({ sinceUsn, now }) {
+      const filter = sinceUsn ? `(&${config.user_filter}(uSNChanged>=${BigInt(sinceUsn) + 1n}))` : config.user_filter;
+      const byId = new Map<string, DirectoryUser>();
+      const skipped: UserSearchResult['skipped'] = [];
+      const references: string[] = [];
+      for (const base of config.base_dns) {
+        const r = await pagedSearch(base, filter, userAttributes(config), `searching users under ${base}`);
+        references.push(...r.references);
+        for (const entry of r.entries) {
+          const u = toDirectoryUser(entry, config, now);
+          if ('skipped' in u) skipped.push({ dn: entry.dn, reason: u.skipped });
+          else byId.set(u.directoryId, u);
+        }
+      }
+      return { users: [...byId.values()], skipped, references };
+    },
+    async groupMembers(groupDn) {
+      // A configured group that does not exist must not read as "nobody is a member":
+      // that would strip every admin. Check it first.
+      try {
+        const g = await client.search(groupDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
+        if (g.searchEntries.length === 0) throw new DirectorySyncError('group_missing', `${url}: configured group not found: ${groupDn}`);
+      } catch (err) {
+        if (err instanceof ResultCodeError && err.code === 32) throw new DirectorySyncError('group_missing', `${url}: configured group not found: ${groupDn}`);
+        throw classifyLdapError(err, url, `reading group ${groupDn}`);
+      }
+      const ids = new Set<string>();
+      const filter = `(&${config.user_filter}(memberOf:${IN_CHAIN}:=${escapeFilterValue(groupDn)}))`;
+      for (const base of config.base_dns) {
+        const r = await pagedSearch(base, filter, [config.id_attribute], `searching members of ${groupDn}`);
+        for (const entry of r.entries) {
+          const id = entryId(entry, config.id_attribute);
+          if (id) ids.add(id);
+        }
+      }
+      return ids;
+    },
+    async close() {
+      await client.unbind().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Knex } from '../platform/db.js';
+import type { SyncDiff } from './plan.js';
+
+/** The incremental-sync bookmark (one row). */
+export interface SyncStateRow {
+  server_url: string;
+  ds_service_name: string | null;
+  invocation_id: string | null;
+  highest_usn: string | null;
+  last_full_at: Date | null;
+  updated_at: Date;
+}
+
+/** How a run ended: applied (changes written, maybe none), blocked (safety valve), failed (directory error). */
+export type RunOutcome = 'applied' | 'blocked' | 'failed';
+
+/** One recorded sync run. */
+export interface SyncRunRow {
+  id: string;
+  started_at: Date;
+  finished_at: Date;
+  duration_ms: number;
+  mode: 'full' | 'incremental';
+  trigger: string;
+  outcome: RunOutcome;
+  server_url: string | null;
+  counts: Record<string, number>;
+  error_code: string | null;
+  error: string | null;
+  diff: SyncDiff | null;
+  operators_mailed: boolean;
+}
+
+/** Serialises syncs: the scheduled job and a CLI run never apply at the same time. */
+export async function lockSync(trx: Knex.Transaction): Promise<void> {
+  await trx.raw("SELECT pg_advisory_xact_lock(hashtext('uurwerk.directory.sync'))");
+}
+
+/** The bookmark, if any sync has succeeded. */
+export async function syncState(db: Knex | Knex.Transaction): Promise<SyncStateRow | undefined> {
+  const row = (await db('directory_sync_state').where({ id: 1 }).first()) as SyncStateRow | undefined;
+  return row ? { ...row, highest_usn: row.highest_usn === null ? null : String(row.highest_usn) } : undefined;
+}
+
+/** Stores the bookmark after a successful sync. */
+export async function saveSyncState(trx: Knex.Transaction, state: Omit<SyncStateRow, 'updated_at' | 'last_full_at'>, full: boolean, now: Date): Promise<void> {
+  const row = { id: 1, ...state, updated_at: now, ...(full ? { last_full_at: now } : {}) };
+  await trx('directory_sync_state').insert(row).onConflict('id').merge();
+}
+
+/** Records one run. */
+export async function insertRun(trx: Knex | Knex.Transaction, run: Omit<SyncRunRow, 'id'>): Promise<string> {
+  const [row] = await trx('directory_sync_runs')
+    .insert({ ...run, counts: JSON.stringify(run.counts), diff: run.diff === null ? null : JSON.stringify(run.diff) })
+    .returning('id');
+  return (row as { id: string }).id;
+}
+
+/** The most recent runs, newest first. */
+export async function recentRuns(db: Knex | Knex.Transaction, limit = 10): Promise<SyncRunRow[]> {
+  return db<SyncRunRow>('directory_sync_runs').orderBy('started_at', 'desc').limit(limit);
+}
+
+/**
+ * True when the operators were already mailed about this same problem in the last
+ * day and no sync has succeeded since: an unreachable server then mails once a day,
+ * not every hour.
+ */
+export async function alreadyMailed(db: Knex | Knex.Transaction, errorCode: string, now: Date): Promise<boolean> {
+  const lastApplied = db('directory_sync_runs').where({ outcome: 'applied' }).max('started_at');
+  const row = await db('directory_sync_runs')
+    .where({ error_code: errorCode, operators_mailed: true })
+    .andWhere('started_at', '>', new Date(now.getTime() - 24 * 3600_000))
+    .andWhere('started_at', '>', db.raw("coalesce((?), '-infinity'::timestamptz)", [lastApplied]))
+    .first('id');
+  return row !== undefined;
+}
