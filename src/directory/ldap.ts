@@ -78,9 +78,12 @@ function tlsOptions(config: DirectoryConfig, host: string): ConnectionOptions {
 async function openOne(url: string, config: DirectoryConfig): Promise<Client> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const ms = config.timeout_seconds * 1000;
-  const client = new Client({ url, timeout: ms, connectTimeout: ms, strictDN: false, tlsOptions: tlsOptions(config, host) });
+  // ldapts treats any tlsOptions as "TLS from the first byte", even on ldap://; so
+  // they go to the constructor only for ldaps:// and to startTLS() otherwise.
+  const secure = url.startsWith('ldaps://');
+  const client = new Client({ url, timeout: ms, connectTimeout: ms, strictDN: false, ...(secure ? { tlsOptions: tlsOptions(config, host) } : {}) });
   try {
-    if (url.startsWith('ldap://') && config.starttls) await client.startTLS(tlsOptions(config, host));
+    if (!secure && config.starttls) await client.startTLS(tlsOptions(config, host));
     if (config.bind_dn && config.bind_password_file) await client.bind(config.bind_dn, readSecret(config.bind_password_file));
     return client;
   } catch (err) {
