@@ -6,6 +6,7 @@ import { installJobSchema } from '../platform/jobs.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerBackupCommands } from './backup.js';
+import { registerDirectoryCommands } from './directory.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
@@ -146,6 +147,7 @@ Every command accepts --help.`)
     });
 
   registerBackupCommands(program);
+  registerDirectoryCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
