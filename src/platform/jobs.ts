@@ -4,11 +4,17 @@ import type { Config } from './config.js';
 import type { Knex } from './db.js';
 import type { Logger } from './logger.js';
 import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
+import { runScheduledDirectorySync } from '../directory/job.js';
+import type { AuditRecorder } from '../directory/service.js';
 
 /** Names of the queues this appliance runs. */
 export const QUEUES = {
   mailDeliver: 'mail.deliver',
   housekeeping: 'housekeeping',
+  /** Incremental directory sync (changes since the last uSNChanged). */
+  directorySync: 'directory.sync',
+  /** Full directory reconcile (also finds deleted users). */
+  directoryReconcile: 'directory.reconcile',
 } as const;
 
 /** The job engine plus the handle to stop it. */
@@ -50,6 +56,8 @@ export interface JobDeps {
   config: Readonly<Config>;
   logger: Logger;
   transport: Transporter;
+  /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
+  directoryAudit?: AuditRecorder;
 }
 
 /**
@@ -71,6 +79,24 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
     const mails = await purgeFinishedMail(deps.db, deps.config.mail);
     log.info({ purgedMail: mails }, 'housekeeping done');
   });
+  const directory = { db: deps.db, config: deps.config.directory, logger: deps.logger, audit: deps.directoryAudit };
+  // A sync that fails or is held back is recorded and mailed by the sync itself; no retry storm.
+  await boss.work(QUEUES.directorySync, { batchSize: 1 }, async () => {
+    const r = await runScheduledDirectorySync(directory, false);
+    log.info({ outcome: r.outcome, mode: r.mode, counts: r.counts }, 'directory sync');
+  });
+  await boss.work(QUEUES.directoryReconcile, { batchSize: 1 }, async () => {
+    const r = await runScheduledDirectorySync(directory, true);
+    log.info({ outcome: r.outcome, mode: r.mode, counts: r.counts }, 'directory full reconcile');
+  });
+  if (deps.config.directory.urls.length > 0) {
+    await boss.schedule(QUEUES.directorySync, deps.config.directory.sync_cron, {});
+    await boss.schedule(QUEUES.directoryReconcile, deps.config.directory.full_reconcile_cron, {});
+  } else {
+    // The directory was removed from the config: stop its schedules.
+    await boss.unschedule(QUEUES.directorySync);
+    await boss.unschedule(QUEUES.directoryReconcile);
+  }
   // Every minute a delivery pass picks up retries whose backoff has passed.
   await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
   await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});

@@ -6,6 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { SyncProblemCode } from '../../src/directory/errors.js';
+import { runScheduledDirectorySync } from '../../src/directory/job.js';
 import { runDirectorySync } from '../../src/directory/service.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { FAKE_BASE, scriptedFakeDirectory, type FakeScript, type ScriptedFakeDirectory } from '../helpers/fake-directory.js';
@@ -82,7 +83,20 @@ test('scripted fake directory: size limit exceeded (an incomplete result) change
 
 test('scripted fake directory: the first sync read all 20 users over pages of 8', async (t) => {
   const { db, fake } = await setup(t);
-  // 20 users in pages of 8 need at least three paged requests.
-  t.true(fake.userSearches >= 3, `user searches: ${fake.userSearches}`);
+  // 20 users in pages of 8: three paged requests.
+  t.is(fake.userSearches, 3);
   t.is(Number((await db.knex('accounts').where({ source: 'directory' }).count<{ n: string }[]>({ n: '*' }))[0]!.n), 20);
+});
+
+test('scripted fake directory: the scheduled job runs an incremental sync, and refuses without an audit log', async (t) => {
+  const { db, fake } = await setup(t);
+  const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8 });
+  await t.throwsAsync(runScheduledDirectorySync({ db: db.knex, config, logger }, false), { message: /audit log is not wired/ });
+  const audit = arrayAuditRecorderStandIn();
+  const r = await runScheduledDirectorySync({ db: db.knex, config, logger, audit }, false);
+  t.is(r.outcome, 'applied');
+  t.is(r.mode, 'incremental');
+  const run = await db.knex('directory_sync_runs').orderBy('started_at', 'desc').first();
+  t.is(run.trigger, 'schedule');
+  t.true(audit.events.some((e) => e.action === 'directory.sync.applied' && e.actorId === 'system'));
 });

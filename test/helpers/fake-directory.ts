@@ -78,14 +78,14 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
     controls: unknown[];
     connection: { destroy(): void };
   };
-  type Req = { dn: { toString(): string }; scope: string; filter: { toString(): string }; controls: PagedControl[] };
+  type Req = { dn: { toString(): string }; scopeName: string; filter: { toString(): string }; controls: PagedControl[] };
 
   server.search('', (req: Req, res: Res, next: () => void) => {
     // ldapjs compares requested attribute names case-sensitively against lower-cased
     // ones and drops `objectGUID`; the fake sends whole entries instead.
     res.attributes = [];
     const base = req.dn.toString();
-    if (base === '' && req.scope === 'base') {
+    if (base === '' && req.scopeName === 'base') {
       res.send({ dn: '', attributes: { dsServiceName: FAKE_DS_SERVICE, highestCommittedUSN: '1000', defaultNamingContext: FAKE_BASE } });
       res.end();
       return next();
@@ -95,7 +95,7 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
       res.end();
       return next();
     }
-    if (req.scope === 'base') {
+    if (req.scopeName === 'base') {
       // Group existence checks: every configured group "exists" (and has no members).
       res.send({ dn: base, attributes: { objectClass: 'group' } });
       res.end();
