@@ -1,0 +1,116 @@
+/**
+ * The pure parts of the sync: GUID and accountExpires decoding, the planner's
+ * decisions and the safety-valve limit, and the `directory` config rules.
+ */
+import test from 'ava';
+import type { Entry } from 'ldapts';
+import { fileTimeToDate, formatGuid, toDirectoryUser, type DirectoryUser } from '../../src/directory/entry.js';
+import { escapeFilterValue } from '../../src/directory/ldap.js';
+import { ALL_DIRECTORY_USERS, deactivationLimit, dnIsUnder, planSync } from '../../src/directory/plan.js';
+import type { AccountRow } from '../../src/identity/repository.js';
+import { ConfigError, parseConfig } from '../../src/platform/config.js';
+import { directoryConfig } from './support.js';
+
+const config = directoryConfig({});
+
+test('objectGUID bytes format like Windows shows them (first three groups little-endian)', (t) => {
+  const bytes = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+  t.is(formatGuid(bytes), '33221100-5544-7766-8899-aabbccddeeff');
+  t.throws(() => formatGuid(Buffer.alloc(15)));
+});
+
+test('accountExpires: 0 and int64 max mean never; other values are 100 ns ticks since 1601', (t) => {
+  t.is(fileTimeToDate('0'), null);
+  t.is(fileTimeToDate('9223372036854775807'), null);
+  // 2020-01-01T00:00:00Z
+  t.is(fileTimeToDate('132223104000000000')?.toISOString(), '2020-01-01T00:00:00.000Z');
+});
+
+test('a user is disabled by userAccountControl bit 2 or by an expired accountExpires', (t) => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const entry = (extra: Record<string, string>): Entry => ({ dn: 'CN=X,OU=Staff,DC=x', objectGUID: Buffer.alloc(16, 1), sAMAccountName: 'x', ...extra });
+  const u = (e: Entry) => toDirectoryUser(e, config, now) as DirectoryUser;
+  t.false(u(entry({ userAccountControl: '512' })).disabled);
+  t.true(u(entry({ userAccountControl: '514' })).disabled);
+  t.regex(String(u(entry({ userAccountControl: '512', accountExpires: '132223104000000000' })).disabledReason), /expired/);
+  t.false(u(entry({ userAccountControl: '512', accountExpires: '0' })).disabled);
+  t.deepEqual(toDirectoryUser({ dn: 'CN=Y,DC=x', sAMAccountName: 'y' }, config, now), { skipped: 'no usable objectGUID' });
+});
+
+test('filter values are escaped (a group DN with parentheses cannot change the filter)', (t) => {
+  t.is(escapeFilterValue('CN=A (B)*,DC=x\\y'), 'CN=A \\28B\\29\\2a,DC=x\\5cy');
+});
+
+test('OU scope matching ignores case and blanks after commas', (t) => {
+  t.true(dnIsUnder('CN=A,OU=Finance, OU=Staff,DC=x', 'ou=finance,ou=staff,dc=x'));
+  t.false(dnIsUnder('CN=A,OU=NotFinance,OU=Staff,DC=x', 'OU=Finance,OU=Staff,DC=x'));
+});
+
+test('safety valve limit is max(count, percent of active users)', (t) => {
+  t.is(deactivationLimit(config, 10), 5);
+  t.is(deactivationLimit(config, 1000), 100);
+});
+
+function account(id: string, extra: Partial<AccountRow> = {}): AccountRow {
+  return {
+    id, source: 'directory', username: id, directory_id: `guid-${id}`, dn: `CN=${id},OU=Staff,DC=x`, display_name: null, given_name: null, surname: null,
+    email: null, department: null, employee_number: null, status: 'active', status_reason: null, expires_at: null,
+    created_at: new Date(), updated_at: new Date(), status_changed_at: new Date(), last_seen_in_directory_at: null, ...extra,
+  };
+}
+
+function user(id: string, extra: Partial<DirectoryUser> = {}): DirectoryUser {
+  return {
+    directoryId: `guid-${id}`, dn: `CN=${id},OU=Staff,DC=x`, username: id, displayName: null, givenName: null, surname: null, email: null,
+    department: null, employeeNumber: null, disabled: false, disabledReason: null, expiresAt: null, ...extra,
+  };
+}
+
+test('planner: an incremental run never deactivates; a full run does; a lost role revokes sessions unless another group still grants it', (t) => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const cfg = directoryConfig({ roles: { auditor_groups: ['CN=Aud1,DC=x', 'CN=Aud2,DC=x'] } });
+  const accounts = [account('a'), account('b'), account('c')];
+  const roles = [
+    { account_id: 'a', role: 'auditor' as const, team: '', reason: 'CN=Aud1,DC=x', source: 'directory' as const },
+    { account_id: 'a', role: 'auditor' as const, team: '', reason: 'CN=Aud2,DC=x', source: 'directory' as const },
+    { account_id: 'b', role: 'auditor' as const, team: '', reason: 'CN=Aud1,DC=x', source: 'directory' as const },
+  ];
+  const members = new Map([['CN=Aud1,DC=x', new Set<string>()], ['CN=Aud2,DC=x', new Set(['guid-a'])]]);
+  const incremental = planSync({ config: cfg, now, accounts, roles, scope: [], fetched: { mode: 'incremental', users: [user('a')], members } });
+  t.deepEqual(incremental.diff.deactivated, []);
+  // a keeps auditor through Aud2, so only b's sessions go.
+  t.deepEqual(incremental.diff.revokeSessions.map((r) => r.accountId), ['b']);
+  t.deepEqual(incremental.diff.roleChanges.filter((c) => c.change === 'removed').map((c) => `${c.accountId} ${c.reason}`).sort(), ['a CN=Aud1,DC=x', 'b CN=Aud1,DC=x']);
+  // Every live account gets the employee role when no employee groups are configured.
+  t.is(incremental.rolesToAdd.filter((r) => r.role === 'employee' && r.reason === ALL_DIRECTORY_USERS).length, 3);
+
+  const full = planSync({ config: cfg, now, accounts, roles, scope: [], fetched: { mode: 'full', users: [user('a')], members } });
+  t.deepEqual(full.diff.deactivated.map((d) => d.accountId).sort(), ['b', 'c']);
+  t.is(full.rolesToAdd.filter((r) => r.role === 'employee').length, 1);
+});
+
+test('planner: a stored expiry that passed disables the account even when the user did not change', (t) => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const accounts = [account('a', { expires_at: new Date('2026-11-01T00:00:00Z') })];
+  const plan = planSync({ config, now, accounts, roles: [], scope: [], fetched: { mode: 'incremental', users: [], members: new Map() } });
+  t.deepEqual(plan.diff.disabled.map((d) => [d.accountId, d.reason]), [['a', 'account expired in the directory']]);
+  t.deepEqual(plan.diff.revokeSessions.map((r) => r.accountId), ['a']);
+});
+
+test('config: plain ldap:// is refused unless StartTLS or allow_plain_ldap; base DNs and bind pairs are checked', (t) => {
+  const problems = (raw: Record<string, unknown>) => {
+    try {
+      parseConfig({ directory: raw }, 'test');
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems.map((p) => p.key);
+      throw err;
+    }
+  };
+  t.deepEqual(problems({ urls: ['ldap://dc1:389'], base_dns: ['DC=x'] }), ['directory.urls.0']);
+  t.deepEqual(problems({ urls: ['ldap://dc1:389'], base_dns: ['DC=x'], starttls: true }), []);
+  t.deepEqual(problems({ urls: ['ldap://dc1:389'], base_dns: ['DC=x'], allow_plain_ldap: true }), []);
+  t.deepEqual(problems({ urls: ['ldaps://dc1'] }), ['directory.base_dns']);
+  t.deepEqual(problems({ urls: ['ldaps://dc1'], base_dns: ['DC=x'], bind_dn: 'CN=svc,DC=x' }), ['directory.bind_password_file']);
+  t.deepEqual(problems({ urls: ['https://dc1'], base_dns: ['DC=x'] }), ['directory.urls.0']);
+});
