@@ -6,6 +6,8 @@
 import anyTest, { type TestFn } from 'ava';
 import { runDirectorySync, type SyncOptions } from '../../src/directory/service.js';
 import { connectDirectory } from '../../src/directory/ldap.js';
+import { formatStatus } from '../../src/directory/presenter.js';
+import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
@@ -278,6 +280,11 @@ test.serial('a sync that would deactivate more than max(5, 10%) is held with its
   const run = await db.knex('directory_sync_runs').orderBy('started_at', 'desc').first();
   t.is(run.error_code, 'mass_deactivation');
   t.true(run.diff.deactivated.length > 1000);
+  // What `uurwerk ldap:status` prints: the held run, why, and the pending diff.
+  const status = formatStatus(config, await syncState(db.knex), await recentRuns(db.knex, 3)).join('\n');
+  t.regex(status, /blocked full \(test\)/);
+  t.regex(status, /mass_deactivation: the sync would deactivate \d+ of \d+ active accounts/);
+  t.regex(status, /pending changes \(held back; apply with `uurwerk ldap:sync --confirm-mass-change`\):\n {2}deactivated: \d+/);
 
   const confirmed = await sync(t, { full: true, confirmMassChange: true }, config);
   t.is(confirmed.outcome, 'applied');
