@@ -9,6 +9,7 @@ export type SyncProblemCode =
   | 'size_limit'
   | 'search_failed'
   | 'group_missing'
+  | 'apply_failed'
   | 'zero_users'
   | 'mass_deactivation';
 

@@ -117,7 +117,7 @@ export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptio
   }
 
   let heldBack: { plan: SyncPlan; problem: DirectorySyncError } | undefined;
-  const result = await db.transaction(async (trx) => {
+  const applyInTransaction = () => db.transaction(async (trx): Promise<SyncResult | undefined> => {
     await lockSync(trx);
     const plan = planSync({
       config: deps.config, now: started, fetched: fetched!,
@@ -146,9 +146,17 @@ export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptio
       action: DIRECTORY_AUDIT.syncApplied, actorId: opts.actorId, object: { type: 'directory', id: server!.url },
       payload: { mode, trigger: opts.trigger, confirmedMassChange: opts.confirmMassChange === true, counts },
     });
-    const r: SyncResult = { outcome: 'applied', mode, serverUrl: server!.url, durationMs, counts, diff: plan.diff, references, operatorsMailed: false };
-    return r;
+    return { outcome: 'applied', mode, serverUrl: server!.url, durationMs, counts, diff: plan.diff, references, operatorsMailed: false };
   });
+  let result: SyncResult | undefined;
+  try {
+    result = await applyInTransaction();
+  } catch (err) {
+    // The transaction rolled back, so nothing changed; say so like any other failure.
+    const problem = new DirectorySyncError('apply_failed', `writing the sync failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    log.error({ err }, 'directory sync could not be applied; nothing changed');
+    return finishWithoutApplying(db, deps, opts, { started, mode, serverUrl: server.url, outcome: 'failed', problem, plan: undefined, fetchedUsers: fetched.users.length, references });
+  }
   if (result) {
     log.info({ mode, counts: result.counts, outcome: result.outcome }, 'directory sync done');
     return result;

@@ -100,3 +100,23 @@ test('scripted fake directory: the scheduled job runs an incremental sync, and r
   t.is(run.trigger, 'schedule');
   t.true(audit.events.some((e) => e.action === 'directory.sync.applied' && e.actorId === 'system'));
 });
+
+test('scripted fake directory: an error while writing rolls the whole sync back and is recorded as a failed run', async (t) => {
+  const { db, fake } = await setup(t);
+  fake.script = { kind: 'users', count: 25 };
+  const before = await snapshot(db);
+  const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8 });
+  const standIn = arrayAuditRecorderStandIn();
+  // Stand-in that fails at the end of the apply transaction, after every row was written.
+  const failing = { events: standIn.events, record: async (trx: Parameters<typeof standIn.record>[0], e: Parameters<typeof standIn.record>[1]) => {
+    if (e.action === 'directory.sync.applied') throw new Error('audit log unavailable');
+    return standIn.record(trx, e);
+  } };
+  const r = await runDirectorySync(db.knex, { config, audit: failing, logger }, { trigger: 'test', actorId: 'system', full: true });
+  t.is(r.outcome, 'failed');
+  t.is(r.problem?.code, 'apply_failed');
+  t.deepEqual(await snapshot(db), before);
+  t.true(standIn.events.some((e) => e.action === 'directory.sync.failed'));
+  const run = await db.knex('directory_sync_runs').orderBy('started_at', 'desc').first();
+  t.is(run.error_code, 'apply_failed');
+});
