@@ -1,0 +1,128 @@
+import { randomBytes, scryptSync } from 'node:crypto';
+import { z } from 'zod';
+import type { Knex } from '../platform/db.js';
+import { KEY_BYTES, open, seal } from './crypto.js';
+import { KeyringError } from './errors.js';
+import { keyringPresent, loadKeyring, writeKeyringMaterial, type DiskKeyring, type KeyringMaterial } from './keyring.js';
+import { verifyKeyring, type KeyOpsOptions } from './lifecycle.js';
+import { inTransaction } from './service.js';
+
+/**
+ * The keyring as one passphrase-protected file, for escrow apart from database
+ * backups. scrypt derives the key from the passphrase; AES-256-GCM seals a JSON
+ * document with every KEK and the signing key; the header (format, KDF parameters,
+ * salt) is the associated data, so it cannot be altered either.
+ */
+
+const FORMAT = 'uurwerk-keyring-backup';
+/** scrypt cost: 2^17 × 8 × 128 B = 128 MiB and a few hundred ms per attempt. */
+const DEFAULT_KDF = { name: 'scrypt', N: 2 ** 17, r: 8, p: 1 } as const;
+/** Shortest passphrase accepted for a new backup. */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+const headerSchema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(1),
+  created_at: z.string(),
+  kdf: z.strictObject({
+    name: z.literal('scrypt'),
+    N: z.number().int().min(2 ** 14).max(2 ** 22),
+    r: z.number().int().min(1).max(32),
+    p: z.number().int().min(1).max(16),
+    salt: z.string().min(16),
+  }),
+  cipher: z.literal('aes-256-gcm'),
+});
+
+const fileSchema = z.strictObject({ header: headerSchema, sealed: z.string().min(1) });
+
+const payloadSchema = z.strictObject({
+  keks: z.record(z.string().regex(/^[1-9][0-9]*$/), z.string()),
+  signing_key_pem: z.string().min(1),
+});
+
+type Header = z.infer<typeof headerSchema>;
+
+function deriveKey(passphrase: string, kdf: Header['kdf']): Buffer {
+  return scryptSync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), KEY_BYTES, {
+    N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
+  });
+}
+
+function headerAad(header: Header): Buffer {
+  return Buffer.from(JSON.stringify(header), 'utf8');
+}
+
+/** Seals keyring material with a passphrase; returns the backup file's text. */
+export function sealBackup(material: KeyringMaterial, passphrase: string, kdf: { N?: number } = {}): string {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw new KeyringError(`the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
+  const header: Header = {
+    format: FORMAT, version: 1, created_at: new Date().toISOString(),
+    kdf: { ...DEFAULT_KDF, N: kdf.N ?? DEFAULT_KDF.N, salt: randomBytes(16).toString('base64') },
+    cipher: 'aes-256-gcm',
+  };
+  const payload = {
+    keks: Object.fromEntries([...material.keks].map(([v, b]) => [String(v), b.toString('base64')])),
+    signing_key_pem: material.signingKeyPem,
+  };
+  const key = deriveKey(passphrase, header.kdf);
+  const plain = Buffer.from(JSON.stringify(payload), 'utf8');
+  const sealed = seal(key, plain, headerAad(header));
+  plain.fill(0);
+  key.fill(0);
+  return `${JSON.stringify({ header, sealed: sealed.toString('base64') }, null, 2)}\n`;
+}
+
+/** Opens a backup file's text; a wrong passphrase or an altered file gives one clear error. */
+export function openBackup(text: string, passphrase: string): KeyringMaterial {
+  let parsed: z.infer<typeof fileSchema>;
+  try {
+    parsed = fileSchema.parse(JSON.parse(text));
+  } catch {
+    throw new KeyringError('not an Uurwerk keyring backup (unreadable or unknown format)');
+  }
+  const key = deriveKey(passphrase, parsed.header.kdf);
+  const plain = open(key, Buffer.from(parsed.sealed, 'base64'), headerAad(parsed.header));
+  key.fill(0);
+  if (!plain) throw new KeyringError('the keyring backup does not open: wrong passphrase, or the file was altered');
+  const payload = payloadSchema.parse(JSON.parse(plain.toString('utf8')));
+  plain.fill(0);
+  const keks = new Map<number, Buffer>();
+  for (const [v, b64] of Object.entries(payload.keks)) {
+    const bytes = Buffer.from(b64, 'base64');
+    if (bytes.length !== KEY_BYTES) throw new KeyringError(`KEK version ${v} in the backup is damaged`);
+    keks.set(Number(v), bytes);
+  }
+  if (keks.size === 0) throw new KeyringError('the keyring backup holds no KEK');
+  return { keks, signingKeyPem: payload.signing_key_pem };
+}
+
+/** Writes the backup of `keyring` and records the event; returns the file text. */
+export async function backupKeyring(db: Knex, keyring: DiskKeyring, passphrase: string, opts: KeyOpsOptions & { file: string; kdfN?: number }): Promise<string> {
+  const text = sealBackup(keyring.exportMaterial(), passphrase, { N: opts.kdfN });
+  await inTransaction(db, async (trx) => {
+    await opts.onKeyEvent?.(trx, { action: 'keys.backup', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file } });
+  });
+  return text;
+}
+
+/**
+ * Restores a backup into `dir`. An existing keyring there is only replaced with
+ * `force` (the old files are overwritten); afterwards the restored keyring must pass
+ * the same check against the database as at start, else the files are left for
+ * inspection and the error says why.
+ */
+export async function restoreKeyring(db: Knex, dir: string, text: string, passphrase: string, opts: KeyOpsOptions & { force?: boolean; file: string }): Promise<DiskKeyring> {
+  const material = openBackup(text, passphrase);
+  if (keyringPresent(dir) && !opts.force) {
+    throw new KeyringError(`keyring ${dir} already holds keys; refusing to overwrite them`, 'move it away first, or pass --force');
+  }
+  writeKeyringMaterial(dir, material, { overwrite: true });
+  const keyring = loadKeyring(dir);
+  await verifyKeyring(db, keyring, opts);
+  await inTransaction(db, async (trx) => {
+    await opts.onKeyEvent?.(trx, { action: 'keys.restore', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file } });
+  });
+  opts.logger.child({ module: 'keys' }).info({ dir, versions: keyring.versions() }, 'keyring restored from backup');
+  return keyring;
+}
