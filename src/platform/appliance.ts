@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget, type DatabaseTarget, type Knex } from './db.js';
@@ -7,6 +8,11 @@ import { startJobs, type Jobs } from './jobs.js';
 import type { Logger } from './logger.js';
 import { createTransport } from './mail/delivery.js';
 import { packageVersion } from './paths.js';
+import { loadTls } from './tls.js';
+import type { DiskKeyring } from '../keys/keyring.js';
+import { openKeyring } from '../keys/lifecycle.js';
+import { createKeyService } from '../keys/service.js';
+import type { KeyEventHook, KeyService } from '../keys/types.js';
 
 /** A running appliance. */
 export interface Appliance {
@@ -15,6 +21,10 @@ export interface Appliance {
   jobs?: Jobs;
   server: Server;
   target: DatabaseTarget;
+  /** The keyring, opened and checked against the database before serving. */
+  keyring: DiskKeyring;
+  /** Encryption at rest for every domain. */
+  keys: KeyService;
   /** Graceful stop: stop accepting, finish in-flight work, stop the database. */
   stop(): Promise<void>;
 }
@@ -23,6 +33,8 @@ export interface StartOptions {
   /** Start the job engine (default true; some tests run without it). */
   jobs?: boolean;
   extendApi?: HttpDeps['extendApi'];
+  /** Records key operations (keyring creation at first start, shredding) in the audit log. */
+  onKeyEvent?: KeyEventHook;
 }
 
 /**
@@ -50,6 +62,12 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       if (pending.length) log.warn({ pending }, 'migrations pending; run `uurwerk migrate`');
     }
 
+    // Keys before anything serves: loose permissions, a missing key or a KEK that does
+    // not match the database stop the start here, not at the first encrypted read.
+    const keyring = await openKeyring(config, db, { logger, onKeyEvent: opts.onKeyEvent, actor: 'system' });
+    const keys = createKeyService(keyring, logger, { onKeyEvent: opts.onKeyEvent });
+    const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
+
     let jobs: Jobs | undefined;
     if (opts.jobs !== false) {
       jobs = await startJobs({
@@ -59,8 +77,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       undo.push(() => j.stop(1000));
     }
 
-    const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi });
-    const server = createServer(app.callback());
+    const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined });
+    const server: Server = tls ? createHttpsServer(tls.options, app.callback()) : createServer(app.callback());
     server.requestTimeout = 60_000;
     server.headersTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
@@ -72,10 +90,16 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     });
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
-    log.info({ url, database: target.display }, `Uurwerk listens on ${url}`);
-    if (!isLoopback(config.server.host)) {
-      log.warn({ host: config.server.host }, 'listening on a non-loopback address without TLS: traffic, passwords and cookies cross the network in clear text');
+    const url = `${tls ? 'https' : 'http'}://${host}:${addr.port}`;
+    log.info({ url, database: target.display, keyring: keyring.dir }, `Uurwerk listens on ${url}`);
+    if (tls) {
+      log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), fingerprint256: tls.fingerprint256, minVersion: tls.options.minVersion }, 'TLS on: HSTS and Secure cookies');
+      if (tls.validTo.getTime() - Date.now() < 30 * 24 * 3600 * 1000) log.warn({ validTo: tls.validTo.toISOString() }, 'the TLS certificate expires within 30 days');
+    } else if (!isLoopback(config.server.host)) {
+      log.warn(
+        { host: config.server.host },
+        'NO TLS: listening on a non-loopback address over plain HTTP; passwords, session cookies and time data cross the network in clear text. Set server.tls.cert_file and server.tls.key_file (or run `uurwerk tls:generate`), or listen on 127.0.0.1 behind a TLS-terminating proxy',
+      );
     }
 
     let stopping: Promise<void> | undefined;
@@ -92,7 +116,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       if (target.embedded) await target.embedded.stop();
       log.info('stopped');
     })());
-    return { url, db, jobs, server, target, stop };
+    return { url, db, jobs, server, target, keyring, keys, stop };
   } catch (err) {
     await unwind();
     throw err;

@@ -25,6 +25,16 @@ const serverSchema = z
     trust_proxy: z.boolean().default(false),
     body_limit_kb: z.number().int().min(1).max(10240).default(256),
     shutdown_timeout_seconds: z.number().int().min(1).max(300).default(8),
+    /** HTTPS with the organisation's certificate (or one from `uurwerk tls:generate`). */
+    tls: z
+      .strictObject({
+        cert_file: existingFile,
+        key_file: existingFile,
+        /** Intermediate certificates sent along with the server certificate. */
+        chain_file: existingFile.optional(),
+        min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+      })
+      .optional(),
   })
   .prefault({});
 
@@ -183,6 +193,7 @@ export const configSchema = z.strictObject({
   mail: mailSchema,
   jobs: jobsSchema,
   ui: uiSchema,
+  keys: keysSchema,
   directory: directorySchema,
 });
 
@@ -236,6 +247,7 @@ export function parseConfig(raw: unknown, source = 'configuration', baseDir = pr
   if (!result.success) throw new ConfigError(source, toProblems(result.error));
   const config = result.data;
   config.data_dir = path.resolve(baseDir, config.data_dir);
+  if (config.keys.dir !== undefined) config.keys.dir = path.resolve(baseDir, config.keys.dir);
   return deepFreeze(config);
 }
 
