@@ -65,13 +65,14 @@ export function registerBackupCommands(program: Command): void {
       process.exitCode = await guarded(async () => {
         const config = loadConfig(configFile(cmd));
         const tools = findPgTools(opts.pgBinDir);
-        const target = await openDumpTarget(config, quietLogger(config));
+        const logger = quietLogger(config);
+        const target = await openDumpTarget(config, logger);
         try {
           const entries = await restoreDatabase(target, tools, opts.in, { force: opts.force === true });
           out.line(`restored ${entries} entries from ${opts.in}`);
           const db = createKnex({ connectionString: target.connectionString }, config, 'uurwerk-restore');
           try {
-            const check = await checkRestoredDatabaseDecrypts(db, config);
+            const check = await checkRestoredDatabaseDecrypts(db, config, logger);
             if (check.status === 'mismatch') {
               out.error(`uurwerk: the restored database does NOT decrypt with the keyring in ${config.data_dir}: ${check.detail}`);
               out.error('restore the matching keyring (keys:restore) before starting the service');

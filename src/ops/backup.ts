@@ -6,6 +6,10 @@ import pg from 'pg';
 import type { Config } from '../platform/config.js';
 import { openDatabaseTarget, type Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
+import { KeyringError } from '../keys/errors.js';
+import { keyringDir, keyringPresent, loadKeyring } from '../keys/keyring.js';
+import { verifyKeyring } from '../keys/lifecycle.js';
+import { listCanaries } from '../keys/repository.js';
 
 const run = promisify(execFile);
 
@@ -264,25 +268,27 @@ export interface DecryptCheck {
 }
 
 /** A check that the restored database's ciphertexts open with the keyring at hand. */
-export type DecryptChecker = (db: Knex, config: Readonly<Config>) => Promise<DecryptCheck>;
+export type DecryptChecker = (db: Knex, config: Readonly<Config>, logger: Logger) => Promise<DecryptCheck>;
 
 /**
- * The canary check after a restore: asks the keys module whether the restored
- * database decrypts with the keyring in `data_dir`. The keys module (src/keys/)
- * provides the canary; until it exports `verifyKeyringCanary(db, config)` this
- * reports `unavailable`, and `uurwerk restore` says so instead of claiming success.
+ * The canary check after a restore: the keyring in `keys.dir` (default
+ * `<data_dir>/keys`) must hold every KEK version the restored database uses and
+ * each must decrypt its canary — the same check the appliance makes at start
+ * (`verifyKeyring`), but never adopting the keyring into the database.
  */
-export const checkRestoredDatabaseDecrypts: DecryptChecker = async (db, config) => {
-  let mod: Record<string, unknown>;
-  try {
-    // Resolved at run time: the keys module is built in parallel and the restore
-    // must keep working (reporting "unavailable") on a build without it.
-    const spec = '../keys/canary.js';
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch {
-    return { status: 'unavailable', detail: 'this build has no key canary (src/keys/canary.ts): decryption was not checked' };
+export const checkRestoredDatabaseDecrypts: DecryptChecker = async (db, config, logger) => {
+  const dir = keyringDir(config);
+  const canaries = await listCanaries(db);
+  if (!keyringPresent(dir)) {
+    if (canaries.length === 0) return { status: 'unavailable', detail: `neither the database nor ${dir} holds keys yet` };
+    return { status: 'mismatch', detail: `no keyring at ${dir}, but the database uses KEK version(s) ${canaries.map((c) => c.kek_version).join(', ')}` };
   }
-  const verify = mod.verifyKeyringCanary;
-  if (typeof verify !== 'function') return { status: 'unavailable', detail: 'src/keys/canary.ts exports no verifyKeyringCanary: decryption was not checked' };
-  return (verify as DecryptChecker)(db, config);
+  if (canaries.length === 0) return { status: 'unavailable', detail: 'the restored database has no KEK canary yet (no key was ever used with it)' };
+  try {
+    await verifyKeyring(db, loadKeyring(dir), { logger, adopt: false });
+  } catch (err) {
+    if (err instanceof KeyringError) return { status: 'mismatch', detail: err.message };
+    throw err;
+  }
+  return { status: 'ok', detail: `KEK version(s) ${canaries.map((c) => c.kek_version).join(', ')} in ${dir} decrypt the database's canaries` };
 };

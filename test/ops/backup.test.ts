@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import pg from 'pg';
 import { BackupError, backupDatabase, findPgTools, openDumpTarget, restoreDatabase } from '../../src/ops/backup.js';
+import { initKeyring } from '../../src/keys/lifecycle.js';
+import { generateKeyringMaterial, writeKeyringMaterial } from '../../src/keys/keyring.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
@@ -40,6 +42,8 @@ test('backup then restore through the CLI brings back exactly the dumped rows an
     tb.text('note');
   });
   await db.knex('probe').insert([{ id: 1, note: 'before backup' }, { id: 2, note: 'also before' }]);
+  // The keyring the CLI's config points at (<data_dir>/keys), registered in the database.
+  await initKeyring(db.knex, path.join(dir, 'data', 'keys'), { logger: testLogger(t.title) });
   const dump = path.join(dir, 'uurwerk.dump');
 
   const backup = await cli(dir, db.url, ['backup', '--out', dump]);
@@ -56,7 +60,7 @@ test('backup then restore through the CLI brings back exactly the dumped rows an
   const restore = await cli(dir, db.url, ['restore', '--in', dump]);
   t.is(restore.code, 0, restore.stderr);
   t.regex(restore.stdout, /restored \d+ entries/);
-  t.regex(restore.stdout, /decryption check: (OK|not performed)/);
+  t.regex(restore.stdout, /decryption check: OK \(KEK version\(s\) 1 in .* decrypt the database's canaries\)/);
 
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
@@ -70,6 +74,22 @@ test('backup then restore through the CLI brings back exactly the dumped rows an
   } finally {
     await client.end();
   }
+});
+
+test('restore with a keyring that does not belong to the dump restores but exits 1 and says the data does not decrypt', async (t) => {
+  const db = await useTestDatabase(t);
+  const dir = tempDir(t);
+  await initKeyring(db.knex, path.join(dir, 'data', 'keys'), { logger: testLogger(t.title) });
+  const dump = path.join(dir, 'uurwerk.dump');
+  t.is((await cli(dir, db.url, ['backup', '--out', dump])).code, 0);
+  await db.knex.destroy();
+  // Another host's keyring: a different KEK v1.
+  const other = tempDir(t);
+  writeKeyringMaterial(path.join(other, 'data', 'keys'), generateKeyringMaterial());
+  const restore = await cli(other, db.url, ['restore', '--in', dump]);
+  t.is(restore.code, 1);
+  t.regex(restore.stderr, /does NOT decrypt with the keyring in .*wrong key/);
+  t.regex(restore.stderr, /keys:restore/);
 });
 
 test('restore refuses while another session (a running service) is connected', async (t) => {
