@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerBackupCommands } from './backup.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerKeyCommands } from './keys.js';
+import { registerTlsCommands } from './tls.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
@@ -148,6 +150,8 @@ Every command accepts --help.`)
 
   registerBackupCommands(program);
   registerDirectoryCommands(program);
+  registerKeyCommands(program);
+  registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

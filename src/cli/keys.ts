@@ -1,0 +1,189 @@
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../platform/config.js';
+import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { backupKeyring, restoreKeyring, MIN_PASSPHRASE_LENGTH } from '../keys/backup.js';
+import { DecryptError, KeyringError } from '../keys/errors.js';
+import { keyringDir } from '../keys/keyring.js';
+import { initKeyring, keyStatus, openKeyring, retireKek, rotateKek, type KeyOpsOptions } from '../keys/lifecycle.js';
+import type { KeyEventHook } from '../keys/types.js';
+import { EXIT, out } from './output.js';
+
+/** What the key commands need from outside the keys domain. */
+export interface KeyCommandDeps {
+  /** Records key operations in the audit log (wired by the lead to `audit.record`). */
+  onKeyEvent?: KeyEventHook;
+}
+
+interface Ctx {
+  config: Readonly<Config>;
+  db: Knex;
+  logger: Logger;
+  ops: KeyOpsOptions;
+}
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/**
+ * Runs one key command: configuration, database (embedded started and stopped
+ * around it), a check that migrations are applied, then `fn`. Keyring problems end
+ * with exit 1 and their message (which names the path and the fix).
+ */
+async function run(cmd: Command, deps: KeyCommandDeps, fn: (ctx: Ctx) => Promise<number>): Promise<number> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(cmd.optsWithGlobals<{ config?: string }>().config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      out.error(err.message);
+      return EXIT.config;
+    }
+    throw err;
+  }
+  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
+  const logger = createLogger({ log: { ...config.log, level } });
+  const target = await openDatabaseTarget(config, logger);
+  const db = createKnex(target.connection, config, 'uurwerk-cli');
+  try {
+    const { pending } = await migrationStatus(db);
+    if (pending.length) {
+      out.error(`the database has ${pending.length} pending migration(s); run \`uurwerk migrate\` first`);
+      return EXIT.failure;
+    }
+    return await fn({ config, db, logger, ops: { logger, onKeyEvent: deps.onKeyEvent, actor: actor() } });
+  } catch (err) {
+    if (err instanceof KeyringError || err instanceof DecryptError) {
+      out.error(`uurwerk: ${err.message}`);
+      return EXIT.failure;
+    }
+    throw err;
+  } finally {
+    await db.destroy();
+    await target.embedded?.stop();
+  }
+}
+
+/** Reads a passphrase from `--passphrase-file` or from stdin (piped), dropping one trailing newline. */
+async function readPassphrase(file?: string): Promise<string> {
+  if (file) return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  if (process.stdin.isTTY) {
+    throw new KeyringError('no passphrase given', 'pipe it on stdin (`uurwerk keys:backup --out F < passphrase.txt`) or pass --passphrase-file FILE');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!text) throw new KeyringError('the passphrase read from stdin is empty');
+  return text;
+}
+
+/** Registers `keys:init`, `keys:status`, `keys:rotate`, `keys:retire`, `keys:backup`, `keys:restore`. */
+export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {}): void {
+  const set = (code: number) => {
+    process.exitCode = code;
+  };
+
+  program
+    .command('keys:init')
+    .description('create the keyring (KEK v1 and the audit signing key) and register it with the database')
+    .action(async (_opts, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const keyring = await initKeyring(db, keyringDir(config), ops);
+      out.line(`keyring created in ${keyring.dir} (KEK v1, audit signing key ${keyring.auditSigningKey().keyId})`);
+      out.line('Back it up now, apart from database backups: uurwerk keys:backup --out FILE');
+      return EXIT.ok;
+    })));
+
+  program
+    .command('keys:status')
+    .description('show the keyring, its permissions and how the database uses it; exit 1 on any problem')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const s = await keyStatus(db, keyringDir(config), ops);
+      if (opts.json) {
+        out.line(JSON.stringify(s, null, 2));
+      } else {
+        out.line(`keyring:          ${s.dir}`);
+        out.line(`permissions:      ${s.permissions}`);
+        out.line(`KEKs on disk:     ${s.onDisk.map((v) => `v${v}`).join(', ') || '(none)'}`);
+        out.line(`KEKs in database: ${s.inDatabase.map((v) => `v${v}`).join(', ') || '(none)'}; active: ${s.activeVersion ? `v${s.activeVersion}` : '(none)'}`);
+        out.line(`data keys:        ${Object.entries(s.dataKeysByKek).map(([v, n]) => `${n} wrapped by ${v}`).join(', ') || '(none)'}`);
+        out.line(`shredded:         ${s.tombstones} tombstone(s)`);
+        out.line(`signing key:      ${s.signingKeyId ?? '(unavailable)'}`);
+        for (const p of s.problems) out.line(`PROBLEM: ${p}`);
+      }
+      return s.problems.length ? EXIT.failure : EXIT.ok;
+    })));
+
+  program
+    .command('keys:rotate')
+    .description('make a new KEK version and re-wrap every data key with it (data is not re-encrypted); the old KEK stays decrypt-only')
+    .action(async (_opts, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const keyring = await openKeyring(config, db, { ...ops, create: false });
+      const from = keyring.activeVersion;
+      const { version, rewrapped } = await rotateKek(db, keyring, ops);
+      out.line(`KEK rotated: v${from} -> v${version}; ${rewrapped} data key(s) re-wrapped`);
+      out.line(`v${from} is kept for decryption only. Make a new backup (uurwerk keys:backup), then destroy it with: uurwerk keys:retire --version ${from}`);
+      return EXIT.ok;
+    })));
+
+  program
+    .command('keys:retire')
+    .description('destroy an old KEK version once no data key is wrapped by it (leftovers are re-wrapped first)')
+    .requiredOption('--version <n>', 'KEK version to destroy', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error('--version must be a positive integer');
+      return n;
+    })
+    .action(async (opts: { version: number }, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const keyring = await openKeyring(config, db, { ...ops, create: false });
+      const { rewrapped } = await retireKek(db, keyring, opts.version, ops);
+      out.line(`KEK v${opts.version} destroyed${rewrapped ? ` (${rewrapped} leftover data key(s) re-wrapped first)` : ''}`);
+      out.line('Keyring backups made before now still hold it; destroy those too if the key must be gone everywhere.');
+      return EXIT.ok;
+    })));
+
+  program
+    .command('keys:backup')
+    .description('write the whole keyring as one passphrase-protected file (scrypt + AES-256-GCM), for escrow apart from database backups')
+    .requiredOption('--out <file>', 'backup file to create (mode 0600; never overwritten)')
+    .option('--passphrase-file <file>', `file holding the passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters); default: read from stdin`)
+    .action(async (opts: { out: string; passphraseFile?: string }, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const file = path.resolve(opts.out);
+      if (existsSync(file)) throw new KeyringError(`${file} already exists; refusing to overwrite it`);
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      const keyring = await openKeyring(config, db, { ...ops, create: false });
+      const text = await backupKeyring(db, keyring, passphrase, { ...ops, file });
+      const fd = openSync(file, 'wx', 0o600);
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      out.line(`keyring (KEK ${keyring.versions().map((v) => `v${v}`).join(', ')}, audit signing key) written to ${file}`);
+      out.line('Keep it and its passphrase apart from database backups; without both, encrypted data cannot be recovered.');
+      return EXIT.ok;
+    })));
+
+  program
+    .command('keys:restore')
+    .description('restore the keyring from a keys:backup file and check it against the database')
+    .requiredOption('--in <file>', 'backup file')
+    .option('--passphrase-file <file>', 'file holding the passphrase; default: read from stdin')
+    .option('--force', 'overwrite the keys of an existing keyring')
+    .action(async (opts: { in: string; passphraseFile?: string; force?: boolean }, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
+      const file = path.resolve(opts.in);
+      const text = readFileSync(file, 'utf8');
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      const keyring = await restoreKeyring(db, keyringDir(config), text, passphrase, { ...ops, file, force: opts.force === true });
+      out.line(`keyring restored to ${keyring.dir} (KEK ${keyring.versions().map((v) => `v${v}`).join(', ')}); it matches the database`);
+      return EXIT.ok;
+    })));
+}

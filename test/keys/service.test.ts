@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { DecryptError, KeyringError, KeyShreddedError } from '../../src/keys/errors.js';
+import { openKeyring, retireKek, rotateKek } from '../../src/keys/lifecycle.js';
+import { createKeyService } from '../../src/keys/service.js';
+import { useTestDatabase } from '../helpers/db.js';
+import { testLogger } from '../helpers/log.js';
+import { collectEvents, freshKeyring } from './helpers.js';
+
+const ref = (rowId: string, column = 'note', table = 'time_entries') => ({ table, column, rowId });
+
+test('encrypt → decrypt round-trips; the envelope is text without the plaintext; each value gets a fresh nonce', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  const a = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé');
+  const b = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé');
+  t.regex(a, /^uk1\.[0-9a-f-]{36}\.[A-Za-z0-9_-]+$/);
+  t.false(a.includes('Tandarts'));
+  t.not(a, b);
+  t.is(await keys.decrypt(db.knex, 'emp-1', ref('r1'), a), 'Tandarts 14:00 — privé');
+  t.is(await keys.decrypt(db.knex, 'emp-1', ref('r1'), b), 'Tandarts 14:00 — privé');
+});
+
+test('a ciphertext moved to another row, column, table or subject, or altered, does not decrypt (DecryptError)', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  await db.knex.raw('CREATE TABLE notes_t (id text PRIMARY KEY, subject text, note text, other text)');
+  const env1 = await keys.encrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), 'secret one');
+  await keys.encrypt(db.knex, 'emp-2', ref('row-2', 'note', 'notes_t'), 'secret two');
+  await db.knex('notes_t').insert([{ id: 'row-1', subject: 'emp-1', note: env1 }, { id: 'row-2', subject: 'emp-1', note: 'x' }]);
+  // An attacker with database access copies row 1's ciphertext into row 2 and another column.
+  await db.knex.raw("UPDATE notes_t SET note = (SELECT note FROM notes_t WHERE id = 'row-1'), other = (SELECT note FROM notes_t WHERE id = 'row-1') WHERE id = 'row-2'");
+  const row2 = await db.knex('notes_t').where({ id: 'row-2' }).first();
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('row-2', 'note', 'notes_t'), row2.note), { instanceOf: DecryptError });
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('row-1', 'other', 'notes_t'), row2.other), { instanceOf: DecryptError });
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('row-1', 'note', 'other_table'), env1), { instanceOf: DecryptError });
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-2', ref('row-1', 'note', 'notes_t'), env1), { instanceOf: DecryptError });
+  const flipped = env1.slice(0, -3) + (env1.slice(-3, -2) === 'A' ? 'B' : 'A') + env1.slice(-2);
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), flipped), { instanceOf: DecryptError });
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), 'plain text'), { instanceOf: DecryptError });
+  // The original still decrypts where it belongs.
+  t.is(await keys.decrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), env1), 'secret one');
+});
+
+test('data keys are per subject and per year, stored only wrapped', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  await keys.encrypt(db.knex, 'emp-1', ref('a'), 'x', { year: 2025 });
+  await keys.encrypt(db.knex, 'emp-1', ref('b'), 'x', { year: 2026 });
+  await keys.encrypt(db.knex, 'emp-1', ref('c'), 'x', { year: 2026 });
+  await keys.encrypt(db.knex, 'emp-2', ref('d'), 'x', { year: 2026 });
+  const rows = await db.knex('data_keys').select('subject', 'year', 'kek_version', 'wrapped').orderBy(['subject', 'year']);
+  t.deepEqual(rows.map((r) => `${r.subject}/${r.year}/v${r.kek_version}`), ['emp-1/2025/v1', 'emp-1/2026/v1', 'emp-2/2026/v1']);
+  for (const r of rows) t.is((r.wrapped as Buffer).length, 60);
+});
+
+test('concurrent first use of a subject/year creates exactly one data key, and every value decrypts', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  // Separate service instances (as in separate processes) so no in-memory state is shared.
+  const services = Array.from({ length: 8 }, () => createKeyService(keyring, testLogger(t.title)));
+  const envelopes = await Promise.all(services.map((s, i) => db.knex.transaction((trx) => s.encrypt(trx, 'emp-new', ref(`r${i}`), `value ${i}`, { year: 2026 }))));
+  const [{ n }] = await db.knex('data_keys').where({ subject: 'emp-new', year: 2026 }).count('* as n');
+  t.is(Number(n), 1);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  for (const [i, env] of envelopes.entries()) t.is(await keys.decrypt(db.knex, 'emp-new', ref(`r${i}`), env), `value ${i}`);
+});
+
+test('a data key made in a rolled-back transaction is not used afterwards', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  await t.throwsAsync(db.knex.transaction(async (trx) => {
+    await keys.encrypt(trx, 'emp-r', ref('x'), 'lost', { year: 2026 });
+    throw new Error('rollback');
+  }), { message: 'rollback' });
+  const env = await keys.encrypt(db.knex, 'emp-r', ref('y'), 'kept', { year: 2026 });
+  t.is(await createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-r', ref('y'), env), 'kept');
+});
+
+test('shred(subject, year) destroys that key and leaves a tombstone; decrypt then throws KeyShreddedError; shred(subject) takes the rest', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const { events, hook } = collectEvents();
+  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: hook });
+  const old = await keys.encrypt(db.knex, 'emp-9', ref('a'), 'from 2019', { year: 2019 });
+  const now = await keys.encrypt(db.knex, 'emp-9', ref('b'), 'from 2026', { year: 2026 });
+  const other = await keys.encrypt(db.knex, 'emp-10', ref('c'), 'someone else', { year: 2019 });
+
+  t.is(await keys.shred(db.knex, 'emp-9', 2019), 1);
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-9', ref('a'), old), { instanceOf: KeyShreddedError });
+  // A fresh service (another process) sees the same.
+  await t.throwsAsync(createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-9', ref('a'), old), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('z'), 'new 2019 data', { year: 2019 }), { instanceOf: KeyShreddedError });
+  t.is(await keys.decrypt(db.knex, 'emp-9', ref('b'), now), 'from 2026');
+  t.is(await keys.decrypt(db.knex, 'emp-10', ref('c'), other), 'someone else');
+
+  t.is(await keys.shred(db.knex, 'emp-9'), 1);
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-9', ref('b'), now), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('q'), 'x', { year: 2030 }), { instanceOf: KeyShreddedError });
+  const tombs = await db.knex('key_tombstones').where({ subject: 'emp-9' }).orderBy('id');
+  t.deepEqual(tombs.map((r) => [r.year, r.key_ids.length]), [[2019, 1], [null, 1]]);
+  t.deepEqual(events.map((e) => [e.action, e.subject, e.details.keys_destroyed]), [['keys.shred', 'emp-9', 1], ['keys.shred', 'emp-9', 1]]);
+  t.is(await keys.decrypt(db.knex, 'emp-10', ref('c'), other), 'someone else');
+});
+
+test('rotation re-wraps every data key (data untouched), everything stays readable; retiring the old KEK destroys it and everything is still readable', async (t) => {
+  const db = await useTestDatabase(t);
+  const { events, hook } = collectEvents();
+  const { keyring, dataDir } = await freshKeyring(t, db.knex, hook);
+  const logger = testLogger(t.title);
+  const keys = createKeyService(keyring, logger);
+  const values: Array<[string, string, string]> = [];
+  for (let i = 0; i < 5; i++) values.push([`emp-${i}`, `r${i}`, await keys.encrypt(db.knex, `emp-${i}`, ref(`r${i}`), `value ${i}`, { year: 2024 + (i % 3) })]);
+  const before = await db.knex('data_keys').select('id', 'wrapped').orderBy('id');
+
+  const { version, rewrapped } = await rotateKek(db.knex, keyring, { logger, onKeyEvent: hook, actor: 'test' });
+  t.is(version, 2);
+  t.is(rewrapped, 5);
+  const after = await db.knex('data_keys').select('id', 'kek_version', 'wrapped').orderBy('id');
+  t.deepEqual(after.map((r) => r.kek_version), [2, 2, 2, 2, 2]);
+  t.deepEqual(after.map((r) => r.id), before.map((r) => r.id));
+  for (const [i, r] of after.entries()) t.false((r.wrapped as Buffer).equals(before[i]!.wrapped as Buffer));
+  // Old and new KEK both on disk; a freshly opened keyring passes the start check.
+  const reopened = await openKeyring({ data_dir: dataDir }, db.knex, { logger });
+  t.deepEqual(reopened.versions(), [1, 2]);
+  for (const [s, r, env] of values) t.is(await createKeyService(reopened, logger).decrypt(db.knex, s, ref(r), env), `value ${r.slice(1)}`);
+  // New data keys are wrapped with v2.
+  await keys.encrypt(db.knex, 'emp-late', ref('late'), 'x', { year: 2026 });
+  t.is((await db.knex('data_keys').where({ subject: 'emp-late' }).first()).kek_version, 2);
+
+  await t.throwsAsync(retireKek(db.knex, keyring, 2, { logger }), { instanceOf: KeyringError, message: /active/ });
+  await retireKek(db.knex, keyring, 1, { logger, onKeyEvent: hook, actor: 'test' });
+  t.false(existsSync(path.join(dataDir, 'keys', 'kek-v1.key')));
+  const afterRetire = await openKeyring({ data_dir: dataDir }, db.knex, { logger });
+  t.deepEqual(afterRetire.versions(), [2]);
+  for (const [s, r, env] of values) t.is(await createKeyService(afterRetire, logger).decrypt(db.knex, s, ref(r), env), `value ${r.slice(1)}`);
+  t.deepEqual(events.map((e) => e.action), ['keys.init', 'keys.rotate', 'keys.retire']);
+  t.deepEqual(events[1]!.details, { from_version: 1, to_version: 2, data_keys_rewrapped: 5 });
+});
+
+test('retire re-wraps a straggler data key still wrapped by the old KEK before destroying it', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const logger = testLogger(t.title);
+  const keys = createKeyService(keyring, logger);
+  await rotateKek(db.knex, keyring, { logger });
+  // A server that had not seen the rotation yet makes a key under v1: simulated by
+  // hiding v2's canary while it encrypts (the canary is how servers learn the active KEK).
+  const v2 = await db.knex('key_canaries').where({ kek_version: 2 }).first();
+  await db.knex('key_canaries').where({ kek_version: 2 }).delete();
+  const env = await keys.encrypt(db.knex, 'emp-s', ref('s'), 'straggler', { year: 2026 });
+  await db.knex('key_canaries').insert(v2);
+  t.is((await db.knex('data_keys').where({ subject: 'emp-s' }).first()).kek_version, 1);
+  const { rewrapped } = await retireKek(db.knex, keyring, 1, { logger });
+  t.is(rewrapped, 1);
+  t.is((await db.knex('data_keys').where({ subject: 'emp-s' }).first()).kek_version, 2);
+  t.is(await createKeyService(keyring, logger).decrypt(db.knex, 'emp-s', ref('s'), env), 'straggler');
+});
