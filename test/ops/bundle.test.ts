@@ -10,7 +10,8 @@ const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')
 let bundle = '';
 let tarball = '';
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(900_000); // the first file to ask builds the bundle
   tarball = await bundleTarball();
   bundle = await unpackBundle(tarball);
 });

@@ -63,7 +63,8 @@ async function cliAsUser(args: string[]): Promise<Result> {
   }
 }
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(900_000); // the first file to ask builds the bundle
   work = mkdtempSync(path.join(tmpdir(), 'uurwerk-install-test-'));
   chmodSync(work, 0o755);
   base = await unpackBundle(await bundleTarball(), work);
