@@ -130,25 +130,43 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {})
       const from = keyring.activeVersion;
       const { version, rewrapped } = await rotateKek(db, keyring, ops);
       out.line(`KEK rotated: v${from} -> v${version}; ${rewrapped} data key(s) re-wrapped`);
-      out.line(`v${from} is kept for decryption only. Make a new backup (uurwerk keys:backup), then destroy it with: uurwerk keys:retire --version ${from}`);
+      out.line(`v${from} is kept for decryption only. Make a new backup (uurwerk keys:backup), then destroy it with: uurwerk keys:retire ${from}`);
       return EXIT.ok;
     })));
 
+  // `--version` is taken by the program (`uurwerk --version` prints the version and
+  // wins wherever it appears), so the KEK version is an argument or --kek-version.
+  const kekVersion = (v: string) => {
+    const n = Number(v.replace(/^v/, ''));
+    if (!Number.isInteger(n) || n < 1) throw new Error('the KEK version must be a positive integer, e.g. 1 or v1');
+    return n;
+  };
   program
     .command('keys:retire')
-    .description('destroy an old KEK version once no data key is wrapped by it (leftovers are re-wrapped first)')
-    .requiredOption('--version <n>', 'KEK version to destroy', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error('--version must be a positive integer');
-      return n;
-    })
-    .action(async (opts: { version: number }, cmd: Command) => set(await run(cmd, deps, async ({ config, db, ops }) => {
-      const keyring = await openKeyring(config, db, { ...ops, create: false });
-      const { rewrapped } = await retireKek(db, keyring, opts.version, ops);
-      out.line(`KEK v${opts.version} destroyed${rewrapped ? ` (${rewrapped} leftover data key(s) re-wrapped first)` : ''}`);
-      out.line('Keyring backups made before now still hold it; destroy those too if the key must be gone everywhere.');
-      return EXIT.ok;
-    })));
+    .description('destroy an old KEK version once no data key is wrapped by it (leftovers are re-wrapped first): keys:retire 1, or --kek-version 1')
+    .argument('[version]', 'KEK version to destroy (1 or v1)')
+    .option('--kek-version <n>', 'KEK version to destroy (same as the argument)')
+    .action(async (arg: string | undefined, opts: { kekVersion?: string }, cmd: Command) => {
+      const given = arg ?? opts.kekVersion;
+      if (given === undefined) {
+        out.error('keys:retire: give the KEK version to destroy, e.g. `uurwerk keys:retire 1`');
+        return set(EXIT.usage);
+      }
+      let version: number;
+      try {
+        version = kekVersion(given);
+      } catch (err) {
+        out.error(`keys:retire: ${(err as Error).message}`);
+        return set(EXIT.usage);
+      }
+      set(await run(cmd, deps, async ({ config, db, ops }) => {
+        const keyring = await openKeyring(config, db, { ...ops, create: false });
+        const { rewrapped } = await retireKek(db, keyring, version, ops);
+        out.line(`KEK v${version} destroyed${rewrapped ? ` (${rewrapped} leftover data key(s) re-wrapped first)` : ''}`);
+        out.line('Keyring backups made before now still hold it; destroy those too if the key must be gone everywhere.');
+        return EXIT.ok;
+      }));
+    });
 
   program
     .command('keys:backup')
