@@ -64,8 +64,8 @@ test('concurrent first use of a subject/year creates exactly one data key, and e
   // Separate service instances (as in separate processes) so no in-memory state is shared.
   const services = Array.from({ length: 8 }, () => createKeyService(keyring, testLogger(t.title)));
   const envelopes = await Promise.all(services.map((s, i) => db.knex.transaction((trx) => s.encrypt(trx, 'emp-new', ref(`r${i}`), `value ${i}`, { year: 2026 }))));
-  const [{ n }] = await db.knex('data_keys').where({ subject: 'emp-new', year: 2026 }).count('* as n');
-  t.is(Number(n), 1);
+  const counted = await db.knex('data_keys').where({ subject: 'emp-new', year: 2026 }).count('* as n').first();
+  t.is(Number(counted?.n), 1);
   const keys = createKeyService(keyring, testLogger(t.title));
   for (const [i, env] of envelopes.entries()) t.is(await keys.decrypt(db.knex, 'emp-new', ref(`r${i}`), env), `value ${i}`);
 });
