@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,4 +132,22 @@ test('loadTls refuses a key that does not belong to the certificate, and an expi
   const loaded = loadTls({ cert_file: path.join(dir, 'a.crt'), key_file: path.join(dir, 'a.key'), min_version: 'TLSv1.2' });
   t.is(loaded.options.minVersion, 'TLSv1.2');
   t.throws(() => loadTls({ cert_file: path.join(dir, 'a.crt'), key_file: path.join(dir, 'a.key'), min_version: 'TLSv1.2' }, new Date(Date.now() + 400 * 86400000)), { instanceOf: TlsConfigError, message: /expired/ });
+});
+
+test('without TLS on a non-loopback address the start logs a loud warning; with TLS, or on loopback, it does not', async (t) => {
+  const logDir = process.env.UURWERK_TEST_LOG_DIR ?? '';
+  const logText = () => readdirSync(logDir).filter((f) => f.endsWith(`-${process.pid}.log`)).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('');
+  const warnings = () => logText().split('\n').filter((l) => l.includes('NO TLS')).length;
+  const before = warnings();
+  await startTestApp(t, { server: { host: '0.0.0.0' } });
+  t.is(warnings(), before + 1);
+  const line = logText().split('\n').reverse().find((l) => l.includes('NO TLS'))!;
+  t.is(JSON.parse(line).level, 40);
+  t.regex(line, /server\.tls\.cert_file/);
+
+  const dir = tempDir(t);
+  writeTlsFiles(dir, generateTls({ hostnames: ['localhost'], ips: ['127.0.0.1'] }));
+  await startTestApp(t, { server: { host: '0.0.0.0', tls: { cert_file: path.join(dir, 'server.crt'), key_file: path.join(dir, 'server.key'), min_version: 'TLSv1.2' } } });
+  await startTestApp(t, { server: { host: '127.0.0.1' } });
+  t.is(warnings(), before + 1);
 });
