@@ -1,0 +1,51 @@
+/**
+ * Audit action names. Other modules record these; defining them in one place keeps
+ * reports and filters from drifting. Names are `domain.object.verb` in the past
+ * tense, lower case (the database checks the shape, not the list, so a module may
+ * add its own names here when it starts recording them).
+ */
+export const AUDIT_ACTIONS = {
+  // Authentication and sessions
+  loginSucceeded: 'auth.login.succeeded',
+  loginFailed: 'auth.login.failed',
+  logout: 'auth.logout.succeeded',
+  sessionRevoked: 'auth.session.revoked',
+  totpEnrolled: 'auth.totp.enrolled',
+  totpReset: 'auth.totp.reset',
+
+  // Keys (src/keys): the same names as KeyAction in src/keys/types.ts, which the keys
+  // domain hands to the audit log through its KeyEventHook.
+  keyringInitialised: 'keys.init',
+  kekRotated: 'keys.rotate',
+  kekRetired: 'keys.retire',
+  keyringBackedUp: 'keys.backup',
+  keyringRestored: 'keys.restore',
+  dataKeysShredded: 'keys.shred',
+
+  // The audit log itself
+  auditExported: 'audit.log.exported',
+
+  // Configuration and administration
+  configChanged: 'config.setting.changed',
+  roleGranted: 'admin.role.granted',
+  roleRevoked: 'admin.role.revoked',
+
+  // Reads of another person's data (a manager opening an employee's week, an export, ...)
+  personalDataRead: 'privacy.personal_data.read',
+  personalDataExported: 'privacy.personal_data.exported',
+  personalDataErased: 'privacy.personal_data.erased',
+} as const;
+
+/** One of the names above. */
+export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
+
+/** The shape every action name must have (the same rule as the CHECK constraint). */
+export const ACTION_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
+/** Actor id for work the appliance does on its own (jobs, start, shutdown). */
+export const SYSTEM_ACTOR = 'system';
+
+/** Actor id for a command-line operator: `cli:<os user>`. */
+export function cliActor(osUser: string): string {
+  return `cli:${osUser}`;
+}

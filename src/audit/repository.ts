@@ -1,0 +1,113 @@
+import type { Knex } from '../platform/db.js';
+import type { AuditEventRow, CheckpointRow, JsonValue } from './canonical.js';
+
+/**
+ * Advisory lock keys (classid 'uurw', objid 1/2). The BEFORE INSERT triggers in
+ * migration 20261123110000 take the same keys, so whoever inserts is serialised.
+ */
+const LOCK_CLASS = 0x75757277;
+const EVENTS_LOCK = 1;
+const CHECKPOINTS_LOCK = 2;
+
+type Db = Knex | Knex.Transaction;
+
+interface RawEvent {
+  seq: string | number;
+  id: string;
+  at: Date;
+  actor_id: string;
+  subject_id: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  payload: { [key: string]: JsonValue };
+  personal: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+interface RawCheckpoint {
+  number: string | number;
+  at: Date;
+  first_seq: string | number;
+  last_seq: string | number;
+  head_hash: string;
+  prev_checkpoint_hash: string;
+  key_id: string;
+  signature: string;
+  hash: string;
+}
+
+/** bigint columns arrive as strings from node-postgres; audit sequence numbers stay far below 2^53. */
+function toEvent(r: RawEvent): AuditEventRow {
+  return { ...r, seq: Number(r.seq), at: r.at.toISOString() };
+}
+
+function toCheckpoint(r: RawCheckpoint): CheckpointRow {
+  return { ...r, number: Number(r.number), first_seq: Number(r.first_seq), last_seq: Number(r.last_seq), at: r.at.toISOString() };
+}
+
+/** Takes the append lock until the end of the transaction. */
+export async function lockEvents(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, EVENTS_LOCK]);
+}
+
+/** Takes the checkpoint lock until the end of the transaction. */
+export async function lockCheckpoints(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, CHECKPOINTS_LOCK]);
+}
+
+/** The last event's seq and hash, plus the database clock in milliseconds (the event time). */
+export async function headAndClock(trx: Db): Promise<{ seq: number; hash: string | null; now: Date }> {
+  const { rows } = await trx.raw<{ rows: Array<{ seq: string | null; hash: string | null; now: Date }> }>(`
+    SELECT h.seq, h.hash, date_trunc('milliseconds', clock_timestamp()) AS now
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (SELECT seq, hash FROM audit.events ORDER BY seq DESC LIMIT 1) h ON true`);
+  const r = rows[0]!;
+  return { seq: Number(r.seq ?? 0), hash: r.hash, now: r.now };
+}
+
+/** Inserts one event row (the trigger re-checks seq and prev_hash). */
+export async function insertEvent(trx: Db, row: AuditEventRow): Promise<void> {
+  await trx.withSchema('audit').table('events').insert({ ...row, payload: JSON.stringify(row.payload) });
+}
+
+/** One event by seq. */
+export async function eventBySeq(db: Db, seq: number): Promise<AuditEventRow | undefined> {
+  const r = (await db.withSchema('audit').table('events').where({ seq }).first()) as RawEvent | undefined;
+  return r && toEvent(r);
+}
+
+/** Highest seq present (0 for an empty log). */
+export async function maxSeq(db: Db): Promise<number> {
+  const r = (await db.withSchema('audit').table('events').max({ m: 'seq' }).first()) as { m: string | null } | undefined;
+  return Number(r?.m ?? 0);
+}
+
+/** Events with from <= seq <= to, in seq order, fetched in batches (keyset pagination). */
+export async function* eventsInRange(db: Db, from: number, to: number, batch = 2000): AsyncGenerator<AuditEventRow> {
+  let after = from - 1;
+  for (;;) {
+    const rows = (await db.withSchema('audit').table('events').where('seq', '>', after).andWhere('seq', '<=', to).orderBy('seq').limit(batch)) as RawEvent[];
+    for (const r of rows) yield toEvent(r);
+    if (rows.length < batch) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+/** Every checkpoint in number order. */
+export async function allCheckpoints(db: Db): Promise<CheckpointRow[]> {
+  const rows = (await db.withSchema('audit').table('checkpoints').orderBy('number')) as RawCheckpoint[];
+  return rows.map(toCheckpoint);
+}
+
+/** The newest checkpoint, if any. */
+export async function lastCheckpoint(db: Db): Promise<CheckpointRow | undefined> {
+  const r = (await db.withSchema('audit').table('checkpoints').orderBy('number', 'desc').first()) as RawCheckpoint | undefined;
+  return r && toCheckpoint(r);
+}
+
+/** Inserts a checkpoint row (the trigger re-checks number, first_seq and the previous hash). */
+export async function insertCheckpoint(trx: Db, cp: CheckpointRow): Promise<void> {
+  await trx.withSchema('audit').table('checkpoints').insert(cp);
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '../platform/db.js';
+import { ValidationError } from '../platform/errors.js';
+import type { CipherRef, KeyEventHook, KeyService } from '../keys/types.js';
+import { ACTION_PATTERN } from './actions.js';
+import { eventHash, GENESIS_HASH, type AuditEventRow, type JsonValue } from './canonical.js';
+import { eventBySeq, headAndClock, insertEvent, lockEvents } from './repository.js';
+
+/** What a caller records. Ids are pseudonymous (account ids, `system`, `cli:<user>`), never names. */
+export interface AuditEventInput {
+  /** One of AUDIT_ACTIONS (or another `domain.object.verb` name). */
+  action: string;
+  actorId: string;
+  /** The person the event is about; required when `personal` is given (its key encrypts them). */
+  subjectId?: string | null;
+  object?: { type: string; id: string } | null;
+  /** Non-personal details, stored in clear and covered by the hash. */
+  payload?: Record<string, unknown>;
+  /** Personal details (typed username, IP address, ...), encrypted under the subject's data key. */
+  personal?: Record<string, unknown> | null;
+}
+
+/** Where a recorded event landed in the chain. */
+export interface RecordedEvent {
+  seq: number;
+  id: string;
+  at: string;
+  hash: string;
+}
+
+/** The audit log as other domains use it. */
+export interface AuditLog {
+  /**
+   * Appends one event inside the caller's transaction, so the event commits or rolls
+   * back with the change it records. Takes the append lock until that transaction
+   * ends: call it late in the transaction, after the slow work.
+   */
+  record(trx: Knex.Transaction, event: AuditEventInput): Promise<RecordedEvent>;
+  /** Decrypts an event's personal details (throws the key service's error once the subject is shredded). */
+  readPersonal(db: Knex | Knex.Transaction, seq: number): Promise<Record<string, unknown> | null>;
+}
+
+/** The AES-GCM binding of an event's `personal` column. */
+export function personalRef(eventId: string): CipherRef {
+  return { table: 'audit.events', column: 'personal', rowId: eventId };
+}
+
+/** With the u flag, a surrogate only matches when it is unpaired. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function fail(key: string, message: string): never {
+  throw new ValidationError([{ field: key, message }]);
+}
+
+/**
+ * Copies a payload into plain JSON, refusing what would not survive a round trip
+ * through jsonb unchanged (the verifier re-hashes what it reads back): non-finite
+ * numbers, integers beyond 2^53, NUL characters, undefined, functions, dates.
+ */
+export function normalisePayload(value: unknown, path = 'payload'): JsonValue {
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))) fail(path, 'must be a finite number within ±2^53');
+    return value;
+  }
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) fail(path, 'must not contain NUL');
+    if (LONE_SURROGATE.test(value)) fail(path, 'must be well-formed Unicode');
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => normalisePayload(v, `${path}.${i}`));
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: { [key: string]: JsonValue } = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000') || LONE_SURROGATE.test(k)) fail(path, 'keys must be well-formed text without NUL');
+      if (v === undefined) continue;
+      out[k] = normalisePayload(v, `${path}.${k}`);
+    }
+    return out;
+  }
+  return fail(path, 'must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)');
+}
+
+function checkId(key: string, value: string | null | undefined, max: number, required: boolean): string | null {
+  if (value === undefined || value === null) {
+    if (required) fail(key, 'is required');
+    return null;
+  }
+  if (typeof value !== 'string' || value.length < 1 || value.length > max) fail(key, `must be 1 to ${max} characters`);
+  return value;
+}
+
+/** Creates the audit log on top of the key service (used for the `personal` column only). */
+export function createAuditLog(keys: KeyService): AuditLog {
+  return {
+    async record(trx, event) {
+      // An advisory xact lock taken outside a transaction is released at once, which
+      // would let two appends compute the same seq; refuse rather than fork.
+      if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
+      if (typeof event.action !== 'string' || !ACTION_PATTERN.test(event.action)) fail('action', 'must look like domain.object.verb');
+      const actorId = checkId('actorId', event.actorId, 200, true)!;
+      const subjectId = checkId('subjectId', event.subjectId, 200, false);
+      const objectType = checkId('object.type', event.object?.type, 100, false);
+      const objectId = checkId('object.id', event.object?.id, 200, false);
+      if ((objectType === null) !== (objectId === null)) fail('object', 'needs both type and id');
+      const payload = normalisePayload(event.payload ?? {});
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload', 'must be an object');
+      if (event.personal && subjectId === null) fail('subjectId', 'is required with personal details (their key encrypts them)');
+
+      const id = randomUUID();
+      // Encrypt before taking the lock: the key service may create a data key, and
+      // the lock serialises every audited transaction, so keep its hold short.
+      const personal = event.personal ? await keys.encrypt(trx, subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal'))) : null;
+
+      await lockEvents(trx);
+      const head = await headAndClock(trx);
+      const row: Omit<AuditEventRow, 'hash'> = {
+        seq: head.seq + 1,
+        id,
+        at: head.now.toISOString(),
+        actor_id: actorId,
+        subject_id: subjectId,
+        action: event.action,
+        object_type: objectType,
+        object_id: objectId,
+        payload,
+        personal,
+        prev_hash: head.hash ?? GENESIS_HASH,
+      };
+      const hash = eventHash(row);
+      await insertEvent(trx, { ...row, hash });
+      return { seq: row.seq, id, at: row.at, hash };
+    },
+
+    async readPersonal(db, seq) {
+      const row = await eventBySeq(db, seq);
+      if (!row?.personal || !row.subject_id) return null;
+      return JSON.parse(await keys.decrypt(db, row.subject_id, personalRef(row.id), row.personal)) as Record<string, unknown>;
+    },
+  };
+}
+
+/**
+ * Plugs the audit log into the keys domain: every key operation becomes an event in
+ * the transaction that performed it. Details are non-secret facts (versions, counts),
+ * stored in clear; nothing is encrypted, since a shred event's subject has no key left.
+ */
+export function keyEventHook(audit: AuditLog): KeyEventHook {
+  return async (trx, e) => {
+    await audit.record(trx, { action: e.action, actorId: e.actor, subjectId: e.subject ?? null, payload: e.details });
+  };
+}

@@ -1,0 +1,327 @@
+import { createPublicKey, verify as verifySignature, createHash, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Knex } from '../platform/db.js';
+import { checkpointMessage, eventHash, GENESIS_HASH, sha256Hex, type AuditEventRow, type CheckpointRow } from './canonical.js';
+import { allCheckpoints, eventBySeq, eventsInRange, maxSeq } from './repository.js';
+
+/** What can be wrong with the log. */
+export type ProblemKind =
+  | 'edited' // a row's content no longer matches its own hash
+  | 'reordered' // a row sits at another seq than the one it was written with
+  | 'gap' // seq numbers missing in the middle
+  | 'broken-link' // a row's prev_hash is not its predecessor's hash (edited and re-hashed, or inserted)
+  | 'tail-deleted' // a checkpoint covers events that are no longer there
+  | 'checkpoint-head' // a checkpoint's head hash differs from the row it covers
+  | 'checkpoint-chain' // checkpoints missing, altered or not following each other
+  | 'checkpoint-signature' // a signature does not verify
+  | 'checkpoint-key' // a checkpoint names a key nobody trusted
+  | 'malformed'; // an export file line that cannot be read
+
+/** One finding, with the event seq or checkpoint number it concerns. */
+export interface VerifyProblem {
+  kind: ProblemKind;
+  seq?: number;
+  checkpoint?: number;
+  message: string;
+}
+
+/** A public key the verifier trusts; without `keyId` it is tried for every checkpoint. */
+export interface TrustedKey {
+  keyId?: string;
+  publicKey: KeyObject;
+}
+
+/** The outcome of a verification run. */
+export interface VerifyReport {
+  ok: boolean;
+  from: number;
+  to: number;
+  eventsChecked: number;
+  checkpointsChecked: number;
+  /** Highest seq present in the log (0 when empty). */
+  lastSeq: number;
+  /** Highest seq covered by a signed checkpoint (0 when none). */
+  lastCheckpointedSeq: number;
+  problems: VerifyProblem[];
+}
+
+/** sha256 of a public key's SPKI DER, hex: what an auditor compares out of band. */
+export function publicKeyFingerprint(key: KeyObject): string {
+  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+const SEEN_LIMIT = 200_000;
+const MISMATCH_LIMIT = 10_000;
+
+interface Seen {
+  seq: number;
+  /** The seq the row was written with, once known. */
+  orig?: number;
+}
+
+/**
+ * Streams events in seq order and checks the chain: contiguous seq, each row's own
+ * hash, each link to its predecessor. A row whose hash fails is examined at the end:
+ * if it hashes correctly under the seq its predecessor-by-hash implies, it was moved
+ * (reordering), otherwise its content was edited. Memory stays bounded (recent
+ * hashes only), so a long log is verified without loading it whole.
+ */
+export class ChainVerifier {
+  private expected: number;
+  private prevHash: string | null;
+  private prevSeq = 0;
+  private readonly seen = new Map<string, Seen>();
+  private readonly mismatches: AuditEventRow[] = [];
+  private readonly flagged = new Set<number>();
+  private readonly links: Array<{ seq: number; prevSeq: number }> = [];
+  private readonly problems: VerifyProblem[] = [];
+  /** Stored hash of each seq a checkpoint ends at. */
+  readonly headAt = new Map<number, string>();
+  checked = 0;
+  last = 0;
+
+  /**
+   * @param from the first seq expected
+   * @param anchorHash hash of seq from-1 (GENESIS for from=1); null when unknown
+   * @param wanted seqs whose stored hash the checkpoint check needs
+   */
+  constructor(
+    from: number,
+    anchorHash: string | null,
+    private readonly wanted: ReadonlySet<number>,
+  ) {
+    this.expected = from;
+    this.prevHash = anchorHash;
+    this.prevSeq = from - 1;
+  }
+
+  /** Feeds the next row (ascending seq). */
+  push(row: AuditEventRow): void {
+    this.checked++;
+    if (row.seq < this.expected) {
+      this.problems.push({ kind: 'reordered', seq: row.seq, message: `seq ${row.seq} appears again or out of order after seq ${this.expected - 1}` });
+      return;
+    }
+    let gap = false;
+    if (row.seq > this.expected) {
+      gap = true;
+      const missing = row.seq - 1 === this.expected ? `seq ${this.expected} is missing` : `seq ${this.expected} to ${row.seq - 1} are missing`;
+      this.problems.push({ kind: 'gap', seq: this.expected, message: `gap: ${missing} (rows deleted)` });
+    }
+    if (!gap && this.prevHash !== null && row.prev_hash !== this.prevHash) this.links.push({ seq: row.seq, prevSeq: this.prevSeq });
+
+    const ok = eventHash(row) === row.hash;
+    if (!ok) {
+      this.flagged.add(row.seq);
+      if (this.mismatches.length < MISMATCH_LIMIT) this.mismatches.push(row);
+      else this.problems.push({ kind: 'edited', seq: row.seq, message: `seq ${row.seq}: content does not match its hash` });
+    }
+    this.remember(row.hash, ok ? { seq: row.seq, orig: row.seq } : { seq: row.seq });
+    if (this.wanted.has(row.seq)) this.headAt.set(row.seq, row.hash);
+    this.prevHash = row.hash;
+    this.prevSeq = row.seq;
+    this.expected = row.seq + 1;
+    this.last = row.seq;
+  }
+
+  private remember(hash: string, s: Seen): void {
+    this.seen.set(hash, s);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  /** Classifies the rows whose hash failed and returns every chain problem, by seq. */
+  finish(): VerifyProblem[] {
+    const pending = new Set(this.mismatches);
+    let progress = true;
+    while (progress && pending.size) {
+      progress = false;
+      for (const m of pending) {
+        let orig: number | undefined;
+        if (m.prev_hash === GENESIS_HASH) orig = 1;
+        else {
+          const p = this.seen.get(m.prev_hash);
+          if (p?.orig !== undefined) orig = p.orig + 1;
+        }
+        if (orig === undefined) continue;
+        const entry = this.seen.get(m.hash);
+        if (orig !== m.seq && eventHash({ ...m, seq: orig }) === m.hash) {
+          this.problems.push({ kind: 'reordered', seq: m.seq, message: `seq ${m.seq} holds the event written as seq ${orig} (rows reordered)` });
+          if (entry) entry.orig = orig;
+        } else {
+          this.problems.push({ kind: 'edited', seq: m.seq, message: `seq ${m.seq}: content does not match its hash (row edited)` });
+          if (entry) entry.orig = m.seq;
+        }
+        pending.delete(m);
+        progress = true;
+      }
+    }
+    for (const m of pending) this.problems.push({ kind: 'edited', seq: m.seq, message: `seq ${m.seq}: content does not match its hash (row edited)` });
+    for (const l of this.links) {
+      // A link broken next to a row already named is a consequence of that finding.
+      if (this.flagged.has(l.seq) || this.flagged.has(l.prevSeq)) continue;
+      this.problems.push({
+        kind: 'broken-link',
+        seq: l.seq,
+        message: `seq ${l.seq} does not chain to seq ${l.prevSeq}: seq ${l.prevSeq} was edited and re-hashed, or seq ${l.seq}'s prev_hash was changed`,
+      });
+    }
+    return this.problems.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+}
+
+function findKey(keys: readonly TrustedKey[], cp: CheckpointRow, message: Buffer, signature: Buffer): 'ok' | 'bad' | 'unknown' {
+  const byId = keys.filter((k) => k.keyId === cp.key_id);
+  const candidates = byId.length ? byId : keys.filter((k) => k.keyId === undefined);
+  if (!candidates.length) return 'unknown';
+  return candidates.some((k) => verifySignature(null, message, k.publicKey, signature)) ? 'ok' : 'bad';
+}
+
+/**
+ * Checks the checkpoint chain (numbering, links, ranges, hashes, signatures) and,
+ * for checkpoints ending inside [from, to], that the head hash they signed is the
+ * stored hash of that row. `lastSeq` is the log's highest seq, for the tail check.
+ */
+export function verifyCheckpoints(
+  checkpoints: readonly CheckpointRow[],
+  keys: readonly TrustedKey[],
+  headAt: ReadonlyMap<number, string>,
+  range: { from: number; to: number },
+  lastSeq: number,
+): VerifyProblem[] {
+  const problems: VerifyProblem[] = [];
+  let prev: CheckpointRow | undefined;
+  checkpoints.forEach((cp, i) => {
+    const n = cp.number;
+    if (n !== i + 1) problems.push({ kind: 'checkpoint-chain', checkpoint: n, message: `checkpoint #${n} found where #${i + 1} was expected (checkpoints deleted)` });
+    if (cp.prev_checkpoint_hash !== (prev?.hash ?? GENESIS_HASH)) {
+      problems.push({ kind: 'checkpoint-chain', checkpoint: n, message: `checkpoint #${n} does not point to checkpoint #${prev?.number ?? 0}` });
+    }
+    if (cp.first_seq !== (prev?.last_seq ?? 0) + 1) {
+      problems.push({ kind: 'checkpoint-chain', checkpoint: n, message: `checkpoint #${n} starts at seq ${cp.first_seq}, not right after seq ${prev?.last_seq ?? 0}` });
+    }
+    const message = checkpointMessage(cp);
+    if (sha256Hex(message) !== cp.hash) problems.push({ kind: 'checkpoint-chain', checkpoint: n, message: `checkpoint #${n}: content does not match its hash (altered)` });
+    let sig: Buffer;
+    try {
+      sig = Buffer.from(cp.signature, 'base64');
+    } catch {
+      sig = Buffer.alloc(0);
+    }
+    const verdict = findKey(keys, cp, Buffer.from(message, 'utf8'), sig);
+    if (verdict === 'unknown') problems.push({ kind: 'checkpoint-key', checkpoint: n, message: `checkpoint #${n} is signed with key ${cp.key_id}, which is not among the trusted keys` });
+    if (verdict === 'bad') problems.push({ kind: 'checkpoint-signature', checkpoint: n, message: `checkpoint #${n}: Ed25519 signature does not verify` });
+    if (cp.last_seq >= range.from && cp.last_seq <= range.to && cp.last_seq <= lastSeq) {
+      const h = headAt.get(cp.last_seq);
+      if (h !== undefined && h !== cp.head_hash) {
+        problems.push({ kind: 'checkpoint-head', seq: cp.last_seq, checkpoint: n, message: `seq ${cp.last_seq} is not the row checkpoint #${n} signed (edited and re-hashed, or replaced)` });
+      }
+    }
+    prev = cp;
+  });
+  if (prev && prev.last_seq > lastSeq) {
+    problems.push({
+      kind: 'tail-deleted',
+      seq: lastSeq + 1,
+      checkpoint: prev.number,
+      message: `checkpoint #${prev.number} covers up to seq ${prev.last_seq} but the log ends at seq ${lastSeq}: seq ${lastSeq + 1} to ${prev.last_seq} were deleted`,
+    });
+  }
+  return problems;
+}
+
+function report(range: { from: number; to: number }, v: ChainVerifier, cps: readonly CheckpointRow[], problems: VerifyProblem[], lastSeq: number): VerifyReport {
+  return {
+    ok: problems.length === 0,
+    from: range.from,
+    to: range.to,
+    eventsChecked: v.checked,
+    checkpointsChecked: cps.length,
+    lastSeq,
+    lastCheckpointedSeq: cps.at(-1)?.last_seq ?? 0,
+    problems,
+  };
+}
+
+/**
+ * Verifies the log in the database: events `from..to` (default: all) and every
+ * checkpoint. Runs in one REPEATABLE READ snapshot so appends during the run do not
+ * look like damage.
+ */
+export async function verifyDatabase(db: Knex, opts: { from?: number; to?: number; keys: readonly TrustedKey[] }): Promise<VerifyReport> {
+  return db.transaction(
+    async (trx) => {
+      const last = await maxSeq(trx);
+      const cps = await allCheckpoints(trx);
+      const from = Math.max(1, opts.from ?? 1);
+      const to = opts.to ?? Math.max(last, cps.at(-1)?.last_seq ?? 0);
+      const pre: VerifyProblem[] = [];
+      let anchor: string | null = GENESIS_HASH;
+      if (from > 1) {
+        const before = await eventBySeq(trx, from - 1);
+        anchor = before?.hash ?? null;
+        if (!before && from - 1 <= last) pre.push({ kind: 'gap', seq: from - 1, message: `gap: seq ${from - 1} (just before --from) is missing` });
+      }
+      const v = new ChainVerifier(from, anchor, new Set(cps.map((c) => c.last_seq)));
+      for await (const row of eventsInRange(trx, from, to)) v.push(row);
+      const problems = [...pre, ...v.finish(), ...verifyCheckpoints(cps, opts.keys, v.headAt, { from, to }, last)];
+      return report({ from, to }, v, cps, problems, last);
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
+/** First line of an export file. */
+export interface ExportHeader {
+  type: 'header';
+  format: 'uurwerk.audit.export';
+  version: 1;
+  exported_at: string;
+  last_seq: number;
+  public_keys: Array<{ key_id: string; algorithm: 'Ed25519'; public_key_pem: string; fingerprint_sha256: string }>;
+}
+
+/**
+ * Verifies an export file without the database (header, then checkpoints, then
+ * events, one JSON object per line). Trusts `keys` when given, otherwise the public
+ * keys in the header — whose fingerprints the caller should compare out of band.
+ */
+export async function verifyExportFile(file: string, opts: { keys?: readonly TrustedKey[] } = {}): Promise<VerifyReport & { header?: ExportHeader }> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let header: ExportHeader | undefined;
+  const cps: CheckpointRow[] = [];
+  const problems: VerifyProblem[] = [];
+  let v: ChainVerifier | undefined;
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (!line.trim()) continue;
+    let obj: { type?: string };
+    try {
+      obj = JSON.parse(line) as { type?: string };
+    } catch {
+      problems.push({ kind: 'malformed', message: `line ${lineNo}: not JSON` });
+      continue;
+    }
+    if (obj.type === 'header' && lineNo === 1) header = obj as ExportHeader;
+    else if (obj.type === 'checkpoint' && !v) {
+      const { type: _t, ...cp } = obj as CheckpointRow & { type: string };
+      cps.push(cp);
+    } else if (obj.type === 'event') {
+      v ??= new ChainVerifier(1, GENESIS_HASH, new Set(cps.map((c) => c.last_seq)));
+      const { type: _t, ...row } = obj as AuditEventRow & { type: string };
+      v.push(row);
+    } else problems.push({ kind: 'malformed', message: `line ${lineNo}: unexpected ${String(obj.type)} line (order is header, checkpoints, events)` });
+  }
+  if (!header || header.format !== 'uurwerk.audit.export') problems.unshift({ kind: 'malformed', message: 'line 1 is not an uurwerk audit export header' });
+  v ??= new ChainVerifier(1, GENESIS_HASH, new Set(cps.map((c) => c.last_seq)));
+  const keys = opts.keys ?? (header?.public_keys ?? []).map((k) => ({ keyId: k.key_id, publicKey: createPublicKey(k.public_key_pem) }));
+  const last = v.last;
+  const to = Math.max(last, cps.at(-1)?.last_seq ?? 0);
+  problems.push(...v.finish(), ...verifyCheckpoints(cps, keys, v.headAt, { from: 1, to }, last));
+  // The header is unsigned, but a file cut short after export still shows here.
+  if (header && header.last_seq > last && !problems.some((p) => p.kind === 'tail-deleted')) {
+    problems.push({ kind: 'tail-deleted', seq: last + 1, message: `the export says it ends at seq ${header.last_seq} but its events end at seq ${last}` });
+  }
+  return { ...report({ from: 1, to }, v, cps, problems, last), header };
+}

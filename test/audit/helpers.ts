@@ -1,0 +1,38 @@
+import type { Knex } from '../../src/platform/db.js';
+import type { AuditLog, RecordedEvent } from '../../src/audit/service.js';
+import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
+
+/** Appends `n` events, one transaction each, alternating subjects; some carry personal details. */
+export async function appendEvents(db: Knex, audit: AuditLog, n: number, subjects = ['emp-1', 'emp-2']): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const subject = subjects[i % subjects.length]!;
+    out.push(
+      await db.transaction((trx) =>
+        audit.record(trx, {
+          action: i % 2 ? AUDIT_ACTIONS.loginFailed : AUDIT_ACTIONS.personalDataRead,
+          actorId: 'acct-manager',
+          subjectId: subject,
+          object: { type: 'week', id: `2026-W${String(i + 1).padStart(2, '0')}` },
+          payload: { i, reason: 'test', nested: { z: 1, a: [true, null, 0.5] } },
+          personal: i % 3 === 0 ? { ip: '192.0.2.7', typedUsername: `user-${i}` } : null,
+        }),
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Plays an attacker with superuser rights: switches the append-only triggers off,
+ * runs `sql`, switches them back on (ENABLE ALWAYS, as the migration left them).
+ */
+export async function tamper(db: Knex, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx.raw('ALTER TABLE audit.events DISABLE TRIGGER USER');
+    await trx.raw('ALTER TABLE audit.checkpoints DISABLE TRIGGER USER');
+    await trx.raw(sql, bindings);
+    for (const t of ['events_append', 'events_no_update_delete', 'events_no_truncate']) await trx.raw(`ALTER TABLE audit.events ENABLE ALWAYS TRIGGER ${t}`);
+    for (const t of ['checkpoints_append', 'checkpoints_no_update_delete', 'checkpoints_no_truncate']) await trx.raw(`ALTER TABLE audit.checkpoints ENABLE ALWAYS TRIGGER ${t}`);
+  });
+}
