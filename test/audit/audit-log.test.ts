@@ -1,26 +1,33 @@
 import test from 'ava';
 import pg from 'pg';
-import { randomBytes } from 'node:crypto';
-import { createAuditLog } from '../../src/audit/service.js';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createAuditLog, keyEventHook, type AuditLog } from '../../src/audit/service.js';
 import { createCheckpoint, AuditIntegrityError } from '../../src/audit/checkpoints.js';
 import { verifyDatabase, type VerifyReport } from '../../src/audit/verify.js';
 import { eventHash } from '../../src/audit/canonical.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { standInKeys } from './stand-in-keys.js';
+import { KeyShreddedError } from '../../src/keys/errors.js';
+import { createKeyService } from '../../src/keys/service.js';
+import { freshKeyring } from '../keys/helpers.js';
+import { testLogger } from '../helpers/log.js';
 import { appendEvents, tamper } from './helpers.js';
 
 function kinds(r: VerifyReport): string[] {
   return r.problems.map((p) => `${p.kind}@${p.seq ?? '-'}`);
 }
 
+/** A test database with the real keyring (fresh data dir), key service and audit log, wired as the appliance wires them. */
 async function setup(t: Parameters<typeof useTestDatabase>[0]) {
   const db = await useTestDatabase(t);
-  const keys = standInKeys();
-  const audit = createAuditLog(keys);
-  const trusted = [{ keyId: keys.auditSigningKey().keyId, publicKey: keys.auditSigningKey().publicKey }];
-  return { db, knex: db.knex, keys, audit, trusted };
+  const { keyring } = await freshKeyring(t, db.knex);
+  const holder: { audit?: AuditLog } = {};
+  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: (trx, e) => keyEventHook(holder.audit!)(trx, e) });
+  const audit = (holder.audit = createAuditLog(keys));
+  const own = keyring.auditSigningKey();
+  const trusted = [{ keyId: own.keyId, publicKey: own.publicKey }];
+  return { db, knex: db.knex, keys, keyring, audit, trusted };
 }
 
 test('appended events form one chain from seq 1 that verifies, with personal details encrypted', async (t) => {
@@ -79,9 +86,9 @@ test('edited payload (triggers bypassed by a superuser) → verify names that ex
 });
 
 test('edited and re-hashed row → the broken link after it, and the checkpoint over it, name it', async (t) => {
-  const { knex, audit, keys, trusted } = await setup(t);
+  const { knex, audit, keyring, trusted } = await setup(t);
   await appendEvents(knex, audit, 6);
-  t.truthy(await createCheckpoint(knex, keys));
+  t.truthy(await createCheckpoint(knex, keyring));
   const row = await knex.withSchema('audit').table('events').where({ seq: 6 }).first();
   const forged = { ...row, seq: 6, at: row.at.toISOString(), actor_id: 'someone-else' };
   await tamper(knex, 'UPDATE audit.events SET actor_id = ?, hash = ? WHERE seq = 6', ['someone-else', eventHash(forged)]);
@@ -96,9 +103,9 @@ test('edited and re-hashed row → the broken link after it, and the checkpoint 
 });
 
 test('deleted tail → detected through the last checkpoint', async (t) => {
-  const { knex, audit, keys, trusted } = await setup(t);
+  const { knex, audit, keyring, trusted } = await setup(t);
   await appendEvents(knex, audit, 10);
-  const cp = await createCheckpoint(knex, keys);
+  const cp = await createCheckpoint(knex, keyring);
   t.is(cp?.last_seq, 10);
   await tamper(knex, 'DELETE FROM audit.events WHERE seq > 7');
   const r = await verifyDatabase(knex, { keys: trusted });
@@ -106,7 +113,7 @@ test('deleted tail → detected through the last checkpoint', async (t) => {
   t.deepEqual(kinds(r), ['tail-deleted@8']);
   t.regex(r.problems[0]!.message, /seq 8 to 10 were deleted/);
   // The next checkpoint refuses to paper over it.
-  await t.throwsAsync(createCheckpoint(knex, keys), { instanceOf: AuditIntegrityError });
+  await t.throwsAsync(createCheckpoint(knex, keyring), { instanceOf: AuditIntegrityError });
 });
 
 test('a gap in the middle → named', async (t) => {
@@ -139,9 +146,9 @@ test('--from/--to verifies a range and still finds damage inside it', async (t) 
 });
 
 test('UPDATE, DELETE and TRUNCATE are refused for a superuser, also with session_replication_role = replica', async (t) => {
-  const { knex, audit, keys } = await setup(t);
+  const { knex, audit, keyring } = await setup(t);
   await appendEvents(knex, audit, 3);
-  t.truthy(await createCheckpoint(knex, keys), 'a checkpoint row, so row triggers on checkpoints have something to fire on');
+  t.truthy(await createCheckpoint(knex, keyring), 'a checkpoint row, so row triggers on checkpoints have something to fire on');
   for (const replica of [false, true]) {
     for (const sql of ['UPDATE audit.events SET actor_id = \'x\' WHERE seq = 1', 'DELETE FROM audit.events WHERE seq = 3', 'TRUNCATE audit.events', 'TRUNCATE audit.checkpoints', 'DELETE FROM audit.checkpoints']) {
       const err = await t.throwsAsync(
@@ -214,30 +221,32 @@ test('50 concurrent transactions append one unbroken chain', async (t) => {
 });
 
 test('the chain still verifies after a subject is shredded; their personal details are gone', async (t) => {
-  const { knex, audit, keys, trusted } = await setup(t);
+  const { knex, audit, keys, keyring, trusted } = await setup(t);
   await appendEvents(knex, audit, 6, ['emp-1', 'emp-2']);
-  await createCheckpoint(knex, keys);
+  await createCheckpoint(knex, keyring);
   t.deepEqual(await audit.readPersonal(knex, 1), { ip: '192.0.2.7', typedUsername: 'user-0' });
   t.true((await keys.shred(knex, 'emp-1')) > 0);
-  await t.throwsAsync(audit.readPersonal(knex, 1));
+  await t.throwsAsync(audit.readPersonal(knex, 1), { instanceOf: KeyShreddedError });
+  const shredEvent = await knex.withSchema('audit').table('events').orderBy('seq', 'desc').first();
+  t.like(shredEvent, { seq: '7', action: AUDIT_ACTIONS.dataKeysShredded, subject_id: 'emp-1', personal: null }, 'the shred itself is in the log');
   t.deepEqual(await audit.readPersonal(knex, 4), { ip: '192.0.2.7', typedUsername: 'user-3' }, 'emp-2 is untouched');
   const r = await verifyDatabase(knex, { keys: trusted });
   t.deepEqual(r.problems, []);
 });
 
 test('checkpoints: skipped when nothing is new, chained, and a tampered signature or range is detected', async (t) => {
-  const { knex, audit, keys, trusted } = await setup(t);
-  t.is(await createCheckpoint(knex, keys), null, 'empty log: nothing to sign');
+  const { knex, audit, keyring, trusted } = await setup(t);
+  t.is(await createCheckpoint(knex, keyring), null, 'empty log: nothing to sign');
   await appendEvents(knex, audit, 3);
-  const c1 = await createCheckpoint(knex, keys);
-  t.is(await createCheckpoint(knex, keys), null, 'nothing new');
+  const c1 = await createCheckpoint(knex, keyring);
+  t.is(await createCheckpoint(knex, keyring), null, 'nothing new');
   await appendEvents(knex, audit, 2);
-  const c2 = await createCheckpoint(knex, keys);
+  const c2 = await createCheckpoint(knex, keyring);
   t.like(c1, { number: 1, first_seq: 1, last_seq: 3 });
   t.like(c2, { number: 2, first_seq: 4, last_seq: 5, prev_checkpoint_hash: c1!.hash });
   t.true((await verifyDatabase(knex, { keys: trusted })).ok);
 
-  const other = standInKeys().auditSigningKey();
+  const other = generateKeyPairSync('ed25519');
   t.deepEqual(kinds(await verifyDatabase(knex, { keys: [{ keyId: trusted[0]!.keyId, publicKey: other.publicKey }] })), ['checkpoint-signature@-', 'checkpoint-signature@-']);
   t.deepEqual(kinds(await verifyDatabase(knex, { keys: [{ keyId: 'someone-elses', publicKey: other.publicKey }] })), ['checkpoint-key@-', 'checkpoint-key@-']);
 
@@ -254,11 +263,11 @@ test('checkpoints: skipped when nothing is new, chained, and a tampered signatur
 });
 
 test('a checkpoint refuses to sign a segment that was tampered with since the last one', async (t) => {
-  const { knex, audit, keys } = await setup(t);
+  const { knex, audit, keyring } = await setup(t);
   await appendEvents(knex, audit, 4);
-  await createCheckpoint(knex, keys);
+  await createCheckpoint(knex, keyring);
   await appendEvents(knex, audit, 3);
   await tamper(knex, `UPDATE audit.events SET actor_id = 'x' WHERE seq = 6`);
-  await t.throwsAsync(createCheckpoint(knex, keys), { instanceOf: AuditIntegrityError, message: /seq 6/ });
+  await t.throwsAsync(createCheckpoint(knex, keyring), { instanceOf: AuditIntegrityError, message: /seq 6/ });
   t.is((await knex.withSchema('audit').table('checkpoints').count({ n: '*' }))[0]!.n, '1');
 });
