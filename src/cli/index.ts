@@ -5,6 +5,7 @@ import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget } from '
 import { installJobSchema } from '../platform/jobs.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
+import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerKeyCommands } from './keys.js';
@@ -148,6 +149,7 @@ Every command accepts --help.`)
       out.line(`configuration OK (data_dir ${config.data_dir}, listen ${config.server.host}:${config.server.port}, database ${config.database.url ? 'external' : 'embedded'})`);
     });
 
+  registerAuditCommands(program);
   registerBackupCommands(program);
   registerDirectoryCommands(program);
   registerKeyCommands(program);

@@ -1,0 +1,192 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { createCheckpoint } from '../audit/checkpoints.js';
+import { exportAuditLog } from '../audit/export.js';
+import { createAuditLog } from '../audit/service.js';
+import { publicKeyFingerprint, verifyDatabase, verifyExportFile, type TrustedKey, type VerifyReport } from '../audit/verify.js';
+import { KeyringError } from '../keys/errors.js';
+import { openKeyring } from '../keys/lifecycle.js';
+import type { DiskKeyring } from '../keys/keyring.js';
+import { ConfigError, loadConfig, type Config } from '../platform/config.js';
+import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { EXIT, out } from './output.js';
+
+interface Ctx {
+  db: Knex;
+  keyring: DiskKeyring;
+  logger: Logger;
+}
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function seqOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+function loadOrReport(cmd: Command): Readonly<Config> | number {
+  try {
+    return loadConfig(cmd.optsWithGlobals<{ config?: string }>().config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      out.error(err.message);
+      return EXIT.config;
+    }
+    throw err;
+  }
+}
+
+/** Config → database (embedded started and stopped around it) → migrations checked → keyring opened → fn. */
+async function withLog(cmd: Command, fn: (ctx: Ctx) => Promise<number>): Promise<number> {
+  const config = loadOrReport(cmd);
+  if (typeof config === 'number') return config;
+  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
+  const logger = createLogger({ log: { ...config.log, level } });
+  const target = await openDatabaseTarget(config, logger);
+  const db = createKnex(target.connection, config, 'uurwerk-cli');
+  try {
+    const { pending } = await migrationStatus(db);
+    if (pending.length) {
+      out.error(`the database has ${pending.length} pending migration(s); run \`uurwerk migrate\` first`);
+      return EXIT.failure;
+    }
+    let keyring: DiskKeyring;
+    try {
+      keyring = await openKeyring(config, db, { logger, create: false });
+    } catch (err) {
+      if (err instanceof KeyringError) {
+        out.error(err.message);
+        return EXIT.failure;
+      }
+      throw err;
+    }
+    return await fn({ db, keyring, logger });
+  } finally {
+    await db.destroy();
+    await target.embedded?.stop();
+  }
+}
+
+function readPublicKeys(files: string[]): TrustedKey[] {
+  return files.map((f) => {
+    const publicKey: KeyObject = createPublicKey(readFileSync(f, 'utf8'));
+    if (publicKey.asymmetricKeyType !== 'ed25519') throw new InvalidArgumentError(`${f} is not an Ed25519 public key`);
+    return { publicKey };
+  });
+}
+
+function printReport(r: VerifyReport, json: boolean): number {
+  if (json) {
+    out.line(JSON.stringify(r, null, 2));
+    return r.ok ? EXIT.ok : EXIT.failure;
+  }
+  out.line(`events checked: ${r.eventsChecked} (seq ${r.from}..${r.to}); log ends at seq ${r.lastSeq}`);
+  out.line(`checkpoints checked: ${r.checkpointsChecked}; signed up to seq ${r.lastCheckpointedSeq}`);
+  if (r.lastSeq > r.lastCheckpointedSeq) out.line(`note: seq ${r.lastCheckpointedSeq + 1}..${r.lastSeq} are not yet covered by a signed checkpoint`);
+  if (r.ok) {
+    out.line('audit log OK');
+    return EXIT.ok;
+  }
+  out.error(`audit log FAILED verification: ${r.problems.length} problem(s)`);
+  for (const p of r.problems) out.error(`  - [${p.kind}] ${p.message}`);
+  return EXIT.failure;
+}
+
+/** Registers `audit:verify`, `audit:export`, `audit:checkpoint` and `audit:public-key`. */
+export function registerAuditCommands(program: Command): void {
+  program
+    .command('audit:verify')
+    .description('recompute the audit hash chain and check every signed checkpoint; exit 1 on any problem')
+    .option('--from <seq>', 'first event to check (default 1)', seqOption)
+    .option('--to <seq>', 'last event to check (default: the end of the log)', seqOption)
+    .option('--file <file>', 'verify an `audit:export` file instead of the database (no database or keyring needed)')
+    .option('--public-key <file>', 'trust this Ed25519 public key (PEM); repeatable; with --file it replaces the keys in the file', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', `
+Finds: an edited row (by seq), rows reordered, gaps, a deleted tail (the last signed
+checkpoint points past the end of the log), altered or unsigned checkpoints.
+Events after the last checkpoint can only be checked for consistency, not against a signature.`)
+    .action(async (opts: { from?: number; to?: number; file?: string; publicKey: string[]; json?: boolean }, cmd: Command) => {
+      if (opts.from && opts.to && opts.from > opts.to) {
+        out.error('--from must not be greater than --to');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const extra = readPublicKeys(opts.publicKey);
+      if (opts.file) {
+        if (opts.from || opts.to) {
+          out.error('--from/--to apply to the database; an export file is always verified whole');
+          process.exitCode = EXIT.usage;
+          return;
+        }
+        const r = await verifyExportFile(opts.file, extra.length ? { keys: extra } : {});
+        if (!opts.json) {
+          const keys = extra.length ? extra.map((k) => publicKeyFingerprint(k.publicKey)) : (r.header?.public_keys ?? []).map((k) => k.fingerprint_sha256);
+          out.line(`trusted signing key fingerprint(s) (sha256 of the public key): ${keys.join(', ') || 'none'}`);
+          if (!extra.length) out.line('  compare these with the fingerprint obtained from the operator, or pass --public-key');
+        }
+        process.exitCode = printReport(r, opts.json === true);
+        return;
+      }
+      process.exitCode = await withLog(cmd, async ({ db, keyring }) => {
+        const own = keyring.auditSigningKey();
+        const r = await verifyDatabase(db, { from: opts.from, to: opts.to, keys: [{ keyId: own.keyId, publicKey: own.publicKey }, ...extra] });
+        return printReport(r, opts.json === true);
+      });
+    });
+
+  program
+    .command('audit:export')
+    .description('write the audit log (events, checkpoints, public key) as JSON lines for offline verification with `audit:verify --file`')
+    .requiredOption('--out <file>', 'file to create (refuses to overwrite; mode 0600)')
+    .action(async (opts: { out: string }, cmd: Command) => {
+      process.exitCode = await withLog(cmd, async ({ db, keyring }) => {
+        const k = keyring.auditSigningKey();
+        const counts = await exportAuditLog(db, opts.out, [{ keyId: k.keyId, publicKey: k.publicKey }]);
+        // Export events carry no personal details, so this log never needs a data key.
+        const refuse = (): never => {
+          throw new Error('audit export events carry no personal details');
+        };
+        const audit = createAuditLog({ encrypt: refuse, decrypt: refuse, shred: refuse });
+        await db.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.auditExported, actorId: actor(), payload: { file: path.basename(opts.out), ...counts } }));
+        out.line(`wrote ${counts.events} event(s) and ${counts.checkpoints} checkpoint(s) to ${opts.out}`);
+        out.line(`signing key ${k.keyId}, fingerprint ${publicKeyFingerprint(k.publicKey)}`);
+        return EXIT.ok;
+      });
+    });
+
+  program
+    .command('audit:checkpoint')
+    .description('sign a checkpoint over the events appended since the last one now (the server does this hourly and at shutdown)')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await withLog(cmd, async ({ db, keyring }) => {
+        const cp = await createCheckpoint(db, keyring);
+        out.line(cp ? `checkpoint #${cp.number} signed over seq ${cp.first_seq}..${cp.last_seq}` : 'nothing new since the last checkpoint');
+        return EXIT.ok;
+      });
+    });
+
+  program
+    .command('audit:public-key')
+    .description('print the public key that signs audit checkpoints (PEM) and its fingerprint, for auditors')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await withLog(cmd, async ({ keyring }) => {
+        const k = keyring.auditSigningKey();
+        out.line(`# key id ${k.keyId}, sha256 fingerprint ${publicKeyFingerprint(k.publicKey)}`);
+        out.line(k.publicKey.export({ type: 'spki', format: 'pem' }).toString().trimEnd());
+        return EXIT.ok;
+      });
+    });
+}
