@@ -1,52 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { startAppliance, type Appliance } from '../platform/appliance.js';
-import { ConfigError, loadConfig, type Config } from '../platform/config.js';
-import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget } from '../platform/db.js';
+import { ConfigError, type Config } from '../platform/config.js';
+import { migrateLatest, migrationStatus } from '../platform/db.js';
 import { installJobSchema } from '../platform/jobs.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import { createLogger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerDirectoryCommands } from './directory.js';
+import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
+import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
 import { registerTlsCommands } from './tls.js';
+import { keyCommandAuditHook, openCoreServices } from '../platform/services.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
-/** Thrown inside a command to end with a given exit code and message. */
-class ExitError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function configFile(cmd: Command): string | undefined {
-  return cmd.optsWithGlobals<{ config?: string }>().config;
-}
-
-function loadOrExit(file?: string): Readonly<Config> {
-  try {
-    return loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ExitError(EXIT.config, err.message);
-    throw err;
-  }
-}
-
-/** Runs a short command against the database (embedded started and stopped around it). */
-async function withDatabase<T>(config: Readonly<Config>, logger: Logger, fn: (db: ReturnType<typeof createKnex>, url: string) => Promise<T>): Promise<T> {
-  const target = await openDatabaseTarget(config, logger);
-  const db = createKnex(target.connection, config, 'uurwerk-cli');
-  try {
-    return await fn(db, String(target.connection.connectionString));
-  } finally {
-    await db.destroy();
-    await target.embedded?.stop();
-  }
-}
+const loadOrExit = loadConfigOrExit;
 
 async function serve(file?: string): Promise<number> {
   let config: Readonly<Config>;
@@ -151,8 +121,9 @@ Every command accepts --help.`)
 
   registerAuditCommands(program);
   registerBackupCommands(program);
-  registerDirectoryCommands(program);
-  registerKeyCommands(program);
+  registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
+  registerIdentityCommands(program);
+  registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });
   registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -65,7 +65,8 @@ export function classifyLdapError(err: unknown, url: string, during: string): Di
   return new DirectorySyncError('search_failed', `${where}: ${message}`, { cause: err });
 }
 
-function tlsOptions(config: DirectoryConfig, host: string): ConnectionOptions {
+/** TLS settings for a directory connection: the configured CA, TLS 1.2+, verified names. */
+export function tlsOptions(config: DirectoryConfig, host: string): ConnectionOptions {
   return {
     ca: config.ca_file ? readFileSync(config.ca_file) : undefined,
     minVersion: 'TLSv1.2',

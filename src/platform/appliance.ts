@@ -10,9 +10,14 @@ import { createTransport } from './mail/delivery.js';
 import { packageVersion } from './paths.js';
 import { loadTls } from './tls.js';
 import type { DiskKeyring } from '../keys/keyring.js';
-import { openKeyring } from '../keys/lifecycle.js';
-import { createKeyService } from '../keys/service.js';
-import type { KeyEventHook, KeyService } from '../keys/types.js';
+import type { KeyService } from '../keys/types.js';
+import { checkpointAndLog } from '../audit/checkpoints.js';
+import { bindAsUser } from '../directory/user-bind.js';
+import type { DirectoryAuthenticator } from '../identity/auth-service.js';
+import { identityModule } from '../identity/module.js';
+import { AppError } from './errors.js';
+import { isLoopback } from './net.js';
+import { openCoreServices, type CoreServices } from './services.js';
 
 /** A running appliance. */
 export interface Appliance {
@@ -25,6 +30,8 @@ export interface Appliance {
   keyring: DiskKeyring;
   /** Encryption at rest for every domain. */
   keys: KeyService;
+  /** Keyring, key service and audit log, as every domain receives them. */
+  services: CoreServices;
   /** Graceful stop: stop accepting, finish in-flight work, stop the database. */
   stop(): Promise<void>;
 }
@@ -33,8 +40,6 @@ export interface StartOptions {
   /** Start the job engine (default true; some tests run without it). */
   jobs?: boolean;
   extendApi?: HttpDeps['extendApi'];
-  /** Records key operations (keyring creation at first start, shredding) in the audit log. */
-  onKeyEvent?: KeyEventHook;
 }
 
 /**
@@ -64,20 +69,33 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
 
     // Keys before anything serves: loose permissions, a missing key or a KEK that does
     // not match the database stop the start here, not at the first encrypted read.
-    const keyring = await openKeyring(config, db, { logger, onKeyEvent: opts.onKeyEvent, actor: 'system' });
-    const keys = createKeyService(keyring, logger, { onKeyEvent: opts.onKeyEvent });
+    const services = await openCoreServices(config, db, logger);
+    const { keyring, keys, audit } = services;
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
 
     let jobs: Jobs | undefined;
     if (opts.jobs !== false) {
       jobs = await startJobs({
         connectionString: String(target.connection.connectionString), db, config, logger, transport: createTransport(config.mail),
+        directoryAudit: audit, keyring,
       });
       const j = jobs;
       undo.push(() => j.stop(1000));
     }
 
-    const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined });
+    const directory: DirectoryAuthenticator | undefined = config.directory.urls.length
+      ? {
+          async verify(dn, password) {
+            try {
+              return await bindAsUser(config.directory, dn, password, logger);
+            } catch {
+              throw new AppError(503, 'directory_unavailable', 'The directory cannot be reached to check the password; try again later');
+            }
+          },
+        }
+      : undefined;
+    const domains = [identityModule({ db, config, keys, audit, logger, directory }, tls !== undefined)];
+    const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined, domains });
     const server: Server = tls ? createHttpsServer(tls.options, app.callback()) : createServer(app.callback());
     server.requestTimeout = 60_000;
     server.headersTimeout = 30_000;
@@ -112,18 +130,17 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       await closed;
       clearTimeout(timer);
       if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
+      // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
+      await checkpointAndLog(db, keyring, logger, 'shutdown');
       await db.destroy();
       if (target.embedded) await target.embedded.stop();
       log.info('stopped');
     })());
-    return { url, db, jobs, server, target, keyring, keys, stop };
+    return { url, db, jobs, server, target, keyring, keys, services, stop };
   } catch (err) {
     await unwind();
     throw err;
   }
 }
 
-/** True for addresses only this host can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+export { isLoopback };

@@ -185,6 +185,28 @@ const uiSchema = z
   .prefault({});
 
 /** The whole configuration file. */
+const authSchema = z
+  .strictObject({
+    /** A session ends after this long without a request. */
+    session_idle_minutes: z.number().int().min(1).max(24 * 60).default(30),
+    /** A session ends this long after sign-in, however active. */
+    session_absolute_hours: z.number().int().min(1).max(24 * 30).default(12),
+    /** Require a second factor of every user, not only of admins, auditors and operators. */
+    totp_required_for_all: z.boolean().default(false),
+    /** Failed sign-ins per account before it is throttled (backoff doubles per further failure). */
+    account_max_failures: z.number().int().min(1).max(100).default(5),
+    /** Failed sign-ins per source address before it is throttled. */
+    address_max_failures: z.number().int().min(1).max(10000).default(20),
+    /** Failures are counted over this window; it restarts after a quiet window. */
+    throttle_window_minutes: z.number().int().min(1).max(24 * 60).default(15),
+    /** First throttle delay; doubles per further failure, capped at throttle_max_seconds. */
+    throttle_base_seconds: z.number().int().min(1).max(3600).default(30),
+    throttle_max_seconds: z.number().int().min(1).max(86400).default(900),
+    /** Lifetime of a password-reset link. */
+    password_reset_minutes: z.number().int().min(5).max(24 * 60).default(30),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -195,6 +217,7 @@ export const configSchema = z.strictObject({
   ui: uiSchema,
   keys: keysSchema,
   directory: directorySchema,
+  auth: authSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

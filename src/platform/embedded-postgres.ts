@@ -106,10 +106,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   chmodSync(clusterDir, 0o700);
 
   const pgctl = (args: string[]) => run(bin.pg_ctl, ['-D', clusterDir, ...args], spawnOpts);
+  const ownerFile = path.join(opts.dataDir, 'postgres.owner');
+  const urlFor = (db: string) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${db}`;
   if (existsSync(path.join(clusterDir, 'postmaster.pid'))) {
     const running = await pgctl(['status']).then(() => true, () => false);
+    if (running && ownerAlive(ownerFile)) {
+      // A live `uurwerk serve` (or another command) owns the cluster: use it as it is
+      // and leave it running, rather than pulling the database from under the server.
+      log.info('embedded PostgreSQL is run by another live Uurwerk process; attaching to it');
+      if (opts.database) await ensureDatabase(urlFor('postgres'), opts.database);
+      return { url: urlFor(opts.database ?? 'uurwerk'), port: opts.port, stop: async () => undefined };
+    }
     if (running) {
-      log.warn('embedded PostgreSQL was left running by an earlier process; restarting it');
+      log.warn('embedded PostgreSQL was left running by a process that is gone; restarting it');
       await pgctl(['stop', '-m', 'fast', '-w', '-t', '30']);
     }
   }
@@ -126,10 +135,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     const tail = readTail(path.join(clusterDir, 'server.log'));
     throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (${(err as Error).message.split('\n')[0]}).\n${tail}`);
   }
+  writeFileSync(ownerFile, String(process.pid), { mode: 0o600 });
   log.info({ port: opts.port, dir: clusterDir }, 'embedded PostgreSQL started');
 
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database ?? 'uurwerk'}`;
-  if (opts.database) await ensureDatabase(`postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`, opts.database);
+  const url = urlFor(opts.database ?? 'uurwerk');
+  if (opts.database) await ensureDatabase(urlFor('postgres'), opts.database);
 
   let stopped = false;
   return {
@@ -139,9 +149,22 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       if (stopped) return;
       stopped = true;
       await pgctl(['stop', '-m', 'fast', '-w', '-t', '30']);
+      rmSync(ownerFile, { force: true });
       log.info('embedded PostgreSQL stopped');
     },
   };
+}
+
+/** True when the process recorded as the cluster's owner is still a running Node process. */
+function ownerAlive(ownerFile: string): boolean {
+  try {
+    const pid = Number(readFileSync(ownerFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    process.kill(pid, 0);
+    return /node|uurwerk/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Fails with the fix when a parent directory of the data dir shuts out the `postgres` user. */

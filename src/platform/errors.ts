@@ -7,6 +7,8 @@ export class AppError extends Error {
   readonly code: string;
   readonly expose: boolean;
   readonly details?: unknown;
+  /** Response headers that belong to this error (Retry-After, ...). */
+  headers?: Record<string, string>;
 
   constructor(status: number, code: string, message: string, details?: unknown) {
     super(message);

@@ -6,11 +6,14 @@ import type { Logger } from './logger.js';
 import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
 import { runScheduledDirectorySync } from '../directory/job.js';
 import type { AuditRecorder } from '../directory/service.js';
+import { checkpointAndLog } from '../audit/checkpoints.js';
+import type { Keyring } from '../keys/types.js';
 
 /** Names of the queues this appliance runs. */
 export const QUEUES = {
   mailDeliver: 'mail.deliver',
   housekeeping: 'housekeeping',
+  auditCheckpoint: 'audit.checkpoint',
   /** Incremental directory sync (changes since the last uSNChanged). */
   directorySync: 'directory.sync',
   /** Full directory reconcile (also finds deleted users). */
@@ -58,6 +61,8 @@ export interface JobDeps {
   transport: Transporter;
   /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
   directoryAudit?: AuditRecorder;
+  /** Signs the hourly audit checkpoints. */
+  keyring?: Pick<Keyring, 'auditSigningKey'>;
 }
 
 /**
@@ -100,6 +105,14 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   // Every minute a delivery pass picks up retries whose backoff has passed.
   await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
   await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});
+  if (deps.keyring) {
+    const keyring = deps.keyring;
+    await boss.work(QUEUES.auditCheckpoint, { batchSize: 1 }, async () => {
+      await checkpointAndLog(deps.db, keyring, deps.logger, 'hourly');
+    });
+    // At least hourly (issue: "signed checkpoints at least hourly and at shutdown").
+    await boss.schedule(QUEUES.auditCheckpoint, '0 * * * *', {});
+  }
 
   let stopped = false;
   return {

@@ -9,6 +9,8 @@ export interface PageOptions {
   /** Path of the current page, for the language links. */
   path: string;
   main: SafeHtml;
+  /** Set when someone is signed in: the CSRF token for the sign-out form. */
+  signedIn?: { csrf: string };
 }
 
 /**
@@ -34,7 +36,13 @@ export function layout(p: PageOptions): string {
 <a class="skip-link" href="#main">${t(p.lang, 'nav.skip')}</a>
 <header class="site-header">
   <a class="brand" href="/">Uurwerk</a>
-  <nav aria-label="${t(p.lang, 'nav.home')}"><ul><li><a href="/">${t(p.lang, 'nav.home')}</a></li></ul></nav>
+  <nav aria-label="${t(p.lang, 'nav.home')}"><ul>
+    <li><a href="/">${t(p.lang, 'nav.home')}</a></li>
+    ${p.signedIn
+      ? html`<li><a href="/account">${t(p.lang, 'nav.account')}</a></li>
+    <li><form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${p.signedIn.csrf}"><button type="submit" class="link">${t(p.lang, 'nav.sign_out')}</button></form></li>`
+      : html`<li><a href="/sign-in">${t(p.lang, 'nav.sign_in')}</a></li>`}
+  </ul></nav>
   <nav aria-label="${t(p.lang, 'nav.language')}" class="lang-switch"><ul>${other}</ul></nav>
 </header>
 <main id="main" tabindex="-1">

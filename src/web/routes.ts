@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Config } from '../platform/config.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
+import { csrfTokenFor } from '../identity/sessions-service.js';
 import { html } from './html.js';
 import { t } from './i18n.js';
 import { layout } from './layout.js';
@@ -8,7 +9,8 @@ import { layout } from './layout.js';
 /** Renders a complete page into the response. */
 export function sendPage(ctx: AppContext, config: Readonly<Config>, title: string, main: ReturnType<typeof html>): void {
   ctx.type = 'text/html; charset=utf-8';
-  ctx.body = layout({ lang: ctx.state.lang, title, organisation: config.ui.organisation_name, path: ctx.path, main });
+  const signedIn = ctx.state.auth ? { csrf: csrfTokenFor(ctx.state.auth.token) } : undefined;
+  ctx.body = layout({ lang: ctx.state.lang, title, organisation: config.ui.organisation_name, path: ctx.path, main, signedIn });
 }
 
 /** The error page used by the error middleware for browsers. */

@@ -104,3 +104,17 @@ test('--help works for the program and every command; unknown commands exit 2', 
   }
   t.is((await runCli(['no-such-command'])).code, 2);
 });
+
+test.serial('a CLI command while serve runs attaches to its embedded PostgreSQL and leaves it running', async (t) => {
+  const { file, dataDir, base } = await embeddedConfig(t);
+  const serve = spawnServe(file);
+  t.teardown(() => serve.child.kill('SIGKILL'));
+  t.true(await waitFor200(`${base}/readyz`, 30_000), serve.output());
+  const status = await runCli(['migrate', '--status', '--config', file]);
+  t.is(status.code, 0, status.stderr);
+  t.true(postmasterRunning(dataDir), 'the CLI did not stop the server’s database');
+  t.is((await fetch(`${base}/readyz`)).status, 200);
+  serve.child.kill('SIGTERM');
+  t.is(await serve.exited, 0);
+  t.false(postmasterRunning(dataDir));
+});

@@ -123,7 +123,7 @@ test('security headers are on every response, errors included', async (t) => {
     const res = await request(p);
     t.is(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY, p);
     t.is(res.headers.get('x-content-type-options'), 'nosniff', p);
-    t.is(res.headers.get('referrer-policy'), 'no-referrer', p);
+    t.is(res.headers.get('referrer-policy'), 'same-origin', p);
     t.is(res.headers.get('x-frame-options'), 'DENY', p);
     if (p.startsWith('/api/')) t.is(res.headers.get('cache-control'), 'no-store', p);
   }

@@ -17,8 +17,20 @@ import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
 import { z } from 'zod';
 
+/**
+ * What a domain adds to the HTTP app: middleware (run after body parsing, before any
+ * route), JSON API routes and page routes.
+ */
+export interface DomainModule {
+  middleware?: Array<Koa.Middleware<AppState>>;
+  api?: (api: ApiRegistry) => void;
+  pages?: Router<AppState>;
+}
+
 /** What the HTTP app needs from the rest of the appliance. */
 export interface HttpDeps {
+  /** Domain modules, mounted in order. */
+  domains?: DomainModule[];
   config: Readonly<Config>;
   db: Knex;
   logger: Logger;
@@ -70,6 +82,8 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     }),
   );
 
+  for (const d of deps.domains ?? []) for (const m of d.middleware ?? []) app.use(m);
+
   const health = new Router<AppState>();
   health.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -98,6 +112,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     response: apiRootSchema,
     handler: () => ({ name: 'uurwerk' as const, version: deps.version, openapi: '/api/v1/openapi.json' }),
   });
+  for (const d of deps.domains ?? []) d.api?.(api);
   deps.extendApi?.(api);
   const apiRouter = new Router<AppState>({ prefix: '/api/v1' });
   api.mount(apiRouter);
@@ -115,6 +130,11 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods());
 
+  for (const d of deps.domains ?? []) {
+    if (!d.pages) continue;
+    app.use(d.pages.routes());
+    app.use(d.pages.allowedMethods());
+  }
   const pages = pageRoutes(config);
   app.use(pages.routes());
   app.use(pages.allowedMethods());

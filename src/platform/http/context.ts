@@ -1,8 +1,21 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../logger.js';
 
+/** The signed-in session of a request (set by the identity middleware). */
+export interface RequestAuth {
+  sessionId: string;
+  accountId: string;
+  /** The cookie token; the CSRF token is derived from it. */
+  token: string;
+  secondFactorDone: boolean;
+  createdAt: Date;
+  absoluteExpiresAt: Date;
+}
+
 /** What every request carries in `ctx.state`. */
 export interface AppState {
+  /** Present when a live session cookie came with the request. */
+  auth?: RequestAuth;
   requestId: string;
   log: Logger;
   /** Language chosen for pages and messages. */

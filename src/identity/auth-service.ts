@@ -1,0 +1,367 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
+import type { KeyService } from '../keys/types.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import { AppError, ConflictError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import { enqueueMail } from '../platform/mail/outbox.js';
+import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { needsSecondFactor, type Actor } from './policy.js';
+import type { AccountRow, Role } from './repository.js';
+import { revokeSessions } from './sessions.js';
+import { createSession, revokeSession, type LiveSession } from './sessions-service.js';
+import { assertNotThrottled, clearFailures, recordFailure, throttleKeys, ThrottledError } from './throttle.js';
+import { checkTotp, newRecoveryCodes, newTotpSecret, qrSvg, recoveryCodeHash, totpUri } from './totp.js';
+
+/** Checks a directory user's password by binding as them (their password is never stored). */
+export interface DirectoryAuthenticator {
+  verify(dn: string, password: string): Promise<boolean>;
+}
+
+/** What the sign-in operations need, passed explicitly. */
+export interface AuthDeps {
+  db: Knex;
+  config: Readonly<Config>;
+  keys: KeyService;
+  audit: AuditLog;
+  logger: Logger;
+  directory?: DirectoryAuthenticator;
+}
+
+/** Where a request came from, for throttling and the audit trail. */
+export interface RequestMeta {
+  address: string;
+  userAgent?: string;
+}
+
+/** Where a session stands after a step of the sign-in. */
+export type SessionState = 'authenticated' | 'second_factor_required' | 'totp_enrolment_required';
+
+export interface SessionGrant {
+  token: string;
+  sessionId: string;
+  accountId: string;
+  state: SessionState;
+}
+
+const AUDIT = {
+  loginSucceeded: 'auth.login.succeeded',
+  loginFailed: 'auth.login.failed',
+  secondFactorSucceeded: 'auth.second_factor.succeeded',
+  secondFactorFailed: 'auth.second_factor.failed',
+  logout: 'auth.logout.succeeded',
+  sessionRevoked: 'auth.session.revoked',
+  totpEnrolled: 'auth.totp.enrolled',
+  recoveryCodeUsed: 'auth.recovery_code.used',
+  passwordResetRequested: 'auth.password_reset.requested',
+  passwordResetCompleted: 'auth.password_reset.completed',
+  passwordChanged: 'auth.password.changed',
+  accountCreated: 'admin.account.created',
+} as const;
+
+const totpRef = (accountId: string, column: 'secret' | 'pending_secret') => ({ table: 'totp_factors', column, rowId: accountId });
+
+/** The roles and teams of an account, plus whether it has a confirmed second factor. */
+export async function loadActor(db: Knex | Knex.Transaction, accountId: string): Promise<Actor & { hasFactor: boolean }> {
+  const rows = (await db('role_assignments').where({ account_id: accountId }).select('role', 'team')) as Array<{ role: Role; team: string }>;
+  const factor = await db('totp_factors').where({ account_id: accountId }).whereNotNull('confirmed_at').first('account_id');
+  return {
+    accountId,
+    roles: new Set(rows.map((r) => r.role)),
+    teams: new Set(rows.filter((r) => r.role === 'team_admin').map((r) => r.team)),
+    hasFactor: factor !== undefined,
+  };
+}
+
+/** The state a session is in, given whether its second factor is done. */
+export async function sessionState(db: Knex | Knex.Transaction, config: Readonly<Config>, accountId: string, secondFactorDone: boolean): Promise<SessionState> {
+  if (secondFactorDone) return 'authenticated';
+  const actor = await loadActor(db, accountId);
+  if (!needsSecondFactor(actor.roles, actor.hasFactor, config.auth)) return 'authenticated';
+  return actor.hasFactor ? 'second_factor_required' : 'totp_enrolment_required';
+}
+
+async function checkPassword(deps: AuthDeps, account: AccountRow | undefined, password: string): Promise<boolean> {
+  if (!account || account.status !== 'active') return verifyAgainstDummy(password);
+  if (account.source === 'local') {
+    const cred = await deps.db('local_credentials').where({ account_id: account.id }).first('password_hash');
+    return cred ? verifyPassword(password, cred.password_hash) : verifyAgainstDummy(password);
+  }
+  if (!deps.directory || !account.dn) return verifyAgainstDummy(password);
+  return deps.directory.verify(account.dn, password);
+}
+
+/**
+ * Step one of signing in: username and password (local bcrypt, or an LDAP bind for
+ * directory accounts). Throttled per account and per address; every failure is
+ * audited. Starts a new session (never reuses one); whether it is usable yet depends
+ * on the second factor.
+ */
+export async function signIn(deps: AuthDeps, input: { username: string; password: string; source: 'local' | 'directory' }, meta: RequestMeta): Promise<SessionGrant> {
+  const keys = throttleKeys(input.source, input.username, meta.address);
+  const account = (await deps.db('accounts')
+    .where({ source: input.source })
+    .andWhereRaw('lower(username) = lower(?)', [input.username])
+    .orderByRaw(`status = 'active' DESC`)
+    .first()) as AccountRow | undefined;
+  try {
+    await assertNotThrottled(deps.db, [keys.account, keys.address]);
+  } catch (err) {
+    if (err instanceof ThrottledError) await auditFailure(deps, account, 'throttled', meta);
+    throw err;
+  }
+  const ok = await checkPassword(deps, account, input.password);
+  if (!ok || !account) {
+    await deps.db.transaction(async (trx) => {
+      await recordFailure(trx, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
+      await recordFailure(trx, keys.address, deps.config.auth.address_max_failures, deps.config.auth);
+    });
+    await auditFailure(deps, account, !account ? 'unknown_account' : account.status !== 'active' ? `account_${account.status}` : 'bad_password', meta);
+    throw new UnauthenticatedError('Invalid username or password');
+  }
+  return deps.db.transaction(async (trx) => {
+    await clearFailures(trx, keys.account);
+    const state = await sessionState(trx, deps.config, account.id, false);
+    const { id, token } = await createSession(trx, { accountId: account.id, secondFactorDone: state === 'authenticated', remoteAddress: meta.address, userAgent: meta.userAgent }, deps.config.auth);
+    await deps.audit.record(trx, {
+      action: AUDIT.loginSucceeded, actorId: account.id, subjectId: account.id, object: { type: 'session', id },
+      payload: { source: account.source, state }, personal: { address: meta.address },
+    });
+    return { token, sessionId: id, accountId: account.id, state };
+  });
+}
+
+async function auditFailure(deps: AuthDeps, account: AccountRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
+  await deps.db.transaction((trx) =>
+    deps.audit.record(trx, {
+      action: AUDIT.loginFailed,
+      actorId: account?.id ?? 'anonymous',
+      subjectId: account?.id ?? null,
+      payload: { reason },
+      // The address is personal data: it can only be stored encrypted, under a known subject's key.
+      personal: account ? { address: meta.address } : null,
+    }),
+  );
+}
+
+/**
+ * Step two: a TOTP code (each accepted once, ±1 step of drift) or a single-use
+ * recovery code. On success the session is replaced by a new one (new id and token).
+ */
+export async function completeSecondFactor(deps: AuthDeps, session: LiveSession, input: { code?: string; recoveryCode?: string }, meta: RequestMeta): Promise<SessionGrant> {
+  const keys = throttleKeys('second-factor', session.accountId, meta.address);
+  await assertNotThrottled(deps.db, [keys.account]);
+  const accepted = await deps.db.transaction(async (trx) => {
+    const factor = await trx('totp_factors').where({ account_id: session.accountId }).whereNotNull('confirmed_at').forUpdate().first();
+    if (!factor) throw new AppError(409, 'totp_enrolment_required', 'No second factor is enrolled; enrol one first');
+    if (input.code) {
+      const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'secret'), factor.secret);
+      const step = await checkTotp(secret, input.code, Number(factor.last_step));
+      if (step === undefined) return false;
+      await trx('totp_factors').where({ account_id: session.accountId }).update({ last_step: step });
+      return true;
+    }
+    if (input.recoveryCode) {
+      const used = await trx('recovery_codes')
+        .where({ account_id: session.accountId, code_hash: recoveryCodeHash(input.recoveryCode) })
+        .whereNull('used_at')
+        .update({ used_at: trx.fn.now() });
+      if (used === 0) return false;
+      await deps.audit.record(trx, { action: AUDIT.recoveryCodeUsed, actorId: session.accountId, subjectId: session.accountId });
+      return true;
+    }
+    throw new ValidationError([{ field: 'code', message: 'give a code from the authenticator app or a recovery code' }]);
+  });
+  if (!accepted) {
+    await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
+    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } }));
+    throw new UnauthenticatedError('The code is not valid (or was already used)');
+  }
+  await clearFailures(deps.db, keys.account);
+  return rotate(deps, session, meta, AUDIT.secondFactorSucceeded);
+}
+
+/** Replaces a session by a fully authenticated new one, keeping its absolute deadline. */
+async function rotate(deps: AuthDeps, session: LiveSession, meta: RequestMeta, action: string): Promise<SessionGrant> {
+  return deps.db.transaction(async (trx) => {
+    await revokeSession(trx, session.id, 'rotated');
+    const { id, token } = await createSession(trx, { accountId: session.accountId, secondFactorDone: true, remoteAddress: meta.address, userAgent: meta.userAgent, absoluteExpiresAt: session.absoluteExpiresAt }, deps.config.auth);
+    await deps.audit.record(trx, { action, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id } });
+    return { token, sessionId: id, accountId: session.accountId, state: 'authenticated' as const };
+  });
+}
+
+/** Re-checks the password of the signed-in person (needed before changing the second factor). */
+export async function confirmPassword(deps: AuthDeps, accountId: string, password: string, meta: RequestMeta): Promise<void> {
+  const keys = throttleKeys('reauth', accountId, meta.address);
+  await assertNotThrottled(deps.db, [keys.account]);
+  const account = (await deps.db('accounts').where({ id: accountId }).first()) as AccountRow | undefined;
+  if (!(await checkPassword(deps, account, password))) {
+    await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
+    throw new AppError(403, 'password_incorrect', 'The password is not correct');
+  }
+  await clearFailures(deps.db, keys.account);
+}
+
+/**
+ * Starts (or restarts) TOTP enrolment after a fresh password check. The new secret
+ * waits as pending until confirmed with a code; an existing factor stays in force
+ * until then.
+ */
+export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, password: string, meta: RequestMeta): Promise<{ secret: string; uri: string; qrSvg: string }> {
+  await confirmPassword(deps, session.accountId, password, meta);
+  const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
+  const secret = newTotpSecret();
+  await deps.db.transaction(async (trx) => {
+    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), secret);
+    await trx('totp_factors')
+      .insert({ account_id: session.accountId, pending_secret: sealed })
+      .onConflict('account_id')
+      .merge({ pending_secret: sealed });
+  });
+  const uri = totpUri(secret, deps.config.ui.organisation_name, account.username);
+  return { secret, uri, qrSvg: await qrSvg(uri) };
+}
+
+/**
+ * Confirms enrolment with a code from the app: the pending secret becomes the factor,
+ * ten new recovery codes replace any old ones (shown once, stored hashed), and the
+ * session is replaced by a fully authenticated one.
+ */
+export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession, code: string, meta: RequestMeta): Promise<SessionGrant & { recoveryCodes: string[] }> {
+  const codes = newRecoveryCodes();
+  const ok = await deps.db.transaction(async (trx) => {
+    const row = await trx('totp_factors').where({ account_id: session.accountId }).forUpdate().first();
+    if (!row?.pending_secret) throw new ConflictError('No enrolment is in progress; start one first', 'no_enrolment');
+    const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), row.pending_secret);
+    const step = await checkTotp(secret, code, 0);
+    if (step === undefined) return false;
+    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'secret'), secret);
+    await trx('totp_factors').where({ account_id: session.accountId }).update({ secret: sealed, pending_secret: null, confirmed_at: trx.fn.now(), last_step: step });
+    await trx('recovery_codes').where({ account_id: session.accountId }).delete();
+    await trx('recovery_codes').insert(codes.map((c) => ({ account_id: session.accountId, code_hash: recoveryCodeHash(c) })));
+    await deps.audit.record(trx, { action: AUDIT.totpEnrolled, actorId: session.accountId, subjectId: session.accountId, payload: { replaced: row.secret !== null } });
+    return true;
+  });
+  if (!ok) throw new ValidationError([{ field: 'code', message: 'does not match the new secret; check the time on the device and try the next code' }]);
+  const grant = await rotate(deps, session, meta, AUDIT.secondFactorSucceeded);
+  return { ...grant, recoveryCodes: codes };
+}
+
+/** Ends the current session. */
+export async function signOut(deps: AuthDeps, session: LiveSession): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    await revokeSession(trx, session.id, 'logout');
+    await deps.audit.record(trx, { action: AUDIT.logout, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } });
+  });
+}
+
+/** Revokes every session of an account (sign out everywhere, or an operator's action). */
+export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<number> {
+  return deps.db.transaction(async (trx) => {
+    const n = await revokeSessions(trx, accountId, reason);
+    await deps.audit.record(trx, { action: AUDIT.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: n } });
+    return n;
+  });
+}
+
+/** Creates a local account (operator:create, sites without a directory). */
+export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, input: { username: string; password: string; displayName?: string; email?: string; roles: Role[] }, actorId: string): Promise<string> {
+  const problems = [];
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/i.test(input.username)) problems.push({ field: 'username', message: 'use 2–64 letters, digits, dots, dashes or underscores' });
+  const pw = passwordProblem(input.password, input.username);
+  if (pw) problems.push({ field: 'password', message: pw });
+  if (problems.length) throw new ValidationError(problems);
+  const hash = await hashPassword(input.password);
+  return deps.db.transaction(async (trx) => {
+    const exists = await trx('accounts').where({ source: 'local' }).andWhereRaw('lower(username) = lower(?)', [input.username]).first('id');
+    if (exists) throw new ConflictError(`A local account named ${input.username} already exists`, 'already_exists');
+    const [row] = await trx('accounts')
+      .insert({ source: 'local', username: input.username, display_name: input.displayName ?? input.username, email: input.email ?? null })
+      .returning('id');
+    const id = (row as { id: string }).id;
+    await trx('local_credentials').insert({ account_id: id, password_hash: hash });
+    if (input.roles.length) {
+      await trx('role_assignments').insert(input.roles.map((role) => ({ account_id: id, role, team: '', reason: 'local account', source: 'local' })));
+    }
+    await deps.audit.record(trx, { action: AUDIT.accountCreated, actorId, subjectId: id, object: { type: 'account', id }, payload: { source: 'local', roles: input.roles } });
+    return id;
+  });
+}
+
+function resetTokenHash(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * Sends a single-use, expiring reset link to a local account's mail address (through
+ * the outbox). Answers the same whether or not the account exists.
+ */
+export async function requestPasswordReset(deps: AuthDeps, username: string, meta: RequestMeta): Promise<void> {
+  const keys = throttleKeys('reset', username, meta.address);
+  await assertNotThrottled(deps.db, [keys.account, keys.address]);
+  await recordFailure(deps.db, keys.account, 3, deps.config.auth); // at most a few mails per window
+  const account = (await deps.db('accounts').where({ source: 'local', status: 'active' }).andWhereRaw('lower(username) = lower(?)', [username]).first()) as AccountRow | undefined;
+  if (!account?.email) return;
+  const token = randomBytes(32).toString('base64url');
+  const base = deps.config.server.public_url ?? `http://${deps.config.server.host}:${deps.config.server.port}`;
+  await deps.db.transaction(async (trx) => {
+    await trx('password_resets').where({ account_id: account.id }).whereNull('used_at').update({ used_at: trx.fn.now() });
+    await trx('password_resets').insert({
+      token_hash: resetTokenHash(token), account_id: account.id,
+      expires_at: trx.raw(`now() + make_interval(mins => ?)`, [deps.config.auth.password_reset_minutes]),
+    });
+    await enqueueMail(trx, {
+      to: [account.email!],
+      subject: 'Uurwerk: reset your password / wachtwoord opnieuw instellen',
+      text: [
+        `A password reset was requested for ${account.username}. The link works once, for ${deps.config.auth.password_reset_minutes} minutes:`,
+        `${base.replace(/\/$/, '')}/password-reset?token=${token}`,
+        '',
+        `Er is gevraagd het wachtwoord van ${account.username} opnieuw in te stellen. De link werkt één keer, ${deps.config.auth.password_reset_minutes} minuten lang.`,
+        '',
+        'If you did not ask for this, ignore this mail. / Heeft u hier niet om gevraagd, negeer dan deze mail.',
+      ].join('\n'),
+    });
+    await deps.audit.record(trx, { action: AUDIT.passwordResetRequested, actorId: 'anonymous', subjectId: account.id, personal: { address: meta.address } });
+  });
+}
+
+/**
+ * Sets a new password with a reset token. All sessions of the account end, and no
+ * session is created: the person signs in again, second factor included.
+ */
+export async function completePasswordReset(deps: AuthDeps, token: string, newPassword: string): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    const reset = await trx('password_resets')
+      .where({ token_hash: resetTokenHash(token) })
+      .whereNull('used_at')
+      .andWhere('expires_at', '>', trx.fn.now())
+      .forUpdate()
+      .first();
+    if (!reset) throw new AppError(400, 'invalid_token', 'This reset link is not valid (expired or already used)');
+    const account = (await trx('accounts').where({ id: reset.account_id }).first()) as AccountRow;
+    const problem = passwordProblem(newPassword, account.username);
+    if (problem) throw new ValidationError([{ field: 'new_password', message: problem }]);
+    await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: await hashPassword(newPassword), password_changed_at: trx.fn.now() });
+    await trx('password_resets').where({ token_hash: reset.token_hash }).update({ used_at: trx.fn.now() });
+    await revokeSessions(trx, account.id, 'password reset');
+    await deps.audit.record(trx, { action: AUDIT.passwordResetCompleted, actorId: account.id, subjectId: account.id });
+  });
+}
+
+/** Changes a local account's password after checking the current one; other sessions end. */
+export async function changePassword(deps: AuthDeps, session: LiveSession, current: string, next: string, meta: RequestMeta): Promise<void> {
+  await confirmPassword(deps, session.accountId, current, meta);
+  const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
+  if (account.source !== 'local') throw new AppError(409, 'directory_account', 'This password belongs to the directory; change it there');
+  const problem = passwordProblem(next, account.username);
+  if (problem) throw new ValidationError([{ field: 'new_password', message: problem }]);
+  const hash = await hashPassword(next);
+  await deps.db.transaction(async (trx) => {
+    await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: hash, password_changed_at: trx.fn.now() });
+    await trx('sessions').where({ account_id: account.id }).whereNot({ id: session.id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoke_reason: 'password changed' });
+    await deps.audit.record(trx, { action: AUDIT.passwordChanged, actorId: account.id, subjectId: account.id });
+  });
+}

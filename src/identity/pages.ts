@@ -1,0 +1,308 @@
+import Router from '@koa/router';
+import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import type { AppContext, AppState } from '../platform/http/context.js';
+import { html, SafeHtml } from '../web/html.js';
+import { t, type MessageKey } from '../web/i18n.js';
+import { sendPage } from '../web/routes.js';
+import {
+  completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, requestPasswordReset, revokeAllSessions,
+  signIn, signOut, startTotpEnrolment, type AuthDeps,
+} from './auth-service.js';
+import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
+import { rolesOf } from './repository.js';
+import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
+import { ThrottledError } from './throttle.js';
+
+type Form = Record<string, unknown>;
+const field = (body: Form, name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '');
+const formBody = (ctx: AppContext): Form => ((ctx.request as { body?: Form }).body ?? {});
+
+function csrfInput(ctx: AppContext): SafeHtml {
+  const token = csrfToken(ctx);
+  return token ? html`<input type="hidden" name="_csrf" value="${token}">` : html``;
+}
+
+function message(ctx: AppContext, kind: 'error' | 'ok', key: MessageKey | undefined): SafeHtml {
+  return key ? html`<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${t(ctx.state.lang, key)}</p>` : html``;
+}
+
+/** Sends the browser to the step a half-finished sign-in must take next. */
+function redirectForState(ctx: AppContext, state: string): void {
+  ctx.redirect(state === 'second_factor_required' ? '/second-factor' : state === 'totp_enrolment_required' ? '/account/totp' : '/account');
+}
+
+/** Runs a page that needs a full session; sends others to sign-in or their missing step. */
+async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>): Promise<void> {
+  try {
+    await requireAuth(ctx, deps.db, deps.config);
+  } catch (err) {
+    if (err instanceof SecondFactorRequiredError) return redirectForState(ctx, err.state);
+    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    throw err;
+  }
+  await fn();
+}
+
+/** The sign-in, second-factor, enrolment, account and password-reset pages. */
+export function identityPages(deps: AuthDeps, policy: CookiePolicy): Router<AppState> {
+  const router = new Router<AppState>();
+  const hasDirectory = deps.config.directory.urls.length > 0;
+
+  const signInPage = (ctx: AppContext, error?: MessageKey, notice?: MessageKey) => {
+    const l = ctx.state.lang;
+    sendPage(ctx, deps.config, t(l, 'signin.title'), html`
+<h1>${t(l, 'signin.title')}</h1>
+${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
+<form method="post" action="/sign-in" class="form">
+  <label>${t(l, 'signin.username')}<input type="text" name="username" autocomplete="username" required autofocus></label>
+  <label>${t(l, 'signin.password')}<input type="password" name="password" autocomplete="current-password" required></label>
+  ${hasDirectory ? html`<label>${t(l, 'signin.source')}<select name="source">
+    <option value="directory">${t(l, 'signin.source_directory')}</option>
+    <option value="local">${t(l, 'signin.source_local')}</option></select></label>` : html`<input type="hidden" name="source" value="local">`}
+  <button type="submit">${t(l, 'signin.submit')}</button>
+</form>
+<p><a href="/password-reset">${t(l, 'signin.forgot')}</a></p>`);
+  };
+
+  router.get('/sign-in', (ctx) => {
+    const c = ctx as unknown as AppContext;
+    signInPage(c, undefined, ctx.query.signed_out ? 'signin.signed_out' : undefined);
+  });
+
+  router.post('/sign-in', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    const body = formBody(c);
+    const source = field(body, 'source') === 'directory' ? 'directory' : field(body, 'source') === 'local' ? 'local' : defaultSource(deps);
+    try {
+      const grant = await signIn(deps, { username: field(body, 'username').trim(), password: field(body, 'password'), source }, requestMeta(c));
+      setSessionCookie(c, policy, grant.token);
+      redirectForState(c, grant.state);
+    } catch (err) {
+      if (err instanceof ThrottledError) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(err.retryAfterSeconds));
+        return signInPage(c, 'signin.throttled');
+      }
+      if (err instanceof UnauthenticatedError) {
+        ctx.status = 401;
+        return signInPage(c, 'signin.failed');
+      }
+      throw err;
+    }
+  });
+
+  const secondFactorPage = (ctx: AppContext, error?: MessageKey) => {
+    const l = ctx.state.lang;
+    sendPage(ctx, deps.config, t(l, 'twofa.title'), html`
+<h1>${t(l, 'twofa.title')}</h1>
+${message(ctx, 'error', error)}
+<p>${t(l, 'twofa.intro')}</p>
+<form method="post" action="/second-factor" class="form">
+  ${csrfInput(ctx)}
+  <label>${t(l, 'twofa.code')}<input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" autofocus></label>
+  <label>${t(l, 'twofa.recovery')}<input type="text" name="recovery_code" autocomplete="off"></label>
+  <button type="submit">${t(l, 'twofa.submit')}</button>
+</form>`);
+  };
+
+  router.get('/second-factor', (ctx) => {
+    if (!ctx.state.auth) return ctx.redirect('/sign-in');
+    secondFactorPage(ctx as unknown as AppContext);
+  });
+
+  router.post('/second-factor', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    if (!c.state.auth) return ctx.redirect('/sign-in');
+    const body = formBody(c);
+    const code = field(body, 'code').trim();
+    const recovery = field(body, 'recovery_code').trim();
+    try {
+      const grant = await completeSecondFactor(deps, toLive(c.state.auth), code ? { code } : { recoveryCode: recovery }, requestMeta(c));
+      setSessionCookie(c, policy, grant.token);
+      ctx.redirect('/account');
+    } catch (err) {
+      if (err instanceof ThrottledError) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(err.retryAfterSeconds));
+        return secondFactorPage(c, 'signin.throttled');
+      }
+      if (err instanceof UnauthenticatedError || err instanceof ValidationError) {
+        ctx.status = 401;
+        return secondFactorPage(c, 'twofa.failed');
+      }
+      throw err;
+    }
+  });
+
+  const enrolPasswordPage = async (ctx: AppContext, error?: MessageKey) => {
+    const l = ctx.state.lang;
+    const required = ctx.state.auth && !ctx.state.auth.secondFactorDone;
+    sendPage(ctx, deps.config, t(l, 'enrol.title'), html`
+<h1>${t(l, 'enrol.title')}</h1>
+${required ? html`<p class="notice">${t(l, 'enrol.required')}</p>` : html``}
+${message(ctx, 'error', error)}
+<p>${t(l, 'enrol.password_intro')}</p>
+<form method="post" action="/account/totp" class="form">
+  ${csrfInput(ctx)}
+  <label>${t(l, 'signin.password')}<input type="password" name="password" autocomplete="current-password" required autofocus></label>
+  <button type="submit">${t(l, 'signin.submit')}</button>
+</form>`);
+  };
+
+  const enrolGuard = async (ctx: AppContext): Promise<boolean> => {
+    try {
+      await requireEnrolmentAllowed(ctx, deps);
+      return true;
+    } catch (err) {
+      if (err instanceof SecondFactorRequiredError) redirectForState(ctx, err.state);
+      else if (err instanceof UnauthenticatedError) ctx.redirect('/sign-in');
+      else throw err;
+      return false;
+    }
+  };
+
+  router.get('/account/totp', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    if (await enrolGuard(c)) await enrolPasswordPage(c);
+  });
+
+  router.post('/account/totp', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    if (!(await enrolGuard(c))) return;
+    try {
+      const e = await startTotpEnrolment(deps, toLive(c.state.auth!), field(formBody(c), 'password'), requestMeta(c));
+      const l = c.state.lang;
+      sendPage(c, deps.config, t(l, 'enrol.title'), html`
+<h1>${t(l, 'enrol.title')}</h1>
+<p>${t(l, 'enrol.scan')}</p>
+<div class="qr" role="img" aria-label="QR">${new SafeHtml(e.qrSvg)}</div>
+<p>${t(l, 'enrol.key')}: <code id="totp-secret">${e.secret}</code></p>
+<form method="post" action="/account/totp/confirm" class="form">
+  ${csrfInput(c)}
+  <label>${t(l, 'twofa.code')}<input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" required autofocus></label>
+  <button type="submit">${t(l, 'enrol.confirm')}</button>
+</form>`);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'password_incorrect' || err.status === 429)) {
+        ctx.status = err.status;
+        return enrolPasswordPage(c, err.status === 429 ? 'signin.throttled' : 'enrol.wrong_password');
+      }
+      throw err;
+    }
+  });
+
+  router.post('/account/totp/confirm', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    if (!(await enrolGuard(c))) return;
+    try {
+      const grant = await confirmTotpEnrolment(deps, toLive(c.state.auth!), field(formBody(c), 'code').trim(), requestMeta(c));
+      setSessionCookie(c, policy, grant.token);
+      const l = c.state.lang;
+      sendPage(c, deps.config, t(l, 'enrol.title'), html`
+<h1>${t(l, 'enrol.done')}</h1>
+<p>${t(l, 'enrol.recovery_intro')}</p>
+<ul class="codes" id="recovery-codes">${grant.recoveryCodes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
+<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        ctx.status = 422;
+        return enrolPasswordPage(c, 'enrol.wrong_code');
+      }
+      throw err;
+    }
+  });
+
+  router.get('/account', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    await withAuth(c, deps, async () => {
+      const auth = c.state.auth!;
+      const l = c.state.lang;
+      const roles = await rolesOf(deps.db, auth.accountId);
+      const actor = await loadActor(deps.db, auth.accountId);
+      const account = await deps.db('accounts').where({ id: auth.accountId }).first('username', 'display_name');
+      const sessions = await deps.db('sessions').where({ account_id: auth.accountId }).whereNull('revoked_at')
+        .andWhere('idle_expires_at', '>', deps.db.fn.now()).andWhere('absolute_expires_at', '>', deps.db.fn.now())
+        .orderBy('created_at', 'desc').select('id', 'created_at', 'last_seen_at', 'user_agent');
+      const left = await deps.db('recovery_codes').where({ account_id: auth.accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
+      const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+      sendPage(c, deps.config, t(l, 'account.title'), html`
+<h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
+<section aria-labelledby="roles-h"><h2 id="roles-h">${t(l, 'account.roles')}</h2>
+${roles.length ? html`<ul>${roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul>` : html`<p>${t(l, 'account.no_roles')}</p>`}
+</section>
+<section aria-labelledby="tf-h"><h2 id="tf-h">${t(l, 'account.second_factor')}</h2>
+<p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${Number(left?.n ?? 0)}.` : html``}</p>
+<p><a href="/account/totp">${actor.hasFactor ? t(l, 'account.totp_change') : t(l, 'account.totp_setup')}</a></p>
+</section>
+<section aria-labelledby="s-h"><h2 id="s-h">${t(l, 'account.sessions')}</h2>
+<table class="list"><tbody>${sessions.map((s) => html`<tr><td>${s.user_agent ?? '—'}${s.id === auth.sessionId ? html` <strong>(${t(l, 'account.session_current')})</strong>` : html``}</td><td>${t(l, 'account.signed_in_at')} ${when(s.created_at)}</td><td>${t(l, 'account.last_seen')} ${when(s.last_seen_at)}</td></tr>`)}</tbody></table>
+<form method="post" action="/account/sign-out-everywhere" class="form">${csrfInput(c)}<button type="submit">${t(l, 'account.sign_out_everywhere')}</button></form>
+</section>`);
+    });
+  });
+
+  router.post('/account/sign-out-everywhere', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    await withAuth(c, deps, async () => {
+      await revokeAllSessions(deps, c.state.auth!.accountId, c.state.auth!.accountId, 'signed out everywhere');
+      clearSessionCookie(c, policy);
+      ctx.redirect('/sign-in?signed_out=1');
+    });
+  });
+
+  router.post('/sign-out', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    if (c.state.auth) await signOut(deps, toLive(c.state.auth));
+    clearSessionCookie(c, policy);
+    ctx.redirect('/sign-in?signed_out=1');
+  });
+
+  const resetPage = (ctx: AppContext, opts: { token?: string; error?: MessageKey; notice?: MessageKey; detail?: string }) => {
+    const l = ctx.state.lang;
+    const form = opts.token
+      ? html`<form method="post" action="/password-reset/complete" class="form">
+  <input type="hidden" name="token" value="${opts.token}">
+  <label>${t(l, 'reset.new_password')}<input type="password" name="new_password" autocomplete="new-password" minlength="12" required autofocus></label>
+  <button type="submit">${t(l, 'reset.set')}</button></form>`
+      : html`<p>${t(l, 'reset.intro')}</p><form method="post" action="/password-reset" class="form">
+  <label>${t(l, 'signin.username')}<input type="text" name="username" autocomplete="username" required autofocus></label>
+  <button type="submit">${t(l, 'reset.submit')}</button></form>`;
+    sendPage(ctx, deps.config, t(l, 'reset.title'), html`
+<h1>${t(l, 'reset.title')}</h1>
+${message(ctx, 'error', opts.error)}${opts.detail ? html`<p class="error">${opts.detail}</p>` : html``}${message(ctx, 'ok', opts.notice)}
+${opts.notice ? html`<p><a href="/sign-in">${t(l, 'nav.sign_in')}</a></p>` : form}`);
+  };
+
+  router.get('/password-reset', (ctx) => {
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : undefined;
+    resetPage(ctx as unknown as AppContext, { token });
+  });
+  router.post('/password-reset', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    try {
+      await requestPasswordReset(deps, field(formBody(c), 'username').trim(), requestMeta(c));
+    } catch (err) {
+      if (!(err instanceof ThrottledError)) throw err;
+    }
+    resetPage(c, { notice: 'reset.sent' });
+  });
+  router.post('/password-reset/complete', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    const token = field(formBody(c), 'token');
+    try {
+      await completePasswordReset(deps, token, field(formBody(c), 'new_password'));
+      resetPage(c, { notice: 'reset.done' });
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        ctx.status = 422;
+        return resetPage(c, { token, detail: err.fields.map((f) => f.message).join('; ') });
+      }
+      if (err instanceof AppError && err.code === 'invalid_token') {
+        ctx.status = 400;
+        return resetPage(c, { error: 'reset.invalid' });
+      }
+      throw err;
+    }
+  });
+  return router;
+}

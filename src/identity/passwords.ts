@@ -1,0 +1,66 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/bcrypt';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+/** bcrypt cost for new hashes (house minimum 12). */
+export const BCRYPT_COST = 12;
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/**
+ * bcrypt reads at most 72 bytes. Hashing the NFKC-normalised password with SHA-256
+ * first (base64: 44 bytes) means every character counts, however long the password.
+ */
+function preHash(password: string): string {
+  return createHash('sha256').update(password.normalize('NFKC'), 'utf8').digest('base64');
+}
+
+/** Hashes a password with bcrypt on the libuv thread pool (the event loop never blocks). */
+export async function hashPassword(password: string): Promise<string> {
+  return hash(preHash(password), BCRYPT_COST);
+}
+
+/** Checks a password against a stored hash, off the event loop. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  return verify(preHash(password), stored);
+}
+
+let dummy: Promise<string> | undefined;
+
+/**
+ * Spends the same bcrypt work as a real check when the account does not exist or has
+ * no password, so response time does not reveal which usernames exist.
+ */
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  await verifyPassword(password, await dummy);
+  return false;
+}
+
+const common = new Set(dictionary['passwords-common'].map((p: string) => p.toLowerCase()));
+
+/** The common/breached-password list shipped with the app (no network check). */
+export function isCommonPassword(password: string): boolean {
+  const p = password.toLowerCase();
+  if (common.has(p)) return true;
+  // Long variants of a listed password: padding with digits or symbols, or repetition.
+  const core = p.replace(/^[\d\W_]+|[\d\W_]+$/g, '');
+  if (core.length > 0 && common.has(core)) return true;
+  for (let n = 1; n <= p.length / 2; n++) {
+    if (p.length % n === 0 && p.slice(0, n).repeat(p.length / n) === p) return n < 4 || common.has(p.slice(0, n));
+  }
+  return false;
+}
+
+/**
+ * Why a new password is refused, or undefined when it is fine. No composition rules
+ * (NIST SP 800-63B): length, the common-password list and the account name only.
+ */
+export function passwordProblem(password: string, username?: string): string | undefined {
+  const length = [...password.normalize('NFKC')].length;
+  if (length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (length > MAX_PASSWORD_LENGTH) return `must be at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (isCommonPassword(password)) return 'is too common (it appears in lists of breached passwords)';
+  if (username && username.length >= 3 && password.toLowerCase().includes(username.toLowerCase())) return 'must not contain the user name';
+  return undefined;
+}

@@ -1,0 +1,51 @@
+import { createAuditLog, keyEventHook, type AuditLog } from '../audit/service.js';
+import type { DiskKeyring } from '../keys/keyring.js';
+import { openKeyring } from '../keys/lifecycle.js';
+import { createKeyService } from '../keys/service.js';
+import type { KeyEventHook, KeyService } from '../keys/types.js';
+import type { Config } from './config.js';
+import type { Knex } from './db.js';
+import type { Logger } from './logger.js';
+
+/** The shared services every domain receives explicitly (no global singletons). */
+export interface CoreServices {
+  keyring: DiskKeyring;
+  keys: KeyService;
+  audit: AuditLog;
+}
+
+/**
+ * Opens the keyring (refusing to go on when its permissions, keys or canary are
+ * wrong), then builds the key service and the audit log on it. Key operations are
+ * recorded in the audit log through the keys domain's hook.
+ */
+export async function openCoreServices(config: Readonly<Config>, db: Knex, logger: Logger): Promise<CoreServices> {
+  // The audit log encrypts personal details with the key service, and key operations
+  // (the keyring's creation at first start among them) are recorded in the audit log.
+  // The log gets a key service that forwards to the real one once it exists; key
+  // events carry no personal details, so nothing is encrypted before then.
+  const holder: { keys?: KeyService } = {};
+  const forward: KeyService = {
+    encrypt: (...args) => holder.keys!.encrypt(...args),
+    decrypt: (...args) => holder.keys!.decrypt(...args),
+    shred: (...args) => holder.keys!.shred(...args),
+  };
+  const audit = createAuditLog(forward);
+  const onKeyEvent: KeyEventHook = keyEventHook(audit);
+  const keyring = await openKeyring(config, db, { logger, onKeyEvent, actor: 'system' });
+  const keys = createKeyService(keyring, logger, { onKeyEvent });
+  holder.keys = keys;
+  return { keyring, keys, audit };
+}
+
+/**
+ * The audit hook for key commands run from the CLI (`keys:init`, `keys:rotate`, ...),
+ * which run before or beside a keyring the key service could use. Key events carry
+ * no personal details, so this audit log never needs a data key.
+ */
+export function keyCommandAuditHook(): KeyEventHook {
+  const refuse = (): never => {
+    throw new Error('key events carry no personal details; nothing may be encrypted here');
+  };
+  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, shred: refuse }));
+}
