@@ -36,7 +36,7 @@ async function serve(file?: string): Promise<number> {
     return EXIT.failure;
   }
   logger.info(
-    'No accounts are created by default. Create the first operator account with: uurwerk operator:create --username NAME --password-file FILE (arrives with the identity component)',
+    'No accounts are created by default. Create the first operator account with: uurwerk operator:create --username NAME --password-file FILE (or the password on standard input)',
   );
   return new Promise<number>((resolve) => {
     let signals = 0;

@@ -1,6 +1,7 @@
 import type { DomainModule } from '../platform/http/app.js';
 import type { AuthDeps } from './auth-service.js';
 import { cookiePolicy, sessionMiddleware } from './http.js';
+import { operatorPages } from './operator-pages.js';
 import { identityPages } from './pages.js';
 import { registerIdentityApi } from './routes.js';
 
@@ -12,4 +13,9 @@ export function identityModule(deps: AuthDeps, tls: boolean): DomainModule {
     api: (api) => registerIdentityApi(api, deps, policy),
     pages: identityPages(deps, policy),
   };
+}
+
+/** The operator console (directory sync status, users and their roles). */
+export function operatorModule(deps: AuthDeps): DomainModule {
+  return { pages: operatorPages(deps) };
 }

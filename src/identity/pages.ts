@@ -229,6 +229,7 @@ ${message(ctx, 'error', error)}
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
 <section aria-labelledby="roles-h"><h2 id="roles-h">${t(l, 'account.roles')}</h2>
 ${roles.length ? html`<ul>${roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul>` : html`<p>${t(l, 'account.no_roles')}</p>`}
+${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
 </section>
 <section aria-labelledby="tf-h"><h2 id="tf-h">${t(l, 'account.second_factor')}</h2>
 <p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${Number(left?.n ?? 0)}.` : html``}</p>

@@ -14,9 +14,11 @@ import type { KeyService } from '../keys/types.js';
 import { checkpointAndLog } from '../audit/checkpoints.js';
 import { bindAsUser } from '../directory/user-bind.js';
 import type { DirectoryAuthenticator } from '../identity/auth-service.js';
-import { identityModule } from '../identity/module.js';
+import { identityModule, operatorModule } from '../identity/module.js';
+import { timesheetsModule } from '../timesheets/module.js';
 import { AppError } from './errors.js';
 import { isLoopback } from './net.js';
+import { recordConfigChange } from './config-audit.js';
 import { openCoreServices, type CoreServices } from './services.js';
 
 /** A running appliance. */
@@ -71,6 +73,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // not match the database stop the start here, not at the first encrypted read.
     const services = await openCoreServices(config, db, logger);
     const { keyring, keys, audit } = services;
+    const changedKeys = await recordConfigChange(db, audit, config);
+    if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
 
     let jobs: Jobs | undefined;
@@ -94,7 +98,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
           },
         }
       : undefined;
-    const domains = [identityModule({ db, config, keys, audit, logger, directory }, tls !== undefined)];
+    const authDeps = { db, config, keys, audit, logger, directory };
+    const domains = [identityModule(authDeps, tls !== undefined), operatorModule(authDeps), timesheetsModule({ db, config, keys, audit })];
     const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined, domains });
     const server: Server = tls ? createHttpsServer(tls.options, app.callback()) : createServer(app.callback());
     server.requestTimeout = 60_000;

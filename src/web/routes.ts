@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { csrfTokenFor } from '../identity/sessions-service.js';
 import { html } from './html.js';
@@ -27,19 +28,24 @@ export function errorPage(config: Readonly<Config>) {
 }
 
 /** The server-rendered pages. Later domains add their own page routes beside these. */
-export function pageRoutes(config: Readonly<Config>): Router<AppState> {
+export function pageRoutes(config: Readonly<Config>, db: Knex): Router<AppState> {
   const router = new Router<AppState>();
-  router.get('/', (ctx) => {
+  router.get('/', async (ctx) => {
     const lang = ctx.state.lang;
+    const noAccounts = (await db('accounts').first('id')) === undefined;
     sendPage(ctx as unknown as AppContext, config, t(lang, 'start.title'), html`
 <h1>${t(lang, 'start.title')}</h1>
 <p class="lead">${t(lang, 'app.tagline')}</p>
 <p>${t(lang, 'start.intro')}</p>
-<section class="notice" aria-labelledby="setup-title">
+${noAccounts
+    ? html`<section class="notice" aria-labelledby="setup-title">
   <h2 id="setup-title">${t(lang, 'start.no_accounts')}</h2>
   <pre><code>uurwerk operator:create --username admin --password-file /path/to/file</code></pre>
   <p>${t(lang, 'start.setup_hint')}</p>
-</section>
+</section>`
+    : ctx.state.auth
+      ? html`<p><a class="button" href="/account">${t(lang, 'nav.account')}</a></p>`
+      : html`<p><a class="button" href="/sign-in">${t(lang, 'nav.sign_in')}</a></p>`}
 <section aria-labelledby="privacy-title">
   <h2 id="privacy-title">${t(lang, 'start.privacy_title')}</h2>
   <ul>

@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { FAKE_BASE, scriptedFakeDirectory } from '../helpers/fake-directory.js';
 
-test('scripted fake directory: ldap:sync --dry-run prints the diff and changes nothing; ldap:sync without an audit log refuses; ldap:status shows no runs', async (t) => {
+test('scripted fake directory: ldap:sync --dry-run prints the diff and changes nothing; ldap:status shows no runs; ldap:sync applies it and records it in the audit log', async (t) => {
   const db = await useTestDatabase(t);
   const fake = await scriptedFakeDirectory({ kind: 'users', count: 3 });
   t.teardown(() => fake.stop());
@@ -31,12 +31,14 @@ test('scripted fake directory: ldap:sync --dry-run prints the diff and changes n
   t.regex(dry.stdout, /nothing was changed/);
   t.is(Number((await db.knex('accounts').count<{ n: string }[]>({ n: '*' }))[0]!.n), 0);
 
-  const real = await runCli(['--config', file, 'ldap:sync']);
-  t.is(real.code, 1);
-  t.regex(real.stderr, /needs the audit log/);
-
   const status = await runCli(['--config', file, 'ldap:status']);
   t.is(status.code, 0, status.stderr);
   t.regex(status.stdout, /runs: none yet/);
   t.is(Number((await db.knex('directory_sync_runs').count<{ n: string }[]>({ n: '*' }))[0]!.n), 0);
+
+  const real = await runCli(['--config', file, 'ldap:sync']);
+  t.is(real.code, 0, real.stderr);
+  t.is(Number((await db.knex('accounts').count<{ n: string }[]>({ n: '*' }))[0]!.n), 3);
+  const audited = await db.knex('audit.events').where('action', 'like', 'directory.sync.%').count<{ n: string }[]>({ n: '*' });
+  t.is(Number(audited[0]!.n), 1, 'the applied sync is in the audit log');
 });

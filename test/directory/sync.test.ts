@@ -9,9 +9,11 @@ import { connectDirectory } from '../../src/directory/ldap.js';
 import { formatStatus } from '../../src/directory/presenter.js';
 import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
+import { startTestApp } from '../helpers/app.js';
+import { ApiClient } from '../helpers/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
-import { ADMIN_DN, BULK_USERS, FINANCE_OU, GROUPS, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
+import { ADMIN_DN, BULK_USERS, FIXTURE_USER_PASSWORD, FINANCE_OU, GROUPS, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
 import { accountByUsername, arrayAuditRecorderStandIn, directoryConfig, insertSession, liveSessions, roleLines } from './support.js';
 
 const test = anyTest as TestFn<{ samba: SambaDirectory; db: TestDatabase; config: DirectoryConfig }>;
@@ -22,7 +24,12 @@ test.before(async (t) => {
   const samba = await startSamba();
   t.context.samba = samba;
   t.context.db = await createTestDatabase();
-  t.context.config = directoryConfig({
+  t.context.config = directoryConfig(directoryRaw(samba));
+});
+
+/** The directory section used by these tests: LDAPS verified against the test CA. */
+function directoryRaw(samba: SambaDirectory) {
+  return {
     // LDAPS verified against the test CA: the production path, not plain LDAP.
     urls: [samba.ldapsUrl],
     ca_file: samba.caFile,
@@ -39,8 +46,8 @@ test.before(async (t) => {
       auditor_groups: [GROUPS.auditors],
       operator_groups: [GROUPS.operators],
     },
-  });
-});
+  };
+}
 
 test.after.always(async (t) => {
   await t.context.db?.drop();
@@ -105,6 +112,22 @@ test.serial('first sync over LDAPS: more than 1,000 users through paged search, 
   t.truthy(state.invocation_id);
   t.regex(String(state.highest_usn), /^\d+$/);
   t.true(r.audit.events.some((e) => e.action === 'directory.sync.applied'));
+});
+
+test.serial('a directory user signs in through the appliance by binding as themselves over LDAPS (real Samba)', async (t) => {
+  const { samba } = t.context;
+  const a = await startTestApp(t, { directory: { ...directoryRaw(samba) } });
+  const synced = await runDirectorySync(a.db.knex, { config: a.config.directory, audit: a.app.services.audit, logger }, { trigger: 'test', actorId: 'system' });
+  t.is(synced.outcome, 'applied', JSON.stringify(synced.problem));
+  const signIn = (username: string, password: string) =>
+    new ApiClient(a.url).json<{ state: string }>('POST', '/api/v1/session', { username, password });
+  const ok = await signIn(USERS.alice.sam, FIXTURE_USER_PASSWORD);
+  t.is(ok.status, 200, JSON.stringify(ok.body));
+  t.is((await signIn(USERS.alice.sam, 'Wrong-Password-123!')).status, 401);
+  t.is((await signIn(USERS.bob.sam, FIXTURE_USER_PASSWORD)).status, 401, 'disabled in AD');
+  const event = await a.db.knex('audit.events').where({ action: 'auth.login.succeeded' }).first('payload');
+  t.is(event.payload.source, 'directory');
+  t.false(JSON.stringify(await a.db.knex('accounts').select('*')).includes(FIXTURE_USER_PASSWORD), 'the password is never stored');
 });
 
 test.serial('StartTLS on ldap:// with the CA file connects and reads the server state', async (t) => {

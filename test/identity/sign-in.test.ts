@@ -253,3 +253,30 @@ test('operators can revoke another account’s sessions; employees cannot', asyn
   const ev = await a.db.knex('audit.events').where({ action: 'auth.session.revoked', subject_id: emp.id }).first();
   t.is(ev.actor_id, op.id);
 });
+
+test('the operator console lists users with each role and the group that grants it; others get 404', async (t) => {
+  const a = await app(t);
+  const op = await account(a, { roles: ['operator'] });
+  const emp = await account(a);
+  await buildDirectoryAccount(a.db.knex, { username: 'tina', roles: ['team_admin'], team: 'Finance' });
+  const opSession = await signedIn(a, op.username);
+  await enrol(opSession.c);
+  const page = await opSession.c.call('GET', '/operator');
+  t.is(page.status, 200);
+  const text = await page.text();
+  t.true(text.includes('tina'));
+  t.true(text.includes('CN=team_admin,OU=Groups,DC=corp,DC=example,DC=test'), 'why tina is a team admin');
+  t.true(text.includes('(Finance)'));
+  t.regex(text, /id="sync-status"/);
+  const empSession = await signedIn(a, emp.username);
+  t.is((await empSession.c.call('GET', '/operator', undefined, { accept: 'text/html' })).status, 404);
+  // Revoking from the console needs the CSRF token and ends the employee's sessions.
+  const form = new URLSearchParams({ _csrf: opSession.c.csrf! });
+  const revoke = await fetch(`${a.url}/operator/accounts/${emp.id}/revoke`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: [...opSession.c.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  t.is(revoke.status, 302);
+  t.is((await empSession.c.json('GET', '/api/v1/me')).status, 401);
+});

@@ -135,7 +135,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     app.use(d.pages.routes());
     app.use(d.pages.allowedMethods());
   }
-  const pages = pageRoutes(config);
+  const pages = pageRoutes(config, deps.db);
   app.use(pages.routes());
   app.use(pages.allowedMethods());
   return app;

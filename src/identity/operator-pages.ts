@@ -1,0 +1,78 @@
+import Router from '@koa/router';
+import { formatStatus } from '../directory/presenter.js';
+import { recentRuns, syncState } from '../directory/repository.js';
+import { NotFoundError } from '../platform/errors.js';
+import type { AppContext, AppState } from '../platform/http/context.js';
+import { html } from '../web/html.js';
+import { t, type MessageKey } from '../web/i18n.js';
+import { sendPage } from '../web/routes.js';
+import { loadActor, revokeAllSessions, type AuthDeps } from './auth-service.js';
+import { csrfToken, requireAuth } from './http.js';
+import { hasRole } from './policy.js';
+import type { Role } from './repository.js';
+
+/** One row of the operator's user list: who, and every role with the group that grants it. */
+export interface UserRoleRow {
+  id: string;
+  username: string;
+  source: string;
+  status: string;
+  display_name: string | null;
+  roles: Array<{ role: Role; team: string; reason: string }>;
+}
+
+/** Every account with its roles and their reasons (no time data: operators never see any). */
+export async function usersWithRoles(deps: Pick<AuthDeps, 'db'>): Promise<UserRoleRow[]> {
+  const accounts = await deps.db('accounts').orderBy(['source', 'username']).select('id', 'username', 'source', 'status', 'display_name');
+  const roles = (await deps.db('role_assignments').orderBy(['role', 'team', 'reason']).select('account_id', 'role', 'team', 'reason')) as Array<{ account_id: string; role: Role; team: string; reason: string }>;
+  const byAccount = new Map<string, UserRoleRow['roles']>();
+  for (const r of roles) (byAccount.get(r.account_id) ?? byAccount.set(r.account_id, []).get(r.account_id)!).push({ role: r.role, team: r.team, reason: r.reason });
+  return accounts.map((a) => ({ ...a, roles: byAccount.get(a.id) ?? [] }));
+}
+
+/** Throws 404 unless the signed-in person is an operator (the console's existence is not revealed). */
+async function requireOperator(ctx: AppContext, deps: AuthDeps): Promise<string> {
+  const auth = await requireAuth(ctx, deps.db, deps.config);
+  const actor = await loadActor(deps.db, auth.accountId);
+  if (!hasRole(actor, 'operator')) throw new NotFoundError();
+  return auth.accountId;
+}
+
+/**
+ * The operator console: directory sync status with the pending diff, and the users
+ * with their roles and why they have them. Sessions can be revoked from here.
+ */
+export function operatorPages(deps: AuthDeps): Router<AppState> {
+  const router = new Router<AppState>();
+  router.get('/operator', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    await requireOperator(c, deps);
+    const l = c.state.lang;
+    const status = formatStatus(deps.config.directory, await syncState(deps.db), await recentRuns(deps.db, 10));
+    const users = await usersWithRoles(deps);
+    const token = csrfToken(c);
+    sendPage(c, deps.config, t(l, 'operator.title'), html`
+<h1>${t(l, 'operator.title')}</h1>
+<p class="muted">${t(l, 'operator.no_time_data')}</p>
+${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked')}</p>` : html``}
+<section aria-labelledby="sync-h"><h2 id="sync-h">${t(l, 'operator.sync')}</h2>
+<pre id="sync-status">${status.join('\n')}</pre>
+<p class="muted">${t(l, 'operator.sync_hint')}</p></section>
+<section aria-labelledby="users-h"><h2 id="users-h">${t(l, 'operator.users')}</h2>
+<table class="list" id="users"><thead><tr><th scope="col">${t(l, 'operator.user')}</th><th scope="col">${t(l, 'operator.source')}</th><th scope="col">${t(l, 'operator.status')}</th><th scope="col">${t(l, 'operator.roles')}</th><th scope="col"><span class="visually-hidden">${t(l, 'operator.revoke')}</span></th></tr></thead>
+<tbody>${users.map((u) => html`<tr><td>${u.display_name ?? u.username} <code>${u.username}</code></td><td>${u.source}</td><td>${u.status}</td>
+<td><ul>${u.roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul></td>
+<td><form method="post" action="/operator/accounts/${u.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.revoke')}</button></form></td></tr>`)}</tbody></table>
+</section>`);
+  });
+  router.post('/operator/accounts/:id/revoke', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    const operatorId = await requireOperator(c, deps);
+    const id = ctx.params.id ?? '';
+    const exists = /^[0-9a-f-]{36}$/.test(id) ? await deps.db('accounts').where({ id }).first('id') : undefined;
+    if (!exists) throw new NotFoundError();
+    await revokeAllSessions(deps, operatorId, id, 'revoked by an operator');
+    ctx.redirect('/operator?revoked=1');
+  });
+  return router;
+}
