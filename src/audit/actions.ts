@@ -30,6 +30,12 @@ export const AUDIT_ACTIONS = {
   roleGranted: 'admin.role.granted',
   roleRevoked: 'admin.role.revoked',
 
+  // Timesheets: the life of a day (src/timesheets)
+  timesheetDaySubmitted: 'timesheet.day.submitted',
+  timesheetDayReturned: 'timesheet.day.returned',
+  timesheetDayApproved: 'timesheet.day.approved',
+  timesheetDayReopened: 'timesheet.day.reopened',
+
   // Reads of another person's data (a manager opening an employee's week, an export, ...)
   personalDataRead: 'privacy.personal_data.read',
   personalDataExported: 'privacy.personal_data.exported',

@@ -207,6 +207,39 @@ const authSchema = z
   })
   .prefault({});
 
+/** Time zone names the runtime knows (IANA), checked when the configuration is read. */
+const timeZone = z.string().min(1).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone name such as Europe/Amsterdam');
+
+const timesheetsSchema = z
+  .strictObject({
+    /** Days follow this time zone unless a person sets their own. */
+    time_zone: timeZone.default('Europe/Amsterdam'),
+    /** Longest note on a time entry, in characters. */
+    note_max_length: z.number().int().min(1).max(20000).default(2000),
+    /** Longest single time entry, in hours. */
+    max_entry_hours: z.number().int().min(1).max(48).default(24),
+    /** Entries may lie at most this many days in the past / future. */
+    max_days_back: z.number().int().min(1).max(3660).default(400),
+    max_days_ahead: z.number().int().min(0).max(366).default(60),
+    /** Reminder mail for days left unsubmitted (not sent yet; the job is a follow-up). */
+    reminder: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Remind about drafts older than this many days. */
+        after_days: z.number().int().min(1).max(60).default(3),
+        cron: cron.default('0 8 * * 1-5'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -218,6 +251,7 @@ export const configSchema = z.strictObject({
   keys: keysSchema,
   directory: directorySchema,
   auth: authSchema,
+  timesheets: timesheetsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,8 @@
+import type { DomainModule } from '../platform/http/app.js';
+import { registerTimesheetApi } from './routes.js';
+import type { TimesheetDeps } from './service.js';
+
+/** The timesheets domain as the HTTP app mounts it (JSON API; pages follow). */
+export function timesheetsModule(deps: TimesheetDeps): DomainModule {
+  return { api: (api) => registerTimesheetApi(api, deps) };
+}

@@ -1,0 +1,239 @@
+import type { Knex } from '../platform/db.js';
+import type { DayState } from './policy.js';
+
+/**
+ * Queries on time data. Every query on `timesheet_days`, `time_entries` and
+ * `running_timers` runs inside a wall transaction (`inWall`): the transaction names
+ * the acting account for the row-level security policies, and each query runs as the
+ * unprivileged `uurwerk_rls` role where it exists, because a superuser connection
+ * (the embedded database) would otherwise bypass the policies. Other work in the same
+ * transaction (keys, audit, mail outbox) runs as the connection's own role.
+ */
+
+/** A transaction behind the database wall, acting for one account (or bypassing, for housekeeping). */
+export interface Wall {
+  readonly trx: Knex.Transaction;
+  readonly actorId: string | 'bypass';
+  readonly useRole: boolean;
+}
+
+const roleUsable = new WeakMap<object, Promise<boolean>>();
+
+/** Whether this connection can switch to the row-security role (checked once per pool). */
+function canUseRole(db: Knex): Promise<boolean> {
+  let p = roleUsable.get(db);
+  if (!p) {
+    p = db
+      .raw(`SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'uurwerk_rls') THEN pg_has_role(current_user, 'uurwerk_rls', 'MEMBER') ELSE false END AS ok`)
+      .then((r: { rows: Array<{ ok: boolean }> }) => r.rows[0]?.ok === true);
+    roleUsable.set(db, p);
+  }
+  return p;
+}
+
+/**
+ * Runs `fn` in a transaction acting for `actorId` (an account id), or for housekeeping
+ * that must see every row (`'bypass'`). The settings are transaction-local, so a
+ * pooled connection never carries them into another request.
+ */
+export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wall) => Promise<T>): Promise<T> {
+  const useRole = await canUseRole(db);
+  return db.transaction(async (trx) => {
+    if (actorId === 'bypass') await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)`);
+    else await trx.raw(`SELECT set_config('uurwerk.actor', ?, true)`, [actorId]);
+    return fn({ trx, actorId, useRole });
+  });
+}
+
+/** Runs one query on the protected tables as the row-security role. */
+export async function walled<T>(w: Wall, query: (trx: Knex.Transaction) => PromiseLike<T>): Promise<T> {
+  if (w.useRole) await w.trx.raw('SET LOCAL ROLE uurwerk_rls');
+  const result = await query(w.trx);
+  // On failure the transaction rolls back, which undoes SET LOCAL as well.
+  if (w.useRole) await w.trx.raw('RESET ROLE');
+  return result;
+}
+
+/** A `timesheet_days` row. */
+export interface DayRow {
+  id: string;
+  owner_id: string;
+  date: string;
+  state: DayState;
+  time_zone: string;
+  scope_teams: string[];
+  scope_admin_ids: string[];
+  comment: string | null;
+  submitted_at: Date | null;
+  returned_at: Date | null;
+  returned_by: string | null;
+  approved_at: Date | null;
+  approved_by: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A `time_entries` row (details still encrypted). */
+export interface EntryRow {
+  id: string;
+  owner_id: string;
+  first_date: string;
+  last_date: string;
+  details: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A `running_timers` row (details still encrypted). */
+export interface TimerRow {
+  owner_id: string;
+  details: string;
+  created_at: Date;
+}
+
+// Dates come back as text (YYYY-MM-DD), never as JS Dates shifted by the server's zone.
+const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
+const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
+
+function normaliseDay(row: Record<string, unknown>): DayRow {
+  return { ...(row as unknown as DayRow), date: dateText(row.date) };
+}
+
+function normaliseEntry(row: Record<string, unknown>): EntryRow {
+  return { ...(row as unknown as EntryRow), first_date: dateText(row.first_date), last_date: dateText(row.last_date) };
+}
+
+function dateText(v: unknown): string {
+  if (typeof v === 'string') return v.slice(0, 10);
+  if (v instanceof Date) {
+    // node-pg parses `date` as local midnight; format it back in local terms.
+    return `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}`;
+  }
+  throw new Error('unexpected date value');
+}
+
+/** The owner's day rows for the dates, creating missing ones as drafts; locked FOR UPDATE, in date order. */
+export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string): Promise<DayRow[]> {
+  if (!dates.length) return [];
+  await walled(w, (trx) =>
+    trx('timesheet_days')
+      .insert(dates.map((date) => ({ owner_id: ownerId, date, time_zone: timeZone })))
+      .onConflict(['owner_id', 'date'])
+      .ignore(),
+  );
+  const rows = await walled(w, (trx) => trx('timesheet_days').where({ owner_id: ownerId }).whereIn('date', dates).orderBy('date').forUpdate().select(DAY_COLUMNS));
+  return (rows as Array<Record<string, unknown>>).map(normaliseDay);
+}
+
+/** One day of the owner by date (no row: nothing recorded yet). */
+export async function dayByDate(w: Wall, ownerId: string, date: string): Promise<DayRow | undefined> {
+  const row = await walled(w, (trx) => trx('timesheet_days').where({ owner_id: ownerId, date }).first(DAY_COLUMNS));
+  return row ? normaliseDay(row as Record<string, unknown>) : undefined;
+}
+
+/** One day by id, narrowed by a policy scope; optionally locked. */
+export async function dayById(w: Wall, id: string, scope: (q: Knex.QueryBuilder) => Knex.QueryBuilder, lock = false): Promise<DayRow | undefined> {
+  const row = await walled(w, (trx) => {
+    const q = scope(trx('timesheet_days').where('timesheet_days.id', id));
+    return (lock ? q.forUpdate() : q).first(DAY_COLUMNS.map((c) => `timesheet_days.${c}`));
+  });
+  return row ? normaliseDay(row as Record<string, unknown>) : undefined;
+}
+
+/** Filters for day lists. */
+export interface DayFilter {
+  states?: DayState[];
+  ownerId?: string;
+  excludeOwnerId?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+function applyFilter(q: Knex.QueryBuilder, f: DayFilter): Knex.QueryBuilder {
+  if (f.states?.length) void q.whereIn('timesheet_days.state', f.states);
+  if (f.ownerId) void q.where('timesheet_days.owner_id', f.ownerId);
+  if (f.excludeOwnerId) void q.whereNot('timesheet_days.owner_id', f.excludeOwnerId);
+  if (f.from) void q.where('timesheet_days.date', '>=', f.from);
+  if (f.to) void q.where('timesheet_days.date', '<=', f.to);
+  return q;
+}
+
+/** Days matching the filter within a policy scope, oldest first. */
+export async function listDays(w: Wall, scope: (q: Knex.QueryBuilder) => Knex.QueryBuilder, f: DayFilter): Promise<DayRow[]> {
+  const rows = await walled(w, (trx) =>
+    applyFilter(scope(trx('timesheet_days')), f)
+      .orderBy([{ column: 'timesheet_days.date' }, { column: 'timesheet_days.owner_id' }])
+      .limit(f.limit ?? 500)
+      .select(DAY_COLUMNS.map((c) => `timesheet_days.${c}`)),
+  );
+  return (rows as Array<Record<string, unknown>>).map(normaliseDay);
+}
+
+/**
+ * Changes a day only if it is still in one of `from` (a state-guarded UPDATE, so two
+ * concurrent reviews or submits cannot both succeed). Returns the new row, or
+ * undefined when the guard failed.
+ */
+export async function transitionDay(w: Wall, id: string, from: DayState[], patch: Record<string, unknown>): Promise<DayRow | undefined> {
+  const [row] = await walled(w, (trx) =>
+    trx('timesheet_days')
+      .where({ id })
+      .whereIn('state', from)
+      .update({ ...patch, version: trx.raw('version + 1'), updated_at: trx.fn.now() })
+      .returning(DAY_COLUMNS),
+  );
+  return row ? normaliseDay(row as Record<string, unknown>) : undefined;
+}
+
+/** Entries of an owner touching any date in [from, to]. */
+export async function entriesTouching(w: Wall, ownerId: string, from: string, to: string): Promise<EntryRow[]> {
+  const rows = await walled(w, (trx) =>
+    trx('time_entries').where({ owner_id: ownerId }).where('first_date', '<=', to).where('last_date', '>=', from).orderBy('created_at').select(ENTRY_COLUMNS),
+  );
+  return (rows as Array<Record<string, unknown>>).map(normaliseEntry);
+}
+
+/** One entry by id (the row-security policy hides other people's entries). */
+export async function entryById(w: Wall, id: string, ownerId: string): Promise<EntryRow | undefined> {
+  const row = await walled(w, (trx) => trx('time_entries').where({ id, owner_id: ownerId }).first(ENTRY_COLUMNS));
+  return row ? normaliseEntry(row as Record<string, unknown>) : undefined;
+}
+
+/** Inserts an entry (id generated by the caller: it is bound into the ciphertext). */
+export async function insertEntry(w: Wall, row: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<void> {
+  await walled(w, (trx) => trx('time_entries').insert(row));
+}
+
+/** Replaces an entry's dates and details. */
+export async function updateEntry(w: Wall, id: string, ownerId: string, patch: Pick<EntryRow, 'first_date' | 'last_date' | 'details'>): Promise<boolean> {
+  const n = await walled(w, (trx) => trx('time_entries').where({ id, owner_id: ownerId }).update({ ...patch, updated_at: trx.fn.now() }));
+  return n === 1;
+}
+
+/** Deletes an entry. */
+export async function deleteEntry(w: Wall, id: string, ownerId: string): Promise<boolean> {
+  const n = await walled(w, (trx) => trx('time_entries').where({ id, owner_id: ownerId }).delete());
+  return n === 1;
+}
+
+/** The owner's running timer, if any (locked when asked). */
+export async function timerOf(w: Wall, ownerId: string, lock = false): Promise<TimerRow | undefined> {
+  return walled(w, (trx) => {
+    const q = trx('running_timers').where({ owner_id: ownerId });
+    return (lock ? q.forUpdate() : q).first('owner_id', 'details', 'created_at') as Promise<TimerRow | undefined>;
+  });
+}
+
+/** Starts a timer; false when one is already running (one per person). */
+export async function insertTimer(w: Wall, ownerId: string, details: string): Promise<boolean> {
+  const rows = await walled(w, (trx) => trx('running_timers').insert({ owner_id: ownerId, details }).onConflict('owner_id').ignore().returning('owner_id'));
+  return rows.length === 1;
+}
+
+/** Removes the timer; returns it, or undefined when none ran (a concurrent stop won). */
+export async function deleteTimer(w: Wall, ownerId: string): Promise<TimerRow | undefined> {
+  const [row] = await walled(w, (trx) => trx('running_timers').where({ owner_id: ownerId }).delete().returning(['owner_id', 'details', 'created_at']));
+  return row as TimerRow | undefined;
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { loadActor } from '../identity/auth-service.js';
+import { requireAuth } from '../identity/http.js';
+import type { Actor } from '../identity/policy.js';
+import type { ApiRegistry } from '../platform/http/api.js';
+import type { AppContext } from '../platform/http/context.js';
+import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
+import * as s from './schema.js';
+import {
+  approveDays, changeEntry, createEntry, dataReadsOf, getDay, getEntry, getMyDay, getSettings, getTimer, listMyDays, listReviewDays,
+  removeEntry, reopenDay, returnDay, setSettings, startTimer, stopTimer, submitDay, switchTimer, type TimesheetDeps,
+} from './service.js';
+
+const tags = ['timesheets'];
+
+/** Authenticates the request and loads who is acting (roles and administered teams). */
+async function actorOf(ctx: AppContext, deps: TimesheetDeps): Promise<Actor> {
+  const auth = await requireAuth(ctx, deps.db, deps.config);
+  return loadActor(deps.db, auth.accountId);
+}
+
+/** Registers the timesheet API: own entries, days and timer; the admin inbox and review; master data. */
+export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): void {
+  // --- own settings, entries, days, timer
+  api.add({
+    method: 'get', path: '/me/timesheet-settings', operationId: 'getTimesheetSettings', summary: 'My time zone setting', tags,
+    response: s.settingsResponse,
+    handler: async (ctx) => getSettings(deps, (await actorOf(ctx, deps)).accountId),
+  });
+  api.add({
+    method: 'put', path: '/me/timesheet-settings', operationId: 'setTimesheetSettings', summary: 'Set my own time zone (null: the organisation’s)', tags,
+    body: s.settingsBody, response: s.settingsResponse,
+    handler: async (ctx, { body }) => setSettings(deps, (await actorOf(ctx, deps)).accountId, body),
+  });
+  api.add({
+    method: 'post', path: '/me/entries', operationId: 'createEntry', summary: 'Record a time entry (start–end, or date and duration)', tags, status: 201,
+    body: s.entryCreateBody, response: s.entryResponse,
+    handler: async (ctx, { body }) => createEntry(deps, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'get', path: '/me/entries/:id', operationId: 'getEntry', summary: 'One of my entries', tags,
+    params: s.idParams, response: s.entryResponse,
+    handler: async (ctx, { params }) => getEntry(deps, await actorOf(ctx, deps), params.id),
+  });
+  api.add({
+    method: 'patch', path: '/me/entries/:id', operationId: 'updateEntry', summary: 'Change one of my entries (draft or returned days only)', tags,
+    params: s.idParams, body: s.entryUpdateBody, response: s.entryResponse,
+    handler: async (ctx, { params, body }) => changeEntry(deps, await actorOf(ctx, deps), params.id, body),
+  });
+  api.add({
+    method: 'delete', path: '/me/entries/:id', operationId: 'deleteEntry', summary: 'Delete one of my entries (draft or returned days only)', tags, status: 204,
+    params: s.idParams, response: z.null(),
+    handler: async (ctx, { params }) => {
+      await removeEntry(deps, await actorOf(ctx, deps), params.id);
+      return null;
+    },
+  });
+  api.add({
+    method: 'get', path: '/me/days', operationId: 'listMyDays', summary: 'My days in a range (at most 62), with entries and totals', tags,
+    query: s.myDaysQuery, response: z.object({ days: z.array(s.dayResponse) }),
+    handler: async (ctx, { query }) => ({ days: await listMyDays(deps, await actorOf(ctx, deps), query.from, query.to) }),
+  });
+  api.add({
+    method: 'get', path: '/me/days/:date', operationId: 'getMyDay', summary: 'My day: entries, totals per project and task, state', tags,
+    params: s.dateParams, response: s.dayResponse,
+    handler: async (ctx, { params }) => getMyDay(deps, await actorOf(ctx, deps), params.date),
+  });
+  api.add({
+    method: 'post', path: '/me/days/:date/submit', operationId: 'submitDay', summary: 'Submit my day for review (freezes it; mails the admins in scope)', tags,
+    params: s.dateParams, body: s.noFieldsBody, response: s.dayResponse,
+    handler: async (ctx, { params }) => submitDay(deps, await actorOf(ctx, deps), params.date),
+  });
+  api.add({
+    method: 'get', path: '/me/timer', operationId: 'getTimer', summary: 'My running timer', tags,
+    response: s.timerResponse,
+    handler: async (ctx) => getTimer(deps, await actorOf(ctx, deps)),
+  });
+  api.add({
+    method: 'post', path: '/me/timer/start', operationId: 'startTimer', summary: 'Start my timer (one per person)', tags, status: 201,
+    body: s.timerStartBody, response: s.timerResponse,
+    handler: async (ctx, { body }) => startTimer(deps, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'post', path: '/me/timer/stop', operationId: 'stopTimer', summary: 'Stop my timer; records its entry', tags,
+    body: s.noFieldsBody, response: s.timerStopResponse,
+    handler: async (ctx) => stopTimer(deps, await actorOf(ctx, deps)),
+  });
+  api.add({
+    method: 'post', path: '/me/timer/switch', operationId: 'switchTimer', summary: 'Stop my timer and start another at the same instant', tags,
+    body: s.timerStartBody, response: s.timerStopResponse,
+    handler: async (ctx, { body }) => switchTimer(deps, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'get', path: '/me/data-reads', operationId: 'myDataReads', summary: 'Who saw my data: every read of my time data by someone else', tags: ['privacy'],
+    response: s.dataReadsResponse,
+    handler: async (ctx) => ({ reads: await dataReadsOf(deps, await actorOf(ctx, deps)) }),
+  });
+
+  // --- days of others (admin inbox and review); 404 for anything outside the caller's scope
+  api.add({
+    method: 'get', path: '/days', operationId: 'listReviewDays', summary: 'Days of people in my scope (submitted by default); each listed day is an audited read', tags,
+    query: s.inboxQuery, response: s.dayListResponse,
+    handler: async (ctx, { query }) => listReviewDays(deps, await actorOf(ctx, deps), query),
+  });
+  api.add({
+    method: 'get', path: '/days/:id', operationId: 'getDay', summary: 'A day by id (owner, or an admin whose recorded scope holds it; audited)', tags,
+    params: s.idParams, response: s.dayResponse,
+    handler: async (ctx, { params }) => getDay(deps, await actorOf(ctx, deps), params.id),
+  });
+  api.add({
+    method: 'post', path: '/days/approve', operationId: 'approveDays', summary: 'Approve several submitted days (all or none)', tags,
+    body: s.approveManyBody, response: z.object({ days: z.array(s.daySummaryResponse) }),
+    handler: async (ctx, { body }) => ({ days: await approveDays(deps, await actorOf(ctx, deps), body.ids) }),
+  });
+  api.add({
+    method: 'post', path: '/days/:id/approve', operationId: 'approveDay', summary: 'Approve a submitted day (locks it)', tags,
+    params: s.idParams, body: s.noFieldsBody, response: s.daySummaryResponse,
+    handler: async (ctx, { params }) => (await approveDays(deps, await actorOf(ctx, deps), [params.id]))[0]!,
+  });
+  api.add({
+    method: 'post', path: '/days/:id/return', operationId: 'returnDay', summary: 'Return a submitted day to its owner with a comment', tags,
+    params: s.idParams, body: s.returnBody, response: s.daySummaryResponse,
+    handler: async (ctx, { params, body }) => returnDay(deps, await actorOf(ctx, deps), params.id, body.comment),
+  });
+  api.add({
+    method: 'post', path: '/days/:id/reopen', operationId: 'reopenDay', summary: 'Reopen an approved day with a reason (audited)', tags,
+    params: s.idParams, body: s.reopenBody, response: s.daySummaryResponse,
+    handler: async (ctx, { params, body }) => reopenDay(deps, await actorOf(ctx, deps), params.id, body.reason),
+  });
+
+  // --- master data
+  api.add({
+    method: 'get', path: '/projects', operationId: 'listProjects', summary: 'Projects with customers and tasks', tags: ['master-data'],
+    query: z.strictObject({ archived: z.enum(['true', 'false']).optional() }), response: s.projectListResponse,
+    handler: async (ctx, { query }) => {
+      await actorOf(ctx, deps);
+      return { projects: await listProjects(deps.db, query.archived === 'true') };
+    },
+  });
+  api.add({
+    method: 'post', path: '/customers', operationId: 'createCustomer', summary: 'Create a customer', tags: ['master-data'], status: 201,
+    body: s.customerBody, response: s.customerResponse,
+    handler: async (ctx, { body }) => createCustomer(deps.db, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'post', path: '/projects', operationId: 'createProject', summary: 'Create a project (for a customer, or internal)', tags: ['master-data'], status: 201,
+    body: s.projectBody, response: s.projectResponse,
+    handler: async (ctx, { body }) => createProject(deps.db, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'post', path: '/projects/:id/tasks', operationId: 'createTask', summary: 'Add a task to a project', tags: ['master-data'], status: 201,
+    params: s.idParams, body: s.taskBody, response: s.taskResponse,
+    handler: async (ctx, { params, body }) => createTask(deps.db, await actorOf(ctx, deps), params.id, body),
+  });
+  api.add({
+    method: 'put', path: '/projects/:id/archived', operationId: 'archiveProject', summary: 'Archive or restore a project', tags: ['master-data'],
+    params: s.idParams, body: s.archiveBody, response: s.projectResponse,
+    handler: async (ctx, { params, body }) => setProjectArchived(deps.db, await actorOf(ctx, deps), params.id, body.archived),
+  });
+}

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { DAY_STATES } from './policy.js';
+
+/**
+ * Request and response schemas of the timesheet API. Request bodies are strict: a
+ * field the API does not take (`user_id`, `owner_id`, `status`, `state`,
+ * `approved_by`, ...) is refused with 422 naming it, and nothing is written — mass
+ * assignment cannot change an owner or a state.
+ */
+
+const uuid = z.uuid();
+const isoInstant = z.iso.datetime({ offset: true });
+const calendarDate = z.iso.date();
+
+/** The body of an action that takes no fields (submit, approve, stop): anything sent is refused. */
+export const noFieldsBody = z.strictObject({});
+
+/** Path parameter: a day by local date. */
+export const dateParams = z.strictObject({ date: calendarDate });
+/** Path parameter: an object by id. */
+export const idParams = z.strictObject({ id: uuid });
+
+/** A new entry: start and end, or a date with a duration. */
+export const entryCreateBody = z.strictObject({
+  start: isoInstant.optional(),
+  end: isoInstant.optional(),
+  date: calendarDate.optional(),
+  duration_minutes: z.number().int().min(1).optional(),
+  project_id: uuid,
+  task_id: uuid.nullable().optional(),
+  note: z.string().optional(),
+});
+export type EntryCreateBody = z.infer<typeof entryCreateBody>;
+
+/** A change to an entry: any of its fields. */
+export const entryUpdateBody = z.strictObject({
+  start: isoInstant.optional(),
+  end: isoInstant.optional(),
+  date: calendarDate.optional(),
+  duration_minutes: z.number().int().min(1).optional(),
+  project_id: uuid.optional(),
+  task_id: uuid.nullable().optional(),
+  note: z.string().optional(),
+});
+export type EntryUpdateBody = z.infer<typeof entryUpdateBody>;
+
+/** An entry as its owner (or a scoped admin) sees it. */
+export const entryResponse = z.object({
+  id: z.string(),
+  start: z.string().nullable(),
+  end: z.string().nullable(),
+  date: z.string().nullable(),
+  minutes: z.number(),
+  project_id: z.string(),
+  task_id: z.string().nullable(),
+  note: z.string(),
+});
+
+/** An entry within a day view: the part that falls on the day, and whether it overlaps another. */
+export const dayEntryResponse = entryResponse.extend({
+  minutes_on_day: z.number(),
+  overlaps: z.boolean(),
+});
+
+/** Totals per project and task. */
+export const totalResponse = z.object({
+  project_id: z.string(),
+  project_name: z.string(),
+  task_id: z.string().nullable(),
+  task_name: z.string().nullable(),
+  minutes: z.number(),
+});
+
+/** A day with its entries and totals. */
+export const dayResponse = z.object({
+  id: z.string().nullable(),
+  owner_id: z.string(),
+  owner_name: z.string().nullable(),
+  date: z.string(),
+  state: z.enum(DAY_STATES),
+  time_zone: z.string(),
+  day_minutes: z.number(),
+  total_minutes: z.number(),
+  comment: z.string().nullable(),
+  submitted_at: z.string().nullable(),
+  approved_at: z.string().nullable(),
+  approved_by: z.string().nullable(),
+  entries: z.array(dayEntryResponse),
+  totals: z.array(totalResponse),
+});
+
+/** A day in a list (no entries). */
+export const daySummaryResponse = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  owner_name: z.string().nullable(),
+  date: z.string(),
+  state: z.enum(DAY_STATES),
+  total_minutes: z.number(),
+  submitted_at: z.string().nullable(),
+});
+
+/** A list of days with the number that matched. */
+export const dayListResponse = z.object({ total: z.number(), days: z.array(daySummaryResponse) });
+
+/** The admin inbox / review list filters. */
+export const inboxQuery = z.strictObject({
+  state: z.enum(['submitted', 'returned', 'approved']).optional(),
+  person: uuid.optional(),
+  from: calendarDate.optional(),
+  to: calendarDate.optional(),
+  project_id: uuid.optional(),
+});
+
+/** The owner's own days in a range (the week grid). */
+export const myDaysQuery = z.strictObject({ from: calendarDate, to: calendarDate });
+
+/** Return a day to its owner. */
+export const returnBody = z.strictObject({ comment: z.string().trim().min(1).max(2000) });
+/** Reopen an approved day. */
+export const reopenBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
+/** Approve several days at once. */
+export const approveManyBody = z.strictObject({ ids: z.array(uuid).min(1).max(200) });
+
+/** Start or switch the timer. */
+export const timerStartBody = z.strictObject({
+  project_id: uuid,
+  task_id: uuid.nullable().optional(),
+  note: z.string().optional(),
+});
+export type TimerStartBody = z.infer<typeof timerStartBody>;
+
+/** The timer as its owner sees it. */
+export const timerResponse = z.object({
+  running: z.boolean(),
+  started_at: z.string().nullable(),
+  elapsed_seconds: z.number().nullable(),
+  project_id: z.string().nullable(),
+  task_id: z.string().nullable(),
+  note: z.string().nullable(),
+});
+
+/** Stopping (or switching) the timer: the entry it wrote and the timer after. */
+export const timerStopResponse = z.object({ entry: entryResponse, timer: timerResponse });
+
+/** Personal timesheet settings. */
+export const settingsBody = z.strictObject({ time_zone: z.string().min(1).max(64).nullable() });
+export const settingsResponse = z.object({ time_zone: z.string().nullable(), effective_time_zone: z.string() });
+
+/** One read of the owner's data by someone else. */
+export const dataReadResponse = z.object({
+  at: z.string(),
+  reader_id: z.string(),
+  reader_name: z.string().nullable(),
+  what: z.string(),
+  object_type: z.string().nullable(),
+  object_id: z.string().nullable(),
+  date: z.string().nullable(),
+});
+export const dataReadsResponse = z.object({ reads: z.array(dataReadResponse) });
+
+/** Master data. */
+export const customerBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const customerResponse = z.object({ id: z.string(), name: z.string(), archived: z.boolean() });
+export const projectBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  customer_id: uuid.nullable().optional(),
+  code: z.string().trim().min(1).max(50).optional(),
+  billable: z.boolean().optional(),
+  budget_hours: z.number().min(0).max(1_000_000).nullable().optional(),
+  team: z.string().max(100).optional(),
+});
+export const taskBody = z.strictObject({ name: z.string().trim().min(1).max(200), billable: z.boolean().nullable().optional() });
+export const taskResponse = z.object({ id: z.string(), project_id: z.string(), name: z.string(), billable: z.boolean().nullable(), archived: z.boolean() });
+export const projectResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  code: z.string().nullable(),
+  customer_id: z.string().nullable(),
+  customer_name: z.string().nullable(),
+  billable: z.boolean(),
+  budget_hours: z.number().nullable(),
+  team: z.string(),
+  archived: z.boolean(),
+  tasks: z.array(taskResponse),
+});
+export const projectListResponse = z.object({ projects: z.array(projectResponse) });
+export const archiveBody = z.strictObject({ archived: z.boolean() });
