@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -14,17 +13,8 @@ import { createKnex, migrateLatest } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
 import { installJobSchema } from '../src/platform/jobs.js';
 import { TEMPLATE_DB } from './helpers/env.js';
+import { freePort } from './helpers/net.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const root = path.resolve(import.meta.dirname, '..');
 const logDir = path.join(root, '.test-tmp', `run-${process.pid}`, 'logs');

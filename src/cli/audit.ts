@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
@@ -11,9 +10,9 @@ import { publicKeyFingerprint, verifyDatabase, verifyExportFile, type TrustedKey
 import { KeyringError } from '../keys/errors.js';
 import { openKeyring } from '../keys/lifecycle.js';
 import type { DiskKeyring } from '../keys/keyring.js';
-import { ConfigError, loadConfig, type Config } from '../platform/config.js';
-import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import type { Knex } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDatabase } from './common.js';
 import { EXIT, out } from './output.js';
 
 interface Ctx {
@@ -22,46 +21,19 @@ interface Ctx {
   logger: Logger;
 }
 
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return `cli:uid-${process.getuid?.() ?? '?'}`;
-  }
-}
-
 function seqOption(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return n;
 }
 
-function loadOrReport(cmd: Command): Readonly<Config> | number {
-  try {
-    return loadConfig(cmd.optsWithGlobals<{ config?: string }>().config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      out.error(err.message);
-      return EXIT.config;
-    }
-    throw err;
-  }
-}
-
 /** Config → database (embedded started and stopped around it) → migrations checked → keyring opened → fn. */
 async function withLog(cmd: Command, fn: (ctx: Ctx) => Promise<number>): Promise<number> {
-  const config = loadOrReport(cmd);
+  const config = loadConfigOrReport(cmd);
   if (typeof config === 'number') return config;
-  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-  const logger = createLogger({ log: { ...config.log, level } });
-  const target = await openDatabaseTarget(config, logger);
-  const db = createKnex(target.connection, config, 'uurwerk-cli');
-  try {
-    const { pending } = await migrationStatus(db);
-    if (pending.length) {
-      out.error(`the database has ${pending.length} pending migration(s); run \`uurwerk migrate\` first`);
-      return EXIT.failure;
-    }
+  const logger = quietLogger(config);
+  return withDatabase(config, logger, async (db) => {
+    if (!(await migrationsCurrent(db))) return EXIT.failure;
     let keyring: DiskKeyring;
     try {
       keyring = await openKeyring(config, db, { logger, create: false });
@@ -72,11 +44,8 @@ async function withLog(cmd: Command, fn: (ctx: Ctx) => Promise<number>): Promise
       }
       throw err;
     }
-    return await fn({ db, keyring, logger });
-  } finally {
-    await db.destroy();
-    await target.embedded?.stop();
-  }
+    return fn({ db, keyring, logger });
+  });
 }
 
 function readPublicKeys(files: string[]): TrustedKey[] {
@@ -160,7 +129,7 @@ Events after the last checkpoint can only be checked for consistency, not agains
           throw new Error('audit export events carry no personal details');
         };
         const audit = createAuditLog({ encrypt: refuse, decrypt: refuse, shred: refuse });
-        await db.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.auditExported, actorId: actor(), payload: { file: path.basename(opts.out), ...counts } }));
+        await db.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.auditExported, actorId: cliActorId(), payload: { file: path.basename(opts.out), ...counts } }));
         out.line(`wrote ${counts.events} event(s) and ${counts.checkpoints} checkpoint(s) to ${opts.out}`);
         out.line(`signing key ${k.keyId}, fingerprint ${publicKeyFingerprint(k.publicKey)}`);
         return EXIT.ok;

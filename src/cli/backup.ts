@@ -1,15 +1,11 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../platform/config.js';
+import { ConfigError, loadConfig } from '../platform/config.js';
 import { createKnex } from '../platform/db.js';
-import { createLogger } from '../platform/logger.js';
 import {
   BackupError, backupDatabase, checkRestoredDatabaseDecrypts, findPgTools, openDumpTarget, restoreDatabase,
 } from '../ops/backup.js';
+import { configFile, quietLogger } from './common.js';
 import { EXIT, out } from './output.js';
-
-function configFile(cmd: Command): string | undefined {
-  return cmd.optsWithGlobals<{ config?: string }>().config;
-}
 
 /** Runs one backup/restore command, mapping known failures to exit codes and messages. */
 async function guarded(fn: () => Promise<number>): Promise<number> {
@@ -26,10 +22,6 @@ async function guarded(fn: () => Promise<number>): Promise<number> {
     }
     throw err;
   }
-}
-
-function quietLogger(config: Readonly<Config>) {
-  return createLogger({ log: { ...config.log, level: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn' } });
 }
 
 /** Registers `backup` and `restore` on the program. */

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { ConfigError, loadConfig, type Config } from '../platform/config.js';
-import { createKnex, openDatabaseTarget, type Knex } from '../platform/db.js';
+import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { openCoreServices, type CoreServices } from '../platform/services.js';
-import { EXIT } from './output.js';
+import { EXIT, out } from './output.js';
 
 /** Thrown inside a command to end with a given exit code and message. */
 export class ExitError extends Error {
@@ -30,6 +30,27 @@ export function loadConfigOrExit(file?: string): Readonly<Config> {
     if (err instanceof ConfigError) throw new ExitError(EXIT.config, err.message);
     throw err;
   }
+}
+
+/** Loads the configuration, or prints every problem and returns exit code 78. */
+export function loadConfigOrReport(cmd: Command): Readonly<Config> | number {
+  try {
+    return loadConfig(configFile(cmd));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      out.error(err.message);
+      return EXIT.config;
+    }
+    throw err;
+  }
+}
+
+/** Prints why a command cannot run on a database with pending migrations; true when it can. */
+export async function migrationsCurrent(db: Knex): Promise<boolean> {
+  const { pending } = await migrationStatus(db);
+  if (pending.length === 0) return true;
+  out.error(`the database has ${pending.length} pending migration(s); run \`uurwerk migrate\` first`);
+  return false;
 }
 
 /** A logger for short commands: warnings and worse, unless debugging was asked for. */
@@ -57,7 +78,12 @@ export async function withCoreServices<T>(config: Readonly<Config>, logger: Logg
 
 /** The audit actor for a command run by this OS user. */
 export function cliActorId(): string {
-  return `cli:${userInfo().username}`;
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    // A uid without a passwd entry (containers) has no name.
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
 }
 
 /**

@@ -1,39 +1,16 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../platform/config.js';
-import { createKnex, openDatabaseTarget, type Knex } from '../platform/db.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
 import { formatDiff, formatStatus } from '../directory/presenter.js';
 import { recentRuns, syncState } from '../directory/repository.js';
 import { runDirectorySync, type AuditRecorder } from '../directory/service.js';
+import { cliActorId, loadConfigOrReport, quietLogger, withDatabase } from './common.js';
 import { EXIT, out } from './output.js';
 
 /** How the CLI gets the audit log; the lead wires the real one (src/audit) in. */
 export interface DirectoryCliDeps {
   audit?: (db: Knex, config: Readonly<Config>, logger: Logger) => Promise<AuditRecorder>;
-}
-
-function configOf(cmd: Command): Readonly<Config> | number {
-  try {
-    return loadConfig(cmd.optsWithGlobals<{ config?: string }>().config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      out.error(err.message);
-      return EXIT.config;
-    }
-    throw err;
-  }
-}
-
-async function withDb<T>(config: Readonly<Config>, logger: Logger, fn: (db: Knex) => Promise<T>): Promise<T> {
-  const target = await openDatabaseTarget(config, logger);
-  const db = createKnex(target.connection, config, 'uurwerk-cli');
-  try {
-    return await fn(db);
-  } finally {
-    await db.destroy();
-    await target.embedded?.stop();
-  }
 }
 
 /** Registers `ldap:sync` and `ldap:status`. */
@@ -45,7 +22,7 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
     .option('--full', 'full reconcile: read every user (finds deleted users) instead of changes since the last sync')
     .option('--confirm-mass-change', 'apply a sync the safety valve would hold back (zero users, or more deactivations than allowed)')
     .action(async (opts: { dryRun?: boolean; full?: boolean; confirmMassChange?: boolean }, cmd: Command) => {
-      const config = configOf(cmd);
+      const config = loadConfigOrReport(cmd);
       if (typeof config === 'number') {
         process.exitCode = config;
         return;
@@ -55,8 +32,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
         process.exitCode = EXIT.config;
         return;
       }
-      const logger = createLogger({ log: { ...config.log, level: 'warn' } });
-      process.exitCode = await withDb(config, logger, async (db) => {
+      const logger = quietLogger(config);
+      process.exitCode = await withDatabase(config, logger, async (db) => {
         let audit: AuditRecorder;
         if (opts.dryRun) {
           // A dry run writes nothing, so it records nothing either.
@@ -69,7 +46,7 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
         }
         const r = await runDirectorySync(db, { config: config.directory, audit, logger }, {
           dryRun: opts.dryRun === true, full: opts.full === true, confirmMassChange: opts.confirmMassChange === true,
-          trigger: 'cli', actorId: `cli:${userInfo().username}`,
+          trigger: 'cli', actorId: cliActorId(),
         });
         out.line(`${r.outcome === 'dry_run' ? 'dry run' : r.outcome} (${r.mode}, ${r.serverUrl ?? 'no server'}, ${r.durationMs} ms)`);
         if (r.problem) out.line(`problem (${r.problem.code}): ${r.problem.message}`);
@@ -85,14 +62,14 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
     .description('show the last directory syncs: when, how long, counts, errors and any pending (held back) changes')
     .option('--runs <n>', 'how many recent runs to list', '5')
     .action(async (opts: { runs: string }, cmd: Command) => {
-      const config = configOf(cmd);
+      const config = loadConfigOrReport(cmd);
       if (typeof config === 'number') {
         process.exitCode = config;
         return;
       }
-      const logger = createLogger({ log: { ...config.log, level: 'warn' } });
+      const logger = quietLogger(config);
       const n = Math.max(1, Math.min(100, Number.parseInt(opts.runs, 10) || 5));
-      process.exitCode = await withDb(config, logger, async (db) => {
+      process.exitCode = await withDatabase(config, logger, async (db) => {
         const lines = formatStatus(config.directory, await syncState(db), await recentRuns(db, n));
         for (const line of lines) out.line(line);
         const last = (await recentRuns(db, 1))[0];

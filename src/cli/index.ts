@@ -16,8 +16,6 @@ import { keyCommandAuditHook, openCoreServices } from '../platform/services.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
-const loadOrExit = loadConfigOrExit;
-
 async function serve(file?: string): Promise<number> {
   let config: Readonly<Config>;
   try {
@@ -66,7 +64,7 @@ async function serve(file?: string): Promise<number> {
 }
 
 async function migrate(file: string | undefined, status: boolean): Promise<number> {
-  const config = loadOrExit(file);
+  const config = loadConfigOrExit(file);
   const logger = createLogger({ log: { ...config.log, level: status ? 'warn' : config.log.level } });
   return withDatabase(config, logger, async (db, url) => {
     if (status) {
@@ -115,7 +113,7 @@ Every command accepts --help.`)
     .command('config:check')
     .description('validate the configuration file and print every problem')
     .action(async (_opts, cmd: Command) => {
-      const config = loadOrExit(configFile(cmd));
+      const config = loadConfigOrExit(configFile(cmd));
       out.line(`configuration OK (data_dir ${config.data_dir}, listen ${config.server.host}:${config.server.port}, database ${config.database.url ? 'external' : 'embedded'})`);
     });
 

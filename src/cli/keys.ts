@@ -1,10 +1,10 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../platform/config.js';
-import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDatabase } from './common.js';
 import { backupKeyring, restoreKeyring, MIN_PASSPHRASE_LENGTH } from '../keys/backup.js';
 import { DecryptError, KeyringError } from '../keys/errors.js';
 import { keyringDir } from '../keys/keyring.js';
@@ -25,51 +25,27 @@ interface Ctx {
   ops: KeyOpsOptions;
 }
 
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return `cli:uid-${process.getuid?.() ?? '?'}`;
-  }
-}
-
 /**
  * Runs one key command: configuration, database (embedded started and stopped
  * around it), a check that migrations are applied, then `fn`. Keyring problems end
  * with exit 1 and their message (which names the path and the fix).
  */
 async function run(cmd: Command, deps: KeyCommandDeps, fn: (ctx: Ctx) => Promise<number>): Promise<number> {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(cmd.optsWithGlobals<{ config?: string }>().config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      out.error(err.message);
-      return EXIT.config;
+  const config = loadConfigOrReport(cmd);
+  if (typeof config === 'number') return config;
+  const logger = quietLogger(config);
+  return withDatabase(config, logger, async (db) => {
+    if (!(await migrationsCurrent(db))) return EXIT.failure;
+    try {
+      return await fn({ config, db, logger, ops: { logger, onKeyEvent: deps.onKeyEvent, actor: cliActorId() } });
+    } catch (err) {
+      if (err instanceof KeyringError || err instanceof DecryptError) {
+        out.error(`uurwerk: ${err.message}`);
+        return EXIT.failure;
+      }
+      throw err;
     }
-    throw err;
-  }
-  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-  const logger = createLogger({ log: { ...config.log, level } });
-  const target = await openDatabaseTarget(config, logger);
-  const db = createKnex(target.connection, config, 'uurwerk-cli');
-  try {
-    const { pending } = await migrationStatus(db);
-    if (pending.length) {
-      out.error(`the database has ${pending.length} pending migration(s); run \`uurwerk migrate\` first`);
-      return EXIT.failure;
-    }
-    return await fn({ config, db, logger, ops: { logger, onKeyEvent: deps.onKeyEvent, actor: actor() } });
-  } catch (err) {
-    if (err instanceof KeyringError || err instanceof DecryptError) {
-      out.error(`uurwerk: ${err.message}`);
-      return EXIT.failure;
-    }
-    throw err;
-  } finally {
-    await db.destroy();
-    await target.embedded?.stop();
-  }
+  });
 }
 
 /** Reads a passphrase from `--passphrase-file` or from stdin (piped), dropping one trailing newline. */

@@ -11,6 +11,7 @@ import {
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
+import { liveSessionsOf } from './sessions-service.js';
 import { ThrottledError } from './throttle.js';
 
 type Form = Record<string, unknown>;
@@ -220,9 +221,7 @@ ${message(ctx, 'error', error)}
       const roles = await rolesOf(deps.db, auth.accountId);
       const actor = await loadActor(deps.db, auth.accountId);
       const account = await deps.db('accounts').where({ id: auth.accountId }).first('username', 'display_name');
-      const sessions = await deps.db('sessions').where({ account_id: auth.accountId }).whereNull('revoked_at')
-        .andWhere('idle_expires_at', '>', deps.db.fn.now()).andWhere('absolute_expires_at', '>', deps.db.fn.now())
-        .orderBy('created_at', 'desc').select('id', 'created_at', 'last_seen_at', 'user_agent');
+      const sessions = await liveSessionsOf(deps.db, auth.accountId);
       const left = await deps.db('recovery_codes').where({ account_id: auth.accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`

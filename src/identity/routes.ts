@@ -13,7 +13,7 @@ import {
   passwordResetRequestBody, revokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
   totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
-import { csrfTokenFor, revokeSession } from './sessions-service.js';
+import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
 
 /** Where the request came from. */
@@ -94,9 +94,7 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     response: sessionListResponse,
     handler: async (ctx) => {
       const auth = await requireAuth(ctx, deps.db, deps.config);
-      const rows = await deps.db('sessions').where({ account_id: auth.accountId }).whereNull('revoked_at')
-        .andWhere('idle_expires_at', '>', deps.db.fn.now()).andWhere('absolute_expires_at', '>', deps.db.fn.now())
-        .orderBy('created_at', 'desc').select('id', 'created_at', 'last_seen_at', 'user_agent');
+      const rows = await liveSessionsOf(deps.db, auth.accountId);
       return { sessions: rows.map((r) => ({ id: r.id, current: r.id === auth.sessionId, created_at: new Date(r.created_at).toISOString(), last_seen_at: new Date(r.last_seen_at).toISOString(), user_agent: r.user_agent })) };
     },
   });

@@ -95,3 +95,10 @@ export async function revokeSession(trx: Knex | Knex.Transaction, id: string, re
   const n = await trx('sessions').where({ id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoke_reason: reason });
   return n > 0;
 }
+
+/** An account's sessions that are still usable, newest first (for "where am I signed in"). */
+export async function liveSessionsOf(db: Knex, accountId: string): Promise<Array<{ id: string; created_at: Date; last_seen_at: Date; user_agent: string | null }>> {
+  return db('sessions').where({ account_id: accountId }).whereNull('revoked_at')
+    .andWhere('idle_expires_at', '>', db.fn.now()).andWhere('absolute_expires_at', '>', db.fn.now())
+    .orderBy('created_at', 'desc').select('id', 'created_at', 'last_seen_at', 'user_agent');
+}

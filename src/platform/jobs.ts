@@ -7,6 +7,7 @@ import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
 import { runScheduledDirectorySync } from '../directory/job.js';
 import type { AuditRecorder } from '../directory/service.js';
 import { checkpointAndLog } from '../audit/checkpoints.js';
+import { purgeExpiredAuthRows } from '../identity/housekeeping.js';
 import type { Keyring } from '../keys/types.js';
 
 /** Names of the queues this appliance runs. */
@@ -82,7 +83,8 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   });
   await boss.work(QUEUES.housekeeping, { batchSize: 1 }, async () => {
     const mails = await purgeFinishedMail(deps.db, deps.config.mail);
-    log.info({ purgedMail: mails }, 'housekeeping done');
+    const auth = await purgeExpiredAuthRows(deps.db);
+    log.info({ purgedMail: mails, purgedSessions: auth.sessions, purgedResets: auth.resets, purgedThrottles: auth.throttles }, 'housekeeping done');
   });
   const directory = { db: deps.db, config: deps.config.directory, logger: deps.logger, audit: deps.directoryAudit };
   // A sync that fails or is held back is recorded and mailed by the sync itself; no retry storm.

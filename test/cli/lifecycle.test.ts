@@ -1,18 +1,11 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { createEmptyDatabase } from '../helpers/db.js';
 import { runCli, spawnServe, waitFor200 } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A config for an appliance with its own embedded PostgreSQL in a fresh data dir. */
 async function embeddedConfig(t: { teardown(fn: () => void): void }): Promise<{ file: string; dataDir: string; base: string }> {

@@ -280,3 +280,19 @@ test('the operator console lists users with each role and the group that grants 
   t.is(revoke.status, 302);
   t.is((await empSession.c.json('GET', '/api/v1/me')).status, 401);
 });
+
+test('housekeeping deletes long-ended sessions, spent reset tokens and stale throttle rows, and keeps live ones', async (t) => {
+  const { purgeExpiredAuthRows } = await import('../../src/identity/housekeeping.js');
+  const a = await app(t);
+  const u = await account(a);
+  await signedIn(a, u.username);
+  await signedIn(a, u.username);
+  const [oldId, liveId] = await a.db.knex('sessions').orderBy('created_at').pluck('id');
+  await a.db.knex('sessions').where({ id: oldId }).update({ revoked_at: a.db.knex.raw(`now() - interval '31 days'`) });
+  await a.db.knex('auth_throttle').insert([{ key: 'account:local:stale', failures: 2, first_failure_at: a.db.knex.raw(`now() - interval '2 days'`) }, { key: 'account:local:fresh', failures: 1 }]);
+  const r = await purgeExpiredAuthRows(a.db.knex);
+  t.is(r.sessions, 1);
+  t.is(r.throttles, 1);
+  t.deepEqual(await a.db.knex('sessions').pluck('id'), [liveId]);
+  t.deepEqual(await a.db.knex('auth_throttle').pluck('key'), ['account:local:fresh']);
+});

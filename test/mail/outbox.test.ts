@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../../src/platform/config.js';
@@ -10,6 +9,7 @@ import { enqueueMail } from '../../src/platform/mail/outbox.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
 import { selfSignedCert, startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { freePort } from '../helpers/net.js';
 
 const logger = testLogger('mail');
 
@@ -17,13 +17,6 @@ function mailConfig(port: number, extra: Record<string, unknown> = {}) {
   return parseConfig({ mail: { host: '127.0.0.1', port, tls: 'none', retry_base_seconds: 1, timeout_seconds: 5, ...extra } }).mail;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function enqueue(db: TestDatabase, n: number, tag = 'm'): Promise<string[]> {
   const ids: string[] = [];
