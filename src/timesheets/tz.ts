@@ -83,3 +83,19 @@ export function isCalendarDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
   return new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 }
+
+/** The instant of a local wall time `HH:MM` on a date (a time in a DST gap moves forward). */
+export function localInstant(date: string, hhmm: string, tz: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [h, min] = hhmm.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(y, m - 1, d, h, min);
+  let t = wall - offsetAt(new Date(wall), tz);
+  t = wall - offsetAt(new Date(t), tz);
+  return new Date(t);
+}
+
+/** The local wall time `HH:MM` of an instant. */
+export function localTime(instant: Date, tz: string): string {
+  const p = parts(instant, tz);
+  return `${String(p.h).padStart(2, '0')}:${String(p.min).padStart(2, '0')}`;
+}

@@ -10,6 +10,8 @@ export interface Person {
   id: string;
   username: string;
   c: ApiClient;
+  /** The TOTP secret, when the person had to enrol. */
+  secret?: string;
 }
 
 /** Starts the app with a project and a task to book on. */
@@ -32,12 +34,14 @@ export async function person(a: TestApp, opts: { roles?: Role[]; adminOf?: strin
   const c = new ApiClient(a.url);
   const r = await c.json<{ state: string }>('POST', '/api/v1/session', { username: u.username, password: GOOD_PASSWORD, source: 'local' });
   if (r.status !== 200) throw new Error(`sign-in: ${r.status} ${JSON.stringify(r.body)}`);
+  let secret: string | undefined;
   if (r.body.state === 'totp_enrolment_required') {
     const start = await c.json<{ secret: string }>('POST', '/api/v1/me/totp/enrolment', { password: GOOD_PASSWORD });
     const confirm = await c.json('POST', '/api/v1/me/totp/confirm', { code: await currentTotp(start.body.secret) });
     if (confirm.status !== 200) throw new Error(`enrolment: ${confirm.status} ${JSON.stringify(confirm.body)}`);
+    secret = start.body.secret;
   }
-  return { id: u.id, username: u.username, c };
+  return { id: u.id, username: u.username, c, secret };
 }
 
 /** Today's date in Europe/Amsterdam minus n days (entries must lie within the allowed window). */

@@ -1,0 +1,307 @@
+import Router from '@koa/router';
+import { loadActor } from '../identity/auth-service.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import type { Actor } from '../identity/policy.js';
+import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import type { AppContext, AppState } from '../platform/http/context.js';
+import { html, type SafeHtml } from '../web/html.js';
+import { t, type Lang, type MessageKey } from '../web/i18n.js';
+import { sendPage } from '../web/routes.js';
+import { listProjects } from './master-data.js';
+import type { DayState } from './policy.js';
+import {
+  approveDays, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
+  stopTimer, submitDay, timeZoneOf, type DayView, type TimesheetDeps,
+} from './service.js';
+import { addDays, isCalendarDate, localDate, localInstant, localTime } from './tz.js';
+
+/**
+ * Server-rendered pages: my week (grid and timer), my day (review, add, delete,
+ * submit), who saw my data, and the admin inbox with its review page. Plain forms
+ * posting back (CSRF token in each), usable with the keyboard only; the JSON API
+ * does the same through the same service functions.
+ */
+
+type Form = Record<string, unknown>;
+const field = (body: Form, name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '');
+const formBody = (ctx: AppContext): Form => ((ctx.request as { body?: Form }).body ?? {});
+const c = (ctx: unknown) => ctx as AppContext;
+
+function csrf(ctx: AppContext): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${csrfToken(ctx) ?? ''}">`;
+}
+
+function notice(ctx: AppContext, problem?: string): SafeHtml {
+  const ok = typeof ctx.query.ok === 'string' && ctx.query.ok.startsWith('ts.') ? (ctx.query.ok as MessageKey) : undefined;
+  return html`${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}${ok ? html`<p class="ok" role="status">${t(ctx.state.lang, ok)}</p>` : ''}`;
+}
+
+const stateLabel = (l: Lang, s: DayState) => t(l, `ts.state_${s}` as MessageKey);
+const hm = (minutes: number) => `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+
+/** Runs a page that needs a full session; others go to sign-in. */
+async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Actor) => Promise<void>): Promise<void> {
+  let accountId: string;
+  try {
+    accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
+  } catch (err) {
+    if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
+    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    throw err;
+  }
+  await fn(await loadActor(deps.db, accountId));
+}
+
+/** Turns expected failures of a form post into a message on the page. */
+function problemText(err: unknown): string | undefined {
+  if (err instanceof ValidationError) return err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  if (err instanceof AppError && err.status === 409) return err.message;
+  return undefined;
+}
+
+function mondayOf(date: string): string {
+  const dow = new Date(`${date}T12:00:00Z`).getUTCDay();
+  return addDays(date, -((dow + 6) % 7));
+}
+
+async function projectOptions(deps: TimesheetDeps): Promise<SafeHtml> {
+  const projects = await listProjects(deps.db, false);
+  return html`${projects.map((p) => html`<option value="${p.id}">${p.customer_name ? `${p.customer_name} — ` : ''}${p.name}</option>${p.tasks.map((task) => html`<option value="${p.id}/${task.id}">${p.name} › ${task.name}</option>`)}`)}`;
+}
+
+function splitProject(v: string): { project_id: string; task_id: string | null } {
+  const [project_id = '', task_id] = v.split('/');
+  return { project_id, task_id: task_id ?? null };
+}
+
+function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: string) => SafeHtml): SafeHtml {
+  if (!day.entries.length) return html`<p>${t(l, 'ts.no_entries')}</p>`;
+  const totals = html`<h2>${t(l, 'ts.totals')}</h2><table class="list" id="totals"><tbody>${day.totals.map((x) => html`<tr><td>${x.project_name}${x.task_name ? ` › ${x.task_name}` : ''}</td><td>${hm(x.minutes)}</td></tr>`)}</tbody></table>`;
+  return html`<table class="list" id="entries">
+<thead><tr><th>${t(l, 'ts.start')}</th><th>${t(l, 'ts.end')}</th><th>${t(l, 'ts.project')}</th><th>${t(l, 'ts.note')}</th><th>${t(l, 'ts.total')}</th><th></th></tr></thead>
+<tbody>${day.entries.map((e) => html`<tr>
+  <td>${e.start ? localTime(new Date(e.start), tz) : '—'}</td><td>${e.end ? localTime(new Date(e.end), tz) : '—'}</td>
+  <td>${day.totals.find((x) => x.project_id === e.project_id)?.project_name ?? ''}</td>
+  <td class="note">${e.note}${e.overlaps ? html` <strong>(${t(l, 'ts.overlaps')})</strong>` : ''}</td>
+  <td>${hm(e.minutes_on_day)}</td><td>${actions(e.id)}</td></tr>`)}</tbody>
+<tfoot><tr><th colspan="4">${t(l, 'ts.total')}</th><th id="day-total">${hm(day.total_minutes)}</th><th></th></tr></tfoot></table>${totals}`;
+}
+
+/** The timesheet pages. */
+export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
+  const router = new Router<AppState>();
+
+  router.get('/timesheets', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const tz = await timeZoneOf(deps, actor.accountId);
+      const asked = typeof ctx.query.week === 'string' && isCalendarDate(ctx.query.week) ? ctx.query.week : localDate(new Date(), tz);
+      const monday = mondayOf(asked);
+      const days = await listMyDays(deps, actor, monday, addDays(monday, 6));
+      const timer = await getTimer(deps, actor);
+      sendPage(x, deps.config, t(l, 'ts.week_title'), html`
+<h1>${t(l, 'ts.week_title')}</h1>
+${notice(x)}
+<p>${t(l, 'ts.privacy_note')}</p>
+<section aria-labelledby="timer-h"><h2 id="timer-h">${t(l, 'ts.timer')}</h2>
+${timer.running
+  ? html`<p id="timer-state">${t(l, 'ts.timer_running')} ${localTime(new Date(timer.started_at!), tz)} (${timer.note ?? ''})</p>
+<form method="post" action="/timesheets/timer/stop" class="form">${csrf(x)}<button type="submit">${t(l, 'ts.timer_stop')}</button></form>`
+  : html`<p id="timer-state">${t(l, 'ts.timer_stopped')}</p>
+<form method="post" action="/timesheets/timer/start" class="form">${csrf(x)}
+<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps)}</select></label>
+<label>${t(l, 'ts.note')}<input type="text" name="note"></label>
+<button type="submit">${t(l, 'ts.timer_start')}</button></form>`}
+</section>
+<nav aria-label="${t(l, 'ts.week_title')}"><a href="/timesheets?week=${addDays(monday, -7)}">${t(l, 'ts.previous_week')}</a> · <a href="/timesheets?week=${addDays(monday, 7)}">${t(l, 'ts.next_week')}</a></nav>
+<table class="list" id="week"><thead><tr><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.state')}</th><th>${t(l, 'ts.total')}</th></tr></thead>
+<tbody>${days.map((d) => html`<tr><td><a href="/timesheets/day/${d.date}">${d.date}</a></td><td>${stateLabel(l, d.state)}</td><td>${hm(d.total_minutes)}</td></tr>`)}</tbody></table>
+<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a>${actor.roles.has('team_admin') ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
+    }),
+  );
+
+  const dayPage = async (x: AppContext, actor: Actor, date: string, problem?: string) => {
+    const l = x.state.lang;
+    const tz = await timeZoneOf(deps, actor.accountId);
+    const day = await getMyDay(deps, actor, date);
+    const open = day.state === 'draft' || day.state === 'returned';
+    sendPage(x, deps.config, `${t(l, 'ts.day_title')} ${date}`, html`
+<h1>${t(l, 'ts.day_title')} ${date}</h1>
+${notice(x, problem)}
+<p>${t(l, 'ts.state')}: <strong id="day-state">${stateLabel(l, day.state)}</strong></p>
+${day.comment ? html`<p class="error" id="day-comment">${t(l, 'ts.comment')}: ${day.comment}</p>` : ''}
+<h2>${t(l, 'ts.entries')}</h2>
+${entriesTable(l, day, tz, (id) => (open ? html`<form method="post" action="/timesheets/entries/${id}/delete">${csrf(x)}<input type="hidden" name="date" value="${date}"><button type="submit" class="link">${t(l, 'ts.delete')}</button></form>` : html``))}
+${open
+  ? html`<h2>${t(l, 'ts.add_entry')}</h2>
+<form method="post" action="/timesheets/day/${date}/entries" class="form" id="add-entry">${csrf(x)}
+<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps)}</select></label>
+<label>${t(l, 'ts.start')}<input type="text" name="start" inputmode="numeric" pattern="[0-2][0-9]:[0-5][0-9]" required></label>
+<label>${t(l, 'ts.end')}<input type="text" name="end" inputmode="numeric" pattern="[0-2][0-9]:[0-5][0-9]" required></label>
+<label>${t(l, 'ts.note')}<input type="text" name="note"></label>
+<button type="submit">${t(l, 'ts.add_entry')}</button></form>
+<form method="post" action="/timesheets/day/${date}/submit" class="form">${csrf(x)}<button type="submit" id="submit-day">${t(l, 'ts.submit_day')}</button></form>`
+  : html`<p>${t(l, 'ts.locked')}</p>`}
+<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
+  };
+
+  const dateParam = (ctx: { params: Record<string, string> }): string => {
+    const d = ctx.params.date ?? '';
+    if (!isCalendarDate(d)) throw new NotFoundError();
+    return d;
+  };
+
+  router.get('/timesheets/day/:date', (ctx) => page(c(ctx), deps, (actor) => dayPage(c(ctx), actor, dateParam(ctx))));
+
+  router.post('/timesheets/day/:date/entries', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const date = dateParam(ctx);
+      const body = formBody(c(ctx));
+      const tz = await timeZoneOf(deps, actor.accountId);
+      const times = /^\d{2}:\d{2}$/;
+      try {
+        if (!times.test(field(body, 'start'))) throw new ValidationError([{ field: 'start', message: 'use hh:mm' }]);
+        if (!times.test(field(body, 'end'))) throw new ValidationError([{ field: 'end', message: 'use hh:mm' }]);
+        const start = localInstant(date, field(body, 'start'), tz);
+        let end = localInstant(date, field(body, 'end'), tz);
+        // An end at or before the start means the next morning (a night shift).
+        if (end <= start) end = localInstant(addDays(date, 1), field(body, 'end'), tz);
+        await createEntry(deps, actor, { ...splitProject(field(body, 'project')), start: start.toISOString(), end: end.toISOString(), note: field(body, 'note') });
+      } catch (err) {
+        const problem = problemText(err);
+        if (!problem) throw err;
+        c(ctx).status = err instanceof ValidationError ? 422 : 409;
+        return dayPage(c(ctx), actor, date, problem);
+      }
+      ctx.redirect(`/timesheets/day/${date}?ok=ts.saved`);
+    }),
+  );
+
+  router.post('/timesheets/entries/:id/delete', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const date = field(formBody(c(ctx)), 'date');
+      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '') || !isCalendarDate(date)) throw new NotFoundError();
+      try {
+        await removeEntry(deps, actor, ctx.params.id!);
+      } catch (err) {
+        const problem = problemText(err);
+        if (!problem) throw err;
+        c(ctx).status = 409;
+        return dayPage(c(ctx), actor, date, problem);
+      }
+      ctx.redirect(`/timesheets/day/${date}?ok=ts.saved`);
+    }),
+  );
+
+  router.post('/timesheets/day/:date/submit', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const date = dateParam(ctx);
+      try {
+        await submitDay(deps, actor, date);
+      } catch (err) {
+        const problem = problemText(err);
+        if (!problem) throw err;
+        c(ctx).status = 409;
+        return dayPage(c(ctx), actor, date, problem);
+      }
+      ctx.redirect(`/timesheets/day/${date}?ok=ts.submitted_ok`);
+    }),
+  );
+
+  router.post('/timesheets/timer/start', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const body = formBody(c(ctx));
+      await startTimer(deps, actor, { ...splitProject(field(body, 'project')), note: field(body, 'note') });
+      ctx.redirect('/timesheets?ok=ts.saved');
+    }),
+  );
+
+  router.post('/timesheets/timer/stop', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      await stopTimer(deps, actor);
+      ctx.redirect('/timesheets?ok=ts.saved');
+    }),
+  );
+
+  router.get('/timesheets/data-reads', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const reads = await dataReadsOf(deps, actor);
+      sendPage(x, deps.config, t(l, 'ts.reads_title'), html`
+<h1>${t(l, 'ts.reads_title')}</h1>
+${reads.length
+  ? html`<table class="list" id="reads"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'ts.reader')}</th><th>${t(l, 'ts.what')}</th><th>${t(l, 'ts.date')}</th></tr></thead>
+<tbody>${reads.map((r) => html`<tr><td>${r.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${r.reader_name ?? r.reader_id}</td><td>${r.what}</td><td>${r.date ?? ''}</td></tr>`)}</tbody></table>`
+  : html`<p>${t(l, 'ts.reads_empty')}</p>`}`);
+    }),
+  );
+
+  router.get('/timesheets/inbox', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const { days } = await listReviewDays(deps, actor, { state: 'submitted' });
+      sendPage(x, deps.config, t(l, 'ts.inbox_title'), html`
+<h1>${t(l, 'ts.inbox_title')}</h1>
+${notice(x)}
+${days.length
+  ? html`<form method="post" action="/timesheets/inbox/approve">${csrf(x)}
+<table class="list" id="inbox"><thead><tr><th></th><th>${t(l, 'ts.person')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.total')}</th><th></th></tr></thead>
+<tbody>${days.map((d) => html`<tr><td><input type="checkbox" name="ids" value="${d.id}" aria-label="${d.owner_name ?? ''} ${d.date}"></td><td>${d.owner_name ?? ''}</td><td>${d.date}</td><td>${hm(d.total_minutes)}</td><td><a href="/timesheets/days/${d.id}">${t(l, 'ts.open_day')}</a></td></tr>`)}</tbody></table>
+<p><button type="submit" class="button">${t(l, 'ts.approve_selected')}</button></p></form>`
+  : html`<p id="inbox-empty">${t(l, 'ts.inbox_empty')}</p>`}`);
+    }),
+  );
+
+  router.post('/timesheets/inbox/approve', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const raw = formBody(c(ctx)).ids;
+      const ids = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string' && /^[0-9a-f-]{36}$/.test(v));
+      if (ids.length) await approveDays(deps, actor, ids);
+      ctx.redirect('/timesheets/inbox?ok=ts.approved_ok');
+    }),
+  );
+
+  router.get('/timesheets/days/:id', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
+      const day = await getDay(deps, actor, ctx.params.id!);
+      sendPage(x, deps.config, t(l, 'ts.review_title'), html`
+<h1>${t(l, 'ts.review_title')}: ${day.owner_name ?? ''}, ${day.date}</h1>
+${notice(x)}
+<p>${t(l, 'ts.state')}: <strong id="day-state">${stateLabel(l, day.state)}</strong></p>
+${entriesTable(l, day, day.time_zone, () => html``)}
+${day.state === 'submitted' && day.owner_id !== actor.accountId
+  ? html`<form method="post" action="/timesheets/days/${day.id}/approve" class="form">${csrf(x)}<button type="submit" id="approve">${t(l, 'ts.approve')}</button></form>
+<form method="post" action="/timesheets/days/${day.id}/return" class="form">${csrf(x)}
+<label>${t(l, 'ts.return_comment')}<input type="text" name="comment" required></label>
+<button type="submit">${t(l, 'ts.return')}</button></form>`
+  : ''}
+<p><a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a></p>`);
+    }),
+  );
+
+  router.post('/timesheets/days/:id/approve', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
+      await approveDays(deps, actor, [ctx.params.id!]);
+      ctx.redirect('/timesheets/inbox?ok=ts.approved_ok');
+    }),
+  );
+
+  router.post('/timesheets/days/:id/return', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
+      const comment = field(formBody(c(ctx)), 'comment').trim();
+      if (!comment || comment.length > 2000) throw new ValidationError([{ field: 'comment', message: 'is required (at most 2000 characters)' }]);
+      await returnDay(deps, actor, ctx.params.id!, comment);
+      ctx.redirect('/timesheets/inbox?ok=ts.returned_ok');
+    }),
+  );
+
+  return router;
+}
