@@ -1,0 +1,86 @@
+import test from 'ava';
+import { at, daysAgo, person, timesheetApp } from './helpers.js';
+
+type Err = { error: { code: string; details?: Array<{ field: string }> } };
+
+test('every timesheet operation is in the OpenAPI document', async (t) => {
+  const { a } = await timesheetApp(t);
+  const doc = (await (await fetch(`${a.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+  const ops = new Set(Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)));
+  for (const id of ['createEntry', 'getEntry', 'updateEntry', 'deleteEntry', 'listMyDays', 'getMyDay', 'submitDay', 'getTimer', 'startTimer', 'stopTimer', 'switchTimer',
+    'myDataReads', 'listReviewDays', 'getDay', 'approveDays', 'approveDay', 'returnDay', 'reopenDay', 'listProjects', 'createCustomer', 'createProject', 'createTask', 'archiveProject',
+    'getTimesheetSettings', 'setTimesheetSettings']) {
+    t.true(ops.has(id), id);
+  }
+  t.truthy(doc.paths['/api/v1/days/{id}']?.get);
+});
+
+test('master data: operators and the team’s admins manage it, employees and auditors get 403; archived projects disappear from the list', async (t) => {
+  const { a } = await timesheetApp(t);
+  const op = await person(a, { roles: ['operator'] });
+  const admin = await person(a, { adminOf: 'team-a' });
+  const emp = await person(a);
+  const auditor = await person(a, { roles: ['auditor'] });
+  t.is((await emp.c.json('POST', '/api/v1/customers', { name: 'Sint Anna' })).status, 403);
+  t.is((await auditor.c.json('POST', '/api/v1/projects', { name: 'X' })).status, 403);
+  const cust = await op.c.json<{ id: string }>('POST', '/api/v1/customers', { name: 'Sint Anna' });
+  t.is(cust.status, 201);
+  const proj = await admin.c.json<{ id: string; team: string; customer_name: string }>('POST', '/api/v1/projects', { name: 'Audit 2026', customer_id: cust.body.id, billable: true, budget_hours: 120 });
+  t.is(proj.status, 201);
+  t.is(proj.body.team, 'team-a');
+  t.is(proj.body.customer_name, 'Sint Anna');
+  t.is((await admin.c.json('POST', '/api/v1/projects', { name: 'Elsewhere', team: 'team-b' })).status, 403);
+  const task = await admin.c.json<{ id: string }>('POST', `/api/v1/projects/${proj.body.id}/tasks`, { name: 'Fieldwork' });
+  t.is(task.status, 201);
+  const list = await emp.c.json<{ projects: Array<{ id: string; tasks: unknown[] }> }>('GET', '/api/v1/projects');
+  t.is(list.body.projects.find((p) => p.id === proj.body.id)?.tasks.length, 1);
+  t.is((await admin.c.json('PUT', `/api/v1/projects/${proj.body.id}/archived`, { archived: true })).status, 200);
+  const after = await emp.c.json<{ projects: Array<{ id: string }> }>('GET', '/api/v1/projects');
+  t.false(after.body.projects.some((p) => p.id === proj.body.id));
+  const e = await emp.c.json<Err>('POST', '/api/v1/me/entries', { date: daysAgo(1), duration_minutes: 30, project_id: proj.body.id, task_id: task.body.id });
+  t.is(e.status, 422);
+  t.deepEqual(e.body.error.details!.map((d) => d.field), ['project_id']);
+});
+
+test('an entry across midnight into a submitted day is refused whole: no entry, no new day row', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const emp = await person(a);
+  const d1 = daysAgo(2);
+  const d2 = daysAgo(1);
+  t.is((await emp.c.json('POST', '/api/v1/me/entries', { date: d2, duration_minutes: 60, project_id: projectId })).status, 201);
+  t.is((await emp.c.json('POST', `/api/v1/me/days/${d2}/submit`)).status, 200);
+  const before = await a.db.knex('timesheet_days').count({ n: '*' }).first();
+  const night = await emp.c.json<Err>('POST', '/api/v1/me/entries', { start: at(d1, '22:00'), end: at(d2, '02:00'), project_id: projectId, note: 'night' });
+  t.is(night.status, 409);
+  t.is(night.body.error.code, 'day_locked');
+  t.is(Number((await a.db.knex('timesheet_days').count({ n: '*' }).first())!.n), Number(before!.n), 'the draft row for the first night was rolled back');
+  t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 1);
+  // A timer cannot end inside a frozen day either: the stop is refused and the timer keeps running.
+  t.is((await emp.c.json('POST', '/api/v1/me/timer/start', { project_id: projectId })).status, 201);
+  const today = daysAgo(0);
+  t.is((await emp.c.json('POST', `/api/v1/me/days/${today}/submit`)).status, 200);
+  const stop = await emp.c.json<Err>('POST', '/api/v1/me/timer/stop');
+  t.is(stop.status, 409);
+  t.is(stop.body.error.code, 'day_locked');
+  t.true((await emp.c.json<{ running: boolean }>('GET', '/api/v1/me/timer')).body.running);
+});
+
+test('inbox filters: by person, by dates and by project', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const [other] = (await a.db.knex('projects').insert({ name: 'Other' }).returning('id')) as Array<{ id: string }>;
+  const admin = await person(a, { adminOf: 'team-a' });
+  const p1 = await person(a, { inTeam: 'team-a' });
+  const p2 = await person(a, { inTeam: 'team-a' });
+  for (const [p, project, n] of [[p1, projectId, 1], [p1, other!.id, 2], [p2, projectId, 1]] as const) {
+    const date = daysAgo(n);
+    t.is((await p.c.json('POST', '/api/v1/me/entries', { date, duration_minutes: 60, project_id: project })).status, 201);
+    t.is((await p.c.json('POST', `/api/v1/me/days/${date}/submit`)).status, 200);
+  }
+  const q = async (s: string) => (await admin.c.json<{ total: number; days: Array<{ owner_id: string; date: string }> }>('GET', `/api/v1/days${s}`)).body;
+  t.is((await q('')).total, 3);
+  t.is((await q(`?person=${p1.id}`)).total, 2);
+  t.is((await q(`?from=${daysAgo(1)}&to=${daysAgo(1)}`)).total, 2);
+  t.is((await q(`?project_id=${other!.id}`)).total, 1);
+  t.is((await q(`?project_id=${projectId}&person=${p2.id}`)).total, 1);
+  t.is((await admin.c.json('GET', '/api/v1/days?user_id=x')).status, 422, 'unknown filters are refused, not ignored');
+});
