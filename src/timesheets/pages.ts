@@ -10,7 +10,7 @@ import { sendPage } from '../web/routes.js';
 import { listProjects } from './master-data.js';
 import type { DayState } from './policy.js';
 import {
-  approveDays, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
+  approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
   stopTimer, submitDay, timeZoneOf, type DayView, type TimesheetDeps,
 } from './service.js';
 import { addDays, isCalendarDate, localDate, localInstant, localTime } from './tz.js';
@@ -59,6 +59,14 @@ function problemText(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`) in minutes; undefined when unreadable. */
+export function parseHours(raw: string): number | undefined {
+  const hm = /^(\d{1,2}):([0-5]\d)$/.exec(raw);
+  if (hm) return Number(hm[1]) * 60 + Number(hm[2]);
+  const dec = /^\d{1,2}([.,]\d{1,2})?$/.test(raw) ? Number(raw.replace(',', '.')) : NaN;
+  return Number.isFinite(dec) ? Math.round(dec * 60) : undefined;
+}
+
 function mondayOf(date: string): string {
   const dow = new Date(`${date}T12:00:00Z`).getUTCDay();
   return addDays(date, -((dow + 6) % 7));
@@ -91,18 +99,15 @@ function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: string) =
 export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   const router = new Router<AppState>();
 
-  router.get('/timesheets', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      const x = c(ctx);
-      const l = x.state.lang;
-      const tz = await timeZoneOf(deps, actor.accountId);
-      const asked = typeof ctx.query.week === 'string' && isCalendarDate(ctx.query.week) ? ctx.query.week : localDate(new Date(), tz);
-      const monday = mondayOf(asked);
-      const days = await listMyDays(deps, actor, monday, addDays(monday, 6));
-      const timer = await getTimer(deps, actor);
-      sendPage(x, deps.config, t(l, 'ts.week_title'), html`
+  const weekPage = async (x: AppContext, actor: Actor, asked: string | undefined, problem?: string) => {
+    const l = x.state.lang;
+    const tz = await timeZoneOf(deps, actor.accountId);
+    const monday = mondayOf(asked ?? localDate(new Date(), tz));
+    const days = await listMyDays(deps, actor, monday, addDays(monday, 6));
+    const timer = await getTimer(deps, actor);
+    sendPage(x, deps.config, t(l, 'ts.week_title'), html`
 <h1>${t(l, 'ts.week_title')}</h1>
-${notice(x)}
+${notice(x, problem)}
 <p>${t(l, 'ts.privacy_note')}</p>
 <section aria-labelledby="timer-h"><h2 id="timer-h">${t(l, 'ts.timer')}</h2>
 ${timer.running
@@ -117,7 +122,46 @@ ${timer.running
 <nav aria-label="${t(l, 'ts.week_title')}"><a href="/timesheets?week=${addDays(monday, -7)}">${t(l, 'ts.previous_week')}</a> · <a href="/timesheets?week=${addDays(monday, 7)}">${t(l, 'ts.next_week')}</a></nav>
 <table class="list" id="week"><thead><tr><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.state')}</th><th>${t(l, 'ts.total')}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><td><a href="/timesheets/day/${d.date}">${d.date}</a></td><td>${stateLabel(l, d.state)}</td><td>${hm(d.total_minutes)}</td></tr>`)}</tbody></table>
+<h2>${t(l, 'ts.grid_title')}</h2>
+<form method="post" action="/timesheets/week" id="week-grid">${csrf(x)}<input type="hidden" name="week" value="${monday}">
+<p>${t(l, 'ts.grid_hint')}</p>
+<p><label>${t(l, 'ts.project')} <select name="project">${await projectOptions(deps)}</select></label></p>
+<table class="list"><thead><tr>${days.map((d) => html`<th><label for="h-${d.date}">${d.date}</label></th>`)}</tr></thead>
+<tbody><tr>${days.map((d) => html`<td><input type="text" id="h-${d.date}" name="h_${d.date}" size="5" inputmode="decimal"${d.state === 'draft' || d.state === 'returned' ? '' : html` disabled`}></td>`)}</tr></tbody></table>
+<p><button type="submit" class="button">${t(l, 'ts.grid_add')}</button></p></form>
 <p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a>${actor.roles.has('team_admin') ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
+  };
+
+  router.get('/timesheets', (ctx) =>
+    page(c(ctx), deps, (actor) => weekPage(c(ctx), actor, typeof ctx.query.week === 'string' && isCalendarDate(ctx.query.week) ? ctx.query.week : undefined)),
+  );
+
+  router.post('/timesheets/week', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const body = formBody(c(ctx));
+      const week = field(body, 'week');
+      if (!isCalendarDate(week)) throw new NotFoundError();
+      const project = splitProject(field(body, 'project'));
+      const inputs: Array<{ date: string; duration_minutes: number; project_id: string; task_id: string | null }> = [];
+      const problems: Array<{ field: string; message: string }> = [];
+      for (let i = 0; i < 7; i++) {
+        const date = addDays(week, i);
+        const raw = field(body, `h_${date}`).trim();
+        if (!raw) continue;
+        const minutes = parseHours(raw);
+        if (minutes === undefined) problems.push({ field: date, message: 'use hours such as 1:30 or 1.5' });
+        else if (minutes > 0) inputs.push({ date, duration_minutes: minutes, ...project });
+      }
+      try {
+        if (problems.length) throw new ValidationError(problems);
+        if (inputs.length) await createEntries(deps, actor, inputs);
+      } catch (err) {
+        const problem = problemText(err);
+        if (!problem) throw err;
+        c(ctx).status = err instanceof ValidationError ? 422 : 409;
+        return weekPage(c(ctx), actor, week, problem);
+      }
+      ctx.redirect(`/timesheets?week=${week}&ok=ts.saved`);
     }),
   );
 

@@ -7,7 +7,7 @@ import type { AppContext } from '../platform/http/context.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import * as s from './schema.js';
 import {
-  approveDays, changeEntry, createEntry, dataReadsOf, getDay, getEntry, getMyDay, getSettings, getTimer, listMyDays, listReviewDays,
+  approveDays, changeEntry, createEntries, createEntry, dataReadsOf, getDay, getEntry, getMyDay, getSettings, getTimer, listMyDays, listReviewDays,
   removeEntry, reopenDay, returnDay, setSettings, startTimer, stopTimer, submitDay, switchTimer, type TimesheetDeps,
 } from './service.js';
 
@@ -36,6 +36,11 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'post', path: '/me/entries', operationId: 'createEntry', summary: 'Record a time entry (start–end, or date and duration)', tags, status: 201,
     body: s.entryCreateBody, response: s.entryResponse,
     handler: async (ctx, { body }) => createEntry(deps, await actorOf(ctx, deps), body),
+  });
+  api.add({
+    method: 'post', path: '/me/entries/batch', operationId: 'createEntries', summary: 'Record several entries at once (all or none)', tags, status: 201,
+    body: s.entryBatchBody, response: z.object({ entries: z.array(s.entryResponse) }),
+    handler: async (ctx, { body }) => ({ entries: await createEntries(deps, await actorOf(ctx, deps), body.entries) }),
   });
   api.add({
     method: 'get', path: '/me/entries/:id', operationId: 'getEntry', summary: 'One of my entries', tags,

@@ -32,6 +32,9 @@ export const entryCreateBody = z.strictObject({
 });
 export type EntryCreateBody = z.infer<typeof entryCreateBody>;
 
+/** Several new entries at once, all or none. */
+export const entryBatchBody = z.strictObject({ entries: z.array(entryCreateBody).min(1).max(200) });
+
 /** A change to an entry: any of its fields. */
 export const entryUpdateBody = z.strictObject({
   start: isoInstant.optional(),

@@ -197,6 +197,27 @@ export async function createEntry(deps: TimesheetDeps, actor: Actor, input: Entr
   return inWall(deps.db, actor.accountId, (w) => writeEntry(deps, w, actor, d, tz));
 }
 
+/**
+ * Creates several of the actor's own entries at once (the week grid, capture agents):
+ * all or none. Problems are named `entries.<index>.<field>`.
+ */
+export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: EntryCreateBody[]): Promise<Entry[]> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  const all = inputs.map(detailsFrom);
+  const problems: FieldProblem[] = [];
+  for (const [i, d] of all.entries()) {
+    const own: FieldProblem[] = [];
+    await validateEntry(deps, d, tz, own);
+    problems.push(...own.map((p) => ({ field: `entries.${i}.${p.field}`, message: p.message })));
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const out: Entry[] = [];
+    for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
+    return out;
+  });
+}
+
 /** Reads one of the actor's own entries (others' entries are read through their day). */
 export async function getEntry(deps: TimesheetDeps, actor: Actor, id: string): Promise<Entry> {
   return inWall(deps.db, actor.accountId, async (w) => {

@@ -137,6 +137,9 @@ const en = {
   'ts.locked': 'This day is submitted or approved and cannot change.',
   'ts.open_day': 'Open',
   'ts.minutes': 'min',
+  'ts.grid_title': 'Quick entry for the week',
+  'ts.grid_hint': 'Hours per day for one project, as 1:30 or 1.5; empty cells are skipped.',
+  'ts.grid_add': 'Add to my week',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -279,6 +282,9 @@ const nl: Record<MessageKey, string> = {
   'ts.locked': 'Deze dag is ingediend of goedgekeurd en kan niet meer veranderen.',
   'ts.open_day': 'Openen',
   'ts.minutes': 'min',
+  'ts.grid_title': 'Snel invoeren voor de week',
+  'ts.grid_hint': 'Uren per dag voor één project, als 1:30 of 1,5; lege vakjes worden overgeslagen.',
+  'ts.grid_add': 'Aan mijn week toevoegen',
 };
 
 export type Lang = 'nl' | 'en';

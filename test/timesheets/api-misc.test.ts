@@ -1,4 +1,5 @@
 import test from 'ava';
+import { parseHours } from '../../src/timesheets/pages.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
 
 type Err = { error: { code: string; details?: Array<{ field: string }> } };
@@ -83,4 +84,31 @@ test('inbox filters: by person, by dates and by project', async (t) => {
   t.is((await q(`?project_id=${other!.id}`)).total, 1);
   t.is((await q(`?project_id=${projectId}&person=${p2.id}`)).total, 1);
   t.is((await admin.c.json('GET', '/api/v1/days?user_id=x')).status, 422, 'unknown filters are refused, not ignored');
+});
+
+test('batch entries are all or none, with problems named per entry', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const emp = await person(a);
+  const bad = await emp.c.json<Err>('POST', '/api/v1/me/entries/batch', { entries: [
+    { date: daysAgo(1), duration_minutes: 60, project_id: projectId },
+    { date: '1970-01-01', duration_minutes: 60, project_id: projectId },
+  ] });
+  t.is(bad.status, 422);
+  t.deepEqual(bad.body.error.details!.map((d) => d.field), ['entries.1.date']);
+  t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 0);
+  const ok = await emp.c.json<{ entries: unknown[] }>('POST', '/api/v1/me/entries/batch', { entries: [
+    { date: daysAgo(1), duration_minutes: 60, project_id: projectId },
+    { date: daysAgo(2), duration_minutes: 90, project_id: projectId },
+  ] });
+  t.is(ok.status, 201);
+  t.is(ok.body.entries.length, 2);
+});
+
+test('week grid hours parse as h:mm or decimal hours', (t) => {
+  t.is(parseHours('1:30'), 90);
+  t.is(parseHours('1.5'), 90);
+  t.is(parseHours('1,25'), 75);
+  t.is(parseHours('8'), 480);
+  t.is(parseHours('lots'), undefined);
+  t.is(parseHours('1:75'), undefined);
 });

@@ -59,6 +59,21 @@ test('Chromium: an employee records two entries and submits; the admin approves 
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   t.is((await page.textContent('#day-state'))?.trim(), 'Submitted');
 
+  // The week grid: 1:30 on the day before, in one go; a bad cell is refused whole.
+  const earlier = daysAgo(2);
+  await page.goto(`${a.url}/timesheets?week=${earlier}`);
+  await page.fill(`#h-${earlier}`, 'lots');
+  await page.click('#week-grid button');
+  t.regex((await page.textContent('.error')) ?? '', new RegExp(earlier));
+  // Chromium logs the deliberate 422 as a console error; nothing else may appear there.
+  const expected = errors.findIndex((e) => /status of 422/.test(e));
+  t.not(expected, -1);
+  errors.splice(expected, 1);
+  await page.fill(`#h-${earlier}`, '1:30');
+  await Promise.all([page.waitForNavigation(), page.click('#week-grid button')]);
+  await page.goto(`${a.url}/timesheets/day/${earlier}`);
+  t.is((await page.textContent('#day-total'))?.trim(), '1:30');
+
   // The other team's admin: an empty inbox, and the day's page is a 404.
   const sp = await (await browser.newContext()).newPage();
   await signInPage(sp, a.url, stranger);
