@@ -4,6 +4,7 @@ import { requireAuth } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import type { ApiRegistry } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
+import { importMasterData } from './import.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import * as s from './schema.js';
 import {
@@ -156,6 +157,11 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'post', path: '/projects/:id/tasks', operationId: 'createTask', summary: 'Add a task to a project', tags: ['master-data'], status: 201,
     params: s.idParams, body: s.taskBody, response: s.taskResponse,
     handler: async (ctx, { params, body }) => createTask(deps.db, await actorOf(ctx, deps), params.id, body),
+  });
+  api.add({
+    method: 'post', path: '/master-data/import', operationId: 'importMasterData', summary: 'Import customers, projects and tasks from CSV (all or nothing; 422 lists each bad row)', tags: ['master-data'],
+    body: s.importBody, response: s.importResponse,
+    handler: async (ctx, { body }) => importMasterData(deps.db, await actorOf(ctx, deps), body),
   });
   api.add({
     method: 'put', path: '/projects/:id/archived', operationId: 'archiveProject', summary: 'Archive or restore a project', tags: ['master-data'],

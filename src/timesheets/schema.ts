@@ -189,3 +189,7 @@ export const projectResponse = z.object({
 });
 export const projectListResponse = z.object({ projects: z.array(projectResponse) });
 export const archiveBody = z.strictObject({ archived: z.boolean() });
+
+/** A CSV import of master data. */
+export const importBody = z.strictObject({ csv: z.string().min(1).max(2_000_000), dry_run: z.boolean().optional() });
+export const importResponse = z.object({ rows: z.number(), customers_created: z.number(), projects_created: z.number(), tasks_created: z.number(), dry_run: z.boolean() });

@@ -112,3 +112,23 @@ test('week grid hours parse as h:mm or decimal hours', (t) => {
   t.is(parseHours('lots'), undefined);
   t.is(parseHours('1:75'), undefined);
 });
+
+test('CSV import of master data: a per-row error report and nothing written, then a dry run and the real import', async (t) => {
+  const { a } = await timesheetApp(t);
+  const op = await person(a, { roles: ['operator'] });
+  const emp = await person(a);
+  const good = 'customer,project,code,task,billable,budget_hours,team\nSint Anna,Audit 2026,A26,Fieldwork,yes,120,\nSint Anna,Audit 2026,A26,Reporting,yes,120,\n,Internal training,,,no,,\n';
+  t.is((await emp.c.json('POST', '/api/v1/master-data/import', { csv: good })).status, 403);
+  const bad = await op.c.json<Err>('POST', '/api/v1/master-data/import', { csv: 'project,billable,budget_hours,colour\n,perhaps,-3,red\nOk,yes,1,\n' });
+  t.is(bad.status, 422);
+  t.deepEqual(bad.body.error.details!.map((d) => d.field).sort(), ['csv.header.colour', 'rows.2.billable', 'rows.2.budget_hours', 'rows.2.project'].sort());
+  const before = Number((await a.db.knex('projects').count({ n: '*' }).first())!.n);
+  const dry = await op.c.json<{ projects_created: number; tasks_created: number }>('POST', '/api/v1/master-data/import', { csv: good, dry_run: true });
+  t.is(dry.status, 200);
+  t.deepEqual([dry.body.projects_created, dry.body.tasks_created], [2, 2]);
+  t.is(Number((await a.db.knex('projects').count({ n: '*' }).first())!.n), before, 'a dry run writes nothing');
+  const real = await op.c.json<{ customers_created: number; projects_created: number; tasks_created: number }>('POST', '/api/v1/master-data/import', { csv: good });
+  t.deepEqual([real.body.customers_created, real.body.projects_created, real.body.tasks_created], [1, 2, 2]);
+  const again = await op.c.json<{ projects_created: number }>('POST', '/api/v1/master-data/import', { csv: good });
+  t.is(again.body.projects_created, 0, 'importing twice finds what exists');
+});
