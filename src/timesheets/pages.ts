@@ -7,7 +7,8 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { html, type SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
-import { listProjects } from './master-data.js';
+import { importMasterData } from './import.js';
+import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import type { DayState } from './policy.js';
 import {
   approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
@@ -129,7 +130,7 @@ ${timer.running
 <table class="list"><thead><tr>${days.map((d) => html`<th><label for="h-${d.date}">${d.date}</label></th>`)}</tr></thead>
 <tbody><tr>${days.map((d) => html`<td><input type="text" id="h-${d.date}" name="h_${d.date}" size="5" inputmode="decimal"${d.state === 'draft' || d.state === 'returned' ? '' : html` disabled`}></td>`)}</tr></tbody></table>
 <p><button type="submit" class="button">${t(l, 'ts.grid_add')}</button></p></form>
-<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a>${actor.roles.has('team_admin') ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
+<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a> · <a href="/timesheets/projects">${t(l, 'ts.md_title')}</a>${actor.roles.has('team_admin') ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
   };
 
   router.get('/timesheets', (ctx) =>
@@ -345,6 +346,83 @@ ${day.state === 'submitted' && day.owner_id !== actor.accountId
       await returnDay(deps, actor, ctx.params.id!, comment);
       ctx.redirect('/timesheets/inbox?ok=ts.returned_ok');
     }),
+  );
+
+  const masterDataPage = async (x: AppContext, actor: Actor, problem?: string) => {
+    const l = x.state.lang;
+    const manage = canManageMasterData(actor);
+    const projects = await listProjects(deps.db, manage);
+    const customers = (await deps.db('customers').whereNull('archived_at').orderBy('name').select('id', 'name')) as Array<{ id: string; name: string }>;
+    sendPage(x, deps.config, t(l, 'ts.md_title'), html`
+<h1>${t(l, 'ts.md_title')}</h1>
+${notice(x, problem)}
+<table class="list" id="projects"><thead><tr><th>${t(l, 'ts.md_customer')}</th><th>${t(l, 'ts.project')}</th><th>${t(l, 'ts.task')}</th><th>${t(l, 'ts.md_billable')}</th><th>${t(l, 'ts.md_budget')}</th><th></th></tr></thead>
+<tbody>${projects.map((p) => html`<tr><td>${p.customer_name ?? t(l, 'ts.md_internal')}</td><td>${p.name}${p.archived ? html` (${t(l, 'ts.md_archived')})` : ''}</td>
+<td>${p.tasks.map((task) => task.name).join(', ')}${manage && !p.archived ? html`<form method="post" action="/timesheets/projects/${p.id}/tasks">${csrf(x)}<label>${t(l, 'ts.md_add_task')} <input type="text" name="name" required></label> <button type="submit" class="link">${t(l, 'ts.md_add_task')}</button></form>` : ''}</td>
+<td>${p.billable ? t(l, 'ts.yes') : t(l, 'ts.no')}</td><td>${p.budget_hours ?? ''}</td>
+<td>${manage ? html`<form method="post" action="/timesheets/projects/${p.id}/archived">${csrf(x)}<input type="hidden" name="archived" value="${p.archived ? 'false' : 'true'}"><button type="submit" class="link">${p.archived ? t(l, 'ts.md_restore') : t(l, 'ts.md_archive')}</button></form>` : ''}</td></tr>`)}</tbody></table>
+${manage
+  ? html`<h2>${t(l, 'ts.md_add_project')}</h2>
+<form method="post" action="/timesheets/projects" class="form" id="add-project">${csrf(x)}
+<label>${t(l, 'ts.md_name')}<input type="text" name="name" required></label>
+<label>${t(l, 'ts.md_customer')}<select name="customer_id"><option value="">${t(l, 'ts.md_internal')}</option>${customers.map((cu) => html`<option value="${cu.id}">${cu.name}</option>`)}</select></label>
+<label><input type="checkbox" name="billable" value="yes"> ${t(l, 'ts.md_billable')}</label>
+<label>${t(l, 'ts.md_budget')}<input type="text" name="budget_hours" inputmode="decimal"></label>
+<button type="submit">${t(l, 'ts.md_add_project')}</button></form>
+<h2>${t(l, 'ts.md_add_customer')}</h2>
+<form method="post" action="/timesheets/customers" class="form">${csrf(x)}<label>${t(l, 'ts.md_name')}<input type="text" name="name" required></label><button type="submit">${t(l, 'ts.md_add_customer')}</button></form>
+<h2>${t(l, 'ts.md_import')}</h2>
+<form method="post" action="/timesheets/projects/import" class="form">${csrf(x)}<p>${t(l, 'ts.md_import_hint')}</p>
+<label>CSV<textarea name="csv" rows="8" cols="60" required></textarea></label><button type="submit">${t(l, 'ts.md_import')}</button></form>`
+  : ''}`);
+  };
+
+  /** Runs a master-data form post: expected problems re-render the page with the message. */
+  const mdPost = (fn: (actor: Actor, body: Form) => Promise<unknown>) => (ctx: Parameters<Parameters<typeof router.post>[1]>[0]) =>
+    page(c(ctx), deps, async (actor) => {
+      try {
+        await fn(actor, formBody(c(ctx)));
+      } catch (err) {
+        const problem = problemText(err) ?? (err instanceof AppError && err.status === 403 ? err.message : undefined);
+        if (!problem) throw err;
+        c(ctx).status = err instanceof AppError ? err.status : 422;
+        return masterDataPage(c(ctx), actor, problem);
+      }
+      ctx.redirect('/timesheets/projects?ok=ts.saved');
+    });
+
+  const uuidParam = (id: string | undefined): string => {
+    if (!id || !/^[0-9a-f-]{36}$/.test(id)) throw new NotFoundError();
+    return id;
+  };
+
+  router.get('/timesheets/projects', (ctx) => page(c(ctx), deps, (actor) => masterDataPage(c(ctx), actor)));
+  router.post('/timesheets/customers', mdPost((actor, body) => {
+    const name = field(body, 'name').trim();
+    if (!name || name.length > 200) throw new ValidationError([{ field: 'name', message: 'is required (at most 200 characters)' }]);
+    return createCustomer(deps.db, actor, { name });
+  }));
+  router.post('/timesheets/projects', mdPost((actor, body) => {
+    const name = field(body, 'name').trim();
+    const budgetText = field(body, 'budget_hours').trim().replace(',', '.');
+    const budget = budgetText === '' ? null : Number(budgetText);
+    const problems = [];
+    if (!name || name.length > 200) problems.push({ field: 'name', message: 'is required (at most 200 characters)' });
+    if (budget !== null && (!Number.isFinite(budget) || budget < 0)) problems.push({ field: 'budget_hours', message: 'must be a number of hours ≥ 0' });
+    if (problems.length) throw new ValidationError(problems);
+    const customer = field(body, 'customer_id');
+    return createProject(deps.db, actor, { name, customer_id: /^[0-9a-f-]{36}$/.test(customer) ? customer : null, billable: field(body, 'billable') === 'yes', budget_hours: budget });
+  }));
+  router.post('/timesheets/projects/import', mdPost((actor, body) => importMasterData(deps.db, actor, { csv: field(body, 'csv') })));
+  router.post('/timesheets/projects/:id/tasks', (ctx) =>
+    mdPost((actor, body) => {
+      const name = field(body, 'name').trim();
+      if (!name || name.length > 200) throw new ValidationError([{ field: 'name', message: 'is required (at most 200 characters)' }]);
+      return createTask(deps.db, actor, uuidParam(ctx.params.id), { name });
+    })(ctx),
+  );
+  router.post('/timesheets/projects/:id/archived', (ctx) =>
+    mdPost((actor, body) => setProjectArchived(deps.db, actor, uuidParam(ctx.params.id), field(body, 'archived') === 'true'))(ctx),
   );
 
   return router;

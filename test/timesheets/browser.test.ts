@@ -102,3 +102,44 @@ test('Chromium: an employee records two entries and submits; the admin approves 
   t.notRegex(reads, new RegExp(stranger.username));
   t.deepEqual(errors, []);
 });
+
+test('Chromium: an operator adds a project with a task and archives another on the master-data page; an employee can pick the new one (with its task) and no longer the archived one', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const op = await person(a, { roles: ['operator'] });
+  const emp = await person(a);
+  const browser = await launchBrowser(t);
+  const errors: string[] = [];
+  const page = await (await browser.newContext()).newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await signInPage(page, a.url, op);
+  await page.goto(`${a.url}/timesheets/projects?lang=en`);
+  await page.focus('#add-project input[name=name]');
+  await page.keyboard.type('Night shifts');
+  await page.keyboard.press('Tab'); // customer: internal
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space'); // billable
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('40');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  const row = page.locator('#projects tr', { hasText: 'Night shifts' });
+  t.regex((await row.textContent()) ?? '', /yes.*40/s);
+  await row.locator('input[name=name]').fill('Cover');
+  await Promise.all([page.waitForNavigation(), row.locator('input[name=name]').press('Enter')]);
+  t.regex((await page.locator('#projects tr', { hasText: 'Night shifts' }).textContent()) ?? '', /Cover/);
+  await Promise.all([page.waitForNavigation(), page.locator('#projects tr', { hasText: 'Ward rota' }).getByRole('button', { name: 'Archive' }).click()]);
+  t.regex((await page.locator('#projects tr', { hasText: 'Ward rota' }).textContent()) ?? '', /archived/);
+
+  const ep = await (await browser.newContext()).newPage();
+  await signInPage(ep, a.url, emp);
+  await ep.goto(`${a.url}/timesheets/day/${daysAgo(1)}?lang=en`);
+  const options = await ep.locator('#add-entry select[name=project] option').allTextContents();
+  t.true(options.some((o) => o.includes('Night shifts › Cover')));
+  t.false(options.some((o) => o.includes('Ward rota')));
+  t.is((await a.db.knex('projects').where({ id: projectId }).first('archived_at')).archived_at === null, false);
+  // Employees see the list, not the forms.
+  await ep.goto(`${a.url}/timesheets/projects`);
+  t.is(await ep.locator('#add-project').count(), 0);
+  t.deepEqual(errors, []);
+});
