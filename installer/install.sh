@@ -140,7 +140,7 @@ if [ "$(readlink "$BIN_DIR/uurwerk" 2>/dev/null || true)" != "$PREFIX/current/bi
 fi
 
 # --- first operator account -------------------------------------------------------
-if "$PREFIX/current/bin/uurwerk" --help | grep -q 'operator:create'; then
+if "$PREFIX/current/bin/uurwerk" --help | grep 'operator:create' >/dev/null; then
   if [ -n "$PASSWORD_FILE" ]; then
     [ -n "$OPERATOR" ] || die "--password-file needs --operator NAME"
     as_service_user "$PREFIX/current/bin/uurwerk" operator:create --username "$OPERATOR" --password-file "$PASSWORD_FILE"
@@ -156,6 +156,8 @@ if "$PREFIX/current/bin/uurwerk" --help | grep -q 'operator:create'; then
       as_service_user "$PREFIX/current/bin/uurwerk" operator:create --username "$OPERATOR" --password-file "$pwfile" || true
       rm -f "$pwfile"
     fi
+  elif [ -z "$OLD" ]; then
+    say "no account exists yet: create the first operator with  UURWERK_CONFIG=$CONFIG_FILE $PREFIX/current/bin/uurwerk operator:create --username NAME --password-file FILE  (run as $UURWERK_USER)"
   fi
 else
   say "create the first operator account once the identity component is installed: uurwerk operator:create --username NAME --password-file FILE"
