@@ -270,6 +270,8 @@ export async function revokeAllSessions(deps: AuthDeps, actorId: string, account
 export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, input: { username: string; password: string; displayName?: string; email?: string; roles: Role[] }, actorId: string): Promise<string> {
   const problems = [];
   if (!/^[a-z0-9][a-z0-9._-]{1,63}$/i.test(input.username)) problems.push({ field: 'username', message: 'use 2–64 letters, digits, dots, dashes or underscores' });
+  // A team admin needs a team scope, which comes from the directory's group mapping.
+  if (input.roles.includes('team_admin')) problems.push({ field: 'roles', message: 'team admins come from directory groups (directory.roles.teams), not from local accounts' });
   const pw = passwordProblem(input.password, input.username);
   if (pw) problems.push({ field: 'password', message: pw });
   if (problems.length) throw new ValidationError(problems);

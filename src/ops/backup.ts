@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -86,33 +86,7 @@ export interface DumpTarget {
   password?: string;
   /** The full URL, password included, for in-process clients (never for argv). */
   connectionString: string;
-  /** The cluster is embedded and was already running (the service is up). */
-  sharedEmbedded: boolean;
   release(): Promise<void>;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user (the service user).
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * The embedded cluster's URL when its postmaster is already running — the service
- * is up. Starting it again through `openDatabaseTarget` would stop and restart a
- * cluster in use, so a backup of a running appliance connects to it instead.
- */
-export function runningEmbeddedUrl(config: Readonly<Config>): string | undefined {
-  const pidFile = path.join(config.data_dir, 'postgres', 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return undefined;
-  const password = readFileSync(path.join(config.data_dir, 'postgres.password'), 'utf8').trim();
-  return `postgres://uurwerk:${encodeURIComponent(password)}@127.0.0.1:${config.database.embedded.port}/uurwerk`;
 }
 
 function splitPassword(connectionString: string): { url: string; password?: string; connectionString: string } {
@@ -124,16 +98,13 @@ function splitPassword(connectionString: string): { url: string; password?: stri
 
 /**
  * Opens the application database for the client tools: external (`database.url`),
- * the embedded cluster already running, or the embedded cluster started for the
- * duration of the command.
+ * or the embedded cluster — attached to when a running service owns it (never
+ * restarted under it), else started for the duration of the command.
  */
 export async function openDumpTarget(config: Readonly<Config>, logger: Logger): Promise<DumpTarget> {
-  const running = config.database.url ? undefined : runningEmbeddedUrl(config);
-  if (running) return { ...splitPassword(running), sharedEmbedded: true, release: async () => undefined };
   const target = await openDatabaseTarget(config, logger);
   return {
     ...splitPassword(String(target.connection.connectionString)),
-    sharedEmbedded: false,
     release: async () => {
       await target.embedded?.stop();
     },
@@ -142,7 +113,10 @@ export async function openDumpTarget(config: Readonly<Config>, logger: Logger): 
 
 function toolEnv(target: DumpTarget): NodeJS.ProcessEnv {
   // The password goes through the environment, never the command line (visible in ps).
-  const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: 'uurwerk-backup', PGCONNECT_TIMEOUT: '10' };
+  // Time data sits behind row-level security (FORCE, so even the owner sees nothing
+  // without an actor); a backup must carry every row, so the tools use the explicit
+  // bypass the policies provide, together with --enable-row-security for pg_dump.
+  const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: 'uurwerk-backup', PGCONNECT_TIMEOUT: '10', PGOPTIONS: '-c uurwerk.bypass=on' };
   if (target.password) env.PGPASSWORD = target.password;
   else delete env.PGPASSWORD;
   return env;
@@ -176,7 +150,7 @@ export async function backupDatabase(target: DumpTarget, tools: PgTools, outFile
   try {
     // --no-owner/--no-privileges: a dump of the embedded cluster restores into an
     // external database whose role has another name, and the other way round.
-    await run(tools.pgDump, ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${target.url}`], { env, maxBuffer: 16 * 1024 * 1024 });
+    await run(tools.pgDump, ['--format=custom', '--no-owner', '--no-privileges', '--enable-row-security', `--file=${partial}`, `--dbname=${target.url}`], { env, maxBuffer: 16 * 1024 * 1024 });
     chmodSync(partial, 0o600);
     const entries = await listEntries(tools, partial);
     renameSync(partial, file);

@@ -228,7 +228,7 @@ const timesheetsSchema = z
     /** Entries may lie at most this many days in the past / future. */
     max_days_back: z.number().int().min(1).max(3660).default(400),
     max_days_ahead: z.number().int().min(0).max(366).default(60),
-    /** Reminder mail for days left unsubmitted (not sent yet; the job is a follow-up). */
+    /** Reminder mail for days left unsubmitted (the timesheets.reminders job, when enabled). */
     reminder: z
       .strictObject({
         enabled: z.boolean().default(false),

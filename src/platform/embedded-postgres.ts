@@ -160,7 +160,12 @@ function ownerAlive(ownerFile: string): boolean {
   try {
     const pid = Number(readFileSync(ownerFile, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-    process.kill(pid, 0);
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      // EPERM: it exists but belongs to another user (the service user, seen from root).
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    }
     return /node|uurwerk/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return false;

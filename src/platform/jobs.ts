@@ -8,6 +8,7 @@ import { runScheduledDirectorySync } from '../directory/job.js';
 import type { AuditRecorder } from '../directory/service.js';
 import { checkpointAndLog } from '../audit/checkpoints.js';
 import { purgeExpiredAuthRows } from '../identity/housekeeping.js';
+import { sendReminders } from '../timesheets/reminders.js';
 import type { Keyring } from '../keys/types.js';
 
 /** Names of the queues this appliance runs. */
@@ -15,6 +16,7 @@ export const QUEUES = {
   mailDeliver: 'mail.deliver',
   housekeeping: 'housekeeping',
   auditCheckpoint: 'audit.checkpoint',
+  timesheetReminders: 'timesheets.reminders',
   /** Incremental directory sync (changes since the last uSNChanged). */
   directorySync: 'directory.sync',
   /** Full directory reconcile (also finds deleted users). */
@@ -107,6 +109,15 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   // Every minute a delivery pass picks up retries whose backoff has passed.
   await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
   await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});
+  if (deps.config.timesheets.reminder.enabled) {
+    await boss.work(QUEUES.timesheetReminders, { batchSize: 1 }, async () => {
+      const r = await sendReminders({ db: deps.db, config: deps.config });
+      log.info(r, 'timesheet reminders sent');
+    });
+    await boss.schedule(QUEUES.timesheetReminders, deps.config.timesheets.reminder.cron, {});
+  } else {
+    await boss.unschedule(QUEUES.timesheetReminders);
+  }
   if (deps.keyring) {
     const keyring = deps.keyring;
     await boss.work(QUEUES.auditCheckpoint, { batchSize: 1 }, async () => {

@@ -39,7 +39,8 @@ export function layout(p: PageOptions): string {
   <nav aria-label="${t(p.lang, 'nav.home')}"><ul>
     <li><a href="/">${t(p.lang, 'nav.home')}</a></li>
     ${p.signedIn
-      ? html`<li><a href="/account">${t(p.lang, 'nav.account')}</a></li>
+      ? html`<li><a href="/timesheets">${t(p.lang, 'ts.week_title')}</a></li>
+    <li><a href="/account">${t(p.lang, 'nav.account')}</a></li>
     <li><form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${p.signedIn.csrf}"><button type="submit" class="link">${t(p.lang, 'nav.sign_out')}</button></form></li>`
       : html`<li><a href="/sign-in">${t(p.lang, 'nav.sign_in')}</a></li>`}
   </ul></nav>

@@ -296,3 +296,9 @@ test('housekeeping deletes long-ended sessions, spent reset tokens and stale thr
   t.deepEqual(await a.db.knex('sessions').pluck('id'), [liveId]);
   t.deepEqual(await a.db.knex('auth_throttle').pluck('key'), ['account:local:fresh']);
 });
+
+test('a local account cannot be a team admin: team scopes come from the directory', async (t) => {
+  const a = await app(t);
+  const err = await t.throwsAsync(account(a, { roles: ['team_admin'] }));
+  t.regex(err!.message, /roles \(team admins come from directory groups/);
+});

@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'ava';
+import { backupDatabase, findPgTools } from '../../src/ops/backup.js';
 import { createKnex } from '../../src/platform/db.js';
 import { inWall, listDays } from '../../src/timesheets/repository.js';
 import { daysAgo, person, timesheetApp } from './helpers.js';
@@ -48,4 +52,17 @@ test('as a non-superuser table owner: the wall holds through FORCE, and pg_dump 
   const out = dump(['--enable-row-security'], { PGOPTIONS: '-c uurwerk.bypass=on' });
   t.regex(out, /COPY public\.time_entries|INSERT INTO public\.time_entries/);
   t.true(out.includes(emp.id), 'the bypass dumps every row');
+
+  // `uurwerk backup` does the same: run as the (non-superuser) owner it carries the rows.
+  // (In production this role owns every table; here it is given read access to the rest.)
+  await db.raw(`GRANT USAGE ON SCHEMA audit, pgboss TO ${role};
+    GRANT SELECT ON ALL TABLES IN SCHEMA public, audit, pgboss TO ${role};
+    GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, audit, pgboss TO ${role}`);
+  const tools = findPgTools();
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'uurwerk-owner-backup-')), 'b.dump');
+  const bare = new URL(url.toString());
+  bare.password = '';
+  await backupDatabase({ url: bare.toString(), password, connectionString: url.toString(), release: async () => undefined }, tools, file);
+  const restored = execFileSync(tools.pgRestore, ['--data-only', '--table=time_entries', '--file=-', file], { encoding: 'utf8' });
+  t.true(restored.includes(emp.id), 'the backup holds the time entries');
 });
