@@ -4,6 +4,7 @@ import type { Knex } from '../platform/db.js';
 import { AppError, UnauthenticatedError } from '../platform/errors.js';
 import type { AppContext, AppState, RequestAuth } from '../platform/http/context.js';
 import { isLoopback } from '../platform/net.js';
+import { findApiToken } from './api-tokens.js';
 import { sessionState, type SessionState } from './auth-service.js';
 import { csrfMatches, csrfTokenFor, findLiveSession } from './sessions-service.js';
 
@@ -54,6 +55,15 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function sessionMiddleware(db: Knex, config: Readonly<Config>, policy: CookiePolicy): Middleware<AppState> {
   return async (ctx, next) => {
     const c = ctx as unknown as AppContext;
+    const bearer = /^Bearer (\S+)$/i.exec(ctx.get('Authorization'))?.[1];
+    if (bearer) {
+      // A personal API token: no cookie is involved, so no CSRF check is needed; an
+      // invalid token is a 401 rather than falling back to a cookie session.
+      const t = await findApiToken(db, bearer);
+      if (!t) throw new UnauthenticatedError('The API token is not valid (unknown, expired or revoked)');
+      ctx.state.auth = { sessionId: `token:${t.id}`, accountId: t.accountId, token: '', secondFactorDone: true, createdAt: new Date(), absoluteExpiresAt: new Date(8.64e15), apiToken: { id: t.id, scopes: t.scopes } };
+      return next();
+    }
     const token = readCookie(c, policy.name);
     if (token && /^[A-Za-z0-9_-]{43}$/.test(token)) {
       const s = await findLiveSession(db, token, config.auth);
@@ -95,9 +105,15 @@ export class SecondFactorRequiredError extends AppError {
  * The session of a fully signed-in person, or 401. A session that has passed only the
  * password reaches nothing but the second-factor steps (403 naming the step).
  */
-export async function requireAuth(ctx: AppContext, db: Knex, config: Readonly<Config>): Promise<RequestAuth> {
+export async function requireAuth(ctx: AppContext, db: Knex, config: Readonly<Config>, opts: { tokenScope?: string } = {}): Promise<RequestAuth> {
   const auth = ctx.state.auth;
   if (!auth) throw new UnauthenticatedError();
+  if (auth.apiToken) {
+    // Tokens reach only the calls that name a scope the token carries.
+    if (!opts.tokenScope) throw new AppError(403, 'token_not_allowed', 'Personal API tokens cannot be used for this call; sign in instead');
+    if (!auth.apiToken.scopes.includes(opts.tokenScope)) throw new AppError(403, 'token_scope', `This API token lacks the scope ${opts.tokenScope}`);
+    return auth;
+  }
   if (!auth.secondFactorDone) {
     const state = await sessionState(db, config, auth.accountId, false);
     if (state !== 'authenticated') throw new SecondFactorRequiredError(state);
@@ -108,5 +124,6 @@ export async function requireAuth(ctx: AppContext, db: Knex, config: Readonly<Co
 /** Any live session, also one waiting for its second factor (for the second-factor steps). */
 export function requirePartialAuth(ctx: AppContext): RequestAuth {
   if (!ctx.state.auth) throw new UnauthenticatedError();
+  if (ctx.state.auth.apiToken) throw new AppError(403, 'token_not_allowed', 'Personal API tokens cannot be used for this call; sign in instead');
   return ctx.state.auth;
 }

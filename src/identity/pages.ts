@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
@@ -9,6 +9,7 @@ import {
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
+import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
 import { liveSessionsOf } from './sessions-service.js';
@@ -223,6 +224,7 @@ ${message(ctx, 'error', error)}
       const account = await deps.db('accounts').where({ id: auth.accountId }).first('username', 'display_name');
       const sessions = await liveSessionsOf(deps.db, auth.accountId);
       const left = await deps.db('recovery_codes').where({ account_id: auth.accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
+      const tokens = await listApiTokens(deps.db, auth.accountId);
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
@@ -237,7 +239,50 @@ ${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator
 <section aria-labelledby="s-h"><h2 id="s-h">${t(l, 'account.sessions')}</h2>
 <table class="list"><tbody>${sessions.map((s) => html`<tr><td>${s.user_agent ?? '—'}${s.id === auth.sessionId ? html` <strong>(${t(l, 'account.session_current')})</strong>` : html``}</td><td>${t(l, 'account.signed_in_at')} ${when(s.created_at)}</td><td>${t(l, 'account.last_seen')} ${when(s.last_seen_at)}</td></tr>`)}</tbody></table>
 <form method="post" action="/account/sign-out-everywhere" class="form">${csrfInput(c)}<button type="submit">${t(l, 'account.sign_out_everywhere')}</button></form>
+</section>
+<section aria-labelledby="tok-h"><h2 id="tok-h">${t(l, 'tokens.title')}</h2>
+<p>${t(l, 'tokens.intro')}</p>
+${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) => html`<tr><td>${tk.name}</td><td><code>${tk.scopes.join(', ')}</code></td><td>${t(l, 'tokens.expires_at')} ${when(tk.expires_at)}</td><td>${t(l, 'tokens.last_used')} ${tk.last_used_at ? when(tk.last_used_at) : t(l, 'tokens.never')}</td>
+<td><form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfInput(c)}<button type="submit" class="link">${t(l, 'tokens.revoke')}</button></form></td></tr>`)}</tbody></table>` : html`<p>${t(l, 'tokens.none')}</p>`}
+<form method="post" action="/account/tokens" class="form">${csrfInput(c)}
+  <label>${t(l, 'tokens.name')}<input type="text" name="name" maxlength="100" required></label>
+  <label><span><input type="checkbox" name="scope_read" value="1" checked> ${t(l, 'tokens.scope_read')}</span></label>
+  <label><span><input type="checkbox" name="scope_write" value="1" checked> ${t(l, 'tokens.scope_write')}</span></label>
+  <label>${t(l, 'tokens.expires')}<input type="text" name="expires_in_days" inputmode="numeric" pattern="[0-9]{1,3}" value="90"></label>
+  <button type="submit">${t(l, 'tokens.create')}</button>
+</form>
 </section>`);
+    });
+  });
+
+  router.post('/account/tokens', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    await withAuth(c, deps, async () => {
+      const body = formBody(c);
+      const scopes = [...(field(body, 'scope_read') ? ['entries:read' as const] : []), ...(field(body, 'scope_write') ? ['entries:write' as const] : [])];
+      const days = Number(field(body, 'expires_in_days') || '90');
+      const name = field(body, 'name').trim();
+      const problems = [];
+      if (!name || name.length > 100) problems.push({ field: 'name', message: 'give a name of 1–100 characters' });
+      if (scopes.length === 0) problems.push({ field: 'scopes', message: 'choose at least one scope' });
+      if (!Number.isInteger(days) || days < 1 || days > 365) problems.push({ field: 'expires_in_days', message: 'must be 1–365' });
+      if (problems.length) throw new ValidationError(problems);
+      const created = await createApiToken(deps.db, deps.audit, c.state.auth!.accountId, { name, scopes, expiresInDays: days });
+      const l = c.state.lang;
+      sendPage(c, deps.config, t(l, 'tokens.title'), html`
+<h1>${t(l, 'tokens.title')}</h1>
+<p class="ok" role="status">${t(l, 'tokens.created')}</p>
+<p><code id="new-token">${created.token}</code></p>
+<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`);
+    });
+  });
+
+  router.post('/account/tokens/:id/revoke', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    await withAuth(c, deps, async () => {
+      const id = ctx.params.id ?? '';
+      if (!/^[0-9a-f-]{36}$/.test(id) || !(await revokeApiToken(deps.db, deps.audit, c.state.auth!.accountId, id))) throw new NotFoundError('No such token');
+      ctx.redirect('/account');
     });
   });
 

@@ -11,8 +11,9 @@ import { rolesOf } from './repository.js';
 import {
   acceptedResponse, idParams, meResponse, okResponse, passwordBody, passwordChangeBody, passwordResetCompleteBody,
   passwordResetRequestBody, revokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
-  totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
+  tokenCreateBody, tokenCreatedResponse, tokenListResponse, totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
+import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
 import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
 
@@ -144,6 +145,36 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
       const auth = await requireAuth(ctx, deps.db, deps.config);
       await changePassword(deps, toLive(auth), body.current_password, body.new_password, requestMeta(ctx));
       return { status: 'ok' as const };
+    },
+  });
+  const presentToken = (r: TokenRow) => ({
+    id: r.id, name: r.name, scopes: r.scopes, created_at: new Date(r.created_at).toISOString(),
+    expires_at: new Date(r.expires_at).toISOString(), last_used_at: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
+  });
+  api.add({
+    method: 'post', path: '/me/tokens', operationId: 'createApiToken', summary: 'Create a personal API token for scripts and capture agents (shown once)', tags,
+    body: tokenCreateBody, response: tokenCreatedResponse, status: 201,
+    handler: async (ctx, { body }) => {
+      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const created = await createApiToken(deps.db, deps.audit, auth.accountId, { name: body.name, scopes: body.scopes, expiresInDays: body.expires_in_days });
+      return { ...presentToken(created), token: created.token };
+    },
+  });
+  api.add({
+    method: 'get', path: '/me/tokens', operationId: 'listApiTokens', summary: 'My live personal API tokens (never the tokens themselves)', tags,
+    response: tokenListResponse,
+    handler: async (ctx) => {
+      const auth = await requireAuth(ctx, deps.db, deps.config);
+      return { tokens: (await listApiTokens(deps.db, auth.accountId)).map(presentToken) };
+    },
+  });
+  api.add({
+    method: 'delete', path: '/me/tokens/:id', operationId: 'revokeApiToken', summary: 'Revoke one of my personal API tokens', tags,
+    params: idParams, response: z.null(), status: 204,
+    handler: async (ctx, { params }) => {
+      const auth = await requireAuth(ctx, deps.db, deps.config);
+      if (!(await revokeApiToken(deps.db, deps.audit, auth.accountId, params.id))) throw new NotFoundError('No such token');
+      return null;
     },
   });
   api.add({

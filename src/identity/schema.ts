@@ -67,3 +67,20 @@ export const passwordResetCompleteBody = z.strictObject({ token: z.string().min(
 export const passwordChangeBody = z.strictObject({ current_password: z.string().min(1).max(4096), new_password: z.string().min(1).max(4096) });
 export const acceptedResponse = z.object({ status: z.literal('accepted') });
 export const okResponse = z.object({ status: z.literal('ok') });
+
+export const tokenScopeSchema = z.enum(['entries:read', 'entries:write']);
+export const tokenCreateBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(tokenScopeSchema).min(1).max(2),
+  expires_in_days: z.number().int().min(1).max(365).default(90),
+});
+const tokenFields = {
+  id: z.uuid(),
+  name: z.string(),
+  scopes: z.array(tokenScopeSchema),
+  created_at: z.string(),
+  expires_at: z.string(),
+  last_used_at: z.string().nullable(),
+};
+export const tokenCreatedResponse = z.object({ ...tokenFields, token: z.string() });
+export const tokenListResponse = z.object({ tokens: z.array(z.object(tokenFields)) });

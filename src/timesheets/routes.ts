@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadActor } from '../identity/auth-service.js';
+import type { TokenScope } from '../identity/api-tokens.js';
 import { requireAuth } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import type { ApiRegistry } from '../platform/http/api.js';
@@ -14,9 +15,12 @@ import {
 
 const tags = ['timesheets'];
 
-/** Authenticates the request and loads who is acting (roles and administered teams). */
-async function actorOf(ctx: AppContext, deps: TimesheetDeps): Promise<Actor> {
-  const auth = await requireAuth(ctx, deps.db, deps.config);
+/**
+ * Authenticates the request and loads who is acting (roles and administered teams).
+ * `tokenScope` opens the call to personal API tokens carrying that scope.
+ */
+async function actorOf(ctx: AppContext, deps: TimesheetDeps, tokenScope?: TokenScope): Promise<Actor> {
+  const auth = await requireAuth(ctx, deps.db, deps.config, { tokenScope });
   return loadActor(deps.db, auth.accountId);
 }
 
@@ -36,40 +40,40 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
   api.add({
     method: 'post', path: '/me/entries', operationId: 'createEntry', summary: 'Record a time entry (start–end, or date and duration)', tags, status: 201,
     body: s.entryCreateBody, response: s.entryResponse,
-    handler: async (ctx, { body }) => createEntry(deps, await actorOf(ctx, deps), body),
+    handler: async (ctx, { body }) => createEntry(deps, await actorOf(ctx, deps, 'entries:write'), body),
   });
   api.add({
     method: 'post', path: '/me/entries/batch', operationId: 'createEntries', summary: 'Record several entries at once (all or none)', tags, status: 201,
     body: s.entryBatchBody, response: z.object({ entries: z.array(s.entryResponse) }),
-    handler: async (ctx, { body }) => ({ entries: await createEntries(deps, await actorOf(ctx, deps), body.entries) }),
+    handler: async (ctx, { body }) => ({ entries: await createEntries(deps, await actorOf(ctx, deps, 'entries:write'), body.entries) }),
   });
   api.add({
     method: 'get', path: '/me/entries/:id', operationId: 'getEntry', summary: 'One of my entries', tags,
     params: s.idParams, response: s.entryResponse,
-    handler: async (ctx, { params }) => getEntry(deps, await actorOf(ctx, deps), params.id),
+    handler: async (ctx, { params }) => getEntry(deps, await actorOf(ctx, deps, 'entries:read'), params.id),
   });
   api.add({
     method: 'patch', path: '/me/entries/:id', operationId: 'updateEntry', summary: 'Change one of my entries (draft or returned days only)', tags,
     params: s.idParams, body: s.entryUpdateBody, response: s.entryResponse,
-    handler: async (ctx, { params, body }) => changeEntry(deps, await actorOf(ctx, deps), params.id, body),
+    handler: async (ctx, { params, body }) => changeEntry(deps, await actorOf(ctx, deps, 'entries:write'), params.id, body),
   });
   api.add({
     method: 'delete', path: '/me/entries/:id', operationId: 'deleteEntry', summary: 'Delete one of my entries (draft or returned days only)', tags, status: 204,
     params: s.idParams, response: z.null(),
     handler: async (ctx, { params }) => {
-      await removeEntry(deps, await actorOf(ctx, deps), params.id);
+      await removeEntry(deps, await actorOf(ctx, deps, 'entries:write'), params.id);
       return null;
     },
   });
   api.add({
     method: 'get', path: '/me/days', operationId: 'listMyDays', summary: 'My days in a range (at most 62), with entries and totals', tags,
     query: s.myDaysQuery, response: z.object({ days: z.array(s.dayResponse) }),
-    handler: async (ctx, { query }) => ({ days: await listMyDays(deps, await actorOf(ctx, deps), query.from, query.to) }),
+    handler: async (ctx, { query }) => ({ days: await listMyDays(deps, await actorOf(ctx, deps, 'entries:read'), query.from, query.to) }),
   });
   api.add({
     method: 'get', path: '/me/days/:date', operationId: 'getMyDay', summary: 'My day: entries, totals per project and task, state', tags,
     params: s.dateParams, response: s.dayResponse,
-    handler: async (ctx, { params }) => getMyDay(deps, await actorOf(ctx, deps), params.date),
+    handler: async (ctx, { params }) => getMyDay(deps, await actorOf(ctx, deps, 'entries:read'), params.date),
   });
   api.add({
     method: 'post', path: '/me/days/:date/submit', operationId: 'submitDay', summary: 'Submit my day for review (freezes it; mails the admins in scope)', tags,
@@ -79,22 +83,22 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
   api.add({
     method: 'get', path: '/me/timer', operationId: 'getTimer', summary: 'My running timer', tags,
     response: s.timerResponse,
-    handler: async (ctx) => getTimer(deps, await actorOf(ctx, deps)),
+    handler: async (ctx) => getTimer(deps, await actorOf(ctx, deps, 'entries:read')),
   });
   api.add({
     method: 'post', path: '/me/timer/start', operationId: 'startTimer', summary: 'Start my timer (one per person)', tags, status: 201,
     body: s.timerStartBody, response: s.timerResponse,
-    handler: async (ctx, { body }) => startTimer(deps, await actorOf(ctx, deps), body),
+    handler: async (ctx, { body }) => startTimer(deps, await actorOf(ctx, deps, 'entries:write'), body),
   });
   api.add({
     method: 'post', path: '/me/timer/stop', operationId: 'stopTimer', summary: 'Stop my timer; records its entry', tags,
     body: s.noFieldsBody, response: s.timerStopResponse,
-    handler: async (ctx) => stopTimer(deps, await actorOf(ctx, deps)),
+    handler: async (ctx) => stopTimer(deps, await actorOf(ctx, deps, 'entries:write')),
   });
   api.add({
     method: 'post', path: '/me/timer/switch', operationId: 'switchTimer', summary: 'Stop my timer and start another at the same instant', tags,
     body: s.timerStartBody, response: s.timerStopResponse,
-    handler: async (ctx, { body }) => switchTimer(deps, await actorOf(ctx, deps), body),
+    handler: async (ctx, { body }) => switchTimer(deps, await actorOf(ctx, deps, 'entries:write'), body),
   });
   api.add({
     method: 'get', path: '/me/data-reads', operationId: 'myDataReads', summary: 'Who saw my data: every read of my time data by someone else', tags: ['privacy'],
@@ -139,7 +143,7 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'get', path: '/projects', operationId: 'listProjects', summary: 'Projects with customers and tasks', tags: ['master-data'],
     query: z.strictObject({ archived: z.enum(['true', 'false']).optional() }), response: s.projectListResponse,
     handler: async (ctx, { query }) => {
-      await actorOf(ctx, deps);
+      await actorOf(ctx, deps, 'entries:read');
       return { projects: await listProjects(deps.db, query.archived === 'true') };
     },
   });

@@ -10,6 +10,8 @@ export interface RequestAuth {
   secondFactorDone: boolean;
   createdAt: Date;
   absoluteExpiresAt: Date;
+  /** Set when the request authenticated with a personal API token instead of a session. */
+  apiToken?: { id: string; scopes: readonly string[] };
 }
 
 /** What every request carries in `ctx.state`. */
