@@ -1,5 +1,5 @@
 import type { Knex } from '../platform/db.js';
-import type { AuditEventRow, CheckpointRow, JsonValue } from './canonical.js';
+import type { AuditEventRow, CheckpointRow } from './canonical.js';
 
 /**
  * Advisory lock keys (classid 'uurw', objid 1/2). The BEFORE INSERT triggers in
@@ -11,20 +11,8 @@ const CHECKPOINTS_LOCK = 2;
 
 type Db = Knex | Knex.Transaction;
 
-interface RawEvent {
-  seq: string | number;
-  id: string;
-  at: Date;
-  actor_id: string;
-  subject_id: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  payload: { [key: string]: JsonValue };
-  personal: string | null;
-  prev_hash: string;
-  hash: string;
-}
+/** An event row as node-postgres returns it: bigint seq as text or number, time as a Date. */
+type RawEvent = Omit<AuditEventRow, 'seq' | 'at'> & { seq: string | number; at: Date };
 
 interface RawCheckpoint {
   number: string | number;

@@ -41,17 +41,7 @@ export interface SyncDiff {
 }
 
 /** Field values of an account as the sync writes them. */
-export interface AccountFields {
-  dn: string;
-  username: string;
-  display_name: string | null;
-  given_name: string | null;
-  surname: string | null;
-  email: string | null;
-  department: string | null;
-  employee_number: string | null;
-  expires_at: Date | null;
-}
+export type AccountFields = Pick<AccountRow, 'username' | 'display_name' | 'given_name' | 'surname' | 'email' | 'department' | 'employee_number' | 'expires_at'> & { dn: string };
 
 /** The write plan behind a diff. */
 export interface SyncPlan {
