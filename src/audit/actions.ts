@@ -12,6 +12,22 @@ export const AUDIT_ACTIONS = {
   sessionRevoked: 'auth.session.revoked',
   totpEnrolled: 'auth.totp.enrolled',
   totpReset: 'auth.totp.reset',
+  secondFactorSucceeded: 'auth.second_factor.succeeded',
+  secondFactorFailed: 'auth.second_factor.failed',
+  recoveryCodeUsed: 'auth.recovery_code.used',
+  passwordResetRequested: 'auth.password_reset.requested',
+  passwordResetCompleted: 'auth.password_reset.completed',
+  passwordChanged: 'auth.password.changed',
+  apiTokenCreated: 'auth.api_token.created',
+  apiTokenRevoked: 'auth.api_token.revoked',
+
+  // Directory sync (src/directory)
+  directorySyncApplied: 'directory.sync.applied',
+  directorySyncBlocked: 'directory.sync.blocked',
+  directorySyncFailed: 'directory.sync.failed',
+  accountDisabled: 'identity.account.disabled',
+  accountDeactivated: 'identity.account.deactivated',
+  accountReenabled: 'identity.account.reenabled',
 
   // Keys (src/keys): the same names as KeyAction in src/keys/types.ts, which the keys
   // domain hands to the audit log through its KeyEventHook.
@@ -27,6 +43,7 @@ export const AUDIT_ACTIONS = {
 
   // Configuration and administration
   configChanged: 'config.setting.changed',
+  accountCreated: 'admin.account.created',
   roleGranted: 'admin.role.granted',
   roleRevoked: 'admin.role.revoked',
 

@@ -8,6 +8,7 @@ import { connectDirectory, type DirectoryReader, type ServerState } from './ldap
 import { DirectorySyncError, type SyncProblemCode } from './errors.js';
 import { configuredGroups, deactivationLimit, diffCounts, planSync, type Fetched, type SyncDiff, type SyncPlan } from './plan.js';
 import { alreadyMailed, insertRun, lockSync, saveSyncState, syncState, type RunOutcome } from './repository.js';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 
 /**
  * The slice of the audit log the sync needs. The real `AuditLog.record` fits it; the
@@ -20,17 +21,17 @@ export interface AuditRecorder {
   ): Promise<unknown>;
 }
 
-/** Audit action names this module records (`domain.object.verb`, past tense). */
+/** Audit action names this module records (defined with all others in src/audit/actions.ts). */
 export const DIRECTORY_AUDIT = {
-  syncApplied: 'directory.sync.applied',
-  syncBlocked: 'directory.sync.blocked',
-  syncFailed: 'directory.sync.failed',
-  accountDisabled: 'identity.account.disabled',
-  accountDeactivated: 'identity.account.deactivated',
-  accountReenabled: 'identity.account.reenabled',
-  roleGranted: 'admin.role.granted',
-  roleRevoked: 'admin.role.revoked',
-  sessionRevoked: 'auth.session.revoked',
+  syncApplied: AUDIT_ACTIONS.directorySyncApplied,
+  syncBlocked: AUDIT_ACTIONS.directorySyncBlocked,
+  syncFailed: AUDIT_ACTIONS.directorySyncFailed,
+  accountDisabled: AUDIT_ACTIONS.accountDisabled,
+  accountDeactivated: AUDIT_ACTIONS.accountDeactivated,
+  accountReenabled: AUDIT_ACTIONS.accountReenabled,
+  roleGranted: AUDIT_ACTIONS.roleGranted,
+  roleRevoked: AUDIT_ACTIONS.roleRevoked,
+  sessionRevoked: AUDIT_ACTIONS.sessionRevoked,
 } as const;
 
 /** What the sync is given: config, audit log, logger, and (for tests) the directory and clock. */

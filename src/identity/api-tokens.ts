@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
 
@@ -33,7 +34,7 @@ export async function createApiToken(db: Knex, audit: AuditLog, accountId: strin
         expires_at: trx.raw(`now() + make_interval(days => ?)`, [input.expiresInDays]),
       })
       .returning(['id', 'name', 'scopes', 'created_at', 'expires_at', 'last_used_at'])) as TokenRow[];
-    await audit.record(trx, { action: 'auth.api_token.created', actorId: accountId, subjectId: accountId, object: { type: 'api_token', id: row!.id }, payload: { scopes: row!.scopes, expires_at: new Date(row!.expires_at).toISOString() } });
+    await audit.record(trx, { action: AUDIT_ACTIONS.apiTokenCreated, actorId: accountId, subjectId: accountId, object: { type: 'api_token', id: row!.id }, payload: { scopes: row!.scopes, expires_at: new Date(row!.expires_at).toISOString() } });
     return { ...row!, token };
   });
 }
@@ -49,7 +50,7 @@ export async function revokeApiToken(db: Knex, audit: AuditLog, accountId: strin
   return db.transaction(async (trx) => {
     const n = await trx('api_tokens').where({ id, account_id: accountId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
     if (n === 0) return false;
-    await audit.record(trx, { action: 'auth.api_token.revoked', actorId: accountId, subjectId: accountId, object: { type: 'api_token', id } });
+    await audit.record(trx, { action: AUDIT_ACTIONS.apiTokenRevoked, actorId: accountId, subjectId: accountId, object: { type: 'api_token', id } });
     return true;
   });
 }

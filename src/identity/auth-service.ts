@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
@@ -45,20 +46,7 @@ export interface SessionGrant {
   state: SessionState;
 }
 
-const AUDIT = {
-  loginSucceeded: 'auth.login.succeeded',
-  loginFailed: 'auth.login.failed',
-  secondFactorSucceeded: 'auth.second_factor.succeeded',
-  secondFactorFailed: 'auth.second_factor.failed',
-  logout: 'auth.logout.succeeded',
-  sessionRevoked: 'auth.session.revoked',
-  totpEnrolled: 'auth.totp.enrolled',
-  recoveryCodeUsed: 'auth.recovery_code.used',
-  passwordResetRequested: 'auth.password_reset.requested',
-  passwordResetCompleted: 'auth.password_reset.completed',
-  passwordChanged: 'auth.password.changed',
-  accountCreated: 'admin.account.created',
-} as const;
+const AUDIT = AUDIT_ACTIONS;
 
 const totpRef = (accountId: string, column: 'secret' | 'pending_secret') => ({ table: 'totp_factors', column, rowId: accountId });
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Config } from './config.js';
 import { redactUrl, type Knex } from './db.js';
 
-export const CONFIG_CHANGED = 'config.setting.changed';
+export const CONFIG_CHANGED = AUDIT_ACTIONS.configChanged;
 
 /** Every leaf key of the configuration with a short fingerprint of its value. */
 export function configFingerprints(config: Readonly<Config>): Record<string, string> {
