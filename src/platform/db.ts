@@ -86,10 +86,16 @@ export class MigrationSource implements Knex.MigrationSource<string> {
   }
 }
 
-/** Migration names expected by this code, in order. */
-export async function expectedMigrations(): Promise<string[]> {
+let expected: Promise<string[]> | undefined;
+
+/**
+ * Migration names expected by this code, in order. The files ship with the code and
+ * do not change while it runs, so the directory is read once (/readyz asks often).
+ */
+export function expectedMigrations(): Promise<string[]> {
   const src = new MigrationSource(migrationsDir);
-  return (await src.getMigrations()).map((f) => src.getMigrationName(f));
+  expected ??= src.getMigrations().then((files) => files.map((f) => src.getMigrationName(f)));
+  return expected;
 }
 
 /** Applied and pending migrations, for `uurwerk migrate --status` and /readyz. */
