@@ -75,8 +75,12 @@ export function tlsOptions(config: DirectoryConfig, host: string): ConnectionOpt
   };
 }
 
-/** Opens, secures and binds one connection; throws a coded error. */
-async function openOne(url: string, config: DirectoryConfig): Promise<Client> {
+/**
+ * A client for one server with TLS as configured: LDAPS from the first byte, or
+ * StartTLS on ldap://. The caller binds and unbinds; on a failed StartTLS the client
+ * is closed before the error is thrown.
+ */
+export async function openDirectoryClient(url: string, config: DirectoryConfig): Promise<Client> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const ms = config.timeout_seconds * 1000;
   // ldapts treats any tlsOptions as "TLS from the first byte", even on ldap://; so
@@ -85,10 +89,22 @@ async function openOne(url: string, config: DirectoryConfig): Promise<Client> {
   const client = new Client({ url, timeout: ms, connectTimeout: ms, strictDN: false, ...(secure ? { tlsOptions: tlsOptions(config, host) } : {}) });
   try {
     if (!secure && config.starttls) await client.startTLS(tlsOptions(config, host));
-    if (config.bind_dn && config.bind_password_file) await client.bind(config.bind_dn, readSecret(config.bind_password_file));
     return client;
   } catch (err) {
     await client.unbind().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Opens, secures and binds one connection; throws a coded error. */
+async function openOne(url: string, config: DirectoryConfig): Promise<Client> {
+  let client: Client | undefined;
+  try {
+    client = await openDirectoryClient(url, config);
+    if (config.bind_dn && config.bind_password_file) await client.bind(config.bind_dn, readSecret(config.bind_password_file));
+    return client;
+  } catch (err) {
+    await client?.unbind().catch(() => undefined);
     const e = classifyLdapError(err, url, config.bind_dn ? 'connect and bind' : 'connect');
     throw e.code === 'search_failed' ? new DirectorySyncError('unreachable', e.message, { cause: err }) : e;
   }

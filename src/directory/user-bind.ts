@@ -1,11 +1,11 @@
-import { Client, InvalidCredentialsError } from 'ldapts';
+import { InvalidCredentialsError, type Client } from 'ldapts';
 import type { DirectoryConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import { tlsOptions } from './ldap.js';
+import { openDirectoryClient } from './ldap.js';
 
 /**
  * Checks a directory user's password by binding as them, on a connection of its own
- * (LDAPS, or StartTLS, as configured). The password is never stored or logged.
+ * opened like the sync's (LDAPS, or StartTLS, as configured). The password is never stored or logged.
  * Returns false for wrong credentials (and for a disabled AD account, which refuses
  * the bind); throws when no directory server can be reached, so an outage is not
  * mistaken for a wrong password.
@@ -15,11 +15,9 @@ export async function bindAsUser(config: DirectoryConfig, dn: string, password: 
   if (!password) return false;
   let lastError: unknown;
   for (const url of config.urls) {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const ms = config.timeout_seconds * 1000;
-    const client = new Client({ url, timeout: ms, connectTimeout: ms, strictDN: false, tlsOptions: tlsOptions(config, host) });
+    let client: Client | undefined;
     try {
-      if (url.startsWith('ldap://') && config.starttls) await client.startTLS(tlsOptions(config, host));
+      client = await openDirectoryClient(url, config);
       await client.bind(dn, password);
       return true;
     } catch (err) {
@@ -27,7 +25,7 @@ export async function bindAsUser(config: DirectoryConfig, dn: string, password: 
       lastError = err;
       logger.warn({ module: 'directory', url, err: (err as Error).message }, 'directory sign-in bind failed');
     } finally {
-      await client.unbind().catch(() => undefined);
+      await client?.unbind().catch(() => undefined);
     }
   }
   throw new Error(`no directory server could check the password: ${(lastError as Error | undefined)?.message ?? 'none configured'}`);

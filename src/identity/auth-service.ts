@@ -46,8 +46,6 @@ export interface SessionGrant {
   state: SessionState;
 }
 
-const AUDIT = AUDIT_ACTIONS;
-
 const totpRef = (accountId: string, column: 'secret' | 'pending_secret') => ({ table: 'totp_factors', column, rowId: accountId });
 
 /** The roles and teams of an account, plus whether it has a confirmed second factor. */
@@ -60,6 +58,12 @@ export async function loadActor(db: Knex | Knex.Transaction, accountId: string):
     teams: new Set(rows.filter((r) => r.role === 'team_admin').map((r) => r.team)),
     hasFactor: factor !== undefined,
   };
+}
+
+/** How many of an account's recovery codes are still unused. */
+export async function recoveryCodesLeft(db: Knex | Knex.Transaction, accountId: string): Promise<number> {
+  const row = await db('recovery_codes').where({ account_id: accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
 }
 
 /** The state a session is in, given whether its second factor is done. */
@@ -113,7 +117,7 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
     const state = await sessionState(trx, deps.config, account.id, false);
     const { id, token } = await createSession(trx, { accountId: account.id, secondFactorDone: state === 'authenticated', remoteAddress: meta.address, userAgent: meta.userAgent }, deps.config.auth);
     await deps.audit.record(trx, {
-      action: AUDIT.loginSucceeded, actorId: account.id, subjectId: account.id, object: { type: 'session', id },
+      action: AUDIT_ACTIONS.loginSucceeded, actorId: account.id, subjectId: account.id, object: { type: 'session', id },
       payload: { source: account.source, state }, personal: { address: meta.address },
     });
     return { token, sessionId: id, accountId: account.id, state };
@@ -123,7 +127,7 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
 async function auditFailure(deps: AuthDeps, account: AccountRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
   await deps.db.transaction((trx) =>
     deps.audit.record(trx, {
-      action: AUDIT.loginFailed,
+      action: AUDIT_ACTIONS.loginFailed,
       actorId: account?.id ?? 'anonymous',
       subjectId: account?.id ?? null,
       payload: { reason },
@@ -156,18 +160,18 @@ export async function completeSecondFactor(deps: AuthDeps, session: LiveSession,
         .whereNull('used_at')
         .update({ used_at: trx.fn.now() });
       if (used === 0) return false;
-      await deps.audit.record(trx, { action: AUDIT.recoveryCodeUsed, actorId: session.accountId, subjectId: session.accountId });
+      await deps.audit.record(trx, { action: AUDIT_ACTIONS.recoveryCodeUsed, actorId: session.accountId, subjectId: session.accountId });
       return true;
     }
     throw new ValidationError([{ field: 'code', message: 'give a code from the authenticator app or a recovery code' }]);
   });
   if (!accepted) {
     await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
-    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } }));
+    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } }));
     throw new UnauthenticatedError('The code is not valid (or was already used)');
   }
   await clearFailures(deps.db, keys.account);
-  return rotate(deps, session, meta, AUDIT.secondFactorSucceeded);
+  return rotate(deps, session, meta, AUDIT_ACTIONS.secondFactorSucceeded);
 }
 
 /** Replaces a session by a fully authenticated new one, keeping its absolute deadline. */
@@ -229,11 +233,11 @@ export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession,
     await trx('totp_factors').where({ account_id: session.accountId }).update({ secret: sealed, pending_secret: null, confirmed_at: trx.fn.now(), last_step: step });
     await trx('recovery_codes').where({ account_id: session.accountId }).delete();
     await trx('recovery_codes').insert(codes.map((c) => ({ account_id: session.accountId, code_hash: recoveryCodeHash(c) })));
-    await deps.audit.record(trx, { action: AUDIT.totpEnrolled, actorId: session.accountId, subjectId: session.accountId, payload: { replaced: row.secret !== null } });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.totpEnrolled, actorId: session.accountId, subjectId: session.accountId, payload: { replaced: row.secret !== null } });
     return true;
   });
   if (!ok) throw new ValidationError([{ field: 'code', message: 'does not match the new secret; check the time on the device and try the next code' }]);
-  const grant = await rotate(deps, session, meta, AUDIT.secondFactorSucceeded);
+  const grant = await rotate(deps, session, meta, AUDIT_ACTIONS.secondFactorSucceeded);
   return { ...grant, recoveryCodes: codes };
 }
 
@@ -241,7 +245,7 @@ export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession,
 export async function signOut(deps: AuthDeps, session: LiveSession): Promise<void> {
   await deps.db.transaction(async (trx) => {
     await revokeSession(trx, session.id, 'logout');
-    await deps.audit.record(trx, { action: AUDIT.logout, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.logout, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } });
   });
 }
 
@@ -249,7 +253,7 @@ export async function signOut(deps: AuthDeps, session: LiveSession): Promise<voi
 export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<number> {
   return deps.db.transaction(async (trx) => {
     const n = await revokeSessions(trx, accountId, reason);
-    await deps.audit.record(trx, { action: AUDIT.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: n } });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: n } });
     return n;
   });
 }
@@ -275,7 +279,7 @@ export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, i
     if (input.roles.length) {
       await trx('role_assignments').insert(input.roles.map((role) => ({ account_id: id, role, team: '', reason: 'local account', source: 'local' })));
     }
-    await deps.audit.record(trx, { action: AUDIT.accountCreated, actorId, subjectId: id, object: { type: 'account', id }, payload: { source: 'local', roles: input.roles } });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.accountCreated, actorId, subjectId: id, object: { type: 'account', id }, payload: { source: 'local', roles: input.roles } });
     return id;
   });
 }
@@ -314,7 +318,7 @@ export async function requestPasswordReset(deps: AuthDeps, username: string, met
         'If you did not ask for this, ignore this mail. / Heeft u hier niet om gevraagd, negeer dan deze mail.',
       ].join('\n'),
     });
-    await deps.audit.record(trx, { action: AUDIT.passwordResetRequested, actorId: 'anonymous', subjectId: account.id, personal: { address: meta.address } });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetRequested, actorId: 'anonymous', subjectId: account.id, personal: { address: meta.address } });
   });
 }
 
@@ -337,7 +341,7 @@ export async function completePasswordReset(deps: AuthDeps, token: string, newPa
     await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: await hashPassword(newPassword), password_changed_at: trx.fn.now() });
     await trx('password_resets').where({ token_hash: reset.token_hash }).update({ used_at: trx.fn.now() });
     await revokeSessions(trx, account.id, 'password reset');
-    await deps.audit.record(trx, { action: AUDIT.passwordResetCompleted, actorId: account.id, subjectId: account.id });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetCompleted, actorId: account.id, subjectId: account.id });
   });
 }
 
@@ -352,6 +356,6 @@ export async function changePassword(deps: AuthDeps, session: LiveSession, curre
   await deps.db.transaction(async (trx) => {
     await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: hash, password_changed_at: trx.fn.now() });
     await trx('sessions').where({ account_id: account.id }).whereNot({ id: session.id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoke_reason: 'password changed' });
-    await deps.audit.record(trx, { action: AUDIT.passwordChanged, actorId: account.id, subjectId: account.id });
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordChanged, actorId: account.id, subjectId: account.id });
   });
 }

@@ -5,7 +5,7 @@ import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import {
-  completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, requestPasswordReset, revokeAllSessions,
+  completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset, revokeAllSessions,
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
@@ -223,7 +223,7 @@ ${message(ctx, 'error', error)}
       const actor = await loadActor(deps.db, auth.accountId);
       const account = await deps.db('accounts').where({ id: auth.accountId }).first('username', 'display_name');
       const sessions = await liveSessionsOf(deps.db, auth.accountId);
-      const left = await deps.db('recovery_codes').where({ account_id: auth.accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
+      const left = await recoveryCodesLeft(deps.db, auth.accountId);
       const tokens = await listApiTokens(deps.db, auth.accountId);
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`
@@ -233,7 +233,7 @@ ${roles.length ? html`<ul>${roles.map((r) => html`<li>${t(l, `account.role.${r.r
 ${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
 </section>
 <section aria-labelledby="tf-h"><h2 id="tf-h">${t(l, 'account.second_factor')}</h2>
-<p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${Number(left?.n ?? 0)}.` : html``}</p>
+<p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${left}.` : html``}</p>
 <p><a href="/account/totp">${actor.hasFactor ? t(l, 'account.totp_change') : t(l, 'account.totp_setup')}</a></p>
 </section>
 <section aria-labelledby="s-h"><h2 id="s-h">${t(l, 'account.sessions')}</h2>

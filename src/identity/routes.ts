@@ -2,7 +2,7 @@ import type { ApiRegistry } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import {
-  changePassword, completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, requestPasswordReset,
+  changePassword, completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset,
   revokeAllSessions, sessionState, signIn, signOut, startTotpEnrolment, type AuthDeps, type RequestMeta,
 } from './auth-service.js';
 import { clearSessionCookie, requireAuth, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
@@ -82,11 +82,11 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
       const account = await deps.db('accounts').where({ id: auth.accountId }).first();
       const actor = await loadActor(deps.db, auth.accountId);
       const roles = await rolesOf(deps.db, auth.accountId);
-      const left = await deps.db('recovery_codes').where({ account_id: auth.accountId }).whereNull('used_at').count<{ n: string }[]>({ n: '*' }).first();
+      const left = await recoveryCodesLeft(deps.db, auth.accountId);
       return {
         id: account.id, source: account.source, username: account.username, display_name: account.display_name, email: account.email,
         roles: roles.map((r) => ({ role: r.role, team: r.team || null, reason: r.reason })),
-        second_factor: { enrolled: actor.hasFactor, required: needsSecondFactor(actor.roles, actor.hasFactor, deps.config.auth), recovery_codes_left: Number(left?.n ?? 0) },
+        second_factor: { enrolled: actor.hasFactor, required: needsSecondFactor(actor.roles, actor.hasFactor, deps.config.auth), recovery_codes_left: left },
       };
     },
   });

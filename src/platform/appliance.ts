@@ -147,5 +147,3 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     throw err;
   }
 }
-
-export { isLoopback };
