@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createKnex, migrateLatest } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
+import { ALL_QUEUES } from '../src/app/jobs.js';
 import { installJobSchema } from '../src/platform/jobs.js';
 import { TEMPLATE_DB } from './helpers/env.js';
 import { freePort } from './helpers/net.js';
@@ -30,7 +31,7 @@ try {
   const db = createKnex({ connectionString: pg.url }, { database: { pool_max: 2, statement_timeout_ms: 0 } } as never);
   await migrateLatest(db);
   await db.destroy();
-  await installJobSchema(pg.url, logger);
+  await installJobSchema(pg.url, logger, ALL_QUEUES);
   const adminUrl = pg.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
 
   const args = process.argv.slice(2);

@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { ConfigError, loadConfig, type Config } from '../platform/config.js';
 import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
 import { createLogger, type Logger } from '../platform/logger.js';
-import { openCoreServices, type CoreServices } from '../platform/services.js';
+import { openCoreServices, type CoreServices } from '../app/services.js';
 import { EXIT, out } from './output.js';
 
 /** Thrown inside a command to end with a given exit code and message. */

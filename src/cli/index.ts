@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { startAppliance, type Appliance } from '../platform/appliance.js';
+import { startAppliance, type Appliance } from '../app/appliance.js';
 import { ConfigError, type Config } from '../platform/config.js';
 import { migrateLatest, migrationStatus } from '../platform/db.js';
+import { ALL_QUEUES } from '../app/jobs.js';
 import { installJobSchema } from '../platform/jobs.js';
 import { createLogger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
@@ -12,7 +13,7 @@ import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
 import { registerTlsCommands } from './tls.js';
-import { keyCommandAuditHook, openCoreServices } from '../platform/services.js';
+import { keyCommandAuditHook, openCoreServices } from '../app/services.js';
 import { EXIT, out } from './output.js';
 import { preflight } from './preflight.js';
 
@@ -76,7 +77,7 @@ async function migrate(file: string | undefined, status: boolean): Promise<numbe
       return s.pending.length ? EXIT.failure : EXIT.ok;
     }
     const applied = await migrateLatest(db);
-    await installJobSchema(url, logger);
+    await installJobSchema(url, logger, ALL_QUEUES);
     out.line(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
     return EXIT.ok;
   });

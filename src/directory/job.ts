@@ -18,7 +18,7 @@ export interface DirectoryJobDeps {
  * by the sync itself, and retrying at once would only mail again.
  */
 export async function runScheduledDirectorySync(deps: DirectoryJobDeps, full: boolean): Promise<SyncResult> {
-  if (!deps.audit) throw new Error('directory sync: the audit log is not wired into the job engine (JobDeps.directoryAudit)');
+  if (!deps.audit) throw new Error('directory sync: the audit log is not wired into the job engine (see directoryModule in src/directory/module.ts)');
   return runDirectorySync(deps.db, { config: deps.config, audit: deps.audit, logger: deps.logger }, {
     full, trigger: full ? 'schedule-full' : 'schedule', actorId: 'system',
   });

@@ -1,52 +1,7 @@
 import type { Knex } from '../platform/db.js';
+import type { AccountRow, AccountSource, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
-/** Where an account comes from; usernames are unique per source, not across sources. */
-export type AccountSource = 'directory' | 'local';
-
-/** active: may sign in; disabled: blocked (by the directory or an operator); deactivated: gone from the directory, kept for retention. */
-export type AccountStatus = 'active' | 'disabled' | 'deactivated';
-
-/** The roles Uurwerk knows. */
-export type Role = 'employee' | 'team_admin' | 'auditor' | 'operator';
-
-/** An account row as stored. */
-export interface AccountRow {
-  id: string;
-  source: AccountSource;
-  username: string;
-  directory_id: string | null;
-  dn: string | null;
-  display_name: string | null;
-  given_name: string | null;
-  surname: string | null;
-  email: string | null;
-  department: string | null;
-  employee_number: string | null;
-  status: AccountStatus;
-  status_reason: string | null;
-  expires_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  status_changed_at: Date;
-  last_seen_in_directory_at: Date | null;
-}
-
-/** One role assignment and why it exists (`reason`: the AD group, OU or other cause). */
-export interface RoleAssignmentRow {
-  account_id: string;
-  role: Role;
-  team: string;
-  reason: string;
-  source: AccountSource;
-  created_at?: Date;
-}
-
-/** One member of a team's scope and the group or OU that put them there. */
-export interface TeamScopeRow {
-  team: string;
-  account_id: string;
-  via: string;
-}
+export type { AccountRow, AccountSource, AccountStatus, Role, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
 /** Every account that came from the directory (all statuses). */
 export async function directoryAccounts(db: Knex | Knex.Transaction): Promise<AccountRow[]> {

@@ -1,33 +1,32 @@
 import PgBoss from 'pg-boss';
-import type { Transporter } from 'nodemailer';
-import type { Config } from './config.js';
-import type { Knex } from './db.js';
 import type { Logger } from './logger.js';
-import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
-import { runScheduledDirectorySync } from '../directory/job.js';
-import type { AuditRecorder } from '../directory/service.js';
-import { checkpointAndLog } from '../audit/checkpoints.js';
-import { purgeExpiredAuthRows } from '../identity/housekeeping.js';
-import { sendReminders } from '../timesheets/reminders.js';
-import type { Keyring } from '../keys/types.js';
 
-/** Names of the queues this appliance runs. */
-export const QUEUES = {
-  mailDeliver: 'mail.deliver',
-  housekeeping: 'housekeeping',
-  auditCheckpoint: 'audit.checkpoint',
-  timesheetReminders: 'timesheets.reminders',
-  /** Incremental directory sync (changes since the last uSNChanged). */
-  directorySync: 'directory.sync',
-  /** Full directory reconcile (also finds deleted users). */
-  directoryReconcile: 'directory.reconcile',
-} as const;
+/**
+ * One background job as a domain declares it. The engine knows nothing about what
+ * a job does: domains hand these to the composition root (src/app/), which passes
+ * them here.
+ */
+export interface JobDefinition {
+  /** The pg-boss queue name; it also names the cron row, so it never changes. */
+  queue: string;
+  /** Runs one job. Absent: the queue exists but this node takes no work from it. */
+  handler?: () => Promise<void>;
+  /**
+   * The cron schedule. A string (re)schedules; `null` removes a schedule left from
+   * an earlier start (the feature was switched off); absent leaves schedules alone.
+   */
+  cron?: string | null;
+  /** Schedule options, e.g. a singleton key so a cron tick coalesces with nudges. */
+  scheduleKey?: string;
+  /** Worker options (defaults: one job at a time, pg-boss's polling interval). */
+  pollingIntervalSeconds?: number;
+}
 
 /** The job engine plus the handle to stop it. */
-export interface Jobs {
+export interface JobEngine {
   boss: PgBoss;
-  /** Asks for a delivery pass soon (coalesced: many calls, one job). */
-  nudgeMail(): Promise<void>;
+  /** Asks for one run of a queue soon; calls within a second coalesce into one job. */
+  nudge(queue: string): Promise<void>;
   /** Stops taking jobs, waits for running ones (bounded), closes its pool. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -48,90 +47,43 @@ export function createBoss(connectionString: string, logger: Logger, options: { 
   return boss;
 }
 
-/** Installs the pg-boss schema and queues without starting workers (used by `uurwerk migrate`). */
-export async function installJobSchema(connectionString: string, logger: Logger): Promise<void> {
+/**
+ * Installs the pg-boss schema and the given queues without starting workers (used by
+ * `uurwerk migrate` and the test runner; the composition root supplies the list).
+ */
+export async function installJobSchema(connectionString: string, logger: Logger, queues: readonly string[]): Promise<void> {
   const boss = createBoss(connectionString, logger, { supervise: false, schedule: false });
   await boss.start();
-  for (const q of Object.values(QUEUES)) await boss.createQueue(q);
+  for (const q of queues) await boss.createQueue(q);
   await boss.stop({ graceful: false, wait: true });
 }
 
-export interface JobDeps {
-  connectionString: string;
-  db: Knex;
-  config: Readonly<Config>;
-  logger: Logger;
-  transport: Transporter;
-  /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
-  directoryAudit?: AuditRecorder;
-  /** Signs the hourly audit checkpoints. */
-  keyring?: Pick<Keyring, 'auditSigningKey'>;
-}
-
 /**
- * Starts the job engine with this appliance's workers and schedules. pg-boss keeps
- * jobs and cron schedules in PostgreSQL and locks them there, so several app nodes
- * can run this side by side and each job runs once.
+ * Starts the job engine with the given jobs: creates every queue, registers the
+ * workers and applies the schedules. pg-boss keeps jobs and cron schedules in
+ * PostgreSQL and locks them there, so several app nodes can run this side by side
+ * and each job runs once.
  */
-export async function startJobs(deps: JobDeps): Promise<Jobs> {
-  const log = deps.logger.child({ module: 'jobs' });
-  const boss = createBoss(deps.connectionString, deps.logger, { supervise: true, schedule: true });
+export async function startJobEngine(opts: { connectionString: string; logger: Logger; queues: readonly string[]; jobs: readonly JobDefinition[] }): Promise<JobEngine> {
+  const boss = createBoss(opts.connectionString, opts.logger, { supervise: true, schedule: true });
   await boss.start();
-  for (const q of Object.values(QUEUES)) await boss.createQueue(q);
-
-  await boss.work(QUEUES.mailDeliver, { batchSize: 1, pollingIntervalSeconds: deps.config.mail.poll_seconds }, async () => {
-    const r = await deliverDue(deps.db, deps.transport, deps.config.mail, deps.logger);
-    if (r.sent + r.retried + r.failed > 0) log.info(r, 'mail delivery pass');
-  });
-  await boss.work(QUEUES.housekeeping, { batchSize: 1 }, async () => {
-    const mails = await purgeFinishedMail(deps.db, deps.config.mail);
-    const auth = await purgeExpiredAuthRows(deps.db);
-    log.info({ purgedMail: mails, purgedSessions: auth.sessions, purgedResets: auth.resets, purgedThrottles: auth.throttles }, 'housekeeping done');
-  });
-  const directory = { db: deps.db, config: deps.config.directory, logger: deps.logger, audit: deps.directoryAudit };
-  // A sync that fails or is held back is recorded and mailed by the sync itself; no retry storm.
-  await boss.work(QUEUES.directorySync, { batchSize: 1 }, async () => {
-    const r = await runScheduledDirectorySync(directory, false);
-    log.info({ outcome: r.outcome, mode: r.mode, counts: r.counts }, 'directory sync');
-  });
-  await boss.work(QUEUES.directoryReconcile, { batchSize: 1 }, async () => {
-    const r = await runScheduledDirectorySync(directory, true);
-    log.info({ outcome: r.outcome, mode: r.mode, counts: r.counts }, 'directory full reconcile');
-  });
-  if (deps.config.directory.urls.length > 0) {
-    await boss.schedule(QUEUES.directorySync, deps.config.directory.sync_cron, {});
-    await boss.schedule(QUEUES.directoryReconcile, deps.config.directory.full_reconcile_cron, {});
-  } else {
-    // The directory was removed from the config: stop its schedules.
-    await boss.unschedule(QUEUES.directorySync);
-    await boss.unschedule(QUEUES.directoryReconcile);
-  }
-  // Every minute a delivery pass picks up retries whose backoff has passed.
-  await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
-  await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});
-  if (deps.config.timesheets.reminder.enabled) {
-    await boss.work(QUEUES.timesheetReminders, { batchSize: 1 }, async () => {
-      const r = await sendReminders({ db: deps.db, config: deps.config });
-      log.info(r, 'timesheet reminders sent');
-    });
-    await boss.schedule(QUEUES.timesheetReminders, deps.config.timesheets.reminder.cron, {});
-  } else {
-    await boss.unschedule(QUEUES.timesheetReminders);
-  }
-  if (deps.keyring) {
-    const keyring = deps.keyring;
-    await boss.work(QUEUES.auditCheckpoint, { batchSize: 1 }, async () => {
-      await checkpointAndLog(deps.db, keyring, deps.logger, 'hourly');
-    });
-    // At least hourly (issue: "signed checkpoints at least hourly and at shutdown").
-    await boss.schedule(QUEUES.auditCheckpoint, '0 * * * *', {});
+  const queues = new Set([...opts.queues, ...opts.jobs.map((j) => j.queue)]);
+  for (const q of queues) await boss.createQueue(q);
+  for (const job of opts.jobs) {
+    const handler = job.handler;
+    if (handler) {
+      const options = job.pollingIntervalSeconds === undefined ? { batchSize: 1 } : { batchSize: 1, pollingIntervalSeconds: job.pollingIntervalSeconds };
+      await boss.work(job.queue, options, () => handler());
+    }
+    if (typeof job.cron === 'string') await boss.schedule(job.queue, job.cron, {}, job.scheduleKey ? { singletonKey: job.scheduleKey } : {});
+    else if (job.cron === null) await boss.unschedule(job.queue);
   }
 
   let stopped = false;
   return {
     boss,
-    async nudgeMail() {
-      await boss.send(QUEUES.mailDeliver, {}, { singletonKey: 'nudge', singletonSeconds: 1 });
+    async nudge(queue) {
+      await boss.send(queue, {}, { singletonKey: 'nudge', singletonSeconds: 1 });
     },
     async stop(timeoutMs) {
       if (stopped) return;

@@ -1,16 +1,19 @@
 import Router from '@koa/router';
 import type { Config } from '../platform/config.js';
-import type { Knex } from '../platform/db.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
-import { csrfTokenFor } from '../identity/sessions-service.js';
+import type { DomainModule } from '../platform/module.js';
 import { html } from './html.js';
 import { t } from './i18n.js';
 import { layout } from './layout.js';
 
-/** Renders a complete page into the response. */
+/**
+ * Renders a complete page into the response. The signed-in navigation (with its
+ * sign-out form) shows when the identity middleware put a CSRF token in
+ * `ctx.state.csrf`: the web layer knows no sessions, so it never imports identity.
+ */
 export function sendPage(ctx: AppContext, config: Readonly<Config>, title: string, main: ReturnType<typeof html>): void {
   ctx.type = 'text/html; charset=utf-8';
-  const signedIn = ctx.state.auth ? { csrf: csrfTokenFor(ctx.state.auth.token) } : undefined;
+  const signedIn = ctx.state.csrf !== undefined ? { csrf: ctx.state.csrf } : undefined;
   ctx.body = layout({ lang: ctx.state.lang, title, organisation: config.ui.organisation_name, path: ctx.path, main, signedIn });
 }
 
@@ -27,12 +30,23 @@ export function errorPage(config: Readonly<Config>) {
   };
 }
 
+/** What the start page asks of the rest of the appliance. */
+export interface StartPageDeps {
+  /** Whether any account exists yet (else the page shows how to create the first operator). */
+  anyAccount: () => Promise<boolean>;
+}
+
+/** The web layer as the HTTP app mounts it: the start page (mounted after the domains' pages). */
+export function webModule(config: Readonly<Config>, deps: StartPageDeps): DomainModule {
+  return { name: 'web', pages: pageRoutes(config, deps) };
+}
+
 /** The server-rendered pages. Later domains add their own page routes beside these. */
-export function pageRoutes(config: Readonly<Config>, db: Knex): Router<AppState> {
+export function pageRoutes(config: Readonly<Config>, deps: StartPageDeps): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/', async (ctx) => {
     const lang = ctx.state.lang;
-    const noAccounts = (await db('accounts').first('id')) === undefined;
+    const noAccounts = !(await deps.anyAccount());
     sendPage(ctx as unknown as AppContext, config, t(lang, 'start.title'), html`
 <h1>${t(lang, 'start.title')}</h1>
 <p class="lead">${t(lang, 'app.tagline')}</p>

@@ -2,7 +2,7 @@ import test from 'ava';
 import { startTestApp } from '../helpers/app.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { verifyDatabase } from '../../src/audit/verify.js';
-import { QUEUES } from '../../src/platform/jobs.js';
+import { QUEUES } from '../../src/app/jobs.js';
 
 test('the appliance signs a checkpoint at shutdown covering everything appended, and the log verifies', async (t) => {
   const { app, db } = await startTestApp(t);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCheckpoint } from '../../src/audit/checkpoints.js';
 import { parseConfig } from '../../src/platform/config.js';
-import { openCoreServices } from '../../src/platform/services.js';
+import { openCoreServices } from '../../src/app/services.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { startAppliance } from '../../src/platform/appliance.js';
+import { startAppliance } from '../../src/app/appliance.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
 import { freePort } from '../helpers/net.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { startAppliance, type Appliance, type StartOptions } from '../../src/platform/appliance.js';
+import { startAppliance, type Appliance, type StartOptions } from '../../src/app/appliance.js';
 import { parseConfig, type Config } from '../../src/platform/config.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { testLogger } from './log.js';

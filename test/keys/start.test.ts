@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { startAppliance } from '../../src/platform/appliance.js';
+import { startAppliance } from '../../src/app/appliance.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { KeyringError } from '../../src/keys/errors.js';
 import { openKeyring } from '../../src/keys/lifecycle.js';

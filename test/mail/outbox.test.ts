@@ -3,7 +3,8 @@ import path from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../../src/platform/config.js';
 import { ValidationError } from '../../src/platform/errors.js';
-import { startJobs } from '../../src/platform/jobs.js';
+import { startJobs } from '../../src/app/jobs.js';
+import { mailModule } from '../../src/platform/mail-module.js';
 import { backoffSeconds, createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
 import { enqueueMail } from '../../src/platform/mail/outbox.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -195,7 +196,7 @@ test('two job engines on one database deliver each message once', async (t) => {
   const db = await useTestDatabase(t);
   const smtp = closeLater(t, await startSmtp());
   const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port: smtp.port, tls: 'none', poll_seconds: 1 } });
-  const engines = await Promise.all([0, 1].map(() => startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) })));
+  const engines = await Promise.all([0, 1].map(() => startJobs({ connectionString: db.url, config, logger, modules: [mailModule({ db: db.knex, config, logger, transport: createTransport(config.mail) })] })));
   t.teardown(() => Promise.all(engines.map((e) => e.stop(2000))));
   await enqueue(db, 10);
   await Promise.all(engines.map((e) => e.nudgeMail()));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseConfig } from '../../src/platform/config.js';
-import { CONFIG_CHANGED, recordConfigChange } from '../../src/platform/config-audit.js';
+import { CONFIG_CHANGED, recordConfigChange } from '../../src/audit/config-changes.js';
 import { startTestApp } from '../helpers/app.js';
 
 test('a configuration change between starts is recorded in the audit log by key, without values', async (t) => {

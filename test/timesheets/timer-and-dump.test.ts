@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
-import { startAppliance } from '../../src/platform/appliance.js';
+import { startAppliance } from '../../src/app/appliance.js';
 import { testLogger } from '../helpers/log.js';
 import { ApiClient } from '../helpers/client.js';
 import { GOOD_PASSWORD } from '../helpers/factories.js';

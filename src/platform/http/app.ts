@@ -6,31 +6,36 @@ import type { Knex } from '../db.js';
 import { migrationStatus } from '../db.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { staticDir } from '../paths.js';
-import { negotiateLanguage } from '../../web/i18n.js';
-import { errorPage, pageRoutes } from '../../web/routes.js';
-import { staticFiles } from '../../web/static-files.js';
+import type { DomainModule } from '../module.js';
 import { ApiRegistry } from './api.js';
 import type { AppState } from './context.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, type ErrorPageRenderer } from './error-handler.js';
 import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
 import { z } from 'zod';
 
-/**
- * What a domain adds to the HTTP app: middleware (run after body parsing, before any
- * route), JSON API routes and page routes.
- */
-export interface DomainModule {
-  middleware?: Array<Koa.Middleware<AppState>>;
-  api?: (api: ApiRegistry) => void;
-  pages?: Router<AppState>;
+export type { DomainModule } from '../module.js';
+
+/** What a request offers for choosing its language (query `?lang=`, cookie, header). */
+export interface LanguageInput {
+  query?: string;
+  cookie?: string;
+  acceptLanguage?: string;
 }
 
-/** What the HTTP app needs from the rest of the appliance. */
+/**
+ * What the HTTP app needs from the rest of the appliance. The platform knows no
+ * domain: the composition root passes in what is mounted and how pages look.
+ */
 export interface HttpDeps {
-  /** Domain modules, mounted in order. */
+  /** Domain modules, mounted in order (middleware, API routes, pages). */
   domains?: DomainModule[];
+  /** Renders an error page for browsers (the web layer's layout). */
+  errorPage: ErrorPageRenderer;
+  /** Chooses the language of a request. */
+  language: (input: LanguageInput) => AppState['lang'];
+  /** Serves /static (the web layer's assets); runs before body parsing. */
+  staticFiles?: Koa.Middleware<AppState>;
   config: Readonly<Config>;
   db: Knex;
   logger: Logger;
@@ -61,17 +66,14 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   app.use(securityHeaders({ hsts: deps.tls === true }));
   app.use(async (ctx, next) => {
     const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
-    ctx.state.lang = negotiateLanguage(
-      { query, cookie: ctx.cookies.get('lang'), acceptLanguage: ctx.get('Accept-Language') },
-      config.ui.default_language,
-    );
-    if (query === 'nl' || query === 'en') {
+    ctx.state.lang = deps.language({ query, cookie: ctx.cookies.get('lang'), acceptLanguage: ctx.get('Accept-Language') });
+    if (query === ctx.state.lang) {
       ctx.cookies.set('lang', query, { httpOnly: true, sameSite: 'strict', secure: deps.tls === true, maxAge: 365 * 24 * 3600 * 1000 });
     }
     await next();
   });
-  app.use(errorHandler(errorPage(config)));
-  app.use(staticFiles(staticDir));
+  app.use(errorHandler(deps.errorPage));
+  if (deps.staticFiles) app.use(deps.staticFiles);
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],
@@ -135,8 +137,5 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     app.use(d.pages.routes());
     app.use(d.pages.allowedMethods());
   }
-  const pages = pageRoutes(config, deps.db);
-  app.use(pages.routes());
-  app.use(pages.allowedMethods());
   return app;
 }

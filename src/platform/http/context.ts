@@ -18,6 +18,11 @@ export interface RequestAuth {
 export interface AppState {
   /** Present when a live session cookie came with the request. */
   auth?: RequestAuth;
+  /**
+   * The CSRF token of the signed-in session, set by the identity middleware so that
+   * pages can embed it without the web layer knowing how sessions work.
+   */
+  csrf?: string;
   requestId: string;
   log: Logger;
   /** Language chosen for pages and messages. */

@@ -6,10 +6,10 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { html } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
-import { loadActor, revokeAllSessions, type AuthDeps } from './auth-service.js';
-import { csrfToken, requireAuth } from './http.js';
-import { hasRole } from './policy.js';
-import type { Role } from './repository.js';
+import { loadActor, revokeAllSessions, type AuthDeps } from '../identity/auth-service.js';
+import { csrfToken, requireAuth } from '../identity/http.js';
+import { hasRole } from '../identity/policy.js';
+import type { Role } from '../identity/types.js';
 
 /** One row of the operator's user list: who, and every role with the group that grants it. */
 export interface UserRoleRow {

@@ -1,24 +1,22 @@
-import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
-import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget, type DatabaseTarget, type Knex } from './db.js';
-import { createHttpApp, type HttpDeps } from './http/app.js';
-import { startJobs, type Jobs } from './jobs.js';
-import type { Logger } from './logger.js';
-import { createTransport } from './mail/delivery.js';
-import { packageVersion } from './paths.js';
-import { loadTls } from './tls.js';
+import type { Server } from 'node:http';
+import { checkpointAndLog } from '../audit/checkpoints.js';
+import { recordConfigChange } from '../audit/config-changes.js';
 import type { DiskKeyring } from '../keys/keyring.js';
 import type { KeyService } from '../keys/types.js';
-import { checkpointAndLog } from '../audit/checkpoints.js';
-import { bindAsUser } from '../directory/user-bind.js';
-import type { DirectoryAuthenticator } from '../identity/auth-service.js';
-import { identityModule, operatorModule } from '../identity/module.js';
-import { timesheetsModule } from '../timesheets/module.js';
-import { AppError } from './errors.js';
-import { isLoopback } from './net.js';
-import { recordConfigChange } from './config-audit.js';
+import type { Config } from '../platform/config.js';
+import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget, type DatabaseTarget, type Knex } from '../platform/db.js';
+import { createHttpApp, type HttpDeps } from '../platform/http/app.js';
+import { closeServer, listen } from '../platform/http/server.js';
+import type { Logger } from '../platform/logger.js';
+import { createTransport } from '../platform/mail/delivery.js';
+import { isLoopback } from '../platform/net.js';
+import { packageVersion, staticDir } from '../platform/paths.js';
+import { loadTls } from '../platform/tls.js';
+import { negotiateLanguage } from '../web/i18n.js';
+import { errorPage } from '../web/routes.js';
+import { staticFiles } from '../web/static-files.js';
+import { startJobs, type Jobs } from './jobs.js';
+import { applianceModules } from './modules.js';
 import { openCoreServices, type CoreServices } from './services.js';
 
 /** A running appliance. */
@@ -45,9 +43,9 @@ export interface StartOptions {
 }
 
 /**
- * Starts everything in order: database (embedded or external), migrations, job
- * engine, HTTP server. Each step that succeeded is undone if a later one fails, so a
- * failed start leaves no PostgreSQL running.
+ * Starts everything in order: database (embedded or external), migrations, keys and
+ * audit log, job engine, HTTP server. Each step that succeeded is undone if a later
+ * one fails, so a failed start leaves no PostgreSQL running.
  */
 export async function startAppliance(config: Readonly<Config>, logger: Logger, opts: StartOptions = {}): Promise<Appliance> {
   const log = logger.child({ module: 'appliance' });
@@ -76,44 +74,22 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     const changedKeys = await recordConfigChange(db, audit, config);
     if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
+    const modules = applianceModules({ db, config, logger, services, transport: createTransport(config.mail), tls: tls !== undefined });
 
     let jobs: Jobs | undefined;
     if (opts.jobs !== false) {
-      jobs = await startJobs({
-        connectionString: String(target.connection.connectionString), db, config, logger, transport: createTransport(config.mail),
-        directoryAudit: audit, keyring,
-      });
+      jobs = await startJobs({ connectionString: String(target.connection.connectionString), config, logger, modules });
       const j = jobs;
       undo.push(() => j.stop(1000));
     }
 
-    const directory: DirectoryAuthenticator | undefined = config.directory.urls.length
-      ? {
-          async verify(dn, password) {
-            try {
-              return await bindAsUser(config.directory, dn, password, logger);
-            } catch {
-              throw new AppError(503, 'directory_unavailable', 'The directory cannot be reached to check the password; try again later');
-            }
-          },
-        }
-      : undefined;
-    const authDeps = { db, config, keys, audit, logger, directory };
-    const domains = [identityModule(authDeps, tls !== undefined), operatorModule(authDeps), timesheetsModule({ db, config, keys, audit })];
-    const app = createHttpApp({ config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined, domains });
-    const server: Server = tls ? createHttpsServer(tls.options, app.callback()) : createServer(app.callback());
-    server.requestTimeout = 60_000;
-    server.headersTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.server.port, config.server.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+    const app = createHttpApp({
+      config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined, domains: modules,
+      errorPage: errorPage(config),
+      language: (input) => negotiateLanguage(input, config.ui.default_language),
+      staticFiles: staticFiles(staticDir),
     });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `${tls ? 'https' : 'http'}://${host}:${addr.port}`;
+    const { server, url } = await listen(app, { host: config.server.host, port: config.server.port, tls });
     log.info({ url, database: target.display, keyring: keyring.dir }, `Uurwerk listens on ${url}`);
     if (tls) {
       log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), fingerprint256: tls.fingerprint256, minVersion: tls.options.minVersion }, 'TLS on: HSTS and Secure cookies');
@@ -129,11 +105,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     const stop = () => (stopping ??= (async () => {
       const deadline = config.server.shutdown_timeout_seconds * 1000;
       log.info('shutting down: no new connections; finishing in-flight requests and jobs');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), Math.max(500, deadline - 3000));
-      await closed;
-      clearTimeout(timer);
+      await closeServer(server, Math.max(500, deadline - 3000));
       if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
       // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
       await checkpointAndLog(db, keyring, logger, 'shutdown');

@@ -3,9 +3,9 @@ import type { DiskKeyring } from '../keys/keyring.js';
 import { openKeyring } from '../keys/lifecycle.js';
 import { createKeyService } from '../keys/service.js';
 import type { KeyEventHook, KeyService } from '../keys/types.js';
-import type { Config } from './config.js';
-import type { Knex } from './db.js';
-import type { Logger } from './logger.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
 
 /** The shared services every domain receives explicitly (no global singletons). */
 export interface CoreServices {

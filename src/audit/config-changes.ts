@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_ACTIONS } from '../audit/actions.js';
-import type { AuditLog } from '../audit/service.js';
-import type { Config } from './config.js';
-import { redactUrl, type Knex } from './db.js';
+import type { Config } from '../platform/config.js';
+import { redactUrl, type Knex } from '../platform/db.js';
+import { AUDIT_ACTIONS } from './actions.js';
+import type { AuditLog } from './service.js';
 
+/** The audit action of a configuration change seen at start. */
 export const CONFIG_CHANGED = AUDIT_ACTIONS.configChanged;
 
 /** Every leaf key of the configuration with a short fingerprint of its value. */

@@ -1,0 +1,59 @@
+import { AUDIT_CHECKPOINT_QUEUE } from '../audit/module.js';
+import { DIRECTORY_QUEUES } from '../directory/module.js';
+import type { Config } from '../platform/config.js';
+import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/jobs.js';
+import type { Logger } from '../platform/logger.js';
+import { MAIL_QUEUE } from '../platform/mail-module.js';
+import type { DomainModule } from '../platform/module.js';
+import { REMINDER_QUEUE } from '../timesheets/module.js';
+
+/** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
+export const HOUSEKEEPING_QUEUE = 'housekeeping';
+
+/**
+ * Every queue of this appliance, by the module that owns it. `uurwerk migrate` and
+ * the test runner create them all, so a node that has a job switched off still
+ * finds the queue (names never change: cron rows and queued jobs refer to them).
+ */
+export const QUEUES = {
+  mailDeliver: MAIL_QUEUE,
+  housekeeping: HOUSEKEEPING_QUEUE,
+  auditCheckpoint: AUDIT_CHECKPOINT_QUEUE,
+  timesheetReminders: REMINDER_QUEUE,
+  directorySync: DIRECTORY_QUEUES.sync,
+  directoryReconcile: DIRECTORY_QUEUES.reconcile,
+} as const;
+
+/** The list form of QUEUES, for installJobSchema. */
+export const ALL_QUEUES: readonly string[] = Object.values(QUEUES);
+
+/** The running job engine of the appliance. */
+export interface Jobs extends JobEngine {
+  /** Asks for a mail delivery pass soon (coalesced: many calls, one job). */
+  nudgeMail(): Promise<void>;
+}
+
+/**
+ * Collects the jobs of the given modules, adds the shared housekeeping job that
+ * runs their housekeeping steps, and starts the engine. A job on a queue missing
+ * from QUEUES is refused: `uurwerk migrate` would not have created it.
+ */
+export async function startJobs(deps: { connectionString: string; config: Readonly<Config>; logger: Logger; modules: readonly DomainModule[] }): Promise<Jobs> {
+  const log = deps.logger.child({ module: 'jobs' });
+  const jobs: JobDefinition[] = deps.modules.flatMap((m) => m.jobs ?? []);
+  for (const j of jobs) if (!ALL_QUEUES.includes(j.queue)) throw new Error(`job queue ${j.queue} is not listed in src/app/jobs.ts QUEUES`);
+  const steps = deps.modules.flatMap((m) => m.housekeeping ?? []);
+  if (steps.length > 0) {
+    jobs.push({
+      queue: HOUSEKEEPING_QUEUE,
+      cron: deps.config.jobs.housekeeping_cron,
+      handler: async () => {
+        const counts: Record<string, number> = {};
+        for (const step of steps) Object.assign(counts, await step());
+        log.info(counts, 'housekeeping done');
+      },
+    });
+  }
+  const engine = await startJobEngine({ connectionString: deps.connectionString, logger: deps.logger, queues: ALL_QUEUES, jobs });
+  return { ...engine, nudgeMail: () => engine.nudge(MAIL_QUEUE) };
+}

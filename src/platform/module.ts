@@ -1,0 +1,28 @@
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { ApiRegistry } from './http/api.js';
+import type { AppState } from './http/context.js';
+import type { JobDefinition } from './jobs.js';
+
+/**
+ * One housekeeping step of a domain: deletes what nobody needs any more and returns
+ * counts for the log line (keys name what was purged, e.g. `purgedMail`).
+ */
+export type HousekeepingTask = () => Promise<Record<string, number>>;
+
+/**
+ * What a domain (or a platform service such as mail) adds to the appliance: HTTP
+ * middleware (run after body parsing, before any route), JSON API routes, page
+ * routes, background jobs and housekeeping steps. The composition root (src/app/)
+ * collects these; the platform mounts and runs them without knowing the domains.
+ */
+export interface DomainModule {
+  /** A short name for logs and errors. */
+  name: string;
+  middleware?: Array<Koa.Middleware<AppState>>;
+  api?: (api: ApiRegistry) => void;
+  pages?: Router<AppState>;
+  jobs?: JobDefinition[];
+  /** Run by the shared `housekeeping` job (`jobs.housekeeping_cron`). */
+  housekeeping?: HousekeepingTask[];
+}
