@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryConfig } from '../platform/config.js';
-import type { AccountRow, AccountStatus, Role, RoleAssignmentRow, TeamScopeRow } from '../identity/repository.js';
+import type { AccountRow, AccountStatus, DirectoryAccountFields, Role, RoleAssignmentRow, TeamScopeRow } from '../identity/types.js';
 import type { DirectoryUser } from './entry.js';
 
 /**
@@ -41,7 +41,7 @@ export interface SyncDiff {
 }
 
 /** Field values of an account as the sync writes them. */
-export type AccountFields = Pick<AccountRow, 'username' | 'display_name' | 'given_name' | 'surname' | 'email' | 'department' | 'employee_number' | 'expires_at'> & { dn: string };
+export type AccountFields = DirectoryAccountFields;
 
 /** The write plan behind a diff. */
 export interface SyncPlan {

@@ -2,8 +2,7 @@ import type { DirectoryConfig } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
-import { directoryAccounts, insertChunked, operatorEmails, roleAssignments, teamScopeMembers } from '../identity/repository.js';
-import { revokeSessions } from '../identity/sessions.js';
+import { applyDirectoryChanges, directoryIdentityState, operatorMailAddresses } from '../identity/directory-accounts.js';
 import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
 import { DirectorySyncError, type SyncProblemCode } from './errors.js';
 import { configuredGroups, deactivationLimit, diffCounts, planSync, type Fetched, type SyncDiff, type SyncPlan } from './plan.js';
@@ -120,10 +119,7 @@ export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptio
   let heldBack: { plan: SyncPlan; problem: DirectorySyncError } | undefined;
   const applyInTransaction = () => db.transaction(async (trx): Promise<SyncResult | undefined> => {
     await lockSync(trx);
-    const plan = planSync({
-      config: deps.config, now: started, fetched: fetched!,
-      accounts: await directoryAccounts(trx), roles: await roleAssignments(trx, 'directory'), scope: await teamScopeMembers(trx),
-    });
+    const plan = planSync({ config: deps.config, now: started, fetched: fetched!, ...(await directoryIdentityState(trx)) });
     const counts = diffCounts(plan, fetched!.users.length);
     const limit = deactivationLimit(deps.config, plan.activeBefore);
     if (opts.dryRun) return dryRunResult(mode, server!, started, now(), counts, plan, references);
@@ -171,34 +167,13 @@ function dryRunResult(mode: 'full' | 'incremental', server: ServerState, started
   return { outcome: 'dry_run', mode, serverUrl: server.url, durationMs: finished.getTime() - started.getTime(), counts, diff: plan.diff, references, operatorsMailed: false };
 }
 
-/** Writes every change of the plan; returns the number of sessions revoked. */
+/**
+ * Has identity apply every change of the plan (identity owns those tables), then
+ * records the audit events; returns the number of sessions revoked.
+ */
 async function applyPlan(trx: Knex.Transaction, plan: SyncPlan, opts: SyncOptions, audit: AuditRecorder): Promise<number> {
-  const now = trx.fn.now();
-  // Deactivations first: a vanished user's username may be taken by a new account in the same run.
-  const order = { deactivated: 0, disabled: 1, active: 2 } as const;
-  for (const s of [...plan.statusChanges].sort((a, b) => order[a.status] - order[b.status])) {
-    await trx('accounts').where({ id: s.id }).update({ status: s.status, status_reason: s.reason, status_changed_at: now, updated_at: now });
-  }
-  for (const u of plan.fieldUpdates) await trx('accounts').where({ id: u.id }).update({ ...u.fields, updated_at: now });
-  await insertChunked(trx, 'accounts', plan.inserts.map((i) => ({ ...i, source: 'directory', last_seen_in_directory_at: now })));
-  for (let i = 0; i < plan.seen.length; i += 1000) {
-    await trx('accounts').whereIn('id', plan.seen.slice(i, i + 1000)).update({ last_seen_in_directory_at: now });
-  }
-
-  for (const r of plan.rolesToRemove) {
-    await trx('role_assignments').where({ account_id: r.account_id, role: r.role, team: r.team, reason: r.reason, source: 'directory' }).delete();
-  }
-  await insertChunked(trx, 'role_assignments', plan.rolesToAdd);
-  for (const s of plan.scopeToRemove) await trx('team_scope_members').where({ team: s.team, account_id: s.account_id, via: s.via }).delete();
-  await insertChunked(trx, 'team_scope_members', plan.scopeToAdd);
-
-  let revoked = 0;
-  const revokedPerAccount: Array<{ accountId: string; count: number; reason: string }> = [];
-  for (const r of plan.diff.revokeSessions) {
-    const n = await revokeSessions(trx, r.accountId, r.reason);
-    revoked += n;
-    revokedPerAccount.push({ accountId: r.accountId, count: n, reason: r.reason });
-  }
+  const revokedPerAccount = await applyDirectoryChanges(trx, { ...plan, revokeSessions: plan.diff.revokeSessions });
+  const revoked = revokedPerAccount.reduce((n, r) => n + r.count, 0);
 
   // Audit last: recording takes the audit log's append lock until commit.
   const d = plan.diff;
@@ -240,7 +215,7 @@ async function finishWithoutApplying(
     await lockSync(trx);
     const finished = now();
     const durationMs = finished.getTime() - r.started.getTime();
-    const recipients = (await alreadyMailed(trx, r.problem.code, finished)) ? [] : await operatorEmails(trx);
+    const recipients = (await alreadyMailed(trx, r.problem.code, finished)) ? [] : await operatorMailAddresses(trx);
     if (recipients.length > 0) await enqueueMail(trx, operatorMail(recipients, r.outcome, problem, counts, r.serverUrl));
     await insertRun(trx, {
       started_at: r.started, finished_at: finished, duration_ms: durationMs, mode: r.mode, trigger: opts.trigger, outcome: r.outcome,

@@ -50,3 +50,6 @@ export interface TeamScopeRow {
   account_id: string;
   via: string;
 }
+
+/** The account fields the directory supplies (and keeps up to date). */
+export type DirectoryAccountFields = Pick<AccountRow, 'username' | 'display_name' | 'given_name' | 'surname' | 'email' | 'department' | 'employee_number' | 'expires_at'> & { dn: string };
