@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from './config.js';
 
@@ -23,8 +24,34 @@ export const REDACT_PATHS = [
   'body', '*.body',
 ];
 
-/** Builds the one root logger: JSON to stdout, or a human-readable stream for development. */
-export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
+/** Raised when `log.format: pretty` is asked for where the development package is missing. */
+export class LogFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogFormatError';
+  }
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Finds pino-pretty, a development dependency: production installs (`npm prune
+ * --omit=dev`, the offline bundle) leave it out, so asking for `pretty` there gets a
+ * clear refusal instead of a failing log transport.
+ */
+export function prettyTarget(resolve: (id: string) => string = (id) => requireHere.resolve(id)): string {
+  try {
+    return resolve('pino-pretty');
+  } catch {
+    throw new LogFormatError('log.format: pretty needs pino-pretty, a development package that production installs leave out; set log.format: json (the default) or run `npm install pino-pretty`');
+  }
+}
+
+/**
+ * Builds the one root logger: JSON to stdout, or a human-readable stream for
+ * development (`log.format: pretty`, which loads pino-pretty only then).
+ */
+export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream, resolve?: (id: string) => string): Logger {
   const options: LoggerOptions = {
     level: config.log.level,
     base: { app: 'uurwerk' },
@@ -32,7 +59,7 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (config.log.format === 'pretty' && !destination) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
+    return pino({ ...options, transport: { target: prettyTarget(resolve), options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
   }
   return destination ? pino(options, destination) : pino(options);
 }

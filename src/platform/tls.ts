@@ -1,16 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import forge from 'node-forge';
 import type { Config } from './config.js';
 
 /**
- * HTTPS for the intranet: loading `server.tls` for `https.createServer`, and
- * `uurwerk tls:generate`, a local CA plus server certificate for sites without a
- * PKI of their own. Certificates are built with node-forge; the RSA keys come from
- * node:crypto (native, fast) and are handed to forge as PEM.
+ * HTTPS for the intranet: loading `server.tls` for `https.createServer` (node:crypto
+ * only), and `uurwerk tls:generate`, a local CA plus server certificate for sites
+ * without a PKI of their own. The RSA keys come from node:crypto; the certificates
+ * are signed by the `openssl` command (installed on every supported host, kept up to
+ * date by the OS) instead of a JavaScript X.509 library we would have to keep.
  */
 
 export type TlsConfig = NonNullable<Config['server']['tls']>;
@@ -108,16 +110,62 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function rsaKey(bits: number): { forgeKey: forge.pki.rsa.PrivateKey; pem: string } {
+function rsaKeyPem(bits: number): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { forgeKey: forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey, pem };
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
-  const from = new Date(Date.now() - 5 * 60 * 1000); // tolerate clocks a few minutes behind
-  cert.validity.notBefore = from;
-  cert.validity.notAfter = new Date(from.getTime() + days * 24 * 3600 * 1000);
+/** An ASN.1 time for `openssl ca -startdate/-enddate` (YYYYMMDDHHMMSSZ). */
+function asn1Time(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A distinguished name for `-subj`; `/`, `+` and `\` in values are escaped so they cannot add fields. */
+function subject(cn: string, org: string): string {
+  const esc = (v: string) => v.replace(/[\\/+]/g, (c) => `\\${c}`);
+  return `/CN=${esc(cn)}/O=${esc(org)}`;
+}
+
+/**
+ * Signs a certificate with `openssl ca` (the one openssl command of OpenSSL 3.0 that
+ * takes a start date, so clocks a few minutes behind still accept the certificate).
+ * Runs in a private temporary directory that is removed afterwards, keys included.
+ */
+function opensslSign(opts: { keyPem: string; subj: string; days: number; extensions: string; ca?: { certPem: string; keyPem: string } }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-tls-'));
+  try {
+    const f = (name: string) => path.join(dir, name);
+    writeFileSync(f('key.pem'), opts.keyPem, { mode: 0o600 });
+    writeFileSync(f('index.txt'), '');
+    writeFileSync(f('serial'), `${serial()}\n`);
+    writeFileSync(f('openssl.cnf'), [
+      '[ca]', 'default_ca = local',
+      '[local]', `database = ${f('index.txt')}`, `new_certs_dir = ${dir}`, `serial = ${f('serial')}`,
+      'default_md = sha256', 'policy = names', 'unique_subject = no', 'email_in_dn = no', 'copy_extensions = none',
+      '[names]', 'commonName = supplied', 'organizationName = optional',
+      '[req]', 'distinguished_name = dn', '[dn]',
+      '[ext]', opts.extensions, '',
+    ].join('\n'));
+    const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    run(['req', '-new', '-utf8', '-config', f('openssl.cnf'), '-key', f('key.pem'), '-subj', opts.subj, '-out', f('req.csr')]);
+    const from = new Date(Date.now() - 5 * 60 * 1000); // tolerate clocks a few minutes behind
+    const to = new Date(from.getTime() + opts.days * 24 * 3600 * 1000);
+    const signer = opts.ca
+      ? (writeFileSync(f('ca.crt'), opts.ca.certPem), writeFileSync(f('ca.key'), opts.ca.keyPem, { mode: 0o600 }), ['-cert', f('ca.crt'), '-keyfile', f('ca.key')])
+      : ['-selfsign', '-keyfile', f('key.pem')];
+    run([
+      'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', f('openssl.cnf'), ...signer, '-in', f('req.csr'), '-out', f('cert.pem'),
+      '-startdate', asn1Time(from), '-enddate', asn1Time(to), '-extfile', f('openssl.cnf'), '-extensions', 'ext',
+    ]);
+    const pem = readFileSync(f('cert.pem'), 'utf8');
+    return pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new TlsConfigError('the openssl command is needed to make certificates; install it (Debian: apt install openssl)');
+    throw new TlsConfigError(`openssl could not make the certificate: ${e.stderr?.toString().trim() || e.message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Checks host names (DNS labels, optional leading wildcard) and IP addresses. */
@@ -139,62 +187,49 @@ export function checkSans(hostnames: string[], ips: string[]): string[] {
 export function generateTls(input: GenerateTlsInput): GeneratedTls {
   const problems = checkSans(input.hostnames, input.ips);
   if (problems.length) throw new TlsConfigError(problems.join('; '));
-  const pki = forge.pki;
   const org = input.organisation ?? 'Uurwerk';
   const primary = input.hostnames[0] ?? input.ips[0]!;
 
-  let caCert: forge.pki.Certificate;
-  let caKey: forge.pki.rsa.PrivateKey;
+  let ca: { certPem: string; keyPem: string };
   let caKeyPem: string | undefined;
   if (input.ca) {
-    caCert = pki.certificateFromPem(input.ca.certPem);
-    caKey = pki.privateKeyFromPem(input.ca.keyPem) as forge.pki.rsa.PrivateKey;
+    ca = input.ca;
   } else {
-    const k = rsaKey(3072);
-    caKey = k.forgeKey;
-    caKeyPem = k.pem;
-    caCert = pki.createCertificate();
-    caCert.publicKey = pki.setRsaPublicKey(caKey.n, caKey.e);
-    caCert.serialNumber = serial();
-    validity(caCert, input.caDays ?? 3650);
-    const attrs = [{ name: 'commonName', value: `${org} local CA (${primary})` }, { name: 'organizationName', value: org }];
-    caCert.setSubject(attrs);
-    caCert.setIssuer(attrs);
-    caCert.setExtensions([
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ]);
-    caCert.sign(caKey, forge.md.sha256.create());
+    caKeyPem = rsaKeyPem(3072);
+    const certPem = opensslSign({
+      keyPem: caKeyPem,
+      subj: subject(`${org} local CA (${primary})`, org),
+      days: input.caDays ?? 3650,
+      extensions: ['basicConstraints = critical, CA:TRUE, pathlen:0', 'keyUsage = critical, keyCertSign, cRLSign', 'subjectKeyIdentifier = hash'].join('\n'),
+    });
+    ca = { certPem, keyPem: caKeyPem };
   }
 
-  const server = rsaKey(2048);
-  const cert = pki.createCertificate();
-  cert.publicKey = pki.setRsaPublicKey(server.forgeKey.n, server.forgeKey.e);
-  cert.serialNumber = serial();
-  validity(cert, input.days ?? 397);
-  cert.setSubject([{ name: 'commonName', value: primary }, { name: 'organizationName', value: org }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [...input.hostnames.map((value) => ({ type: 2, value })), ...input.ips.map((ip) => ({ type: 7, ip }))],
-    },
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
-  ]);
-  cert.sign(caKey, forge.md.sha256.create());
+  const keyPem = rsaKeyPem(2048);
+  const sans = [...input.hostnames.map((h, i) => `DNS.${i + 1} = ${h}`), ...input.ips.map((ip, i) => `IP.${i + 1} = ${ip}`)];
+  const certPem = opensslSign({
+    keyPem,
+    subj: subject(primary, org),
+    days: input.days ?? 397,
+    ca,
+    extensions: [
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature, keyEncipherment',
+      'extendedKeyUsage = serverAuth',
+      'subjectAltName = @sans',
+      'subjectKeyIdentifier = hash',
+      'authorityKeyIdentifier = keyid',
+      '[sans]',
+      ...sans,
+    ].join('\n'),
+  });
 
-  const caCertPem = input.ca ? input.ca.certPem : pki.certificateToPem(caCert);
   return {
-    caCertPem,
+    caCertPem: ca.certPem,
     caKeyPem,
-    certPem: pki.certificateToPem(cert),
-    keyPem: server.pem,
-    caFingerprint256: new X509Certificate(caCertPem).fingerprint256,
+    certPem,
+    keyPem,
+    caFingerprint256: new X509Certificate(ca.certPem).fingerprint256,
     caReused: input.ca !== undefined,
   };
 }

@@ -151,3 +151,17 @@ test('without TLS on a non-loopback address the start logs a loud warning; with 
   await startTestApp(t, { server: { host: '127.0.0.1' } });
   t.is(warnings(), before + 1);
 });
+
+test('generated certificates start a few minutes back (clocks behind still accept them), and an organisation name cannot add subject fields', (t) => {
+  const g = generateTls({ hostnames: ['uren.example'], ips: [], organisation: 'Acme/CN=evil+OU=x \\ Ü' });
+  const cert = new X509Certificate(g.certPem);
+  const ca = new X509Certificate(g.caCertPem);
+  const started = Date.now() - new Date(cert.validFrom).getTime();
+  t.true(started > 4 * 60 * 1000 && started < 7 * 60 * 1000, cert.validFrom);
+  const fields = cert.toLegacyObject().subject as unknown as Record<string, string>;
+  t.deepEqual(Object.keys(fields).sort(), ['CN', 'O']);
+  t.is(fields.CN, 'uren.example');
+  t.is(fields.O, 'Acme/CN=evil+OU=x \\ Ü');
+  t.true(cert.checkIssued(ca));
+  t.throws(() => generateTls({ hostnames: ['bad host\n[ext]'], ips: [] }), { instanceOf: TlsConfigError, message: /not a host name/ });
+});
