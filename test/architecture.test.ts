@@ -124,3 +124,15 @@ test('only the command line and the entry point import the composition root', (t
 test("the directory never imports identity's repository (it asks identity to change identity's tables)", (t) => {
   t.deepEqual(show(edges.filter((e) => e.from === 'directory' && e.target === path.join('identity', 'repository.ts'))), []);
 });
+
+/**
+ * The layers as README.md's Architecture section draws them, top to bottom: a folder
+ * imports only folders below it. A new folder must be placed here (and in the README).
+ */
+const LAYERS = ['main', 'cli', 'app', 'ops', 'operator', 'directory', 'timesheets', 'identity', 'audit', 'keys', 'web', 'platform'];
+
+test('every folder of src/ has its place in the layers, and imports only folders below it', (t) => {
+  const folders = [...new Set(edges.flatMap((e) => [e.from, e.to]))].sort();
+  t.deepEqual(folders.filter((f) => !LAYERS.includes(f)), [], 'place new folders in LAYERS and in the README drawing');
+  t.deepEqual(show(edges.filter((e) => e.from !== e.to && LAYERS.indexOf(e.to) <= LAYERS.indexOf(e.from))), []);
+});
