@@ -5,15 +5,13 @@ import { fileURLToPath } from 'node:url';
 /**
  * Where the running code lives: the checkout in development (`tsx`), `dist/` when
  * compiled. Migrations and static assets are looked up relative to it, so the same
- * code finds `.ts` migrations in a checkout and `.js` ones in the bundle.
+ * code finds `.ts` migrations in a checkout and `.js` ones in the bundle (and the
+ * web layer its static assets).
  */
 export const codeRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The directory holding the migrations for the running code. */
 export const migrationsDir = path.join(codeRoot, 'migrations');
-
-/** Static files served under /static (copied into dist by `npm run build`). */
-export const staticDir = path.join(codeRoot, 'src', 'web', 'static');
 
 /** The package version, read from the nearest package.json above the code. */
 export function packageVersion(): string {

@@ -3,6 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Middleware } from 'koa';
 import type { AppState } from '../platform/http/context.js';
+import { codeRoot } from '../platform/paths.js';
+
+/** The web layer's assets, served under /static (copied into dist by `npm run build`). */
+export const staticDir = path.join(codeRoot, 'src', 'web', 'static');
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
