@@ -9,8 +9,16 @@ import type { Logger } from './logger.js';
 export interface JobDefinition {
   /** The pg-boss queue name; it also names the cron row, so it never changes. */
   queue: string;
-  /** Runs one job. Absent: the queue exists but this node takes no work from it. */
-  handler?: () => Promise<void>;
+  /**
+   * Runs one job with the data it was sent with (`{}` for cron ticks and nudges).
+   * Absent: the queue exists but this node takes no work from it.
+   */
+  handler?: (data: Record<string, unknown>) => Promise<void>;
+  /**
+   * The queue's retry, expiry and retention policy (pg-boss applies it to every job of
+   * the queue, so a domain need not write its own retries and back-off).
+   */
+  queueOptions?: Omit<PgBoss.Queue, 'name'>;
   /**
    * The cron schedule. A string (re)schedules; `null` removes a schedule left from
    * an earlier start (the feature was switched off); absent leaves schedules alone.
@@ -73,8 +81,11 @@ export async function startJobEngine(opts: { connectionString: string; logger: L
     const handler = job.handler;
     if (handler) {
       const options = job.pollingIntervalSeconds === undefined ? { batchSize: 1 } : { batchSize: 1, pollingIntervalSeconds: job.pollingIntervalSeconds };
-      await boss.work(job.queue, options, () => handler());
+      await boss.work<Record<string, unknown>>(job.queue, options, async (batch) => {
+        for (const j of batch) await handler(j.data ?? {});
+      });
     }
+    if (job.queueOptions) await boss.updateQueue(job.queue, { name: job.queue, ...job.queueOptions });
     if (typeof job.cron === 'string') await boss.schedule(job.queue, job.cron, {}, job.scheduleKey ? { singletonKey: job.scheduleKey } : {});
     else if (job.cron === null) await boss.unschedule(job.queue);
   }

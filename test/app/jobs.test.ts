@@ -28,11 +28,12 @@ test('a module job on a queue the composition root does not list is refused (mig
   );
 });
 
-test('the housekeeping job runs the housekeeping steps of every module and a switched-off schedule is removed', async (t) => {
+test('the housekeeping job runs the housekeeping steps of every module; jobs get their data and queue policy; a switched-off schedule is removed', async (t) => {
   const db = await useTestDatabase(t);
   const config = parseConfig({ database: { url: db.url } }, 'test');
   const logger = testLogger(t.title);
   const ran: string[] = [];
+  const received: Array<Record<string, unknown>> = [];
   const step = (name: string) => async () => {
     ran.push(name);
     return { [name]: 1 };
@@ -42,6 +43,10 @@ test('the housekeeping job runs the housekeeping steps of every module and a swi
     modules: [
       { name: 'a', housekeeping: [step('a')], jobs: [{ queue: QUEUES.timesheetReminders, cron: '0 8 * * 1-5' }] },
       { name: 'b', housekeeping: [step('b')] },
+      {
+        name: 'c',
+        jobs: [{ queue: QUEUES.directorySync, queueOptions: { retryLimit: 3, retryBackoff: true }, handler: async (data) => void received.push(data) }],
+      },
     ],
   });
   t.teardown(() => first.stop(2000));
@@ -50,6 +55,11 @@ test('the housekeeping job runs the housekeeping steps of every module and a swi
   const deadline = Date.now() + 30_000;
   while (ran.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(ran, ['a', 'b']);
+  // A job gets the data it was sent with; retries are the queue's policy, kept by pg-boss.
+  t.like(await first.boss.getQueue(QUEUES.directorySync), { retryLimit: 3, retryBackoff: true });
+  await first.boss.send(QUEUES.directorySync, { run: 7 });
+  while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(received, [{ run: 7 }]);
   await first.stop(2000);
 
   // The same module with the feature off (cron: null) removes the schedule it left.
