@@ -9,7 +9,26 @@ import { sendPage } from '../web/routes.js';
 import { loadActor, revokeAllSessions, type AuthDeps } from '../identity/auth-service.js';
 import { csrfToken, requireAuth } from '../identity/http.js';
 import { hasRole } from '../identity/policy.js';
-import { accountExists, usersWithRoles } from '../identity/operator-view.js';
+import type { Role } from '../identity/types.js';
+
+/** One row of the operator's user list: who, and every role with the group that grants it. */
+export interface UserRoleRow {
+  id: string;
+  username: string;
+  source: string;
+  status: string;
+  display_name: string | null;
+  roles: Array<{ role: Role; team: string; reason: string }>;
+}
+
+/** Every account with its roles and their reasons (no time data: operators never see any). */
+export async function usersWithRoles(deps: Pick<AuthDeps, 'db'>): Promise<UserRoleRow[]> {
+  const accounts = await deps.db('accounts').orderBy(['source', 'username']).select('id', 'username', 'source', 'status', 'display_name');
+  const roles = (await deps.db('role_assignments').orderBy(['role', 'team', 'reason']).select('account_id', 'role', 'team', 'reason')) as Array<{ account_id: string; role: Role; team: string; reason: string }>;
+  const byAccount = new Map<string, UserRoleRow['roles']>();
+  for (const r of roles) (byAccount.get(r.account_id) ?? byAccount.set(r.account_id, []).get(r.account_id)!).push({ role: r.role, team: r.team, reason: r.reason });
+  return accounts.map((a) => ({ ...a, roles: byAccount.get(a.id) ?? [] }));
+}
 
 /** Throws 404 unless the signed-in person is an operator (the console's existence is not revealed). */
 async function requireOperator(ctx: AppContext, deps: AuthDeps): Promise<string> {
@@ -30,7 +49,7 @@ export function operatorPages(deps: AuthDeps): Router<AppState> {
     await requireOperator(c, deps);
     const l = c.state.lang;
     const status = formatStatus(deps.config.directory, await syncState(deps.db), await recentRuns(deps.db, 10));
-    const users = await usersWithRoles(deps.db);
+    const users = await usersWithRoles(deps);
     const token = csrfToken(c);
     sendPage(c, deps.config, t(l, 'operator.title'), html`
 <h1>${t(l, 'operator.title')}</h1>
@@ -50,7 +69,8 @@ ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked'
     const c = ctx as unknown as AppContext;
     const operatorId = await requireOperator(c, deps);
     const id = ctx.params.id ?? '';
-    if (!(await accountExists(deps.db, id))) throw new NotFoundError();
+    const exists = /^[0-9a-f-]{36}$/.test(id) ? await deps.db('accounts').where({ id }).first('id') : undefined;
+    if (!exists) throw new NotFoundError();
     await revokeAllSessions(deps, operatorId, id, 'revoked by an operator');
     ctx.redirect('/operator?revoked=1');
   });
