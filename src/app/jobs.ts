@@ -4,7 +4,7 @@ import type { Config } from '../platform/config.js';
 import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
 import { MAIL_QUEUE } from '../platform/mail-module.js';
-import type { DomainModule } from '../platform/module.js';
+import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
 /** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
@@ -35,7 +35,8 @@ export interface Jobs extends JobEngine {
 
 /**
  * Collects the jobs of the given modules, adds the shared housekeeping job that
- * runs their housekeeping steps, and starts the engine. A job on a queue missing
+ * runs their housekeeping steps, starts the engine, then the modules' listeners
+ * (stopped again before the engine). A job on a queue missing
  * from QUEUES is refused: `uurwerk migrate` would not have created it.
  */
 export async function startJobs(deps: { connectionString: string; config: Readonly<Config>; logger: Logger; modules: readonly DomainModule[] }): Promise<Jobs> {
@@ -55,5 +56,23 @@ export async function startJobs(deps: { connectionString: string; config: Readon
     });
   }
   const engine = await startJobEngine({ connectionString: deps.connectionString, logger: deps.logger, queues: ALL_QUEUES, jobs });
-  return { ...engine, nudgeMail: () => engine.nudge(MAIL_QUEUE) };
+  const listeners: BackgroundListener[] = [];
+  try {
+    for (const start of deps.modules.flatMap((m) => m.listeners ?? [])) listeners.push(await start({ connectionString: deps.connectionString }));
+  } catch (err) {
+    for (const l of listeners.reverse()) await l.stop();
+    await engine.stop(1000);
+    throw err;
+  }
+  let stopped = false;
+  return {
+    ...engine,
+    nudgeMail: () => engine.nudge(MAIL_QUEUE),
+    async stop(timeoutMs) {
+      if (stopped) return;
+      stopped = true;
+      for (const l of listeners.reverse()) await l.stop();
+      await engine.stop(timeoutMs);
+    },
+  };
 }

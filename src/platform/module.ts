@@ -10,6 +10,11 @@ import type { JobDefinition } from './jobs.js';
  */
 export type HousekeepingTask = () => Promise<Record<string, number>>;
 
+/** A long-lived listener a module runs beside its jobs (e.g. LISTEN for a NOTIFY). */
+export interface BackgroundListener {
+  stop(): Promise<void>;
+}
+
 /**
  * What a domain (or a platform service such as mail) adds to the appliance: HTTP
  * middleware (run after body parsing, before any route), JSON API routes, page
@@ -25,4 +30,9 @@ export interface DomainModule {
   jobs?: JobDefinition[];
   /** Run by the shared `housekeeping` job (`jobs.housekeeping_cron`). */
   housekeeping?: HousekeepingTask[];
+  /**
+   * Started with the job engine (on its own connection) and stopped before it, for
+   * work that must not wait for the next poll.
+   */
+  listeners?: Array<(ctx: { connectionString: string }) => Promise<BackgroundListener>>;
 }

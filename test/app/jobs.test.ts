@@ -67,3 +67,23 @@ test('the housekeeping job runs the housekeeping steps of every module; jobs get
   t.teardown(() => second.stop(2000));
   t.false((await second.boss.getSchedules()).some((s) => s.name === QUEUES.timesheetReminders));
 });
+
+test('module listeners start after the job engine and stop before it', async (t) => {
+  const db = await useTestDatabase(t);
+  const config = parseConfig({ database: { url: db.url } }, 'test');
+  const events: string[] = [];
+  const jobs = await startJobs({
+    connectionString: db.url, config, logger: testLogger(t.title),
+    modules: [{
+      name: 'l',
+      listeners: [async ({ connectionString }) => {
+        events.push(`start ${connectionString === db.url}`);
+        return { stop: async () => void events.push('stop') };
+      }],
+    }],
+  });
+  t.deepEqual(events, ['start true']);
+  await jobs.stop(2000);
+  await jobs.stop(2000);
+  t.deepEqual(events, ['start true', 'stop'], 'stopped once');
+});
