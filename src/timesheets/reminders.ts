@@ -8,8 +8,8 @@ import { addDays, localDate } from './tz.js';
  * Reminder mail for draft days left unsubmitted (`timesheets.reminder`). Housekeeping
  * that must see every person's drafts, so it runs behind the wall with the explicit
  * bypass; it reads only owners, dates and states, never entry contents. Each day is
- * reminded about once. Not scheduled yet: a job in src/platform/jobs.ts is to call it
- * on `timesheets.reminder.cron`.
+ * reminded about once. The timesheets module (module.ts) runs it as the
+ * `timesheets.reminders` job on `timesheets.reminder.cron`.
  */
 export async function sendReminders(deps: { db: Knex; config: Readonly<Config> }, now = new Date()): Promise<{ people: number; days: number }> {
   const cfg = deps.config.timesheets;
