@@ -67,6 +67,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   app.use(async (ctx, next) => {
     const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
     ctx.state.lang = deps.language({ query, cookie: ctx.cookies.get('lang'), acceptLanguage: ctx.get('Accept-Language') });
+    // An explicit ?lang= that the chooser accepted is remembered for the next pages.
     if (query === ctx.state.lang) {
       ctx.cookies.set('lang', query, { httpOnly: true, sameSite: 'strict', secure: deps.tls === true, maxAge: 365 * 24 * 3600 * 1000 });
     }
