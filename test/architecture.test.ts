@@ -136,3 +136,12 @@ test('every folder of src/ has its place in the layers, and imports only folders
   t.deepEqual(folders.filter((f) => !LAYERS.includes(f)), [], 'place new folders in LAYERS and in the README drawing');
   t.deepEqual(show(edges.filter((e) => e.from !== e.to && LAYERS.indexOf(e.to) <= LAYERS.indexOf(e.from))), []);
 });
+
+test("the directory's code names none of identity's tables (it plans; identity reads and writes them)", (t) => {
+  const tables = /(['"`])(accounts|role_assignments|team_scope_members|sessions|api_tokens|password_resets)\1/;
+  const hits = tsFiles(path.join(src, 'directory')).flatMap((f) =>
+    readFileSync(f, 'utf8').split('\n').flatMap((line, i) => (tables.test(line) ? [`${path.relative(root, f)}:${i + 1}: ${line.trim()}`] : [])),
+  );
+  t.deepEqual(hits, []);
+  t.true(tables.test("trx('accounts')"), 'the pattern finds a table name in a query');
+});
