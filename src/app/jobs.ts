@@ -58,7 +58,7 @@ export async function startJobs(deps: { connectionString: string; config: Readon
   const engine = await startJobEngine({ connectionString: deps.connectionString, logger: deps.logger, queues: ALL_QUEUES, jobs });
   const listeners: BackgroundListener[] = [];
   try {
-    for (const start of deps.modules.flatMap((m) => m.listeners ?? [])) listeners.push(await start({ connectionString: deps.connectionString }));
+    for (const start of deps.modules.flatMap((m) => m.listeners ?? [])) listeners.push(await start({ connectionString: deps.connectionString, boss: engine.boss }));
   } catch (err) {
     for (const l of listeners.reverse()) await l.stop();
     await engine.stop(1000);

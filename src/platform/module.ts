@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
+import type PgBoss from 'pg-boss';
 import type { ApiRegistry } from './http/api.js';
 import type { AppState } from './http/context.js';
 import type { JobDefinition } from './jobs.js';
@@ -31,8 +32,10 @@ export interface DomainModule {
   /** Run by the shared `housekeeping` job (`jobs.housekeeping_cron`). */
   housekeeping?: HousekeepingTask[];
   /**
-   * Started with the job engine (on its own connection) and stopped before it, for
-   * work that must not wait for the next poll.
+   * Started once the job engine runs and stopped before it, for work that must not
+   * wait for the next poll or that drives pg-boss itself (e.g. one job per message,
+   * sent when a NOTIFY arrives). Gets the database URL (for its own connection) and
+   * the engine.
    */
-  listeners?: Array<(ctx: { connectionString: string }) => Promise<BackgroundListener>>;
+  listeners?: Array<(ctx: { connectionString: string; boss: PgBoss }) => Promise<BackgroundListener>>;
 }

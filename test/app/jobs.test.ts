@@ -76,14 +76,14 @@ test('module listeners start after the job engine and stop before it', async (t)
     connectionString: db.url, config, logger: testLogger(t.title),
     modules: [{
       name: 'l',
-      listeners: [async ({ connectionString }) => {
-        events.push(`start ${connectionString === db.url}`);
+      listeners: [async ({ connectionString, boss }) => {
+        events.push(`start ${connectionString === db.url} ${(await boss.getQueue(QUEUES.mailDeliver))?.name}`);
         return { stop: async () => void events.push('stop') };
       }],
     }],
   });
-  t.deepEqual(events, ['start true']);
+  t.deepEqual(events, ['start true mail.deliver'], 'started on a running engine whose queues exist');
   await jobs.stop(2000);
   await jobs.stop(2000);
-  t.deepEqual(events, ['start true', 'stop'], 'stopped once');
+  t.deepEqual(events, ['start true mail.deliver', 'stop'], 'stopped once');
 });
