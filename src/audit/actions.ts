@@ -53,6 +53,22 @@ export const AUDIT_ACTIONS = {
   timesheetDayApproved: 'timesheet.day.approved',
   timesheetDayReopened: 'timesheet.day.reopened',
 
+  // Timesheets: every other change to time data and master data (src/timesheets).
+  // Payloads name the changed fields, never their content.
+  timesheetEntryCreated: 'timesheet.entry.created',
+  timesheetEntryChanged: 'timesheet.entry.changed',
+  timesheetEntryDeleted: 'timesheet.entry.deleted',
+  timesheetTimerStarted: 'timesheet.timer.started',
+  timesheetTimerStopped: 'timesheet.timer.stopped',
+  timesheetTimerSwitched: 'timesheet.timer.switched',
+  timesheetSettingsChanged: 'timesheet.settings.changed',
+  customerCreated: 'master_data.customer.created',
+  projectCreated: 'master_data.project.created',
+  projectArchived: 'master_data.project.archived',
+  projectRestored: 'master_data.project.restored',
+  taskCreated: 'master_data.task.created',
+  masterDataImported: 'master_data.import.applied',
+
   // Reads of another person's data (a manager opening an employee's week, an export, ...)
   personalDataRead: 'privacy.personal_data.read',
   personalDataExported: 'privacy.personal_data.exported',

@@ -38,6 +38,7 @@ test('submit → return with comment → correct → resubmit → approve → re
   t.is(mails.length, 1, 'one submit mail');
   t.deepEqual([...mails[0].recipients].sort(), ['admin2@corp.example.test', 'admin@corp.example.test']);
   t.false(mails[0].text_body.includes('handover notes'), 'the mail carries no entry contents');
+  t.false(`${mails[0].subject}${mails[0].text_body}`.includes(owner.username), 'the mail names nobody');
 
   const inbox = await admin.c.json<{ total: number; days: Array<{ id: string; total_minutes: number }> }>('GET', '/api/v1/days');
   t.is(inbox.body.total, 1);
@@ -47,7 +48,8 @@ test('submit → return with comment → correct → resubmit → approve → re
   t.is(ret.body.state, 'returned');
   const returnMail = await a.db.knex('mail_outbox').where({ recipients: ['owner@corp.example.test'] }).select('text_body');
   t.is(returnMail.length, 1);
-  t.true(returnMail[0].text_body.includes('please split the afternoon'));
+  t.false(returnMail[0].text_body.includes('please split'), 'the comment stays in its encrypted column; the mail links to it');
+  t.regex(returnMail[0].text_body, new RegExp(`/timesheets/day/${date}`));
   const seen = await owner.c.json<Day>('GET', `/api/v1/me/days/${date}`);
   t.is(seen.body.comment, 'please split the afternoon');
   // The comment is stored encrypted under the owner's key.
@@ -135,7 +137,7 @@ test('concurrency: two submits, submit vs edit, approve vs return — one winner
   t.is(Number(returnMails!.n), Number(returned!.n), 'one return mail per returned day');
 });
 
-test('submit and return mails arrive at a real SMTP server on loopback, once each', async (t) => {
+test('submit and return mails arrive at a real SMTP server on loopback, once each, saying what happened without names or comments', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.close());
   const { a, owner, admin, entry } = await team(t, { mail: { host: '127.0.0.1', port: smtp.port, tls: 'none' } });
@@ -153,5 +155,7 @@ test('submit and return mails arrive at a real SMTP server on loopback, once eac
   t.truthy(toAdmins);
   t.deepEqual(toAdmins!.to.sort(), ['admin2@corp.example.test', 'admin@corp.example.test']);
   t.truthy(toOwner);
-  t.regex(toOwner!.raw, /wrong project/);
+  t.notRegex(toOwner!.raw, /wrong project/, 'the return comment never travels by mail');
+  t.regex(toOwner!.raw, /timesheets\/day\//);
+  t.notRegex(toAdmins!.raw, new RegExp(owner.username), 'the submit mail names nobody');
 });
