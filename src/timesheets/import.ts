@@ -1,4 +1,6 @@
 import { parse } from 'csv-parse/sync';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { AppError, ValidationError, type FieldProblem } from '../platform/errors.js';
@@ -10,7 +12,8 @@ import { canManageMasterData } from './master-data.js';
  * required; unknown columns are an error). Customers, projects and tasks are found by
  * name (case-insensitive) or created. Every row is checked first; any problem
  * answers 422 with one entry per row and field (`rows.<line>.<column>`) and nothing
- * is written. `dry_run` checks without writing.
+ * is written. `dry_run` checks without writing. A real import is one audit event with
+ * its counts.
  */
 
 const COLUMNS = ['customer', 'project', 'code', 'task', 'billable', 'budget_hours', 'team'] as const;
@@ -106,6 +109,9 @@ export async function importMasterData(db: Knex, actor: Actor, input: { csv: str
     }
     // A dry run does the same work and then undoes it, so its counts are exact.
     if (input.dry_run) throw new DryRunDone();
+    // One event for the whole import, with its counts (names stay in the tables).
+    const { dry_run: _dry, ...counts } = result;
+    await recordPlainEvents(trx, [{ action: AUDIT_ACTIONS.masterDataImported, actorId: actor.accountId, payload: counts }]);
   }).catch((err: unknown) => {
     if (!(err instanceof DryRunDone)) throw err;
   });

@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
@@ -5,8 +7,17 @@ import { AppError, NotFoundError, ValidationError } from '../platform/errors.js'
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
  * signed in reads them; operators manage all of them, team admins the projects of
- * their own teams (`projects.team`).
+ * their own teams (`projects.team`). Every change is an audit event naming the
+ * changed fields, in the transaction of the change.
  */
+
+/** The audit event of a master-data change (organisation data: no subject). */
+function changed(trx: Knex.Transaction, actor: Actor, action: string, type: string, id: string, fields: string[]) {
+  return recordPlainEvents(trx, [{ action, actorId: actor.accountId, object: { type, id }, payload: { fields: [...fields].sort() } }]);
+}
+
+/** The names of the fields a request sets. */
+const given = (input: object): string[] => Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
 
 /** A project with its customer and tasks. */
 export interface ProjectView {
@@ -58,8 +69,11 @@ export async function listProjects(db: Knex, includeArchived: boolean): Promise<
 /** Creates a customer (operators and team admins). */
 export async function createCustomer(db: Knex, actor: Actor, input: { name: string }): Promise<{ id: string; name: string; archived: boolean }> {
   if (!canManageMasterData(actor)) forbid();
-  const [row] = (await db('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
-  return { id: row!.id, name: row!.name, archived: false };
+  return db.transaction(async (trx) => {
+    const [row] = (await trx('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
+    await changed(trx, actor, AUDIT_ACTIONS.customerCreated, 'customer', row!.id, given(input));
+    return { id: row!.id, name: row!.name, archived: false };
+  });
 }
 
 /** Creates a project; a team admin may only create projects of their own teams. */
@@ -75,10 +89,14 @@ export async function createProject(
     if (!c) throw new ValidationError([{ field: 'customer_id', message: 'no such customer' }]);
     if (c.archived_at) throw new ValidationError([{ field: 'customer_id', message: 'the customer is archived' }]);
   }
-  const [row] = (await db('projects')
-    .insert({ name: input.name, customer_id: input.customer_id ?? null, code: input.code ?? null, billable: input.billable ?? false, budget_hours: input.budget_hours ?? null, team })
-    .returning('id')) as Array<{ id: string }>;
-  return (await listProjects(db, true)).find((p) => p.id === row!.id)!;
+  const id = await db.transaction(async (trx) => {
+    const [row] = (await trx('projects')
+      .insert({ name: input.name, customer_id: input.customer_id ?? null, code: input.code ?? null, billable: input.billable ?? false, budget_hours: input.budget_hours ?? null, team })
+      .returning('id')) as Array<{ id: string }>;
+    await changed(trx, actor, AUDIT_ACTIONS.projectCreated, 'project', row!.id, given(input));
+    return row!.id;
+  });
+  return (await listProjects(db, true)).find((p) => p.id === id)!;
 }
 
 async function projectTeam(db: Knex, id: string): Promise<string> {
@@ -90,13 +108,19 @@ async function projectTeam(db: Knex, id: string): Promise<string> {
 /** Adds a task to a project. */
 export async function createTask(db: Knex, actor: Actor, projectId: string, input: { name: string; billable?: boolean | null }): Promise<ProjectView['tasks'][number]> {
   if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
-  const [row] = (await db('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
-  return { ...row!, archived: false };
+  return db.transaction(async (trx) => {
+    const [row] = (await trx('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
+    await changed(trx, actor, AUDIT_ACTIONS.taskCreated, 'task', row!.id, given(input));
+    return { ...row!, archived: false };
+  });
 }
 
 /** Archives (or restores) a project: archived projects take no new time. */
 export async function setProjectArchived(db: Knex, actor: Actor, projectId: string, archived: boolean): Promise<ProjectView> {
   if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
-  await db('projects').where({ id: projectId }).update({ archived_at: archived ? db.fn.now() : null, updated_at: db.fn.now() });
+  await db.transaction(async (trx) => {
+    await trx('projects').where({ id: projectId }).update({ archived_at: archived ? trx.fn.now() : null, updated_at: trx.fn.now() });
+    await changed(trx, actor, archived ? AUDIT_ACTIONS.projectArchived : AUDIT_ACTIONS.projectRestored, 'project', projectId, ['archived']);
+  });
   return (await listProjects(db, true)).find((p) => p.id === projectId)!;
 }
