@@ -9,6 +9,7 @@ import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { importMasterData } from './import.js';
 import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
+import { myEventsSection } from './my-record-page.js';
 import type { DayState } from './policy.js';
 import {
   approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
@@ -279,7 +280,8 @@ ${open
 ${reads.length
   ? html`<table class="list" id="reads"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'ts.reader')}</th><th>${t(l, 'ts.what')}</th><th>${t(l, 'ts.date')}</th></tr></thead>
 <tbody>${reads.map((r) => html`<tr><td>${r.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${r.reader_name ?? r.reader_id}</td><td>${r.what}</td><td>${r.date ?? ''}</td></tr>`)}</tbody></table>`
-  : html`<p>${t(l, 'ts.reads_empty')}</p>`}`);
+  : html`<p>${t(l, 'ts.reads_empty')}</p>`}
+${await myEventsSection(deps, actor, l, x.query)}`);
     }),
   );
 

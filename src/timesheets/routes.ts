@@ -7,6 +7,7 @@ import type { ApiRegistry } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
 import { importMasterData } from './import.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
+import { registerMyRecordApi } from './my-record-routes.js';
 import * as s from './schema.js';
 import {
   approveDays, changeEntry, createEntries, createEntry, dataReadsOf, getDay, getEntry, getMyDay, getSettings, getTimer, listMyDays, listReviewDays,
@@ -172,4 +173,6 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     params: s.idParams, body: s.archiveBody, response: s.projectResponse,
     handler: async (ctx, { params, body }) => setProjectArchived(deps.db, await actorOf(ctx, deps), params.id, body.archived),
   });
+
+  registerMyRecordApi(api, deps);
 }
