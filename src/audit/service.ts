@@ -136,7 +136,9 @@ async function append(trx: Knex.Transaction, prepared: Prepared[]): Promise<Reco
  * `AuditLog.record`, which encrypts them.
  */
 export async function recordPlainEvents(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]> {
-  return append(trx, events.map((e) => prepare({ ...e, personal: null }, randomUUID(), null)));
+  // Refused rather than dropped: a caller with personal details must have them encrypted.
+  if (events.some((e) => e.personal)) fail('personal', 'needs AuditLog.record, which encrypts it');
+  return append(trx, events.map((e) => prepare(e, randomUUID(), null)));
 }
 
 /** Creates the audit log on top of the key service (used for the `personal` column only). */
