@@ -23,6 +23,12 @@ export function dayDigest(view: Pick<DayView, 'owner_id' | 'date' | 'time_zone' 
   return sha256Hex(canonicalJson({ owner_id: view.owner_id, date: view.date, time_zone: view.time_zone, entries }));
 }
 
+/** A submit or approve event as the check needs it. */
+interface Recorded {
+  seq: number;
+  digest?: string;
+}
+
 /** A locked day whose content no longer matches its last recorded digest. */
 export interface DayDigestProblem {
   ownerId: string;
@@ -45,8 +51,9 @@ export interface DayDigestReport {
 /**
  * Recomputes the digest of every submitted or approved day (decrypting its entries
  * with the keys, behind the wall's housekeeping bypass) and compares it with the
- * latest submit or approve event for that day. Reads only; names each bad day by
- * owner id and date, never by content.
+ * latest submit or approve event for that day; an approved day's approval must also
+ * match its submission, and the day's state the last event. Reads only; names each
+ * bad day by owner id and date, never by content.
  */
 export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; config: Readonly<Config> }): Promise<DayDigestReport> {
   const refuse = (): never => {
@@ -56,36 +63,47 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
   return inWall(deps.db, 'bypass', async (w) => {
     // No scope: housekeeping sees every locked day; no cap either, every one is checked.
     const days = await listDays(w, (q) => q, { states: ['submitted', 'approved'], limit: 1_000_000_000 });
-    const { rows: events } = await w.trx.raw<{ rows: Array<{ seq: string | number; object_id: string; payload: { digest?: string } }> }>(
-      `SELECT DISTINCT ON (object_id) object_id, seq, payload FROM audit.events
-       WHERE object_type = 'timesheet_day' AND action IN (?, ?) ORDER BY object_id, seq DESC`,
+    // The latest submit and the latest approve event of every day.
+    const { rows: events } = await w.trx.raw<{ rows: Array<{ seq: string | number; object_id: string; action: string; payload: { digest?: string } }> }>(
+      `SELECT DISTINCT ON (object_id, action) object_id, action, seq, payload FROM audit.events
+       WHERE object_type = 'timesheet_day' AND action IN (?, ?) ORDER BY object_id, action, seq DESC`,
       [AUDIT_ACTIONS.timesheetDaySubmitted, AUDIT_ACTIONS.timesheetDayApproved],
     );
-    const latest = new Map(events.map((e) => [e.object_id, e]));
+    const latest = new Map<string, { submitted?: Recorded; approved?: Recorded }>();
+    for (const e of events) {
+      const kind = e.action === AUDIT_ACTIONS.timesheetDayApproved ? 'approved' : 'submitted';
+      latest.set(e.object_id, { ...latest.get(e.object_id), [kind]: { seq: Number(e.seq), digest: e.payload.digest } });
+    }
     const report: DayDigestReport = { ok: true, daysChecked: 0, daysWithoutDigest: 0, problems: [] };
     const problem = (day: DayRow, seq: number | null, message: string) =>
       report.problems.push({ ownerId: day.owner_id, date: day.date, dayId: day.id, seq, message: `day ${day.date} of ${day.owner_id}: ${message}` });
     for (const day of days) {
-      const event = latest.get(day.id);
-      if (!event) {
-        problem(day, null, `is ${day.state} but no submit or approve event records it`);
+      const { submitted, approved } = latest.get(day.id) ?? {};
+      const event = approved && (!submitted || approved.seq > submitted.seq) ? approved : submitted;
+      // The state must be the one the last event put the day in (a state set by hand has no event).
+      const expected = event === approved ? 'approved' : 'submitted';
+      if (!event || day.state !== expected) {
+        problem(day, event?.seq ?? null, `is ${day.state} but the last submit or approve event ${event ? `(seq ${event.seq}) made it ${expected}` : 'is missing'}`);
         continue;
       }
-      const seq = Number(event.seq);
-      if (!event.payload.digest) {
+      if (!event.digest) {
         report.daysWithoutDigest++;
         continue;
       }
       report.daysChecked++;
+      // Approval must have seen what was submitted: a change in between would otherwise be approved unnoticed.
+      if (event === approved && submitted?.digest && submitted.digest !== approved.digest) {
+        problem(day, approved.seq, `content changed between submission (seq ${submitted.seq}) and approval (seq ${approved.seq})`);
+      }
       let digest: string;
       try {
         digest = dayDigest(await buildDayView(td, w, day.owner_id, day.date, day, day.time_zone));
       } catch {
         // A ciphertext moved to another row or altered fails its AES-GCM binding.
-        problem(day, seq, 'an entry no longer decrypts (moved or altered ciphertext)');
+        problem(day, event.seq, 'an entry no longer decrypts (moved or altered ciphertext)');
         continue;
       }
-      if (digest !== event.payload.digest) problem(day, seq, `content differs from the digest recorded at seq ${seq}`);
+      if (digest !== event.digest) problem(day, event.seq, `content differs from the digest recorded at seq ${event.seq}`);
     }
     report.ok = report.problems.length === 0;
     return report;

@@ -18,7 +18,7 @@ function cliConfig(t: Parameters<typeof timesheetApp>[0], a: TestApp): string {
   return file;
 }
 
-test('submit and approve record a digest of the day; audit:verify names each locked day changed behind the service (re-encrypted, deleted, swapped) and no other', async (t) => {
+test('submit and approve record a digest of the day; audit:verify names each locked day changed behind the service (re-encrypted, deleted, swapped, changed before approval, approved by hand) and no other', async (t) => {
   const { a, projectId } = await timesheetApp(t);
   const owner = await person(a, { inTeam: 'team-a' });
   const admin = await person(a, { adminOf: 'team-a' });
@@ -28,15 +28,17 @@ test('submit and approve record a digest of the day; audit:verify names each loc
     t.is(r.status, 201);
     return r.body.id;
   };
-  const [d1, d2, d3, d4] = [daysAgo(1), daysAgo(2), daysAgo(3), daysAgo(4)];
+  const [d1, d2, d3, d4, d5, d6] = [daysAgo(1), daysAgo(2), daysAgo(3), daysAgo(4), daysAgo(5), daysAgo(6)];
   const e1 = await entry(d1, 60);
   const e2 = await entry(d2, 90);
   await entry(d2, 30);
   const e3a = await entry(d3, 45);
   const e3b = await entry(d3, 50);
   await entry(d4, 15);
+  const e5 = await entry(d5, 20);
+  await entry(d6, 25);
   const ids: Record<string, string> = {};
-  for (const d of [d1, d2, d3, d4]) {
+  for (const d of [d1, d2, d3, d4, d5, d6]) {
     const r = await owner.c.json<Day>('POST', `/api/v1/me/days/${d}/submit`);
     t.is(r.status, 200);
     ids[d] = r.body.id;
@@ -44,7 +46,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   t.is((await admin.c.json('POST', '/api/v1/days/approve', { ids: [ids[d1], ids[d3], ids[d4]] })).status, 200);
 
   const events = await a.db.knex('audit.events').whereIn('action', ['timesheet.day.submitted', 'timesheet.day.approved']).select('action', 'object_id', 'payload');
-  t.is(events.length, 7);
+  t.is(events.length, 9);
   for (const e of events) {
     t.regex(String(e.payload.digest), /^[0-9a-f]{64}$/, `${e.action} carries a digest`);
     t.false(JSON.stringify(e.payload).includes(note), 'only the digest, never the content');
@@ -56,7 +58,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   const config = cliConfig(t, a);
   const clean = await runCli(['audit:verify', '--config', config]);
   t.is(clean.code, 0, clean.stdout + clean.stderr);
-  t.regex(clean.stdout, /locked days checked against their digest: 4/);
+  t.regex(clean.stdout, /locked days checked against their digest: 6/);
 
   // d1 (approved): a different duration, re-encrypted under the owner's own key, so it decrypts fine.
   const row = await a.db.knex('time_entries').where({ id: e1 }).first('details');
@@ -70,12 +72,22 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   await a.db.knex('time_entries').where({ id: e3a }).update({ details: y.details });
   await a.db.knex('time_entries').where({ id: e3b }).update({ details: x.details });
 
+  // d5 (submitted): changed before the admin approves it; the approval digests the changed content.
+  const row5 = await a.db.knex('time_entries').where({ id: e5 }).first('details');
+  const plain5 = JSON.parse(await a.app.keys.decrypt(a.db.knex, owner.id, entryRef(e5), row5.details)) as { minutes: number };
+  await a.db.knex('time_entries').where({ id: e5 }).update({ details: await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e5), JSON.stringify({ ...plain5, minutes: 200 }), { year: Number(d5.slice(0, 4)) }) });
+  t.is((await admin.c.json('POST', `/api/v1/days/${ids[d5]}/approve`)).status, 200);
+  // d6 (submitted): set to approved by hand, with no approve event.
+  await a.db.knex('timesheet_days').where({ id: ids[d6] }).update({ state: 'approved', approved_at: new Date(), approved_by: admin.id });
+
   const bad = await runCli(['audit:verify', '--config', config]);
   t.is(bad.code, 1, bad.stdout + bad.stderr);
-  for (const d of [d1, d2, d3]) t.regex(bad.stderr, new RegExp(`\\[content-changed\\] .*day ${d} of ${owner.id}`), `day ${d} is named`);
+  for (const d of [d1, d2, d3, d5, d6]) t.regex(bad.stderr, new RegExp(`\\[content-changed\\] .*day ${d} of ${owner.id}`), `day ${d} is named`);
+  t.regex(bad.stderr, new RegExp(`day ${d5} of ${owner.id}: content changed between submission \\(seq \\d+\\) and approval`));
+  t.regex(bad.stderr, new RegExp(`day ${d6} of ${owner.id}: is approved but the last submit or approve event \\(seq \\d+\\) made it submitted`));
   t.notRegex(bad.stderr, new RegExp(`day ${d4}`), 'the untouched day is not named');
   t.false(bad.stderr.includes(note) || bad.stdout.includes(note), 'the report carries no content');
   const json = await runCli(['audit:verify', '--json', '--config', config]);
   t.is(json.code, 1);
-  t.is((JSON.parse(json.stdout) as { problems: Array<{ kind: string }> }).problems.filter((p) => p.kind === 'content-changed').length, 3);
+  t.is((JSON.parse(json.stdout) as { problems: Array<{ kind: string }> }).problems.filter((p) => p.kind === 'content-changed').length, 5);
 });
