@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { entryRef } from '../../src/timesheets/context.js';
+import { dayDigest } from '../../src/timesheets/day-digest.js';
 import { runCli } from '../helpers/cli.js';
 import type { TestApp } from '../helpers/app.js';
 import { daysAgo, person, timesheetApp } from './helpers.js';
@@ -90,4 +91,19 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   const json = await runCli(['audit:verify', '--json', '--config', config]);
   t.is(json.code, 1);
   t.is((JSON.parse(json.stdout) as { problems: Array<{ kind: string }> }).problems.filter((p) => p.kind === 'content-changed').length, 5);
+});
+
+test('the day digest is independent of entry order and changes with every field of every entry, the owner, the date and the time zone', (t) => {
+  const entry = (id: string) => ({ id, start: null, end: null, date: '2026-11-30', minutes: 60, project_id: 'p1', task_id: null, note: 'n', minutes_on_day: 60, overlaps: false });
+  const day = { owner_id: 'o1', date: '2026-11-30', time_zone: 'Europe/Amsterdam', entries: [entry('a'), entry('b')] };
+  const base = dayDigest(day);
+  t.regex(base, /^[0-9a-f]{64}$/);
+  t.is(dayDigest({ ...day, entries: [entry('b'), entry('a')] }), base, 'order does not matter');
+  t.is(dayDigest({ ...day, entries: [{ ...entry('a'), overlaps: true, minutes_on_day: 1 }, entry('b')] }), base, 'derived display fields are not content');
+  const changes: Array<Record<string, unknown>> = [{ minutes: 61 }, { note: 'm' }, { project_id: 'p2' }, { task_id: 't1' }, { date: '2026-11-29' }, { start: '2026-11-30T08:00:00.000Z' }, { end: '2026-11-30T09:00:00.000Z' }, { id: 'c' }];
+  for (const c of changes) t.not(dayDigest({ ...day, entries: [{ ...entry('a'), ...c }, entry('b')] }), base, JSON.stringify(c));
+  t.not(dayDigest({ ...day, entries: [entry('a')] }), base, 'an entry removed');
+  t.not(dayDigest({ ...day, owner_id: 'o2' }), base);
+  t.not(dayDigest({ ...day, date: '2026-12-01' }), base);
+  t.not(dayDigest({ ...day, time_zone: 'UTC' }), base);
 });
