@@ -55,6 +55,7 @@ export const AUDIT_ACTIONS = {
 
   // Timesheets: every other change to time data and master data (src/timesheets).
   // Payloads name the changed fields, never their content.
+  timesheetDayRedrafted: 'timesheet.day.redrafted', // a returned day back to draft as its owner corrects it
   timesheetEntryCreated: 'timesheet.entry.created',
   timesheetEntryChanged: 'timesheet.entry.changed',
   timesheetEntryDeleted: 'timesheet.entry.deleted',

@@ -44,19 +44,26 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
  * returned day goes back to draft (the owner is correcting it). 409 naming the date
  * otherwise. The lock makes edit and submit of the same day strictly ordered.
  */
-async function openDaysForEdit(w: Wall, actor: Actor, dates: string[], tz: string): Promise<void> {
+async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string): Promise<void> {
   const days = await lockDaysForOwner(w, actor.accountId, dates, tz);
   for (const day of days) {
     if (!canEditEntries(actor, facts(day))) throw new ConflictError(`The day ${day.date} is ${day.state}; its entries cannot change`, 'day_locked');
   }
-  for (const day of days.filter((d) => d.state === 'returned')) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
+  const returned = days.filter((d) => d.state === 'returned');
+  for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
+  // Rare (only a returned day being corrected), so appending here rather than at the
+  // end of the transaction costs little lock time.
+  await deps.audit.recordMany(w.trx, returned.map((day) => ({
+    action: AUDIT_ACTIONS.timesheetDayRedrafted, actorId: actor.accountId, subjectId: actor.accountId,
+    object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, from: 'returned', fields: ['state'] },
+  })));
 }
 
 /** Writes a new entry inside an open wall transaction (shared by create and timer stop); the caller audits it. */
 export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string): Promise<Entry> {
   const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
   const { first, last } = entryDates(d, tz);
-  await openDaysForEdit(w, actor, datesBetween(first, last), tz);
+  await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz);
   const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, first);
   await insertEntry(w, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
   return { id, ...d };
@@ -138,7 +145,7 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
-    await openDaysForEdit(w, actor, dates, tz);
+    await openDaysForEdit(deps, w, actor, dates, tz);
     const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, after.first);
     await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
     await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
@@ -152,7 +159,7 @@ export async function removeEntry(deps: TimesheetDeps, actor: Actor, id: string)
   await inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    await openDaysForEdit(w, actor, datesBetween(row.first_date, row.last_date), tz);
+    await openDaysForEdit(deps, w, actor, datesBetween(row.first_date, row.last_date), tz);
     await deleteEntry(w, id, actor.accountId);
     await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
   });

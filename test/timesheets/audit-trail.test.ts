@@ -32,6 +32,8 @@ test('every change to time data and master data is one audit event with actor, s
   const sub = await emp.c.json<{ id: string }>('POST', `/api/v1/me/days/${daysAgo(2)}/submit`);
   t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/return`, { comment: NOTE })).status, 200);
 
+  // Correcting the returned day puts it back to draft: that too is recorded.
+  t.is((await emp.c.json('DELETE', `/api/v1/me/entries/${batch.body.entries[1]!.id}`)).status, 204);
   const cust = await op.c.json<{ id: string }>('POST', '/api/v1/customers', { name: 'Sint Anna' });
   const proj = await op.c.json<{ id: string }>('POST', '/api/v1/projects', { name: 'Audit 2026', customer_id: cust.body.id, billable: true });
   const task = await op.c.json<{ id: string }>('POST', `/api/v1/projects/${proj.body.id}/tasks`, { name: 'Fieldwork' });
@@ -57,12 +59,14 @@ test('every change to time data and master data is one audit event with actor, s
   t.is(mine('timesheet.entry.created').length, 3, 'one event per entry of the batch');
   t.deepEqual(one('timesheet.entry.created', batch.body.entries[1]!.id).payload.fields, ['date', 'minutes', 'project_id', 'task_id']);
   t.like(one('timesheet.entry.deleted', batch.body.entries[0]!.id), { actor_id: emp.id, subject_id: emp.id });
+  t.is(mine('timesheet.entry.deleted').length, 2);
   t.like(one('timesheet.timer.started'), { object_type: 'running_timer', object_id: emp.id, subject_id: emp.id, payload: { fields: ['note', 'project_id', 'started_at'] } });
   t.like(one('timesheet.timer.switched', switched.body.entry.id), { object_type: 'time_entry', payload: { timer_fields: ['project_id', 'started_at', 'task_id'] } });
   t.like(one('timesheet.timer.stopped', stopped.body.entry.id), { subject_id: emp.id });
   t.like(one('timesheet.settings.changed'), { actor_id: emp.id, subject_id: emp.id, payload: { fields: ['time_zone'] } });
   t.like(one('timesheet.day.submitted', sub.body.id), { subject_id: emp.id });
   t.like(one('timesheet.day.returned', sub.body.id), { actor_id: admin.id, subject_id: emp.id, payload: { fields: ['state', 'comment'] } });
+  t.like(one('timesheet.day.redrafted', sub.body.id), { actor_id: emp.id, subject_id: emp.id, payload: { from: 'returned', fields: ['state'] } });
 
   t.like(one('master_data.customer.created', cust.body.id), { actor_id: op.id, subject_id: null, payload: { fields: ['name'] } });
   t.deepEqual(one('master_data.project.created', proj.body.id).payload.fields, ['billable', 'customer_id', 'name']);

@@ -69,7 +69,7 @@ test('submit → return with comment → correct → resubmit → approve → re
   t.is(reopen.status, 200);
   t.is(reopen.body.state, 'returned');
   const actions = await a.db.knex('audit.events').where('subject_id', owner.id).where('action', 'like', 'timesheet.day.%').orderBy('seq').pluck('action');
-  t.deepEqual(actions, ['timesheet.day.submitted', 'timesheet.day.returned', 'timesheet.day.submitted', 'timesheet.day.approved', 'timesheet.day.reopened']);
+  t.deepEqual(actions, ['timesheet.day.submitted', 'timesheet.day.returned', 'timesheet.day.redrafted', 'timesheet.day.submitted', 'timesheet.day.approved', 'timesheet.day.reopened']);
   const reopenEvent = await a.db.knex('audit.events').where({ action: 'timesheet.day.reopened' }).first('seq', 'personal');
   t.false(String(reopenEvent.personal).includes('payroll'), 'the reason is encrypted in the audit log');
   t.deepEqual(await a.app.services.audit.readPersonal(a.db.knex, Number(reopenEvent.seq)), { reason: 'payroll correction' });
