@@ -121,7 +121,8 @@ Events after the last checkpoint can only be checked for consistency, not agains
         // Online only (it needs the data keys): every locked day against the digest its
         // submit or approve event recorded. The timesheets domain owns the check.
         const days = await verifyDayDigests({ db, config, keys: createKeyService(keyring, logger) });
-        if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${days.daysWithoutDigest ? ` (${days.daysWithoutDigest} locked before digests were recorded)` : ''}`);
+        const skipped = [days.daysWithoutDigest ? `${days.daysWithoutDigest} locked before digests were recorded` : '', days.daysShredded ? `${days.daysShredded} of people whose keys were shredded` : ''].filter(Boolean);
+        if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${skipped.length ? ` (not checkable: ${skipped.join('; ')})` : ''}`);
         const problems = [...r.problems, ...days.problems.map((p) => ({ kind: 'content-changed' as const, ...(p.seq ? { seq: p.seq } : {}), message: p.message }))];
         return printReport({ ...r, ok: r.ok && days.ok, problems }, opts.json === true);
       });

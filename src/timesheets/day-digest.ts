@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { canonicalJson, sha256Hex } from '../audit/canonical.js';
+import { KeyShreddedError } from '../keys/errors.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
@@ -45,6 +46,8 @@ export interface DayDigestReport {
   daysChecked: number;
   /** Locked days whose last submit/approve event predates digests (nothing to compare). */
   daysWithoutDigest: number;
+  /** Locked days of people whose data keys were shredded (erased on purpose: nothing left to compare). */
+  daysShredded: number;
   problems: DayDigestProblem[];
 }
 
@@ -74,7 +77,7 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
       const kind = e.action === AUDIT_ACTIONS.timesheetDayApproved ? 'approved' : 'submitted';
       latest.set(e.object_id, { ...latest.get(e.object_id), [kind]: { seq: Number(e.seq), digest: e.payload.digest } });
     }
-    const report: DayDigestReport = { ok: true, daysChecked: 0, daysWithoutDigest: 0, problems: [] };
+    const report: DayDigestReport = { ok: true, daysChecked: 0, daysWithoutDigest: 0, daysShredded: 0, problems: [] };
     const problem = (day: DayRow, seq: number | null, message: string) =>
       report.problems.push({ ownerId: day.owner_id, date: day.date, dayId: day.id, seq, message: `day ${day.date} of ${day.owner_id}: ${message}` });
     for (const day of days) {
@@ -98,7 +101,14 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
       let digest: string;
       try {
         digest = dayDigest(await buildDayView(td, w, day.owner_id, day.date, day, day.time_zone));
-      } catch {
+      } catch (err) {
+        // Erased on purpose: fine, if the audit log recorded the shredding; a tombstone
+        // written by hand to hide a change has no such event.
+        if (err instanceof KeyShreddedError && (await w.trx('audit.events').where({ action: AUDIT_ACTIONS.dataKeysShredded, subject_id: day.owner_id }).first('seq'))) {
+          report.daysChecked--;
+          report.daysShredded++;
+          continue;
+        }
         // A ciphertext moved to another row or altered fails its AES-GCM binding.
         problem(day, event.seq, 'an entry no longer decrypts (moved or altered ciphertext)');
         continue;

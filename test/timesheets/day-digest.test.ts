@@ -107,3 +107,16 @@ test('the day digest is independent of entry order and changes with every field 
   t.not(dayDigest({ ...day, date: '2026-12-01' }), base);
   t.not(dayDigest({ ...day, time_zone: 'UTC' }), base);
 });
+
+test('audit:verify does not call a shredded person’s locked days changed: erased on purpose, they are counted as not checkable', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const owner = await person(a, { inTeam: 'team-a' });
+  const admin = await person(a, { adminOf: 'team-a' });
+  t.is((await owner.c.json('POST', '/api/v1/me/entries', { date: daysAgo(1), duration_minutes: 30, project_id: projectId })).status, 201);
+  const sub = await owner.c.json<Day>('POST', `/api/v1/me/days/${daysAgo(1)}/submit`);
+  t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/approve`)).status, 200);
+  await a.app.keys.shred(a.db.knex, owner.id);
+  const r = await runCli(['audit:verify', '--config', cliConfig(t, a)]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /locked days checked against their digest: 0 \(not checkable: 1 of people whose keys were shredded\)/);
+});
