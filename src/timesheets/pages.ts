@@ -8,8 +8,8 @@ import { html, type SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { importMasterData } from './import.js';
-import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import { myEventsSection } from './my-record-page.js';
+import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import type { DayState } from './policy.js';
 import {
   approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,

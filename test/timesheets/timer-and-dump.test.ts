@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import { startAppliance } from '../../src/platform/appliance.js';
-import { sendReminders } from '../../src/timesheets/reminders.js';
 import { testLogger } from '../helpers/log.js';
 import { ApiClient } from '../helpers/client.js';
 import { GOOD_PASSWORD } from '../helpers/factories.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sendReminders } from '../../src/timesheets/reminders.js';
 import { daysAgo, person, timesheetApp } from './helpers.js';
 
 type Timer = { running: boolean; started_at: string | null; elapsed_seconds: number | null; note: string | null };
