@@ -143,6 +143,15 @@ const en = {
   'ts.reader': 'Who',
   'ts.when': 'When',
   'ts.what': 'What',
+  // What changed in my data (src/timesheets/my-record-page.ts)
+  'rec.title': 'What changed in my data',
+  'rec.intro': 'Every recorded change to your data, by you or by anyone else: who, when, what, and the names of the fields (the contents stay encrypted).',
+  'rec.empty': 'Nothing has been recorded about your data yet.',
+  'rec.who': 'Who',
+  'rec.action': 'What',
+  'rec.object': 'Object',
+  'rec.fields': 'Fields',
+  'rec.older': 'Older events',
   'ts.saved': 'Saved.',
   'ts.submitted_ok': 'The day is submitted.',
   'ts.approved_ok': 'Approved.',
@@ -169,15 +178,6 @@ const en = {
   'ts.md_import_hint': 'Columns: customer, project, code, task, billable, budget_hours, team. Nothing is imported while any row has a problem.',
   'ts.yes': 'yes',
   'ts.no': 'no',
-  // What changed in my data (src/timesheets/my-record-page.ts)
-  'rec.title': 'What changed in my data',
-  'rec.intro': 'Every recorded change to your data, by you or by anyone else: who, when, what, and the names of the fields (the contents stay encrypted).',
-  'rec.empty': 'Nothing has been recorded about your data yet.',
-  'rec.who': 'Who',
-  'rec.action': 'What',
-  'rec.object': 'Object',
-  'rec.fields': 'Fields',
-  'rec.older': 'Older events',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -326,6 +326,15 @@ const nl: Record<MessageKey, string> = {
   'ts.reader': 'Wie',
   'ts.when': 'Wanneer',
   'ts.what': 'Wat',
+  // What changed in my data (src/timesheets/my-record-page.ts)
+  'rec.title': 'Wat er aan mijn gegevens veranderde',
+  'rec.intro': 'Elke vastgelegde wijziging aan je gegevens, door jou of door iemand anders: wie, wanneer, wat, en de namen van de velden (de inhoud blijft versleuteld).',
+  'rec.empty': 'Er is nog niets over je gegevens vastgelegd.',
+  'rec.who': 'Wie',
+  'rec.action': 'Wat',
+  'rec.object': 'Object',
+  'rec.fields': 'Velden',
+  'rec.older': 'Oudere gebeurtenissen',
   'ts.saved': 'Opgeslagen.',
   'ts.submitted_ok': 'De dag is ingediend.',
   'ts.approved_ok': 'Goedgekeurd.',
@@ -352,15 +361,6 @@ const nl: Record<MessageKey, string> = {
   'ts.md_import_hint': 'Kolommen: customer, project, code, task, billable, budget_hours, team. Er wordt niets geïmporteerd zolang een regel een probleem heeft.',
   'ts.yes': 'ja',
   'ts.no': 'nee',
-  // What changed in my data (src/timesheets/my-record-page.ts)
-  'rec.title': 'Wat er aan mijn gegevens veranderde',
-  'rec.intro': 'Elke vastgelegde wijziging aan je gegevens, door jou of door iemand anders: wie, wanneer, wat, en de namen van de velden (de inhoud blijft versleuteld).',
-  'rec.empty': 'Er is nog niets over je gegevens vastgelegd.',
-  'rec.who': 'Wie',
-  'rec.action': 'Wat',
-  'rec.object': 'Object',
-  'rec.fields': 'Velden',
-  'rec.older': 'Oudere gebeurtenissen',
 };
 
 export type Lang = 'nl' | 'en';
