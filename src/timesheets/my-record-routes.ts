@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadActor } from '../identity/auth-service.js';
 import { requireAuth } from '../identity/http.js';
 import type { ApiRegistry } from '../platform/http/api.js';
+import type { AppContext } from '../platform/http/context.js';
 import type { TimesheetDeps } from './context.js';
 import { eventsAbout } from './my-record.js';
 
@@ -25,14 +26,20 @@ export const myEventResponse = z.object({
 });
 export const myEventsResponse = z.object({ events: z.array(myEventResponse), next_before: z.number().nullable() });
 
-/** Registers `GET /me/audit-events`: the recorded changes to my own data, beside `/me/data-reads`. */
+/**
+ * Registers `GET /me/audit-events`: the recorded changes to my own data, beside
+ * `/me/data-reads`. Signed-in people only (`auth` is read by request pipelines that
+ * check a route's declared needs before its input; the handler checks as well).
+ */
 export function registerMyRecordApi(api: ApiRegistry, deps: TimesheetDeps): void {
-  api.add({
-    method: 'get', path: '/me/audit-events', operationId: 'myAuditEvents', summary: 'What changed in my data: every audit event about me (newest first, paged)', tags: ['privacy'],
+  const route = {
+    method: 'get' as const, path: '/me/audit-events', operationId: 'myAuditEvents', summary: 'What changed in my data: every audit event about me (newest first, paged)', tags: ['privacy'],
+    auth: { session: true as const },
     query: myEventsQuery, response: myEventsResponse,
-    handler: async (ctx, { query }) => {
+    handler: async (ctx: AppContext, { query }: { query: z.infer<typeof myEventsQuery> }) => {
       const auth = await requireAuth(ctx, deps.db, deps.config);
       return eventsAbout(deps, await loadActor(deps.db, auth.accountId), query);
     },
-  });
+  };
+  api.add(route);
 }
