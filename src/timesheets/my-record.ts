@@ -2,6 +2,7 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import type { TimesheetDeps } from './context.js';
+import { presentDataRead, presentRecordEvent, type AuditRow, type DataRead, type RecordEvent } from './presenter.js';
 
 /**
  * A person's own record: who read their time data, and every recorded change to
@@ -15,43 +16,15 @@ function withActorName(db: Knex, q: Knex.QueryBuilder): Knex.QueryBuilder {
 }
 
 /** Reads of the actor's data by other people, newest first (from the audit log). */
-export async function dataReadsOf(deps: TimesheetDeps, actor: Actor): Promise<Array<{ at: string; reader_id: string; reader_name: string | null; what: string; object_type: string | null; object_id: string | null; date: string | null }>> {
+export async function dataReadsOf(deps: TimesheetDeps, actor: Actor): Promise<DataRead[]> {
   const rows = (await withActorName(deps.db, deps.db('audit.events as e'))
     .where('e.subject_id', actor.accountId)
     .where('e.action', AUDIT_ACTIONS.personalDataRead)
     .whereNot('e.actor_id', actor.accountId)
     .orderBy('e.seq', 'desc')
     .limit(500)
-    .select('e.at', 'e.actor_id', 'e.object_type', 'e.object_id', 'e.payload', deps.db.raw('coalesce(a.display_name, a.username) as reader_name'))) as Array<{
-    at: Date | string;
-    actor_id: string;
-    object_type: string | null;
-    object_id: string | null;
-    payload: { what?: string; date?: string };
-    reader_name: string | null;
-  }>;
-  return rows.map((r) => ({
-    at: new Date(r.at).toISOString(),
-    reader_id: r.actor_id,
-    reader_name: r.reader_name,
-    what: r.payload.what ?? 'data',
-    object_type: r.object_type,
-    object_id: r.object_id,
-    date: r.payload.date ?? null,
-  }));
-}
-
-/** A recorded change to the owner's data, as the owner sees it: who, when, what, which fields (never their values). */
-export interface RecordEvent {
-  seq: number;
-  at: string;
-  actor_id: string;
-  actor_name: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  date: string | null;
-  fields: string[];
+    .select('e.seq', 'e.at', 'e.actor_id', 'e.action', 'e.object_type', 'e.object_id', 'e.payload', deps.db.raw('coalesce(a.display_name, a.username) as actor_name'))) as AuditRow[];
+  return rows.map(presentDataRead);
 }
 
 /**
@@ -68,17 +41,7 @@ export async function eventsAbout(deps: TimesheetDeps, actor: Actor, page: { bef
     .limit(limit + 1)
     .select('e.seq', 'e.at', 'e.actor_id', 'e.action', 'e.object_type', 'e.object_id', 'e.payload', deps.db.raw('coalesce(a.display_name, a.username) as actor_name'));
   if (page.before !== undefined) void q.where('e.seq', '<', page.before);
-  const rows = (await q) as Array<{ seq: string | number; at: Date | string; actor_id: string; action: string; object_type: string | null; object_id: string | null; payload: { date?: unknown; fields?: unknown }; actor_name: string | null }>;
-  const events = rows.slice(0, limit).map((r) => ({
-    seq: Number(r.seq),
-    at: new Date(r.at).toISOString(),
-    actor_id: r.actor_id,
-    actor_name: r.actor_name,
-    action: r.action,
-    object_type: r.object_type,
-    object_id: r.object_id,
-    date: typeof r.payload.date === 'string' ? r.payload.date : null,
-    fields: Array.isArray(r.payload.fields) ? r.payload.fields.filter((f): f is string => typeof f === 'string') : [],
-  }));
+  const rows = (await q) as AuditRow[];
+  const events = rows.slice(0, limit).map(presentRecordEvent);
   return { events, next_before: rows.length > limit ? events[events.length - 1]!.seq : null };
 }

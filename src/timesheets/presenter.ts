@@ -127,3 +127,61 @@ export function presentDay(c: DayContext, entries: DayView['entries']): DayView 
 export function summarise(row: DayRow, view: DayView): DaySummary {
   return { id: row.id, owner_id: row.owner_id, owner_name: view.owner_name, date: row.date, state: row.state, total_minutes: view.total_minutes, submitted_at: view.submitted_at };
 }
+
+/** An audit row as the owner's record reads it (actor joined to a display name). */
+export interface AuditRow {
+  seq: string | number;
+  at: Date | string;
+  actor_id: string;
+  actor_name: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  payload: { what?: unknown; date?: unknown; fields?: unknown };
+}
+
+/** One read of the owner's data by someone else. */
+export interface DataRead {
+  at: string;
+  reader_id: string;
+  reader_name: string | null;
+  what: string;
+  object_type: string | null;
+  object_id: string | null;
+  date: string | null;
+}
+
+/** A recorded change to the owner's data, as the owner sees it: who, when, what, which fields (never their values). */
+export interface RecordEvent {
+  seq: number;
+  at: string;
+  actor_id: string;
+  actor_name: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  date: string | null;
+  fields: string[];
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** A read event as "who saw my data" lists it. */
+export function presentDataRead(r: AuditRow): DataRead {
+  return { at: new Date(r.at).toISOString(), reader_id: r.actor_id, reader_name: r.actor_name, what: text(r.payload.what) ?? 'data', object_type: r.object_type, object_id: r.object_id, date: text(r.payload.date) };
+}
+
+/** A change event as "what changed in my data" lists it: only the date and the field names leave the payload. */
+export function presentRecordEvent(r: AuditRow): RecordEvent {
+  return {
+    seq: Number(r.seq),
+    at: new Date(r.at).toISOString(),
+    actor_id: r.actor_id,
+    actor_name: r.actor_name,
+    action: r.action,
+    object_type: r.object_type,
+    object_id: r.object_id,
+    date: text(r.payload.date),
+    fields: Array.isArray(r.payload.fields) ? r.payload.fields.filter((f): f is string => typeof f === 'string') : [],
+  };
+}

@@ -12,7 +12,7 @@ export { approveDays, reopenDay, returnDay, submitDay } from './day-workflow.js'
 export { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
 export { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
 export type { Entry, EntryDetails } from './entry-rules.js';
-export { dataReadsOf, eventsAbout, type RecordEvent } from './my-record.js';
-export { minutesOnDay, type DaySummary, type DayView, type TimerView } from './presenter.js';
+export { dataReadsOf, eventsAbout } from './my-record.js';
+export { minutesOnDay, type DataRead, type DaySummary, type DayView, type RecordEvent, type TimerView } from './presenter.js';
 export { getSettings, setSettings, timeZoneOf } from './settings.js';
 export { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
