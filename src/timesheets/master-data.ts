@@ -1,6 +1,7 @@
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { authorize, defaultProjectTeam } from './policy.js';
 
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
@@ -22,16 +23,8 @@ export interface ProjectView {
   tasks: Array<{ id: string; project_id: string; name: string; billable: boolean | null; archived: boolean }>;
 }
 
-/** Whether the actor may manage master data at all (for the team of a project, when given). */
-export function canManageMasterData(actor: Actor, team?: string): boolean {
-  if (actor.roles.has('operator')) return true;
-  if (!actor.roles.has('team_admin')) return false;
-  return team === undefined || actor.teams.has(team);
-}
-
-function forbid(): never {
-  throw new AppError(403, 'forbidden', 'Only operators and the team admins of the project may change master data');
-}
+// The rule lives in policy.ts; re-exported for the callers that import it from here.
+export { canManageMasterData } from './policy.js';
 
 /** Lists projects with customers and tasks; archived ones only when asked. */
 export async function listProjects(db: Knex, includeArchived: boolean): Promise<ProjectView[]> {
@@ -57,7 +50,7 @@ export async function listProjects(db: Knex, includeArchived: boolean): Promise<
 
 /** Creates a customer (operators and team admins). */
 export async function createCustomer(db: Knex, actor: Actor, input: { name: string }): Promise<{ id: string; name: string; archived: boolean }> {
-  if (!canManageMasterData(actor)) forbid();
+  authorize(actor, 'manage_master_data', {});
   const [row] = (await db('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
   return { id: row!.id, name: row!.name, archived: false };
 }
@@ -68,8 +61,8 @@ export async function createProject(
   actor: Actor,
   input: { name: string; customer_id?: string | null; code?: string; billable?: boolean; budget_hours?: number | null; team?: string },
 ): Promise<ProjectView> {
-  const team = input.team ?? (actor.roles.has('operator') ? '' : [...actor.teams][0] ?? '');
-  if (!canManageMasterData(actor, team === '' && actor.roles.has('operator') ? undefined : team)) forbid();
+  const team = input.team ?? defaultProjectTeam(actor);
+  authorize(actor, 'manage_master_data', { team });
   if (input.customer_id) {
     const c = await db('customers').where({ id: input.customer_id }).first('archived_at');
     if (!c) throw new ValidationError([{ field: 'customer_id', message: 'no such customer' }]);
@@ -89,14 +82,14 @@ async function projectTeam(db: Knex, id: string): Promise<string> {
 
 /** Adds a task to a project. */
 export async function createTask(db: Knex, actor: Actor, projectId: string, input: { name: string; billable?: boolean | null }): Promise<ProjectView['tasks'][number]> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
   const [row] = (await db('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
   return { ...row!, archived: false };
 }
 
 /** Archives (or restores) a project: archived projects take no new time. */
 export async function setProjectArchived(db: Knex, actor: Actor, projectId: string, archived: boolean): Promise<ProjectView> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
   await db('projects').where({ id: projectId }).update({ archived_at: archived ? db.fn.now() : null, updated_at: db.fn.now() });
   return (await listProjects(db, true)).find((p) => p.id === projectId)!;
 }

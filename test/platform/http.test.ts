@@ -12,7 +12,7 @@ async function appWithProbeRoutes(t: Parameters<typeof startTestApp>[0]): Promis
   return startTestApp(t, {}, {
     extendApi: (api) => {
       api.add({
-        method: 'post', path: '/probe/:id', operationId: 'probe', summary: 'test probe',
+        method: 'post', path: '/probe/:id', operationId: 'probe', summary: 'test probe', auth: 'anonymous',
         params: z.object({ id: z.coerce.number().int().positive() }),
         body: z.strictObject({ name: z.string().min(1).max(10), hours: z.number().min(0).max(24) }),
         response: z.object({ id: z.number(), name: z.string() }),
@@ -20,7 +20,7 @@ async function appWithProbeRoutes(t: Parameters<typeof startTestApp>[0]): Promis
         handler: (_ctx, { params, body }) => ({ id: params.id, name: body.name, secret: 'must-not-leak' }),
       });
       api.add({
-        method: 'get', path: '/probe-crash', operationId: 'probeCrash', summary: 'throws',
+        method: 'get', path: '/probe-crash', operationId: 'probeCrash', summary: 'throws', auth: 'anonymous',
         response: z.object({}),
         handler: () => {
           throw new Error('internal detail /srv/secret/path');
