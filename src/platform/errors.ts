@@ -98,6 +98,9 @@ export function fromPostgresError(err: unknown): AppError | undefined {
       return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is required' }]);
     case '22001':
       return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is too long' }]);
+    case '22021': // invalid byte sequence (a NUL byte in text); the input guard names the field first
+    case '22P05': // untranslatable character (\u0000 in jsonb)
+      return new ValidationError([{ field: pgErr.column ?? 'input', message: 'must not contain NUL bytes or invalid characters' }]);
     case '40001':
     case '40P01':
       return new ServiceUnavailableError('The request conflicted with another; try again', 'retry');

@@ -11,6 +11,8 @@ import { DAY_STATES } from './policy.js';
 const uuid = z.uuid();
 const isoInstant = z.iso.datetime({ offset: true });
 const calendarDate = z.iso.date();
+/** A local calendar date, `YYYY-MM-DD`, that exists (no 9999-99-99). */
+export const calendarDateSchema = calendarDate;
 
 /** The body of an action that takes no fields (submit, approve, stop): anything sent is refused. */
 export const noFieldsBody = z.strictObject({});

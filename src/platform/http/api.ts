@@ -76,6 +76,18 @@ export function fieldProblems(error: z.ZodError, prefix?: string): FieldProblem[
   return out;
 }
 
+/**
+ * Parses a value with a schema or throws 422 naming each bad field. Pages use it with
+ * the same schemas as the API, so a form and a JSON call are held to the same rules;
+ * `rename` maps schema fields to the form's field names where they differ.
+ */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, opts: { prefix?: string; rename?: Record<string, string> } = {}): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = fieldProblems(result.error, opts.prefix).map((p) => ({ ...p, field: opts.rename?.[p.field] ?? p.field }));
+  throw new ValidationError(problems);
+}
+
 /** Validates one part of the request, collecting its problems. */
 function check<T>(schema: z.ZodType<T> | undefined, value: unknown, prefix: string | undefined, problems: FieldProblem[]): T {
   if (!schema) return undefined as T;
