@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { z } from 'zod';
+import { DecryptError } from '../../src/keys/errors.js';
+import type { Knex } from '../../src/platform/db.js';
+import { AppError, ServiceUnavailableError } from '../../src/platform/errors.js';
+import { ApiRegistry, type ApiRoute } from '../../src/platform/http/api.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/platform/http/security-headers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -54,13 +60,16 @@ test('readyz answers 503 when a migration is pending', async (t) => {
   t.deepEqual(body.pending, [last.name]);
 });
 
-test('malformed JSON gets 400 naming the parse problem', async (t) => {
+test('malformed JSON gets 400 naming the problem, never echoing the input or the parser', async (t) => {
   const { request } = await appWithProbeRoutes(t);
-  const res = await request('/api/v1/probe/1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",' });
+  const res = await request('/api/v1/probe/1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "secret-input-marker",' });
   t.is(res.status, 400);
-  const body = problemSchema.parse(await res.json());
+  const text = await res.text();
+  const body = problemSchema.parse(JSON.parse(text));
   t.is(body.error.code, 'malformed_json');
   t.regex(body.error.message, /not valid JSON/);
+  t.false(text.includes('secret-input-marker'));
+  t.false(/position|Unexpected|token/i.test(body.error.message), 'no parser message');
 });
 
 test('an oversized body gets 413 and a wrong content type 415', async (t) => {
@@ -153,4 +162,88 @@ test('every response carries a request id that also appears in the logs', async 
   const b = await request('/healthz');
   t.regex(a.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   t.not(a.headers.get('x-request-id'), b.headers.get('x-request-id'));
+});
+
+/** The lines the test logger wrote in this worker (see test/helpers/log.ts). */
+function loggedLines(): string[] {
+  const dir = process.env.UURWERK_TEST_LOG_DIR ?? path.join(process.cwd(), '.test-tmp', 'logs');
+  const file = path.join(dir, `${path.basename(process.argv[1] ?? 'worker')}-${process.pid}.log`);
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+test('5xx answers carry a generic message and the request id; the log line with that id has the real error', async (t) => {
+  const holder: { knex?: Knex } = {};
+  const crash = (path: string, fn: () => Promise<unknown>): ApiRoute => ({
+    method: 'get', path, operationId: path.replace(/\W/g, '_'), summary: 'throws', auth: 'anonymous', response: z.object({}), handler: fn,
+  });
+  const a = await startTestApp(t, {}, {
+    extendApi: (api) => {
+      api.add(crash('/probe-sql', () => holder.knex!.raw('select secret_column from secret_table_name')));
+      api.add(crash('/probe-decrypt', () => Promise.reject(new DecryptError('Value does not decrypt: timesheet_entries.note /srv/keys/kek-3'))));
+      api.add(crash('/probe-503-internal', () => Promise.reject(new AppError(503, 'pool_exhausted', 'pg pool at 127.0.0.1:5433 exhausted'))));
+      api.add(crash('/probe-503-exposed', () => Promise.reject(new ServiceUnavailableError('The directory cannot be reached; try again later', 'directory_unavailable'))));
+    },
+  });
+  holder.knex = a.db.knex;
+  for (const [p, secret] of [['/probe-sql', /secret_table_name|secret_column|select/], ['/probe-decrypt', /decrypt|kek|srv|timesheet_entries/i]] as const) {
+    const res = await a.request(`/api/v1${p}`);
+    t.is(res.status, 500, p);
+    const text = await res.text();
+    t.notRegex(text, secret, `${p}: no internals in the answer`);
+    const body = problemSchema.parse(JSON.parse(text));
+    t.is(body.error.code, 'internal_error');
+    const id = res.headers.get('x-request-id') ?? '';
+    t.is(body.error.request_id, id);
+    t.true(body.error.message.includes(id), 'the message names the request id to quote');
+    const line = loggedLines().find((l) => l.includes(id) && /"level":50/.test(l));
+    t.truthy(line, `${p}: an error line with the request id`);
+    t.regex(line!, secret, `${p}: the log has the real error`);
+  }
+  const internal = await a.request('/api/v1/probe-503-internal');
+  t.is(internal.status, 503);
+  const internalText = await internal.text();
+  t.false(internalText.includes('127.0.0.1'), 'an unexposed 503 keeps its status, not its message');
+  const exposed = await a.request('/api/v1/probe-503-exposed');
+  t.is(exposed.status, 503);
+  t.regex(problemSchema.parse(await exposed.json()).error.message, /try again later/, 'a deliberately exposed 503 keeps its message');
+});
+
+test('who you are before what you sent: anonymous calls with bad, malformed or oversized bodies get 401', async (t) => {
+  const { request } = await startTestApp(t);
+  const post = (body: string) => request('/api/v1/me/entries', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  for (const [what, body] of [['invalid fields', JSON.stringify({ user_id: 'x', start: 'no' })], ['malformed JSON', '{"start":'], ['oversized', JSON.stringify({ note: 'x'.repeat(300 * 1024) })], ['NUL byte', JSON.stringify({ note: 'a\u0000b' })]]) {
+    const res = await post(body!);
+    t.is(res.status, 401, what);
+    const err = problemSchema.parse(await res.json()).error;
+    t.is(err.code, 'unauthenticated', what);
+    t.is(err.details, undefined, `${what}: no field details before authentication`);
+  }
+});
+
+test('NUL bytes and over-long strings get 422 naming the field, also on the anonymous sign-in and reset routes', async (t) => {
+  const { request } = await appWithProbeRoutes(t);
+  const cases: Array<[string, unknown, string]> = [
+    ['/api/v1/session', { username: 'ad\u0000min', password: 'x', source: 'local' }, 'username'],
+    ['/api/v1/session', { username: 'admin', password: 'p'.repeat(10_001), source: 'local' }, 'password'],
+    ['/api/v1/password-reset', { username: 'x\u0000' }, 'username'],
+    ['/api/v1/password-reset/complete', { token: 't'.repeat(30), new_password: 'a\u0000b' }, 'new_password'],
+    ['/api/v1/probe/1', { name: 'x', hours: 1, nested: { deep: ['ok', 'n\u0000'] } }, 'nested.deep.1'],
+  ];
+  for (const [p, body, field] of cases) {
+    const res = await request(p, json(body));
+    t.is(res.status, 422, `${p} ${field}`);
+    const err = problemSchema.parse(await res.json()).error;
+    t.deepEqual((err.details as Array<{ field: string }>).map((d) => d.field), [field], p);
+    t.false(err.message.includes('\u0000'));
+  }
+  const query = await request('/api/v1/?x=%00');
+  t.is(query.status, 422, 'a NUL byte in the query string');
+  t.deepEqual((problemSchema.parse(await query.json()).error.details as Array<{ field: string }>).map((d) => d.field), ['query.x']);
+});
+
+test('a route that forgets its auth declaration is refused when it is added', (t) => {
+  const api = new ApiRegistry();
+  const route = { method: 'get', path: '/x', operationId: 'x', summary: 'x', response: z.object({}), handler: () => ({}) };
+  t.throws(() => api.add(route as unknown as ApiRoute), { message: /declares no valid auth/ });
+  t.throws(() => api.add({ ...route, auth: { session: 'yes' } } as unknown as ApiRoute), { message: /declares no valid auth/ });
 });
