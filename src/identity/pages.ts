@@ -306,6 +306,8 @@ ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) 
 
   router.post('/sign-out', async (ctx) => {
     const c = ctx as unknown as AppContext;
+    // Like every form post: unreadable input is refused before anything happens.
+    assertCleanInput(c);
     if (c.state.auth) await signOut(deps, toLive(c.state.auth));
     clearSessionCookie(c, policy);
     ctx.redirect('/sign-in?signed_out=1');

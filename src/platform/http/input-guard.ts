@@ -9,8 +9,12 @@ import type { AppContext } from './context.js';
  * naming the field. Routes whose schema allows longer strings (a CSV import) say so.
  */
 
-/** The longest string a request may carry unless its route allows more. */
-export const DEFAULT_MAX_STRING_LENGTH = 10_000;
+/**
+ * The longest string a request may carry unless its route allows more: a string of
+ * 10,000 characters or more is refused (no field of the appliance needs that much,
+ * and the longest free text, a return comment, is capped at 2,000 by its schema).
+ */
+export const DEFAULT_MAX_STRING_LENGTH = 9_999;
 
 /** How deep nested input is walked; deeper structures are refused. */
 const MAX_DEPTH = 16;
