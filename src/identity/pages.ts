@@ -12,6 +12,7 @@ import {
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
+import { canOpenOperatorConsole } from './policy.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
 import { idParams, passwordBody, passwordResetCompleteBody, passwordResetRequestBody, secondFactorBody, signInBody, tokenCreateBody, totpConfirmBody } from './schema.js';
@@ -245,7 +246,7 @@ ${message(ctx, 'error', error)}
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
 <section aria-labelledby="roles-h"><h2 id="roles-h">${t(l, 'account.roles')}</h2>
 ${roles.length ? html`<ul>${roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul>` : html`<p>${t(l, 'account.no_roles')}</p>`}
-${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
+${canOpenOperatorConsole(actor) ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
 </section>
 <section aria-labelledby="tf-h"><h2 id="tf-h">${t(l, 'account.second_factor')}</h2>
 <p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${left}.` : html``}</p>
