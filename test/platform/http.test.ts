@@ -156,6 +156,23 @@ test('the OpenAPI document describes the declared routes from their schemas', as
   t.deepEqual(schema.required?.sort(), ['hours', 'name']);
 });
 
+test('the OpenAPI document states who may call each operation', async (t) => {
+  const { request } = await startTestApp(t);
+  type Op = { security?: unknown[]; 'x-auth'?: string; 'x-required-role'?: string[] };
+  const doc = (await (await request('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, Op>>; components: { securitySchemes: Record<string, unknown> } };
+  t.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['session', 'token']);
+  const signIn = doc.paths['/api/v1/session']!.post!;
+  t.deepEqual(signIn.security, [], 'sign-in is anonymous');
+  t.is(signIn['x-auth'], 'anonymous');
+  t.is(doc.paths['/api/v1/session/second-factor']!.post!['x-auth'], 'partial-session');
+  const entry = doc.paths['/api/v1/me/entries']!.post!;
+  t.deepEqual(entry.security, [{ session: [] }, { token: ['entries:write'] }], 'a personal token with entries:write may record entries');
+  t.deepEqual(doc.paths['/api/v1/me/password']!.post!.security, [{ session: [] }], 'no token changes a password');
+  t.deepEqual(doc.paths['/api/v1/accounts/{id}/sessions/revoke']!.post!['x-required-role'], ['operator']);
+  t.deepEqual(doc.paths['/api/v1/customers']!.post!['x-required-role'], ['operator', 'team_admin']);
+  for (const [p, ops] of Object.entries(doc.paths)) for (const [m, op] of Object.entries(ops)) t.truthy(op['x-auth'], `${m} ${p}`);
+});
+
 test('every response carries a request id that also appears in the logs', async (t) => {
   const { request } = await startTestApp(t);
   const a = await request('/healthz');
