@@ -1,6 +1,6 @@
 import type { DomainModule } from '../platform/http/app.js';
 import type { AuthDeps } from './auth-service.js';
-import { authenticator, cookiePolicy, sessionMiddleware } from './http.js';
+import { cookiePolicy, sessionMiddleware } from './http.js';
 import { operatorPages } from './operator-pages.js';
 import { identityPages } from './pages.js';
 import { registerIdentityApi } from './routes.js';
@@ -10,7 +10,6 @@ export function identityModule(deps: AuthDeps, tls: boolean): DomainModule {
   const policy = cookiePolicy(deps.config, tls);
   return {
     middleware: [sessionMiddleware(deps.db, deps.config, policy)],
-    authenticate: authenticator(deps.db, deps.config),
     api: (api) => registerIdentityApi(api, deps, policy),
     pages: identityPages(deps, policy),
   };

@@ -5,7 +5,7 @@ import {
   changePassword, completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset,
   revokeAllSessions, sessionState, signIn, signOut, startTotpEnrolment, type AuthDeps, type RequestMeta,
 } from './auth-service.js';
-import { clearSessionCookie, currentActor, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, signedIn, type CookiePolicy } from './http.js';
+import { authenticator, clearSessionCookie, currentActor, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, signedIn, type CookiePolicy } from './http.js';
 import { authorize, needsSecondFactor } from './policy.js';
 import { rolesOf } from './repository.js';
 import {
@@ -44,6 +44,8 @@ const session = (ctx: AppContext) => requirePartialAuth(ctx);
 
 /** Registers the sign-in, session, second-factor and account API. */
 export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: CookiePolicy): void {
+  // Identity enforces every route's auth declaration, its own and the other domains'.
+  api.useAuthenticator(authenticator(deps.db, deps.config));
   const tags = ['identity'];
   api.add({
     method: 'post', path: '/session', operationId: 'signIn', summary: 'Sign in with username and password (step one)', tags, auth: 'anonymous',

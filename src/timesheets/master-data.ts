@@ -1,7 +1,7 @@
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { authorize, defaultProjectTeam } from './policy.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { authorize, canManageMasterData as canManage, defaultProjectTeam } from './policy.js';
 
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
@@ -23,8 +23,14 @@ export interface ProjectView {
   tasks: Array<{ id: string; project_id: string; name: string; billable: boolean | null; archived: boolean }>;
 }
 
-// The rule lives in policy.ts; re-exported for the callers that import it from here.
-export { canManageMasterData } from './policy.js';
+/** Whether the actor may manage master data at all (for the team of a project, when given); the rule is policy.ts's. */
+export function canManageMasterData(actor: Actor, team?: string): boolean {
+  return canManage(actor, team);
+}
+
+function forbid(): never {
+  throw new ForbiddenError('Only operators and the team admins of the project may change master data');
+}
 
 /** Lists projects with customers and tasks; archived ones only when asked. */
 export async function listProjects(db: Knex, includeArchived: boolean): Promise<ProjectView[]> {
@@ -50,7 +56,7 @@ export async function listProjects(db: Knex, includeArchived: boolean): Promise<
 
 /** Creates a customer (operators and team admins). */
 export async function createCustomer(db: Knex, actor: Actor, input: { name: string }): Promise<{ id: string; name: string; archived: boolean }> {
-  authorize(actor, 'manage_master_data', {});
+  if (!canManageMasterData(actor)) forbid();
   const [row] = (await db('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
   return { id: row!.id, name: row!.name, archived: false };
 }
@@ -82,14 +88,14 @@ async function projectTeam(db: Knex, id: string): Promise<string> {
 
 /** Adds a task to a project. */
 export async function createTask(db: Knex, actor: Actor, projectId: string, input: { name: string; billable?: boolean | null }): Promise<ProjectView['tasks'][number]> {
-  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
+  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
   const [row] = (await db('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
   return { ...row!, archived: false };
 }
 
 /** Archives (or restores) a project: archived projects take no new time. */
 export async function setProjectArchived(db: Knex, actor: Actor, projectId: string, archived: boolean): Promise<ProjectView> {
-  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
+  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
   await db('projects').where({ id: projectId }).update({ archived_at: archived ? db.fn.now() : null, updated_at: db.fn.now() });
   return (await listProjects(db, true)).find((p) => p.id === projectId)!;
 }

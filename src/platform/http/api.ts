@@ -115,9 +115,22 @@ export interface RouteSummary {
  */
 export class ApiRegistry {
   private readonly routes: ApiRoute[] = [];
+  private authenticate?: Authenticator;
 
-  /** `authenticate` enforces every declaration other than `'anonymous'`. */
-  constructor(private readonly authenticate?: Authenticator) {}
+  /** `authenticate` enforces every declaration other than `'anonymous'` (or see useAuthenticator). */
+  constructor(authenticate?: Authenticator) {
+    this.authenticate = authenticate;
+  }
+
+  /**
+   * Sets the authenticator; the identity domain does this when it registers its
+   * routes, so platform imports no domain. Only once: nothing may quietly replace it.
+   */
+  useAuthenticator(authenticate: Authenticator): this {
+    if (this.authenticate) throw new Error('The API registry already has an authenticator');
+    this.authenticate = authenticate;
+    return this;
+  }
 
   /** Declares a route; the generic parameters are inferred from the schemas. */
   add<B, Q, P, R>(route: ApiRoute<B, Q, P, R>): this {

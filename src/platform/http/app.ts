@@ -10,7 +10,7 @@ import { staticDir } from '../paths.js';
 import { negotiateLanguage } from '../../web/i18n.js';
 import { errorPage, pageRoutes } from '../../web/routes.js';
 import { staticFiles } from '../../web/static-files.js';
-import { ApiRegistry, type Authenticator } from './api.js';
+import { ApiRegistry } from './api.js';
 import type { AppState } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { requestContext } from './request-context.js';
@@ -25,8 +25,6 @@ export interface DomainModule {
   middleware?: Array<Koa.Middleware<AppState>>;
   api?: (api: ApiRegistry) => void;
   pages?: Router<AppState>;
-  /** Enforces the API routes' auth declarations (the identity domain provides it). */
-  authenticate?: Authenticator;
 }
 
 /** What the HTTP app needs from the rest of the appliance. */
@@ -112,7 +110,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   app.use(health.routes());
   app.use(health.allowedMethods());
 
-  const api = new ApiRegistry(deps.domains?.find((d) => d.authenticate)?.authenticate);
+  const api = new ApiRegistry();
   api.add({
     method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'], auth: 'anonymous',
     response: apiRootSchema,
