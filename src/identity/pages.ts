@@ -3,6 +3,7 @@ import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '
 import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
+import { canOpenOperatorConsole } from './policy.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
@@ -12,7 +13,6 @@ import {
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
-import { canOpenOperatorConsole } from './policy.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
 import { idParams, passwordBody, passwordResetCompleteBody, passwordResetRequestBody, secondFactorBody, signInBody, tokenCreateBody, totpConfirmBody } from './schema.js';

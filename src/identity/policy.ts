@@ -19,16 +19,6 @@ export function needsSecondFactor(roles: ReadonlySet<Role>, hasConfirmedFactor: 
   return PRIVILEGED_ROLES.some((r) => roles.has(r));
 }
 
-/** Whether the actor holds a role. */
-export function hasRole(actor: Actor, role: Role): boolean {
-  return actor.roles.has(role);
-}
-
-/** Operators administer the appliance: they may revoke anyone's sessions (and see no time data). */
-export function canRevokeSessionsOf(actor: Actor, _accountId: string): boolean {
-  return hasRole(actor, 'operator');
-}
-
 /** Whether the actor holds at least one of the roles. */
 export function hasAnyRole(actor: Actor, roles: readonly string[]): boolean {
   return roles.some((r) => actor.roles.has(r as Role));
@@ -50,7 +40,7 @@ export interface IdentityActions {
 }
 
 /**
- * The one decision point of the identity domain, composed from the predicates above.
+ * The one decision point of the identity domain, composed from this file's predicates.
  * Throws 403 for role-gated calls and actions the actor may not take, 404 where the
  * thing must stay invisible (the operator console).
  */
@@ -68,4 +58,14 @@ export function authorize<A extends keyof IdentityActions>(actor: Actor, action:
       if (!canOpenOperatorConsole(actor)) throw new NotFoundError();
       return;
   }
+}
+
+/** Whether the actor holds a role. */
+export function hasRole(actor: Actor, role: Role): boolean {
+  return actor.roles.has(role);
+}
+
+/** Operators administer the appliance: they may revoke anyone's sessions (and see no time data). */
+export function canRevokeSessionsOf(actor: Actor, _accountId: string): boolean {
+  return hasRole(actor, 'operator');
 }
