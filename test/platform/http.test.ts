@@ -170,6 +170,8 @@ test('the OpenAPI document states who may call each operation', async (t) => {
   t.deepEqual(doc.paths['/api/v1/me/password']!.post!.security, [{ session: [] }], 'no token changes a password');
   t.deepEqual(doc.paths['/api/v1/accounts/{id}/sessions/revoke']!.post!['x-required-role'], ['operator']);
   t.deepEqual(doc.paths['/api/v1/customers']!.post!['x-required-role'], ['operator', 'team_admin']);
+  t.truthy((doc.paths['/api/v1/customers']!.post! as { responses: Record<string, unknown> }).responses['401'], 'the 401 is documented');
+  t.falsy((signIn as { responses: Record<string, unknown> }).responses['401'], 'no 401 on an anonymous operation');
   for (const [p, ops] of Object.entries(doc.paths)) for (const [m, op] of Object.entries(ops)) t.truthy(op['x-auth'], `${m} ${p}`);
 });
 

@@ -194,6 +194,9 @@ export class ApiRegistry {
         [status]: status === '204' ? { description: 'No content' } : { description: 'Success', content: { 'application/json': { schema: toSchema(r.response, 'output') } } },
         default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
       };
+      const error = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+      if (r.auth !== 'anonymous') responses['401'] = error('Not signed in (checked before the request is validated)');
+      if (r.auth !== 'anonymous') responses['403'] = error(typeof r.auth === 'object' && r.auth.roles?.length ? `Needs the role ${r.auth.roles.join(' or ')}; or a token or session step this call does not admit` : 'A personal token or session step this call does not admit');
       const op: Record<string, unknown> = { operationId: r.operationId, summary: r.summary, tags: r.tags ?? [], parameters, responses, ...securityOf(r.auth) };
       if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(r.body) } } };
       (paths[oaPath] ??= {})[r.method] = op;
