@@ -87,6 +87,7 @@ test('every route: anonymous → 401, wrong role → 403/404, hostile input → 
       const anon = await send(method, path, hasBody(method) ? { body: JSON.stringify({ not_a_field: 1 }) } : {});
       if (op['x-auth'] === 'anonymous') t.true(anon.status !== 401 && anon.status < 500, `${name}: anonymous is let in (${anon.status})`);
       else t.is(anon.status, 401, `${name}: anonymous`);
+      if (hasBody(method) && op['x-auth'] !== 'anonymous') t.is((await send(method, path, { body: 'hello', type: 'text/plain' })).status, 401, `${name}: anonymous, not JSON`);
 
       if (op['x-auth'] === 'session') {
         // A personal token reaches only the operations that name its scope.
@@ -103,11 +104,12 @@ test('every route: anonymous → 401, wrong role → 403/404, hostile input → 
       // Hostile input from a signed-in caller: 4xx, never 500, never the handler.
       const fields = Object.keys(op.requestBody?.content['application/json']?.schema.properties ?? {});
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-      const inputs: Array<[string, { body?: string; query?: string }, number[]]> = [];
+      const inputs: Array<[string, { body?: string; query?: string; type?: string }, number[]]> = [];
       if (hasBody(method)) {
         const fill = (v: string) => JSON.stringify(Object.fromEntries((fields.length ? fields : ['x']).map((f) => [f, v])));
         inputs.push(['malformed JSON', { body: '{"a": ' }, [400]], ['oversized body', { body: JSON.stringify({ x: 'y'.repeat(TOO_BIG) }) }, [413]]);
         inputs.push(['NUL bytes', { body: fill('a\u0000b') }, [422]], ['10,000-character strings', { body: fill(A_LONG_STRING) }, [422]]);
+        inputs.push(['a body that is not JSON', { body: 'hello', type: 'text/plain' }, [415]]);
       }
       if (query.length) {
         const q = (v: string) => '?' + query.map((n) => `${n}=${encodeURIComponent(v)}`).join('&');
@@ -117,7 +119,7 @@ test('every route: anonymous → 401, wrong role → 403/404, hostile input → 
       if (/\{\w+\}/.test(oaPath)) inputs.push(['NUL in the path', { query: '' }, [422]]);
       for (const [what, input, expected] of inputs) {
         const target = what === 'NUL in the path' ? oaPath.replace(/\{\w+\}/g, '%00') : path + (input.query ?? '');
-        const res = await send(method, target, { headers: sessionHeaders(), body: input.body ?? (hasBody(method) ? '{}' : undefined) });
+        const res = await send(method, target, { headers: sessionHeaders(), body: input.body ?? (hasBody(method) ? '{}' : undefined), type: input.type });
         const roleGated = (op['x-required-role'] ?? []).length > 0;
         if (roleGated) t.true(res.status >= 400 && res.status < 500, `${name}, ${what}: ${res.status}`);
         else t.true(expected.includes(res.status), `${name}, ${what}: ${res.status}, expected ${expected.join('/')}`);

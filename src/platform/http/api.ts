@@ -1,10 +1,13 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { ValidationError, type FieldProblem } from '../errors.js';
+import { AppError, ValidationError, type FieldProblem } from '../errors.js';
 import type { AppContext, AppState } from './context.js';
 import { DEFAULT_MAX_STRING_LENGTH, stringProblems } from './input-guard.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Methods whose requests carry a body. */
+const BODY_METHODS: ReadonlySet<Method> = new Set(['post', 'put', 'patch']);
 
 /** What a handler receives: the request parts, already validated. */
 export interface ApiInput<B, Q, P> {
@@ -153,6 +156,8 @@ export class ApiRegistry {
       router[route.method](route.path, async (ctx) => {
         const c = ctx as unknown as AppContext;
         if (route.auth !== 'anonymous') await authenticate!(c, route.auth);
+        // JSON calls that carry a body must say it is JSON (a form post is not an API call).
+        if (BODY_METHODS.has(route.method) && c.request.length && !c.is('json')) throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
         // Body parsing failed (malformed JSON, too large): said only now, after authentication.
         if (c.state.bodyError !== undefined) throw c.state.bodyError;
         const rawBody = (c.request as { body?: unknown }).body ?? {};

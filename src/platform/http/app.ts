@@ -4,7 +4,6 @@ import Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Knex } from '../db.js';
 import { migrationStatus } from '../db.js';
-import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { staticDir } from '../paths.js';
 import { negotiateLanguage } from '../../web/i18n.js';
@@ -123,13 +122,6 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const openapi = api.openapi({ title: 'Uurwerk API', version: deps.version });
   apiRouter.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
-  });
-  app.use(async (ctx, next) => {
-    // JSON API calls that carry a body must say it is JSON.
-    if (ctx.path.startsWith('/api/') && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length && !ctx.is('json')) {
-      throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
-    await next();
   });
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods());
