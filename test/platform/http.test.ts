@@ -198,6 +198,10 @@ test('5xx answers carry a generic message and the request id; the log line with 
   const a = await startTestApp(t, {}, {
     extendApi: (api) => {
       api.add(crash('/probe-sql', () => holder.knex!.raw('select secret_column from secret_table_name')));
+      api.add(crash('/probe-row', () => holder.knex!.transaction(async (trx) => {
+        await trx.raw("create temp table probe_rows (v text check (v <> 'personal-row-marker'))");
+        await trx.raw('insert into probe_rows values (?)', ['personal-row-marker']);
+      })));
       api.add(crash('/probe-decrypt', () => Promise.reject(new DecryptError('Value does not decrypt: timesheet_entries.note /srv/keys/kek-3'))));
       api.add(crash('/probe-503-internal', () => Promise.reject(new AppError(503, 'pool_exhausted', 'pg pool at 127.0.0.1:5433 exhausted'))));
       api.add(crash('/probe-503-exposed', () => Promise.reject(new ServiceUnavailableError('The directory cannot be reached; try again later', 'directory_unavailable'))));
@@ -218,6 +222,13 @@ test('5xx answers carry a generic message and the request id; the log line with 
     t.truthy(line, `${p}: an error line with the request id`);
     t.regex(line!, secret, `${p}: the log has the real error`);
   }
+  // A PostgreSQL error whose detail quotes the row: the log names the constraint, never the value.
+  const row = await a.request('/api/v1/probe-row');
+  t.is(row.status, 500);
+  t.false((await row.text()).includes('personal-row-marker'));
+  const rowLine = loggedLines().find((l) => l.includes(row.headers.get('x-request-id') ?? '-') && /"level":50/.test(l));
+  t.regex(rowLine ?? '', /probe_rows_v_check/, 'the log names the failing constraint');
+  t.false((rowLine ?? '').includes('personal-row-marker'), 'the row values in the error detail stay out of the log');
   const internal = await a.request('/api/v1/probe-503-internal');
   t.is(internal.status, 503);
   const internalText = await internal.text();

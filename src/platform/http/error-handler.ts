@@ -53,6 +53,17 @@ function classify(err: unknown): AppError | undefined {
   }
 }
 
+/**
+ * The error as it goes into the log. A PostgreSQL error's `detail` and `where` can
+ * quote row values (`Key (name)=(...)`), which are personal data; the log keeps what
+ * an operator needs to find the fault (code, message, table, column, constraint, stack).
+ */
+function forLog(err: unknown): unknown {
+  const e = err as { code?: unknown; detail?: unknown; message?: string; stack?: string; table?: string; column?: string; constraint?: string; routine?: string };
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code) || (e.detail === undefined && (e as { where?: unknown }).where === undefined)) return err;
+  return { type: err.name, code: e.code, message: e.message, table: e.table, column: e.column, constraint: e.constraint, routine: e.routine, stack: e.stack };
+}
+
 /** The answer for an error whose message must not be shown: generic, naming the request id. */
 function concealed(status: number, code: string, requestId: string): AppError {
   const what = status === 500 ? 'Internal error' : 'The server could not complete the request';
@@ -81,10 +92,10 @@ export function errorHandler(renderPage: ErrorPageRenderer): Middleware<AppState
       const requestId = ctx.state.requestId;
       let appErr = classify(err);
       if (!appErr) {
-        ctx.state.log?.error({ err, requestId }, 'unhandled error');
+        ctx.state.log?.error({ err: forLog(err), requestId }, 'unhandled error');
         appErr = concealed(500, 'internal_error', requestId);
       } else if (appErr.status >= 500 && !appErr.expose) {
-        ctx.state.log?.error({ err, requestId }, 'server-side failure');
+        ctx.state.log?.error({ err: forLog(err), requestId }, 'server-side failure');
         appErr = concealed(appErr.status, appErr.code, requestId);
       } else if (appErr.status >= 500) {
         ctx.state.log?.warn({ err, requestId }, 'server-side failure');
