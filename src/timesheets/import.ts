@@ -3,8 +3,8 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { canManageMasterData } from './master-data.js';
+import { ValidationError, type FieldProblem } from '../platform/errors.js';
+import { authorize, canManageMasterData } from './policy.js';
 
 /**
  * Master data from CSV: one row per project (and optionally one of its tasks), with
@@ -68,7 +68,7 @@ function parseRows(csv: string, actor: Actor, problems: FieldProblem[]): Row[] {
     const budget = budgetText === '' ? null : Number(budgetText);
     if (budget !== null && (!Number.isFinite(budget) || budget < 0 || budget > 1_000_000)) bad('budget_hours', 'must be a number of hours ≥ 0');
     const team = get('team');
-    if (!canManageMasterData(actor, team === '' && actor.roles.has('operator') ? undefined : team)) bad('team', 'you do not manage this team');
+    if (!canManageMasterData(actor, team)) bad('team', 'you do not manage this team');
     rows.push({ line, customer: get('customer'), project, code: get('code') || null, task: get('task'), billable: ['true', 'yes', 'ja', '1'].includes(b), budget_hours: budget, team });
   }
   return rows;
@@ -76,7 +76,7 @@ function parseRows(csv: string, actor: Actor, problems: FieldProblem[]): Row[] {
 
 /** Imports customers, projects and tasks from CSV (operators; team admins for their own teams). */
 export async function importMasterData(db: Knex, actor: Actor, input: { csv: string; dry_run?: boolean }): Promise<ImportResult> {
-  if (!canManageMasterData(actor)) throw new AppError(403, 'forbidden', 'Only operators and team admins may import master data');
+  authorize(actor, 'manage_master_data', {});
   const problems: FieldProblem[] = [];
   const rows = parseRows(input.csv, actor, problems);
   if (problems.length) throw new ValidationError(problems);

@@ -2,7 +2,8 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { authorize, canManageMasterData as canManage, defaultProjectTeam } from './policy.js';
 
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
@@ -33,15 +34,13 @@ export interface ProjectView {
   tasks: Array<{ id: string; project_id: string; name: string; billable: boolean | null; archived: boolean }>;
 }
 
-/** Whether the actor may manage master data at all (for the team of a project, when given). */
+/** Whether the actor may manage master data at all (for the team of a project, when given); the rule is policy.ts's. */
 export function canManageMasterData(actor: Actor, team?: string): boolean {
-  if (actor.roles.has('operator')) return true;
-  if (!actor.roles.has('team_admin')) return false;
-  return team === undefined || actor.teams.has(team);
+  return canManage(actor, team);
 }
 
 function forbid(): never {
-  throw new AppError(403, 'forbidden', 'Only operators and the team admins of the project may change master data');
+  throw new ForbiddenError('Only operators and the team admins of the project may change master data');
 }
 
 /** Lists projects with customers and tasks; archived ones only when asked. */
@@ -82,8 +81,8 @@ export async function createProject(
   actor: Actor,
   input: { name: string; customer_id?: string | null; code?: string; billable?: boolean; budget_hours?: number | null; team?: string },
 ): Promise<ProjectView> {
-  const team = input.team ?? (actor.roles.has('operator') ? '' : [...actor.teams][0] ?? '');
-  if (!canManageMasterData(actor, team === '' && actor.roles.has('operator') ? undefined : team)) forbid();
+  const team = input.team ?? defaultProjectTeam(actor);
+  authorize(actor, 'manage_master_data', { team });
   if (input.customer_id) {
     const c = await db('customers').where({ id: input.customer_id }).first('archived_at');
     if (!c) throw new ValidationError([{ field: 'customer_id', message: 'no such customer' }]);

@@ -4,7 +4,6 @@ import Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Knex } from '../db.js';
 import { migrationStatus } from '../db.js';
-import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { staticDir } from '../paths.js';
 import { negotiateLanguage } from '../../web/i18n.js';
@@ -79,6 +78,10 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
       formLimit: `${config.server.body_limit_kb}kb`,
       jsonStrict: true,
       encoding: 'utf-8',
+      // Held back until the route has authenticated the caller (see AppState.bodyError).
+      onError: (err, ctx) => {
+        (ctx as unknown as { state: AppState }).state.bodyError = err;
+      },
     }),
   );
 
@@ -108,7 +111,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
 
   const api = new ApiRegistry();
   api.add({
-    method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'],
+    method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'], auth: 'anonymous',
     response: apiRootSchema,
     handler: () => ({ name: 'uurwerk' as const, version: deps.version, openapi: '/api/v1/openapi.json' }),
   });
@@ -119,13 +122,6 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const openapi = api.openapi({ title: 'Uurwerk API', version: deps.version });
   apiRouter.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
-  });
-  app.use(async (ctx, next) => {
-    // JSON API calls that carry a body must say it is JSON.
-    if (ctx.path.startsWith('/api/') && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length && !ctx.is('json')) {
-      throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
-    await next();
   });
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods());
