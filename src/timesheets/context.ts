@@ -27,7 +27,7 @@ export const timerRef = (ownerId: string) => ({ table: 'running_timers', column:
 export const commentRef = (dayId: string) => ({ table: 'timesheet_days', column: 'comment', rowId: dayId });
 
 /** The facts of a day row the policy predicates decide on. */
-export const facts = (d: DayRow): DayFacts => ({ ownerId: d.owner_id, state: d.state, scopeTeams: d.scope_teams });
+export const facts = (d: DayRow): DayFacts => ({ ownerId: d.owner_id, state: d.state, scopeTeams: d.scope_teams, date: d.date });
 
 /** Display names of projects, tasks or accounts by id (one query). */
 export async function names(db: Knex | Knex.Transaction, table: 'projects' | 'tasks' | 'accounts', ids: string[]): Promise<Map<string, string>> {

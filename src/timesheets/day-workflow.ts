@@ -6,7 +6,7 @@ import { enqueueMail } from '../platform/mail/outbox.js';
 import { commentRef, facts, type TimesheetDeps } from './context.js';
 import { dayDigest } from './day-digest.js';
 import { buildDayView } from './days.js';
-import { canRead, canReopen, canReview, canSubmit, visibleDays } from './policy.js';
+import { authorize, visibleDays } from './policy.js';
 import { summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayById, inWall, lockDaysForOwner, transitionDay, type DayRow, type Wall } from './repository.js';
 import { timeZoneOf } from './settings.js';
@@ -38,7 +38,8 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
   const tz = await timeZoneOf(deps, actor.accountId);
   return inWall(deps.db, actor.accountId, async (w) => {
     const [day] = await lockDaysForOwner(w, actor.accountId, [date], tz);
-    if (!day || !canSubmit(actor, facts(day))) throw new ConflictError(`The day ${date} is ${day?.state ?? 'unknown'} and cannot be submitted`, 'day_not_open');
+    if (!day) throw new NotFoundError();
+    authorize(actor, 'submit', facts(day));
     const teams = ((await w.trx('team_scope_members').where({ account_id: actor.accountId }).distinct('team')) as Array<{ team: string }>).map((r) => r.team).sort();
     const admins = teams.length
       ? ((await w.trx('role_assignments').where({ role: 'team_admin' }).whereIn('team', teams).whereNot('account_id', actor.accountId).distinct('account_id')) as Array<{ account_id: string }>).map((r) => r.account_id).sort()
@@ -70,7 +71,8 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
 /** Loads a day for an admin action: 404 unless visible, locked FOR UPDATE. */
 async function dayForReview(w: Wall, actor: Actor, id: string): Promise<DayRow> {
   const day = await dayById(w, id, visibleDays(actor), true);
-  if (!day || !canRead(actor, facts(day))) throw new NotFoundError();
+  if (!day) throw new NotFoundError();
+  authorize(actor, 'read', facts(day));
   return day;
 }
 
@@ -81,7 +83,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
     const events = [];
     for (const id of [...new Set(ids)].sort()) {
       const day = await dayForReview(w, actor, id);
-      if (!canReview(actor, facts(day))) throw new ConflictError(`The day ${day.date} is ${day.state}, not submitted`, 'day_not_submitted');
+      authorize(actor, 'review', facts(day));
       const next = await transitionDay(w, id, ['submitted'], { state: 'approved', approved_at: w.trx.fn.now(), approved_by: actor.accountId });
       if (!next) throw new ConflictError('The day changed meanwhile', 'day_not_submitted');
       const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
@@ -102,8 +104,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
 async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: string, kind: 'return' | 'reopen'): Promise<DaySummary> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayForReview(w, actor, id);
-    const allowed = kind === 'return' ? canReview(actor, facts(day)) : canReopen(actor, facts(day));
-    if (!allowed) throw new ConflictError(`The day ${day.date} is ${day.state}`, kind === 'return' ? 'day_not_submitted' : 'day_not_approved');
+    authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
     const comment = await deps.keys.encrypt(w.trx, day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
       state: 'returned', comment, returned_at: w.trx.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,

@@ -3,7 +3,7 @@ import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { commentRef, facts, names, type TimesheetDeps } from './context.js';
 import { decryptEntry } from './entries.js';
-import { canRead, isForeignRead, visibleDays } from './policy.js';
+import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayById, dayByDate, entriesTouching, inWall, listDays, type DayRow, type Wall } from './repository.js';
 import { timeZoneOf } from './settings.js';
@@ -59,7 +59,8 @@ export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string
 export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Promise<DayView> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayById(w, id, visibleDays(actor));
-    if (!day || !canRead(actor, facts(day))) throw new NotFoundError();
+    if (!day) throw new NotFoundError();
+    authorize(actor, 'read', facts(day));
     const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
     if (isForeignRead(actor, facts(day))) await deps.audit.record(w.trx, readEvent(actor, day, 'day'));
     return view;

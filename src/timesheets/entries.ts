@@ -3,10 +3,10 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditEventInput } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { entryRef, facts, type TimesheetDeps } from './context.js';
 import { checkEntry, detailsFrom, entryDates, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
-import { canEditEntries } from './policy.js';
+import { authorize } from './policy.js';
 import { deleteEntry, entryById, inWall, insertEntry, lockDaysForOwner, transitionDay, updateEntry, type EntryRow, type Wall } from './repository.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
@@ -47,7 +47,7 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
 async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string): Promise<void> {
   const days = await lockDaysForOwner(w, actor.accountId, dates, tz);
   for (const day of days) {
-    if (!canEditEntries(actor, facts(day))) throw new ConflictError(`The day ${day.date} is ${day.state}; its entries cannot change`, 'day_locked');
+    authorize(actor, 'edit_entries', facts(day));
   }
   const returned = days.filter((d) => d.state === 'returned');
   for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });

@@ -2,8 +2,8 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../platform/errors.js';
-import { authorize, canManageMasterData as canManage, defaultProjectTeam } from './policy.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { authorize, defaultProjectTeam } from './policy.js';
 
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
@@ -34,15 +34,6 @@ export interface ProjectView {
   tasks: Array<{ id: string; project_id: string; name: string; billable: boolean | null; archived: boolean }>;
 }
 
-/** Whether the actor may manage master data at all (for the team of a project, when given); the rule is policy.ts's. */
-export function canManageMasterData(actor: Actor, team?: string): boolean {
-  return canManage(actor, team);
-}
-
-function forbid(): never {
-  throw new ForbiddenError('Only operators and the team admins of the project may change master data');
-}
-
 /** Lists projects with customers and tasks; archived ones only when asked. */
 export async function listProjects(db: Knex, includeArchived: boolean): Promise<ProjectView[]> {
   const q = db('projects as p').leftJoin('customers as c', 'c.id', 'p.customer_id').orderBy('p.name');
@@ -67,7 +58,7 @@ export async function listProjects(db: Knex, includeArchived: boolean): Promise<
 
 /** Creates a customer (operators and team admins). */
 export async function createCustomer(db: Knex, actor: Actor, input: { name: string }): Promise<{ id: string; name: string; archived: boolean }> {
-  if (!canManageMasterData(actor)) forbid();
+  authorize(actor, 'manage_master_data', {});
   return db.transaction(async (trx) => {
     const [row] = (await trx('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
     await changed(trx, actor, AUDIT_ACTIONS.customerCreated, 'customer', row!.id, given(input));
@@ -106,7 +97,7 @@ async function projectTeam(db: Knex, id: string): Promise<string> {
 
 /** Adds a task to a project. */
 export async function createTask(db: Knex, actor: Actor, projectId: string, input: { name: string; billable?: boolean | null }): Promise<ProjectView['tasks'][number]> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
   return db.transaction(async (trx) => {
     const [row] = (await trx('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
     await changed(trx, actor, AUDIT_ACTIONS.taskCreated, 'task', row!.id, given(input));
@@ -116,7 +107,7 @@ export async function createTask(db: Knex, actor: Actor, projectId: string, inpu
 
 /** Archives (or restores) a project: archived projects take no new time. */
 export async function setProjectArchived(db: Knex, actor: Actor, projectId: string, archived: boolean): Promise<ProjectView> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
   await db.transaction(async (trx) => {
     await trx('projects').where({ id: projectId }).update({ archived_at: archived ? trx.fn.now() : null, updated_at: trx.fn.now() });
     await changed(trx, actor, archived ? AUDIT_ACTIONS.projectArchived : AUDIT_ACTIONS.projectRestored, 'project', projectId, ['archived']);

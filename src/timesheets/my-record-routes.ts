@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { loadActor } from '../identity/auth-service.js';
-import { requireAuth } from '../identity/http.js';
+import { currentActor } from '../identity/http.js';
 import type { ApiRegistry } from '../platform/http/api.js';
-import type { AppContext } from '../platform/http/context.js';
 import type { TimesheetDeps } from './context.js';
 import { eventsAbout } from './my-record.js';
 
@@ -26,20 +24,12 @@ export const myEventResponse = z.object({
 });
 export const myEventsResponse = z.object({ events: z.array(myEventResponse), next_before: z.number().nullable() });
 
-/**
- * Registers `GET /me/audit-events`: the recorded changes to my own data, beside
- * `/me/data-reads`. Signed-in people only (`auth` is read by request pipelines that
- * check a route's declared needs before its input; the handler checks as well).
- */
+/** Registers `GET /me/audit-events`: the recorded changes to my own data, beside `/me/data-reads`. */
 export function registerMyRecordApi(api: ApiRegistry, deps: TimesheetDeps): void {
-  const route = {
-    method: 'get' as const, path: '/me/audit-events', operationId: 'myAuditEvents', summary: 'What changed in my data: every audit event about me (newest first, paged)', tags: ['privacy'],
-    auth: { session: true as const },
+  api.add({
+    method: 'get', path: '/me/audit-events', operationId: 'myAuditEvents', summary: 'What changed in my data: every audit event about me (newest first, paged)', tags: ['privacy'],
+    auth: { session: true },
     query: myEventsQuery, response: myEventsResponse,
-    handler: async (ctx: AppContext, { query }: { query: z.infer<typeof myEventsQuery> }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
-      return eventsAbout(deps, await loadActor(deps.db, auth.accountId), query);
-    },
-  };
-  api.add(route);
+    handler: async (ctx, { query }) => eventsAbout(deps, currentActor(ctx), query),
+  });
 }

@@ -11,13 +11,12 @@ import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { importMasterData } from './import.js';
 import { myEventsSection } from './my-record-page.js';
-import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
-import type { DayState } from './policy.js';
+import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import {
   approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
   stopTimer, submitDay, timeZoneOf, type DayView, type TimesheetDeps,
 } from './service.js';
-import { isTeamAdmin } from './policy.js';
+import { canManageMasterData, isTeamAdmin, type DayState } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate, localInstant, localTime } from './tz.js';
 

@@ -25,6 +25,8 @@ export interface DayFacts {
   state: DayState;
   /** Teams whose scope held the owner when the day was (last) submitted. */
   scopeTeams: readonly string[];
+  /** The calendar date, when known: named in refusals so a batch says which day. */
+  date?: string;
 }
 
 /** Whether the actor is the day's owner. */
@@ -128,21 +130,22 @@ export function authorize(actor: Actor, action: DayAction | MasterDataAction, ob
   }
   const day = object as DayFacts | undefined;
   if (!day || !canRead(actor, day)) throw new NotFoundError();
+  const which = day.date ? `The day ${day.date}` : 'The day';
   switch (action) {
     case 'read':
       return;
     case 'edit_entries':
     case 'submit':
       if (!isOwner(actor, day)) throw new ForbiddenError('Only the owner changes the entries of a day');
-      if (!canEditEntries(actor, day)) throw new ConflictError(`The day is ${day.state}; ${action === 'submit' ? 'it cannot be submitted' : 'its entries cannot change'}`, action === 'submit' ? 'day_not_open' : 'day_locked');
+      if (!canEditEntries(actor, day)) throw new ConflictError(`${which} is ${day.state}; ${action === 'submit' ? 'it cannot be submitted' : 'its entries cannot change'}`, action === 'submit' ? 'day_not_open' : 'day_locked');
       return;
     case 'review':
       if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reviews it');
-      if (!canReview(actor, day)) throw new ConflictError(`The day is ${day.state}, not submitted`, 'day_not_submitted');
+      if (!canReview(actor, day)) throw new ConflictError(`${which} is ${day.state}, not submitted`, 'day_not_submitted');
       return;
     case 'reopen':
       if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reopens it');
-      if (!canReopen(actor, day)) throw new ConflictError(`The day is ${day.state}, not approved`, 'day_not_approved');
+      if (!canReopen(actor, day)) throw new ConflictError(`${which} is ${day.state}, not approved`, 'day_not_approved');
       return;
   }
 }
