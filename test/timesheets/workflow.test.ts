@@ -96,7 +96,7 @@ test('bulk approve is all or none; approving an own day is not possible', async 
   await admin.c.json('POST', '/api/v1/me/entries', { date: d1, duration_minutes: 60, project_id: (await a.db.knex('projects').first('id')).id });
   const own = await admin.c.json<Day>('POST', `/api/v1/me/days/${d1}/submit`);
   t.is(own.status, 200);
-  t.is((await admin.c.json('POST', `/api/v1/days/${own.body.id}/approve`)).status, 409);
+  t.is((await admin.c.json('POST', `/api/v1/days/${own.body.id}/approve`)).status, 403); // visible (their own), but reviewing is not theirs
 });
 
 test('concurrency: two submits, submit vs edit, approve vs return — one winner, no lost update, mails once', async (t) => {
