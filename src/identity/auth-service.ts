@@ -317,7 +317,7 @@ export async function requestPasswordReset(deps: AuthDeps, username: string, met
         '',
         'If you did not ask for this, ignore this mail. / Heeft u hier niet om gevraagd, negeer dan deze mail.',
       ].join('\n'),
-    });
+    }, { cipher: deps.keys }); // the link is a secret: it rests only sealed, and only until delivered
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetRequested, actorId: 'anonymous', subjectId: account.id, personal: { address: meta.address } });
   });
 }

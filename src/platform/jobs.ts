@@ -4,6 +4,8 @@ import type { Config } from './config.js';
 import type { Knex } from './db.js';
 import type { Logger } from './logger.js';
 import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
+import { listenForMail } from './mail/listener.js';
+import type { MailCipher } from './mail/outbox.js';
 import { runScheduledDirectorySync } from '../directory/job.js';
 import type { AuditRecorder } from '../directory/service.js';
 import { checkpointAndLog } from '../audit/checkpoints.js';
@@ -62,6 +64,8 @@ export interface JobDeps {
   config: Readonly<Config>;
   logger: Logger;
   transport: Transporter;
+  /** Opens sealed outbox bodies (the key service); sealed mail waits without it. */
+  mailCipher?: MailCipher;
   /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
   directoryAudit?: AuditRecorder;
   /** Signs the hourly audit checkpoints. */
@@ -79,10 +83,13 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   await boss.start();
   for (const q of Object.values(QUEUES)) await boss.createQueue(q);
 
-  await boss.work(QUEUES.mailDeliver, { batchSize: 1, pollingIntervalSeconds: deps.config.mail.poll_seconds }, async () => {
-    const r = await deliverDue(deps.db, deps.transport, deps.config.mail, deps.logger);
+  const deliverPass = async (): Promise<void> => {
+    const r = await deliverDue(deps.db, deps.transport, deps.config.mail, deps.logger, { cipher: deps.mailCipher });
     if (r.sent + r.retried + r.failed > 0) log.info(r, 'mail delivery pass');
-  });
+  };
+  await boss.work(QUEUES.mailDeliver, { batchSize: 1, pollingIntervalSeconds: deps.config.mail.poll_seconds }, deliverPass);
+  // Committed mail is delivered at once (NOTIFY at commit); the cron pass below does retries.
+  const mailListener = await listenForMail(deps.connectionString, deps.logger, deliverPass);
   await boss.work(QUEUES.housekeeping, { batchSize: 1 }, async () => {
     const mails = await purgeFinishedMail(deps.db, deps.config.mail);
     const auth = await purgeExpiredAuthRows(deps.db);
@@ -136,6 +143,7 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
     async stop(timeoutMs) {
       if (stopped) return;
       stopped = true;
+      await mailListener.stop();
       await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
     },
   };

@@ -185,8 +185,9 @@ test('STARTTLS is used when the relay offers it, verified against the configured
 test('housekeeping purges delivered mail past its retention and keeps the rest', async (t) => {
   const db = await useTestDatabase(t);
   const [oldSent, newSent, pending] = await enqueue(db, 3);
-  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`) });
-  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now() });
+  const emptied = { text_body: null, html_body: null };
+  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`), ...emptied });
+  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now(), ...emptied });
   t.is(await purgeFinishedMail(db.knex, { sent_retention_days: 30 }), 1);
   t.deepEqual((await db.knex('mail_outbox').select('id').orderBy('id')).map((r) => r.id).sort(), [newSent, pending].sort());
 });

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { readSecret } from '../config.js';
 import type { Knex } from '../db.js';
 import type { Logger } from '../logger.js';
+import type { MailCipher, OutboxBodyRef } from './outbox.js';
 
 interface OutboxRow {
   id: string;
@@ -11,6 +12,7 @@ interface OutboxRow {
   subject: string;
   text_body: string;
   html_body: string | null;
+  sealed_subject: string | null;
   message_id: string;
   attempts: number;
 }
@@ -21,6 +23,9 @@ export interface DeliveryResult {
   retried: number;
   failed: number;
 }
+
+/** What a finished message keeps of its bodies: nothing. */
+const EMPTY_BODIES = { text_body: null, html_body: null } as const;
 
 /** Builds the SMTP transport for the configured relay. */
 export function createTransport(mail: Config['mail']): Transporter {
@@ -45,6 +50,24 @@ export function backoffSeconds(attempts: number, mail: Pick<Config['mail'], 'ret
   return Math.min(mail.retry_max_seconds, mail.retry_base_seconds * 2 ** Math.max(0, attempts - 1));
 }
 
+/** Delivery options: how many messages per pass, and the cipher that opens sealed bodies. */
+export interface DeliveryOptions {
+  limit?: number;
+  cipher?: MailCipher;
+}
+
+/** The bodies as they go out: opened when they were sealed at enqueue time. */
+async function openBodies(trx: Knex.Transaction, row: OutboxRow, cipher: MailCipher | undefined): Promise<{ text: string; html: string | undefined }> {
+  if (!row.sealed_subject) return { text: row.text_body, html: row.html_body ?? undefined };
+  if (!cipher) throw new Error('sealed outbox message but no mail cipher is wired into delivery');
+  const subject = row.sealed_subject;
+  const ref = (column: OutboxBodyRef['column']): OutboxBodyRef => ({ table: 'mail_outbox', column, rowId: row.id });
+  return {
+    text: await cipher.decrypt(trx, subject, ref('text_body'), row.text_body),
+    html: row.html_body === null ? undefined : await cipher.decrypt(trx, subject, ref('html_body'), row.html_body),
+  };
+}
+
 /** SMTP 5xx replies are permanent: retrying will not help. */
 function isPermanent(err: unknown): boolean {
   const code = (err as { responseCode?: number }).responseCode;
@@ -64,16 +87,19 @@ function isConnectionError(err: unknown): boolean {
  * message, and a process that dies mid-send leaves the row pending (its lock goes
  * with the connection), so it is retried, not lost. The only window for a duplicate
  * is a crash between the relay's "250 OK" and our COMMIT; the message then carries
- * the same Message-ID, so mail systems can recognise it.
+ * the same Message-ID, so mail systems can recognise it. Sealed bodies are opened only
+ * in memory for the send; once a message is delivered or has failed for good its
+ * bodies are set to NULL, so nothing of it rests in the table but the envelope data.
  */
-export async function deliverDue(db: Knex, transport: Transporter, mail: Config['mail'], logger: Logger, limit = 100): Promise<DeliveryResult> {
+export async function deliverDue(db: Knex, transport: Transporter, mail: Config['mail'], logger: Logger, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
+  const limit = opts.limit ?? 100;
   const log = logger.child({ module: 'mail' });
   const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
   let relayDown = false;
   for (let i = 0; i < limit && !relayDown; i++) {
     const handled = await db.transaction(async (trx) => {
       const row = (await trx('mail_outbox')
-        .select('id', 'recipients', 'subject', 'text_body', 'html_body', 'message_id', 'attempts')
+        .select('id', 'recipients', 'subject', 'text_body', 'html_body', 'sealed_subject', 'message_id', 'attempts')
         .where('status', 'pending')
         .andWhere('next_attempt_at', '<=', trx.fn.now())
         .orderBy('next_attempt_at')
@@ -84,21 +110,22 @@ export async function deliverDue(db: Knex, transport: Transporter, mail: Config[
       if (!row) return false;
       const attempts = row.attempts + 1;
       try {
+        const body = await openBodies(trx, row, opts.cipher);
         await transport.sendMail({
           from: mail.from,
           to: row.recipients,
           subject: row.subject,
-          text: row.text_body,
-          html: row.html_body ?? undefined,
+          text: body.text,
+          html: body.html,
           messageId: row.message_id,
         });
-        await trx('mail_outbox').where('id', row.id).update({ status: 'sent', attempts, sent_at: trx.fn.now(), last_error: null });
+        await trx('mail_outbox').where('id', row.id).update({ status: 'sent', attempts, sent_at: trx.fn.now(), last_error: null, ...EMPTY_BODIES });
         result.sent++;
         log.info({ outboxId: row.id, attempts }, 'mail delivered');
       } catch (err) {
         const message = (err as Error).message.slice(0, 500);
         if (isPermanent(err) || attempts >= mail.max_attempts) {
-          await trx('mail_outbox').where('id', row.id).update({ status: 'failed', attempts, last_error: message });
+          await trx('mail_outbox').where('id', row.id).update({ status: 'failed', attempts, last_error: message, ...EMPTY_BODIES });
           result.failed++;
           log.error({ outboxId: row.id, attempts, error: message }, 'mail delivery failed for good');
         } else {
