@@ -10,7 +10,7 @@ import { enqueueMail } from '../platform/mail/outbox.js';
 import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { needsSecondFactor, type Actor } from './policy.js';
 import type { AccountRow, Role } from './repository.js';
-import { revokeSessions } from './sessions.js';
+import { revokeAccess, type Revocation } from './sessions.js';
 import { createSession, revokeSession, type LiveSession } from './sessions-service.js';
 import { assertNotThrottled, clearFailures, recordFailure, throttleKeys, ThrottledError } from './throttle.js';
 import { checkTotp, newRecoveryCodes, newTotpSecret, qrSvg, recoveryCodeHash, totpUri } from './totp.js';
@@ -249,13 +249,23 @@ export async function signOut(deps: AuthDeps, session: LiveSession): Promise<voi
   });
 }
 
-/** Revokes every session of an account (sign out everywhere, or an operator's action). */
-export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<number> {
+/**
+ * Revokes every session and every personal API token of an account (sign out
+ * everywhere, or an operator's action). The audit trail names the ended tokens by id.
+ */
+export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<Revocation> {
   return deps.db.transaction(async (trx) => {
-    const n = await revokeSessions(trx, accountId, reason);
-    await deps.audit.record(trx, { action: AUDIT_ACTIONS.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: n } });
-    return n;
+    const r = await revokeAccess(trx, accountId, reason);
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: r.sessions } });
+    await auditEndedTokens(deps, trx, actorId, accountId, reason, r);
+    return r;
   });
+}
+
+/** One audit event naming the tokens that ended with the sessions (ids only: names are the owner's words). */
+async function auditEndedTokens(deps: Pick<AuthDeps, 'audit'>, trx: Knex.Transaction, actorId: string, accountId: string, reason: string, r: Revocation): Promise<void> {
+  if (r.tokens.length === 0) return;
+  await deps.audit.record(trx, { action: AUDIT_ACTIONS.apiTokenRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, token_ids: r.tokens.map((tk) => tk.id) } });
 }
 
 /** Creates a local account (operator:create, sites without a directory). */
@@ -340,8 +350,9 @@ export async function completePasswordReset(deps: AuthDeps, token: string, newPa
     if (problem) throw new ValidationError([{ field: 'new_password', message: problem }]);
     await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: await hashPassword(newPassword), password_changed_at: trx.fn.now() });
     await trx('password_resets').where({ token_hash: reset.token_hash }).update({ used_at: trx.fn.now() });
-    await revokeSessions(trx, account.id, 'password reset');
+    const ended = await revokeAccess(trx, account.id, 'password reset');
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetCompleted, actorId: account.id, subjectId: account.id });
+    await auditEndedTokens(deps, trx, account.id, account.id, 'password reset', ended);
   });
 }
 

@@ -9,7 +9,7 @@ import {
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
-import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
+import { createApiToken, endedApiTokens, listApiTokens, revokeApiToken } from './api-tokens.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
 import { liveSessionsOf } from './sessions-service.js';
@@ -225,6 +225,7 @@ ${message(ctx, 'error', error)}
       const sessions = await liveSessionsOf(deps.db, auth.accountId);
       const left = await recoveryCodesLeft(deps.db, auth.accountId);
       const tokens = await listApiTokens(deps.db, auth.accountId);
+      const ended = await endedApiTokens(deps.db, auth.accountId);
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
@@ -244,6 +245,7 @@ ${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator
 <p>${t(l, 'tokens.intro')}</p>
 ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) => html`<tr><td>${tk.name}</td><td><code>${tk.scopes.join(', ')}</code></td><td>${t(l, 'tokens.expires_at')} ${when(tk.expires_at)}</td><td>${t(l, 'tokens.last_used')} ${tk.last_used_at ? when(tk.last_used_at) : t(l, 'tokens.never')}</td>
 <td><form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfInput(c)}<button type="submit" class="link">${t(l, 'tokens.revoke')}</button></form></td></tr>`)}</tbody></table>` : html`<p>${t(l, 'tokens.none')}</p>`}
+${ended.length ? html`<h3>${t(l, 'tokens.ended')}</h3><table class="list" id="ended-tokens"><tbody>${ended.map((tk) => html`<tr><td>${tk.name}</td><td>${t(l, 'tokens.revoked_at')} ${when(tk.revoked_at)}${tk.revoke_reason === 'revoked by owner' ? html`` : html` (${t(l, 'tokens.revoked_with_sessions')})`}</td></tr>`)}</tbody></table>` : html``}
 <form method="post" action="/account/tokens" class="form">${csrfInput(c)}
   <label>${t(l, 'tokens.name')}<input type="text" name="name" maxlength="100" required></label>
   <label><span><input type="checkbox" name="scope_read" value="1" checked> ${t(l, 'tokens.scope_read')}</span></label>

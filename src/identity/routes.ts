@@ -10,7 +10,7 @@ import { canRevokeSessionsOf, needsSecondFactor } from './policy.js';
 import { rolesOf } from './repository.js';
 import {
   acceptedResponse, idParams, meResponse, okResponse, passwordBody, passwordChangeBody, passwordResetCompleteBody,
-  passwordResetRequestBody, revokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
+  passwordResetRequestBody, revokedResponse, accessRevokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
   tokenCreateBody, tokenCreatedResponse, tokenListResponse, totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
 import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
@@ -100,13 +100,13 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included)', tags,
-    response: revokedResponse,
+    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included, and every personal API token)', tags,
+    response: accessRevokedResponse,
     handler: async (ctx) => {
       const auth = await requireAuth(ctx, deps.db, deps.config);
-      const revoked = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
+      const r = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
       clearSessionCookie(ctx, policy);
-      return { revoked };
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
     },
   });
   api.add({
@@ -194,15 +194,16 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session of an account', tags: ['operator'],
-    params: idParams, response: revokedResponse,
+    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session and personal API token of an account', tags: ['operator'],
+    params: idParams, response: accessRevokedResponse,
     handler: async (ctx, { params }) => {
       const auth = await requireAuth(ctx, deps.db, deps.config);
       const actor = await loadActor(deps.db, auth.accountId);
       if (!canRevokeSessionsOf(actor, params.id)) throw new AppError(403, 'forbidden', 'Only operators may revoke other people’s sessions');
       const exists = await deps.db('accounts').where({ id: params.id }).first('id');
       if (!exists) throw new NotFoundError('No such account');
-      return { revoked: await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator') };
+      const r = await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator');
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
     },
   });
 }
