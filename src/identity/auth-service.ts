@@ -7,6 +7,7 @@ import type { Knex } from '../platform/db.js';
 import { AppError, ConflictError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
+import { assertEnrolmentNotHeld, holdEnrolmentAfterReset } from './enrolment-hold.js';
 import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { needsSecondFactor, type Actor } from './policy.js';
 import type { AccountRow, Role } from './repository.js';
@@ -202,6 +203,7 @@ export async function confirmPassword(deps: AuthDeps, accountId: string, passwor
  * until then.
  */
 export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, password: string, meta: RequestMeta): Promise<{ secret: string; uri: string; qrSvg: string }> {
+  await assertEnrolmentNotHeld(deps.db, session.accountId);
   await confirmPassword(deps, session.accountId, password, meta);
   const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
   const secret = newTotpSecret();
@@ -224,6 +226,7 @@ export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, p
 export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession, code: string, meta: RequestMeta): Promise<SessionGrant & { recoveryCodes: string[] }> {
   const codes = newRecoveryCodes();
   const ok = await deps.db.transaction(async (trx) => {
+    await assertEnrolmentNotHeld(trx, session.accountId);
     const row = await trx('totp_factors').where({ account_id: session.accountId }).forUpdate().first();
     if (!row?.pending_secret) throw new ConflictError('No enrolment is in progress; start one first', 'no_enrolment');
     const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), row.pending_secret);
@@ -352,6 +355,7 @@ export async function completePasswordReset(deps: AuthDeps, token: string, newPa
     await trx('password_resets').where({ token_hash: reset.token_hash }).update({ used_at: trx.fn.now() });
     const ended = await revokeAccess(trx, account.id, 'password reset');
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetCompleted, actorId: account.id, subjectId: account.id });
+    await holdEnrolmentAfterReset(trx, deps.audit, account.id);
     await auditEndedTokens(deps, trx, account.id, account.id, 'password reset', ended);
   });
 }

@@ -9,6 +9,7 @@ import {
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
+import { enrolmentHeld, EnrolmentNeedsOperatorError } from './enrolment-hold.js';
 import { createApiToken, endedApiTokens, listApiTokens, revokeApiToken } from './api-tokens.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
@@ -138,6 +139,12 @@ ${message(ctx, 'error', error)}
 
   const enrolPasswordPage = async (ctx: AppContext, error?: MessageKey) => {
     const l = ctx.state.lang;
+    if (ctx.state.auth && (await enrolmentHeld(deps.db, ctx.state.auth.accountId))) {
+      // Reset before any second factor: say why there is no form, and who can help.
+      sendPage(ctx, deps.config, t(l, 'enrol.title'), html`<h1>${t(l, 'enrol.title')}</h1>
+<p class="notice" id="enrolment-held" role="status">${t(l, 'enrol.needs_operator')}</p>`);
+      return;
+    }
     const required = ctx.state.auth && !ctx.state.auth.secondFactorDone;
     sendPage(ctx, deps.config, t(l, 'enrol.title'), html`
 <h1>${t(l, 'enrol.title')}</h1>
@@ -185,6 +192,10 @@ ${message(ctx, 'error', error)}
   <button type="submit">${t(l, 'enrol.confirm')}</button>
 </form>`);
     } catch (err) {
+      if (err instanceof EnrolmentNeedsOperatorError) {
+        ctx.status = 403;
+        return enrolPasswordPage(c);
+      }
       if (err instanceof AppError && (err.code === 'password_incorrect' || err.status === 429)) {
         ctx.status = err.status;
         return enrolPasswordPage(c, err.status === 429 ? 'signin.throttled' : 'enrol.wrong_password');

@@ -27,3 +27,8 @@ export function hasRole(actor: Actor, role: Role): boolean {
 export function canRevokeSessionsOf(actor: Actor, _accountId: string): boolean {
   return hasRole(actor, 'operator');
 }
+
+/** Operators confirm that a person whose password was reset before any second factor may enrol one. */
+export function canAllowEnrolmentOf(actor: Actor, _accountId: string): boolean {
+  return hasRole(actor, 'operator');
+}

@@ -6,13 +6,14 @@ import {
   revokeAllSessions, sessionState, signIn, signOut, startTotpEnrolment, type AuthDeps, type RequestMeta,
 } from './auth-service.js';
 import { clearSessionCookie, requireAuth, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
-import { canRevokeSessionsOf, needsSecondFactor } from './policy.js';
+import { canAllowEnrolmentOf, canRevokeSessionsOf, needsSecondFactor } from './policy.js';
 import { rolesOf } from './repository.js';
 import {
   acceptedResponse, idParams, meResponse, okResponse, passwordBody, passwordChangeBody, passwordResetCompleteBody,
-  passwordResetRequestBody, revokedResponse, accessRevokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
+  passwordResetRequestBody, revokedResponse, accessRevokedResponse, enrolmentAllowedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
   tokenCreateBody, tokenCreatedResponse, tokenListResponse, totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
+import { allowEnrolment } from './enrolment-hold.js';
 import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
 import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
@@ -204,6 +205,16 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
       if (!exists) throw new NotFoundError('No such account');
       const r = await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator');
       return { revoked: r.sessions, revoked_tokens: r.tokens };
+    },
+  });
+  api.add({
+    method: 'post', path: '/accounts/:id/totp-enrolment/allow', operationId: 'allowTotpEnrolment', summary: 'Operator: let a person whose password was reset before any second factor enrol one', tags: ['operator'],
+    params: idParams, response: enrolmentAllowedResponse,
+    handler: async (ctx, { params }) => {
+      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const actor = await loadActor(deps.db, auth.accountId);
+      if (!canAllowEnrolmentOf(actor, params.id)) throw new AppError(403, 'forbidden', 'Only operators may confirm a second-factor enrolment');
+      return { status: 'ok' as const, lifted: await allowEnrolment(deps.db, deps.audit, auth.accountId, params.id) };
     },
   });
 }

@@ -67,6 +67,9 @@ export const accessRevokedResponse = z.object({
   revoked_tokens: z.array(z.object({ id: z.uuid(), name: z.string() })),
 });
 
+/** An operator's confirmation that a person on hold may enrol a second factor. */
+export const enrolmentAllowedResponse = z.object({ status: z.literal('ok'), lifted: z.boolean() });
+
 export const passwordResetRequestBody = z.strictObject({ username: z.string().trim().min(1).max(256) });
 export const passwordResetCompleteBody = z.strictObject({ token: z.string().min(20).max(200), new_password: z.string().min(1).max(4096) });
 export const passwordChangeBody = z.strictObject({ current_password: z.string().min(1).max(4096), new_password: z.string().min(1).max(4096) });
