@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
 
 /** What ended when a person's access was revoked. */
@@ -27,6 +29,12 @@ export async function revokeAccess(trx: Knex | Knex.Transaction, accountId: stri
     .update({ revoked_at: trx.fn.now(), revoke_reason: reason.slice(0, 200) })
     .returning(['id', 'name'])) as Array<{ id: string; name: string }>;
   return { sessions, tokens: tokens.sort((a, b) => a.id.localeCompare(b.id)) };
+}
+
+/** One audit event naming the tokens that ended with the sessions (ids only: names are the owner's words). */
+export async function recordEndedTokens(audit: AuditLog, trx: Knex.Transaction, actorId: string, accountId: string, reason: string, r: Revocation): Promise<void> {
+  if (r.tokens.length === 0) return;
+  await audit.record(trx, { action: AUDIT_ACTIONS.apiTokenRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, token_ids: r.tokens.map((tk) => tk.id) } });
 }
 
 /**

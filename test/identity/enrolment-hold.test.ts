@@ -25,7 +25,8 @@ async function resetPassword(a: TestApp, username: string): Promise<void> {
   const anon = new ApiClient(a.url);
   await a.db.knex('mail_outbox').delete();
   if ((await anon.json('POST', '/api/v1/password-reset', { username })).status !== 202) throw new Error('reset request');
-  const mail = await a.db.knex('mail_outbox').first();
+  let mail = await a.db.knex('mail_outbox').first();
+  for (let i = 0; i < 200 && !mail; i++) mail = await new Promise((r) => setTimeout(r, 25)).then(() => a.db.knex('mail_outbox').first());
   const text = await a.app.keys.decrypt(a.db.knex, mail.sealed_subject, { table: 'mail_outbox', column: 'text_body', rowId: mail.id }, mail.text_body);
   const token = /token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
   const done = await anon.json('POST', '/api/v1/password-reset/complete', { token, new_password: NEW_PASSWORD });

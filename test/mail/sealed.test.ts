@@ -40,6 +40,7 @@ test('a reset link rests only sealed in the outbox (pg_dump), reaches the real S
   const u = await buildLocalAccount(a.db.knex, a.app.services.audit, { email: 'reset-me@example.test' });
   t.is((await new ApiClient(a.url).json('POST', '/api/v1/password-reset', { username: u.username })).status, 202);
 
+  t.true(await until(async () => (await a.db.knex('mail_outbox').first()) !== undefined, 5000), 'the mail is prepared after the answer');
   const pending = await a.db.knex('mail_outbox').first();
   t.is(pending.status, 'pending');
   t.is(pending.sealed_subject, 'system:mail-outbox');
@@ -72,6 +73,7 @@ test('a finished message cannot keep its body (database constraint)', async (t) 
   const { a } = await smtpAndApp(t, false);
   const u = await buildLocalAccount(a.db.knex, a.app.services.audit, { email: 'x@example.test' });
   await new ApiClient(a.url).json('POST', '/api/v1/password-reset', { username: u.username });
+  await until(async () => (await a.db.knex('mail_outbox').first()) !== undefined, 5000);
   await t.throwsAsync(a.db.knex('mail_outbox').update({ status: 'sent' }), { message: /mail_outbox_emptied_when_finished/ });
 });
 
