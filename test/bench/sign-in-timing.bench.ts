@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { startAppliance } from '../../src/platform/appliance.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
-import { buildLocalAccount, GOOD_PASSWORD } from '../helpers/factories.js';
+import { buildLocalAccount } from '../helpers/factories.js';
 import { freePort } from '../helpers/net.js';
 
 const logger = pino({ level: 'silent' });
