@@ -145,15 +145,23 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
   });
 }
 
+/**
+ * The key subject that seals the source address of sign-in failures for names that
+ * match no account: per-year data keys, so the addresses can be shredded by year once
+ * the sign-in records' retention has passed.
+ */
+export const UNKNOWN_SIGN_IN_SUBJECT = 'system:sign-in';
+
 async function auditFailure(deps: AuthDeps, account: AccountRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
   await deps.db.transaction((trx) =>
     deps.audit.record(trx, {
       action: AUDIT_ACTIONS.loginFailed,
       actorId: account?.id ?? 'anonymous',
-      subjectId: account?.id ?? null,
+      // The address is personal data: stored only encrypted, under the account's key or,
+      // for a name that matches no account, under the sign-in records' own subject.
+      subjectId: account?.id ?? UNKNOWN_SIGN_IN_SUBJECT,
       payload: { reason },
-      // The address is personal data: it can only be stored encrypted, under a known subject's key.
-      personal: account ? { address: meta.address } : null,
+      personal: { address: meta.address },
     }),
   );
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -17,12 +18,25 @@ const existingFile = z
 
 const port = z.number().int().min(0).max(65535);
 
+/** An IP address or a CIDR block (IPv4 or IPv6), e.g. `10.0.0.5` or `10.0.0.0/8`. */
+const ipOrCidr = z.string().refine((v) => {
+  const [addr = '', bits, ...rest] = v.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+
 const serverSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(8080),
     public_url: z.url().optional(),
+    /** Deprecated: `true` trusts a proxy on loopback only; prefer `trusted_proxies`. */
     trust_proxy: z.boolean().default(false),
+    /** Peers whose X-Forwarded-For/-Proto/-Host are honoured (IPs/CIDRs). Empty: none. */
+    trusted_proxies: z.array(ipOrCidr).max(100).default([]),
     body_limit_kb: z.number().int().min(1).max(10240).default(256),
     shutdown_timeout_seconds: z.number().int().min(1).max(300).default(8),
     /** HTTPS with the organisation's certificate (or one from `uurwerk tls:generate`). */
