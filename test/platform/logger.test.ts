@@ -43,7 +43,7 @@ test('request log lines carry the client address; forwarding headers count only 
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    t.teardown(() => new Promise((r) => server.close(r)));
+    t.teardown(() => new Promise<void>((r) => server.close(() => r())));
     const port = (server.address() as { port: number }).port;
     const res = await fetch(`http://127.0.0.1:${port}/x`, { headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.9', 'x-forwarded-proto': 'https' } });
     const body = (await res.json()) as { ip: string; forwardedProto: string };
