@@ -196,7 +196,7 @@ export async function completeSecondFactor(deps: AuthDeps, session: LiveSession,
   });
   if (!accepted) {
     await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
-    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } }));
+    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id }, personal: { address: meta.address } }));
     throw new UnauthenticatedError('The code is not valid (or was already used)');
   }
   await clearFailures(deps.db, keys.account);
@@ -208,7 +208,7 @@ async function rotate(deps: AuthDeps, session: LiveSession, meta: RequestMeta, a
   return deps.db.transaction(async (trx) => {
     await revokeSession(trx, session.id, 'rotated');
     const { id, token } = await createSession(trx, { accountId: session.accountId, secondFactorDone: true, remoteAddress: meta.address, userAgent: meta.userAgent, absoluteExpiresAt: session.absoluteExpiresAt }, deps.config.auth);
-    await deps.audit.record(trx, { action, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id } });
+    await deps.audit.record(trx, { action, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id }, personal: { address: meta.address } });
     return { token, sessionId: id, accountId: session.accountId, state: 'authenticated' as const };
   });
 }

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { UNKNOWN_SIGN_IN_SUBJECT } from '../../src/identity/auth-service.js';
+import { currentTotp } from '../../src/identity/totp.js';
 import { clientAddress, proxyMatcher, trustedProxyList } from '../../src/platform/http/client-address.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ApiClient } from '../helpers/client.js';
 import { buildLocalAccount, GOOD_PASSWORD } from '../helpers/factories.js';
 
 const signIn = (a: TestApp, username: string, password: string, xff?: string) =>
@@ -51,6 +53,21 @@ test('every sign-in event records the client address sealed, unknown names inclu
   t.deepEqual(events.map((e) => e.action), ['auth.login.succeeded', 'auth.login.failed', 'auth.login.failed']);
   t.deepEqual(events.map((e) => e.address), ['127.0.0.1', '127.0.0.1', '127.0.0.1'], 'the real peer, not the forged header');
   t.is(events[2]!.subject, UNKNOWN_SIGN_IN_SUBJECT, 'unknown names: sealed under the sign-in records’ subject');
+});
+
+test('second-factor events carry the client address too', async (t) => {
+  const a = await startTestApp(t, { auth: { throttle_base_seconds: 1 } });
+  const u = await buildLocalAccount(a.db.knex, a.app.services.audit, { roles: ['auditor'] });
+  const c = new ApiClient(a.url);
+  await c.json('POST', '/api/v1/session', { username: u.username, password: GOOD_PASSWORD, source: 'local' });
+  const start = await c.json<{ secret: string }>('POST', '/api/v1/me/totp/enrolment', { password: GOOD_PASSWORD });
+  t.is((await c.json('POST', '/api/v1/me/totp/confirm', { code: await currentTotp(start.body.secret) })).status, 200);
+  const again = new ApiClient(a.url);
+  await again.json('POST', '/api/v1/session', { username: u.username, password: GOOD_PASSWORD, source: 'local' });
+  t.is((await again.json('POST', '/api/v1/session/second-factor', { code: '000000' })).status, 401);
+  const rows = await a.db.knex('audit.events').whereIn('action', ['auth.second_factor.succeeded', 'auth.second_factor.failed']).orderBy('seq').select('seq', 'action');
+  t.deepEqual(rows.map((r) => r.action), ['auth.second_factor.succeeded', 'auth.second_factor.failed']);
+  for (const r of rows) t.is((await a.app.services.audit.readPersonal(a.db.knex, Number(r.seq)))?.address, '127.0.0.1', r.action);
 });
 
 test('behind a trusted proxy the forwarded client address is recorded', async (t) => {
