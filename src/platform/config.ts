@@ -88,8 +88,10 @@ const mailSchema = z
     ca_file: existingFile.optional(),
     username: z.string().min(1).optional(),
     password_file: existingFile.optional(),
-    max_attempts: z.number().int().min(1).max(1000).default(50),
+    max_attempts: z.number().int().min(1).max(1000).default(12),
+    /** First retry delay; pg-boss doubles it per retry (src/platform/mail/worker.ts). */
     retry_base_seconds: z.number().int().min(1).max(3600).default(30),
+    /** Deprecated, no effect (pg-boss's backoff has no cap); accepted for older files. */
     retry_max_seconds: z.number().int().min(1).max(86400).default(3600),
     poll_seconds: z.number().int().min(1).max(3600).default(30),
     sent_retention_days: z.number().int().min(1).max(3650).default(30),
