@@ -64,7 +64,7 @@ export interface JobDeps {
   config: Readonly<Config>;
   logger: Logger;
   transport: Transporter;
-  /** Opens sealed outbox bodies (the key service); sealed mail waits without it. */
+  /** Opens sealed outbox bodies (the key service); without it a sealed message fails after its retries. */
   mailCipher?: MailCipher;
   /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
   directoryAudit?: AuditRecorder;
