@@ -39,6 +39,29 @@ export function mailRetryOptions(mail: Config['mail']): { retryLimit: number; re
 }
 
 /**
+ * Creates the mail queues, and brings the message queue's retry settings in line with
+ * `mail.*` when they changed. Nodes starting at the same moment can deadlock inside
+ * pg-boss's queue creation (PostgreSQL 40P01); the loser simply tries again.
+ */
+async function ensureQueues(boss: PgBoss, mail: Config['mail']): Promise<void> {
+  const options = { name: MAIL_QUEUES.send, policy: 'stately' as const, ...mailRetryOptions(mail) };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.createQueue(MAIL_QUEUES.send, options);
+      await boss.createQueue(MAIL_QUEUES.sweep);
+      const q = (await boss.getQueue(MAIL_QUEUES.send)) as (Record<string, unknown> & { retryLimit?: number; retryDelay?: number; expireInSeconds?: number }) | null;
+      if (q?.retryLimit !== options.retryLimit || q.retryDelay !== options.retryDelay || q.expireInSeconds !== options.expireInSeconds) {
+        await boss.updateQueue(MAIL_QUEUES.send, options);
+      }
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+  }
+}
+
+/**
  * Delivers the outbox through the job engine: one pg-boss job per message (the queue
  * is `stately` and the job's singleton key is the outbox id, so a message has at most
  * one job waiting and one running, across all nodes), retried by pg-boss with its
@@ -48,10 +71,7 @@ export function mailRetryOptions(mail: Config['mail']): { retryLimit: number; re
  */
 export async function startMailWorker(boss: PgBoss, deps: MailWorkerDeps): Promise<MailWorker> {
   const log = deps.logger.child({ module: 'mail' });
-  const options = { name: MAIL_QUEUES.send, policy: 'stately' as const, ...mailRetryOptions(deps.config.mail) };
-  await boss.createQueue(MAIL_QUEUES.send, options);
-  await boss.updateQueue(MAIL_QUEUES.send, options); // a changed mail.* config applies to new jobs
-  await boss.createQueue(MAIL_QUEUES.sweep);
+  await ensureQueues(boss, deps.config.mail);
 
   const workerId = await boss.work<{ outboxId: string }>(
     MAIL_QUEUES.send,
