@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = {
   passwordChanged: 'auth.password.changed',
   apiTokenCreated: 'auth.api_token.created',
   apiTokenRevoked: 'auth.api_token.revoked',
+  totpEnrolmentHeld: 'auth.totp.enrolment_held',
+  totpEnrolmentAllowed: 'auth.totp.enrolment_allowed',
 
   // Directory sync (src/directory)
   directorySyncApplied: 'directory.sync.applied',

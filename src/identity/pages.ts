@@ -12,7 +12,8 @@ import {
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
-import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
+import { enrolmentHeld, EnrolmentNeedsOperatorError } from './enrolment-hold.js';
+import { createApiToken, endedApiTokens, listApiTokens, revokeApiToken } from './api-tokens.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
 import { idParams, passwordBody, passwordResetCompleteBody, passwordResetRequestBody, secondFactorBody, signInBody, tokenCreateBody, totpConfirmBody } from './schema.js';
@@ -151,6 +152,12 @@ ${message(ctx, 'error', error)}
 
   const enrolPasswordPage = async (ctx: AppContext, error?: MessageKey) => {
     const l = ctx.state.lang;
+    if (ctx.state.auth && (await enrolmentHeld(deps.db, ctx.state.auth.accountId))) {
+      // Reset before any second factor: say why there is no form, and who can help.
+      sendPage(ctx, deps.config, t(l, 'enrol.title'), html`<h1>${t(l, 'enrol.title')}</h1>
+<p class="notice" id="enrolment-held" role="status">${t(l, 'enrol.needs_operator')}</p>`);
+      return;
+    }
     const required = ctx.state.auth && !ctx.state.auth.secondFactorDone;
     sendPage(ctx, deps.config, t(l, 'enrol.title'), html`
 <h1>${t(l, 'enrol.title')}</h1>
@@ -200,6 +207,10 @@ ${message(ctx, 'error', error)}
   <button type="submit">${t(l, 'enrol.confirm')}</button>
 </form>`);
     } catch (err) {
+      if (err instanceof EnrolmentNeedsOperatorError) {
+        ctx.status = 403;
+        return enrolPasswordPage(c);
+      }
       if (err instanceof AppError && (err.code === 'password_incorrect' || err.status === 429)) {
         ctx.status = err.status;
         return enrolPasswordPage(c, err.status === 429 ? 'signin.throttled' : 'enrol.wrong_password');
@@ -241,6 +252,7 @@ ${message(ctx, 'error', error)}
       const sessions = await liveSessionsOf(deps.db, auth.accountId);
       const left = await recoveryCodesLeft(deps.db, auth.accountId);
       const tokens = await listApiTokens(deps.db, auth.accountId);
+      const ended = await endedApiTokens(deps.db, auth.accountId);
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
@@ -260,6 +272,7 @@ ${canOpenOperatorConsole(actor) ? html`<p><a href="/operator">${t(l, 'nav.operat
 <p>${t(l, 'tokens.intro')}</p>
 ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) => html`<tr><td>${tk.name}</td><td><code>${tk.scopes.join(', ')}</code></td><td>${t(l, 'tokens.expires_at')} ${when(tk.expires_at)}</td><td>${t(l, 'tokens.last_used')} ${tk.last_used_at ? when(tk.last_used_at) : t(l, 'tokens.never')}</td>
 <td><form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfInput(c)}<button type="submit" class="link">${t(l, 'tokens.revoke')}</button></form></td></tr>`)}</tbody></table>` : html`<p>${t(l, 'tokens.none')}</p>`}
+${ended.length ? html`<h3>${t(l, 'tokens.ended')}</h3><table class="list" id="ended-tokens"><tbody>${ended.map((tk) => html`<tr><td>${tk.name}</td><td>${t(l, 'tokens.revoked_at')} ${when(tk.revoked_at)}${tk.revoke_reason === 'revoked by owner' ? html`` : html` (${t(l, 'tokens.revoked_with_sessions')})`}</td></tr>`)}</tbody></table>` : html``}
 <form method="post" action="/account/tokens" class="form">${csrfInput(c)}
   <label>${t(l, 'tokens.name')}<input type="text" name="name" maxlength="100" required></label>
   <label><span><input type="checkbox" name="scope_read" value="1" checked> ${t(l, 'tokens.scope_read')}</span></label>

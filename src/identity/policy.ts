@@ -35,6 +35,8 @@ export interface IdentityActions {
   call: { roles: readonly string[] };
   /** End every session of an account. */
   revoke_sessions: { accountId: string };
+  /** Let a person whose password was reset before any second factor enrol one. */
+  allow_enrolment: { accountId: string };
   /** Open the operator console; others must not learn it exists. */
   open_operator_console: undefined;
 }
@@ -54,6 +56,9 @@ export function authorize<A extends keyof IdentityActions>(actor: Actor, action:
     case 'revoke_sessions':
       if (!canRevokeSessionsOf(actor, (object as IdentityActions['revoke_sessions']).accountId)) throw new ForbiddenError('Only operators may revoke other people’s sessions');
       return;
+    case 'allow_enrolment':
+      if (!canAllowEnrolmentOf(actor, (object as IdentityActions['allow_enrolment']).accountId)) throw new ForbiddenError('Only operators may confirm a second-factor enrolment');
+      return;
     case 'open_operator_console':
       if (!canOpenOperatorConsole(actor)) throw new NotFoundError();
       return;
@@ -67,5 +72,10 @@ export function hasRole(actor: Actor, role: Role): boolean {
 
 /** Operators administer the appliance: they may revoke anyone's sessions (and see no time data). */
 export function canRevokeSessionsOf(actor: Actor, _accountId: string): boolean {
+  return hasRole(actor, 'operator');
+}
+
+/** Operators confirm that a person whose password was reset before any second factor may enrol one. */
+export function canAllowEnrolmentOf(actor: Actor, _accountId: string): boolean {
   return hasRole(actor, 'operator');
 }

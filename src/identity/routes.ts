@@ -10,9 +10,10 @@ import { authorize, needsSecondFactor } from './policy.js';
 import { rolesOf } from './repository.js';
 import {
   acceptedResponse, idParams, meResponse, okResponse, passwordBody, passwordChangeBody, passwordResetCompleteBody,
-  passwordResetRequestBody, revokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
+  passwordResetRequestBody, revokedResponse, accessRevokedResponse, enrolmentAllowedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
   tokenCreateBody, tokenCreatedResponse, tokenListResponse, totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
+import { allowEnrolment } from './enrolment-hold.js';
 import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
 import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
@@ -102,13 +103,13 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included)', tags, auth: { session: true },
-    response: revokedResponse,
+    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included, and every personal API token)', tags, auth: { session: true },
+    response: accessRevokedResponse,
     handler: async (ctx) => {
       const auth = signedIn(ctx);
-      const revoked = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
+      const r = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
       clearSessionCookie(ctx, policy);
-      return { revoked };
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
     },
   });
   api.add({
@@ -196,14 +197,24 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session of an account', tags: ['operator'], auth: { session: true, roles: ['operator'] },
-    params: idParams, response: revokedResponse,
+    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session and personal API token of an account', tags: ['operator'], auth: { session: true, roles: ['operator'] },
+    params: idParams, response: accessRevokedResponse,
     handler: async (ctx, { params }) => {
       const auth = signedIn(ctx);
       authorize(currentActor(ctx), 'revoke_sessions', { accountId: params.id });
       const exists = await deps.db('accounts').where({ id: params.id }).first('id');
       if (!exists) throw new NotFoundError('No such account');
-      return { revoked: await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator') };
+      const r = await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator');
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
+    },
+  });
+  api.add({
+    method: 'post', path: '/accounts/:id/totp-enrolment/allow', operationId: 'allowTotpEnrolment', summary: 'Operator: let a person whose password was reset before any second factor enrol one', tags: ['operator'], auth: { session: true, roles: ['operator'] },
+    params: idParams, response: enrolmentAllowedResponse,
+    handler: async (ctx, { params }) => {
+      const auth = signedIn(ctx);
+      authorize(currentActor(ctx), 'allow_enrolment', { accountId: params.id });
+      return { status: 'ok' as const, lifted: await allowEnrolment(deps.db, deps.audit, auth.accountId, params.id) };
     },
   });
 }

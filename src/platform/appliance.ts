@@ -81,7 +81,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     if (opts.jobs !== false) {
       jobs = await startJobs({
         connectionString: String(target.connection.connectionString), db, config, logger, transport: createTransport(config.mail),
-        directoryAudit: audit, keyring,
+        directoryAudit: audit, keyring, mailCipher: keys,
       });
       const j = jobs;
       undo.push(() => j.stop(1000));

@@ -3,7 +3,9 @@ import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
 import type { Knex } from './db.js';
 import type { Logger } from './logger.js';
-import { deliverDue, purgeFinishedMail } from './mail/delivery.js';
+import { purgeFinishedMail } from './mail/delivery.js';
+import type { MailCipher } from './mail/outbox.js';
+import { startMailWorker } from './mail/worker.js';
 import { runScheduledDirectorySync } from '../directory/job.js';
 import type { AuditRecorder } from '../directory/service.js';
 import { checkpointAndLog } from '../audit/checkpoints.js';
@@ -26,7 +28,7 @@ export const QUEUES = {
 /** The job engine plus the handle to stop it. */
 export interface Jobs {
   boss: PgBoss;
-  /** Asks for a delivery pass soon (coalesced: many calls, one job). */
+  /** Gives every pending mail its delivery job now and wakes the worker. */
   nudgeMail(): Promise<void>;
   /** Stops taking jobs, waits for running ones (bounded), closes its pool. */
   stop(timeoutMs: number): Promise<void>;
@@ -62,6 +64,8 @@ export interface JobDeps {
   config: Readonly<Config>;
   logger: Logger;
   transport: Transporter;
+  /** Opens sealed outbox bodies (the key service); without it a sealed message fails after its retries. */
+  mailCipher?: MailCipher;
   /** The audit log for the directory sync; the scheduled sync refuses to run without it. */
   directoryAudit?: AuditRecorder;
   /** Signs the hourly audit checkpoints. */
@@ -79,10 +83,8 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   await boss.start();
   for (const q of Object.values(QUEUES)) await boss.createQueue(q);
 
-  await boss.work(QUEUES.mailDeliver, { batchSize: 1, pollingIntervalSeconds: deps.config.mail.poll_seconds }, async () => {
-    const r = await deliverDue(deps.db, deps.transport, deps.config.mail, deps.logger);
-    if (r.sent + r.retried + r.failed > 0) log.info(r, 'mail delivery pass');
-  });
+  // One job per message, retried by pg-boss; new mail leaves at once (src/platform/mail/worker.ts).
+  const mail = await startMailWorker(boss, { connectionString: deps.connectionString, db: deps.db, config: deps.config, logger: deps.logger, transport: deps.transport, cipher: deps.mailCipher });
   await boss.work(QUEUES.housekeeping, { batchSize: 1 }, async () => {
     const mails = await purgeFinishedMail(deps.db, deps.config.mail);
     const auth = await purgeExpiredAuthRows(deps.db);
@@ -106,8 +108,6 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
     await boss.unschedule(QUEUES.directorySync);
     await boss.unschedule(QUEUES.directoryReconcile);
   }
-  // Every minute a delivery pass picks up retries whose backoff has passed.
-  await boss.schedule(QUEUES.mailDeliver, '* * * * *', {}, { singletonKey: 'cron' });
   await boss.schedule(QUEUES.housekeeping, deps.config.jobs.housekeeping_cron, {});
   if (deps.config.timesheets.reminder.enabled) {
     await boss.work(QUEUES.timesheetReminders, { batchSize: 1 }, async () => {
@@ -131,11 +131,12 @@ export async function startJobs(deps: JobDeps): Promise<Jobs> {
   return {
     boss,
     async nudgeMail() {
-      await boss.send(QUEUES.mailDeliver, {}, { singletonKey: 'nudge', singletonSeconds: 1 });
+      await mail.sweep();
     },
     async stop(timeoutMs) {
       if (stopped) return;
       stopped = true;
+      await mail.stop();
       await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
     },
   };

@@ -178,6 +178,12 @@ const en = {
   'ts.md_import_hint': 'Columns: customer, project, code, task, billable, budget_hours, team. Nothing is imported while any row has a problem.',
   'ts.yes': 'yes',
   'ts.no': 'no',
+  'tokens.ended': 'Ended tokens (last 30 days)',
+  'tokens.revoked_at': 'revoked',
+  'tokens.revoked_with_sessions': 'ended with your sessions',
+  'enrol.needs_operator': 'Your password was reset before you had set up a second factor. To make sure the reset was really yours, an operator must confirm before you can set one up. Ask your operator; then come back to this page.',
+  'operator.confirm_enrolment': 'Allow second-factor setup',
+  'operator.enrolment_waiting': 'waits for an operator before setting up a second factor',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -361,6 +367,12 @@ const nl: Record<MessageKey, string> = {
   'ts.md_import_hint': 'Kolommen: customer, project, code, task, billable, budget_hours, team. Er wordt niets geïmporteerd zolang een regel een probleem heeft.',
   'ts.yes': 'ja',
   'ts.no': 'nee',
+  'tokens.ended': 'Beëindigde tokens (laatste 30 dagen)',
+  'tokens.revoked_at': 'ingetrokken',
+  'tokens.revoked_with_sessions': 'beëindigd met uw sessies',
+  'enrol.needs_operator': 'Uw wachtwoord is opnieuw ingesteld voordat u een tweede factor had ingesteld. Om zeker te zijn dat u dat zelf was, moet een beheerder dit bevestigen voordat u er een kunt instellen. Vraag het uw beheerder en kom daarna terug naar deze pagina.',
+  'operator.confirm_enrolment': 'Instellen tweede factor toestaan',
+  'operator.enrolment_waiting': 'wacht op een beheerder voordat een tweede factor kan worden ingesteld',
 };
 
 export type Lang = 'nl' | 'en';

@@ -4,7 +4,8 @@ import test from 'ava';
 import { parseConfig } from '../../src/platform/config.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { startJobs } from '../../src/platform/jobs.js';
-import { backoffSeconds, createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { MAIL_QUEUES, mailRetryOptions } from '../../src/platform/mail/worker.js';
 import { enqueueMail } from '../../src/platform/mail/outbox.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
@@ -26,9 +27,20 @@ async function enqueue(db: TestDatabase, n: number, tag = 'm'): Promise<string[]
   return ids;
 }
 
-/** Makes every pending message due now, as if its backoff had passed. */
-async function makeDue(db: TestDatabase): Promise<void> {
-  await db.knex('mail_outbox').where('status', 'pending').update({ next_attempt_at: db.knex.fn.now() });
+/** Waits for a condition (no fixed sleeps); false when the bound passed first. */
+async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+/** The states of the pg-boss jobs of one outbox message. */
+async function jobStates(db: TestDatabase, outboxId: string): Promise<string[]> {
+  const { rows } = await db.knex.raw(`SELECT state::text FROM pgboss.job WHERE name = ? AND singleton_key = ? ORDER BY created_on`, [MAIL_QUEUES.send, outboxId]);
+  return (rows as Array<{ state: string }>).map((r) => r.state);
 }
 
 function closeLater(t: { teardown(fn: () => unknown): void }, smtp: TestSmtp): TestSmtp {
@@ -68,7 +80,7 @@ test('pending mail is delivered to a real SMTP server once, with its fixed Messa
   t.is(smtp.received[0]!.messageId, row.message_id);
 });
 
-test('relay down: messages wait with backoff, then arrive once each when it is back', async (t) => {
+test('relay down: a pass stops at the first refused connection; the messages arrive once each when it is back', async (t) => {
   const db = await useTestDatabase(t);
   const port = await freePort();
   await enqueue(db, 3);
@@ -79,20 +91,48 @@ test('relay down: messages wait with backoff, then arrive once each when it is b
   const waiting = await db.knex('mail_outbox').where('attempts', 1).first();
   t.is(waiting.status, 'pending');
   t.truthy(waiting.last_error);
-  t.true(new Date(waiting.next_attempt_at).getTime() > Date.now() - 100, 'next attempt is not in the past');
-  t.is(await deliverDue(db.knex, createTransport(config), config, logger).then((r) => r.sent), 0, 'not due yet, not retried');
 
   const smtp = closeLater(t, await startSmtp({ port }));
-  await makeDue(db);
   const up = await deliverDue(db.knex, createTransport(config), config, logger);
   t.is(up.sent, 3);
   t.is(smtp.received.length, 3);
   t.deepEqual(smtp.received.map((m) => m.to[0]).sort(), ['user0@example.test', 'user1@example.test', 'user2@example.test']);
 });
 
-test('backoff doubles per attempt and is capped', (t) => {
-  const cfg = { retry_base_seconds: 30, retry_max_seconds: 3600 };
-  t.deepEqual([1, 2, 3, 4, 8, 20].map((n) => backoffSeconds(n, cfg)), [30, 60, 120, 240, 3600, 3600]);
+test('retries are pg-boss’s: the message queue’s retry options come from mail.*', (t) => {
+  const mail = mailConfig(25, { max_attempts: 12, retry_base_seconds: 30, timeout_seconds: 30 });
+  t.deepEqual(mailRetryOptions(mail), { retryLimit: 11, retryDelay: 30, retryBackoff: true, expireInSeconds: 150 });
+});
+
+test('relay outage under the job engine: pg-boss retries the message’s job with backoff, and it arrives once when the relay is back', async (t) => {
+  const db = await useTestDatabase(t);
+  const port = await freePort();
+  const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port, tls: 'none', poll_seconds: 1, retry_base_seconds: 1, timeout_seconds: 5 } });
+  const engine = await startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) });
+  t.teardown(() => engine.stop(2000));
+  const [id] = await enqueue(db, 1);
+  t.true(await until(async () => (await jobStates(db, id!)).includes('retry'), 20_000), 'the failed attempt left the job to pg-boss’s retry');
+  t.is((await db.knex('mail_outbox').where({ id }).first()).status, 'pending');
+  const smtp = closeLater(t, await startSmtp({ port }));
+  t.true(await until(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'sent', 30_000), 'delivered after the outage');
+  t.is(smtp.received.length, 1);
+  t.true((await db.knex('mail_outbox').where({ id }).first()).attempts >= 2);
+  // pg-boss marks the job completed just after the handler's commit.
+  t.true(await until(async () => (await jobStates(db, id!)).every((s) => s === 'completed'), 5000), 'no job left waiting');
+});
+
+test('a permanent rejection under the job engine fails the message for good, without retries', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp({ mode: 'reject' }));
+  const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port: smtp.port, tls: 'none', poll_seconds: 1, retry_base_seconds: 1 } });
+  const engine = await startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) });
+  t.teardown(() => engine.stop(2000));
+  const [id] = await enqueue(db, 1);
+  t.true(await until(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'failed', 15_000));
+  const row = await db.knex('mail_outbox').where({ id }).first();
+  t.is(row.attempts, 1);
+  t.is(row.text_body, null, 'emptied when it failed for good');
+  t.true(await until(async () => (await jobStates(db, id!)).join() === 'completed', 5000), 'the job completed; pg-boss will not retry it');
 });
 
 test('a permanent rejection (5xx) marks the message failed without retrying', async (t) => {
@@ -111,7 +151,6 @@ test('the last allowed attempt gives up instead of retrying forever', async (t) 
   await enqueue(db, 1);
   const config = mailConfig(await freePort(), { max_attempts: 2 });
   await deliverDue(db.knex, createTransport(config), config, logger);
-  await makeDue(db);
   t.is((await deliverDue(db.knex, createTransport(config), config, logger)).failed, 1);
   t.is((await db.knex('mail_outbox').first()).status, 'failed');
 });
@@ -185,8 +224,9 @@ test('STARTTLS is used when the relay offers it, verified against the configured
 test('housekeeping purges delivered mail past its retention and keeps the rest', async (t) => {
   const db = await useTestDatabase(t);
   const [oldSent, newSent, pending] = await enqueue(db, 3);
-  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`) });
-  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now() });
+  const emptied = { text_body: null, html_body: null };
+  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`), ...emptied });
+  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now(), ...emptied });
   t.is(await purgeFinishedMail(db.knex, { sent_retention_days: 30 }), 1);
   t.deepEqual((await db.knex('mail_outbox').select('id').orderBy('id')).map((r) => r.id).sort(), [newSent, pending].sort());
 });

@@ -13,6 +13,7 @@ import { ApiRegistry } from './api.js';
 import type { AppState } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { requestContext } from './request-context.js';
+import { trustedProxyList } from './client-address.js';
 import { securityHeaders } from './security-headers.js';
 import { z } from 'zod';
 
@@ -53,10 +54,12 @@ const apiRootSchema = z.object({
  */
 export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const { config } = deps;
-  const app = new Koa<AppState>({ proxy: config.server.trust_proxy });
+  const proxies = trustedProxyList(config.server);
+  // Proxy mode only with trusted proxies; requestContext drops forwarding headers from anyone else.
+  const app = new Koa<AppState>({ proxy: proxies.length > 0 });
   app.silent = true; // the error middleware logs; Koa's default stderr printer must not
 
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, proxies));
   app.use(securityHeaders({ hsts: deps.tls === true }));
   app.use(async (ctx, next) => {
     const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
