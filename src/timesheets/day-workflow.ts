@@ -54,7 +54,7 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
         to,
         subject: `Uurwerk: a day was submitted for your review (${date})`,
         text: `A day (${date}) was submitted for your review.\n\nOpen your inbox to approve it or return it with a comment:\n${pageLink(deps, '/timesheets/inbox')}\n`,
-      });
+      }, { cipher: deps.keys });
     }
     const view = await buildDayView(deps, w, actor.accountId, date, next, tz);
     await deps.audit.record(w.trx, {
@@ -117,7 +117,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
         to,
         subject: kind === 'return' ? `Uurwerk: your day ${day.date} was returned` : `Uurwerk: your approved day ${day.date} was reopened`,
         text: `Your day ${day.date} was ${kind === 'return' ? 'returned' : 'reopened'} with a comment.\n\nRead the comment, correct the day and submit it again:\n${pageLink(deps, `/timesheets/day/${day.date}`)}\n`,
-      });
+      }, { cipher: deps.keys });
     }
     await deps.audit.record(w.trx, {
       action: kind === 'return' ? AUDIT_ACTIONS.timesheetDayReturned : AUDIT_ACTIONS.timesheetDayReopened,

@@ -52,7 +52,7 @@ export interface DeliveryOptions {
 }
 
 /** The bodies as they go out: opened when they were sealed at enqueue time. */
-async function openBodies(trx: Knex.Transaction, row: OutboxRow, cipher: MailCipher | undefined): Promise<{ text: string; html: string | undefined }> {
+export async function openBodies(trx: Knex | Knex.Transaction, row: Pick<OutboxRow, 'id' | 'text_body' | 'html_body' | 'sealed_subject'>, cipher: MailCipher | undefined): Promise<{ text: string; html: string | undefined }> {
   if (!row.sealed_subject) return { text: row.text_body, html: row.html_body ?? undefined };
   if (!cipher) throw new Error('sealed outbox message but no mail cipher is wired into delivery');
   const subject = row.sealed_subject;
