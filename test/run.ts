@@ -1,8 +1,11 @@
 /**
- * The test runner behind `npm test`: starts one embedded PostgreSQL for the whole
- * run, migrates a template database once, lets AVA run the test files (each file
- * clones its own database from the template), then stops PostgreSQL. It ends with
- * the plain line `N passed, N failed`.
+ * The test runner behind `npm test`, `npm run test:ops` and `npm run test:only`:
+ * starts one embedded PostgreSQL for the whole run, migrates a template database
+ * once, lets AVA run the test files (each file clones its own database from the
+ * template), then stops PostgreSQL. It ends with the plain line `N passed, N failed`.
+ *
+ * `--suite=main|ops|all` (default all) chooses the files AVA may run (see
+ * ava.config.js); further arguments go to AVA as they are (file globs, --match).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -33,10 +36,11 @@ try {
   await installJobSchema(pg.url, logger);
   const adminUrl = pg.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
 
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--suite='));
+  const suite = process.argv.slice(2).find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'all';
   const child = spawn(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...args], {
     cwd: root,
-    env: { ...process.env, UURWERK_TEST_PG: adminUrl, UURWERK_TEST_LOG_DIR: logDir, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+    env: { ...process.env, UURWERK_TEST_PG: adminUrl, UURWERK_TEST_LOG_DIR: logDir, UURWERK_TEST_SUITE: suite, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
