@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { createEmptyDatabase } from '../helpers/db.js';
-import { runCli, spawnServe, waitFor200 } from '../helpers/cli.js';
+import { runCli, spawnServe, waitForServe } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 
 
@@ -26,7 +26,7 @@ test.serial('serve with embedded PostgreSQL: ready, then SIGTERM exits 0 and sto
   const { file, dataDir, base } = await embeddedConfig(t);
   const serve = spawnServe(file);
   t.teardown(() => serve.child.kill('SIGKILL'));
-  t.true(await waitFor200(`${base}/readyz`, 30_000), serve.output());
+  await waitForServe(serve, `${base}/readyz`);
   t.is((await fetch(`${base}/healthz`)).status, 200);
   t.regex(serve.output(), /Uurwerk listens on http:\/\/127\.0\.0\.1:\d+/);
   t.regex(serve.output(), /operator:create/);
@@ -42,14 +42,14 @@ test.serial('serve with embedded PostgreSQL: ready, then SIGTERM exits 0 and sto
 test.serial('after kill -9 a second start recovers by itself', async (t) => {
   const { file, dataDir, base } = await embeddedConfig(t);
   const first = spawnServe(file);
-  t.true(await waitFor200(`${base}/readyz`, 30_000), first.output());
+  await waitForServe(first, `${base}/readyz`);
   first.child.kill('SIGKILL');
   await first.exited;
   t.true(postmasterRunning(dataDir), 'PostgreSQL outlived the killed process');
 
   const second = spawnServe(file);
   t.teardown(() => second.child.kill('SIGKILL'));
-  t.true(await waitFor200(`${base}/readyz`, 30_000), second.output());
+  await waitForServe(second, `${base}/readyz`);
   second.child.kill('SIGTERM');
   t.is(await second.exited, 0);
   t.false(postmasterRunning(dataDir));
@@ -102,7 +102,7 @@ test.serial('a CLI command while serve runs attaches to its embedded PostgreSQL 
   const { file, dataDir, base } = await embeddedConfig(t);
   const serve = spawnServe(file);
   t.teardown(() => serve.child.kill('SIGKILL'));
-  t.true(await waitFor200(`${base}/readyz`, 30_000), serve.output());
+  await waitForServe(serve, `${base}/readyz`);
   const status = await runCli(['migrate', '--status', '--config', file]);
   t.is(status.code, 0, status.stderr);
   t.true(postmasterRunning(dataDir), 'the CLI did not stop the server’s database');
