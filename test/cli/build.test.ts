@@ -116,3 +116,9 @@ test('a type error fails the build and the next build tries again', async (t) =>
   t.not(again.code, 0, 'no stamp was written for a failed build, so it is not "up to date"');
   t.notRegex(again.out, /up to date/);
 });
+
+test('npm start goes through the skipping build and execs the server (so SIGTERM reaches it)', (t) => {
+  const { scripts } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  t.regex(scripts.build ?? '', /scripts\/build\.ts/);
+  t.regex(scripts.start ?? '', /^npm run build --silent && exec node dist\/src\/main\.js serve$/);
+});
