@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import postgres from 'pg';
 import { pino } from 'pino';
 import { createKnex, migrateLatest } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
@@ -26,24 +26,24 @@ mkdirSync(logDir, { recursive: true });
 const logger = pino({ level: 'info' }, pino.destination({ dest: path.join(logDir, 'harness.log'), sync: true }));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'uurwerk-test-'));
 const port = await freePort();
-const cluster = await startEmbeddedPostgres({ dataDir, port, logger, database: TEMPLATE_DB });
+const pg = await startEmbeddedPostgres({ dataDir, port, logger, database: TEMPLATE_DB });
 let code = 1;
 let passed = 0;
 let failed = 0;
 try {
-  const adminUrl = cluster.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
+  const db = createKnex({ connectionString: pg.url }, { database: { pool_max: 2, statement_timeout_ms: 0 } } as never);
+  await migrateLatest(db);
+  await db.destroy();
+  await installJobSchema(pg.url, logger);
+  const adminUrl = pg.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
   // This throwaway cluster need not survive a power cut: commits stop waiting for the
   // WAL flush (a few ms each on this disk, times thousands of commits per run). Every
   // statement still runs for real; only durability after a crash is given up.
-  const tune = new pg.Client({ connectionString: adminUrl });
+  const tune = new postgres.Client({ connectionString: adminUrl });
   await tune.connect();
   await tune.query('ALTER SYSTEM SET synchronous_commit = off');
   await tune.query('SELECT pg_reload_conf()');
   await tune.end();
-  const db = createKnex({ connectionString: cluster.url }, { database: { pool_max: 2, statement_timeout_ms: 0 } } as never);
-  await migrateLatest(db);
-  await db.destroy();
-  await installJobSchema(cluster.url, logger);
 
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--suite='));
   const suite = process.argv.slice(2).find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'all';
@@ -69,7 +69,7 @@ try {
   }
   if (code !== 0 && failed === 0) failed = 1;
 } finally {
-  await cluster.stop();
+  await pg.stop();
   rmSync(dataDir, { recursive: true, force: true });
   // Logs stay for inspection after a failure; a green run cleans up after itself.
   if (code === 0) rmSync(path.dirname(logDir), { recursive: true, force: true });

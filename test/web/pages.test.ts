@@ -4,7 +4,6 @@ import test from 'ava';
 import { catalogue, negotiateLanguage } from '../../src/web/i18n.js';
 import { html } from '../../src/web/html.js';
 import { startTestApp } from '../helpers/app.js';
-import { buildAuditor, buildDay, buildEmployee, buildOperator, buildProject, buildTeamAdmin } from '../helpers/factories.js';
 
 const staticDir = path.resolve(import.meta.dirname, '..', '..', 'src', 'web', 'static');
 
@@ -65,34 +64,4 @@ test('the html tag escapes interpolated values', (t) => {
   const evil = '<script>alert("x")</script>&\'';
   t.is(html`<p title="${evil}">${evil}</p>`.value, '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</p>');
   t.is(html`<ul>${['a', '<b>'].map((x) => html`<li>${x}</li>`)}</ul>`.value, '<ul><li>a</li><li>&lt;b&gt;</li></ul>');
-});
-
-test('a submitted day\'s page: its owner and the team admin in scope see it; other admins, operators, auditors and strangers do not', async (t) => {
-  const a = await startTestApp(t);
-  const admin = await buildTeamAdmin(a, { team: 'ward-3' });
-  const owner = await buildEmployee(a, { team: 'ward-3' });
-  const { projectId } = await buildProject(a, { by: admin, team: 'ward-3' });
-  const day = await buildDay(owner, { projectId, state: 'submitted' });
-  const page = `/timesheets/days/${day.id}`;
-
-  const anonymous = await a.request(page, { redirect: 'manual' });
-  t.not(anonymous.status, 200);
-  t.false((await anonymous.text()).includes(day.date), 'nothing of the day reaches an anonymous caller');
-  t.is((await owner.client.call('GET', page)).status, 200);
-  const inbox = await (await admin.client.call('GET', '/timesheets/inbox')).text();
-  t.true(inbox.includes(page), 'the day is in the inbox of the admin whose scope holds its owner');
-  t.is((await admin.client.call('GET', page)).status, 200);
-  for (const other of [await buildTeamAdmin(a, { team: 'ward-9' }), await buildOperator(a), await buildAuditor(a), await buildEmployee(a, { team: 'ward-3' })]) {
-    t.is((await other.client.call('GET', page)).status, 404, `${other.username} gets 404, as if the day did not exist`);
-  }
-});
-
-test('the operator page opens for operators only, others are refused', async (t) => {
-  const a = await startTestApp(t);
-  t.is((await (await buildOperator(a)).client.call('GET', '/operator')).status, 200);
-  t.is((await (await buildOperator(a, { source: 'directory' })).client.call('GET', '/operator')).status, 200);
-  for (const p of [await buildEmployee(a), await buildTeamAdmin(a), await buildAuditor(a)]) {
-    const status = (await p.client.call('GET', '/operator')).status;
-    t.true(status === 403 || status === 404, `${p.username}: ${status}`);
-  }
 });
