@@ -11,7 +11,7 @@
  *   const day = await buildDay(a, nurse, { state: 'returned', admin });
  */
 import { randomUUID } from 'node:crypto';
-import { createLocalAccount, sessionState } from '../../src/identity/auth-service.js';
+import { createLocalAccount, sessionState, type SessionState } from '../../src/identity/auth-service.js';
 import { cookiePolicy } from '../../src/identity/http.js';
 import { createSession, csrfTokenFor } from '../../src/identity/sessions-service.js';
 import { currentTotp } from '../../src/identity/totp.js';
@@ -57,7 +57,7 @@ export interface BuiltPerson {
   /** A cookie client with the session's CSRF token, like a page in a browser. */
   client: ApiClient;
   /** What the session may do: 'authenticated', or which second-factor step is missing. */
-  state: string;
+  state: SessionState;
   /** The TOTP secret, when the person enrolled. */
   totpSecret?: string;
 }
@@ -78,19 +78,19 @@ export interface PersonOptions {
  * 'complete', finishes the second factor: enrols TOTP when the account has none,
  * or answers with a code from `totpSecret`.
  */
-export async function signIn(a: TestApp, who: { username: string; password: string; totpSecret?: string }, step: SignInStep = 'complete'): Promise<{ client: ApiClient; state: string; totpSecret?: string }> {
+export async function signIn(a: TestApp, who: { username: string; password: string; totpSecret?: string }, step: SignInStep = 'complete'): Promise<{ client: ApiClient; state: SessionState; totpSecret?: string }> {
   const client = new ApiClient(a.url);
-  const r = await client.json<{ state: string }>('POST', '/api/v1/session', { username: who.username, password: who.password, source: 'local' });
+  const r = await client.json<{ state: SessionState }>('POST', '/api/v1/session', { username: who.username, password: who.password, source: 'local' });
   if (r.status !== 200) throw new Error(`sign-in answered ${r.status}: ${JSON.stringify(r.body)}`);
   if (step === 'password-only' || r.body.state === 'authenticated') return { client, state: r.body.state, totpSecret: who.totpSecret };
   if (r.body.state === 'second_factor_required') {
     if (!who.totpSecret) throw new Error('a second factor is required but no TOTP secret is known');
-    const done = await client.json<{ state: string }>('POST', '/api/v1/session/second-factor', { code: await currentTotp(who.totpSecret) });
+    const done = await client.json<{ state: SessionState }>('POST', '/api/v1/session/second-factor', { code: await currentTotp(who.totpSecret) });
     if (done.status !== 200) throw new Error(`second factor answered ${done.status}: ${JSON.stringify(done.body)}`);
     return { client, state: done.body.state, totpSecret: who.totpSecret };
   }
   const start = await client.json<{ secret: string }>('POST', '/api/v1/me/totp/enrolment', { password: who.password });
-  const confirm = await client.json<{ state?: string }>('POST', '/api/v1/me/totp/confirm', { code: await currentTotp(start.body.secret) });
+  const confirm = await client.json<{ state?: SessionState }>('POST', '/api/v1/me/totp/confirm', { code: await currentTotp(start.body.secret) });
   if (confirm.status !== 200) throw new Error(`TOTP enrolment answered ${confirm.status}: ${JSON.stringify(confirm.body)}`);
   return { client, state: confirm.body.state ?? 'authenticated', totpSecret: start.body.secret };
 }
@@ -113,7 +113,7 @@ async function joinTeam(a: TestApp, accountId: string, team: string | undefined)
 
 /** Builds a person with `roles` (plus team admin of `adminOf`) and signs them in. */
 export async function buildPerson(a: TestApp, roles: Role[], opts: PersonOptions & { adminOf?: string } = {}): Promise<BuiltPerson> {
-  const username = `${roles[0] ?? 'person'}-${randomUUID().slice(0, 8)}`.replace('_', '-');
+  const username = `${opts.adminOf ? 'team-admin' : (roles[0] ?? 'person')}-${randomUUID().slice(0, 8)}`;
   if (opts.source === 'directory') {
     const all: Role[] = opts.adminOf ? [...roles, 'team_admin'] : roles;
     const id = await buildDirectoryAccount(a.db.knex, { username, roles: all, team: opts.adminOf });
