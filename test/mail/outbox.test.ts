@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
+import { waitUntil } from '../helpers/wait.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { startJobs } from '../../src/platform/jobs.js';
@@ -25,16 +26,6 @@ async function enqueue(db: TestDatabase, n: number, tag = 'm'): Promise<string[]
     for (let i = 0; i < n; i++) ids.push(await enqueueMail(trx, { to: [`user${i}@example.test`], subject: `${tag} ${i}`, text: `body ${i}` }));
   });
   return ids;
-}
-
-/** Waits for a condition (no fixed sleeps); false when the bound passed first. */
-async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
 }
 
 /** The states of the pg-boss jobs of one outbox message. */
@@ -111,14 +102,14 @@ test('relay outage under the job engine: pg-boss retries the message’s job wit
   const engine = await startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) });
   t.teardown(() => engine.stop(2000));
   const [id] = await enqueue(db, 1);
-  t.true(await until(async () => (await jobStates(db, id!)).includes('retry'), 20_000), 'the failed attempt left the job to pg-boss’s retry');
+  await waitUntil(async () => (await jobStates(db, id!)).includes('retry'), { timeoutMs: 20_000, what: 'the failed attempt left the job to pg-boss’s retry' });
   t.is((await db.knex('mail_outbox').where({ id }).first()).status, 'pending');
   const smtp = closeLater(t, await startSmtp({ port }));
-  t.true(await until(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'sent', 30_000), 'delivered after the outage');
+  await waitUntil(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'sent', { timeoutMs: 30_000, what: 'delivered after the outage' });
   t.is(smtp.received.length, 1);
   t.true((await db.knex('mail_outbox').where({ id }).first()).attempts >= 2);
   // pg-boss marks the job completed just after the handler's commit.
-  t.true(await until(async () => (await jobStates(db, id!)).every((s) => s === 'completed'), 5000), 'no job left waiting');
+  await waitUntil(async () => (await jobStates(db, id!)).every((s) => s === 'completed'), { timeoutMs: 5000, what: 'no job left waiting' });
 });
 
 test('a permanent rejection under the job engine fails the message for good, without retries', async (t) => {
@@ -128,11 +119,11 @@ test('a permanent rejection under the job engine fails the message for good, wit
   const engine = await startJobs({ connectionString: db.url, db: db.knex, config, logger, transport: createTransport(config.mail) });
   t.teardown(() => engine.stop(2000));
   const [id] = await enqueue(db, 1);
-  t.true(await until(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'failed', 15_000));
+  await waitUntil(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'failed', { timeoutMs: 15_000, what: 'the condition' });
   const row = await db.knex('mail_outbox').where({ id }).first();
   t.is(row.attempts, 1);
   t.is(row.text_body, null, 'emptied when it failed for good');
-  t.true(await until(async () => (await jobStates(db, id!)).join() === 'completed', 5000), 'the job completed; pg-boss will not retry it');
+  await waitUntil(async () => (await jobStates(db, id!)).join() === 'completed', { timeoutMs: 5000, what: 'the job completed; pg-boss will not retry it' });
 });
 
 test('a permanent rejection (5xx) marks the message failed without retrying', async (t) => {
@@ -177,16 +168,10 @@ test('kill -9 of the sending process mid-delivery loses nothing and duplicates n
     env: { ...process.env, DB_URL: db.url, SMTP_PORT: String(smtp.port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // Wait until the child holds a message in DATA (the relay never answers).
-  const deadline = Date.now() + 20_000;
-  let claimed = false;
-  while (!claimed && Date.now() < deadline) {
-    const locked = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.mode = 'RowShareLock'`);
-    claimed = locked.rows[0].n > 0;
-    if (!claimed) await new Promise((r) => setTimeout(r, 100));
-  }
-  t.true(claimed, 'the child process claimed a message before it was killed');
-  await new Promise((r) => setTimeout(r, 300));
+  // Wait until the child has claimed a message and hangs in DATA (the relay never answers).
+  await waitUntil(() => smtp.stalled > 0, { timeoutMs: 20_000, what: 'the child process to hang mid-send' });
+  const locked = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.mode = 'RowShareLock'`);
+  t.true(locked.rows[0].n > 0, 'the child process holds its claimed message when it is killed');
   const exited = new Promise((r) => child.on('exit', r));
   child.kill('SIGKILL');
   await exited;
@@ -195,10 +180,7 @@ test('kill -9 of the sending process mid-delivery loses nothing and duplicates n
   // The killed process's lock goes with its connection; wait for PostgreSQL to notice.
   const config = mailConfig(smtp.port);
   let sent = 0;
-  for (let i = 0; i < 50 && sent < 3; i++) {
-    sent += (await deliverDue(db.knex, createTransport(config), config, logger)).sent;
-    if (sent < 3) await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntil(async () => (sent += (await deliverDue(db.knex, createTransport(config), config, logger)).sent) >= 3, { timeoutMs: 15_000, intervalMs: 200, what: 'the three messages to be delivered after the kill' });
   const rows = await db.knex('mail_outbox').select('status');
   t.deepEqual(rows.map((r) => r.status), ['sent', 'sent', 'sent']);
   t.is(smtp.received.length, 3, 'each message arrived exactly once');
@@ -239,9 +221,13 @@ test('two job engines on one database deliver each message once', async (t) => {
   t.teardown(() => Promise.all(engines.map((e) => e.stop(2000))));
   await enqueue(db, 10);
   await Promise.all(engines.map((e) => e.nudgeMail()));
-  const deadline = Date.now() + 30_000;
-  while (smtp.received.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 1500));
+  // Done means: every message marked sent and no delivery job of either engine still open,
+  // so a duplicate would already have reached the relay.
+  await waitUntil(async () => {
+    const pending = await db.knex('mail_outbox').whereNot('status', 'sent').count<{ n: string }[]>('* as n');
+    const open = await db.knex.raw(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ? AND state IN ('created', 'retry', 'active')`, [MAIL_QUEUES.send]);
+    return Number(pending[0]!.n) === 0 && open.rows[0].n === 0;
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'every message sent and no mail job open' });
   t.is(smtp.received.length, 10);
   t.is(new Set(smtp.received.map((m) => m.messageId)).size, 10);
 });
