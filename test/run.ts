@@ -1,13 +1,17 @@
 /**
- * The test runner behind `npm test`: starts one embedded PostgreSQL for the whole
- * run, migrates a template database once, lets AVA run the test files (each file
- * clones its own database from the template), then stops PostgreSQL. It ends with
- * the plain line `N passed, N failed`.
+ * The test runner behind `npm test`, `npm run test:ops` and `npm run test:only`:
+ * starts one embedded PostgreSQL for the whole run, migrates a template database
+ * once, lets AVA run the test files (each file clones its own database from the
+ * template), then stops PostgreSQL. It ends with the plain line `N passed, N failed`.
+ *
+ * `--suite=main|ops|all` (default all) chooses the files AVA may run (see
+ * ava.config.js); further arguments go to AVA as they are (file globs, --match).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import postgres from 'pg';
 import { pino } from 'pino';
 import { createKnex, migrateLatest } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
@@ -33,11 +37,20 @@ try {
   await db.destroy();
   await installJobSchema(pg.url, logger, ALL_QUEUES);
   const adminUrl = pg.url.replace(new RegExp(`/${TEMPLATE_DB}$`), '/postgres');
+  // This throwaway cluster need not survive a power cut: commits stop waiting for the
+  // WAL flush (a few ms each on this disk, times thousands of commits per run). Every
+  // statement still runs for real; only durability after a crash is given up.
+  const tune = new postgres.Client({ connectionString: adminUrl });
+  await tune.connect();
+  await tune.query('ALTER SYSTEM SET synchronous_commit = off');
+  await tune.query('SELECT pg_reload_conf()');
+  await tune.end();
 
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--suite='));
+  const suite = process.argv.slice(2).find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'all';
   const child = spawn(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...args], {
     cwd: root,
-    env: { ...process.env, UURWERK_TEST_PG: adminUrl, UURWERK_TEST_LOG_DIR: logDir, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+    env: { ...process.env, UURWERK_TEST_PG: adminUrl, UURWERK_TEST_LOG_DIR: logDir, UURWERK_TEST_SUITE: suite, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';

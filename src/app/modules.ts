@@ -39,7 +39,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     operatorModule(authDeps),
     directoryModule({ db, config: config.directory, logger, audit }),
     auditModule({ db, keyring, logger }),
-    mailModule({ db, config, logger, transport: deps.transport }),
+    mailModule({ db, config, logger, transport: deps.transport, cipher: keys }),
     webModule(config, { anyAccount: () => anyAccountExists(db) }),
   ];
 }

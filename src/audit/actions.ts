@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = {
   passwordChanged: 'auth.password.changed',
   apiTokenCreated: 'auth.api_token.created',
   apiTokenRevoked: 'auth.api_token.revoked',
+  totpEnrolmentHeld: 'auth.totp.enrolment_held',
+  totpEnrolmentAllowed: 'auth.totp.enrolment_allowed',
 
   // Directory sync (src/directory)
   directorySyncApplied: 'directory.sync.applied',
@@ -52,6 +54,23 @@ export const AUDIT_ACTIONS = {
   timesheetDayReturned: 'timesheet.day.returned',
   timesheetDayApproved: 'timesheet.day.approved',
   timesheetDayReopened: 'timesheet.day.reopened',
+
+  // Timesheets: every other change to time data and master data (src/timesheets).
+  // Payloads name the changed fields, never their content.
+  timesheetDayRedrafted: 'timesheet.day.redrafted', // a returned day back to draft as its owner corrects it
+  timesheetEntryCreated: 'timesheet.entry.created',
+  timesheetEntryChanged: 'timesheet.entry.changed',
+  timesheetEntryDeleted: 'timesheet.entry.deleted',
+  timesheetTimerStarted: 'timesheet.timer.started',
+  timesheetTimerStopped: 'timesheet.timer.stopped',
+  timesheetTimerSwitched: 'timesheet.timer.switched',
+  timesheetSettingsChanged: 'timesheet.settings.changed',
+  customerCreated: 'master_data.customer.created',
+  projectCreated: 'master_data.project.created',
+  projectArchived: 'master_data.project.archived',
+  projectRestored: 'master_data.project.restored',
+  taskCreated: 'master_data.task.created',
+  masterDataImported: 'master_data.import.applied',
 
   // Reads of another person's data (a manager opening an employee's week, an export, ...)
   personalDataRead: 'privacy.personal_data.read',

@@ -55,9 +55,9 @@ export async function headAndClock(trx: Db): Promise<{ seq: number; hash: string
   return { seq: Number(r.seq ?? 0), hash: r.hash, now: r.now };
 }
 
-/** Inserts one event row (the trigger re-checks seq and prev_hash). */
-export async function insertEvent(trx: Db, row: AuditEventRow): Promise<void> {
-  await trx.withSchema('audit').table('events').insert({ ...row, payload: JSON.stringify(row.payload) });
+/** Inserts event rows in one statement, in seq order (the trigger re-checks each seq and prev_hash). */
+export async function insertEvents(trx: Db, rows: AuditEventRow[]): Promise<void> {
+  await trx.withSchema('audit').table('events').insert(rows.map((row) => ({ ...row, payload: JSON.stringify(row.payload) })));
 }
 
 /** One event by seq. */

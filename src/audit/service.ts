@@ -4,7 +4,7 @@ import { ValidationError } from '../platform/errors.js';
 import type { CipherRef, KeyEventHook, KeyService } from '../keys/types.js';
 import { ACTION_PATTERN } from './actions.js';
 import { eventHash, GENESIS_HASH, type AuditEventRow, type JsonValue } from './canonical.js';
-import { eventBySeq, headAndClock, insertEvent, lockEvents } from './repository.js';
+import { eventBySeq, headAndClock, insertEvents, lockEvents } from './repository.js';
 
 /** What a caller records. Ids are pseudonymous (account ids, `system`, `cli:<user>`), never names. */
 export interface AuditEventInput {
@@ -36,6 +36,8 @@ export interface AuditLog {
    * ends: call it late in the transaction, after the slow work.
    */
   record(trx: Knex.Transaction, event: AuditEventInput): Promise<RecordedEvent>;
+  /** Appends several events in order under one lock and one insert (batched operations). */
+  recordMany(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]>;
   /** Decrypts an event's personal details (throws the key service's error once the subject is shredded). */
   readPersonal(db: Knex | Knex.Transaction, seq: number): Promise<Record<string, unknown> | null>;
 }
@@ -90,46 +92,78 @@ function checkId(key: string, value: string | null | undefined, max: number, req
   return value;
 }
 
+/** An event checked and ready to chain: everything but seq, time and hashes. */
+type Prepared = Omit<AuditEventRow, 'seq' | 'at' | 'prev_hash' | 'hash'>;
+
+function prepare(event: AuditEventInput, id: string, personal: string | null): Prepared {
+  if (typeof event.action !== 'string' || !ACTION_PATTERN.test(event.action)) fail('action', 'must look like domain.object.verb');
+  const actorId = checkId('actorId', event.actorId, 200, true)!;
+  const subjectId = checkId('subjectId', event.subjectId, 200, false);
+  const objectType = checkId('object.type', event.object?.type, 100, false);
+  const objectId = checkId('object.id', event.object?.id, 200, false);
+  if ((objectType === null) !== (objectId === null)) fail('object', 'needs both type and id');
+  const payload = normalisePayload(event.payload ?? {});
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload', 'must be an object');
+  if (event.personal && subjectId === null) fail('subjectId', 'is required with personal details (their key encrypts them)');
+  return { id, actor_id: actorId, subject_id: subjectId, action: event.action, object_type: objectType, object_id: objectId, payload, personal };
+}
+
+/**
+ * Chains prepared events onto the head under the append lock and inserts them in one
+ * statement (the trigger sees the rows before it in the same statement).
+ */
+async function append(trx: Knex.Transaction, prepared: Prepared[]): Promise<RecordedEvent[]> {
+  // An advisory xact lock taken outside a transaction is released at once, which
+  // would let two appends compute the same seq; refuse rather than fork.
+  if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
+  if (!prepared.length) return [];
+  await lockEvents(trx);
+  const head = await headAndClock(trx);
+  let prev = head.hash ?? GENESIS_HASH;
+  const rows = prepared.map((p, i) => {
+    const row: Omit<AuditEventRow, 'hash'> = { ...p, seq: head.seq + 1 + i, at: head.now.toISOString(), prev_hash: prev };
+    prev = eventHash(row);
+    return { ...row, hash: prev };
+  });
+  await insertEvents(trx, rows);
+  return rows.map((r) => ({ seq: r.seq, id: r.id, at: r.at, hash: r.hash }));
+}
+
+/**
+ * Appends events that carry no personal details, inside the caller's transaction,
+ * in one batch. Needs no keys, so code that holds only a database handle (master
+ * data, imports) records its changes too; events with `personal` go through
+ * `AuditLog.record`, which encrypts them.
+ */
+export async function recordPlainEvents(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]> {
+  // Refused rather than dropped: a caller with personal details must have them encrypted.
+  if (events.some((e) => e.personal)) fail('personal', 'needs AuditLog.record, which encrypts it');
+  return append(trx, events.map((e) => prepare(e, randomUUID(), null)));
+}
+
 /** Creates the audit log on top of the key service (used for the `personal` column only). */
 export function createAuditLog(keys: KeyService): AuditLog {
-  return {
-    async record(trx, event) {
-      // An advisory xact lock taken outside a transaction is released at once, which
-      // would let two appends compute the same seq; refuse rather than fork.
-      if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
-      if (typeof event.action !== 'string' || !ACTION_PATTERN.test(event.action)) fail('action', 'must look like domain.object.verb');
-      const actorId = checkId('actorId', event.actorId, 200, true)!;
-      const subjectId = checkId('subjectId', event.subjectId, 200, false);
-      const objectType = checkId('object.type', event.object?.type, 100, false);
-      const objectId = checkId('object.id', event.object?.id, 200, false);
-      if ((objectType === null) !== (objectId === null)) fail('object', 'needs both type and id');
-      const payload = normalisePayload(event.payload ?? {});
-      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload', 'must be an object');
-      if (event.personal && subjectId === null) fail('subjectId', 'is required with personal details (their key encrypts them)');
-
+  const prepareAll = async (trx: Knex.Transaction, events: AuditEventInput[]): Promise<Prepared[]> => {
+    const out: Prepared[] = [];
+    for (const event of events) {
       const id = randomUUID();
+      prepare(event, id, null); // refuse bad input before the key service creates a data key
       // Encrypt before taking the lock: the key service may create a data key, and
       // the lock serialises every audited transaction, so keep its hold short.
-      const personal = event.personal ? await keys.encrypt(trx, subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal'))) : null;
+      const personal = event.personal ? await keys.encrypt(trx, event.subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal'))) : null;
+      out.push(prepare(event, id, personal));
+    }
+    return out;
+  };
+  return {
+    async record(trx, event) {
+      if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
+      return (await append(trx, await prepareAll(trx, [event])))[0]!;
+    },
 
-      await lockEvents(trx);
-      const head = await headAndClock(trx);
-      const row: Omit<AuditEventRow, 'hash'> = {
-        seq: head.seq + 1,
-        id,
-        at: head.now.toISOString(),
-        actor_id: actorId,
-        subject_id: subjectId,
-        action: event.action,
-        object_type: objectType,
-        object_id: objectId,
-        payload,
-        personal,
-        prev_hash: head.hash ?? GENESIS_HASH,
-      };
-      const hash = eventHash(row);
-      await insertEvent(trx, { ...row, hash });
-      return { seq: row.seq, id, at: row.at, hash };
+    async recordMany(trx, events) {
+      if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
+      return append(trx, await prepareAll(trx, events));
     },
 
     async readPersonal(db, seq) {

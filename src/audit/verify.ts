@@ -16,7 +16,8 @@ export type ProblemKind =
   | 'checkpoint-chain' // checkpoints missing, altered or not following each other
   | 'checkpoint-signature' // a signature does not verify
   | 'checkpoint-key' // a checkpoint names a key nobody trusted
-  | 'malformed'; // an export file line that cannot be read
+  | 'malformed' // an export file line that cannot be read
+  | 'content-changed'; // a record's content no longer matches the digest an event took of it (checked by its domain)
 
 /** One finding, with the event seq or checkpoint number it concerns. */
 export interface VerifyProblem {

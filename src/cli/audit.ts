@@ -10,12 +10,16 @@ import { publicKeyFingerprint, verifyDatabase, verifyExportFile, type TrustedKey
 import { KeyringError } from '../keys/errors.js';
 import { openKeyring } from '../keys/lifecycle.js';
 import type { DiskKeyring } from '../keys/keyring.js';
+import { createKeyService } from '../keys/service.js';
+import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDatabase } from './common.js';
 import { EXIT, out } from './output.js';
+import { verifyDayDigests } from '../timesheets/day-digest.js';
 
 interface Ctx {
+  config: Readonly<Config>;
   db: Knex;
   keyring: DiskKeyring;
   logger: Logger;
@@ -44,7 +48,7 @@ async function withLog(cmd: Command, fn: (ctx: Ctx) => Promise<number>): Promise
       }
       throw err;
     }
-    return fn({ db, keyring, logger });
+    return fn({ config, db, keyring, logger });
   });
 }
 
@@ -85,7 +89,9 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
 Finds: an edited row (by seq), rows reordered, gaps, a deleted tail (the last signed
-checkpoint points past the end of the log), altered or unsigned checkpoints.
+checkpoint points past the end of the log), altered or unsigned checkpoints; and,
+against the database, every submitted or approved day whose content no longer matches
+the digest its submit/approve event recorded (named by owner id and date).
 Events after the last checkpoint can only be checked for consistency, not against a signature.`)
     .action(async (opts: { from?: number; to?: number; file?: string; publicKey: string[]; json?: boolean }, cmd: Command) => {
       if (opts.from && opts.to && opts.from > opts.to) {
@@ -109,10 +115,16 @@ Events after the last checkpoint can only be checked for consistency, not agains
         process.exitCode = printReport(r, opts.json === true);
         return;
       }
-      process.exitCode = await withLog(cmd, async ({ db, keyring }) => {
+      process.exitCode = await withLog(cmd, async ({ config, db, keyring, logger }) => {
         const own = keyring.auditSigningKey();
         const r = await verifyDatabase(db, { from: opts.from, to: opts.to, keys: [{ keyId: own.keyId, publicKey: own.publicKey }, ...extra] });
-        return printReport(r, opts.json === true);
+        // Online only (it needs the data keys): every locked day against the digest its
+        // submit or approve event recorded. The timesheets domain owns the check.
+        const days = await verifyDayDigests({ db, config, keys: createKeyService(keyring, logger) });
+        const skipped = [days.daysWithoutDigest ? `${days.daysWithoutDigest} locked before digests were recorded` : '', days.daysShredded ? `${days.daysShredded} of people whose keys were shredded` : ''].filter(Boolean);
+        if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${skipped.length ? ` (not checkable: ${skipped.join('; ')})` : ''}`);
+        const problems = [...r.problems, ...days.problems.map((p) => ({ kind: 'content-changed' as const, ...(p.seq ? { seq: p.seq } : {}), message: p.message }))];
+        return printReport({ ...r, ok: r.ok && days.ok, problems }, opts.json === true);
       });
     });
 

@@ -45,10 +45,25 @@ export async function listApiTokens(db: Knex, accountId: string): Promise<TokenR
     .orderBy('created_at', 'desc').select('id', 'name', 'scopes', 'created_at', 'expires_at', 'last_used_at');
 }
 
+/** A token that ended in the last 30 days, as shown to its owner. */
+export interface EndedTokenRow {
+  id: string;
+  name: string;
+  revoked_at: Date;
+  revoke_reason: string | null;
+}
+
+/** The account's tokens revoked in the last 30 days, newest first: the owner sees what ended and why. */
+export async function endedApiTokens(db: Knex, accountId: string): Promise<EndedTokenRow[]> {
+  return db('api_tokens').where({ account_id: accountId }).whereNotNull('revoked_at')
+    .andWhere('revoked_at', '>', db.raw(`now() - interval '30 days'`))
+    .orderBy('revoked_at', 'desc').select('id', 'name', 'revoked_at', 'revoke_reason');
+}
+
 /** Revokes one of the account's tokens; false when there is no such live token. */
 export async function revokeApiToken(db: Knex, audit: AuditLog, accountId: string, id: string): Promise<boolean> {
   return db.transaction(async (trx) => {
-    const n = await trx('api_tokens').where({ id, account_id: accountId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+    const n = await trx('api_tokens').where({ id, account_id: accountId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoke_reason: 'revoked by owner' });
     if (n === 0) return false;
     await audit.record(trx, { action: AUDIT_ACTIONS.apiTokenRevoked, actorId: accountId, subjectId: accountId, object: { type: 'api_token', id } });
     return true;

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/types.js';
@@ -6,11 +5,11 @@ import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import { AppError, ConflictError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { enqueueMail } from '../platform/mail/outbox.js';
-import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { assertEnrolmentNotHeld } from './enrolment-hold.js';
+import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword, type PasswordVerifier } from './passwords.js';
 import { needsSecondFactor, type Actor } from './policy.js';
 import type { AccountRow, Role } from './repository.js';
-import { revokeSessions } from './sessions.js';
+import { recordEndedTokens, revokeAccess, type Revocation } from './sessions.js';
 import { createSession, revokeSession, type LiveSession } from './sessions-service.js';
 import { assertNotThrottled, clearFailures, recordFailure, throttleKeys, ThrottledError } from './throttle.js';
 import { checkTotp, newRecoveryCodes, newTotpSecret, qrSvg, recoveryCodeHash, totpUri } from './totp.js';
@@ -28,6 +27,8 @@ export interface AuthDeps {
   audit: AuditLog;
   logger: Logger;
   directory?: DirectoryAuthenticator;
+  /** The bcrypt check (default `verifyPassword`); tests inject a counting one. */
+  verifyPassword?: PasswordVerifier;
 }
 
 /** Where a request came from, for throttling and the audit trail. */
@@ -74,14 +75,34 @@ export async function sessionState(db: Knex | Knex.Transaction, config: Readonly
   return actor.hasFactor ? 'second_factor_required' : 'totp_enrolment_required';
 }
 
-async function checkPassword(deps: AuthDeps, account: AccountRow | undefined, password: string): Promise<boolean> {
-  if (!account || account.status !== 'active') return verifyAgainstDummy(password);
+/**
+ * Checks a password with the same expensive work on every path, so the time taken
+ * does not tell which names exist: a local name costs one bcrypt verify (against a
+ * dummy hash when the account is unknown, inactive or has no password), a directory
+ * name one bind (as a DN that does not exist when the account is unknown or
+ * inactive, so the connect-and-bind work is the same; the directory refuses it).
+ */
+async function checkPassword(deps: AuthDeps, account: AccountRow | undefined, password: string, source: AccountRow['source'] = account?.source ?? 'local'): Promise<boolean> {
+  const verify = deps.verifyPassword ?? verifyPassword;
+  const dummy = async (): Promise<false> => {
+    if (source === 'directory' && deps.directory) {
+      await deps.directory.verify(noSuchDn(deps.config), password);
+      return false;
+    }
+    return verifyAgainstDummy(password, verify);
+  };
+  if (!account || account.status !== 'active') return dummy();
   if (account.source === 'local') {
     const cred = await deps.db('local_credentials').where({ account_id: account.id }).first('password_hash');
-    return cred ? verifyPassword(password, cred.password_hash) : verifyAgainstDummy(password);
+    return cred ? verify(password, cred.password_hash) : dummy();
   }
-  if (!deps.directory || !account.dn) return verifyAgainstDummy(password);
+  if (!deps.directory || !account.dn) return dummy();
   return deps.directory.verify(account.dn, password);
+}
+
+/** A DN under the first base DN that no account has (for the equal-work bind). */
+function noSuchDn(config: Readonly<Config>): string {
+  return `CN=uurwerk-no-such-user,${config.directory.base_dns[0] ?? 'DC=invalid'}`;
 }
 
 /**
@@ -103,7 +124,7 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
     if (err instanceof ThrottledError) await auditFailure(deps, account, 'throttled', meta);
     throw err;
   }
-  const ok = await checkPassword(deps, account, input.password);
+  const ok = await checkPassword(deps, account, input.password, input.source);
   if (!ok || !account) {
     await deps.db.transaction(async (trx) => {
       await recordFailure(trx, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
@@ -124,15 +145,23 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
   });
 }
 
+/**
+ * The key subject that seals the source address of sign-in failures for names that
+ * match no account: per-year data keys, so the addresses can be shredded by year once
+ * the sign-in records' retention has passed.
+ */
+export const UNKNOWN_SIGN_IN_SUBJECT = 'system:sign-in';
+
 async function auditFailure(deps: AuthDeps, account: AccountRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
   await deps.db.transaction((trx) =>
     deps.audit.record(trx, {
       action: AUDIT_ACTIONS.loginFailed,
       actorId: account?.id ?? 'anonymous',
-      subjectId: account?.id ?? null,
+      // The address is personal data: stored only encrypted, under the account's key or,
+      // for a name that matches no account, under the sign-in records' own subject.
+      subjectId: account?.id ?? UNKNOWN_SIGN_IN_SUBJECT,
       payload: { reason },
-      // The address is personal data: it can only be stored encrypted, under a known subject's key.
-      personal: account ? { address: meta.address } : null,
+      personal: { address: meta.address },
     }),
   );
 }
@@ -167,7 +196,7 @@ export async function completeSecondFactor(deps: AuthDeps, session: LiveSession,
   });
   if (!accepted) {
     await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
-    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id } }));
+    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id }, personal: { address: meta.address } }));
     throw new UnauthenticatedError('The code is not valid (or was already used)');
   }
   await clearFailures(deps.db, keys.account);
@@ -179,7 +208,7 @@ async function rotate(deps: AuthDeps, session: LiveSession, meta: RequestMeta, a
   return deps.db.transaction(async (trx) => {
     await revokeSession(trx, session.id, 'rotated');
     const { id, token } = await createSession(trx, { accountId: session.accountId, secondFactorDone: true, remoteAddress: meta.address, userAgent: meta.userAgent, absoluteExpiresAt: session.absoluteExpiresAt }, deps.config.auth);
-    await deps.audit.record(trx, { action, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id } });
+    await deps.audit.record(trx, { action, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id }, personal: { address: meta.address } });
     return { token, sessionId: id, accountId: session.accountId, state: 'authenticated' as const };
   });
 }
@@ -202,6 +231,7 @@ export async function confirmPassword(deps: AuthDeps, accountId: string, passwor
  * until then.
  */
 export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, password: string, meta: RequestMeta): Promise<{ secret: string; uri: string; qrSvg: string }> {
+  await assertEnrolmentNotHeld(deps.db, session.accountId);
   await confirmPassword(deps, session.accountId, password, meta);
   const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
   const secret = newTotpSecret();
@@ -224,6 +254,7 @@ export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, p
 export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession, code: string, meta: RequestMeta): Promise<SessionGrant & { recoveryCodes: string[] }> {
   const codes = newRecoveryCodes();
   const ok = await deps.db.transaction(async (trx) => {
+    await assertEnrolmentNotHeld(trx, session.accountId);
     const row = await trx('totp_factors').where({ account_id: session.accountId }).forUpdate().first();
     if (!row?.pending_secret) throw new ConflictError('No enrolment is in progress; start one first', 'no_enrolment');
     const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), row.pending_secret);
@@ -249,12 +280,16 @@ export async function signOut(deps: AuthDeps, session: LiveSession): Promise<voi
   });
 }
 
-/** Revokes every session of an account (sign out everywhere, or an operator's action). */
-export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<number> {
+/**
+ * Revokes every session and every personal API token of an account (sign out
+ * everywhere, or an operator's action). The audit trail names the ended tokens by id.
+ */
+export async function revokeAllSessions(deps: AuthDeps, actorId: string, accountId: string, reason: string): Promise<Revocation> {
   return deps.db.transaction(async (trx) => {
-    const n = await revokeSessions(trx, accountId, reason);
-    await deps.audit.record(trx, { action: AUDIT_ACTIONS.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: n } });
-    return n;
+    const r = await revokeAccess(trx, accountId, reason);
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.sessionRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { reason, count: r.sessions } });
+    await recordEndedTokens(deps.audit, trx, actorId, accountId, reason, r);
+    return r;
   });
 }
 
@@ -284,66 +319,7 @@ export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, i
   });
 }
 
-function resetTokenHash(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
-/**
- * Sends a single-use, expiring reset link to a local account's mail address (through
- * the outbox). Answers the same whether or not the account exists.
- */
-export async function requestPasswordReset(deps: AuthDeps, username: string, meta: RequestMeta): Promise<void> {
-  const keys = throttleKeys('reset', username, meta.address);
-  await assertNotThrottled(deps.db, [keys.account, keys.address]);
-  await recordFailure(deps.db, keys.account, 3, deps.config.auth); // at most a few mails per window
-  const account = (await deps.db('accounts').where({ source: 'local', status: 'active' }).andWhereRaw('lower(username) = lower(?)', [username]).first()) as AccountRow | undefined;
-  if (!account?.email) return;
-  const token = randomBytes(32).toString('base64url');
-  const base = deps.config.server.public_url ?? `http://${deps.config.server.host}:${deps.config.server.port}`;
-  await deps.db.transaction(async (trx) => {
-    await trx('password_resets').where({ account_id: account.id }).whereNull('used_at').update({ used_at: trx.fn.now() });
-    await trx('password_resets').insert({
-      token_hash: resetTokenHash(token), account_id: account.id,
-      expires_at: trx.raw(`now() + make_interval(mins => ?)`, [deps.config.auth.password_reset_minutes]),
-    });
-    await enqueueMail(trx, {
-      to: [account.email!],
-      subject: 'Uurwerk: reset your password / wachtwoord opnieuw instellen',
-      text: [
-        `A password reset was requested for ${account.username}. The link works once, for ${deps.config.auth.password_reset_minutes} minutes:`,
-        `${base.replace(/\/$/, '')}/password-reset?token=${token}`,
-        '',
-        `Er is gevraagd het wachtwoord van ${account.username} opnieuw in te stellen. De link werkt één keer, ${deps.config.auth.password_reset_minutes} minuten lang.`,
-        '',
-        'If you did not ask for this, ignore this mail. / Heeft u hier niet om gevraagd, negeer dan deze mail.',
-      ].join('\n'),
-    });
-    await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetRequested, actorId: 'anonymous', subjectId: account.id, personal: { address: meta.address } });
-  });
-}
-
-/**
- * Sets a new password with a reset token. All sessions of the account end, and no
- * session is created: the person signs in again, second factor included.
- */
-export async function completePasswordReset(deps: AuthDeps, token: string, newPassword: string): Promise<void> {
-  await deps.db.transaction(async (trx) => {
-    const reset = await trx('password_resets')
-      .where({ token_hash: resetTokenHash(token) })
-      .whereNull('used_at')
-      .andWhere('expires_at', '>', trx.fn.now())
-      .forUpdate()
-      .first();
-    if (!reset) throw new AppError(400, 'invalid_token', 'This reset link is not valid (expired or already used)');
-    const account = (await trx('accounts').where({ id: reset.account_id }).first()) as AccountRow;
-    const problem = passwordProblem(newPassword, account.username);
-    if (problem) throw new ValidationError([{ field: 'new_password', message: problem }]);
-    await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: await hashPassword(newPassword), password_changed_at: trx.fn.now() });
-    await trx('password_resets').where({ token_hash: reset.token_hash }).update({ used_at: trx.fn.now() });
-    await revokeSessions(trx, account.id, 'password reset');
-    await deps.audit.record(trx, { action: AUDIT_ACTIONS.passwordResetCompleted, actorId: account.id, subjectId: account.id });
-  });
-}
+export { completePasswordReset, requestPasswordReset } from './password-reset.js';
 
 /** Changes a local account's password after checking the current one; other sessions end. */
 export async function changePassword(deps: AuthDeps, session: LiveSession, current: string, next: string, meta: RequestMeta): Promise<void> {

@@ -2,10 +2,12 @@ import type { Middleware } from 'koa';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import { AppError, UnauthenticatedError } from '../platform/errors.js';
+import type { Authenticator } from '../platform/http/api.js';
 import type { AppContext, AppState, RequestAuth } from '../platform/http/context.js';
 import { isLoopback } from '../platform/net.js';
 import { findApiToken } from './api-tokens.js';
-import { sessionState, type SessionState } from './auth-service.js';
+import { loadActor, sessionState, type SessionState } from './auth-service.js';
+import { authorize, type Actor } from './policy.js';
 import { csrfMatches, csrfTokenFor, findLiveSession } from './sessions-service.js';
 
 /**
@@ -125,5 +127,40 @@ export async function requireAuth(ctx: AppContext, db: Knex, config: Readonly<Co
 export function requirePartialAuth(ctx: AppContext): RequestAuth {
   if (!ctx.state.auth) throw new UnauthenticatedError();
   if (ctx.state.auth.apiToken) throw new AppError(403, 'token_not_allowed', 'Personal API tokens cannot be used for this call; sign in instead');
+  return ctx.state.auth;
+}
+
+/**
+ * Enforces the API routes' auth declarations (the registry calls it before it looks at
+ * the body): 401 without a session, 403 for a token where none is allowed or a missing
+ * scope, 403 naming the second-factor step, then 403 for a role the route does not
+ * admit. A full session's actor is loaded once and kept in `ctx.state.actor`.
+ */
+export function authenticator(db: Knex, config: Readonly<Config>): Authenticator {
+  return async (ctx, requirement) => {
+    if (requirement === 'partial-session') {
+      requirePartialAuth(ctx);
+      return;
+    }
+    const auth = await requireAuth(ctx, db, config, { tokenScope: requirement.token });
+    const actor = await loadActor(db, auth.accountId);
+    ctx.state.actor = actor;
+    authorize(actor, 'call', { roles: requirement.roles ?? [] });
+  };
+}
+
+/**
+ * The actor the route's authenticator loaded. Only for routes declared with
+ * `{ session: true }`; anything else is a programming error (500).
+ */
+export function currentActor(ctx: AppContext): Actor {
+  const actor = ctx.state.actor;
+  if (!actor) throw new Error('currentActor() on a route that did not declare a session');
+  return actor as Actor;
+}
+
+/** The session of a route declared `{ session: true }`, already checked by the authenticator. */
+export function signedIn(ctx: AppContext): RequestAuth {
+  if (!ctx.state.auth) throw new UnauthenticatedError();
   return ctx.state.auth;
 }

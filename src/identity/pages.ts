@@ -1,6 +1,9 @@
 import Router from '@koa/router';
 import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
+import { assertCleanInput } from '../platform/http/input-guard.js';
+import { canOpenOperatorConsole } from './policy.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
@@ -9,9 +12,11 @@ import {
   signIn, signOut, startTotpEnrolment, type AuthDeps,
 } from './auth-service.js';
 import { clearSessionCookie, csrfToken, requireAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
-import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.js';
+import { enrolmentHeld, EnrolmentNeedsOperatorError } from './enrolment-hold.js';
+import { createApiToken, endedApiTokens, listApiTokens, revokeApiToken } from './api-tokens.js';
 import { rolesOf } from './repository.js';
 import { defaultSource, requestMeta, requireEnrolmentAllowed, toLive } from './routes.js';
+import { idParams, passwordBody, passwordResetCompleteBody, passwordResetRequestBody, secondFactorBody, signInBody, tokenCreateBody, totpConfirmBody } from './schema.js';
 import { liveSessionsOf } from './sessions-service.js';
 import { ThrottledError } from './throttle.js';
 
@@ -33,7 +38,12 @@ function redirectForState(ctx: AppContext, state: string): void {
   ctx.redirect(state === 'second_factor_required' ? '/second-factor' : state === 'totp_enrolment_required' ? '/account/totp' : '/account');
 }
 
-/** Runs a page that needs a full session; sends others to sign-in or their missing step. */
+/**
+ * Runs a page that needs a full session; sends others to sign-in or their missing
+ * step. Who you are before what you sent: the form and URL are checked (unreadable
+ * body, NUL bytes, over-long strings) only after authentication; each handler then
+ * holds the form to the API's schema.
+ */
 async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>): Promise<void> {
   try {
     await requireAuth(ctx, deps.db, deps.config);
@@ -42,6 +52,7 @@ async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>
     if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
     throw err;
   }
+  assertCleanInput(ctx);
   await fn();
 }
 
@@ -73,10 +84,11 @@ ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
 
   router.post('/sign-in', async (ctx) => {
     const c = ctx as unknown as AppContext;
+    assertCleanInput(c);
     const body = formBody(c);
-    const source = field(body, 'source') === 'directory' ? 'directory' : field(body, 'source') === 'local' ? 'local' : defaultSource(deps);
+    const input = validate(signInBody, { username: field(body, 'username'), password: field(body, 'password'), source: field(body, 'source') || undefined });
     try {
-      const grant = await signIn(deps, { username: field(body, 'username').trim(), password: field(body, 'password'), source }, requestMeta(c));
+      const grant = await signIn(deps, { username: input.username, password: input.password, source: input.source ?? defaultSource(deps) }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
       redirectForState(c, grant.state);
     } catch (err) {
@@ -115,11 +127,13 @@ ${message(ctx, 'error', error)}
   router.post('/second-factor', async (ctx) => {
     const c = ctx as unknown as AppContext;
     if (!c.state.auth) return ctx.redirect('/sign-in');
+    assertCleanInput(c);
     const body = formBody(c);
     const code = field(body, 'code').trim();
     const recovery = field(body, 'recovery_code').trim();
     try {
-      const grant = await completeSecondFactor(deps, toLive(c.state.auth), code ? { code } : { recoveryCode: recovery }, requestMeta(c));
+      const input = validate(secondFactorBody, code ? { code } : { recovery_code: recovery });
+      const grant = await completeSecondFactor(deps, toLive(c.state.auth), { code: input.code, recoveryCode: input.recovery_code }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
       ctx.redirect('/account');
     } catch (err) {
@@ -138,6 +152,12 @@ ${message(ctx, 'error', error)}
 
   const enrolPasswordPage = async (ctx: AppContext, error?: MessageKey) => {
     const l = ctx.state.lang;
+    if (ctx.state.auth && (await enrolmentHeld(deps.db, ctx.state.auth.accountId))) {
+      // Reset before any second factor: say why there is no form, and who can help.
+      sendPage(ctx, deps.config, t(l, 'enrol.title'), html`<h1>${t(l, 'enrol.title')}</h1>
+<p class="notice" id="enrolment-held" role="status">${t(l, 'enrol.needs_operator')}</p>`);
+      return;
+    }
     const required = ctx.state.auth && !ctx.state.auth.secondFactorDone;
     sendPage(ctx, deps.config, t(l, 'enrol.title'), html`
 <h1>${t(l, 'enrol.title')}</h1>
@@ -154,6 +174,7 @@ ${message(ctx, 'error', error)}
   const enrolGuard = async (ctx: AppContext): Promise<boolean> => {
     try {
       await requireEnrolmentAllowed(ctx, deps);
+      assertCleanInput(ctx);
       return true;
     } catch (err) {
       if (err instanceof SecondFactorRequiredError) redirectForState(ctx, err.state);
@@ -172,7 +193,8 @@ ${message(ctx, 'error', error)}
     const c = ctx as unknown as AppContext;
     if (!(await enrolGuard(c))) return;
     try {
-      const e = await startTotpEnrolment(deps, toLive(c.state.auth!), field(formBody(c), 'password'), requestMeta(c));
+      const { password } = validate(passwordBody, { password: field(formBody(c), 'password') });
+      const e = await startTotpEnrolment(deps, toLive(c.state.auth!), password, requestMeta(c));
       const l = c.state.lang;
       sendPage(c, deps.config, t(l, 'enrol.title'), html`
 <h1>${t(l, 'enrol.title')}</h1>
@@ -185,6 +207,10 @@ ${message(ctx, 'error', error)}
   <button type="submit">${t(l, 'enrol.confirm')}</button>
 </form>`);
     } catch (err) {
+      if (err instanceof EnrolmentNeedsOperatorError) {
+        ctx.status = 403;
+        return enrolPasswordPage(c);
+      }
       if (err instanceof AppError && (err.code === 'password_incorrect' || err.status === 429)) {
         ctx.status = err.status;
         return enrolPasswordPage(c, err.status === 429 ? 'signin.throttled' : 'enrol.wrong_password');
@@ -197,7 +223,8 @@ ${message(ctx, 'error', error)}
     const c = ctx as unknown as AppContext;
     if (!(await enrolGuard(c))) return;
     try {
-      const grant = await confirmTotpEnrolment(deps, toLive(c.state.auth!), field(formBody(c), 'code').trim(), requestMeta(c));
+      const { code } = validate(totpConfirmBody, { code: field(formBody(c), 'code').trim() });
+      const grant = await confirmTotpEnrolment(deps, toLive(c.state.auth!), code, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
       const l = c.state.lang;
       sendPage(c, deps.config, t(l, 'enrol.title'), html`
@@ -225,12 +252,13 @@ ${message(ctx, 'error', error)}
       const sessions = await liveSessionsOf(deps.db, auth.accountId);
       const left = await recoveryCodesLeft(deps.db, auth.accountId);
       const tokens = await listApiTokens(deps.db, auth.accountId);
+      const ended = await endedApiTokens(deps.db, auth.accountId);
       const when = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       sendPage(c, deps.config, t(l, 'account.title'), html`
 <h1>${t(l, 'account.title')}: ${account.display_name ?? account.username}</h1>
 <section aria-labelledby="roles-h"><h2 id="roles-h">${t(l, 'account.roles')}</h2>
 ${roles.length ? html`<ul>${roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul>` : html`<p>${t(l, 'account.no_roles')}</p>`}
-${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
+${canOpenOperatorConsole(actor) ? html`<p><a href="/operator">${t(l, 'nav.operator')}: ${t(l, 'operator.title')}</a></p>` : html``}
 </section>
 <section aria-labelledby="tf-h"><h2 id="tf-h">${t(l, 'account.second_factor')}</h2>
 <p>${actor.hasFactor ? t(l, 'account.totp_on') : t(l, 'account.totp_off')}${actor.hasFactor ? html` ${t(l, 'account.recovery_left')}: ${left}.` : html``}</p>
@@ -244,6 +272,7 @@ ${actor.roles.has('operator') ? html`<p><a href="/operator">${t(l, 'nav.operator
 <p>${t(l, 'tokens.intro')}</p>
 ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) => html`<tr><td>${tk.name}</td><td><code>${tk.scopes.join(', ')}</code></td><td>${t(l, 'tokens.expires_at')} ${when(tk.expires_at)}</td><td>${t(l, 'tokens.last_used')} ${tk.last_used_at ? when(tk.last_used_at) : t(l, 'tokens.never')}</td>
 <td><form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfInput(c)}<button type="submit" class="link">${t(l, 'tokens.revoke')}</button></form></td></tr>`)}</tbody></table>` : html`<p>${t(l, 'tokens.none')}</p>`}
+${ended.length ? html`<h3>${t(l, 'tokens.ended')}</h3><table class="list" id="ended-tokens"><tbody>${ended.map((tk) => html`<tr><td>${tk.name}</td><td>${t(l, 'tokens.revoked_at')} ${when(tk.revoked_at)}${tk.revoke_reason === 'revoked by owner' ? html`` : html` (${t(l, 'tokens.revoked_with_sessions')})`}</td></tr>`)}</tbody></table>` : html``}
 <form method="post" action="/account/tokens" class="form">${csrfInput(c)}
   <label>${t(l, 'tokens.name')}<input type="text" name="name" maxlength="100" required></label>
   <label><span><input type="checkbox" name="scope_read" value="1" checked> ${t(l, 'tokens.scope_read')}</span></label>
@@ -260,14 +289,8 @@ ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) 
     await withAuth(c, deps, async () => {
       const body = formBody(c);
       const scopes = [...(field(body, 'scope_read') ? ['entries:read' as const] : []), ...(field(body, 'scope_write') ? ['entries:write' as const] : [])];
-      const days = Number(field(body, 'expires_in_days') || '90');
-      const name = field(body, 'name').trim();
-      const problems = [];
-      if (!name || name.length > 100) problems.push({ field: 'name', message: 'give a name of 1–100 characters' });
-      if (scopes.length === 0) problems.push({ field: 'scopes', message: 'choose at least one scope' });
-      if (!Number.isInteger(days) || days < 1 || days > 365) problems.push({ field: 'expires_in_days', message: 'must be 1–365' });
-      if (problems.length) throw new ValidationError(problems);
-      const created = await createApiToken(deps.db, deps.audit, c.state.auth!.accountId, { name, scopes, expiresInDays: days });
+      const input = validate(tokenCreateBody, { name: field(body, 'name'), scopes, expires_in_days: Number(field(body, 'expires_in_days') || '90') });
+      const created = await createApiToken(deps.db, deps.audit, c.state.auth!.accountId, { name: input.name, scopes: input.scopes, expiresInDays: input.expires_in_days });
       const l = c.state.lang;
       sendPage(c, deps.config, t(l, 'tokens.title'), html`
 <h1>${t(l, 'tokens.title')}</h1>
@@ -280,8 +303,8 @@ ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) 
   router.post('/account/tokens/:id/revoke', async (ctx) => {
     const c = ctx as unknown as AppContext;
     await withAuth(c, deps, async () => {
-      const id = ctx.params.id ?? '';
-      if (!/^[0-9a-f-]{36}$/.test(id) || !(await revokeApiToken(deps.db, deps.audit, c.state.auth!.accountId, id))) throw new NotFoundError('No such token');
+      const { id } = validate(idParams, { id: ctx.params.id }, { prefix: 'path' });
+      if (!(await revokeApiToken(deps.db, deps.audit, c.state.auth!.accountId, id))) throw new NotFoundError('No such token');
       ctx.redirect('/account');
     });
   });
@@ -297,6 +320,8 @@ ${tokens.length ? html`<table class="list" id="tokens"><tbody>${tokens.map((tk) 
 
   router.post('/sign-out', async (ctx) => {
     const c = ctx as unknown as AppContext;
+    // Like every form post: unreadable input is refused before anything happens.
+    assertCleanInput(c);
     if (c.state.auth) await signOut(deps, toLive(c.state.auth));
     clearSessionCookie(c, policy);
     ctx.redirect('/sign-in?signed_out=1');
@@ -319,13 +344,16 @@ ${opts.notice ? html`<p><a href="/sign-in">${t(l, 'nav.sign_in')}</a></p>` : for
   };
 
   router.get('/password-reset', (ctx) => {
+    assertCleanInput(ctx as unknown as AppContext);
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : undefined;
     resetPage(ctx as unknown as AppContext, { token });
   });
   router.post('/password-reset', async (ctx) => {
     const c = ctx as unknown as AppContext;
+    assertCleanInput(c);
+    const { username } = validate(passwordResetRequestBody, { username: field(formBody(c), 'username') });
     try {
-      await requestPasswordReset(deps, field(formBody(c), 'username').trim(), requestMeta(c));
+      await requestPasswordReset(deps, username, requestMeta(c));
     } catch (err) {
       if (!(err instanceof ThrottledError)) throw err;
     }
@@ -333,9 +361,11 @@ ${opts.notice ? html`<p><a href="/sign-in">${t(l, 'nav.sign_in')}</a></p>` : for
   });
   router.post('/password-reset/complete', async (ctx) => {
     const c = ctx as unknown as AppContext;
+    assertCleanInput(c);
     const token = field(formBody(c), 'token');
     try {
-      await completePasswordReset(deps, token, field(formBody(c), 'new_password'));
+      const input = validate(passwordResetCompleteBody, { token, new_password: field(formBody(c), 'new_password') });
+      await completePasswordReset(deps, input.token, input.new_password);
       resetPage(c, { notice: 'reset.done' });
     } catch (err) {
       if (err instanceof ValidationError) {

@@ -31,11 +31,14 @@ let dummy: Promise<string> | undefined;
  * Spends the same bcrypt work as a real check when the account does not exist or has
  * no password, so response time does not reveal which usernames exist.
  */
-export async function verifyAgainstDummy(password: string): Promise<false> {
+export async function verifyAgainstDummy(password: string, verify: PasswordVerifier = verifyPassword): Promise<false> {
   dummy ??= hashPassword(randomBytes(16).toString('hex'));
-  await verifyPassword(password, await dummy);
+  await verify(password, await dummy);
   return false;
 }
+
+/** The bcrypt check, as a type so callers can inject a counting one in tests. */
+export type PasswordVerifier = (password: string, stored: string) => Promise<boolean>;
 
 const common = new Set(dictionary['passwords-common'].map((p: string) => p.toLowerCase()));
 

@@ -1,18 +1,19 @@
 import type { ApiRegistry } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
-import { AppError, NotFoundError } from '../platform/errors.js';
+import { NotFoundError } from '../platform/errors.js';
 import {
   changePassword, completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset,
   revokeAllSessions, sessionState, signIn, signOut, startTotpEnrolment, type AuthDeps, type RequestMeta,
 } from './auth-service.js';
-import { clearSessionCookie, requireAuth, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, type CookiePolicy } from './http.js';
-import { canRevokeSessionsOf, needsSecondFactor } from './policy.js';
+import { authenticator, clearSessionCookie, currentActor, requirePartialAuth, SecondFactorRequiredError, setSessionCookie, signedIn, type CookiePolicy } from './http.js';
+import { authorize, needsSecondFactor } from './policy.js';
 import { rolesOf } from './repository.js';
 import {
   acceptedResponse, idParams, meResponse, okResponse, passwordBody, passwordChangeBody, passwordResetCompleteBody,
-  passwordResetRequestBody, revokedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
+  passwordResetRequestBody, revokedResponse, accessRevokedResponse, enrolmentAllowedResponse, secondFactorBody, sessionListResponse, sessionResponse, signInBody,
   tokenCreateBody, tokenCreatedResponse, tokenListResponse, totpConfirmBody, totpConfirmResponse, totpEnrolmentResponse,
 } from './schema.js';
+import { allowEnrolment } from './enrolment-hold.js';
 import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
 import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
@@ -44,9 +45,11 @@ const session = (ctx: AppContext) => requirePartialAuth(ctx);
 
 /** Registers the sign-in, session, second-factor and account API. */
 export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: CookiePolicy): void {
+  // Identity enforces every route's auth declaration, its own and the other domains'.
+  api.useAuthenticator(authenticator(deps.db, deps.config));
   const tags = ['identity'];
   api.add({
-    method: 'post', path: '/session', operationId: 'signIn', summary: 'Sign in with username and password (step one)', tags,
+    method: 'post', path: '/session', operationId: 'signIn', summary: 'Sign in with username and password (step one)', tags, auth: 'anonymous',
     body: signInBody, response: sessionResponse,
     handler: async (ctx, { body }) => {
       const grant = await signIn(deps, { username: body.username, password: body.password, source: body.source ?? defaultSource(deps) }, requestMeta(ctx));
@@ -55,7 +58,7 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'delete', path: '/session', operationId: 'signOut', summary: 'Sign out (revokes this session on the server)', tags,
+    method: 'delete', path: '/session', operationId: 'signOut', summary: 'Sign out (revokes this session on the server)', tags, auth: 'partial-session',
     response: z.null(), status: 204,
     handler: async (ctx) => {
       const auth = session(ctx);
@@ -65,7 +68,7 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/session/second-factor', operationId: 'secondFactor', summary: 'Pass the second factor (TOTP or recovery code); rotates the session', tags,
+    method: 'post', path: '/session/second-factor', operationId: 'secondFactor', summary: 'Pass the second factor (TOTP or recovery code); rotates the session', tags, auth: 'partial-session',
     body: secondFactorBody, response: sessionResponse,
     handler: async (ctx, { body }) => {
       const auth = session(ctx);
@@ -75,10 +78,10 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'get', path: '/me', operationId: 'me', summary: 'The signed-in account, its roles and why it has them', tags,
+    method: 'get', path: '/me', operationId: 'me', summary: 'The signed-in account, its roles and why it has them', tags, auth: { session: true },
     response: meResponse,
     handler: async (ctx) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       const account = await deps.db('accounts').where({ id: auth.accountId }).first();
       const actor = await loadActor(deps.db, auth.accountId);
       const roles = await rolesOf(deps.db, auth.accountId);
@@ -91,36 +94,36 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'get', path: '/me/sessions', operationId: 'mySessions', summary: 'My live sessions', tags,
+    method: 'get', path: '/me/sessions', operationId: 'mySessions', summary: 'My live sessions', tags, auth: { session: true },
     response: sessionListResponse,
     handler: async (ctx) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       const rows = await liveSessionsOf(deps.db, auth.accountId);
       return { sessions: rows.map((r) => ({ id: r.id, current: r.id === auth.sessionId, created_at: new Date(r.created_at).toISOString(), last_seen_at: new Date(r.last_seen_at).toISOString(), user_agent: r.user_agent })) };
     },
   });
   api.add({
-    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included)', tags,
-    response: revokedResponse,
+    method: 'delete', path: '/me/sessions', operationId: 'signOutEverywhere', summary: 'Sign out everywhere (revokes every session, this one included, and every personal API token)', tags, auth: { session: true },
+    response: accessRevokedResponse,
     handler: async (ctx) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
-      const revoked = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
+      const auth = signedIn(ctx);
+      const r = await revokeAllSessions(deps, auth.accountId, auth.accountId, 'signed out everywhere');
       clearSessionCookie(ctx, policy);
-      return { revoked };
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
     },
   });
   api.add({
-    method: 'delete', path: '/me/sessions/:id', operationId: 'revokeMySession', summary: 'End one of my sessions', tags,
+    method: 'delete', path: '/me/sessions/:id', operationId: 'revokeMySession', summary: 'End one of my sessions', tags, auth: { session: true },
     params: idParams, response: revokedResponse,
     handler: async (ctx, { params }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       const mine = await deps.db('sessions').where({ id: params.id, account_id: auth.accountId }).first('id');
       if (!mine) throw new NotFoundError('No such session');
       return { revoked: (await revokeSession(deps.db, params.id, 'revoked by owner')) ? 1 : 0 };
     },
   });
   api.add({
-    method: 'post', path: '/me/totp/enrolment', operationId: 'startTotpEnrolment', summary: 'Start (or change) TOTP enrolment; needs the password again', tags,
+    method: 'post', path: '/me/totp/enrolment', operationId: 'startTotpEnrolment', summary: 'Start (or change) TOTP enrolment; needs the password again', tags, auth: 'partial-session',
     body: passwordBody, response: totpEnrolmentResponse,
     handler: async (ctx, { body }) => {
       const auth = await requireEnrolmentAllowed(ctx, deps);
@@ -129,7 +132,7 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/me/totp/confirm', operationId: 'confirmTotpEnrolment', summary: 'Confirm TOTP enrolment with a code; returns 10 recovery codes once', tags,
+    method: 'post', path: '/me/totp/confirm', operationId: 'confirmTotpEnrolment', summary: 'Confirm TOTP enrolment with a code; returns 10 recovery codes once', tags, auth: 'partial-session',
     body: totpConfirmBody, response: totpConfirmResponse,
     handler: async (ctx, { body }) => {
       const auth = await requireEnrolmentAllowed(ctx, deps);
@@ -139,10 +142,10 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/me/password', operationId: 'changePassword', summary: 'Change my (local) password; my other sessions end', tags,
+    method: 'post', path: '/me/password', operationId: 'changePassword', summary: 'Change my (local) password; my other sessions end', tags, auth: { session: true },
     body: passwordChangeBody, response: okResponse,
     handler: async (ctx, { body }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       await changePassword(deps, toLive(auth), body.current_password, body.new_password, requestMeta(ctx));
       return { status: 'ok' as const };
     },
@@ -152,33 +155,33 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     expires_at: new Date(r.expires_at).toISOString(), last_used_at: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
   });
   api.add({
-    method: 'post', path: '/me/tokens', operationId: 'createApiToken', summary: 'Create a personal API token for scripts and capture agents (shown once)', tags,
+    method: 'post', path: '/me/tokens', operationId: 'createApiToken', summary: 'Create a personal API token for scripts and capture agents (shown once)', tags, auth: { session: true },
     body: tokenCreateBody, response: tokenCreatedResponse, status: 201,
     handler: async (ctx, { body }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       const created = await createApiToken(deps.db, deps.audit, auth.accountId, { name: body.name, scopes: body.scopes, expiresInDays: body.expires_in_days });
       return { ...presentToken(created), token: created.token };
     },
   });
   api.add({
-    method: 'get', path: '/me/tokens', operationId: 'listApiTokens', summary: 'My live personal API tokens (never the tokens themselves)', tags,
+    method: 'get', path: '/me/tokens', operationId: 'listApiTokens', summary: 'My live personal API tokens (never the tokens themselves)', tags, auth: { session: true },
     response: tokenListResponse,
     handler: async (ctx) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       return { tokens: (await listApiTokens(deps.db, auth.accountId)).map(presentToken) };
     },
   });
   api.add({
-    method: 'delete', path: '/me/tokens/:id', operationId: 'revokeApiToken', summary: 'Revoke one of my personal API tokens', tags,
+    method: 'delete', path: '/me/tokens/:id', operationId: 'revokeApiToken', summary: 'Revoke one of my personal API tokens', tags, auth: { session: true },
     params: idParams, response: z.null(), status: 204,
     handler: async (ctx, { params }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
+      const auth = signedIn(ctx);
       if (!(await revokeApiToken(deps.db, deps.audit, auth.accountId, params.id))) throw new NotFoundError('No such token');
       return null;
     },
   });
   api.add({
-    method: 'post', path: '/password-reset', operationId: 'requestPasswordReset', summary: 'Mail a reset link to a local account (same answer whether it exists or not)', tags,
+    method: 'post', path: '/password-reset', operationId: 'requestPasswordReset', summary: 'Mail a reset link to a local account (same answer whether it exists or not)', tags, auth: 'anonymous',
     body: passwordResetRequestBody, response: acceptedResponse, status: 202,
     handler: async (ctx, { body }) => {
       await requestPasswordReset(deps, body.username, requestMeta(ctx));
@@ -186,7 +189,7 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/password-reset/complete', operationId: 'completePasswordReset', summary: 'Set a new password with a reset token; sign in again afterwards (second factor included)', tags,
+    method: 'post', path: '/password-reset/complete', operationId: 'completePasswordReset', summary: 'Set a new password with a reset token; sign in again afterwards (second factor included)', tags, auth: 'anonymous',
     body: passwordResetCompleteBody, response: okResponse,
     handler: async (_ctx, { body }) => {
       await completePasswordReset(deps, body.token, body.new_password);
@@ -194,15 +197,24 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
     },
   });
   api.add({
-    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session of an account', tags: ['operator'],
-    params: idParams, response: revokedResponse,
+    method: 'post', path: '/accounts/:id/sessions/revoke', operationId: 'revokeAccountSessions', summary: 'Operator: revoke every session and personal API token of an account', tags: ['operator'], auth: { session: true, roles: ['operator'] },
+    params: idParams, response: accessRevokedResponse,
     handler: async (ctx, { params }) => {
-      const auth = await requireAuth(ctx, deps.db, deps.config);
-      const actor = await loadActor(deps.db, auth.accountId);
-      if (!canRevokeSessionsOf(actor, params.id)) throw new AppError(403, 'forbidden', 'Only operators may revoke other people’s sessions');
+      const auth = signedIn(ctx);
+      authorize(currentActor(ctx), 'revoke_sessions', { accountId: params.id });
       const exists = await deps.db('accounts').where({ id: params.id }).first('id');
       if (!exists) throw new NotFoundError('No such account');
-      return { revoked: await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator') };
+      const r = await revokeAllSessions(deps, auth.accountId, params.id, 'revoked by an operator');
+      return { revoked: r.sessions, revoked_tokens: r.tokens };
+    },
+  });
+  api.add({
+    method: 'post', path: '/accounts/:id/totp-enrolment/allow', operationId: 'allowTotpEnrolment', summary: 'Operator: let a person whose password was reset before any second factor enrol one', tags: ['operator'], auth: { session: true, roles: ['operator'] },
+    params: idParams, response: enrolmentAllowedResponse,
+    handler: async (ctx, { params }) => {
+      const auth = signedIn(ctx);
+      authorize(currentActor(ctx), 'allow_enrolment', { accountId: params.id });
+      return { status: 'ok' as const, lifted: await allowEnrolment(deps.db, deps.audit, auth.accountId, params.id) };
     },
   });
 }

@@ -61,6 +61,14 @@ export const sessionListResponse = z.object({
 export const idParams = z.object({ id: z.uuid() });
 
 export const revokedResponse = z.object({ revoked: z.number().int() });
+/** Sessions ended, and the personal API tokens that ended with them (so the owner knows which). */
+export const accessRevokedResponse = z.object({
+  revoked: z.number().int(),
+  revoked_tokens: z.array(z.object({ id: z.uuid(), name: z.string() })),
+});
+
+/** An operator's confirmation that a person on hold may enrol a second factor. */
+export const enrolmentAllowedResponse = z.object({ status: z.literal('ok'), lifted: z.boolean() });
 
 export const passwordResetRequestBody = z.strictObject({ username: z.string().trim().min(1).max(256) });
 export const passwordResetCompleteBody = z.strictObject({ token: z.string().min(20).max(200), new_password: z.string().min(1).max(4096) });

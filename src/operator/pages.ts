@@ -7,6 +7,7 @@ import { html } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { loadActor, revokeAllSessions, type AuthDeps } from '../identity/auth-service.js';
+import { allowEnrolment } from '../identity/enrolment-hold.js';
 import { csrfToken, requireAuth } from '../identity/http.js';
 import { hasRole } from '../identity/policy.js';
 import type { Role } from '../identity/types.js';
@@ -18,12 +19,13 @@ export interface UserRoleRow {
   source: string;
   status: string;
   display_name: string | null;
+  enrolment_needs_confirmation: boolean;
   roles: Array<{ role: Role; team: string; reason: string }>;
 }
 
 /** Every account with its roles and their reasons (no time data: operators never see any). */
 export async function usersWithRoles(deps: Pick<AuthDeps, 'db'>): Promise<UserRoleRow[]> {
-  const accounts = await deps.db('accounts').orderBy(['source', 'username']).select('id', 'username', 'source', 'status', 'display_name');
+  const accounts = await deps.db('accounts').orderBy(['source', 'username']).select('id', 'username', 'source', 'status', 'display_name', 'enrolment_needs_confirmation');
   const roles = (await deps.db('role_assignments').orderBy(['role', 'team', 'reason']).select('account_id', 'role', 'team', 'reason')) as Array<{ account_id: string; role: Role; team: string; reason: string }>;
   const byAccount = new Map<string, UserRoleRow['roles']>();
   for (const r of roles) (byAccount.get(r.account_id) ?? byAccount.set(r.account_id, []).get(r.account_id)!).push({ role: r.role, team: r.team, reason: r.reason });
@@ -62,7 +64,8 @@ ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked'
 <table class="list" id="users"><thead><tr><th scope="col">${t(l, 'operator.user')}</th><th scope="col">${t(l, 'operator.source')}</th><th scope="col">${t(l, 'operator.status')}</th><th scope="col">${t(l, 'operator.roles')}</th><th scope="col"><span class="visually-hidden">${t(l, 'operator.revoke')}</span></th></tr></thead>
 <tbody>${users.map((u) => html`<tr><td>${u.display_name ?? u.username} <code>${u.username}</code></td><td>${u.source}</td><td>${u.status}</td>
 <td><ul>${u.roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul></td>
-<td><form method="post" action="/operator/accounts/${u.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.revoke')}</button></form></td></tr>`)}</tbody></table>
+<td><form method="post" action="/operator/accounts/${u.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.revoke')}</button></form>
+${u.enrolment_needs_confirmation ? html`<p class="notice">${t(l, 'operator.enrolment_waiting')}</p><form method="post" action="/operator/accounts/${u.id}/allow-enrolment" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.confirm_enrolment')}</button></form>` : html``}</td></tr>`)}</tbody></table>
 </section>`);
   });
   router.post('/operator/accounts/:id/revoke', async (ctx) => {
@@ -73,6 +76,14 @@ ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked'
     if (!exists) throw new NotFoundError();
     await revokeAllSessions(deps, operatorId, id, 'revoked by an operator');
     ctx.redirect('/operator?revoked=1');
+  });
+  router.post('/operator/accounts/:id/allow-enrolment', async (ctx) => {
+    const c = ctx as unknown as AppContext;
+    const operatorId = await requireOperator(c, deps);
+    const id = ctx.params.id ?? '';
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFoundError();
+    await allowEnrolment(deps.db, deps.audit, operatorId, id);
+    ctx.redirect('/operator');
   });
   return router;
 }

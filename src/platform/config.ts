@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -17,12 +18,25 @@ const existingFile = z
 
 const port = z.number().int().min(0).max(65535);
 
+/** An IP address or a CIDR block (IPv4 or IPv6), e.g. `10.0.0.5` or `10.0.0.0/8`. */
+const ipOrCidr = z.string().refine((v) => {
+  const [addr = '', bits, ...rest] = v.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+
 const serverSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(8080),
     public_url: z.url().optional(),
+    /** Deprecated: `true` trusts a proxy on loopback only; prefer `trusted_proxies`. */
     trust_proxy: z.boolean().default(false),
+    /** Peers whose X-Forwarded-For/-Proto/-Host are honoured (IPs/CIDRs). Empty: none. */
+    trusted_proxies: z.array(ipOrCidr).max(100).default([]),
     body_limit_kb: z.number().int().min(1).max(10240).default(256),
     shutdown_timeout_seconds: z.number().int().min(1).max(300).default(8),
     /** HTTPS with the organisation's certificate (or one from `uurwerk tls:generate`). */
@@ -74,8 +88,10 @@ const mailSchema = z
     ca_file: existingFile.optional(),
     username: z.string().min(1).optional(),
     password_file: existingFile.optional(),
-    max_attempts: z.number().int().min(1).max(1000).default(50),
+    max_attempts: z.number().int().min(1).max(1000).default(12),
+    /** First retry delay; pg-boss doubles it per retry (src/platform/mail/worker.ts). */
     retry_base_seconds: z.number().int().min(1).max(3600).default(30),
+    /** Deprecated, no effect (pg-boss's backoff has no cap); accepted for older files. */
     retry_max_seconds: z.number().int().min(1).max(86400).default(3600),
     poll_seconds: z.number().int().min(1).max(3600).default(30),
     sent_retention_days: z.number().int().min(1).max(3650).default(30),

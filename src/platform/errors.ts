@@ -1,6 +1,16 @@
+/** Options of an AppError beyond status, code and message. */
+export interface AppErrorOptions {
+  /**
+   * Whether the message may reach the caller. Defaults to true below 500 and false
+   * from 500 on; a deliberate, user-facing 5xx (a 503 telling the caller to retry)
+   * sets it to true. The error middleware shows unexposed messages to nobody.
+   */
+  expose?: boolean;
+}
+
 /**
  * Error classes the HTTP layer understands. `expose` says whether the message may be
- * shown to the caller; anything else becomes a 500 with only a request id.
+ * shown to the caller; anything else becomes a generic answer with only a request id.
  */
 export class AppError extends Error {
   readonly status: number;
@@ -10,12 +20,12 @@ export class AppError extends Error {
   /** Response headers that belong to this error (Retry-After, ...). */
   headers?: Record<string, string>;
 
-  constructor(status: number, code: string, message: string, details?: unknown) {
+  constructor(status: number, code: string, message: string, details?: unknown, options: AppErrorOptions = {}) {
     super(message);
     this.name = new.target.name;
     this.status = status;
     this.code = code;
-    this.expose = status < 500;
+    this.expose = options.expose ?? status < 500;
     this.details = details;
   }
 }
@@ -31,6 +41,20 @@ export class BadRequestError extends AppError {
 export class UnauthenticatedError extends AppError {
   constructor(message = 'Authentication required') {
     super(401, 'unauthenticated', message);
+  }
+}
+
+/** 403: the caller is known but may not do this (a role-gated call, an action on a visible object). */
+export class ForbiddenError extends AppError {
+  constructor(message = 'You may not do this', code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+/** 503 with a message meant for the caller: a peer is down or the request should be retried. */
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, code = 'unavailable') {
+    super(503, code, message, undefined, { expose: true });
   }
 }
 
@@ -74,9 +98,12 @@ export function fromPostgresError(err: unknown): AppError | undefined {
       return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is required' }]);
     case '22001':
       return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is too long' }]);
+    case '22021': // invalid byte sequence (a NUL byte in text); the input guard names the field first
+    case '22P05': // untranslatable character (\u0000 in jsonb)
+      return new ValidationError([{ field: pgErr.column ?? 'input', message: 'must not contain NUL bytes or invalid characters' }]);
     case '40001':
     case '40P01':
-      return new AppError(503, 'retry', 'The request conflicted with another; try again');
+      return new ServiceUnavailableError('The request conflicted with another; try again', 'retry');
     default:
       return undefined;
   }

@@ -1,8 +1,10 @@
 import { parse } from 'csv-parse/sync';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { canManageMasterData } from './master-data.js';
+import { ValidationError, type FieldProblem } from '../platform/errors.js';
+import { authorize, canManageMasterData } from './policy.js';
 
 /**
  * Master data from CSV: one row per project (and optionally one of its tasks), with
@@ -10,7 +12,8 @@ import { canManageMasterData } from './master-data.js';
  * required; unknown columns are an error). Customers, projects and tasks are found by
  * name (case-insensitive) or created. Every row is checked first; any problem
  * answers 422 with one entry per row and field (`rows.<line>.<column>`) and nothing
- * is written. `dry_run` checks without writing.
+ * is written. `dry_run` checks without writing. A real import is one audit event with
+ * its counts.
  */
 
 const COLUMNS = ['customer', 'project', 'code', 'task', 'billable', 'budget_hours', 'team'] as const;
@@ -65,7 +68,7 @@ function parseRows(csv: string, actor: Actor, problems: FieldProblem[]): Row[] {
     const budget = budgetText === '' ? null : Number(budgetText);
     if (budget !== null && (!Number.isFinite(budget) || budget < 0 || budget > 1_000_000)) bad('budget_hours', 'must be a number of hours ≥ 0');
     const team = get('team');
-    if (!canManageMasterData(actor, team === '' && actor.roles.has('operator') ? undefined : team)) bad('team', 'you do not manage this team');
+    if (!canManageMasterData(actor, team)) bad('team', 'you do not manage this team');
     rows.push({ line, customer: get('customer'), project, code: get('code') || null, task: get('task'), billable: ['true', 'yes', 'ja', '1'].includes(b), budget_hours: budget, team });
   }
   return rows;
@@ -73,7 +76,7 @@ function parseRows(csv: string, actor: Actor, problems: FieldProblem[]): Row[] {
 
 /** Imports customers, projects and tasks from CSV (operators; team admins for their own teams). */
 export async function importMasterData(db: Knex, actor: Actor, input: { csv: string; dry_run?: boolean }): Promise<ImportResult> {
-  if (!canManageMasterData(actor)) throw new AppError(403, 'forbidden', 'Only operators and team admins may import master data');
+  authorize(actor, 'manage_master_data', {});
   const problems: FieldProblem[] = [];
   const rows = parseRows(input.csv, actor, problems);
   if (problems.length) throw new ValidationError(problems);
@@ -106,6 +109,9 @@ export async function importMasterData(db: Knex, actor: Actor, input: { csv: str
     }
     // A dry run does the same work and then undoes it, so its counts are exact.
     if (input.dry_run) throw new DryRunDone();
+    // One event for the whole import, with its counts (names stay in the tables).
+    const { dry_run: _dry, ...counts } = result;
+    await recordPlainEvents(trx, [{ action: AUDIT_ACTIONS.masterDataImported, actorId: actor.accountId, payload: counts }]);
   }).catch((err: unknown) => {
     if (!(err instanceof DryRunDone)) throw err;
   });

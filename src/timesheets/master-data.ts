@@ -1,12 +1,24 @@
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { authorize, defaultProjectTeam } from './policy.js';
 
 /**
  * Customers, projects and tasks (organisation master data, not personal). Everyone
  * signed in reads them; operators manage all of them, team admins the projects of
- * their own teams (`projects.team`).
+ * their own teams (`projects.team`). Every change is an audit event naming the
+ * changed fields, in the transaction of the change.
  */
+
+/** The audit event of a master-data change (organisation data: no subject). */
+function changed(trx: Knex.Transaction, actor: Actor, action: string, type: string, id: string, fields: string[]) {
+  return recordPlainEvents(trx, [{ action, actorId: actor.accountId, object: { type, id }, payload: { fields: [...fields].sort() } }]);
+}
+
+/** The names of the fields a request sets. */
+const given = (input: object): string[] => Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
 
 /** A project with its customer and tasks. */
 export interface ProjectView {
@@ -20,17 +32,6 @@ export interface ProjectView {
   team: string;
   archived: boolean;
   tasks: Array<{ id: string; project_id: string; name: string; billable: boolean | null; archived: boolean }>;
-}
-
-/** Whether the actor may manage master data at all (for the team of a project, when given). */
-export function canManageMasterData(actor: Actor, team?: string): boolean {
-  if (actor.roles.has('operator')) return true;
-  if (!actor.roles.has('team_admin')) return false;
-  return team === undefined || actor.teams.has(team);
-}
-
-function forbid(): never {
-  throw new AppError(403, 'forbidden', 'Only operators and the team admins of the project may change master data');
 }
 
 /** Lists projects with customers and tasks; archived ones only when asked. */
@@ -57,9 +58,12 @@ export async function listProjects(db: Knex, includeArchived: boolean): Promise<
 
 /** Creates a customer (operators and team admins). */
 export async function createCustomer(db: Knex, actor: Actor, input: { name: string }): Promise<{ id: string; name: string; archived: boolean }> {
-  if (!canManageMasterData(actor)) forbid();
-  const [row] = (await db('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
-  return { id: row!.id, name: row!.name, archived: false };
+  authorize(actor, 'manage_master_data', {});
+  return db.transaction(async (trx) => {
+    const [row] = (await trx('customers').insert({ name: input.name }).returning(['id', 'name'])) as Array<{ id: string; name: string }>;
+    await changed(trx, actor, AUDIT_ACTIONS.customerCreated, 'customer', row!.id, given(input));
+    return { id: row!.id, name: row!.name, archived: false };
+  });
 }
 
 /** Creates a project; a team admin may only create projects of their own teams. */
@@ -68,17 +72,21 @@ export async function createProject(
   actor: Actor,
   input: { name: string; customer_id?: string | null; code?: string; billable?: boolean; budget_hours?: number | null; team?: string },
 ): Promise<ProjectView> {
-  const team = input.team ?? (actor.roles.has('operator') ? '' : [...actor.teams][0] ?? '');
-  if (!canManageMasterData(actor, team === '' && actor.roles.has('operator') ? undefined : team)) forbid();
+  const team = input.team ?? defaultProjectTeam(actor);
+  authorize(actor, 'manage_master_data', { team });
   if (input.customer_id) {
     const c = await db('customers').where({ id: input.customer_id }).first('archived_at');
     if (!c) throw new ValidationError([{ field: 'customer_id', message: 'no such customer' }]);
     if (c.archived_at) throw new ValidationError([{ field: 'customer_id', message: 'the customer is archived' }]);
   }
-  const [row] = (await db('projects')
-    .insert({ name: input.name, customer_id: input.customer_id ?? null, code: input.code ?? null, billable: input.billable ?? false, budget_hours: input.budget_hours ?? null, team })
-    .returning('id')) as Array<{ id: string }>;
-  return (await listProjects(db, true)).find((p) => p.id === row!.id)!;
+  const id = await db.transaction(async (trx) => {
+    const [row] = (await trx('projects')
+      .insert({ name: input.name, customer_id: input.customer_id ?? null, code: input.code ?? null, billable: input.billable ?? false, budget_hours: input.budget_hours ?? null, team })
+      .returning('id')) as Array<{ id: string }>;
+    await changed(trx, actor, AUDIT_ACTIONS.projectCreated, 'project', row!.id, given(input));
+    return row!.id;
+  });
+  return (await listProjects(db, true)).find((p) => p.id === id)!;
 }
 
 async function projectTeam(db: Knex, id: string): Promise<string> {
@@ -89,14 +97,20 @@ async function projectTeam(db: Knex, id: string): Promise<string> {
 
 /** Adds a task to a project. */
 export async function createTask(db: Knex, actor: Actor, projectId: string, input: { name: string; billable?: boolean | null }): Promise<ProjectView['tasks'][number]> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
-  const [row] = (await db('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
-  return { ...row!, archived: false };
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
+  return db.transaction(async (trx) => {
+    const [row] = (await trx('tasks').insert({ project_id: projectId, name: input.name, billable: input.billable ?? null }).returning(['id', 'project_id', 'name', 'billable'])) as Array<{ id: string; project_id: string; name: string; billable: boolean | null }>;
+    await changed(trx, actor, AUDIT_ACTIONS.taskCreated, 'task', row!.id, given(input));
+    return { ...row!, archived: false };
+  });
 }
 
 /** Archives (or restores) a project: archived projects take no new time. */
 export async function setProjectArchived(db: Knex, actor: Actor, projectId: string, archived: boolean): Promise<ProjectView> {
-  if (!canManageMasterData(actor, await projectTeam(db, projectId))) forbid();
-  await db('projects').where({ id: projectId }).update({ archived_at: archived ? db.fn.now() : null, updated_at: db.fn.now() });
+  authorize(actor, 'manage_master_data', { team: await projectTeam(db, projectId) });
+  await db.transaction(async (trx) => {
+    await trx('projects').where({ id: projectId }).update({ archived_at: archived ? trx.fn.now() : null, updated_at: trx.fn.now() });
+    await changed(trx, actor, archived ? AUDIT_ACTIONS.projectArchived : AUDIT_ACTIONS.projectRestored, 'project', projectId, ['archived']);
+  });
   return (await listProjects(db, true)).find((p) => p.id === projectId)!;
 }

@@ -2,19 +2,23 @@ import Router from '@koa/router';
 import { loadActor } from '../identity/auth-service.js';
 import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
-import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
+import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html, type SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { importMasterData } from './import.js';
-import { canManageMasterData, createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
-import type { DayState } from './policy.js';
+import { myEventsSection } from './my-record-page.js';
+import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import {
   approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
   stopTimer, submitDay, timeZoneOf, type DayView, type TimesheetDeps,
 } from './service.js';
-import { addDays, isCalendarDate, localDate, localInstant, localTime } from './tz.js';
+import { canManageMasterData, isTeamAdmin, type DayState } from './policy.js';
+import * as s from './schema.js';
+import { addDays, localDate, localInstant, localTime } from './tz.js';
 
 /**
  * Server-rendered pages: my week (grid and timer), my day (review, add, delete,
@@ -40,8 +44,13 @@ function notice(ctx: AppContext, problem?: string): SafeHtml {
 const stateLabel = (l: Lang, s: DayState) => t(l, `ts.state_${s}` as MessageKey);
 const hm = (minutes: number) => `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
 
-/** Runs a page that needs a full session; others go to sign-in. */
-async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Actor) => Promise<void>): Promise<void> {
+/**
+ * Runs a page that needs a full session; others go to sign-in. Who you are comes
+ * before what you sent: the form and URL are checked (unreadable body, NUL bytes,
+ * over-long strings) only after authentication, then each handler validates with
+ * the API's schemas.
+ */
+async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Actor) => Promise<void>, opts: { maxLength?: number } = {}): Promise<void> {
   let accountId: string;
   try {
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
@@ -50,8 +59,18 @@ async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Actor) => 
     if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
     throw err;
   }
+  assertCleanInput(ctx, opts);
   await fn(await loadActor(deps.db, accountId));
 }
+
+/** A date from the URL or a form, checked with the API's date schema (422 naming the field). */
+const dateFrom = (value: unknown, field: string): string => validate(s.calendarDateSchema, value, { prefix: field });
+
+/** An id from the URL, checked with the API's id schema. */
+const idFrom = (id: string | undefined): string => validate(s.idParams, { id }, { prefix: 'path' }).id;
+
+/** Form field names for the schema fields they fill. */
+const FORM_NAMES = { project_id: 'project', task_id: 'project' };
 
 /** Turns expected failures of a form post into a message on the page. */
 function problemText(err: unknown): string | undefined {
@@ -80,7 +99,7 @@ async function projectOptions(deps: TimesheetDeps): Promise<SafeHtml> {
 
 function splitProject(v: string): { project_id: string; task_id: string | null } {
   const [project_id = '', task_id] = v.split('/');
-  return { project_id, task_id: task_id ?? null };
+  return { project_id, task_id: task_id || null };
 }
 
 function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: string) => SafeHtml): SafeHtml {
@@ -130,20 +149,19 @@ ${timer.running
 <table class="list"><thead><tr>${days.map((d) => html`<th><label for="h-${d.date}">${d.date}</label></th>`)}</tr></thead>
 <tbody><tr>${days.map((d) => html`<td><input type="text" id="h-${d.date}" name="h_${d.date}" size="5" inputmode="decimal"${d.state === 'draft' || d.state === 'returned' ? '' : html` disabled`}></td>`)}</tr></tbody></table>
 <p><button type="submit" class="button">${t(l, 'ts.grid_add')}</button></p></form>
-<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a> · <a href="/timesheets/projects">${t(l, 'ts.md_title')}</a>${actor.roles.has('team_admin') ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
+<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a> · <a href="/timesheets/projects">${t(l, 'ts.md_title')}</a>${isTeamAdmin(actor) ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`);
   };
 
   router.get('/timesheets', (ctx) =>
-    page(c(ctx), deps, (actor) => weekPage(c(ctx), actor, typeof ctx.query.week === 'string' && isCalendarDate(ctx.query.week) ? ctx.query.week : undefined)),
+    page(c(ctx), deps, (actor) => weekPage(c(ctx), actor, ctx.query.week === undefined ? undefined : dateFrom(ctx.query.week, 'query.week'))),
   );
 
   router.post('/timesheets/week', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const body = formBody(c(ctx));
-      const week = field(body, 'week');
-      if (!isCalendarDate(week)) throw new NotFoundError();
+      const week = dateFrom(body.week, 'week');
       const project = splitProject(field(body, 'project'));
-      const inputs: Array<{ date: string; duration_minutes: number; project_id: string; task_id: string | null }> = [];
+      const inputs: s.EntryCreateBody[] = [];
       const problems: Array<{ field: string; message: string }> = [];
       for (let i = 0; i < 7; i++) {
         const date = addDays(week, i);
@@ -155,7 +173,8 @@ ${timer.running
       }
       try {
         if (problems.length) throw new ValidationError(problems);
-        if (inputs.length) await createEntries(deps, actor, inputs);
+        const entries = inputs.map((input) => validate(s.entryCreateBody, input, { rename: FORM_NAMES }));
+        if (entries.length) await createEntries(deps, actor, entries);
       } catch (err) {
         const problem = problemText(err);
         if (!problem) throw err;
@@ -191,11 +210,7 @@ ${open
 <p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
   };
 
-  const dateParam = (ctx: { params: Record<string, string> }): string => {
-    const d = ctx.params.date ?? '';
-    if (!isCalendarDate(d)) throw new NotFoundError();
-    return d;
-  };
+  const dateParam = (ctx: { params: Record<string, string> }): string => validate(s.dateParams, { date: ctx.params.date }, { prefix: 'path' }).date;
 
   router.get('/timesheets/day/:date', (ctx) => page(c(ctx), deps, (actor) => dayPage(c(ctx), actor, dateParam(ctx))));
 
@@ -212,7 +227,8 @@ ${open
         let end = localInstant(date, field(body, 'end'), tz);
         // An end at or before the start means the next morning (a night shift).
         if (end <= start) end = localInstant(addDays(date, 1), field(body, 'end'), tz);
-        await createEntry(deps, actor, { ...splitProject(field(body, 'project')), start: start.toISOString(), end: end.toISOString(), note: field(body, 'note') });
+        const input = { ...splitProject(field(body, 'project')), start: start.toISOString(), end: end.toISOString(), note: field(body, 'note') };
+        await createEntry(deps, actor, validate(s.entryCreateBody, input, { rename: FORM_NAMES }));
       } catch (err) {
         const problem = problemText(err);
         if (!problem) throw err;
@@ -225,10 +241,10 @@ ${open
 
   router.post('/timesheets/entries/:id/delete', (ctx) =>
     page(c(ctx), deps, async (actor) => {
-      const date = field(formBody(c(ctx)), 'date');
-      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '') || !isCalendarDate(date)) throw new NotFoundError();
+      const id = idFrom(ctx.params.id);
+      const date = dateFrom(formBody(c(ctx)).date, 'date');
       try {
-        await removeEntry(deps, actor, ctx.params.id!);
+        await removeEntry(deps, actor, id);
       } catch (err) {
         const problem = problemText(err);
         if (!problem) throw err;
@@ -257,7 +273,7 @@ ${open
   router.post('/timesheets/timer/start', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const body = formBody(c(ctx));
-      await startTimer(deps, actor, { ...splitProject(field(body, 'project')), note: field(body, 'note') });
+      await startTimer(deps, actor, validate(s.timerStartBody, { ...splitProject(field(body, 'project')), note: field(body, 'note') }, { rename: FORM_NAMES }));
       ctx.redirect('/timesheets?ok=ts.saved');
     }),
   );
@@ -279,7 +295,8 @@ ${open
 ${reads.length
   ? html`<table class="list" id="reads"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'ts.reader')}</th><th>${t(l, 'ts.what')}</th><th>${t(l, 'ts.date')}</th></tr></thead>
 <tbody>${reads.map((r) => html`<tr><td>${r.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${r.reader_name ?? r.reader_id}</td><td>${r.what}</td><td>${r.date ?? ''}</td></tr>`)}</tbody></table>`
-  : html`<p>${t(l, 'ts.reads_empty')}</p>`}`);
+  : html`<p>${t(l, 'ts.reads_empty')}</p>`}
+${await myEventsSection(deps, actor, l, x.query)}`);
     }),
   );
 
@@ -303,8 +320,8 @@ ${days.length
   router.post('/timesheets/inbox/approve', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const raw = formBody(c(ctx)).ids;
-      const ids = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string' && /^[0-9a-f-]{36}$/.test(v));
-      if (ids.length) await approveDays(deps, actor, ids);
+      // Nothing ticked: nothing to do. Anything ticked is held to the API's schema.
+      if (raw !== undefined && raw !== '') await approveDays(deps, actor, validate(s.approveManyBody, { ids: Array.isArray(raw) ? raw : [raw] }).ids);
       ctx.redirect('/timesheets/inbox?ok=ts.approved_ok');
     }),
   );
@@ -313,8 +330,7 @@ ${days.length
     page(c(ctx), deps, async (actor) => {
       const x = c(ctx);
       const l = x.state.lang;
-      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
-      const day = await getDay(deps, actor, ctx.params.id!);
+      const day = await getDay(deps, actor, idFrom(ctx.params.id));
       sendPage(x, deps.config, t(l, 'ts.review_title'), html`
 <h1>${t(l, 'ts.review_title')}: ${day.owner_name ?? ''}, ${day.date}</h1>
 ${notice(x)}
@@ -332,18 +348,16 @@ ${day.state === 'submitted' && day.owner_id !== actor.accountId
 
   router.post('/timesheets/days/:id/approve', (ctx) =>
     page(c(ctx), deps, async (actor) => {
-      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
-      await approveDays(deps, actor, [ctx.params.id!]);
+      await approveDays(deps, actor, [idFrom(ctx.params.id)]);
       ctx.redirect('/timesheets/inbox?ok=ts.approved_ok');
     }),
   );
 
   router.post('/timesheets/days/:id/return', (ctx) =>
     page(c(ctx), deps, async (actor) => {
-      if (!/^[0-9a-f-]{36}$/.test(ctx.params.id ?? '')) throw new NotFoundError();
-      const comment = field(formBody(c(ctx)), 'comment').trim();
-      if (!comment || comment.length > 2000) throw new ValidationError([{ field: 'comment', message: 'is required (at most 2000 characters)' }]);
-      await returnDay(deps, actor, ctx.params.id!, comment);
+      const id = idFrom(ctx.params.id);
+      const { comment } = validate(s.returnBody, { comment: field(formBody(c(ctx)), 'comment') });
+      await returnDay(deps, actor, id, comment);
       ctx.redirect('/timesheets/inbox?ok=ts.returned_ok');
     }),
   );
@@ -378,7 +392,7 @@ ${manage
   };
 
   /** Runs a master-data form post: expected problems re-render the page with the message. */
-  const mdPost = (fn: (actor: Actor, body: Form) => Promise<unknown>) => (ctx: Parameters<Parameters<typeof router.post>[1]>[0]) =>
+  const mdPost = (fn: (actor: Actor, body: Form) => Promise<unknown>, opts: { maxLength?: number } = {}) => (ctx: Parameters<Parameters<typeof router.post>[1]>[0]) =>
     page(c(ctx), deps, async (actor) => {
       try {
         await fn(actor, formBody(c(ctx)));
@@ -389,40 +403,31 @@ ${manage
         return masterDataPage(c(ctx), actor, problem);
       }
       ctx.redirect('/timesheets/projects?ok=ts.saved');
-    });
-
-  const uuidParam = (id: string | undefined): string => {
-    if (!id || !/^[0-9a-f-]{36}$/.test(id)) throw new NotFoundError();
-    return id;
-  };
+    }, opts);
 
   router.get('/timesheets/projects', (ctx) => page(c(ctx), deps, (actor) => masterDataPage(c(ctx), actor)));
-  router.post('/timesheets/customers', mdPost((actor, body) => {
-    const name = field(body, 'name').trim();
-    if (!name || name.length > 200) throw new ValidationError([{ field: 'name', message: 'is required (at most 200 characters)' }]);
-    return createCustomer(deps.db, actor, { name });
-  }));
+  // Each form is turned into the API's request shape and held to the API's schema.
+  router.post('/timesheets/customers', mdPost((actor, body) => createCustomer(deps.db, actor, validate(s.customerBody, { name: field(body, 'name') }))));
   router.post('/timesheets/projects', mdPost((actor, body) => {
-    const name = field(body, 'name').trim();
     const budgetText = field(body, 'budget_hours').trim().replace(',', '.');
-    const budget = budgetText === '' ? null : Number(budgetText);
-    const problems = [];
-    if (!name || name.length > 200) problems.push({ field: 'name', message: 'is required (at most 200 characters)' });
-    if (budget !== null && (!Number.isFinite(budget) || budget < 0)) problems.push({ field: 'budget_hours', message: 'must be a number of hours ≥ 0' });
-    if (problems.length) throw new ValidationError(problems);
-    const customer = field(body, 'customer_id');
-    return createProject(deps.db, actor, { name, customer_id: /^[0-9a-f-]{36}$/.test(customer) ? customer : null, billable: field(body, 'billable') === 'yes', budget_hours: budget });
+    const input = validate(s.projectBody, {
+      name: field(body, 'name'),
+      customer_id: field(body, 'customer_id') || null,
+      billable: field(body, 'billable') === 'yes',
+      budget_hours: budgetText === '' ? null : Number(budgetText),
+    });
+    return createProject(deps.db, actor, input);
   }));
-  router.post('/timesheets/projects/import', mdPost((actor, body) => importMasterData(deps.db, actor, { csv: field(body, 'csv') })));
+  router.post('/timesheets/projects/import', mdPost((actor, body) => importMasterData(deps.db, actor, validate(s.importBody, { csv: field(body, 'csv') })), { maxLength: s.IMPORT_MAX_CSV_LENGTH }));
   router.post('/timesheets/projects/:id/tasks', (ctx) =>
-    mdPost((actor, body) => {
-      const name = field(body, 'name').trim();
-      if (!name || name.length > 200) throw new ValidationError([{ field: 'name', message: 'is required (at most 200 characters)' }]);
-      return createTask(deps.db, actor, uuidParam(ctx.params.id), { name });
-    })(ctx),
+    mdPost((actor, body) => createTask(deps.db, actor, idFrom(ctx.params.id), validate(s.taskBody, { name: field(body, 'name') })))(ctx),
   );
   router.post('/timesheets/projects/:id/archived', (ctx) =>
-    mdPost((actor, body) => setProjectArchived(deps.db, actor, uuidParam(ctx.params.id), field(body, 'archived') === 'true'))(ctx),
+    mdPost((actor, body) => {
+      const raw = field(body, 'archived');
+      const { archived } = validate(s.archiveBody, { archived: raw === 'true' ? true : raw === 'false' ? false : raw });
+      return setProjectArchived(deps.db, actor, idFrom(ctx.params.id), archived);
+    })(ctx),
   );
 
   return router;

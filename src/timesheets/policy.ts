@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../identity/policy.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../platform/errors.js';
 
 /**
  * Who may do what with time data (pure, no I/O). Each rule exists twice: as a
@@ -24,6 +25,8 @@ export interface DayFacts {
   state: DayState;
   /** Teams whose scope held the owner when the day was (last) submitted. */
   scopeTeams: readonly string[];
+  /** The calendar date, when known: named in refusals so a batch says which day. */
+  date?: string;
 }
 
 /** Whether the actor is the day's owner. */
@@ -84,4 +87,65 @@ export function visibleDays(actor: Actor, alias = 'timesheet_days'): (q: Knex.Qu
         });
       }
     });
+}
+
+/** Manage customers, projects and tasks: operators all of them, team admins their own teams' projects. */
+export function canManageMasterData(actor: Actor, team?: string): boolean {
+  if (actor.roles.has('operator')) return true;
+  if (!actor.roles.has('team_admin')) return false;
+  return team === undefined || actor.teams.has(team);
+}
+
+/** The team a new project belongs to when none is named: organisation-wide for operators, else the admin's first team. */
+export function defaultProjectTeam(actor: Actor): string {
+  return actor.roles.has('operator') ? '' : ([...actor.teams][0] ?? '');
+}
+
+/** Whether the actor administers any team (the admin inbox is theirs). */
+export function isTeamAdmin(actor: Actor): boolean {
+  return actor.roles.has('team_admin');
+}
+
+/** What an actor may try to do with a day. */
+export type DayAction = 'read' | 'edit_entries' | 'submit' | 'review' | 'reopen';
+
+/** What an actor may try to do with master data; `team` is the project's team when known. */
+export type MasterDataAction = 'manage_master_data';
+
+/**
+ * The one decision point of the timesheets domain, composed from the predicates above.
+ * Throws, in this order: 404 when the actor may not see the day (or it does not
+ * exist) — indistinguishable, as the visibility matrix demands; 403 when the day is
+ * visible but the action is not the actor's (an admin editing entries, an owner
+ * approving their own day); 409 when the action is theirs but the day's state does
+ * not allow it now. Master data: 403 unless the actor manages the team.
+ */
+export function authorize(actor: Actor, action: DayAction, day: DayFacts | undefined): asserts day is DayFacts;
+export function authorize(actor: Actor, action: MasterDataAction, object: { team?: string }): void;
+export function authorize(actor: Actor, action: DayAction | MasterDataAction, object: DayFacts | { team?: string } | undefined): void {
+  if (action === 'manage_master_data') {
+    const team = (object as { team?: string } | undefined)?.team;
+    if (!canManageMasterData(actor, team)) throw new ForbiddenError('Only operators and the team admins of the project may change master data');
+    return;
+  }
+  const day = object as DayFacts | undefined;
+  if (!day || !canRead(actor, day)) throw new NotFoundError();
+  const which = day.date ? `The day ${day.date}` : 'The day';
+  switch (action) {
+    case 'read':
+      return;
+    case 'edit_entries':
+    case 'submit':
+      if (!isOwner(actor, day)) throw new ForbiddenError('Only the owner changes the entries of a day');
+      if (!canEditEntries(actor, day)) throw new ConflictError(`${which} is ${day.state}; ${action === 'submit' ? 'it cannot be submitted' : 'its entries cannot change'}`, action === 'submit' ? 'day_not_open' : 'day_locked');
+      return;
+    case 'review':
+      if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reviews it');
+      if (!canReview(actor, day)) throw new ConflictError(`${which} is ${day.state}, not submitted`, 'day_not_submitted');
+      return;
+    case 'reopen':
+      if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reopens it');
+      if (!canReopen(actor, day)) throw new ConflictError(`${which} is ${day.state}, not approved`, 'day_not_approved');
+      return;
+  }
 }

@@ -11,6 +11,8 @@ import { DAY_STATES } from './policy.js';
 const uuid = z.uuid();
 const isoInstant = z.iso.datetime({ offset: true });
 const calendarDate = z.iso.date();
+/** A local calendar date, `YYYY-MM-DD`, that exists (no 9999-99-99). */
+export const calendarDateSchema = calendarDate;
 
 /** The body of an action that takes no fields (submit, approve, stop): anything sent is refused. */
 export const noFieldsBody = z.strictObject({});
@@ -188,8 +190,12 @@ export const projectResponse = z.object({
   tasks: z.array(taskResponse),
 });
 export const projectListResponse = z.object({ projects: z.array(projectResponse) });
+/** The project list: archived ones too when asked. */
+export const projectListQuery = z.strictObject({ archived: z.enum(['true', 'false']).optional() });
 export const archiveBody = z.strictObject({ archived: z.boolean() });
 
+/** The longest CSV an import takes; longer than the API's default string limit, so the route says so. */
+export const IMPORT_MAX_CSV_LENGTH = 2_000_000;
 /** A CSV import of master data. */
-export const importBody = z.strictObject({ csv: z.string().min(1).max(2_000_000), dry_run: z.boolean().optional() });
+export const importBody = z.strictObject({ csv: z.string().min(1).max(IMPORT_MAX_CSV_LENGTH), dry_run: z.boolean().optional() });
 export const importResponse = z.object({ rows: z.number(), customers_created: z.number(), projects_created: z.number(), tasks_created: z.number(), dry_run: z.boolean() });

@@ -143,6 +143,15 @@ const en = {
   'ts.reader': 'Who',
   'ts.when': 'When',
   'ts.what': 'What',
+  // What changed in my data (src/timesheets/my-record-page.ts)
+  'rec.title': 'What changed in my data',
+  'rec.intro': 'Every recorded change to your data, by you or by anyone else: who, when, what, and the names of the fields (the contents stay encrypted).',
+  'rec.empty': 'Nothing has been recorded about your data yet.',
+  'rec.who': 'Who',
+  'rec.action': 'What',
+  'rec.object': 'Object',
+  'rec.fields': 'Fields',
+  'rec.older': 'Older events',
   'ts.saved': 'Saved.',
   'ts.submitted_ok': 'The day is submitted.',
   'ts.approved_ok': 'Approved.',
@@ -169,6 +178,12 @@ const en = {
   'ts.md_import_hint': 'Columns: customer, project, code, task, billable, budget_hours, team. Nothing is imported while any row has a problem.',
   'ts.yes': 'yes',
   'ts.no': 'no',
+  'tokens.ended': 'Ended tokens (last 30 days)',
+  'tokens.revoked_at': 'revoked',
+  'tokens.revoked_with_sessions': 'ended with your sessions',
+  'enrol.needs_operator': 'Your password was reset before you had set up a second factor. To make sure the reset was really yours, an operator must confirm before you can set one up. Ask your operator; then come back to this page.',
+  'operator.confirm_enrolment': 'Allow second-factor setup',
+  'operator.enrolment_waiting': 'waits for an operator before setting up a second factor',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -317,6 +332,15 @@ const nl: Record<MessageKey, string> = {
   'ts.reader': 'Wie',
   'ts.when': 'Wanneer',
   'ts.what': 'Wat',
+  // What changed in my data (src/timesheets/my-record-page.ts)
+  'rec.title': 'Wat er aan mijn gegevens veranderde',
+  'rec.intro': 'Elke vastgelegde wijziging aan je gegevens, door jou of door iemand anders: wie, wanneer, wat, en de namen van de velden (de inhoud blijft versleuteld).',
+  'rec.empty': 'Er is nog niets over je gegevens vastgelegd.',
+  'rec.who': 'Wie',
+  'rec.action': 'Wat',
+  'rec.object': 'Object',
+  'rec.fields': 'Velden',
+  'rec.older': 'Oudere gebeurtenissen',
   'ts.saved': 'Opgeslagen.',
   'ts.submitted_ok': 'De dag is ingediend.',
   'ts.approved_ok': 'Goedgekeurd.',
@@ -343,6 +367,12 @@ const nl: Record<MessageKey, string> = {
   'ts.md_import_hint': 'Kolommen: customer, project, code, task, billable, budget_hours, team. Er wordt niets geïmporteerd zolang een regel een probleem heeft.',
   'ts.yes': 'ja',
   'ts.no': 'nee',
+  'tokens.ended': 'Beëindigde tokens (laatste 30 dagen)',
+  'tokens.revoked_at': 'ingetrokken',
+  'tokens.revoked_with_sessions': 'beëindigd met uw sessies',
+  'enrol.needs_operator': 'Uw wachtwoord is opnieuw ingesteld voordat u een tweede factor had ingesteld. Om zeker te zijn dat u dat zelf was, moet een beheerder dit bevestigen voordat u er een kunt instellen. Vraag het uw beheerder en kom daarna terug naar deze pagina.',
+  'operator.confirm_enrolment': 'Instellen tweede factor toestaan',
+  'operator.enrolment_waiting': 'wacht op een beheerder voordat een tweede factor kan worden ingesteld',
 };
 
 export type Lang = 'nl' | 'en';

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startTestApp } from '../helpers/app.js';
+import { waitUntil } from '../helpers/wait.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { verifyDatabase } from '../../src/audit/verify.js';
 import { QUEUES } from '../../src/app/jobs.js';
@@ -24,11 +25,7 @@ test('the audit.checkpoint job is scheduled hourly and signs a checkpoint when r
   const schedules = await app.jobs!.boss.getSchedules();
   t.like(schedules.find((s) => s.name === QUEUES.auditCheckpoint), { cron: '0 * * * *' });
   await app.jobs!.boss.send(QUEUES.auditCheckpoint, {});
-  const deadline = Date.now() + 30_000;
-  let n = 0;
-  while (Date.now() < deadline && n === 0) {
-    await new Promise((r) => setTimeout(r, 250));
-    n = Number((await db.knex.withSchema('audit').table('checkpoints').count({ n: '*' }))[0]!.n);
-  }
-  t.is(n, 1);
+  const checkpoints = async () => Number((await db.knex.withSchema('audit').table('checkpoints').count({ n: '*' }))[0]!.n);
+  await waitUntil(checkpoints, { timeoutMs: 30_000, what: 'the audit.checkpoint job to sign a checkpoint' });
+  t.is(await checkpoints(), 1);
 });

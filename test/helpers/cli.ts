@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { answers200, waitUntil } from './wait.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const main = path.join(root, 'src', 'main.ts');
@@ -52,14 +53,22 @@ export function spawnServe(configFile: string): ServeProcess {
 
 /** Polls a URL until it answers 200 or the time is up; returns whether it did. */
 export async function waitFor200(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  return waitUntil(() => answers200(url), { timeoutMs, what: `${url} to answer 200` }).then(() => true, () => false);
+}
+
+/**
+ * Waits until `url` answers 200 from the served process; fails at once, with the
+ * process's output, if it exits first, and after `timeoutMs` otherwise.
+ */
+export async function waitForServe(serve: ServeProcess, url: string, timeoutMs = 30_000): Promise<void> {
+  let exited = false;
+  void serve.exited.then(() => (exited = true));
+  try {
+    await waitUntil(async () => {
+      if (exited) throw new Error(`uurwerk serve exited before ${url} answered 200`);
+      return answers200(url);
+    }, { timeoutMs, what: `${url} to answer 200`, intervalMs: 100 });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${serve.output()}`);
   }
-  return false;
 }

@@ -76,7 +76,7 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
     errorMessage: string;
     attributes: string[];
     controls: unknown[];
-    connection: { destroy(): void };
+    connection: { destroy(): void; write(data: string, done: () => void): boolean };
   };
   type Req = { dn: { toString(): string }; scopeName: string; filter: { toString(): string }; controls: PagedControl[] };
 
@@ -138,7 +138,9 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
         } else {
           // Half of the second page, then the connection is gone: no SearchResultDone.
           for (let i = offset; i < offset + Math.floor(size / 2); i++) res.send(userEntry(i + 1));
-          setTimeout(() => res.connection.destroy(), 20);
+          // Drop the connection once those entries have left (an empty write's callback
+          // runs after every earlier write is flushed), rather than after a guessed pause.
+          res.connection.write('', () => res.connection.destroy());
         }
         break;
       }

@@ -7,6 +7,11 @@
  * test CA whose server certificate names 127.0.0.1), and loads the fixture
  * directory with one `ldapadd`. Only one Samba can bind :389 at a time, so all
  * Samba tests live in one file and run serially.
+ *
+ * The one fixed port in the main suite, on purpose: Samba's AD DC has no setting for
+ * its LDAP ports (it always binds 389 and 636, as AD clients and tools expect of a
+ * domain controller), so it cannot be given a free port from the OS. Everything
+ * else in test/ asks the OS for one (test/helpers/net.ts, or listen on port 0).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +19,7 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
+import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -161,12 +167,7 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitUntil(fn, { timeoutMs: ms, what, intervalMs: 250 });
 }
 
 function runDir(): string {

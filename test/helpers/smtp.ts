@@ -17,6 +17,8 @@ export interface TestSmtp {
   received: ReceivedMail[];
   /** What the server does with DATA: accept, reject permanently, or never answer. */
   mode: 'accept' | 'reject' | 'stall';
+  /** Messages held in DATA without an answer while in `stall` mode (a client is hanging mid-send). */
+  stalled: number;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export function selfSignedCert(): { key: Buffer; cert: Buffer; certFile: string 
  * it offers STARTTLS; without, it offers none.
  */
 export async function startSmtp(opts: { port?: number; mode?: TestSmtp['mode']; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestSmtp> {
-  const state: TestSmtp = { port: 0, received: [], mode: opts.mode ?? 'accept', close: async () => undefined };
+  const state: TestSmtp = { port: 0, received: [], mode: opts.mode ?? 'accept', stalled: 0, close: async () => undefined };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: opts.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
@@ -45,7 +47,10 @@ export async function startSmtp(opts: { port?: number; mode?: TestSmtp['mode']; 
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (state.mode === 'stall') return; // never answer: the client hangs in DATA
+        if (state.mode === 'stall') {
+          state.stalled++;
+          return; // never answer: the client hangs in DATA
+        }
         if (state.mode === 'reject') {
           const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
           callback(err);

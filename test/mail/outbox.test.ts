@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
+import { waitUntil } from '../helpers/wait.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { startJobs } from '../../src/app/jobs.js';
 import { mailModule } from '../../src/platform/mail-module.js';
-import { backoffSeconds, createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { MAIL_QUEUES, mailRetryOptions } from '../../src/platform/mail/worker.js';
 import { enqueueMail } from '../../src/platform/mail/outbox.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
@@ -27,9 +29,10 @@ async function enqueue(db: TestDatabase, n: number, tag = 'm'): Promise<string[]
   return ids;
 }
 
-/** Makes every pending message due now, as if its backoff had passed. */
-async function makeDue(db: TestDatabase): Promise<void> {
-  await db.knex('mail_outbox').where('status', 'pending').update({ next_attempt_at: db.knex.fn.now() });
+/** The states of the pg-boss jobs of one outbox message. */
+async function jobStates(db: TestDatabase, outboxId: string): Promise<string[]> {
+  const { rows } = await db.knex.raw(`SELECT state::text FROM pgboss.job WHERE name = ? AND singleton_key = ? ORDER BY created_on`, [MAIL_QUEUES.send, outboxId]);
+  return (rows as Array<{ state: string }>).map((r) => r.state);
 }
 
 function closeLater(t: { teardown(fn: () => unknown): void }, smtp: TestSmtp): TestSmtp {
@@ -69,7 +72,7 @@ test('pending mail is delivered to a real SMTP server once, with its fixed Messa
   t.is(smtp.received[0]!.messageId, row.message_id);
 });
 
-test('relay down: messages wait with backoff, then arrive once each when it is back', async (t) => {
+test('relay down: a pass stops at the first refused connection; the messages arrive once each when it is back', async (t) => {
   const db = await useTestDatabase(t);
   const port = await freePort();
   await enqueue(db, 3);
@@ -80,20 +83,48 @@ test('relay down: messages wait with backoff, then arrive once each when it is b
   const waiting = await db.knex('mail_outbox').where('attempts', 1).first();
   t.is(waiting.status, 'pending');
   t.truthy(waiting.last_error);
-  t.true(new Date(waiting.next_attempt_at).getTime() > Date.now() - 100, 'next attempt is not in the past');
-  t.is(await deliverDue(db.knex, createTransport(config), config, logger).then((r) => r.sent), 0, 'not due yet, not retried');
 
   const smtp = closeLater(t, await startSmtp({ port }));
-  await makeDue(db);
   const up = await deliverDue(db.knex, createTransport(config), config, logger);
   t.is(up.sent, 3);
   t.is(smtp.received.length, 3);
   t.deepEqual(smtp.received.map((m) => m.to[0]).sort(), ['user0@example.test', 'user1@example.test', 'user2@example.test']);
 });
 
-test('backoff doubles per attempt and is capped', (t) => {
-  const cfg = { retry_base_seconds: 30, retry_max_seconds: 3600 };
-  t.deepEqual([1, 2, 3, 4, 8, 20].map((n) => backoffSeconds(n, cfg)), [30, 60, 120, 240, 3600, 3600]);
+test('retries are pg-boss’s: the message queue’s retry options come from mail.*', (t) => {
+  const mail = mailConfig(25, { max_attempts: 12, retry_base_seconds: 30, timeout_seconds: 30 });
+  t.deepEqual(mailRetryOptions(mail), { retryLimit: 11, retryDelay: 30, retryBackoff: true, expireInSeconds: 150 });
+});
+
+test('relay outage under the job engine: pg-boss retries the message’s job with backoff, and it arrives once when the relay is back', async (t) => {
+  const db = await useTestDatabase(t);
+  const port = await freePort();
+  const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port, tls: 'none', poll_seconds: 1, retry_base_seconds: 1, timeout_seconds: 5 } });
+  const engine = await startJobs({ connectionString: db.url, config, logger, modules: [mailModule({ db: db.knex, config, logger, transport: createTransport(config.mail) })] });
+  t.teardown(() => engine.stop(2000));
+  const [id] = await enqueue(db, 1);
+  await waitUntil(async () => (await jobStates(db, id!)).includes('retry'), { timeoutMs: 20_000, what: 'the failed attempt left the job to pg-boss’s retry' });
+  t.is((await db.knex('mail_outbox').where({ id }).first()).status, 'pending');
+  const smtp = closeLater(t, await startSmtp({ port }));
+  await waitUntil(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'sent', { timeoutMs: 30_000, what: 'delivered after the outage' });
+  t.is(smtp.received.length, 1);
+  t.true((await db.knex('mail_outbox').where({ id }).first()).attempts >= 2);
+  // pg-boss marks the job completed just after the handler's commit.
+  await waitUntil(async () => (await jobStates(db, id!)).every((s) => s === 'completed'), { timeoutMs: 5000, what: 'no job left waiting' });
+});
+
+test('a permanent rejection under the job engine fails the message for good, without retries', async (t) => {
+  const db = await useTestDatabase(t);
+  const smtp = closeLater(t, await startSmtp({ mode: 'reject' }));
+  const config = parseConfig({ database: { url: db.url }, mail: { host: '127.0.0.1', port: smtp.port, tls: 'none', poll_seconds: 1, retry_base_seconds: 1 } });
+  const engine = await startJobs({ connectionString: db.url, config, logger, modules: [mailModule({ db: db.knex, config, logger, transport: createTransport(config.mail) })] });
+  t.teardown(() => engine.stop(2000));
+  const [id] = await enqueue(db, 1);
+  await waitUntil(async () => (await db.knex('mail_outbox').where({ id }).first()).status === 'failed', { timeoutMs: 15_000, what: 'the condition' });
+  const row = await db.knex('mail_outbox').where({ id }).first();
+  t.is(row.attempts, 1);
+  t.is(row.text_body, null, 'emptied when it failed for good');
+  await waitUntil(async () => (await jobStates(db, id!)).join() === 'completed', { timeoutMs: 5000, what: 'the job completed; pg-boss will not retry it' });
 });
 
 test('a permanent rejection (5xx) marks the message failed without retrying', async (t) => {
@@ -112,7 +143,6 @@ test('the last allowed attempt gives up instead of retrying forever', async (t) 
   await enqueue(db, 1);
   const config = mailConfig(await freePort(), { max_attempts: 2 });
   await deliverDue(db.knex, createTransport(config), config, logger);
-  await makeDue(db);
   t.is((await deliverDue(db.knex, createTransport(config), config, logger)).failed, 1);
   t.is((await db.knex('mail_outbox').first()).status, 'failed');
 });
@@ -139,16 +169,10 @@ test('kill -9 of the sending process mid-delivery loses nothing and duplicates n
     env: { ...process.env, DB_URL: db.url, SMTP_PORT: String(smtp.port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // Wait until the child holds a message in DATA (the relay never answers).
-  const deadline = Date.now() + 20_000;
-  let claimed = false;
-  while (!claimed && Date.now() < deadline) {
-    const locked = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.mode = 'RowShareLock'`);
-    claimed = locked.rows[0].n > 0;
-    if (!claimed) await new Promise((r) => setTimeout(r, 100));
-  }
-  t.true(claimed, 'the child process claimed a message before it was killed');
-  await new Promise((r) => setTimeout(r, 300));
+  // Wait until the child has claimed a message and hangs in DATA (the relay never answers).
+  await waitUntil(() => smtp.stalled > 0, { timeoutMs: 20_000, what: 'the child process to hang mid-send' });
+  const locked = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.mode = 'RowShareLock'`);
+  t.true(locked.rows[0].n > 0, 'the child process holds its claimed message when it is killed');
   const exited = new Promise((r) => child.on('exit', r));
   child.kill('SIGKILL');
   await exited;
@@ -157,10 +181,7 @@ test('kill -9 of the sending process mid-delivery loses nothing and duplicates n
   // The killed process's lock goes with its connection; wait for PostgreSQL to notice.
   const config = mailConfig(smtp.port);
   let sent = 0;
-  for (let i = 0; i < 50 && sent < 3; i++) {
-    sent += (await deliverDue(db.knex, createTransport(config), config, logger)).sent;
-    if (sent < 3) await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntil(async () => (sent += (await deliverDue(db.knex, createTransport(config), config, logger)).sent) >= 3, { timeoutMs: 15_000, intervalMs: 200, what: 'the three messages to be delivered after the kill' });
   const rows = await db.knex('mail_outbox').select('status');
   t.deepEqual(rows.map((r) => r.status), ['sent', 'sent', 'sent']);
   t.is(smtp.received.length, 3, 'each message arrived exactly once');
@@ -186,8 +207,9 @@ test('STARTTLS is used when the relay offers it, verified against the configured
 test('housekeeping purges delivered mail past its retention and keeps the rest', async (t) => {
   const db = await useTestDatabase(t);
   const [oldSent, newSent, pending] = await enqueue(db, 3);
-  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`) });
-  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now() });
+  const emptied = { text_body: null, html_body: null };
+  await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`), ...emptied });
+  await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now(), ...emptied });
   t.is(await purgeFinishedMail(db.knex, { sent_retention_days: 30 }), 1);
   t.deepEqual((await db.knex('mail_outbox').select('id').orderBy('id')).map((r) => r.id).sort(), [newSent, pending].sort());
 });
@@ -200,9 +222,13 @@ test('two job engines on one database deliver each message once', async (t) => {
   t.teardown(() => Promise.all(engines.map((e) => e.stop(2000))));
   await enqueue(db, 10);
   await Promise.all(engines.map((e) => e.nudgeMail()));
-  const deadline = Date.now() + 30_000;
-  while (smtp.received.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 1500));
+  // Done means: every message marked sent and no delivery job of either engine still open,
+  // so a duplicate would already have reached the relay.
+  await waitUntil(async () => {
+    const pending = await db.knex('mail_outbox').whereNot('status', 'sent').count<{ n: string }[]>('* as n');
+    const open = await db.knex.raw(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ? AND state IN ('created', 'retry', 'active')`, [MAIL_QUEUES.send]);
+    return Number(pending[0]!.n) === 0 && open.rows[0].n === 0;
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'every message sent and no mail job open' });
   t.is(smtp.received.length, 10);
   t.is(new Set(smtp.received.map((m) => m.messageId)).size, 10);
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import test from 'ava';
+import { freePort } from '../helpers/net.js';
 import { bundleTarball, repoRoot, run } from './bundle-fixture.js';
 
 /**
@@ -25,6 +26,8 @@ test('ansible-lint passes with the production profile', async (t) => {
 test('converging this machine twice: second run changed=0, --check changed=0, then /readyz answers', async (t) => {
   t.timeout(900_000);
   const tarball = await bundleTarball();
-  const { stdout } = await run('sh', [path.join(repoRoot, 'test/ops/converge.sh'), tarball], { maxBuffer: 64 * 1024 * 1024 });
+  // The converged appliance listens on a port the OS handed out, not a fixed one.
+  const env = { ...process.env, UURWERK_CONVERGE_PORT: String(await freePort()) };
+  const { stdout } = await run('sh', [path.join(repoRoot, 'test/ops/converge.sh'), tarball], { maxBuffer: 64 * 1024 * 1024, env });
   t.regex(stdout, /OK: first run changed=\d+, second run changed=0, --check changed=0, \/readyz ready/);
 });

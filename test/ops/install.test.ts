@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { writeManifest } from '../../src/ops/bundle.js';
+import { freePort } from '../helpers/net.js';
 import { bundleTarball, run, unpackBundle } from './bundle-fixture.js';
 
 /**
@@ -18,6 +19,8 @@ let work = '';
 let base = '';
 let scratch = '';
 let env: NodeJS.ProcessEnv = {};
+/** The installed appliance's port, asked from the OS and kept for the file's life. */
+let port = 0;
 
 function mode(p: string): number {
   return statSync(p).mode & 0o777;
@@ -70,6 +73,7 @@ test.before(async (t) => {
   base = await unpackBundle(await bundleTarball(), work);
   scratch = mkdtempSync(path.join(tmpdir(), 'uurwerk-root-'));
   chmodSync(scratch, 0o755);
+  port = await freePort();
   env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     PREFIX: path.join(scratch, 'opt', 'uurwerk'),
@@ -79,8 +83,8 @@ test.before(async (t) => {
     BIN_DIR: path.join(scratch, 'usr', 'local', 'bin'),
     UURWERK_USER: USER,
     UURWERK_SYSTEMCTL: 'no',
-    UURWERK_PORT: '18931',
-    UURWERK_PG_PORT: '54991',
+    UURWERK_PORT: String(port),
+    UURWERK_PG_PORT: String(await freePort()),
   };
 });
 
@@ -103,7 +107,7 @@ test.serial('fresh install: user, directories and modes, config from the example
   t.is(mode(path.join(env.ETC_DIR!, 'config.yaml')), 0o640);
   const config = readFileSync(path.join(env.ETC_DIR!, 'config.yaml'), 'utf8');
   t.regex(config, new RegExp(`^data_dir: ${env.VAR_DIR}$`, 'm'));
-  t.regex(config, /^ {2}port: 18931$/m);
+  t.regex(config, new RegExp(`^ {2}port: ${port}$`, 'm'));
   t.regex(res.out, /applied \d+ migration/);
   t.regex(res.out, /operator:create/, 'tells how to create the first operator');
   t.true(lstatSync(path.join(env.BIN_DIR!, 'uurwerk')).isSymbolicLink());

@@ -119,3 +119,11 @@ test('preflight adds "port in use" to the other problems', async (t) => {
   t.deepEqual(keys, ['log.colour', 'server.port']);
   t.regex((err as ConfigError).message, /already in use/);
 });
+
+test('server.trusted_proxies takes IPs and CIDR blocks, names each bad entry, and defaults to trusting none', (t) => {
+  t.deepEqual(parseConfig({}).server.trusted_proxies, []);
+  t.deepEqual(parseConfig({ server: { trusted_proxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1'] } }).server.trusted_proxies, ['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1']);
+  const found = problems(() => parseConfig({ server: { trusted_proxies: ['10.0.0.0/33', 'proxy.example', '192.0.2.1/8/1'] } }));
+  t.deepEqual(found.map((p) => p.key).sort(), ['server.trusted_proxies.0', 'server.trusted_proxies.1', 'server.trusted_proxies.2']);
+  t.regex(found[0]!.message, /CIDR/);
+});

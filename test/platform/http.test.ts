@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { z } from 'zod';
+import { DecryptError } from '../../src/keys/errors.js';
+import type { Knex } from '../../src/platform/db.js';
+import { AppError, ServiceUnavailableError } from '../../src/platform/errors.js';
+import { ApiRegistry, type ApiRoute } from '../../src/platform/http/api.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/platform/http/security-headers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -12,7 +18,7 @@ async function appWithProbeRoutes(t: Parameters<typeof startTestApp>[0]): Promis
   return startTestApp(t, {}, {
     extendApi: (api) => {
       api.add({
-        method: 'post', path: '/probe/:id', operationId: 'probe', summary: 'test probe',
+        method: 'post', path: '/probe/:id', operationId: 'probe', summary: 'test probe', auth: 'anonymous',
         params: z.object({ id: z.coerce.number().int().positive() }),
         body: z.strictObject({ name: z.string().min(1).max(10), hours: z.number().min(0).max(24) }),
         response: z.object({ id: z.number(), name: z.string() }),
@@ -20,7 +26,7 @@ async function appWithProbeRoutes(t: Parameters<typeof startTestApp>[0]): Promis
         handler: (_ctx, { params, body }) => ({ id: params.id, name: body.name, secret: 'must-not-leak' }),
       });
       api.add({
-        method: 'get', path: '/probe-crash', operationId: 'probeCrash', summary: 'throws',
+        method: 'get', path: '/probe-crash', operationId: 'probeCrash', summary: 'throws', auth: 'anonymous',
         response: z.object({}),
         handler: () => {
           throw new Error('internal detail /srv/secret/path');
@@ -54,13 +60,16 @@ test('readyz answers 503 when a migration is pending', async (t) => {
   t.deepEqual(body.pending, [last.name]);
 });
 
-test('malformed JSON gets 400 naming the parse problem', async (t) => {
+test('malformed JSON gets 400 naming the problem, never echoing the input or the parser', async (t) => {
   const { request } = await appWithProbeRoutes(t);
-  const res = await request('/api/v1/probe/1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",' });
+  const res = await request('/api/v1/probe/1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "secret-input-marker",' });
   t.is(res.status, 400);
-  const body = problemSchema.parse(await res.json());
+  const text = await res.text();
+  const body = problemSchema.parse(JSON.parse(text));
   t.is(body.error.code, 'malformed_json');
   t.regex(body.error.message, /not valid JSON/);
+  t.false(text.includes('secret-input-marker'));
+  t.false(/position|Unexpected|token/i.test(body.error.message), 'no parser message');
 });
 
 test('an oversized body gets 413 and a wrong content type 415', async (t) => {
@@ -147,10 +156,124 @@ test('the OpenAPI document describes the declared routes from their schemas', as
   t.deepEqual(schema.required?.sort(), ['hours', 'name']);
 });
 
+test('the OpenAPI document states who may call each operation', async (t) => {
+  const { request } = await startTestApp(t);
+  type Op = { security?: unknown[]; 'x-auth'?: string; 'x-required-role'?: string[] };
+  const doc = (await (await request('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, Op>>; components: { securitySchemes: Record<string, unknown> } };
+  t.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['session', 'token']);
+  const signIn = doc.paths['/api/v1/session']!.post!;
+  t.deepEqual(signIn.security, [], 'sign-in is anonymous');
+  t.is(signIn['x-auth'], 'anonymous');
+  t.is(doc.paths['/api/v1/session/second-factor']!.post!['x-auth'], 'partial-session');
+  const entry = doc.paths['/api/v1/me/entries']!.post!;
+  t.deepEqual(entry.security, [{ session: [] }, { token: ['entries:write'] }], 'a personal token with entries:write may record entries');
+  t.deepEqual(doc.paths['/api/v1/me/password']!.post!.security, [{ session: [] }], 'no token changes a password');
+  t.deepEqual(doc.paths['/api/v1/accounts/{id}/sessions/revoke']!.post!['x-required-role'], ['operator']);
+  t.deepEqual(doc.paths['/api/v1/customers']!.post!['x-required-role'], ['operator', 'team_admin']);
+  t.truthy((doc.paths['/api/v1/customers']!.post! as { responses: Record<string, unknown> }).responses['401'], 'the 401 is documented');
+  t.falsy((signIn as { responses: Record<string, unknown> }).responses['401'], 'no 401 on an anonymous operation');
+  for (const [p, ops] of Object.entries(doc.paths)) for (const [m, op] of Object.entries(ops)) t.truthy(op['x-auth'], `${m} ${p}`);
+});
+
 test('every response carries a request id that also appears in the logs', async (t) => {
   const { request } = await startTestApp(t);
   const a = await request('/healthz');
   const b = await request('/healthz');
   t.regex(a.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   t.not(a.headers.get('x-request-id'), b.headers.get('x-request-id'));
+});
+
+/** The lines the test logger wrote in this worker (see test/helpers/log.ts). */
+function loggedLines(): string[] {
+  const dir = process.env.UURWERK_TEST_LOG_DIR ?? path.join(process.cwd(), '.test-tmp', 'logs');
+  const file = path.join(dir, `${path.basename(process.argv[1] ?? 'worker')}-${process.pid}.log`);
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+test('5xx answers carry a generic message and the request id; the log line with that id has the real error', async (t) => {
+  const holder: { knex?: Knex } = {};
+  const crash = (path: string, fn: () => Promise<unknown>): ApiRoute => ({
+    method: 'get', path, operationId: path.replace(/\W/g, '_'), summary: 'throws', auth: 'anonymous', response: z.object({}), handler: fn,
+  });
+  const a = await startTestApp(t, {}, {
+    extendApi: (api) => {
+      api.add(crash('/probe-sql', () => holder.knex!.raw('select secret_column from secret_table_name')));
+      api.add(crash('/probe-row', () => holder.knex!.transaction(async (trx) => {
+        await trx.raw("create temp table probe_rows (v text check (v <> 'personal-row-marker'))");
+        await trx.raw('insert into probe_rows values (?)', ['personal-row-marker']);
+      })));
+      api.add(crash('/probe-decrypt', () => Promise.reject(new DecryptError('Value does not decrypt: timesheet_entries.note /srv/keys/kek-3'))));
+      api.add(crash('/probe-503-internal', () => Promise.reject(new AppError(503, 'pool_exhausted', 'pg pool at 127.0.0.1:5433 exhausted'))));
+      api.add(crash('/probe-503-exposed', () => Promise.reject(new ServiceUnavailableError('The directory cannot be reached; try again later', 'directory_unavailable'))));
+    },
+  });
+  holder.knex = a.db.knex;
+  for (const [p, secret] of [['/probe-sql', /secret_table_name|secret_column|select/], ['/probe-decrypt', /decrypt|kek|srv|timesheet_entries/i]] as const) {
+    const res = await a.request(`/api/v1${p}`);
+    t.is(res.status, 500, p);
+    const text = await res.text();
+    t.notRegex(text, secret, `${p}: no internals in the answer`);
+    const body = problemSchema.parse(JSON.parse(text));
+    t.is(body.error.code, 'internal_error');
+    const id = res.headers.get('x-request-id') ?? '';
+    t.is(body.error.request_id, id);
+    t.true(body.error.message.includes(id), 'the message names the request id to quote');
+    const line = loggedLines().find((l) => l.includes(id) && /"level":50/.test(l));
+    t.truthy(line, `${p}: an error line with the request id`);
+    t.regex(line!, secret, `${p}: the log has the real error`);
+  }
+  // A PostgreSQL error whose detail quotes the row: the log names the constraint, never the value.
+  const row = await a.request('/api/v1/probe-row');
+  t.is(row.status, 500);
+  t.false((await row.text()).includes('personal-row-marker'));
+  const rowLine = loggedLines().find((l) => l.includes(row.headers.get('x-request-id') ?? '-') && /"level":50/.test(l));
+  t.regex(rowLine ?? '', /probe_rows_v_check/, 'the log names the failing constraint');
+  t.false((rowLine ?? '').includes('personal-row-marker'), 'the row values in the error detail stay out of the log');
+  const internal = await a.request('/api/v1/probe-503-internal');
+  t.is(internal.status, 503);
+  const internalText = await internal.text();
+  t.false(internalText.includes('127.0.0.1'), 'an unexposed 503 keeps its status, not its message');
+  const exposed = await a.request('/api/v1/probe-503-exposed');
+  t.is(exposed.status, 503);
+  t.regex(problemSchema.parse(await exposed.json()).error.message, /try again later/, 'a deliberately exposed 503 keeps its message');
+});
+
+test('who you are before what you sent: anonymous calls with bad, malformed or oversized bodies get 401', async (t) => {
+  const { request } = await startTestApp(t);
+  const post = (body: string) => request('/api/v1/me/entries', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  for (const [what, body] of [['invalid fields', JSON.stringify({ user_id: 'x', start: 'no' })], ['malformed JSON', '{"start":'], ['oversized', JSON.stringify({ note: 'x'.repeat(300 * 1024) })], ['NUL byte', JSON.stringify({ note: 'a\u0000b' })]]) {
+    const res = await post(body!);
+    t.is(res.status, 401, what);
+    const err = problemSchema.parse(await res.json()).error;
+    t.is(err.code, 'unauthenticated', what);
+    t.is(err.details, undefined, `${what}: no field details before authentication`);
+  }
+});
+
+test('NUL bytes and over-long strings get 422 naming the field, also on the anonymous sign-in and reset routes', async (t) => {
+  const { request } = await appWithProbeRoutes(t);
+  const cases: Array<[string, unknown, string]> = [
+    ['/api/v1/session', { username: 'ad\u0000min', password: 'x', source: 'local' }, 'username'],
+    ['/api/v1/session', { username: 'admin', password: 'p'.repeat(10_000), source: 'local' }, 'password'],
+    ['/api/v1/password-reset', { username: 'x\u0000' }, 'username'],
+    ['/api/v1/password-reset/complete', { token: 't'.repeat(30), new_password: 'a\u0000b' }, 'new_password'],
+    ['/api/v1/probe/1', { name: 'x', hours: 1, nested: { deep: ['ok', 'n\u0000'] } }, 'nested.deep.1'],
+  ];
+  for (const [p, body, field] of cases) {
+    const res = await request(p, json(body));
+    t.is(res.status, 422, `${p} ${field}`);
+    const err = problemSchema.parse(await res.json()).error;
+    t.deepEqual((err.details as Array<{ field: string }>).map((d) => d.field), [field], p);
+    t.false(err.message.includes('\u0000'));
+  }
+  const query = await request('/api/v1/?x=%00');
+  t.is(query.status, 422, 'a NUL byte in the query string');
+  t.deepEqual((problemSchema.parse(await query.json()).error.details as Array<{ field: string }>).map((d) => d.field), ['query.x']);
+});
+
+test('a route that forgets its auth declaration is refused when it is added', (t) => {
+  const api = new ApiRegistry();
+  const route = { method: 'get', path: '/x', operationId: 'x', summary: 'x', response: z.object({}), handler: () => ({}) };
+  t.throws(() => api.add(route as unknown as ApiRoute), { message: /declares no valid auth/ });
+  t.throws(() => api.add({ ...route, auth: { session: 'yes' } } as unknown as ApiRoute), { message: /declares no valid auth/ });
 });

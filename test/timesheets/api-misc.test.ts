@@ -10,7 +10,7 @@ test('every timesheet operation is in the OpenAPI document', async (t) => {
   const ops = new Set(Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)));
   for (const id of ['createEntry', 'getEntry', 'updateEntry', 'deleteEntry', 'listMyDays', 'getMyDay', 'submitDay', 'getTimer', 'startTimer', 'stopTimer', 'switchTimer',
     'myDataReads', 'listReviewDays', 'getDay', 'approveDays', 'approveDay', 'returnDay', 'reopenDay', 'listProjects', 'createCustomer', 'createProject', 'createTask', 'archiveProject',
-    'getTimesheetSettings', 'setTimesheetSettings']) {
+    'getTimesheetSettings', 'setTimesheetSettings', 'myAuditEvents']) {
     t.true(ops.has(id), id);
   }
   t.truthy(doc.paths['/api/v1/days/{id}']?.get);

@@ -4,7 +4,10 @@ import { startAppliance } from '../../src/app/appliance.js';
 import { testLogger } from '../helpers/log.js';
 import { ApiClient } from '../helpers/client.js';
 import { GOOD_PASSWORD } from '../helpers/factories.js';
-import { person, timesheetApp } from './helpers.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sendReminders } from '../../src/timesheets/reminders.js';
+import { daysAgo, person, timesheetApp } from './helpers.js';
 
 type Timer = { running: boolean; started_at: string | null; elapsed_seconds: number | null; note: string | null };
 
@@ -47,30 +50,44 @@ test('timer: start, one per person, switch, stop records the entry; a running ti
   }
 });
 
-test('a pg_dump of the database holds no plaintext of a draft note, a timer note or a return comment (audit log included)', async (t) => {
-  const { a, projectId } = await timesheetApp(t);
-  const emp = await person(a);
-  const note = 'canary-draft-note-7f3a9c';
-  const timerNote = 'canary-timer-note-1b2c3d';
-  const date = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date(Date.now() - 86400_000));
-  const entry = await emp.c.json<{ id: string }>('POST', '/api/v1/me/entries', { date, duration_minutes: 45, project_id: projectId, note });
-  t.is(entry.status, 201);
-  t.is((await emp.c.json('POST', '/api/v1/me/timer/start', { project_id: projectId, note: timerNote })).status, 201);
-  const admin = await person(a, { adminOf: 'team-a' });
-  await a.db.knex('team_scope_members').insert({ team: 'team-a', account_id: emp.id, via: 'test' });
-  const other = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date(Date.now() - 2 * 86400_000));
-  t.is((await emp.c.json('POST', '/api/v1/me/entries', { date: other, duration_minutes: 30, project_id: projectId })).status, 201);
-  const sub = await emp.c.json<{ id: string }>('POST', `/api/v1/me/days/${other}/submit`);
-  const comment = 'canary-return-comment-9e8d7c';
-  t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/return`, { comment })).status, 200);
-  // The mail outbox holds the return mail (with the comment) until delivery; purge it as delivery would.
-  await a.db.knex('mail_outbox').delete();
+test('a pg_dump taken with everything in place — outbox, audit log, running timer, returned, submitted and approved days — and the log output hold no note, comment or reason in clear', async (t) => {
+  const { a, projectId } = await timesheetApp(t, { timesheets: { reminder: { enabled: true, after_days: 3 } } });
+  const emp = await person(a, { inTeam: 'team-a', email: 'emp@corp.example.test' });
+  const admin = await person(a, { adminOf: 'team-a', email: 'admin@corp.example.test' });
+  const marker = (what: string) => `canary-${what}-7f3a9c`;
+  const book = async (n: number, note: string) => {
+    const r = await emp.c.json<{ id: string }>('POST', '/api/v1/me/entries', { date: daysAgo(n), duration_minutes: 45, project_id: projectId, note });
+    t.is(r.status, 201);
+    return r.body.id;
+  };
+  const draftEntry = await book(5, marker('draft-note'));
+  await book(1, marker('returned-note'));
+  await book(2, marker('submitted-note'));
+  await book(3, marker('approved-note'));
+  await book(4, marker('reopened-note'));
+  t.is((await emp.c.json('POST', '/api/v1/me/timer/start', { project_id: projectId, note: marker('timer-note') })).status, 201);
+  const ids: Record<number, string> = {};
+  for (const n of [1, 2, 3, 4]) ids[n] = (await emp.c.json<{ id: string }>('POST', `/api/v1/me/days/${daysAgo(n)}/submit`)).body.id;
+  t.is((await admin.c.json('POST', `/api/v1/days/${ids[1]}/return`, { comment: marker('return-comment') })).status, 200);
+  t.is((await admin.c.json('POST', '/api/v1/days/approve', { ids: [ids[3], ids[4]] })).status, 200);
+  t.is((await admin.c.json('POST', `/api/v1/days/${ids[4]}/reopen`, { reason: marker('reopen-reason') })).status, 200);
+  t.deepEqual(await sendReminders({ db: a.db.knex, config: a.config }), { people: 1, days: 1 }, 'the old draft is reminded about');
+  // Nothing is deleted or delivered: the mails wait in the outbox as the dump is taken.
+  const pending = Number((await a.db.knex('mail_outbox').count({ n: '*' }).first())!.n);
+  t.is(pending, 7, 'four submit mails, a return, a reopen and a reminder wait in the outbox');
 
   const dump = execFileSync('/usr/bin/pg_dump', ['--data-only', a.db.url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
   // The dump holds the rows (a dump that silently skipped them would prove nothing).
-  t.true(dump.includes(entry.body.id), 'the entry row is in the dump');
+  t.true(dump.includes(draftEntry), 'the entry rows are in the dump');
+  t.regex(dump, /COPY public\.mail_outbox/);
+  t.regex(dump, /COPY audit\.events/);
   t.true(dump.includes('Ward rota'), 'master data is in the dump in clear');
-  t.false(dump.includes(note));
-  t.false(dump.includes(timerNote));
-  t.false(dump.includes(comment));
+  const logDir = process.env.UURWERK_TEST_LOG_DIR ?? '';
+  t.true(existsSync(logDir));
+  const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
+  t.true(logs.length > 0, 'the log output was captured (a check over nothing would prove nothing)');
+  for (const what of ['draft-note', 'returned-note', 'submitted-note', 'approved-note', 'reopened-note', 'timer-note', 'return-comment', 'reopen-reason']) {
+    t.false(dump.includes(marker(what)), `${what} in the dump`);
+    t.false(logs.includes(marker(what)), `${what} in the log output`);
+  }
 });

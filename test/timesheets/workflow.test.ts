@@ -1,4 +1,5 @@
 import test from 'ava';
+import { outboxMails } from '../helpers/mail.js';
 import { createTransport, deliverDue } from '../../src/platform/mail/delivery.js';
 import { startSmtp } from '../helpers/smtp.js';
 import { testLogger } from '../helpers/log.js';
@@ -34,10 +35,13 @@ test('submit → return with comment → correct → resubmit → approve → re
   const frozen = await owner.c.json<Err>('PATCH', `/api/v1/me/entries/${entryId}`, { note: 'late change' });
   t.is(frozen.status, 409);
   t.is(frozen.body.error.code, 'day_locked');
-  const mails = await a.db.knex('mail_outbox').select('recipients', 'subject', 'text_body');
+  const mails = await outboxMails(a.db.knex, a.app.keys);
   t.is(mails.length, 1, 'one submit mail');
-  t.deepEqual([...mails[0].recipients].sort(), ['admin2@corp.example.test', 'admin@corp.example.test']);
-  t.false(mails[0].text_body.includes('handover notes'), 'the mail carries no entry contents');
+  t.deepEqual([...mails[0]!.recipients].sort(), ['admin2@corp.example.test', 'admin@corp.example.test']);
+  t.false(String(mails[0]!.stored).includes(date), 'the body rests sealed in the outbox');
+  t.regex(mails[0]!.text, /submitted for your review/);
+  t.false(mails[0]!.text.includes('handover notes'), 'the mail carries no entry contents');
+  t.false(`${mails[0]!.subject}${mails[0]!.text}`.includes(owner.username), 'the mail names nobody');
 
   const inbox = await admin.c.json<{ total: number; days: Array<{ id: string; total_minutes: number }> }>('GET', '/api/v1/days');
   t.is(inbox.body.total, 1);
@@ -45,9 +49,10 @@ test('submit → return with comment → correct → resubmit → approve → re
   const ret = await admin.c.json<{ state: string }>('POST', `/api/v1/days/${sub.body.id}/return`, { comment: 'please split the afternoon' });
   t.is(ret.status, 200);
   t.is(ret.body.state, 'returned');
-  const returnMail = await a.db.knex('mail_outbox').where({ recipients: ['owner@corp.example.test'] }).select('text_body');
+  const returnMail = await outboxMails(a.db.knex, a.app.keys, { recipients: ['owner@corp.example.test'] });
   t.is(returnMail.length, 1);
-  t.true(returnMail[0].text_body.includes('please split the afternoon'));
+  t.false(returnMail[0]!.text.includes('please split'), 'the comment stays in its encrypted column; the mail links to it');
+  t.regex(returnMail[0]!.text, new RegExp(`/timesheets/day/${date}`));
   const seen = await owner.c.json<Day>('GET', `/api/v1/me/days/${date}`);
   t.is(seen.body.comment, 'please split the afternoon');
   // The comment is stored encrypted under the owner's key.
@@ -67,7 +72,7 @@ test('submit → return with comment → correct → resubmit → approve → re
   t.is(reopen.status, 200);
   t.is(reopen.body.state, 'returned');
   const actions = await a.db.knex('audit.events').where('subject_id', owner.id).where('action', 'like', 'timesheet.day.%').orderBy('seq').pluck('action');
-  t.deepEqual(actions, ['timesheet.day.submitted', 'timesheet.day.returned', 'timesheet.day.submitted', 'timesheet.day.approved', 'timesheet.day.reopened']);
+  t.deepEqual(actions, ['timesheet.day.submitted', 'timesheet.day.returned', 'timesheet.day.redrafted', 'timesheet.day.submitted', 'timesheet.day.approved', 'timesheet.day.reopened']);
   const reopenEvent = await a.db.knex('audit.events').where({ action: 'timesheet.day.reopened' }).first('seq', 'personal');
   t.false(String(reopenEvent.personal).includes('payroll'), 'the reason is encrypted in the audit log');
   t.deepEqual(await a.app.services.audit.readPersonal(a.db.knex, Number(reopenEvent.seq)), { reason: 'payroll correction' });
@@ -94,7 +99,7 @@ test('bulk approve is all or none; approving an own day is not possible', async 
   await admin.c.json('POST', '/api/v1/me/entries', { date: d1, duration_minutes: 60, project_id: (await a.db.knex('projects').first('id')).id });
   const own = await admin.c.json<Day>('POST', `/api/v1/me/days/${d1}/submit`);
   t.is(own.status, 200);
-  t.is((await admin.c.json('POST', `/api/v1/days/${own.body.id}/approve`)).status, 409);
+  t.is((await admin.c.json('POST', `/api/v1/days/${own.body.id}/approve`)).status, 403); // visible (their own), but reviewing is not theirs
 });
 
 test('concurrency: two submits, submit vs edit, approve vs return — one winner, no lost update, mails once', async (t) => {
@@ -135,7 +140,7 @@ test('concurrency: two submits, submit vs edit, approve vs return — one winner
   t.is(Number(returnMails!.n), Number(returned!.n), 'one return mail per returned day');
 });
 
-test('submit and return mails arrive at a real SMTP server on loopback, once each', async (t) => {
+test('submit and return mails arrive at a real SMTP server on loopback, once each, saying what happened without names or comments', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.close());
   const { a, owner, admin, entry } = await team(t, { mail: { host: '127.0.0.1', port: smtp.port, tls: 'none' } });
@@ -145,13 +150,15 @@ test('submit and return mails arrive at a real SMTP server on loopback, once eac
   t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/return`, { comment: 'wrong project' })).status, 200);
   const transport = createTransport(a.config.mail);
   const logger = testLogger(t.title);
-  await deliverDue(a.app.db, transport, a.config.mail, logger);
-  await deliverDue(a.app.db, transport, a.config.mail, logger);
+  await deliverDue(a.app.db, transport, a.config.mail, logger, { cipher: a.app.keys });
+  await deliverDue(a.app.db, transport, a.config.mail, logger, { cipher: a.app.keys });
   t.is(smtp.received.length, 2);
   const toAdmins = smtp.received.find((m) => m.to.includes('admin@corp.example.test'));
   const toOwner = smtp.received.find((m) => m.to.includes('owner@corp.example.test'));
   t.truthy(toAdmins);
   t.deepEqual(toAdmins!.to.sort(), ['admin2@corp.example.test', 'admin@corp.example.test']);
   t.truthy(toOwner);
-  t.regex(toOwner!.raw, /wrong project/);
+  t.notRegex(toOwner!.raw, /wrong project/, 'the return comment never travels by mail');
+  t.regex(toOwner!.raw, /timesheets\/day\//);
+  t.notRegex(toAdmins!.raw, new RegExp(owner.username), 'the submit mail names nobody');
 });

@@ -4,6 +4,8 @@ import test from 'ava';
 import { catalogue, negotiateLanguage } from '../../src/web/i18n.js';
 import { html } from '../../src/web/html.js';
 import { startTestApp } from '../helpers/app.js';
+import { ApiClient } from '../helpers/client.js';
+import { buildLocalAccount } from '../helpers/factories.js';
 
 const staticDir = path.resolve(import.meta.dirname, '..', '..', 'src', 'web', 'static');
 
@@ -64,4 +66,40 @@ test('the html tag escapes interpolated values', (t) => {
   const evil = '<script>alert("x")</script>&\'';
   t.is(html`<p title="${evil}">${evil}</p>`.value, '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</p>');
   t.is(html`<ul>${['a', '<b>'].map((x) => html`<li>${x}</li>`)}</ul>`.value, '<ul><li>a</li><li>&lt;b&gt;</li></ul>');
+});
+
+test('page URLs and forms are held to the API schemas after authentication: impossible dates and NUL bytes are 4xx naming the field', async (t) => {
+  const a = await startTestApp(t);
+  const html = { accept: 'text/html' };
+  // Anonymous: the sign-in page first, whatever the URL holds.
+  const anon = await a.request('/timesheets/day/9999-99-99', { headers: html, redirect: 'manual' });
+  t.true(anon.status >= 300 && anon.status < 400);
+  t.regex(anon.headers.get('location') ?? '', /\/sign-in/);
+
+  const u = await buildLocalAccount(a.db.knex, a.app.services.audit);
+  const c = new ApiClient(a.url);
+  t.is((await c.json('POST', '/api/v1/session', { username: u.username, password: u.password, source: 'local' })).status, 200);
+  const headers = { ...html, cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': c.csrf ?? '' };
+  for (const date of ['9999-99-99', '2026-02-30', 'yesterday']) {
+    const res = await a.request(`/timesheets/day/${date}`, { headers });
+    t.is(res.status, 422, date);
+    t.regex(res.headers.get('content-type') ?? '', /text\/html/);
+    t.regex(await res.text(), /path\.date/, `${date}: the page names the field`);
+  }
+  const week = await a.request('/timesheets?week=9999-99-99', { headers });
+  t.is(week.status, 422);
+  t.regex(await week.text(), /query\.week/);
+
+  const form = (fields: Record<string, string>) => ({ method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  // The entry form is checked with the API's entryCreateBody; its field is named as the form names it.
+  const entry = await a.request('/timesheets/day/2026-01-05/entries', form({ project: 'not-a-project', start: '09:00', end: '10:00', note: '' }));
+  t.is(entry.status, 422);
+  t.regex(await entry.text(), /project:/);
+  const nul = await a.request('/timesheets/timer/start', form({ project: 'x', note: 'a\u0000b' }));
+  t.is(nul.status, 422);
+  t.regex(await nul.text(), /note/);
+  // The anonymous sign-in form too: a NUL byte is named, never a 500.
+  const signIn = await a.request('/sign-in', { method: 'POST', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ad\u0000min', password: 'x' }).toString() });
+  t.is(signIn.status, 422);
+  t.regex(await signIn.text(), /username/);
 });

@@ -4,13 +4,13 @@ import Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Knex } from '../db.js';
 import { migrationStatus } from '../db.js';
-import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DomainModule } from '../module.js';
 import { ApiRegistry } from './api.js';
 import type { AppState } from './context.js';
 import { errorHandler, type ErrorPageRenderer } from './error-handler.js';
 import { requestContext } from './request-context.js';
+import { trustedProxyList } from './client-address.js';
 import { securityHeaders } from './security-headers.js';
 import { z } from 'zod';
 
@@ -59,10 +59,12 @@ const apiRootSchema = z.object({
  */
 export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const { config } = deps;
-  const app = new Koa<AppState>({ proxy: config.server.trust_proxy });
+  const proxies = trustedProxyList(config.server);
+  // Proxy mode only with trusted proxies; requestContext drops forwarding headers from anyone else.
+  const app = new Koa<AppState>({ proxy: proxies.length > 0 });
   app.silent = true; // the error middleware logs; Koa's default stderr printer must not
 
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, proxies));
   app.use(securityHeaders({ hsts: deps.tls === true }));
   app.use(async (ctx, next) => {
     const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
@@ -82,6 +84,10 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
       formLimit: `${config.server.body_limit_kb}kb`,
       jsonStrict: true,
       encoding: 'utf-8',
+      // Held back until the route has authenticated the caller (see AppState.bodyError).
+      onError: (err, ctx) => {
+        (ctx as unknown as { state: AppState }).state.bodyError = err;
+      },
     }),
   );
 
@@ -111,7 +117,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
 
   const api = new ApiRegistry();
   api.add({
-    method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'],
+    method: 'get', path: '/', operationId: 'apiRoot', summary: 'API entry point', tags: ['meta'], auth: 'anonymous',
     response: apiRootSchema,
     handler: () => ({ name: 'uurwerk' as const, version: deps.version, openapi: '/api/v1/openapi.json' }),
   });
@@ -122,13 +128,6 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const openapi = api.openapi({ title: 'Uurwerk API', version: deps.version });
   apiRouter.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
-  });
-  app.use(async (ctx, next) => {
-    // JSON API calls that carry a body must say it is JSON.
-    if (ctx.path.startsWith('/api/') && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length && !ctx.is('json')) {
-      throw new AppError(415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
-    await next();
   });
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods());

@@ -14,6 +14,13 @@ export interface RequestAuth {
   apiToken?: { id: string; scopes: readonly string[] };
 }
 
+/** The acting person as platform sees it: an id, role names and administered teams. */
+export interface RequestActor {
+  accountId: string;
+  roles: ReadonlySet<string>;
+  teams: ReadonlySet<string>;
+}
+
 /** What every request carries in `ctx.state`. */
 export interface AppState {
   /** Present when a live session cookie came with the request. */
@@ -25,6 +32,14 @@ export interface AppState {
   csrf?: string;
   requestId: string;
   log: Logger;
+  /**
+   * Why the body could not be parsed (malformed, too large). The parser does not throw
+   * at once: the route reports it after authentication, so an anonymous caller learns
+   * nothing about its input before being told to sign in.
+   */
+  bodyError?: unknown;
+  /** Who is acting, once the route's authenticator has loaded it (identity's Actor). */
+  actor?: RequestActor;
   /** Language chosen for pages and messages. */
   lang: 'nl' | 'en';
 }

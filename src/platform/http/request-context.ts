@@ -1,16 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger.js';
+import { clientAddress, proxyMatcher } from './client-address.js';
 import type { AppState } from './context.js';
 
+/** Headers only a trusted proxy may set; from anyone else they are dropped. */
+const FORWARDING_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+
 /**
- * Gives every request an id (echoed in `X-Request-Id`), a child logger carrying
- * it, and one access-log line when the response is done.
+ * Gives every request an id (echoed in `X-Request-Id`), a child logger carrying it,
+ * the client's address (honouring X-Forwarded-For only from `trustedProxies`) and one
+ * access-log line when the response is done. The address is personal data; it is in
+ * the access log so abuse can be traced, and kept only as long as the logs.
  */
-export function requestContext(root: Logger): Middleware<AppState> {
+export function requestContext(root: Logger, trustedProxies: readonly string[] = []): Middleware<AppState> {
   const log = root.child({ module: 'http' });
+  const trusted = proxyMatcher(trustedProxies);
   return async (ctx, next) => {
     const requestId = randomUUID();
+    const peer = ctx.req.socket.remoteAddress ?? '';
+    if (!trusted(peer)) {
+      // Koa reads these when proxy mode is on; an untrusted peer must not steer them.
+      for (const h of FORWARDING_HEADERS) delete ctx.req.headers[h];
+    }
+    const address = clientAddress(peer, ctx.get('X-Forwarded-For') || undefined, trusted);
+    ctx.request.ip = address; // what ctx.ip (sign-in records, throttling) answers from here on
     ctx.state.requestId = requestId;
     ctx.state.log = log.child({ requestId });
     ctx.set('X-Request-Id', requestId);
@@ -19,7 +33,7 @@ export function requestContext(root: Logger): Middleware<AppState> {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, client: address }, 'request');
     }
   };
 }

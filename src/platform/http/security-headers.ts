@@ -33,11 +33,11 @@ export function securityHeaders(opts: { hsts: boolean }): Middleware<AppState> {
     try {
       await next();
     } finally {
-      // API answers (including errors) are never cached by browsers or proxies.
-      if (ctx.path.startsWith('/api/') || ctx.path === '/healthz' || ctx.path === '/readyz') {
+      // Nothing dynamic is kept by browsers, back/forward caches or proxies: pages show time
+      // data and personal details, so they get the same no-store as the API. Only a handler that
+      // sets its own policy (the static assets, which hold nothing personal) may be cached.
+      if (ctx.path.startsWith('/api/') || !ctx.response.get('Cache-Control')) {
         ctx.set('Cache-Control', 'no-store');
-      } else if (!ctx.response.get('Cache-Control')) {
-        ctx.set('Cache-Control', 'no-cache');
       }
     }
   };

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { readSecret } from '../config.js';
 import type { Knex } from '../db.js';
 import type { Logger } from '../logger.js';
+import type { MailCipher, OutboxBodyRef } from './outbox.js';
 
 interface OutboxRow {
   id: string;
@@ -11,6 +12,7 @@ interface OutboxRow {
   subject: string;
   text_body: string;
   html_body: string | null;
+  sealed_subject: string | null;
   message_id: string;
   attempts: number;
 }
@@ -21,6 +23,9 @@ export interface DeliveryResult {
   retried: number;
   failed: number;
 }
+
+/** What a finished message keeps of its bodies: nothing. */
+const EMPTY_BODIES = { text_body: null, html_body: null } as const;
 
 /** Builds the SMTP transport for the configured relay. */
 export function createTransport(mail: Config['mail']): Transporter {
@@ -40,9 +45,22 @@ export function createTransport(mail: Config['mail']): Transporter {
   });
 }
 
-/** Backoff before attempt n+1: base·2^(n-1), capped. */
-export function backoffSeconds(attempts: number, mail: Pick<Config['mail'], 'retry_base_seconds' | 'retry_max_seconds'>): number {
-  return Math.min(mail.retry_max_seconds, mail.retry_base_seconds * 2 ** Math.max(0, attempts - 1));
+/** Options of a delivery pass: how many messages, and the cipher that opens sealed bodies. */
+export interface DeliveryOptions {
+  limit?: number;
+  cipher?: MailCipher;
+}
+
+/** The bodies as they go out: opened when they were sealed at enqueue time. */
+export async function openBodies(trx: Knex | Knex.Transaction, row: Pick<OutboxRow, 'id' | 'text_body' | 'html_body' | 'sealed_subject'>, cipher: MailCipher | undefined): Promise<{ text: string; html: string | undefined }> {
+  if (!row.sealed_subject) return { text: row.text_body, html: row.html_body ?? undefined };
+  if (!cipher) throw new Error('sealed outbox message but no mail cipher is wired into delivery');
+  const subject = row.sealed_subject;
+  const ref = (column: OutboxBodyRef['column']): OutboxBodyRef => ({ table: 'mail_outbox', column, rowId: row.id });
+  return {
+    text: await cipher.decrypt(trx, subject, ref('text_body'), row.text_body),
+    html: row.html_body === null ? undefined : await cipher.decrypt(trx, subject, ref('html_body'), row.html_body),
+  };
 }
 
 /** SMTP 5xx replies are permanent: retrying will not help. */
@@ -57,63 +75,69 @@ function isConnectionError(err: unknown): boolean {
   return code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS' || code === 'ECONNREFUSED';
 }
 
+/** What one delivery attempt came to. */
+export type DeliveryOutcome = 'sent' | 'failed' | 'deferred' | 'unreachable' | 'gone';
+
 /**
- * Delivers every due outbox message, one at a time. Each message is claimed with
- * `FOR UPDATE SKIP LOCKED` and stays locked while it is handed to the relay, and its
- * status is committed in that same transaction: two app nodes never send the same
- * message, and a process that dies mid-send leaves the row pending (its lock goes
- * with the connection), so it is retried, not lost. The only window for a duplicate
- * is a crash between the relay's "250 OK" and our COMMIT; the message then carries
- * the same Message-ID, so mail systems can recognise it.
+ * One attempt at one outbox message. The message is claimed with `FOR UPDATE SKIP
+ * LOCKED` and stays locked while it is handed to the relay, and its status is
+ * committed in that same transaction: two app nodes never send the same message, and
+ * a process that dies mid-send leaves the row pending (its lock goes with the
+ * connection), so it is tried again, not lost. The only window for a duplicate is a
+ * crash between the relay's "250 OK" and our COMMIT; the message then carries the same
+ * Message-ID, so mail systems can recognise it. Sealed bodies are opened only in
+ * memory; once a message is sent or has failed for good its bodies are set to NULL.
+ * A 5xx reply, or a failure on the last allowed attempt, fails the message for good;
+ * any other failure is `deferred`: when to try again is the job engine's business
+ * (pg-boss retry with backoff, see worker.ts); `unreachable` is a deferral because
+ * the relay could not be reached at all. `gone`: already handled, or being handled by
+ * another node right now.
  */
-export async function deliverDue(db: Knex, transport: Transporter, mail: Config['mail'], logger: Logger, limit = 100): Promise<DeliveryResult> {
+export async function deliverOne(db: Knex, transport: Transporter, mail: Config['mail'], logger: Logger, outboxId: string, opts: { cipher?: MailCipher; lastAttempt?: boolean } = {}): Promise<DeliveryOutcome> {
   const log = logger.child({ module: 'mail' });
-  const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
-  let relayDown = false;
-  for (let i = 0; i < limit && !relayDown; i++) {
-    const handled = await db.transaction(async (trx) => {
-      const row = (await trx('mail_outbox')
-        .select('id', 'recipients', 'subject', 'text_body', 'html_body', 'message_id', 'attempts')
-        .where('status', 'pending')
-        .andWhere('next_attempt_at', '<=', trx.fn.now())
-        .orderBy('next_attempt_at')
-        .limit(1)
-        .forUpdate()
-        .skipLocked()
-        .first()) as OutboxRow | undefined;
-      if (!row) return false;
-      const attempts = row.attempts + 1;
-      try {
-        await transport.sendMail({
-          from: mail.from,
-          to: row.recipients,
-          subject: row.subject,
-          text: row.text_body,
-          html: row.html_body ?? undefined,
-          messageId: row.message_id,
-        });
-        await trx('mail_outbox').where('id', row.id).update({ status: 'sent', attempts, sent_at: trx.fn.now(), last_error: null });
-        result.sent++;
-        log.info({ outboxId: row.id, attempts }, 'mail delivered');
-      } catch (err) {
-        const message = (err as Error).message.slice(0, 500);
-        if (isPermanent(err) || attempts >= mail.max_attempts) {
-          await trx('mail_outbox').where('id', row.id).update({ status: 'failed', attempts, last_error: message });
-          result.failed++;
-          log.error({ outboxId: row.id, attempts, error: message }, 'mail delivery failed for good');
-        } else {
-          const delay = backoffSeconds(attempts, mail);
-          await trx('mail_outbox').where('id', row.id).update({
-            attempts, last_error: message, next_attempt_at: trx.raw(`now() + make_interval(secs => ?)`, [delay]),
-          });
-          result.retried++;
-          relayDown = isConnectionError(err);
-          log.warn({ outboxId: row.id, attempts, retryInSeconds: delay, error: message }, 'mail delivery deferred');
-        }
+  return db.transaction(async (trx) => {
+    const row = (await trx('mail_outbox')
+      .select('id', 'recipients', 'subject', 'text_body', 'html_body', 'sealed_subject', 'message_id', 'attempts')
+      .where({ id: outboxId, status: 'pending' })
+      .forUpdate()
+      .skipLocked()
+      .first()) as OutboxRow | undefined;
+    if (!row) return 'gone' as const;
+    const attempts = row.attempts + 1;
+    try {
+      const body = await openBodies(trx, row, opts.cipher);
+      await transport.sendMail({ from: mail.from, to: row.recipients, subject: row.subject, text: body.text, html: body.html, messageId: row.message_id });
+      await trx('mail_outbox').where('id', row.id).update({ status: 'sent', attempts, sent_at: trx.fn.now(), last_error: null, ...EMPTY_BODIES });
+      log.info({ outboxId: row.id, attempts }, 'mail delivered');
+      return 'sent' as const;
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 500);
+      if (isPermanent(err) || opts.lastAttempt || attempts >= mail.max_attempts) {
+        await trx('mail_outbox').where('id', row.id).update({ status: 'failed', attempts, last_error: message, ...EMPTY_BODIES });
+        log.error({ outboxId: row.id, attempts, error: message }, 'mail delivery failed for good');
+        return 'failed' as const;
       }
-      return true;
-    });
-    if (!handled) break;
+      await trx('mail_outbox').where('id', row.id).update({ attempts, last_error: message });
+      log.warn({ outboxId: row.id, attempts, error: message }, 'mail delivery deferred');
+      return isConnectionError(err) ? ('unreachable' as const) : ('deferred' as const);
+    }
+  });
+}
+
+/**
+ * Tries every pending message once, oldest first (`uurwerk` tools and tests; the
+ * running appliance delivers through one job per message instead). A refused
+ * connection ends the pass: every other message would fail the same way now.
+ */
+export async function deliverDue(db: Knex, transport: Transporter, mail: Config['mail'], logger: Logger, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
+  const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
+  const ids = ((await db('mail_outbox').where('status', 'pending').orderBy('created_at').limit(opts.limit ?? 100).select('id')) as Array<{ id: string }>).map((r) => r.id);
+  for (const id of ids) {
+    const outcome = await deliverOne(db, transport, mail, logger, id, { cipher: opts.cipher });
+    if (outcome === 'sent') result.sent++;
+    else if (outcome === 'failed') result.failed++;
+    else if (outcome !== 'gone') result.retried++;
+    if (outcome === 'unreachable') break;
   }
   return result;
 }

@@ -1,0 +1,38 @@
+import type { AuditLog } from '../audit/service.js';
+import type { KeyService } from '../keys/types.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import type { DayFacts } from './policy.js';
+import type { DayRow } from './repository.js';
+
+/**
+ * Plumbing shared by the timesheet operations (entries, days, workflow, timer,
+ * settings): what they are given, and where each encrypted column's ciphertext is
+ * bound. The wall transaction itself lives in repository.ts (`inWall`).
+ */
+
+/** What the timesheet operations need, passed explicitly. */
+export interface TimesheetDeps {
+  db: Knex;
+  config: Readonly<Config>;
+  keys: KeyService;
+  audit: AuditLog;
+}
+
+/** The AES-GCM binding of an entry's encrypted details. */
+export const entryRef = (id: string) => ({ table: 'time_entries', column: 'details', rowId: id });
+/** The AES-GCM binding of a running timer's encrypted details. */
+export const timerRef = (ownerId: string) => ({ table: 'running_timers', column: 'details', rowId: ownerId });
+/** The AES-GCM binding of a day's return/reopen comment. */
+export const commentRef = (dayId: string) => ({ table: 'timesheet_days', column: 'comment', rowId: dayId });
+
+/** The facts of a day row the policy predicates decide on. */
+export const facts = (d: DayRow): DayFacts => ({ ownerId: d.owner_id, state: d.state, scopeTeams: d.scope_teams, date: d.date });
+
+/** Display names of projects, tasks or accounts by id (one query). */
+export async function names(db: Knex | Knex.Transaction, table: 'projects' | 'tasks' | 'accounts', ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const col = table === 'accounts' ? db.raw('coalesce(display_name, username) as name') : 'name';
+  const rows = (await db(table).whereIn('id', [...new Set(ids)]).select('id', col)) as Array<{ id: string; name: string }>;
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

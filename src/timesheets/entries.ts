@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import type { AuditEventInput } from '../audit/service.js';
+import type { Actor } from '../identity/policy.js';
+import type { Knex } from '../platform/db.js';
+import { NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { entryRef, facts, type TimesheetDeps } from './context.js';
+import { checkEntry, detailsFrom, entryDates, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
+import { authorize } from './policy.js';
+import { deleteEntry, entryById, inWall, insertEntry, lockDaysForOwner, transitionDay, updateEntry, type EntryRow, type Wall } from './repository.js';
+import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
+import { timeZoneOf } from './settings.js';
+import { datesBetween } from './tz.js';
+
+/** Decrypts an entry row (the owner's data key; the row id is bound into the ciphertext). */
+export async function decryptEntry(deps: TimesheetDeps, db: Knex | Knex.Transaction, row: EntryRow): Promise<Entry> {
+  const d = JSON.parse(await deps.keys.decrypt(db, row.owner_id, entryRef(row.id), row.details)) as EntryDetails;
+  return { id: row.id, ...d };
+}
+
+async function encryptEntry(deps: TimesheetDeps, trx: Knex.Transaction, ownerId: string, id: string, d: EntryDetails, firstDate: string): Promise<string> {
+  return deps.keys.encrypt(trx, ownerId, entryRef(id), JSON.stringify(d), { year: Number(firstDate.slice(0, 4)) });
+}
+
+const ENTRY_FIELDS: ReadonlyArray<keyof EntryDetails> = ['date', 'end', 'minutes', 'note', 'project_id', 'start', 'task_id'];
+
+/** The names (never the values) of an entry's fields that are set: what an audit event may say. */
+export function fieldsSet(d: EntryDetails): string[] {
+  return ENTRY_FIELDS.filter((k) => d[k] !== null && d[k] !== '');
+}
+
+/** The names of the fields that differ between two versions of an entry. */
+export function fieldsChanged(a: EntryDetails, b: EntryDetails): string[] {
+  return ENTRY_FIELDS.filter((k) => a[k] !== b[k]);
+}
+
+/** The audit event of a change to one of the actor's own entries. */
+export function entryEvent(actor: Actor, action: string, entryId: string, fields: string[]): AuditEventInput {
+  return { action, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'time_entry', id: entryId }, payload: { fields } };
+}
+
+/**
+ * Locks the owner's days an entry touches and checks they are open for editing; a
+ * returned day goes back to draft (the owner is correcting it). 409 naming the date
+ * otherwise. The lock makes edit and submit of the same day strictly ordered.
+ */
+async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string): Promise<void> {
+  const days = await lockDaysForOwner(w, actor.accountId, dates, tz);
+  for (const day of days) {
+    authorize(actor, 'edit_entries', facts(day));
+  }
+  const returned = days.filter((d) => d.state === 'returned');
+  for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
+  // Rare (only a returned day being corrected), so appending here rather than at the
+  // end of the transaction costs little lock time.
+  await deps.audit.recordMany(w.trx, returned.map((day) => ({
+    action: AUDIT_ACTIONS.timesheetDayRedrafted, actorId: actor.accountId, subjectId: actor.accountId,
+    object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, from: 'returned', fields: ['state'] },
+  })));
+}
+
+/** Writes a new entry inside an open wall transaction (shared by create and timer stop); the caller audits it. */
+export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string): Promise<Entry> {
+  const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
+  const { first, last } = entryDates(d, tz);
+  await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz);
+  const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, first);
+  await insertEntry(w, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
+  return { id, ...d };
+}
+
+/** Creates one of the actor's own entries (422 naming fields; nothing written on any problem). */
+export async function createEntry(deps: TimesheetDeps, actor: Actor, input: EntryCreateBody): Promise<Entry> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  const d = detailsFrom(input);
+  await checkEntry(deps, d, tz);
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const entry = await writeEntry(deps, w, actor, d, tz);
+    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
+    return entry;
+  });
+}
+
+/**
+ * Creates several of the actor's own entries at once (the week grid, capture agents):
+ * all or none. Problems are named `entries.<index>.<field>`. One audit event per
+ * entry, appended in one batch.
+ */
+export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: EntryCreateBody[]): Promise<Entry[]> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  const all = inputs.map(detailsFrom);
+  const problems: FieldProblem[] = [];
+  for (const [i, d] of all.entries()) {
+    const own: FieldProblem[] = [];
+    await validateEntry(deps, d, tz, own);
+    problems.push(...own.map((p) => ({ field: `entries.${i}.${p.field}`, message: p.message })));
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const out: Entry[] = [];
+    for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
+    await deps.audit.recordMany(w.trx, out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
+    return out;
+  });
+}
+
+/** Reads one of the actor's own entries (others' entries are read through their day). */
+export async function getEntry(deps: TimesheetDeps, actor: Actor, id: string): Promise<Entry> {
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const row = await entryById(w, id, actor.accountId);
+    if (!row) throw new NotFoundError();
+    return decryptEntry(deps, w.trx, row);
+  });
+}
+
+/** The full entry a partial change describes, given the entry as it stands. */
+function mergeChange(old: Entry, input: EntryUpdateBody): EntryCreateBody {
+  const timed = input.start !== undefined || input.end !== undefined;
+  const dated = input.date !== undefined || input.duration_minutes !== undefined;
+  const merged: EntryCreateBody = {
+    project_id: input.project_id ?? old.project_id,
+    task_id: input.task_id !== undefined ? input.task_id : input.project_id !== undefined && input.project_id !== old.project_id ? null : old.task_id,
+    note: input.note ?? old.note,
+  };
+  if (timed || (!dated && old.start !== null)) {
+    merged.start = input.start ?? old.start ?? undefined;
+    merged.end = input.end ?? old.end ?? undefined;
+  }
+  if (dated || (!timed && old.date !== null)) {
+    merged.date = input.date ?? old.date ?? undefined;
+    merged.duration_minutes = input.duration_minutes ?? (old.date !== null ? old.minutes : undefined);
+  }
+  return merged;
+}
+
+/** Changes one of the actor's own entries while all days it touches (before and after) are open. */
+export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string, input: EntryUpdateBody): Promise<Entry> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const row = await entryById(w, id, actor.accountId);
+    if (!row) throw new NotFoundError();
+    const old = await decryptEntry(deps, w.trx, row);
+    const d = detailsFrom(mergeChange(old, input));
+    await checkEntry(deps, d, tz);
+    const before = { first: row.first_date, last: row.last_date };
+    const after = entryDates(d, tz);
+    const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
+    await openDaysForEdit(deps, w, actor, dates, tz);
+    const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, after.first);
+    await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
+    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
+    return { id, ...d };
+  });
+}
+
+/** Deletes one of the actor's own entries while its days are open. */
+export async function removeEntry(deps: TimesheetDeps, actor: Actor, id: string): Promise<void> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  await inWall(deps.db, actor.accountId, async (w) => {
+    const row = await entryById(w, id, actor.accountId);
+    if (!row) throw new NotFoundError();
+    await openDaysForEdit(deps, w, actor, datesBetween(row.first_date, row.last_date), tz);
+    await deleteEntry(w, id, actor.accountId);
+    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
+  });
+}

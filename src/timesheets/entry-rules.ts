@@ -1,0 +1,102 @@
+import { ValidationError, type FieldProblem } from '../platform/errors.js';
+import type { TimesheetDeps } from './context.js';
+import type { EntryCreateBody } from './schema.js';
+import { addDays, localDate } from './tz.js';
+
+/**
+ * What an entry holds and the rules it must keep (dates within the allowed window,
+ * a bounded length, an open project and task). Shared by entries and the timer.
+ */
+
+/** The decrypted contents of an entry (everything that says what a person did). */
+export interface EntryDetails {
+  /** Start and end instants (ISO, UTC) for timed entries; null for a duration on a date. */
+  start: string | null;
+  end: string | null;
+  /** The local date of a duration entry; null for timed entries. */
+  date: string | null;
+  minutes: number;
+  project_id: string;
+  task_id: string | null;
+  note: string;
+}
+
+/** An entry as presented. */
+export interface Entry extends EntryDetails {
+  id: string;
+}
+
+/** The local dates an entry counts on. */
+export function entryDates(d: EntryDetails, tz: string): { first: string; last: string } {
+  if (d.date) return { first: d.date, last: d.date };
+  const first = localDate(new Date(d.start!), tz);
+  // The end is exclusive: an entry ending at midnight does not touch the next day.
+  const last = localDate(new Date(new Date(d.end!).getTime() - 1), tz);
+  return { first, last: last < first ? first : last };
+}
+
+/** Checks an entry's fields as a whole, collecting every problem (422 naming each field). */
+export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, problems: FieldProblem[]): Promise<void> {
+  const cfg = deps.config.timesheets;
+  const today = localDate(new Date(), tz);
+  const earliest = addDays(today, -cfg.max_days_back);
+  const latest = addDays(today, cfg.max_days_ahead);
+  const checkDate = (field: string, date: string) => {
+    if (date < earliest) problems.push({ field, message: `must not lie more than ${cfg.max_days_back} days in the past` });
+    else if (date > latest) problems.push({ field, message: `must not lie more than ${cfg.max_days_ahead} days in the future` });
+  };
+  if (d.start !== null || d.end !== null) {
+    if (d.start === null) problems.push({ field: 'start', message: 'is required with end' });
+    if (d.end === null) problems.push({ field: 'end', message: 'is required with start' });
+    if (d.date !== null) problems.push({ field: 'date', message: 'give start and end, or date and duration_minutes, not both' });
+    if (d.start !== null && d.end !== null) {
+      const ms = new Date(d.end).getTime() - new Date(d.start).getTime();
+      if (ms <= 0) problems.push({ field: 'end', message: 'must be after start' });
+      else if (ms > cfg.max_entry_hours * 3600_000) problems.push({ field: 'end', message: `an entry may last at most ${cfg.max_entry_hours} hours` });
+      checkDate('start', localDate(new Date(d.start), tz));
+    }
+  } else if (d.date !== null) {
+    checkDate('date', d.date);
+    if (d.minutes > cfg.max_entry_hours * 60) problems.push({ field: 'duration_minutes', message: `an entry may last at most ${cfg.max_entry_hours} hours` });
+  } else {
+    problems.push({ field: 'start', message: 'give start and end, or date and duration_minutes' });
+  }
+  if (d.date !== null && d.minutes < 1) problems.push({ field: 'duration_minutes', message: 'is required with date' });
+  if (d.note.length > cfg.note_max_length) problems.push({ field: 'note', message: `must be at most ${cfg.note_max_length} characters` });
+  if (d.note.includes('\u0000')) problems.push({ field: 'note', message: 'must not contain NUL' });
+
+  const project = (await deps.db('projects as p')
+    .leftJoin('customers as c', 'c.id', 'p.customer_id')
+    .where('p.id', d.project_id)
+    .first('p.id', 'p.archived_at', 'c.archived_at as customer_archived_at')) as { id: string; archived_at: Date | null; customer_archived_at: Date | null } | undefined;
+  if (!project) problems.push({ field: 'project_id', message: 'no such project' });
+  else if (project.archived_at || project.customer_archived_at) problems.push({ field: 'project_id', message: 'the project is archived' });
+  if (d.task_id !== null) {
+    const task = (await deps.db('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as { project_id: string; archived_at: Date | null } | undefined;
+    if (!task || task.project_id !== d.project_id) problems.push({ field: 'task_id', message: 'no such task in this project' });
+    else if (task.archived_at) problems.push({ field: 'task_id', message: 'the task is archived' });
+  }
+}
+
+/** The entry a request describes (minutes worked out for timed entries). */
+export function detailsFrom(input: EntryCreateBody): EntryDetails {
+  const timed = input.start !== undefined || input.end !== undefined;
+  const start = input.start ? new Date(input.start).toISOString() : null;
+  const end = input.end ? new Date(input.end).toISOString() : null;
+  return {
+    start,
+    end,
+    date: input.date ?? null,
+    minutes: timed ? (start && end ? Math.round((Date.parse(end) - Date.parse(start)) / 60000) : 0) : (input.duration_minutes ?? 0),
+    project_id: input.project_id,
+    task_id: input.task_id ?? null,
+    note: input.note ?? '',
+  };
+}
+
+/** Checks one entry and answers 422 naming every problem it has. */
+export async function checkEntry(deps: TimesheetDeps, d: EntryDetails, tz: string): Promise<void> {
+  const problems: FieldProblem[] = [];
+  await validateEntry(deps, d, tz, problems);
+  if (problems.length) throw new ValidationError(problems);
+}

@@ -1,0 +1,27 @@
+import type { Actor } from '../identity/policy.js';
+import { ValidationError } from '../platform/errors.js';
+import { html, type SafeHtml } from '../web/html.js';
+import { t, type Lang } from '../web/i18n.js';
+import type { TimesheetDeps } from './context.js';
+import { eventsAbout } from './my-record.js';
+
+/** The page size of "What changed in my data". */
+const PAGE = 50;
+
+/**
+ * The "What changed in my data" section of the who-saw-my-data page: the audit events
+ * about the actor, newest first, 50 a page (`?before=<seq>` for older ones).
+ */
+export async function myEventsSection(deps: TimesheetDeps, actor: Actor, l: Lang, query: Record<string, unknown>): Promise<SafeHtml> {
+  const raw = query.before;
+  if (raw !== undefined && (typeof raw !== 'string' || !/^[1-9][0-9]{0,14}$/.test(raw))) throw new ValidationError([{ field: 'before', message: 'must be a whole number ≥ 1' }]);
+  const { events, next_before } = await eventsAbout(deps, actor, { before: raw === undefined ? undefined : Number(raw), limit: PAGE });
+  return html`
+<h2 id="changes">${t(l, 'rec.title')}</h2>
+<p>${t(l, 'rec.intro')}</p>
+${events.length
+  ? html`<table class="list" id="events"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'rec.who')}</th><th>${t(l, 'rec.action')}</th><th>${t(l, 'rec.object')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'rec.fields')}</th></tr></thead>
+<tbody>${events.map((e) => html`<tr><td>${e.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${e.actor_name ?? e.actor_id}</td><td>${e.action}</td><td>${e.object_type ?? ''}</td><td>${e.date ?? ''}</td><td>${e.fields.join(', ')}</td></tr>`)}</tbody></table>
+${next_before ? html`<p><a href="/timesheets/data-reads?before=${String(next_before)}#changes">${t(l, 'rec.older')}</a></p>` : ''}`
+  : html`<p>${t(l, 'rec.empty')}</p>`}`;
+}
