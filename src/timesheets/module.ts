@@ -26,7 +26,7 @@ export function timesheetsModule(deps: TimesheetDeps & { logger: Logger }): Doma
             queue: REMINDER_QUEUE,
             cron: reminder.cron,
             handler: async () => {
-              const r = await sendReminders({ db: deps.db, config: deps.config });
+              const r = await sendReminders(deps);
               log.info(r, 'timesheet reminders sent');
             },
           }

@@ -1,5 +1,4 @@
-import type { Knex } from '../platform/db.js';
-import type { Config } from '../platform/config.js';
+import type { TimesheetDeps } from './context.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
 import { inWall, walled } from './repository.js';
 import { addDays, localDate } from './tz.js';
@@ -11,7 +10,7 @@ import { addDays, localDate } from './tz.js';
  * reminded about once. The timesheets module (module.ts) runs it as the
  * `timesheets.reminders` job on `timesheets.reminder.cron`.
  */
-export async function sendReminders(deps: { db: Knex; config: Readonly<Config> }, now = new Date()): Promise<{ people: number; days: number }> {
+export async function sendReminders(deps: Pick<TimesheetDeps, 'db' | 'config' | 'keys'>, now = new Date()): Promise<{ people: number; days: number }> {
   const cfg = deps.config.timesheets;
   if (!cfg.reminder.enabled) return { people: 0, days: 0 };
   const cutoff = addDays(localDate(now, cfg.time_zone), -cfg.reminder.after_days);
@@ -36,7 +35,7 @@ export async function sendReminders(deps: { db: Knex; config: Readonly<Config> }
         to: [account.email],
         subject: `Uurwerk: ${dates.length} day(s) not submitted yet`,
         text: `These days are still drafts, visible only to you:\n\n${dates.map((d) => `- ${d}`).join('\n')}\n\nReview and submit them when they are complete.\n`,
-      });
+      }, { cipher: deps.keys });
       await walled(w, (trx) => trx('timesheet_days').whereIn('id', days.map((d) => d.id)).update({ reminded_at: now }));
       people++;
     }

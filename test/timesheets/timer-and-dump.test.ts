@@ -71,7 +71,7 @@ test('a pg_dump taken with everything in place — outbox, audit log, running ti
   t.is((await admin.c.json('POST', `/api/v1/days/${ids[1]}/return`, { comment: marker('return-comment') })).status, 200);
   t.is((await admin.c.json('POST', '/api/v1/days/approve', { ids: [ids[3], ids[4]] })).status, 200);
   t.is((await admin.c.json('POST', `/api/v1/days/${ids[4]}/reopen`, { reason: marker('reopen-reason') })).status, 200);
-  t.deepEqual(await sendReminders({ db: a.db.knex, config: a.config }), { people: 1, days: 1 }, 'the old draft is reminded about');
+  t.deepEqual(await sendReminders({ db: a.db.knex, config: a.config, keys: a.app.keys }), { people: 1, days: 1 }, 'the old draft is reminded about');
   // Nothing is deleted or delivered: the mails wait in the outbox as the dump is taken.
   const pending = Number((await a.db.knex('mail_outbox').count({ n: '*' }).first())!.n);
   t.is(pending, 7, 'four submit mails, a return, a reopen and a reminder wait in the outbox');
