@@ -3,7 +3,7 @@ import type { DomainModule } from '../platform/module.js';
 import { timesheetPages } from './pages.js';
 import { sendReminders } from './reminders.js';
 import { registerTimesheetApi } from './routes.js';
-import type { TimesheetDeps } from './service.js';
+import type { TimesheetDeps } from './context.js';
 
 /** The queue of the reminder mail for unsubmitted days (also the name of its cron row). */
 export const REMINDER_QUEUE = 'timesheets.reminders';

@@ -12,10 +12,14 @@ import { sendPage } from '../web/routes.js';
 import { importMasterData } from './import.js';
 import { myEventsSection } from './my-record-page.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
-import {
-  approveDays, createEntries, createEntry, dataReadsOf, getDay, getMyDay, getTimer, listMyDays, listReviewDays, removeEntry, returnDay, startTimer,
-  stopTimer, submitDay, timeZoneOf, type DayView, type TimesheetDeps,
-} from './service.js';
+import type { TimesheetDeps } from './context.js';
+import { approveDays, returnDay, submitDay } from './day-workflow.js';
+import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
+import { createEntries, createEntry, removeEntry } from './entries.js';
+import { dataReadsOf } from './my-record.js';
+import type { DayView } from './presenter.js';
+import { timeZoneOf } from './settings.js';
+import { getTimer, startTimer, stopTimer } from './timer.js';
 import { canManageMasterData, isTeamAdmin, type DayState } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate, localInstant, localTime } from './tz.js';

@@ -5,10 +5,13 @@ import { importMasterData } from './import.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import { registerMyRecordApi } from './my-record-routes.js';
 import * as s from './schema.js';
-import {
-  approveDays, changeEntry, createEntries, createEntry, dataReadsOf, getDay, getEntry, getMyDay, getSettings, getTimer, listMyDays, listReviewDays,
-  removeEntry, reopenDay, returnDay, setSettings, startTimer, stopTimer, submitDay, switchTimer, type TimesheetDeps,
-} from './service.js';
+import type { TimesheetDeps } from './context.js';
+import { approveDays, reopenDay, returnDay, submitDay } from './day-workflow.js';
+import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
+import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
+import { dataReadsOf } from './my-record.js';
+import { getSettings, setSettings } from './settings.js';
+import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 
 const tags = ['timesheets'];
 
