@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryConfig } from '../platform/config.js';
+import type { DirectoryAccountChanges } from '../identity/directory-accounts.js';
 import type { AccountRow, AccountStatus, DirectoryAccountFields, Role, RoleAssignmentRow, TeamScopeRow } from '../identity/types.js';
 import type { DirectoryUser } from './entry.js';
 
@@ -43,18 +44,13 @@ export interface SyncDiff {
 /** Field values of an account as the sync writes them. */
 export type AccountFields = DirectoryAccountFields;
 
-/** The write plan behind a diff. */
-export interface SyncPlan {
+/**
+ * The write plan behind a diff: the changes identity applies
+ * (`DirectoryAccountChanges`, less the session revocations the sync derives from them),
+ * with the diff they came from and how many accounts were active before.
+ */
+export interface SyncPlan extends Omit<DirectoryAccountChanges, 'revokeSessions'> {
   diff: SyncDiff;
-  inserts: Array<AccountFields & { id: string; directory_id: string; status: AccountStatus; status_reason: string | null }>;
-  fieldUpdates: Array<{ id: string; fields: Partial<AccountFields> }>;
-  statusChanges: Array<{ id: string; status: AccountStatus; reason: string | null }>;
-  /** Accounts seen in this search (their last_seen_in_directory_at is bumped). */
-  seen: string[];
-  rolesToAdd: RoleAssignmentRow[];
-  rolesToRemove: RoleAssignmentRow[];
-  scopeToAdd: TeamScopeRow[];
-  scopeToRemove: TeamScopeRow[];
   activeBefore: number;
 }
 

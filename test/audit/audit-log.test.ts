@@ -1,37 +1,22 @@
 import test from 'ava';
 import pg from 'pg';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createAuditLog, keyEventHook, type AuditLog } from '../../src/audit/service.js';
+import { createAuditLog } from '../../src/audit/service.js';
 import { createCheckpoint, AuditIntegrityError } from '../../src/audit/checkpoints.js';
 import { verifyDatabase, type VerifyReport } from '../../src/audit/verify.js';
 import { eventHash } from '../../src/audit/canonical.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { ValidationError } from '../../src/platform/errors.js';
-import { useTestDatabase } from '../helpers/db.js';
 import { KeyShreddedError } from '../../src/keys/errors.js';
-import { createKeyService } from '../../src/keys/service.js';
-import { freshKeyring } from '../keys/helpers.js';
-import { testLogger } from '../helpers/log.js';
-import { appendEvents, tamper } from './helpers.js';
+import { appendEvents, auditSetup, tamper } from './helpers.js';
 
 function kinds(r: VerifyReport): string[] {
   return r.problems.map((p) => `${p.kind}@${p.seq ?? '-'}`);
 }
 
-/** A test database with the real keyring (fresh data dir), key service and audit log, wired as the appliance wires them. */
-async function setup(t: Parameters<typeof useTestDatabase>[0]) {
-  const db = await useTestDatabase(t);
-  const { keyring } = await freshKeyring(t, db.knex);
-  const holder: { audit?: AuditLog } = {};
-  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: (trx, e) => keyEventHook(holder.audit!)(trx, e) });
-  const audit = (holder.audit = createAuditLog(keys));
-  const own = keyring.auditSigningKey();
-  const trusted = [{ keyId: own.keyId, publicKey: own.publicKey }];
-  return { db, knex: db.knex, keys, keyring, audit, trusted };
-}
 
 test('appended events form one chain from seq 1 that verifies, with personal details encrypted', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   const recorded = await appendEvents(knex, audit, 7);
   t.deepEqual(recorded.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7]);
   const rows = await knex.withSchema('audit').table('events').orderBy('seq');
@@ -49,7 +34,7 @@ test('appended events form one chain from seq 1 that verifies, with personal det
 });
 
 test('a rolled-back transaction leaves no event and no hole in the sequence', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 2);
   await t.throwsAsync(
     knex.transaction(async (trx) => {
@@ -64,7 +49,7 @@ test('a rolled-back transaction leaves no event and no hole in the sequence', as
 });
 
 test('record refuses bad input and calls outside a transaction', async (t) => {
-  const { knex, audit } = await setup(t);
+  const { knex, audit } = await auditSetup(t);
   await t.throwsAsync(audit.record(knex as never, { action: 'auth.login.succeeded', actorId: 'a' }), { message: /inside the transaction/ });
   await knex.transaction(async (trx) => {
     await t.throwsAsync(audit.record(trx, { action: 'Login', actorId: 'a' }), { instanceOf: ValidationError });
@@ -76,7 +61,7 @@ test('record refuses bad input and calls outside a transaction', async (t) => {
 });
 
 test('edited payload (triggers bypassed by a superuser) → verify names that exact seq', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 8);
   await tamper(knex, `UPDATE audit.events SET payload = jsonb_set(payload, '{reason}', '"innocent"') WHERE seq = 5`);
   const r = await verifyDatabase(knex, { keys: trusted });
@@ -86,7 +71,7 @@ test('edited payload (triggers bypassed by a superuser) → verify names that ex
 });
 
 test('edited and re-hashed row → the broken link after it, and the checkpoint over it, name it', async (t) => {
-  const { knex, audit, keyring, trusted } = await setup(t);
+  const { knex, audit, keyring, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 6);
   t.truthy(await createCheckpoint(knex, keyring));
   const row = await knex.withSchema('audit').table('events').where({ seq: 6 }).first();
@@ -103,7 +88,7 @@ test('edited and re-hashed row → the broken link after it, and the checkpoint 
 });
 
 test('deleted tail → detected through the last checkpoint', async (t) => {
-  const { knex, audit, keyring, trusted } = await setup(t);
+  const { knex, audit, keyring, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 10);
   const cp = await createCheckpoint(knex, keyring);
   t.is(cp?.last_seq, 10);
@@ -117,7 +102,7 @@ test('deleted tail → detected through the last checkpoint', async (t) => {
 });
 
 test('a gap in the middle → named', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 9);
   await tamper(knex, 'DELETE FROM audit.events WHERE seq IN (4, 5)');
   const r = await verifyDatabase(knex, { keys: trusted });
@@ -126,7 +111,7 @@ test('a gap in the middle → named', async (t) => {
 });
 
 test('two rows with swapped seq → reported as reordered, both named', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 8);
   await tamper(knex, 'UPDATE audit.events SET seq = 1000 WHERE seq = 3; UPDATE audit.events SET seq = 3 WHERE seq = 4; UPDATE audit.events SET seq = 4 WHERE seq = 1000');
   const r = await verifyDatabase(knex, { keys: trusted });
@@ -135,7 +120,7 @@ test('two rows with swapped seq → reported as reordered, both named', async (t
 });
 
 test('--from/--to verifies a range and still finds damage inside it', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 12);
   await tamper(knex, `UPDATE audit.events SET object_id = 'x' WHERE seq = 9`);
   const early = await verifyDatabase(knex, { keys: trusted, from: 2, to: 6 });
@@ -146,7 +131,7 @@ test('--from/--to verifies a range and still finds damage inside it', async (t) 
 });
 
 test('UPDATE, DELETE and TRUNCATE are refused for a superuser, also with session_replication_role = replica', async (t) => {
-  const { knex, audit, keyring } = await setup(t);
+  const { knex, audit, keyring } = await auditSetup(t);
   await appendEvents(knex, audit, 3);
   t.truthy(await createCheckpoint(knex, keyring), 'a checkpoint row, so row triggers on checkpoints have something to fire on');
   for (const replica of [false, true]) {
@@ -166,7 +151,7 @@ test('UPDATE, DELETE and TRUNCATE are refused for a superuser, also with session
 });
 
 test('inserting out of order or with a forged prev_hash is refused by the database', async (t) => {
-  const { knex, audit } = await setup(t);
+  const { knex, audit } = await auditSetup(t);
   await appendEvents(knex, audit, 2);
   const row = await knex.withSchema('audit').table('events').where({ seq: 2 }).first();
   const base = { ...row, id: '00000000-0000-4000-8000-000000000001', hash: 'f'.repeat(64), payload: '{}' };
@@ -175,7 +160,7 @@ test('inserting out of order or with a forged prev_hash is refused by the databa
 });
 
 test('an app role with the audit grant can append and read but not UPDATE/DELETE/TRUNCATE', async (t) => {
-  const { db, knex } = await setup(t);
+  const { db, knex } = await auditSetup(t);
   const role = `audit_app_${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE uurwerk_audit_append`);
@@ -203,7 +188,7 @@ test('an app role with the audit grant can append and read but not UPDATE/DELETE
 });
 
 test('50 concurrent transactions append one unbroken chain', async (t) => {
-  const { knex, keys, trusted } = await setup(t);
+  const { knex, keys, trusted } = await auditSetup(t);
   const audit = createAuditLog(keys);
   const results = await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
@@ -221,7 +206,7 @@ test('50 concurrent transactions append one unbroken chain', async (t) => {
 });
 
 test('the chain still verifies after a subject is shredded; their personal details are gone', async (t) => {
-  const { knex, audit, keys, keyring, trusted } = await setup(t);
+  const { knex, audit, keys, keyring, trusted } = await auditSetup(t);
   await appendEvents(knex, audit, 6, ['emp-1', 'emp-2']);
   await createCheckpoint(knex, keyring);
   t.deepEqual(await audit.readPersonal(knex, 1), { ip: '192.0.2.7', typedUsername: 'user-0' });
@@ -235,7 +220,7 @@ test('the chain still verifies after a subject is shredded; their personal detai
 });
 
 test('checkpoints: skipped when nothing is new, chained, and a tampered signature or range is detected', async (t) => {
-  const { knex, audit, keyring, trusted } = await setup(t);
+  const { knex, audit, keyring, trusted } = await auditSetup(t);
   t.is(await createCheckpoint(knex, keyring), null, 'empty log: nothing to sign');
   await appendEvents(knex, audit, 3);
   const c1 = await createCheckpoint(knex, keyring);
@@ -263,7 +248,7 @@ test('checkpoints: skipped when nothing is new, chained, and a tampered signatur
 });
 
 test('a checkpoint refuses to sign a segment that was tampered with since the last one', async (t) => {
-  const { knex, audit, keyring } = await setup(t);
+  const { knex, audit, keyring } = await auditSetup(t);
   await appendEvents(knex, audit, 4);
   await createCheckpoint(knex, keyring);
   await appendEvents(knex, audit, 3);

@@ -1,27 +1,15 @@
 import test from 'ava';
+import { auditSetup } from './helpers.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
-import { createAuditLog, keyEventHook, recordPlainEvents, type AuditLog } from '../../src/audit/service.js';
+import { recordPlainEvents } from '../../src/audit/service.js';
 import { verifyDatabase } from '../../src/audit/verify.js';
-import { createKeyService } from '../../src/keys/service.js';
 import { ValidationError } from '../../src/platform/errors.js';
-import { useTestDatabase } from '../helpers/db.js';
-import { testLogger } from '../helpers/log.js';
-import { freshKeyring } from '../keys/helpers.js';
 
-async function setup(t: Parameters<typeof useTestDatabase>[0]) {
-  const db = await useTestDatabase(t);
-  const { keyring } = await freshKeyring(t, db.knex);
-  const holder: { audit?: AuditLog } = {};
-  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: (trx, e) => keyEventHook(holder.audit!)(trx, e) });
-  const audit = (holder.audit = createAuditLog(keys));
-  const own = keyring.auditSigningKey();
-  return { knex: db.knex, audit, trusted: [{ keyId: own.keyId, publicKey: own.publicKey }] };
-}
 
 const event = (i: number) => ({ action: AUDIT_ACTIONS.timesheetEntryCreated, actorId: 'acct-1', subjectId: 'acct-1', object: { type: 'time_entry', id: `e-${i}` }, payload: { fields: ['note'] } });
 
 test('recordMany and recordPlainEvents append a batch in order under one lock and one insert; the chain verifies', async (t) => {
-  const { knex, audit, trusted } = await setup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   const before = Number((await knex('audit.events').max({ m: 'seq' }).first())!.m ?? 0);
   const many = await knex.transaction((trx) => audit.recordMany(trx, [event(1), { ...event(2), personal: { typed: 'secret-in-batch' } }, event(3)]));
   t.deepEqual(many.map((r) => r.seq), [before + 1, before + 2, before + 3]);
@@ -37,7 +25,7 @@ test('recordMany and recordPlainEvents append a batch in order under one lock an
 });
 
 test('one bad event refuses the whole batch (422 naming the field), and recordPlainEvents refuses personal details', async (t) => {
-  const { knex, audit } = await setup(t);
+  const { knex, audit } = await auditSetup(t);
   const before = Number((await knex('audit.events').count({ n: '*' }).first())!.n);
   const err = await t.throwsAsync(knex.transaction((trx) => audit.recordMany(trx, [event(1), { ...event(2), action: 'Not A Name' }])), { instanceOf: ValidationError });
   t.deepEqual(err!.fields.map((f) => f.field), ['action']);

@@ -1,3 +1,8 @@
+import { createAuditLog, keyEventHook } from '../../src/audit/service.js';
+import { createKeyService } from '../../src/keys/service.js';
+import { useTestDatabase } from '../helpers/db.js';
+import { testLogger } from '../helpers/log.js';
+import { freshKeyring } from '../keys/helpers.js';
 import type { Knex } from '../../src/platform/db.js';
 import type { AuditLog, RecordedEvent } from '../../src/audit/service.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
@@ -35,4 +40,16 @@ export async function tamper(db: Knex, sql: string, bindings: readonly Knex.RawB
     for (const t of ['events_append', 'events_no_update_delete', 'events_no_truncate']) await trx.raw(`ALTER TABLE audit.events ENABLE ALWAYS TRIGGER ${t}`);
     for (const t of ['checkpoints_append', 'checkpoints_no_update_delete', 'checkpoints_no_truncate']) await trx.raw(`ALTER TABLE audit.checkpoints ENABLE ALWAYS TRIGGER ${t}`);
   });
+}
+
+/** A test database with the real keyring (fresh data dir), key service and audit log, wired as the appliance wires them. */
+export async function auditSetup(t: Parameters<typeof useTestDatabase>[0]) {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const holder: { audit?: AuditLog } = {};
+  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: (trx, e) => keyEventHook(holder.audit!)(trx, e) });
+  const audit = (holder.audit = createAuditLog(keys));
+  const own = keyring.auditSigningKey();
+  const trusted = [{ keyId: own.keyId, publicKey: own.publicKey }];
+  return { db, knex: db.knex, keys, keyring, audit, trusted };
 }
