@@ -62,6 +62,7 @@ const databaseSchema = z
     ssl_ca_file: existingFile.optional(),
     pool_max: z.number().int().min(2).max(100).default(10),
     statement_timeout_ms: z.number().int().min(0).default(30000),
+    acquire_timeout_ms: z.number().int().min(100).max(60000).default(5000),
     migrate_on_start: z.boolean().default(true),
     embedded: z
       .strictObject({

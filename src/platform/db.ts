@@ -42,12 +42,20 @@ export async function openDatabaseTarget(config: Readonly<Config>, logger: Logge
   return { connection: { connectionString: embedded.url }, embedded, display: redactUrl(embedded.url) };
 }
 
-/** Creates the knex pool every domain receives explicitly (no global handle). */
+/**
+ * Creates the knex pool every domain receives explicitly (no global handle). The pool
+ * is bounded (`pool_max`) and a caller waits at most `acquire_timeout_ms` for a
+ * connection: knex's own default is 60 s, which under overload queues requests
+ * forever instead of refusing them (the error handler answers 503 + Retry-After).
+ */
 export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Config, 'database'>, appName = 'uurwerk'): Knex {
   return knexFactory({
     client: 'pg',
     connection: { ...connection, application_name: appName, statement_timeout: config.database.statement_timeout_ms } as Knex.PgConnectionConfig,
     pool: { min: 0, max: config.database.pool_max },
+    acquireConnectionTimeout: config.database.acquire_timeout_ms,
+    // Every refused request would print a stack to stderr; the 503 is the report.
+    log: { warn: (message: unknown) => { if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${String(message)}\n`); } },
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
 }

@@ -53,9 +53,30 @@ export class ForbiddenError extends AppError {
 
 /** 503 with a message meant for the caller: a peer is down or the request should be retried. */
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, code = 'unavailable') {
+  constructor(message: string, code = 'unavailable', retryAfterSeconds?: number) {
     super(503, code, message, undefined, { expose: true });
+    if (retryAfterSeconds !== undefined) this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
+}
+
+/** Seconds a refused caller is asked to wait: long enough for a burst to drain, short for a person. */
+const OVERLOAD_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Maps "the database is saturated" to 503 + Retry-After: knex's timeout waiting for
+ * a free pooled connection (its message is the only stable mark; the class is shared
+ * with query timeouts) and PostgreSQL's statement timeout (57014). Refusing quickly
+ * is the point: a queued request holds its client for nothing.
+ */
+export function fromOverloadError(err: unknown): AppError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'KnexTimeoutError' && /Timeout acquiring a connection/.test(err.message)) {
+    return new ServiceUnavailableError('The server is busy; try again shortly', 'overloaded', OVERLOAD_RETRY_AFTER_SECONDS);
+  }
+  if ((err as { code?: unknown }).code === '57014') {
+    return new ServiceUnavailableError('The request took too long and was stopped; try again shortly', 'timeout', OVERLOAD_RETRY_AFTER_SECONDS);
+  }
+  return undefined;
 }
 
 /** 404: the object does not exist, or the caller may not know it exists. */

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError, fromPostgresError } from '../errors.js';
+import { AppError, fromOverloadError, fromPostgresError } from '../errors.js';
 import type { AppContext, AppState } from './context.js';
 
 /** The one error body shape of the JSON API. */
@@ -26,6 +26,8 @@ interface HttpishError {
  */
 function classify(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  const overload = fromOverloadError(err);
+  if (overload) return overload;
   const pg = fromPostgresError(err);
   if (pg) return pg;
   const e = err as HttpishError;
@@ -100,7 +102,7 @@ export function errorHandler(renderPage: ErrorPageRenderer): Middleware<AppState
       } else if (appErr.status >= 500) {
         ctx.state.log?.warn({ err, requestId }, 'server-side failure');
       }
-      const headers = (err as HttpishError)?.headers;
+      const headers = appErr.headers ?? (err as HttpishError)?.headers;
       if (headers) for (const [k, v] of Object.entries(headers)) if (/^(allow|retry-after)$/i.test(k)) ctx.set(k, v);
       ctx.status = appErr.status;
       if (wantsHtml(ctx)) {
