@@ -32,8 +32,14 @@ export interface Appliance {
   keys: KeyService;
   /** Keyring, key service and audit log, as every domain receives them. */
   services: CoreServices;
-  /** Graceful stop: stop accepting, finish in-flight work, stop the database. */
+  /**
+   * Graceful stop: stop accepting, finish in-flight work, sign a checkpoint, stop the
+   * database. At `server.shutdown_timeout_seconds` the work still in flight is cut and
+   * the embedded PostgreSQL is stopped all the same.
+   */
   stop(): Promise<void>;
+  /** Emergency stop (a second signal): drop every connection and stop the embedded PostgreSQL in fast mode now. */
+  abort(reason: string): Promise<void>;
 }
 
 export interface StartOptions {
@@ -101,21 +107,69 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       );
     }
 
-    let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= (async () => {
-      const deadline = config.server.shutdown_timeout_seconds * 1000;
-      log.info('shutting down: no new connections; finishing in-flight requests and jobs');
-      await closeServer(server, Math.max(500, deadline - 3000));
-      if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
-      // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
-      await checkpointAndLog(db, keyring, logger, 'shutdown');
-      await db.destroy();
-      if (target.embedded) await target.embedded.stop();
-      log.info('stopped');
-    })());
-    return { url, db, jobs, server, target, keyring, keys, services, stop };
+    const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring });
+    return { url, db, jobs, server, target, keyring, keys, services, stop, abort };
   } catch (err) {
     await unwind();
     throw err;
   }
+}
+
+interface ShutdownParts {
+  config: Readonly<Config>;
+  log: Logger;
+  logger: Logger;
+  db: Knex;
+  target: DatabaseTarget;
+  server: Server;
+  jobs?: Jobs;
+  keyring: DiskKeyring;
+}
+
+/**
+ * The two ways down. Both end with the embedded PostgreSQL stopped: a cluster left
+ * running has no owner, and the next start must first find and stop it.
+ */
+function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
+  const { config, log, db, target, server, jobs } = p;
+  let databaseStopping: Promise<void> | undefined;
+  // Once only, and every caller waits for the same pg_ctl run (stop and abort may overlap).
+  const stopDatabase = () => (databaseStopping ??= target.embedded ? target.embedded.stop() : Promise.resolve());
+
+  const abort = async (reason: string): Promise<void> => {
+    log.warn({ reason }, 'stopping now: dropping connections and stopping the database (fast mode)');
+    server.closeAllConnections();
+    // `pg_ctl stop -m fast` ends every session, so statements in flight fail at once
+    // instead of holding the pool (and the exit) until their statement timeout.
+    await stopDatabase();
+    void db.destroy().catch(() => undefined);
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    const deadline = config.server.shutdown_timeout_seconds * 1000;
+    log.info('shutting down: no new connections; finishing in-flight requests and jobs');
+    const graceful = (async () => {
+      await closeServer(server, Math.max(500, deadline - 3000));
+      if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
+      // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
+      await checkpointAndLog(db, p.keyring, p.logger, 'shutdown');
+      await db.destroy();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), deadline)));
+    try {
+      const outcome = await Promise.race([graceful.then(() => 'done' as const), cut]);
+      if (outcome === 'cut') {
+        graceful.catch((err: unknown) => log.debug({ err }, 'in-flight work ended by the shutdown deadline'));
+        await abort('shutdown deadline reached with work still in flight');
+      }
+    } finally {
+      clearTimeout(timer);
+      // Also when a graceful step failed: the database must not outlive the server.
+      await stopDatabase();
+    }
+    log.info('stopped');
+  })());
+  return { stop, abort };
 }

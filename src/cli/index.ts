@@ -39,16 +39,35 @@ async function serve(file?: string): Promise<number> {
   );
   return new Promise<number>((resolve) => {
     let signals = 0;
+    // Leaving without stopping the embedded PostgreSQL would leave it running with no
+    // owner, so every early exit goes through abort() (bounded: pg_ctl may hang).
+    const exitAfterAbort = (reason: string) => {
+      setTimeout(() => process.exit(EXIT.failure), 35_000).unref();
+      appliance.abort(reason).then(
+        () => process.exit(EXIT.failure),
+        (err: unknown) => {
+          logger.error({ err }, 'could not stop the database');
+          process.exit(EXIT.failure);
+        },
+      );
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
+      if (signals === 2) {
+        logger.warn({ signal }, 'second signal: stopping the database (fast mode) and exiting now');
+        exitAfterAbort('second signal');
+        return;
+      }
+      if (signals > 2) {
+        logger.warn({ signal }, 'third signal: exiting without waiting for the database to stop');
         process.exit(EXIT.failure);
       }
       logger.info({ signal }, 'signal received');
+      // stop() cuts in-flight work itself at the deadline; this is the last resort if
+      // even that hangs.
       const hardStop = setTimeout(() => {
-        logger.error('shutdown took too long; exiting');
-        process.exit(EXIT.failure);
+        logger.error('shutdown took too long; stopping the database and exiting');
+        exitAfterAbort('shutdown took too long');
       }, (config.server.shutdown_timeout_seconds + 5) * 1000);
       hardStop.unref();
       appliance.stop().then(
