@@ -1,0 +1,113 @@
+/**
+ * The HTTP load benchmark of issue #8: seeds a data set through the API, then runs
+ * each scenario at N connections for a fixed time beside two baselines started in
+ * the same run (a bare Koa server answering a constant; bare Koa + pg doing one
+ * indexed SELECT). Prints one table; asserts nothing. Run: `npm run bench`
+ * (flags: --employees 200 --entries 200000 --days 1000 --connections 100 --seconds 10).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Koa from 'koa';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startAppliance } from '../../src/app/appliance.js';
+import { parseConfig } from '../../src/platform/config.js';
+import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { localDate } from '../helpers/factories.js';
+import { freePort } from '../helpers/net.js';
+import { runLoad, type LoadRequest, type LoadResult } from './load-client.js';
+import { asTestApp, seed, sessionHeaders } from './load-seed.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    employees: { type: 'string', default: '50' },
+    entries: { type: 'string', default: '20000' },
+    days: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const size = { employees: Number(flags.employees), entries: Number(flags.entries), days: Number(flags.days) };
+const connections = Number(flags.connections);
+const durationMs = Number(flags.seconds) * 1000;
+
+const logger = pino({ level: 'silent' });
+const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-load-'));
+const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
+const config = parseConfig({
+  data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' },
+  timesheets: { max_days_back: 3660 },
+}, 'bench');
+const app = await startAppliance(config, logger, { jobs: false });
+
+/** Starts a bare Koa server on 127.0.0.1 with one handler; resolves with its URL. */
+async function bare(handler: Koa.Middleware): Promise<{ url: string; server: Server }> {
+  const koa = new Koa();
+  koa.use(handler);
+  const server = koa.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
+const constant = await bare((ctx) => { ctx.body = { status: 'ok' }; });
+try {
+  process.stderr.write(`seeding ${size.employees} employees, ${size.entries} entries, ${size.days} submitted days...\n`);
+  const seedStarted = Date.now();
+  const s = await seed(asTestApp(app, config, pgServer.url), size);
+  process.stderr.write(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s\n`);
+  const inbox = await s.admin.client.json<{ total: number }>('GET', '/api/v1/days');
+  process.stderr.write(`the team admin's inbox lists ${inbox.body.total} days (status ${inbox.status})\n`);
+  const ids = s.employees.map((e) => e.id);
+  const withPg = await bare(async (ctx) => {
+    const r = await pool.query('SELECT id, username FROM accounts WHERE id = $1', [ids[Math.floor(Math.random() * ids.length)]]);
+    ctx.body = r.rows[0];
+  });
+
+  const monday = (() => {
+    const d = new Date(`${localDate(7)}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+    return d.toISOString().slice(0, 10);
+  })();
+  const sunday = new Date(Date.parse(`${monday}T12:00:00Z`) + 6 * 86_400_000).toISOString().slice(0, 10);
+  const asEach = (build: (h: Record<string, string>, i: number) => LoadRequest) => s.employees.map((e, i) => build(sessionHeaders(e.client), i));
+  const scenarios: Array<{ name: string; base: string; requests: LoadRequest[] }> = [
+    { name: 'bare Koa (constant)', base: constant.url, requests: [{ method: 'GET', path: '/' }] },
+    { name: 'bare Koa + pg (one indexed SELECT)', base: withPg.url, requests: [{ method: 'GET', path: '/' }] },
+    { name: 'day view GET /me/days/:date', base: app.url, requests: asEach((headers) => ({ method: 'GET', path: `/api/v1/me/days/${localDate(3)}`, headers })) },
+    { name: 'week view GET /me/days (Mon–Sun)', base: app.url, requests: asEach((headers) => ({ method: 'GET', path: `/api/v1/me/days?from=${monday}&to=${sunday}`, headers })) },
+    {
+      name: 'entry create POST /me/entries', base: app.url,
+      requests: asEach((headers) => ({
+        method: 'POST', path: '/api/v1/me/entries', headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ date: localDate(0), duration_minutes: 1, project_id: s.projectId, task_id: s.taskId }),
+      })),
+    },
+    { name: `team admin's inbox GET /days (${size.days} days)`, base: app.url, requests: [{ method: 'GET', path: '/api/v1/days', headers: sessionHeaders(s.admin.client) }] },
+  ];
+
+  const results: Array<{ name: string; r: LoadResult }> = [];
+  for (const sc of scenarios) {
+    process.stderr.write(`running ${sc.name} at ${connections} connections for ${durationMs / 1000} s\n`);
+    results.push({ name: sc.name, r: await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests }) });
+  }
+  const pgBaseline = results[1]!.r.perSecond;
+  const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(9);
+  console.log(`\n${size.employees} employees, ${size.entries} entries, ${size.days} submitted days; ${connections} connections, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}`);
+  console.log(`${'scenario'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'× Koa+pg'.padStart(9)} ${'non-2xx'.padStart(9)}`);
+  for (const { name, r } of results) {
+    const bad = r.non2xx + r.errors ? `${r.non2xx + r.errors}${r.firstBadStatus ? ` (${r.firstBadStatus})` : ''}` : '0';
+    console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(1).padStart(9)} ${ms(r.p50)} ${ms(r.p99)} ${(r.perSecond / pgBaseline).toFixed(3).padStart(9)} ${bad.padStart(9)}`);
+  }
+  withPg.server.close();
+} finally {
+  constant.server.close();
+  await pool.end();
+  await app.stop();
+  await pgServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
