@@ -51,7 +51,12 @@ async function serve(file?: string): Promise<number> {
         },
       );
     };
+    let first: { signal: NodeJS.Signals; at: number } | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
+      // Ctrl-C under `npm start` reaches us twice at once: from the terminal and
+      // forwarded by npm. That is one request to stop, not an impatient second one.
+      if (first && signal === first.signal && Date.now() - first.at < 250) return;
+      first ??= { signal, at: Date.now() };
       signals++;
       if (signals === 2) {
         logger.warn({ signal }, 'second signal: stopping the database (fast mode) and exiting now');

@@ -86,3 +86,16 @@ test.serial('a second SIGTERM during shutdown stops PostgreSQL (fast) before exi
   t.is(postmasterPid(dataDir), undefined, 'no postmaster.pid left');
   t.false(alive(pid), 'the postmaster is gone');
 });
+
+test.serial('the same signal twice at once (terminal and npm both send Ctrl-C) is one graceful stop', async (t) => {
+  const { file, dataDir, base } = await embedded(t, 8);
+  const serve = spawnServe(file);
+  t.teardown(() => serve.child.kill('SIGKILL'));
+  await waitForServe(serve, `${base}/readyz`);
+  serve.child.kill('SIGINT');
+  serve.child.kill('SIGINT');
+  t.is(await serve.exited, 0, serve.output());
+  t.notRegex(serve.output(), /second signal/);
+  t.regex(serve.output(), /embedded PostgreSQL stopped/);
+  t.is(postmasterPid(dataDir), undefined, 'no postmaster.pid left');
+});
