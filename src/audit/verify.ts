@@ -73,6 +73,9 @@ export class ChainVerifier {
   private prevHash: string | null;
   private prevSeq = 0;
   private readonly seen = new Map<string, Seen>();
+  /** The remembered hashes in insertion order, as a ring: evicting the oldest is O(1). */
+  private readonly ring: string[] = new Array<string>(SEEN_LIMIT);
+  private ringAt = 0;
   private readonly mismatches: AuditEventRow[] = [];
   private readonly flagged = new Set<number>();
   private readonly links: Array<{ seq: number; prevSeq: number }> = [];
@@ -126,9 +129,18 @@ export class ChainVerifier {
     this.last = row.seq;
   }
 
+  /**
+   * Remembers the last SEEN_LIMIT hashes (finish() looks up where a mismatched row's
+   * predecessor was written). Evicts through the ring, not through the Map's own
+   * iteration: a Map's first live key sits behind every hole deletions left, so
+   * `keys().next()` made each eviction slower and the whole run super-linear.
+   */
   private remember(hash: string, s: Seen): void {
+    const old = this.ring[this.ringAt];
+    if (old !== undefined) this.seen.delete(old);
+    this.ring[this.ringAt] = hash;
+    this.ringAt = (this.ringAt + 1) % SEEN_LIMIT;
     this.seen.set(hash, s);
-    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value!);
   }
 
   /** Classifies the rows whose hash failed and returns every chain problem, by seq. */
