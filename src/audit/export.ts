@@ -1,7 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { KeyObject } from 'node:crypto';
-import pg from 'pg';
 import type { Knex } from '../platform/db.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
@@ -24,73 +23,46 @@ const EVENT_LINE = `'{"type":"event","seq":' || seq
   || ',"personal":' || coalesce(to_json(personal)::text, 'null')
   || ',"prev_hash":"' || prev_hash || '","hash":"' || hash || '"}'`;
 
-/** COPY's text format doubles backslashes (and would escape raw tabs or newlines, which JSON text never holds). */
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\', n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v' };
-
 /**
- * Streams a `COPY ... TO STDOUT` into a file: PostgreSQL sends one message per row,
- * written in 256 kB slices; the socket is paused while the file catches up, so memory
- * stays flat whatever the size of the log. (node-postgres hands COPY data to the
- * active query; this subclass is the whole COPY client.)
+ * Streams events 1..last as JSON lines into the file in batches of ready-made text
+ * (keyset pagination on the primary key, the next batch requested before the
+ * current one is written), waiting for the file to drain: memory stays flat
+ * whatever the size of the log.
  */
-class CopyToFile extends pg.Query {
-  rows = 0;
-  private parts: Buffer[] = [];
-  private size = 0;
-
-  constructor(
-    sql: string,
-    private readonly out: WriteStream,
-  ) {
-    super(sql);
+async function writeEvents(trx: Knex.Transaction, last: number, write: (text: string) => Promise<void>, batch = 10_000): Promise<number> {
+  type Line = { seq: string | number; line: string };
+  const fetch = (after: number): Promise<Line[]> =>
+    trx.withSchema('audit').table('events').select('seq', trx.raw(`${EVENT_LINE} AS line`))
+      .where('seq', '>', after).andWhere('seq', '<=', last).orderBy('seq').limit(batch) as unknown as Promise<Line[]>;
+  let count = 0;
+  let pending: Promise<Line[]> | null = fetch(0);
+  while (pending) {
+    const rows: Line[] = await pending;
+    pending = rows.length < batch ? null : fetch(Number(rows[rows.length - 1]!.seq));
+    // Should the write fail, the prefetch is left unread; it must not become an unhandled rejection.
+    pending?.catch(() => undefined);
+    let text = '';
+    for (const r of rows) text += r.line + '\n';
+    await write(text);
+    count += rows.length;
   }
-
-  handleCopyData(msg: { chunk: Buffer }, connection: { stream: NodeJS.ReadableStream }): void {
-    let chunk = msg.chunk;
-    if (chunk.includes(0x5c)) chunk = Buffer.from(chunk.toString('utf8').replace(/\\(.)/g, (_m, c: string) => COPY_ESCAPES[c] ?? c), 'utf8');
-    this.rows++;
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (this.size >= 256 * 1024) this.flush(connection);
-  }
-
-  /** Writes what is buffered; pauses the database socket until the file drains. */
-  flush(connection?: { stream: NodeJS.ReadableStream }): void {
-    if (!this.size) return;
-    const ok = this.out.write(Buffer.concat(this.parts, this.size));
-    this.parts = [];
-    this.size = 0;
-    if (!ok && connection) {
-      connection.stream.pause();
-      this.out.once('drain', () => connection.stream.resume());
-    }
-  }
-}
-
-/** Runs the COPY of events 1..last on the transaction's own connection (same snapshot). */
-async function copyEvents(trx: Knex.Transaction, last: number, out: WriteStream): Promise<number> {
-  const conn = (await trx.client.acquireConnection()) as pg.Client;
-  const q = new CopyToFile(`COPY (SELECT ${EVENT_LINE} FROM audit.events WHERE seq <= ${Math.trunc(last)} ORDER BY seq) TO STDOUT`, out);
-  await new Promise<void>((resolve, reject) => {
-    q.on('end', () => resolve());
-    q.on('error', reject);
-    void conn.query(q);
-  });
-  q.flush();
-  return q.rows;
+  return count;
 }
 
 /**
  * Writes the whole log as JSON lines for an auditor: a header with the public
  * key(s), then every checkpoint, then every event (the order `verifyExportFile`
  * reads). One REPEATABLE READ snapshot keeps events and checkpoints consistent.
- * Events are streamed by PostgreSQL's COPY, so the export runs near the speed of a
- * plain dump and in constant memory. Personal details stay encrypted; the file holds
+ * PostgreSQL writes each event's line, so the export runs near the speed of a plain
+ * dump and in constant memory. Personal details stay encrypted; the file holds
  * no key that decrypts them.
  */
 export async function exportAuditLog(db: Knex, outFile: string, publicKeys: ReadonlyArray<{ keyId: string; publicKey: KeyObject }>): Promise<{ events: number; checkpoints: number }> {
   const out = createWriteStream(outFile, { encoding: 'utf8', mode: 0o600, flags: 'wx' });
   await once(out, 'open');
+  const write = async (text: string): Promise<void> => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
   try {
     const counts = await db.transaction(
       async (trx) => {
@@ -109,8 +81,8 @@ export async function exportAuditLog(db: Knex, outFile: string, publicKeys: Read
           })),
         };
         const cps = await allCheckpoints(trx);
-        out.write([header, ...cps.map((cp) => ({ type: 'checkpoint', ...cp }))].map((o) => JSON.stringify(o) + '\n').join(''));
-        const events = await copyEvents(trx, last, out);
+        await write([header, ...cps.map((cp) => ({ type: 'checkpoint', ...cp }))].map((o) => JSON.stringify(o) + '\n').join(''));
+        const events = await writeEvents(trx, last, write);
         return { events, checkpoints: cps.length };
       },
       { isolationLevel: 'repeatable read', readOnly: true },

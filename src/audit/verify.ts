@@ -55,10 +55,13 @@ export function publicKeyFingerprint(key: KeyObject): string {
 const SEEN_LIMIT = 200_000;
 const MISMATCH_LIMIT = 10_000;
 
-interface Seen {
-  seq: number;
-  /** The seq the row was written with, once known. */
-  orig?: number;
+/**
+ * A remembered hash's key: its first 52 bits as a number. A number key costs a
+ * fraction of a 64-character string, and a false match can only mislabel a finding
+ * (reordered vs edited), never hide one: a reorder is confirmed by re-hashing.
+ */
+function hashKey(hash: string): number {
+  return typeof hash === 'string' ? Number.parseInt(hash.slice(0, 13), 16) : Number.NaN;
 }
 
 /**
@@ -72,9 +75,10 @@ export class ChainVerifier {
   private expected: number;
   private prevHash: string | null;
   private prevSeq = 0;
-  private readonly seen = new Map<string, Seen>();
-  /** The remembered hashes in insertion order, as a ring: evicting the oldest is O(1). */
-  private readonly ring: string[] = new Array<string>(SEEN_LIMIT);
+  /** Hash key → the seq the row was written with, 0 while unknown (its own hash failed). */
+  private readonly seen = new Map<number, number>();
+  /** The remembered keys in insertion order, as a ring: evicting the oldest is O(1). */
+  private readonly ring = new Float64Array(SEEN_LIMIT).fill(Number.NaN);
   private ringAt = 0;
   private readonly mismatches: AuditEventRow[] = [];
   private readonly flagged = new Set<number>();
@@ -121,7 +125,7 @@ export class ChainVerifier {
       if (this.mismatches.length < MISMATCH_LIMIT) this.mismatches.push(row);
       else this.problems.push({ kind: 'edited', seq: row.seq, message: `seq ${row.seq}: content does not match its hash` });
     }
-    this.remember(row.hash, ok ? { seq: row.seq, orig: row.seq } : { seq: row.seq });
+    this.remember(row.hash, ok ? row.seq : 0);
     if (this.wanted.has(row.seq)) this.headAt.set(row.seq, row.hash);
     this.prevHash = row.hash;
     this.prevSeq = row.seq;
@@ -135,12 +139,13 @@ export class ChainVerifier {
    * iteration: a Map's first live key sits behind every hole deletions left, so
    * `keys().next()` made each eviction slower and the whole run super-linear.
    */
-  private remember(hash: string, s: Seen): void {
-    const old = this.ring[this.ringAt];
-    if (old !== undefined) this.seen.delete(old);
-    this.ring[this.ringAt] = hash;
+  private remember(hash: string, orig: number): void {
+    const key = hashKey(hash);
+    const old = this.ring[this.ringAt]!;
+    if (!Number.isNaN(old)) this.seen.delete(old);
+    this.ring[this.ringAt] = key;
     this.ringAt = (this.ringAt + 1) % SEEN_LIMIT;
-    this.seen.set(hash, s);
+    this.seen.set(key, orig);
   }
 
   /** Classifies the rows whose hash failed and returns every chain problem, by seq. */
@@ -153,17 +158,17 @@ export class ChainVerifier {
         let orig: number | undefined;
         if (m.prev_hash === GENESIS_HASH) orig = 1;
         else {
-          const p = this.seen.get(m.prev_hash);
-          if (p?.orig !== undefined) orig = p.orig + 1;
+          const p = this.seen.get(hashKey(m.prev_hash));
+          if (p) orig = p + 1;
         }
         if (orig === undefined) continue;
-        const entry = this.seen.get(m.hash);
+        const entry = this.seen.has(hashKey(m.hash));
         if (orig !== m.seq && eventHash({ ...m, seq: orig }) === m.hash) {
           this.problems.push({ kind: 'reordered', seq: m.seq, message: `seq ${m.seq} holds the event written as seq ${orig} (rows reordered)` });
-          if (entry) entry.orig = orig;
+          if (entry) this.seen.set(hashKey(m.hash), orig);
         } else {
           this.problems.push({ kind: 'edited', seq: m.seq, message: `seq ${m.seq}: content does not match its hash (row edited)` });
-          if (entry) entry.orig = m.seq;
+          if (entry) this.seen.set(hashKey(m.hash), m.seq);
         }
         pending.delete(m);
         progress = true;
