@@ -29,7 +29,7 @@ const EVENT_LINE = `'{"type":"event","seq":' || seq
  * current one is written), waiting for the file to drain: memory stays flat
  * whatever the size of the log.
  */
-async function writeEvents(trx: Knex.Transaction, last: number, write: (text: string) => Promise<void>, batch = 10_000): Promise<number> {
+async function writeEvents(trx: Knex.Transaction, last: number, write: (text: string) => Promise<void>, batch = 2000): Promise<number> {
   type Line = { seq: string | number; line: string };
   const fetch = (after: number): Promise<Line[]> =>
     trx.withSchema('audit').table('events').select('seq', trx.raw(`${EVENT_LINE} AS line`))

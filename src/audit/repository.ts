@@ -83,7 +83,7 @@ const AT_ISO = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') 
  * pagination on the primary key). The next batch is requested before the current
  * one is handed out, so the database reads while the caller hashes.
  */
-export async function* eventsInRange(db: Db, from: number, to: number, batch = 5000): AsyncGenerator<AuditEventRow> {
+export async function* eventsInRange(db: Db, from: number, to: number, batch = 2000): AsyncGenerator<AuditEventRow> {
   type Row = Omit<RawEvent, 'at'> & { at: string };
   const fetch = (after: number): Promise<Row[]> =>
     db.withSchema('audit').table('events')
