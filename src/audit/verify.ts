@@ -2,8 +2,9 @@ import { createPublicKey, verify as verifySignature, createHash, type KeyObject 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Knex } from '../platform/db.js';
-import { checkpointMessage, eventHash, GENESIS_HASH, sha256Hex, type AuditEventRow, type CheckpointRow } from './canonical.js';
+import { checkpointMessage, GENESIS_HASH, sha256Hex, type AuditEventRow, type CheckpointRow } from './canonical.js';
 import { allCheckpoints, eventBySeq, eventsInRange, maxSeq } from './repository.js';
+import { ChainVerifier } from './chain.js';
 
 /** What can be wrong with the log. */
 export type ProblemKind =
@@ -52,124 +53,7 @@ export function publicKeyFingerprint(key: KeyObject): string {
   return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
-const SEEN_LIMIT = 200_000;
-const MISMATCH_LIMIT = 10_000;
-
-interface Seen {
-  seq: number;
-  /** The seq the row was written with, once known. */
-  orig?: number;
-}
-
-/**
- * Streams events in seq order and checks the chain: contiguous seq, each row's own
- * hash, each link to its predecessor. A row whose hash fails is examined at the end:
- * if it hashes correctly under the seq its predecessor-by-hash implies, it was moved
- * (reordering), otherwise its content was edited. Memory stays bounded (recent
- * hashes only), so a long log is verified without loading it whole.
- */
-export class ChainVerifier {
-  private expected: number;
-  private prevHash: string | null;
-  private prevSeq = 0;
-  private readonly seen = new Map<string, Seen>();
-  private readonly mismatches: AuditEventRow[] = [];
-  private readonly flagged = new Set<number>();
-  private readonly links: Array<{ seq: number; prevSeq: number }> = [];
-  private readonly problems: VerifyProblem[] = [];
-  /** Stored hash of each seq a checkpoint ends at. */
-  readonly headAt = new Map<number, string>();
-  checked = 0;
-  last = 0;
-
-  /**
-   * @param from the first seq expected
-   * @param anchorHash hash of seq from-1 (GENESIS for from=1); null when unknown
-   * @param wanted seqs whose stored hash the checkpoint check needs
-   */
-  constructor(
-    from: number,
-    anchorHash: string | null,
-    private readonly wanted: ReadonlySet<number>,
-  ) {
-    this.expected = from;
-    this.prevHash = anchorHash;
-    this.prevSeq = from - 1;
-  }
-
-  /** Feeds the next row (ascending seq). */
-  push(row: AuditEventRow): void {
-    this.checked++;
-    if (row.seq < this.expected) {
-      this.problems.push({ kind: 'reordered', seq: row.seq, message: `seq ${row.seq} appears again or out of order after seq ${this.expected - 1}` });
-      return;
-    }
-    let gap = false;
-    if (row.seq > this.expected) {
-      gap = true;
-      const missing = row.seq - 1 === this.expected ? `seq ${this.expected} is missing` : `seq ${this.expected} to ${row.seq - 1} are missing`;
-      this.problems.push({ kind: 'gap', seq: this.expected, message: `gap: ${missing} (rows deleted)` });
-    }
-    if (!gap && this.prevHash !== null && row.prev_hash !== this.prevHash) this.links.push({ seq: row.seq, prevSeq: this.prevSeq });
-
-    const ok = eventHash(row) === row.hash;
-    if (!ok) {
-      this.flagged.add(row.seq);
-      if (this.mismatches.length < MISMATCH_LIMIT) this.mismatches.push(row);
-      else this.problems.push({ kind: 'edited', seq: row.seq, message: `seq ${row.seq}: content does not match its hash` });
-    }
-    this.remember(row.hash, ok ? { seq: row.seq, orig: row.seq } : { seq: row.seq });
-    if (this.wanted.has(row.seq)) this.headAt.set(row.seq, row.hash);
-    this.prevHash = row.hash;
-    this.prevSeq = row.seq;
-    this.expected = row.seq + 1;
-    this.last = row.seq;
-  }
-
-  private remember(hash: string, s: Seen): void {
-    this.seen.set(hash, s);
-    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value!);
-  }
-
-  /** Classifies the rows whose hash failed and returns every chain problem, by seq. */
-  finish(): VerifyProblem[] {
-    const pending = new Set(this.mismatches);
-    let progress = true;
-    while (progress && pending.size) {
-      progress = false;
-      for (const m of pending) {
-        let orig: number | undefined;
-        if (m.prev_hash === GENESIS_HASH) orig = 1;
-        else {
-          const p = this.seen.get(m.prev_hash);
-          if (p?.orig !== undefined) orig = p.orig + 1;
-        }
-        if (orig === undefined) continue;
-        const entry = this.seen.get(m.hash);
-        if (orig !== m.seq && eventHash({ ...m, seq: orig }) === m.hash) {
-          this.problems.push({ kind: 'reordered', seq: m.seq, message: `seq ${m.seq} holds the event written as seq ${orig} (rows reordered)` });
-          if (entry) entry.orig = orig;
-        } else {
-          this.problems.push({ kind: 'edited', seq: m.seq, message: `seq ${m.seq}: content does not match its hash (row edited)` });
-          if (entry) entry.orig = m.seq;
-        }
-        pending.delete(m);
-        progress = true;
-      }
-    }
-    for (const m of pending) this.problems.push({ kind: 'edited', seq: m.seq, message: `seq ${m.seq}: content does not match its hash (row edited)` });
-    for (const l of this.links) {
-      // A link broken next to a row already named is a consequence of that finding.
-      if (this.flagged.has(l.seq) || this.flagged.has(l.prevSeq)) continue;
-      this.problems.push({
-        kind: 'broken-link',
-        seq: l.seq,
-        message: `seq ${l.seq} does not chain to seq ${l.prevSeq}: seq ${l.prevSeq} was edited and re-hashed, or seq ${l.seq}'s prev_hash was changed`,
-      });
-    }
-    return this.problems.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  }
-}
+export { ChainVerifier };
 
 function findKey(keys: readonly TrustedKey[], cp: CheckpointRow, message: Buffer, signature: Buffer): 'ok' | 'bad' | 'unknown' {
   const byId = keys.filter((k) => k.keyId === cp.key_id);

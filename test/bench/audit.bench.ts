@@ -1,0 +1,141 @@
+/**
+ * Benchmarks the audit log: appends per second with 1 and 16 concurrent writers, then
+ * `audit:verify`, `audit:checkpoint` and `audit:export` over N events, each beside
+ * PostgreSQL's own `COPY (SELECT * FROM audit.events) TO STDOUT` of the same rows,
+ * measured in the same run (the machine is shared: ratios matter, not seconds).
+ * Every operation runs in a child process so its peak RSS is its own.
+ * Prints figures; asserts nothing. Run:
+ *   node --import=tsx test/bench/audit.bench.ts [--events 200000]
+ */
+import { generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createCheckpoint } from '../../src/audit/checkpoints.js';
+import { exportAuditLog } from '../../src/audit/export.js';
+import { recordPlainEvents, type AuditEventInput } from '../../src/audit/service.js';
+import { verifyDatabase } from '../../src/audit/verify.js';
+
+/** Counts the bytes of a COPY ... TO STDOUT without keeping them (pg has no COPY API of its own). */
+class CopyOutCounter extends pg.Query {
+  bytes = 0;
+  handleCopyData(msg: { chunk: Buffer }): void {
+    this.bytes += msg.chunk.length;
+  }
+}
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+/** Child: runs one operation against the database at `url`, prints {ms, rssMB, detail}. */
+async function child(op: string, url: string): Promise<void> {
+  const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
+  const privateKey = createPrivateKey(process.env.BENCH_PRIVATE_KEY!);
+  const key = { keyId: 'bench', privateKey, publicKey: createPublicKey(privateKey) };
+  const started = process.hrtime.bigint();
+  let detail = '';
+  try {
+    if (op === 'copy') {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const q = new CopyOutCounter('COPY (SELECT * FROM audit.events ORDER BY seq) TO STDOUT');
+      await new Promise<void>((resolve, reject) => {
+        q.on('end', () => resolve());
+        q.on('error', reject);
+        void client.query(q);
+      });
+      detail = `${(q.bytes / 1e6).toFixed(0)} MB`;
+      await client.end();
+    } else if (op === 'verify') {
+      const r = await verifyDatabase(db, { keys: [{ keyId: key.keyId, publicKey: key.publicKey }] });
+      detail = `${r.eventsChecked} events, ok=${r.ok}`;
+    } else if (op === 'checkpoint') {
+      const cp = await createCheckpoint(db, { auditSigningKey: () => key });
+      detail = cp ? `#${cp.number} over ${cp.last_seq - cp.first_seq + 1} events` : 'nothing new';
+    } else if (op === 'export') {
+      const file = path.join(arg('--dir')!, `export-${Date.now()}.jsonl`);
+      const c = await exportAuditLog(db, file, [{ keyId: key.keyId, publicKey: key.publicKey }]);
+      detail = `${c.events} events, ${(statSync(file).size / 1e6).toFixed(0)} MB`;
+      rmSync(file);
+    }
+  } finally {
+    await db.destroy();
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, detail }));
+}
+
+async function main(): Promise<void> {
+  const { startAppliance } = await import('../../src/app/appliance.js');
+  const { parseConfig } = await import('../../src/platform/config.js');
+  const { startEmbeddedPostgres } = await import('../../src/platform/embedded-postgres.js');
+  const { freePort } = await import('../helpers/net.js');
+  const events = Number(arg('--events') ?? 200_000);
+  const logger = pino({ level: 'silent' });
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-audit-bench-'));
+  const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  const app = await startAppliance(config, logger, { jobs: false });
+  const { db, services } = app;
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const env = { ...process.env, BENCH_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  const self = fileURLToPath(import.meta.url);
+  const run = (op: string): { ms: number; rssMB: number; detail: string } => {
+    const outText = execFileSync(process.execPath, ['--import=tsx', self, '--child', op, '--url', pgServer.url, '--dir', dir], { env, encoding: 'utf8' });
+    return JSON.parse(outText.trim().split('\n').at(-1)!) as { ms: number; rssMB: number; detail: string };
+  };
+  const event = (i: number): AuditEventInput => ({ action: 'timesheet.entry.created', actorId: `acct-${i % 200}`, subjectId: `acct-${i % 200}`, object: { type: 'time_entry', id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }, payload: { fields: ['minutes', 'note', 'project_id'], i } });
+
+  try {
+    /** Appends for `seconds` with `writers` concurrent transactions of one event each. */
+    const appends = async (writers: number, seconds: number): Promise<number> => {
+      const until = Date.now() + seconds * 1000;
+      let n = 0;
+      const started = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: writers }, async () => {
+        while (Date.now() < until) {
+          await db.transaction((trx) => services.audit.record(trx, event(n)));
+          n++;
+        }
+      }));
+      return (n * 1e9) / Number(process.hrtime.bigint() - started);
+    };
+    console.log(`audit.record, 1 writer      ${(await appends(1, 4)).toFixed(0).padStart(7)} events/s`);
+    console.log(`audit.record, 16 writers    ${(await appends(16, 4)).toFixed(0).padStart(7)} events/s`);
+
+    // Seed through the service in large batches (one transaction each).
+    const have = Number(((await db('audit.events').count({ n: '*' }).first()) as { n: string }).n);
+    const seedStart = Date.now();
+    for (let i = have; i < events; i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, events - i) }, (_, j) => event(i + j));
+      await db.transaction((trx) => recordPlainEvents(trx, batch));
+    }
+    await db.raw('VACUUM ANALYZE audit.events');
+    console.log(`seeded ${events} events in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+
+    const copy = run('copy');
+    const line = (name: string, r: { ms: number; rssMB: number; detail: string }, target?: number) =>
+      console.log(`${name.padEnd(20)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${r.rssMB.toFixed(0).padStart(5)} MB RSS  ${(r.ms / copy.ms).toFixed(2).padStart(6)} × COPY${target ? ` (target ≤ ${target})` : ''}  ${r.detail}`);
+    line('COPY TO STDOUT', copy);
+    line('audit:verify', run('verify'), 4);
+    line('audit:checkpoint', run('checkpoint'), 4);
+    // Incremental: the next checkpoint covers only what came after the first.
+    await db.transaction((trx) => recordPlainEvents(trx, Array.from({ length: 1000 }, (_, j) => event(j))));
+    line('checkpoint +1000', run('checkpoint'));
+    line('audit:export', run('export'), 2);
+  } finally {
+    await app.stop();
+    await pgServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) await child(arg('--child')!, arg('--url')!);
+else await main();
