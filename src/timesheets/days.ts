@@ -1,11 +1,11 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { commentRef, facts, names, type TimesheetDeps } from './context.js';
-import { decryptEntry } from './entries.js';
+import { allNames, commentRef, entryRef, facts, type TimesheetDeps } from './context.js';
+import type { EntryDetails } from './entry-rules.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
-import { dayById, dayByDate, entriesTouching, inWall, listDays, type DayRow, type Wall } from './repository.js';
+import { dayById, dayByDate, entriesOnDays, entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { timeZoneOf } from './settings.js';
 import { datesBetween } from './tz.js';
 
@@ -15,16 +15,39 @@ import { datesBetween } from './tz.js';
  * reopen) is in day-workflow.ts.
  */
 
+/** One day to present: whose, which date, its row if any, the zone it follows. */
+interface DayToPresent {
+  ownerId: string;
+  date: string;
+  day: DayRow | undefined;
+  zone: string;
+}
+
+/**
+ * Presents many days from the entry rows already loaded for them (inside the caller's
+ * wall): every entry and comment decrypted in one batch, every name in one query, so
+ * the cost in round trips does not grow with the number of days.
+ */
+async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], rows: EntryRow[]): Promise<DayView[]> {
+  const trx = await w.own();
+  const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
+  const plain = await deps.keys.decryptMany(trx, [...rows.map((r) => ({ subject: r.owner_id, ref: entryRef(r.id), envelope: r.details })), ...comments]);
+  const decrypted = rows.map((r, i) => ({ row: r, entry: { id: r.id, ...(JSON.parse(plain[i]!) as EntryDetails) } }));
+  const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, plain[rows.length + i]!]));
+  const perDay = items.map((it) => dayEntries(decrypted.filter((d) => d.row.owner_id === it.ownerId && d.row.first_date <= it.date && d.row.last_date >= it.date).map((d) => d.entry), it.date, it.zone));
+  const all = perDay.flat();
+  const n = await allNames(trx, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.map((it) => it.ownerId) });
+  return items.map((it, i) => presentDay({
+    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: n.accounts.get(it.ownerId) ?? null,
+    comment: it.day ? (commentOf.get(it.day.id) ?? null) : null, projectNames: n.projects, taskNames: n.tasks,
+  }, perDay[i]!));
+}
+
 /** Loads and decrypts a day's entries and names and presents the day (inside the caller's wall). */
 export async function buildDayView(deps: TimesheetDeps, w: Wall, ownerId: string, date: string, day: DayRow | undefined, tz: string): Promise<DayView> {
-  const zone = day?.time_zone ?? tz;
   const rows = await entriesTouching(w, ownerId, date, date);
-  const entries = dayEntries(await Promise.all(rows.map((r) => decryptEntry(deps, w.trx, r))), date, zone);
-  const projectNames = await names(w.trx, 'projects', entries.map((e) => e.project_id));
-  const taskNames = await names(w.trx, 'tasks', entries.flatMap((e) => (e.task_id ? [e.task_id] : [])));
-  const ownerName = (await names(w.trx, 'accounts', [ownerId])).get(ownerId) ?? null;
-  const comment = day?.comment ? await deps.keys.decrypt(w.trx, ownerId, commentRef(day.id), day.comment) : null;
-  return presentDay({ ownerId, date, day, zone, ownerName, comment, projectNames, taskNames }, entries);
+  const [view] = await presentDays(deps, w, [{ ownerId, date, day, zone: day?.time_zone ?? tz }], rows);
+  return view!;
 }
 
 /** The audit event of someone other than the owner reading the owner's time data. */
@@ -46,9 +69,10 @@ export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string
   return inWall(deps.db, actor.accountId, async (w) => {
     const rows = await listDays(w, visibleDays(actor), { ownerId: actor.accountId, from, to });
     const byDate = new Map(rows.map((r) => [r.date, r]));
-    const out: DayView[] = [];
-    for (const date of datesBetween(from, to)) out.push(await buildDayView(deps, w, actor.accountId, date, byDate.get(date), tz));
-    return out;
+    // One query for the range's entries; each date takes the ones touching it.
+    const entries = await entriesTouching(w, actor.accountId, from, to);
+    const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? tz }));
+    return presentDays(deps, w, items, entries);
   });
 }
 
@@ -62,7 +86,7 @@ export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Pro
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
     const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
-    if (isForeignRead(actor, facts(day))) await deps.audit.record(w.trx, readEvent(actor, day, 'day'));
+    if (isForeignRead(actor, facts(day))) await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
     return view;
   });
 }
@@ -79,16 +103,18 @@ export async function listReviewDays(
 ): Promise<{ total: number; days: DaySummary[] }> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to });
+    const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
+    const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
+    const views = await presentDays(deps, w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);
     const days: DaySummary[] = [];
     const read: DayRow[] = [];
-    for (const day of rows) {
-      if (!canRead(actor, facts(day))) continue; // the scope and the predicate agree; belt and braces
-      const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
+    for (const [i, day] of listed.entries()) {
+      const view = views[i]!;
       if (q.project_id && !view.entries.some((e) => e.project_id === q.project_id)) continue;
       days.push(summarise(day, view));
       read.push(day);
     }
-    await deps.audit.recordMany(w.trx, read.map((day) => readEvent(actor, day, 'day_summary')));
+    await deps.audit.recordMany(await w.own(), read.map((day) => readEvent(actor, day, 'day_summary')));
     return { total: days.length, days };
   });
 }

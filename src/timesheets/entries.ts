@@ -53,7 +53,7 @@ async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates
   for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
   // Rare (only a returned day being corrected), so appending here rather than at the
   // end of the transaction costs little lock time.
-  await deps.audit.recordMany(w.trx, returned.map((day) => ({
+  await deps.audit.recordMany(await w.own(), returned.map((day) => ({
     action: AUDIT_ACTIONS.timesheetDayRedrafted, actorId: actor.accountId, subjectId: actor.accountId,
     object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, from: 'returned', fields: ['state'] },
   })));
@@ -64,7 +64,7 @@ export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: 
   const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
   const { first, last } = entryDates(d, tz);
   await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz);
-  const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, first);
+  const details = await encryptEntry(deps, (await w.own()), actor.accountId, id, d, first);
   await insertEntry(w, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
   return { id, ...d };
 }
@@ -76,7 +76,7 @@ export async function createEntry(deps: TimesheetDeps, actor: Actor, input: Entr
   await checkEntry(deps, d, tz);
   return inWall(deps.db, actor.accountId, async (w) => {
     const entry = await writeEntry(deps, w, actor, d, tz);
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
     return entry;
   });
 }
@@ -99,7 +99,7 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
   return inWall(deps.db, actor.accountId, async (w) => {
     const out: Entry[] = [];
     for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
-    await deps.audit.recordMany(w.trx, out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
+    await deps.audit.recordMany(await w.own(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
     return out;
   });
 }
@@ -109,7 +109,7 @@ export async function getEntry(deps: TimesheetDeps, actor: Actor, id: string): P
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    return decryptEntry(deps, w.trx, row);
+    return decryptEntry(deps, (await w.own()), row);
   });
 }
 
@@ -139,16 +139,16 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    const old = await decryptEntry(deps, w.trx, row);
+    const old = await decryptEntry(deps, (await w.own()), row);
     const d = detailsFrom(mergeChange(old, input));
     await checkEntry(deps, d, tz);
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
     await openDaysForEdit(deps, w, actor, dates, tz);
-    const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, after.first);
+    const details = await encryptEntry(deps, (await w.own()), actor.accountId, id, d, after.first);
     await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
     return { id, ...d };
   });
 }
@@ -161,6 +161,6 @@ export async function removeEntry(deps: TimesheetDeps, actor: Actor, id: string)
     if (!row) throw new NotFoundError();
     await openDaysForEdit(deps, w, actor, datesBetween(row.first_date, row.last_date), tz);
     await deleteEntry(w, id, actor.accountId);
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
   });
 }

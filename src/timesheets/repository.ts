@@ -12,9 +12,21 @@ import type { DayState } from './policy.js';
 
 /** A transaction behind the database wall, acting for one account (or bypassing, for housekeeping). */
 export interface Wall {
-  readonly trx: Knex.Transaction;
   readonly actorId: string | 'bypass';
   readonly useRole: boolean;
+  /** SQL helpers (`fn.now()`) for values inside wall queries; runs no statement itself. */
+  readonly fn: Knex.FunctionHelper;
+  /**
+   * The transaction as the connection's own role, for work beside the wall (keys,
+   * audit, mail outbox, names): steps out of the row-security role first if needed.
+   */
+  own(): Promise<Knex.Transaction>;
+}
+
+/** The wall's transaction and whether the row-security role is on right now. */
+interface WallState extends Wall {
+  readonly trx: Knex.Transaction;
+  roleOn: boolean;
 }
 
 const roleUsable = new WeakMap<object, Promise<boolean>>();
@@ -34,24 +46,41 @@ function canUseRole(db: Knex): Promise<boolean> {
 /**
  * Runs `fn` in a transaction acting for `actorId` (an account id), or for housekeeping
  * that must see every row (`'bypass'`). The settings are transaction-local, so a
- * pooled connection never carries them into another request.
+ * pooled connection never carries them into another request. The acting account and
+ * the row-security role are set in the transaction's first statement; the role stays
+ * on for consecutive wall queries and is switched off only when work beside the wall
+ * asks for the connection's own role (`own()`), not around every statement.
  */
 export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wall) => Promise<T>): Promise<T> {
   const useRole = await canUseRole(db);
   return db.transaction(async (trx) => {
-    if (actorId === 'bypass') await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)`);
-    else await trx.raw(`SELECT set_config('uurwerk.actor', ?, true)`, [actorId]);
-    return fn({ trx, actorId, useRole });
+    const setting = actorId === 'bypass' ? `set_config('uurwerk.bypass', 'on', true)` : `set_config('uurwerk.actor', ?, true)`;
+    // set_config('role', …, true) is SET LOCAL ROLE as a function: one statement for both.
+    const role = useRole ? `, set_config('role', 'uurwerk_rls', true)` : '';
+    await trx.raw(`SELECT ${setting}${role}`, actorId === 'bypass' ? [] : [actorId]);
+    const w: WallState = {
+      trx, actorId, useRole, roleOn: useRole, fn: trx.fn,
+      async own() {
+        // On failure the transaction rolls back, which undoes the role as well.
+        if (w.roleOn) {
+          w.roleOn = false;
+          await trx.raw('RESET ROLE');
+        }
+        return trx;
+      },
+    };
+    return fn(w);
   });
 }
 
-/** Runs one query on the protected tables as the row-security role. */
+/** Runs one query on the protected tables as the row-security role (switched on only if it is off). */
 export async function walled<T>(w: Wall, query: (trx: Knex.Transaction) => PromiseLike<T>): Promise<T> {
-  if (w.useRole) await w.trx.raw('SET LOCAL ROLE uurwerk_rls');
-  const result = await query(w.trx);
-  // On failure the transaction rolls back, which undoes SET LOCAL as well.
-  if (w.useRole) await w.trx.raw('RESET ROLE');
-  return result;
+  const s = w as WallState;
+  if (s.useRole && !s.roleOn) {
+    s.roleOn = true;
+    await s.trx.raw('SET LOCAL ROLE uurwerk_rls');
+  }
+  return query(s.trx);
 }
 
 /** A `timesheet_days` row. */
@@ -116,14 +145,15 @@ function dateText(v: unknown): string {
 /** The owner's day rows for the dates, creating missing ones as drafts; locked FOR UPDATE, in date order. */
 export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string): Promise<DayRow[]> {
   if (!dates.length) return [];
-  await walled(w, (trx) =>
+  // One statement: the no-op DO UPDATE locks an existing row and returns it beside the new ones.
+  const rows = await walled(w, (trx) =>
     trx('timesheet_days')
-      .insert(dates.map((date) => ({ owner_id: ownerId, date, time_zone: timeZone })))
+      .insert([...dates].sort().map((date) => ({ owner_id: ownerId, date, time_zone: timeZone })))
       .onConflict(['owner_id', 'date'])
-      .ignore(),
+      .merge(['owner_id'])
+      .returning(DAY_COLUMNS),
   );
-  const rows = await walled(w, (trx) => trx('timesheet_days').where({ owner_id: ownerId }).whereIn('date', dates).orderBy('date').forUpdate().select(DAY_COLUMNS));
-  return (rows as Array<Record<string, unknown>>).map(normaliseDay);
+  return (rows as Array<Record<string, unknown>>).map(normaliseDay).sort((a, b) => a.date.localeCompare(b.date));
 }
 
 /** One day of the owner by date (no row: nothing recorded yet). */
@@ -193,6 +223,22 @@ export async function entriesTouching(w: Wall, ownerId: string, from: string, to
     trx('time_entries').where({ owner_id: ownerId }).where('first_date', '<=', to).where('last_date', '>=', from).orderBy('created_at').select(ENTRY_COLUMNS),
   );
   return (rows as Array<Record<string, unknown>>).map(normaliseEntry);
+}
+
+/** Entries touching any of the (owner, date) pairs, in one query, oldest first (the inbox's days). */
+export async function entriesOnDays(w: Wall, days: ReadonlyArray<{ ownerId: string; date: string }>): Promise<EntryRow[]> {
+  if (!days.length) return [];
+  const cols = ENTRY_COLUMNS.map((c) => `e.${c}`).join(', ');
+  const { rows } = await walled(w, (trx) =>
+    trx.raw<{ rows: Array<Record<string, unknown>> }>(
+      `SELECT DISTINCT ON (e.created_at, e.id) ${cols}
+         FROM unnest(?::uuid[], ?::date[]) AS k(owner_id, date)
+         JOIN time_entries e ON e.owner_id = k.owner_id AND e.first_date <= k.date AND e.last_date >= k.date
+        ORDER BY e.created_at, e.id`,
+      [days.map((d) => d.ownerId), days.map((d) => d.date)],
+    ),
+  );
+  return rows.map(normaliseEntry);
 }
 
 /** One entry by id (the row-security policy hides other people's entries). */
