@@ -5,8 +5,8 @@ import { allNames, commentRef, entryRef, facts, type TimesheetDeps } from './con
 import type { EntryDetails } from './entry-rules.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
-import { dayById, dayByDate, entriesOnDays, entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
-import { timeZoneOf } from './settings.js';
+import { entriesOnDays, ownDaysWithEntries } from './read-queries.js';
+import { dayById, entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { datesBetween } from './tz.js';
 
 /**
@@ -29,7 +29,7 @@ interface DayToPresent {
  * the cost in round trips does not grow with the number of days.
  */
 async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], rows: EntryRow[]): Promise<DayView[]> {
-  const trx = await w.own();
+  const trx = w.shared(); // names and data keys are granted to the row-security role: no switch
   const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
   const plain = await deps.keys.decryptMany(trx, [...rows.map((r) => ({ subject: r.owner_id, ref: entryRef(r.id), envelope: r.details })), ...comments]);
   const decrypted = rows.map((r, i) => ({ row: r, entry: { id: r.id, ...(JSON.parse(plain[i]!) as EntryDetails) } }));
@@ -55,23 +55,28 @@ function readEvent(actor: Actor, day: DayRow, what: string) {
   return { action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: day.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { what, date: day.date } };
 }
 
+/** The time zone the acting person's days follow (read with the wall's first statement). */
+const actorZone = (deps: TimesheetDeps, w: Wall) => w.actorTimeZone ?? deps.config.timesheets.time_zone;
+
 /** The actor's own day by date (drafts included; nothing recorded yet reads as an empty draft). */
 export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string): Promise<DayView> {
-  const tz = await timeZoneOf(deps, actor.accountId);
-  return inWall(deps.db, actor.accountId, async (w) => buildDayView(deps, w, actor.accountId, date, await dayByDate(w, actor.accountId, date), tz));
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, date, date);
+    const day = days[0];
+    const [view] = await presentDays(deps, w, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? actorZone(deps, w) }], entries);
+    return view!;
+  });
 }
 
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
   if (to < from) throw new ValidationError([{ field: 'query.to', message: 'must not be before from' }]);
   if (datesBetween(from, to).length > 62) throw new ValidationError([{ field: 'query.to', message: 'a range may hold at most 62 days' }]);
-  const tz = await timeZoneOf(deps, actor.accountId);
   return inWall(deps.db, actor.accountId, async (w) => {
-    const rows = await listDays(w, visibleDays(actor), { ownerId: actor.accountId, from, to });
-    const byDate = new Map(rows.map((r) => [r.date, r]));
-    // One query for the range's entries; each date takes the ones touching it.
-    const entries = await entriesTouching(w, actor.accountId, from, to);
-    const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? tz }));
+    // One statement for the range's days and entries; each date takes the entries touching it.
+    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, from, to);
+    const byDate = new Map(days.map((r) => [r.date, r]));
+    const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? actorZone(deps, w) }));
     return presentDays(deps, w, items, entries);
   });
 }

@@ -21,6 +21,13 @@ export interface Wall {
    * audit, mail outbox, names): steps out of the row-security role first if needed.
    */
   own(): Promise<Knex.Transaction>;
+  /**
+   * The transaction in whichever role is on, for the lookups the row-security role is
+   * granted as well (names, time zones, data keys to decrypt): no role switch for them.
+   */
+  shared(): Knex.Transaction;
+  /** The acting account's own time zone setting (null: the organisation's), read in the first statement. */
+  readonly actorTimeZone: string | null;
 }
 
 /** The wall's transaction and whether the row-security role is on right now. */
@@ -55,11 +62,14 @@ export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wa
   const useRole = await canUseRole(db);
   return db.transaction(async (trx) => {
     const setting = actorId === 'bypass' ? `set_config('uurwerk.bypass', 'on', true)` : `set_config('uurwerk.actor', ?, true)`;
-    // set_config('role', …, true) is SET LOCAL ROLE as a function: one statement for both.
+    // set_config('role', …, true) is SET LOCAL ROLE as a function: one statement for both,
+    // and the actor's time zone comes along rather than in a statement of its own.
     const role = useRole ? `, set_config('role', 'uurwerk_rls', true)` : '';
-    await trx.raw(`SELECT ${setting}${role}`, actorId === 'bypass' ? [] : [actorId]);
+    const tz = actorId === 'bypass' ? '' : ', (SELECT time_zone FROM timesheet_settings WHERE account_id = ?::uuid) AS time_zone';
+    const { rows } = await trx.raw<{ rows: Array<{ time_zone?: string | null }> }>(`SELECT ${setting}${role}${tz}`, actorId === 'bypass' ? [] : [actorId, actorId]);
     const w: WallState = {
-      trx, actorId, useRole, roleOn: useRole, fn: trx.fn,
+      trx, actorId, useRole, roleOn: useRole, fn: trx.fn, actorTimeZone: rows[0]?.time_zone ?? null,
+      shared: () => trx,
       async own() {
         // On failure the transaction rolls back, which undoes the role as well.
         if (w.roleOn) {
@@ -122,14 +132,18 @@ export interface TimerRow {
 }
 
 // Dates come back as text (YYYY-MM-DD), never as JS Dates shifted by the server's zone.
-const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
-const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
+/** The columns of a day row, in table order. */
+export const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
+/** The columns of an entry row. */
+export const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
 
-function normaliseDay(row: Record<string, unknown>): DayRow {
+/** A day row as the driver returns it → DayRow (dates as text). */
+export function normaliseDay(row: Record<string, unknown>): DayRow {
   return { ...(row as unknown as DayRow), date: dateText(row.date) };
 }
 
-function normaliseEntry(row: Record<string, unknown>): EntryRow {
+/** An entry row as the driver returns it → EntryRow (dates as text). */
+export function normaliseEntry(row: Record<string, unknown>): EntryRow {
   return { ...(row as unknown as EntryRow), first_date: dateText(row.first_date), last_date: dateText(row.last_date) };
 }
 
@@ -223,22 +237,6 @@ export async function entriesTouching(w: Wall, ownerId: string, from: string, to
     trx('time_entries').where({ owner_id: ownerId }).where('first_date', '<=', to).where('last_date', '>=', from).orderBy('created_at').select(ENTRY_COLUMNS),
   );
   return (rows as Array<Record<string, unknown>>).map(normaliseEntry);
-}
-
-/** Entries touching any of the (owner, date) pairs, in one query, oldest first (the inbox's days). */
-export async function entriesOnDays(w: Wall, days: ReadonlyArray<{ ownerId: string; date: string }>): Promise<EntryRow[]> {
-  if (!days.length) return [];
-  const cols = ENTRY_COLUMNS.map((c) => `e.${c}`).join(', ');
-  const { rows } = await walled(w, (trx) =>
-    trx.raw<{ rows: Array<Record<string, unknown>> }>(
-      `SELECT DISTINCT ON (e.created_at, e.id) ${cols}
-         FROM unnest(?::uuid[], ?::date[]) AS k(owner_id, date)
-         JOIN time_entries e ON e.owner_id = k.owner_id AND e.first_date <= k.date AND e.last_date >= k.date
-        ORDER BY e.created_at, e.id`,
-      [days.map((d) => d.ownerId), days.map((d) => d.date)],
-    ),
-  );
-  return rows.map(normaliseEntry);
 }
 
 /** One entry by id (the row-security policy hides other people's entries). */
