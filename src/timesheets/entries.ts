@@ -115,7 +115,7 @@ export async function getEntry(deps: TimesheetDeps, actor: Actor, id: string): P
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    return decryptEntry(deps, (await w.own()), row);
+    return decryptEntry(deps, w.shared(), row);
   });
 }
 
@@ -145,14 +145,14 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    const old = await decryptEntry(deps, (await w.own()), row);
+    const old = await decryptEntry(deps, w.shared(), row);
     const d = detailsFrom(mergeChange(old, input));
     await checkEntry(deps, d, tz);
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
     await openDaysForEdit(deps, w, actor, dates, tz);
-    const details = await encryptEntry(deps, (await w.own()), actor.accountId, id, d, after.first);
+    const details = await encryptEntry(deps, w.shared(), actor.accountId, id, d, after.first);
     await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
     await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
     return { id, ...d };

@@ -24,7 +24,7 @@ async function decryptTimer(deps: TimesheetDeps, db: Knex.Transaction, ownerId: 
 export async function getTimer(deps: TimesheetDeps, actor: Actor): Promise<TimerView> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await timerOf(w, actor.accountId);
-    return row ? presentTimer(await decryptTimer(deps, (await w.own()), actor.accountId, row.details)) : STOPPED;
+    return row ? presentTimer(await decryptTimer(deps, w.shared(), actor.accountId, row.details)) : STOPPED;
   });
 }
 
@@ -36,7 +36,7 @@ async function checkTimerInput(deps: TimesheetDeps, actor: Actor, input: TimerSt
 }
 
 async function startIn(deps: TimesheetDeps, w: Wall, actor: Actor, t: TimerDetails): Promise<TimerView> {
-  const details = await deps.keys.encrypt(await w.own(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t));
+  const details = await deps.keys.encrypt(w.shared(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t));
   if (!(await insertTimer(w, actor.accountId, details))) throw new ConflictError('A timer is already running; stop or switch it', 'timer_running');
   return presentTimer(t);
 }
@@ -62,7 +62,7 @@ export async function startTimer(deps: TimesheetDeps, actor: Actor, input: Timer
 async function stopIn(deps: TimesheetDeps, w: Wall, actor: Actor, now: Date): Promise<Entry> {
   const row = await deleteTimer(w, actor.accountId);
   if (!row) throw new ConflictError('No timer is running', 'timer_not_running');
-  const t = await decryptTimer(deps, (await w.own()), actor.accountId, row.details);
+  const t = await decryptTimer(deps, w.shared(), actor.accountId, row.details);
   const tz = await timeZoneOf(deps, actor.accountId);
   const maxEnd = Date.parse(t.started_at) + deps.config.timesheets.max_entry_hours * 3600_000;
   // A timer forgotten overnight is cut at the longest allowed entry, not refused.
