@@ -5,8 +5,8 @@ import { allNames, commentRef, entryRef, facts, type TimesheetDeps } from './con
 import type { EntryDetails } from './entry-rules.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
-import { entriesOnDays, ownDaysWithEntries } from './read-queries.js';
-import { dayById, entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
+import { dayWithEntriesById, entriesOnDays, ownDaysWithEntries } from './read-queries.js';
+import { entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { datesBetween } from './tz.js';
 
 /**
@@ -87,12 +87,12 @@ export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string
  */
 export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Promise<DayView> {
   return inWall(deps.db, actor.accountId, async (w) => {
-    const day = await dayById(w, id, visibleDays(actor));
+    const { day, entries } = await dayWithEntriesById(w, id, visibleDays(actor));
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
-    const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
+    const [view] = await presentDays(deps, w, [{ ownerId: day.owner_id, date: day.date, day, zone: day.time_zone }], entries);
     if (isForeignRead(actor, facts(day))) await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
-    return view;
+    return view!;
   });
 }
 

@@ -1,3 +1,4 @@
+import type { Knex } from '../platform/db.js';
 import { ENTRY_COLUMNS, DAY_COLUMNS, normaliseDay, normaliseEntry, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
 
 /**
@@ -49,4 +50,23 @@ export async function ownDaysWithEntries(w: Wall, ownerId: string, from: string,
   );
   const r = rows[0]!;
   return { days: r.days.map((d) => normaliseDay(withDates(d, DAY_TIMES))), entries: r.entries.map((e) => normaliseEntry(withDates(e, ENTRY_TIMES))) };
+}
+
+/**
+ * One day by id narrowed by a policy scope, and the entries touching it, in one
+ * statement (an admin's day read). The caller authorizes before presenting anything.
+ */
+export async function dayWithEntriesById(w: Wall, id: string, scope: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<{ day: DayRow | undefined; entries: EntryRow[] }> {
+  const cols = ENTRY_COLUMNS.map((c) => `e.${c}`).join(', ');
+  const { rows } = await walled(w, (trx) =>
+    trx.raw<{ rows: Array<{ day: Record<string, unknown> | null; entries: Array<Record<string, unknown>> }> }>(
+      `WITH d AS ?
+       SELECT (SELECT row_to_json(d) FROM d) AS day,
+              (SELECT coalesce(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM (
+                 SELECT ${cols} FROM time_entries e JOIN d ON e.owner_id = d.owner_id AND e.first_date <= d.date AND e.last_date >= d.date) x) AS entries`,
+      [scope(trx('timesheet_days').where('timesheet_days.id', id)).first(DAY_COLUMNS.map((c) => `timesheet_days.${c}`))],
+    ),
+  );
+  const r = rows[0]!;
+  return { day: r.day ? normaliseDay(withDates(r.day, DAY_TIMES)) : undefined, entries: r.entries.map((e) => normaliseEntry(withDates(e, ENTRY_TIMES))) };
 }
