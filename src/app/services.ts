@@ -28,6 +28,7 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
   const forward: KeyService = {
     encrypt: (...args) => holder.keys!.encrypt(...args),
     decrypt: (...args) => holder.keys!.decrypt(...args),
+    decryptMany: (...args) => holder.keys!.decryptMany(...args),
     shred: (...args) => holder.keys!.shred(...args),
   };
   const audit = createAuditLog(forward);
@@ -47,5 +48,5 @@ export function keyCommandAuditHook(): KeyEventHook {
   const refuse = (): never => {
     throw new Error('key events carry no personal details; nothing may be encrypted here');
   };
-  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, shred: refuse }));
+  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse }));
 }

@@ -25,6 +25,12 @@ export async function findDataKeyById(db: Db, id: string): Promise<DataKeyRow | 
   return db<DataKeyRow>('data_keys').select(...DEK_COLUMNS).where({ id }).first();
 }
 
+/** Data keys by id, in one query (the ids that do not exist are simply absent). */
+export async function findDataKeysByIds(db: Db, ids: string[]): Promise<DataKeyRow[]> {
+  if (!ids.length) return [];
+  return db<DataKeyRow>('data_keys').select(...DEK_COLUMNS).whereIn('id', ids) as Promise<DataKeyRow[]>;
+}
+
 /**
  * Inserts a data key unless the subject/year already has one (a concurrent first
  * use won); returns the row that is now stored either way.

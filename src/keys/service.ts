@@ -101,6 +101,27 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     return { id: row.id, dek };
   }
 
+  /** Opens one envelope with a cached, already fetched or (last resort) looked-up data key. */
+  async function openValue(db: Db, subject: string, ref: CipherRef, envelope: string, fetched: Map<string, { subject: string; dek: Buffer }>): Promise<string> {
+    const parsed = parseEnvelope(envelope);
+    if (!parsed) throw new DecryptError('Not an encrypted value');
+    let hit = cached(parsed.keyId) ?? fetched.get(parsed.keyId);
+    if (!hit) {
+      const row = await repo.findDataKeyById(db, parsed.keyId);
+      if (!row) {
+        if (await repo.wasKeyShredded(db, subject, parsed.keyId)) throw new KeyShreddedError();
+        throw new DecryptError('The data key of this value does not exist');
+      }
+      if (row.subject !== subject) throw new DecryptError('The value belongs to another subject');
+      hit = { subject, dek: unwrapDataKey(keyring, row) };
+      remember(row.id, row.subject, hit.dek);
+    }
+    if (hit.subject !== subject) throw new DecryptError('The value belongs to another subject');
+    const plain = open(hit.dek, parsed.sealed, valueAad(ref, subject, parsed.keyId));
+    if (!plain) throw new DecryptError('The value does not decrypt here (tampered, or moved from another row, column or table)');
+    return plain.toString('utf8');
+  }
+
   return {
     async encrypt(db, subject, ref, plaintext, encOpts = {}) {
       checkSubject(subject);
@@ -115,23 +136,30 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     async decrypt(db, subject, ref, envelope) {
       checkSubject(subject);
       checkRef(ref);
-      const parsed = parseEnvelope(envelope);
-      if (!parsed) throw new DecryptError('Not an encrypted value');
-      let hit = cached(parsed.keyId);
-      if (!hit) {
-        const row = await repo.findDataKeyById(db, parsed.keyId);
-        if (!row) {
-          if (await repo.wasKeyShredded(db, subject, parsed.keyId)) throw new KeyShreddedError();
-          throw new DecryptError('The data key of this value does not exist');
-        }
-        if (row.subject !== subject) throw new DecryptError('The value belongs to another subject');
-        hit = { subject, dek: unwrapDataKey(keyring, row) };
-        remember(row.id, row.subject, hit.dek);
+      return openValue(db, subject, ref, envelope, new Map());
+    },
+
+    async decryptMany(db, items) {
+      for (const it of items) {
+        checkSubject(it.subject);
+        checkRef(it.ref);
       }
-      if (hit.subject !== subject) throw new DecryptError('The value belongs to another subject');
-      const plain = open(hit.dek, parsed.sealed, valueAad(ref, subject, parsed.keyId));
-      if (!plain) throw new DecryptError('The value does not decrypt here (tampered, or moved from another row, column or table)');
-      return plain.toString('utf8');
+      // The data keys not in memory are fetched in one query (once per owner-year),
+      // so a list of values costs one round trip however long it is.
+      const missing = new Set<string>();
+      for (const it of items) {
+        const keyId = parseEnvelope(it.envelope)?.keyId;
+        if (keyId && !cached(keyId)) missing.add(keyId);
+      }
+      const fetched = new Map<string, { subject: string; dek: Buffer }>();
+      for (const row of missing.size ? await repo.findDataKeysByIds(db, [...missing]) : []) {
+        const dek = unwrapDataKey(keyring, row);
+        fetched.set(row.id, { subject: row.subject, dek });
+        remember(row.id, row.subject, dek);
+      }
+      const out: string[] = [];
+      for (const it of items) out.push(await openValue(db, it.subject, it.ref, it.envelope, fetched));
+      return out;
     },
 
     async shred(db, subject, year) {

@@ -24,6 +24,11 @@ export interface KeyService {
   encrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, plaintext: string, opts?: { year?: number }): Promise<string>;
   /** Decrypts an envelope; throws `KeyShreddedError` if its key was shredded, `DecryptError` if it does not belong to `ref`. */
   decrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, envelope: string): Promise<string>;
+  /**
+   * Decrypts many envelopes, in order, fetching the data keys not in memory in one
+   * query; each value fails as `decrypt` would.
+   */
+  decryptMany(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; envelope: string }>): Promise<string[]>;
   /** Destroys the subject's data keys (all years, or one), leaving a tombstone. */
   shred(db: Knex | Knex.Transaction, subject: string, year?: number): Promise<number>;
 }

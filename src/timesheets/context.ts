@@ -36,3 +36,18 @@ export async function names(db: Knex | Knex.Transaction, table: 'projects' | 'ta
   const rows = (await db(table).whereIn('id', [...new Set(ids)]).select('id', col)) as Array<{ id: string; name: string }>;
   return new Map(rows.map((r) => [r.id, r.name]));
 }
+
+/** Display names of projects, tasks and accounts at once: one query for all three. */
+export async function allNames(db: Knex | Knex.Transaction, ids: { projects: string[]; tasks: string[]; accounts: string[] }): Promise<{ projects: Map<string, string>; tasks: Map<string, string>; accounts: Map<string, string> }> {
+  const out = { projects: new Map<string, string>(), tasks: new Map<string, string>(), accounts: new Map<string, string>() };
+  const uniq = (a: string[]) => [...new Set(a)];
+  if (!ids.projects.length && !ids.tasks.length && !ids.accounts.length) return out;
+  const { rows } = await db.raw<{ rows: Array<{ kind: keyof typeof out; id: string; name: string }> }>(
+    `SELECT 'projects' AS kind, id, name FROM projects WHERE id = ANY (?::uuid[])
+     UNION ALL SELECT 'tasks', id, name FROM tasks WHERE id = ANY (?::uuid[])
+     UNION ALL SELECT 'accounts', id, coalesce(display_name, username) FROM accounts WHERE id = ANY (?::uuid[])`,
+    [uniq(ids.projects), uniq(ids.tasks), uniq(ids.accounts)],
+  );
+  for (const r of rows) out[r.kind].set(r.id, r.name);
+  return out;
+}

@@ -67,7 +67,7 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
     // No scope: housekeeping sees every locked day; no cap either, every one is checked.
     const days = await listDays(w, (q) => q, { states: ['submitted', 'approved'], limit: 1_000_000_000 });
     // The latest submit and the latest approve event of every day.
-    const { rows: events } = await w.trx.raw<{ rows: Array<{ seq: string | number; object_id: string; action: string; payload: { digest?: string } }> }>(
+    const { rows: events } = await (await w.own()).raw<{ rows: Array<{ seq: string | number; object_id: string; action: string; payload: { digest?: string } }> }>(
       `SELECT DISTINCT ON (object_id, action) object_id, action, seq, payload FROM audit.events
        WHERE object_type = 'timesheet_day' AND action IN (?, ?) ORDER BY object_id, action, seq DESC`,
       [AUDIT_ACTIONS.timesheetDaySubmitted, AUDIT_ACTIONS.timesheetDayApproved],
@@ -104,7 +104,7 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
       } catch (err) {
         // Erased on purpose: fine, if the audit log recorded the shredding; a tombstone
         // written by hand to hide a change has no such event.
-        if (err instanceof KeyShreddedError && (await w.trx('audit.events').where({ action: AUDIT_ACTIONS.dataKeysShredded, subject_id: day.owner_id }).first('seq'))) {
+        if (err instanceof KeyShreddedError && (await (await w.own())('audit.events').where({ action: AUDIT_ACTIONS.dataKeysShredded, subject_id: day.owner_id }).first('seq'))) {
           report.daysChecked--;
           report.daysShredded++;
           continue;

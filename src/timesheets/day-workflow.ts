@@ -40,24 +40,24 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
     const [day] = await lockDaysForOwner(w, actor.accountId, [date], tz);
     if (!day) throw new NotFoundError();
     authorize(actor, 'submit', facts(day));
-    const teams = ((await w.trx('team_scope_members').where({ account_id: actor.accountId }).distinct('team')) as Array<{ team: string }>).map((r) => r.team).sort();
+    const teams = ((await (await w.own())('team_scope_members').where({ account_id: actor.accountId }).distinct('team')) as Array<{ team: string }>).map((r) => r.team).sort();
     const admins = teams.length
-      ? ((await w.trx('role_assignments').where({ role: 'team_admin' }).whereIn('team', teams).whereNot('account_id', actor.accountId).distinct('account_id')) as Array<{ account_id: string }>).map((r) => r.account_id).sort()
+      ? ((await (await w.own())('role_assignments').where({ role: 'team_admin' }).whereIn('team', teams).whereNot('account_id', actor.accountId).distinct('account_id')) as Array<{ account_id: string }>).map((r) => r.account_id).sort()
       : [];
     const next = await transitionDay(w, day.id, ['draft', 'returned'], {
-      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.trx.fn.now(), comment: null, returned_at: null, returned_by: null,
+      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
-    const to = await activeMail(w.trx, admins);
+    const to = await activeMail(await w.own(), admins);
     if (to.length) {
-      await enqueueMail(w.trx, {
+      await enqueueMail(await w.own(), {
         to,
         subject: `Uurwerk: a day was submitted for your review (${date})`,
         text: `A day (${date}) was submitted for your review.\n\nOpen your inbox to approve it or return it with a comment:\n${pageLink(deps, '/timesheets/inbox')}\n`,
       }, { cipher: deps.keys });
     }
     const view = await buildDayView(deps, w, actor.accountId, date, next, tz);
-    await deps.audit.record(w.trx, {
+    await deps.audit.record(await w.own(), {
       action: AUDIT_ACTIONS.timesheetDaySubmitted,
       actorId: actor.accountId,
       subjectId: actor.accountId,
@@ -84,7 +84,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
     for (const id of [...new Set(ids)].sort()) {
       const day = await dayForReview(w, actor, id);
       authorize(actor, 'review', facts(day));
-      const next = await transitionDay(w, id, ['submitted'], { state: 'approved', approved_at: w.trx.fn.now(), approved_by: actor.accountId });
+      const next = await transitionDay(w, id, ['submitted'], { state: 'approved', approved_at: w.fn.now(), approved_by: actor.accountId });
       if (!next) throw new ConflictError('The day changed meanwhile', 'day_not_submitted');
       const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
       events.push({
@@ -96,7 +96,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
       });
       out.push(summarise(next, view));
     }
-    await deps.audit.recordMany(w.trx, events);
+    await deps.audit.recordMany(await w.own(), events);
     return out;
   });
 }
@@ -105,21 +105,21 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayForReview(w, actor, id);
     authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
-    const comment = await deps.keys.encrypt(w.trx, day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
+    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
-      state: 'returned', comment, returned_at: w.trx.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
+      state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
     });
     if (!next) throw new ConflictError('The day changed meanwhile', 'day_changed');
-    const to = await activeMail(w.trx, [day.owner_id]);
+    const to = await activeMail(await w.own(), [day.owner_id]);
     if (to.length) {
       // The comment stays in its encrypted column; the mail only says where to read it.
-      await enqueueMail(w.trx, {
+      await enqueueMail(await w.own(), {
         to,
         subject: kind === 'return' ? `Uurwerk: your day ${day.date} was returned` : `Uurwerk: your approved day ${day.date} was reopened`,
         text: `Your day ${day.date} was ${kind === 'return' ? 'returned' : 'reopened'} with a comment.\n\nRead the comment, correct the day and submit it again:\n${pageLink(deps, `/timesheets/day/${day.date}`)}\n`,
       }, { cipher: deps.keys });
     }
-    await deps.audit.record(w.trx, {
+    await deps.audit.record(await w.own(), {
       action: kind === 'return' ? AUDIT_ACTIONS.timesheetDayReturned : AUDIT_ACTIONS.timesheetDayReopened,
       actorId: actor.accountId,
       subjectId: day.owner_id,

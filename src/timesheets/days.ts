@@ -1,12 +1,12 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { commentRef, facts, names, type TimesheetDeps } from './context.js';
-import { decryptEntry } from './entries.js';
+import { allNames, commentRef, entryRef, facts, type TimesheetDeps } from './context.js';
+import type { EntryDetails } from './entry-rules.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
-import { dayById, dayByDate, entriesTouching, inWall, listDays, type DayRow, type Wall } from './repository.js';
-import { timeZoneOf } from './settings.js';
+import { dayWithEntriesById, entriesOnDays, ownDaysWithEntries } from './read-queries.js';
+import { entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { datesBetween } from './tz.js';
 
 /**
@@ -15,16 +15,39 @@ import { datesBetween } from './tz.js';
  * reopen) is in day-workflow.ts.
  */
 
+/** One day to present: whose, which date, its row if any, the zone it follows. */
+interface DayToPresent {
+  ownerId: string;
+  date: string;
+  day: DayRow | undefined;
+  zone: string;
+}
+
+/**
+ * Presents many days from the entry rows already loaded for them (inside the caller's
+ * wall): every entry and comment decrypted in one batch, every name in one query, so
+ * the cost in round trips does not grow with the number of days.
+ */
+async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], rows: EntryRow[]): Promise<DayView[]> {
+  const trx = w.shared(); // names and data keys are granted to the row-security role: no switch
+  const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
+  const plain = await deps.keys.decryptMany(trx, [...rows.map((r) => ({ subject: r.owner_id, ref: entryRef(r.id), envelope: r.details })), ...comments]);
+  const decrypted = rows.map((r, i) => ({ row: r, entry: { id: r.id, ...(JSON.parse(plain[i]!) as EntryDetails) } }));
+  const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, plain[rows.length + i]!]));
+  const perDay = items.map((it) => dayEntries(decrypted.filter((d) => d.row.owner_id === it.ownerId && d.row.first_date <= it.date && d.row.last_date >= it.date).map((d) => d.entry), it.date, it.zone));
+  const all = perDay.flat();
+  const n = await allNames(trx, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.map((it) => it.ownerId) });
+  return items.map((it, i) => presentDay({
+    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: n.accounts.get(it.ownerId) ?? null,
+    comment: it.day ? (commentOf.get(it.day.id) ?? null) : null, projectNames: n.projects, taskNames: n.tasks,
+  }, perDay[i]!));
+}
+
 /** Loads and decrypts a day's entries and names and presents the day (inside the caller's wall). */
 export async function buildDayView(deps: TimesheetDeps, w: Wall, ownerId: string, date: string, day: DayRow | undefined, tz: string): Promise<DayView> {
-  const zone = day?.time_zone ?? tz;
   const rows = await entriesTouching(w, ownerId, date, date);
-  const entries = dayEntries(await Promise.all(rows.map((r) => decryptEntry(deps, w.trx, r))), date, zone);
-  const projectNames = await names(w.trx, 'projects', entries.map((e) => e.project_id));
-  const taskNames = await names(w.trx, 'tasks', entries.flatMap((e) => (e.task_id ? [e.task_id] : [])));
-  const ownerName = (await names(w.trx, 'accounts', [ownerId])).get(ownerId) ?? null;
-  const comment = day?.comment ? await deps.keys.decrypt(w.trx, ownerId, commentRef(day.id), day.comment) : null;
-  return presentDay({ ownerId, date, day, zone, ownerName, comment, projectNames, taskNames }, entries);
+  const [view] = await presentDays(deps, w, [{ ownerId, date, day, zone: day?.time_zone ?? tz }], rows);
+  return view!;
 }
 
 /** The audit event of someone other than the owner reading the owner's time data. */
@@ -32,23 +55,29 @@ function readEvent(actor: Actor, day: DayRow, what: string) {
   return { action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: day.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { what, date: day.date } };
 }
 
+/** The time zone the acting person's days follow (read with the wall's first statement). */
+const actorZone = (deps: TimesheetDeps, w: Wall) => w.actorTimeZone ?? deps.config.timesheets.time_zone;
+
 /** The actor's own day by date (drafts included; nothing recorded yet reads as an empty draft). */
 export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string): Promise<DayView> {
-  const tz = await timeZoneOf(deps, actor.accountId);
-  return inWall(deps.db, actor.accountId, async (w) => buildDayView(deps, w, actor.accountId, date, await dayByDate(w, actor.accountId, date), tz));
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, date, date);
+    const day = days[0];
+    const [view] = await presentDays(deps, w, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? actorZone(deps, w) }], entries);
+    return view!;
+  });
 }
 
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
   if (to < from) throw new ValidationError([{ field: 'query.to', message: 'must not be before from' }]);
   if (datesBetween(from, to).length > 62) throw new ValidationError([{ field: 'query.to', message: 'a range may hold at most 62 days' }]);
-  const tz = await timeZoneOf(deps, actor.accountId);
   return inWall(deps.db, actor.accountId, async (w) => {
-    const rows = await listDays(w, visibleDays(actor), { ownerId: actor.accountId, from, to });
-    const byDate = new Map(rows.map((r) => [r.date, r]));
-    const out: DayView[] = [];
-    for (const date of datesBetween(from, to)) out.push(await buildDayView(deps, w, actor.accountId, date, byDate.get(date), tz));
-    return out;
+    // One statement for the range's days and entries; each date takes the entries touching it.
+    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, from, to);
+    const byDate = new Map(days.map((r) => [r.date, r]));
+    const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? actorZone(deps, w) }));
+    return presentDays(deps, w, items, entries);
   });
 }
 
@@ -58,12 +87,12 @@ export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string
  */
 export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Promise<DayView> {
   return inWall(deps.db, actor.accountId, async (w) => {
-    const day = await dayById(w, id, visibleDays(actor));
+    const { day, entries } = await dayWithEntriesById(w, id, visibleDays(actor));
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
-    const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
-    if (isForeignRead(actor, facts(day))) await deps.audit.record(w.trx, readEvent(actor, day, 'day'));
-    return view;
+    const [view] = await presentDays(deps, w, [{ ownerId: day.owner_id, date: day.date, day, zone: day.time_zone }], entries);
+    if (isForeignRead(actor, facts(day))) await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
+    return view!;
   });
 }
 
@@ -79,16 +108,18 @@ export async function listReviewDays(
 ): Promise<{ total: number; days: DaySummary[] }> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to });
+    const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
+    const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
+    const views = await presentDays(deps, w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);
     const days: DaySummary[] = [];
     const read: DayRow[] = [];
-    for (const day of rows) {
-      if (!canRead(actor, facts(day))) continue; // the scope and the predicate agree; belt and braces
-      const view = await buildDayView(deps, w, day.owner_id, day.date, day, day.time_zone);
+    for (const [i, day] of listed.entries()) {
+      const view = views[i]!;
       if (q.project_id && !view.entries.some((e) => e.project_id === q.project_id)) continue;
       days.push(summarise(day, view));
       read.push(day);
     }
-    await deps.audit.recordMany(w.trx, read.map((day) => readEvent(actor, day, 'day_summary')));
+    await deps.audit.recordMany(await w.own(), read.map((day) => readEvent(actor, day, 'day_summary')));
     return { total: days.length, days };
   });
 }

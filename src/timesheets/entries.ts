@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError, type FieldProblem } from '../platform/e
 import { entryRef, facts, type TimesheetDeps } from './context.js';
 import { checkEntry, detailsFrom, entryDates, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { authorize } from './policy.js';
-import { deleteEntry, entryById, inWall, insertEntry, lockDaysForOwner, transitionDay, updateEntry, type EntryRow, type Wall } from './repository.js';
+import { deleteEntry, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type EntryRow, type Wall } from './repository.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
 import { datesBetween } from './tz.js';
@@ -44,39 +44,45 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
  * returned day goes back to draft (the owner is correcting it). 409 naming the date
  * otherwise. The lock makes edit and submit of the same day strictly ordered.
  */
-async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string): Promise<void> {
-  const days = await lockDaysForOwner(w, actor.accountId, dates, tz);
+async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<void> {
+  const days = await lockDaysForOwner(w, actor.accountId, dates, tz, entry);
   for (const day of days) {
     authorize(actor, 'edit_entries', facts(day));
   }
   const returned = days.filter((d) => d.state === 'returned');
+  if (!returned.length) return;
   for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
   // Rare (only a returned day being corrected), so appending here rather than at the
   // end of the transaction costs little lock time.
-  await deps.audit.recordMany(w.trx, returned.map((day) => ({
+  await deps.audit.recordMany(await w.own(), returned.map((day) => ({
     action: AUDIT_ACTIONS.timesheetDayRedrafted, actorId: actor.accountId, subjectId: actor.accountId,
     object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, from: 'returned', fields: ['state'] },
   })));
 }
 
-/** Writes a new entry inside an open wall transaction (shared by create and timer stop); the caller audits it. */
+/**
+ * Writes a new entry inside an open wall transaction (shared by create and timer stop);
+ * the caller audits it. The entry is encrypted first, then inserted by the statement
+ * that locks its days; a day not open throws and rolls the insert back.
+ */
 export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string): Promise<Entry> {
   const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
   const { first, last } = entryDates(d, tz);
-  await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz);
-  const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, first);
-  await insertEntry(w, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
+  const details = await encryptEntry(deps, w.shared(), actor.accountId, id, d, first);
+  await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
   return { id, ...d };
 }
 
 /** Creates one of the actor's own entries (422 naming fields; nothing written on any problem). */
 export async function createEntry(deps: TimesheetDeps, actor: Actor, input: EntryCreateBody): Promise<Entry> {
-  const tz = await timeZoneOf(deps, actor.accountId);
   const d = detailsFrom(input);
-  await checkEntry(deps, d, tz);
   return inWall(deps.db, actor.accountId, async (w) => {
+    // Checked inside the wall: the time zone came with its first statement, and the
+    // project lookup is granted to the row-security role (no switch, no extra trip).
+    const tz = w.actorTimeZone ?? deps.config.timesheets.time_zone;
+    await checkEntry(deps, d, tz, w.shared());
     const entry = await writeEntry(deps, w, actor, d, tz);
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
     return entry;
   });
 }
@@ -99,7 +105,7 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
   return inWall(deps.db, actor.accountId, async (w) => {
     const out: Entry[] = [];
     for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
-    await deps.audit.recordMany(w.trx, out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
+    await deps.audit.recordMany(await w.own(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
     return out;
   });
 }
@@ -109,7 +115,7 @@ export async function getEntry(deps: TimesheetDeps, actor: Actor, id: string): P
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    return decryptEntry(deps, w.trx, row);
+    return decryptEntry(deps, w.shared(), row);
   });
 }
 
@@ -139,16 +145,16 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await entryById(w, id, actor.accountId);
     if (!row) throw new NotFoundError();
-    const old = await decryptEntry(deps, w.trx, row);
+    const old = await decryptEntry(deps, w.shared(), row);
     const d = detailsFrom(mergeChange(old, input));
     await checkEntry(deps, d, tz);
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
     await openDaysForEdit(deps, w, actor, dates, tz);
-    const details = await encryptEntry(deps, w.trx, actor.accountId, id, d, after.first);
+    const details = await encryptEntry(deps, w.shared(), actor.accountId, id, d, after.first);
     await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
     return { id, ...d };
   });
 }
@@ -161,6 +167,6 @@ export async function removeEntry(deps: TimesheetDeps, actor: Actor, id: string)
     if (!row) throw new NotFoundError();
     await openDaysForEdit(deps, w, actor, datesBetween(row.first_date, row.last_date), tz);
     await deleteEntry(w, id, actor.accountId);
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
   });
 }

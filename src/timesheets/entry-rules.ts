@@ -1,4 +1,5 @@
 import { ValidationError, type FieldProblem } from '../platform/errors.js';
+import type { Knex } from '../platform/db.js';
 import type { TimesheetDeps } from './context.js';
 import type { EntryCreateBody } from './schema.js';
 import { addDays, localDate } from './tz.js';
@@ -36,7 +37,7 @@ export function entryDates(d: EntryDetails, tz: string): { first: string; last: 
 }
 
 /** Checks an entry's fields as a whole, collecting every problem (422 naming each field). */
-export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, problems: FieldProblem[]): Promise<void> {
+export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, problems: FieldProblem[], db?: Knex | Knex.Transaction): Promise<void> {
   const cfg = deps.config.timesheets;
   const today = localDate(new Date(), tz);
   const earliest = addDays(today, -cfg.max_days_back);
@@ -65,14 +66,14 @@ export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: st
   if (d.note.length > cfg.note_max_length) problems.push({ field: 'note', message: `must be at most ${cfg.note_max_length} characters` });
   if (d.note.includes('\u0000')) problems.push({ field: 'note', message: 'must not contain NUL' });
 
-  const project = (await deps.db('projects as p')
+  const project = (await (db ?? deps.db)('projects as p')
     .leftJoin('customers as c', 'c.id', 'p.customer_id')
     .where('p.id', d.project_id)
     .first('p.id', 'p.archived_at', 'c.archived_at as customer_archived_at')) as { id: string; archived_at: Date | null; customer_archived_at: Date | null } | undefined;
   if (!project) problems.push({ field: 'project_id', message: 'no such project' });
   else if (project.archived_at || project.customer_archived_at) problems.push({ field: 'project_id', message: 'the project is archived' });
   if (d.task_id !== null) {
-    const task = (await deps.db('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as { project_id: string; archived_at: Date | null } | undefined;
+    const task = (await (db ?? deps.db)('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as { project_id: string; archived_at: Date | null } | undefined;
     if (!task || task.project_id !== d.project_id) problems.push({ field: 'task_id', message: 'no such task in this project' });
     else if (task.archived_at) problems.push({ field: 'task_id', message: 'the task is archived' });
   }
@@ -95,8 +96,8 @@ export function detailsFrom(input: EntryCreateBody): EntryDetails {
 }
 
 /** Checks one entry and answers 422 naming every problem it has. */
-export async function checkEntry(deps: TimesheetDeps, d: EntryDetails, tz: string): Promise<void> {
+export async function checkEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, db?: Knex | Knex.Transaction): Promise<void> {
   const problems: FieldProblem[] = [];
-  await validateEntry(deps, d, tz, problems);
+  await validateEntry(deps, d, tz, problems, db);
   if (problems.length) throw new ValidationError(problems);
 }

@@ -28,10 +28,10 @@ export async function sendReminders(deps: Pick<TimesheetDeps, 'db' | 'config' | 
     for (const r of rows) byOwner.set(r.owner_id, [...(byOwner.get(r.owner_id) ?? []), r]);
     let people = 0;
     for (const [ownerId, days] of byOwner) {
-      const account = (await w.trx('accounts').where({ id: ownerId, status: 'active' }).whereNotNull('email').first('email')) as { email: string } | undefined;
+      const account = (await (await w.own())('accounts').where({ id: ownerId, status: 'active' }).whereNotNull('email').first('email')) as { email: string } | undefined;
       if (!account) continue;
       const dates = days.map((d) => d.date).sort();
-      await enqueueMail(w.trx, {
+      await enqueueMail(await w.own(), {
         to: [account.email],
         subject: `Uurwerk: ${dates.length} day(s) not submitted yet`,
         text: `These days are still drafts, visible only to you:\n\n${dates.map((d) => `- ${d}`).join('\n')}\n\nReview and submit them when they are complete.\n`,

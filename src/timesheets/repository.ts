@@ -12,9 +12,28 @@ import type { DayState } from './policy.js';
 
 /** A transaction behind the database wall, acting for one account (or bypassing, for housekeeping). */
 export interface Wall {
-  readonly trx: Knex.Transaction;
   readonly actorId: string | 'bypass';
   readonly useRole: boolean;
+  /** SQL helpers (`fn.now()`) for values inside wall queries; runs no statement itself. */
+  readonly fn: Knex.FunctionHelper;
+  /**
+   * The transaction as the connection's own role, for work beside the wall (keys,
+   * audit, mail outbox, names): steps out of the row-security role first if needed.
+   */
+  own(): Promise<Knex.Transaction>;
+  /**
+   * The transaction in whichever role is on, for the lookups the row-security role is
+   * granted as well (names, time zones, data keys to decrypt): no role switch for them.
+   */
+  shared(): Knex.Transaction;
+  /** The acting account's own time zone setting (null: the organisation's), read in the first statement. */
+  readonly actorTimeZone: string | null;
+}
+
+/** The wall's transaction and whether the row-security role is on right now. */
+interface WallState extends Wall {
+  readonly trx: Knex.Transaction;
+  roleOn: boolean;
 }
 
 const roleUsable = new WeakMap<object, Promise<boolean>>();
@@ -34,24 +53,44 @@ function canUseRole(db: Knex): Promise<boolean> {
 /**
  * Runs `fn` in a transaction acting for `actorId` (an account id), or for housekeeping
  * that must see every row (`'bypass'`). The settings are transaction-local, so a
- * pooled connection never carries them into another request.
+ * pooled connection never carries them into another request. The acting account and
+ * the row-security role are set in the transaction's first statement; the role stays
+ * on for consecutive wall queries and is switched off only when work beside the wall
+ * asks for the connection's own role (`own()`), not around every statement.
  */
 export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wall) => Promise<T>): Promise<T> {
   const useRole = await canUseRole(db);
   return db.transaction(async (trx) => {
-    if (actorId === 'bypass') await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)`);
-    else await trx.raw(`SELECT set_config('uurwerk.actor', ?, true)`, [actorId]);
-    return fn({ trx, actorId, useRole });
+    const setting = actorId === 'bypass' ? `set_config('uurwerk.bypass', 'on', true)` : `set_config('uurwerk.actor', ?, true)`;
+    // set_config('role', …, true) is SET LOCAL ROLE as a function: one statement for both,
+    // and the actor's time zone comes along rather than in a statement of its own.
+    const role = useRole ? `, set_config('role', 'uurwerk_rls', true)` : '';
+    const tz = actorId === 'bypass' ? '' : ', (SELECT time_zone FROM timesheet_settings WHERE account_id = ?::uuid) AS time_zone';
+    const { rows } = await trx.raw<{ rows: Array<{ time_zone?: string | null }> }>(`SELECT ${setting}${role}${tz}`, actorId === 'bypass' ? [] : [actorId, actorId]);
+    const w: WallState = {
+      trx, actorId, useRole, roleOn: useRole, fn: trx.fn, actorTimeZone: rows[0]?.time_zone ?? null,
+      shared: () => trx,
+      async own() {
+        // On failure the transaction rolls back, which undoes the role as well.
+        if (w.roleOn) {
+          w.roleOn = false;
+          await trx.raw('RESET ROLE');
+        }
+        return trx;
+      },
+    };
+    return fn(w);
   });
 }
 
-/** Runs one query on the protected tables as the row-security role. */
+/** Runs one query on the protected tables as the row-security role (switched on only if it is off). */
 export async function walled<T>(w: Wall, query: (trx: Knex.Transaction) => PromiseLike<T>): Promise<T> {
-  if (w.useRole) await w.trx.raw('SET LOCAL ROLE uurwerk_rls');
-  const result = await query(w.trx);
-  // On failure the transaction rolls back, which undoes SET LOCAL as well.
-  if (w.useRole) await w.trx.raw('RESET ROLE');
-  return result;
+  const s = w as WallState;
+  if (s.useRole && !s.roleOn) {
+    s.roleOn = true;
+    await s.trx.raw('SET LOCAL ROLE uurwerk_rls');
+  }
+  return query(s.trx);
 }
 
 /** A `timesheet_days` row. */
@@ -93,14 +132,18 @@ export interface TimerRow {
 }
 
 // Dates come back as text (YYYY-MM-DD), never as JS Dates shifted by the server's zone.
-const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
-const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
+/** The columns of a day row, in table order. */
+export const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
+/** The columns of an entry row. */
+export const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
 
-function normaliseDay(row: Record<string, unknown>): DayRow {
+/** A day row as the driver returns it → DayRow (dates as text). */
+export function normaliseDay(row: Record<string, unknown>): DayRow {
   return { ...(row as unknown as DayRow), date: dateText(row.date) };
 }
 
-function normaliseEntry(row: Record<string, unknown>): EntryRow {
+/** An entry row as the driver returns it → EntryRow (dates as text). */
+export function normaliseEntry(row: Record<string, unknown>): EntryRow {
   return { ...(row as unknown as EntryRow), first_date: dateText(row.first_date), last_date: dateText(row.last_date) };
 }
 
@@ -113,17 +156,26 @@ function dateText(v: unknown): string {
   throw new Error('unexpected date value');
 }
 
-/** The owner's day rows for the dates, creating missing ones as drafts; locked FOR UPDATE, in date order. */
-export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string): Promise<DayRow[]> {
+/**
+ * The owner's day rows for the dates, creating missing ones as drafts; locked FOR
+ * UPDATE (a no-op DO UPDATE locks an existing row and returns it beside the new ones),
+ * in date order. With `entry`, the entry is inserted by the same statement: the caller
+ * checks the days and throws (rolling both back) when one is not open.
+ */
+export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
   if (!dates.length) return [];
-  await walled(w, (trx) =>
-    trx('timesheet_days')
-      .insert(dates.map((date) => ({ owner_id: ownerId, date, time_zone: timeZone })))
-      .onConflict(['owner_id', 'date'])
-      .ignore(),
+  const withEntry = entry ? ', e AS (INSERT INTO time_entries (id, owner_id, first_date, last_date, details) VALUES (?::uuid, ?::uuid, ?::date, ?::date, ?))' : '';
+  const { rows } = await walled(w, (trx) =>
+    trx.raw<{ rows: Array<Record<string, unknown>> }>(
+      `WITH d AS (
+         INSERT INTO timesheet_days (owner_id, date, time_zone) SELECT ?::uuid, x, ? FROM unnest(?::date[]) AS x
+         ON CONFLICT (owner_id, date) DO UPDATE SET owner_id = EXCLUDED.owner_id
+         RETURNING ${DAY_COLUMNS.join(', ')})${withEntry}
+       SELECT * FROM d ORDER BY date`,
+      [ownerId, timeZone, [...dates].sort(), ...(entry ? [entry.id, entry.owner_id, entry.first_date, entry.last_date, entry.details] : [])],
+    ),
   );
-  const rows = await walled(w, (trx) => trx('timesheet_days').where({ owner_id: ownerId }).whereIn('date', dates).orderBy('date').forUpdate().select(DAY_COLUMNS));
-  return (rows as Array<Record<string, unknown>>).map(normaliseDay);
+  return rows.map(normaliseDay);
 }
 
 /** One day of the owner by date (no row: nothing recorded yet). */
@@ -199,11 +251,6 @@ export async function entriesTouching(w: Wall, ownerId: string, from: string, to
 export async function entryById(w: Wall, id: string, ownerId: string): Promise<EntryRow | undefined> {
   const row = await walled(w, (trx) => trx('time_entries').where({ id, owner_id: ownerId }).first(ENTRY_COLUMNS));
   return row ? normaliseEntry(row as Record<string, unknown>) : undefined;
-}
-
-/** Inserts an entry (id generated by the caller: it is bound into the ciphertext). */
-export async function insertEntry(w: Wall, row: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<void> {
-  await walled(w, (trx) => trx('time_entries').insert(row));
 }
 
 /** Replaces an entry's dates and details. */

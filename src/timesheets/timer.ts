@@ -24,7 +24,7 @@ async function decryptTimer(deps: TimesheetDeps, db: Knex.Transaction, ownerId: 
 export async function getTimer(deps: TimesheetDeps, actor: Actor): Promise<TimerView> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await timerOf(w, actor.accountId);
-    return row ? presentTimer(await decryptTimer(deps, w.trx, actor.accountId, row.details)) : STOPPED;
+    return row ? presentTimer(await decryptTimer(deps, w.shared(), actor.accountId, row.details)) : STOPPED;
   });
 }
 
@@ -36,7 +36,7 @@ async function checkTimerInput(deps: TimesheetDeps, actor: Actor, input: TimerSt
 }
 
 async function startIn(deps: TimesheetDeps, w: Wall, actor: Actor, t: TimerDetails): Promise<TimerView> {
-  const details = await deps.keys.encrypt(w.trx, actor.accountId, timerRef(actor.accountId), JSON.stringify(t));
+  const details = await deps.keys.encrypt(w.shared(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t));
   if (!(await insertTimer(w, actor.accountId, details))) throw new ConflictError('A timer is already running; stop or switch it', 'timer_running');
   return presentTimer(t);
 }
@@ -51,7 +51,7 @@ export async function startTimer(deps: TimesheetDeps, actor: Actor, input: Timer
   const t = await checkTimerInput(deps, actor, input, new Date());
   return inWall(deps.db, actor.accountId, async (w) => {
     const view = await startIn(deps, w, actor, t);
-    await deps.audit.record(w.trx, {
+    await deps.audit.record(await w.own(), {
       action: AUDIT_ACTIONS.timesheetTimerStarted, actorId: actor.accountId, subjectId: actor.accountId,
       object: { type: 'running_timer', id: actor.accountId }, payload: { fields: timerFields(t) },
     });
@@ -62,7 +62,7 @@ export async function startTimer(deps: TimesheetDeps, actor: Actor, input: Timer
 async function stopIn(deps: TimesheetDeps, w: Wall, actor: Actor, now: Date): Promise<Entry> {
   const row = await deleteTimer(w, actor.accountId);
   if (!row) throw new ConflictError('No timer is running', 'timer_not_running');
-  const t = await decryptTimer(deps, w.trx, actor.accountId, row.details);
+  const t = await decryptTimer(deps, w.shared(), actor.accountId, row.details);
   const tz = await timeZoneOf(deps, actor.accountId);
   const maxEnd = Date.parse(t.started_at) + deps.config.timesheets.max_entry_hours * 3600_000;
   // A timer forgotten overnight is cut at the longest allowed entry, not refused.
@@ -76,7 +76,7 @@ export async function stopTimer(deps: TimesheetDeps, actor: Actor): Promise<{ en
   return inWall(deps.db, actor.accountId, async (w) => {
     const entry = await stopIn(deps, w, actor, new Date());
     // The event's object is the entry the timer became.
-    await deps.audit.record(w.trx, entryEvent(actor, AUDIT_ACTIONS.timesheetTimerStopped, entry.id, fieldsSet(entry)));
+    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetTimerStopped, entry.id, fieldsSet(entry)));
     return { entry, timer: STOPPED };
   });
 }
@@ -89,7 +89,7 @@ export async function switchTimer(deps: TimesheetDeps, actor: Actor, input: Time
     const entry = await stopIn(deps, w, actor, now);
     const timer = await startIn(deps, w, actor, t);
     const event = entryEvent(actor, AUDIT_ACTIONS.timesheetTimerSwitched, entry.id, fieldsSet(entry));
-    await deps.audit.record(w.trx, { ...event, payload: { ...event.payload, timer_fields: timerFields(t) } });
+    await deps.audit.record(await w.own(), { ...event, payload: { ...event.payload, timer_fields: timerFields(t) } });
     return { entry, timer };
   });
 }

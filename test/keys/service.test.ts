@@ -161,3 +161,27 @@ test('retire re-wraps a straggler data key still wrapped by the old KEK before d
   t.is((await db.knex('data_keys').where({ subject: 'emp-s' }).first()).kek_version, 2);
   t.is(await createKeyService(keyring, logger).decrypt(db.knex, 'emp-s', ref('s'), env), 'straggler');
 });
+
+test('decryptMany opens many values in order, fetching the data keys not in memory in one query; a moved or shredded value fails as decrypt would', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const writer = createKeyService(keyring, testLogger(t.title));
+  const items = [];
+  for (const [i, subject, year] of [[1, 'emp-1', 2025], [2, 'emp-1', 2026], [3, 'emp-2', 2026], [4, 'emp-1', 2026]] as const) {
+    items.push({ subject, ref: ref(`r${i}`), envelope: await writer.encrypt(db.knex, subject, ref(`r${i}`), `value ${i}`, { year }) });
+  }
+  // A fresh service has nothing in memory: three data keys, one query.
+  const keys = createKeyService(keyring, testLogger(t.title));
+  const sql: string[] = [];
+  const listen = (q: { sql: string }) => sql.push(q.sql);
+  db.knex.on('query', listen);
+  t.deepEqual(await keys.decryptMany(db.knex, items), ['value 1', 'value 2', 'value 3', 'value 4']);
+  db.knex.off('query', listen);
+  t.is(sql.length, 1, 'one query for every data key');
+  t.deepEqual(await keys.decryptMany(db.knex, []), []);
+  // A value moved to another row does not decrypt; neither does one whose key was shredded.
+  await t.throwsAsync(keys.decryptMany(db.knex, [items[0]!, { ...items[1]!, ref: ref('elsewhere') }]), { instanceOf: DecryptError });
+  await keys.shred(db.knex, 'emp-2');
+  await t.throwsAsync(keys.decryptMany(db.knex, [items[2]!]), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.decryptMany(db.knex, [{ ...items[3]!, subject: 'emp-2' }]), { instanceOf: DecryptError });
+});

@@ -32,7 +32,7 @@ test('as a non-superuser table owner: the wall holds through FORCE, and pg_dump 
     await db.raw(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
   });
   await db.raw(`ALTER TABLE timesheet_days OWNER TO ${role}; ALTER TABLE time_entries OWNER TO ${role}; ALTER TABLE running_timers OWNER TO ${role};
-    GRANT SELECT ON role_assignments, accounts TO ${role}`);
+    GRANT SELECT ON role_assignments, accounts, timesheet_settings TO ${role}`); // the wall reads the actor's time zone with its first statement
   const url = new URL(a.db.url);
   url.username = role;
   url.password = password;
