@@ -178,12 +178,6 @@ export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[]
   return rows.map(normaliseDay);
 }
 
-/** One day of the owner by date (no row: nothing recorded yet). */
-export async function dayByDate(w: Wall, ownerId: string, date: string): Promise<DayRow | undefined> {
-  const row = await walled(w, (trx) => trx('timesheet_days').where({ owner_id: ownerId, date }).first(DAY_COLUMNS));
-  return row ? normaliseDay(row as Record<string, unknown>) : undefined;
-}
-
 /** One day by id, narrowed by a policy scope; optionally locked. */
 export async function dayById(w: Wall, id: string, scope: (q: Knex.QueryBuilder) => Knex.QueryBuilder, lock = false): Promise<DayRow | undefined> {
   const row = await walled(w, (trx) => {

@@ -78,14 +78,6 @@ export function datesBetween(from: string, to: string): string[] {
   return out;
 }
 
-/** Whether a string is a real calendar date `YYYY-MM-DD`. */
-export function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  // An impossible date (9999-99-99) is an Invalid Date, whose toISOString() throws.
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-}
-
 /** The instant of a local wall time `HH:MM` on a date (a time in a DST gap moves forward). */
 export function localInstant(date: string, hhmm: string, tz: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
