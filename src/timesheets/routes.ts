@@ -3,13 +3,12 @@ import { currentActor } from '../identity/http.js';
 import type { ApiRegistry } from '../platform/http/api.js';
 import { importMasterData } from './import.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
-import { registerMyRecordApi } from './my-record-routes.js';
 import * as s from './schema.js';
 import type { TimesheetDeps } from './context.js';
 import { approveDays, reopenDay, returnDay, submitDay } from './day-workflow.js';
 import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
 import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
-import { dataReadsOf } from './my-record.js';
+import { dataReadsOf, eventsAbout } from './my-record.js';
 import { getSettings, setSettings } from './settings.js';
 import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 
@@ -96,6 +95,12 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     response: s.dataReadsResponse,
     handler: async (ctx) => ({ reads: await dataReadsOf(deps, currentActor(ctx)) }),
   });
+  api.add({
+    method: 'get', path: '/me/audit-events', operationId: 'myAuditEvents', summary: 'What changed in my data: every audit event about me (newest first, paged)', tags: ['privacy'],
+    auth: { session: true },
+    query: s.myEventsQuery, response: s.myEventsResponse,
+    handler: async (ctx, { query }) => eventsAbout(deps, currentActor(ctx), query),
+  });
 
   // --- days of others (admin inbox and review); 404 for anything outside the caller's scope
   api.add({
@@ -160,6 +165,4 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     params: s.idParams, body: s.archiveBody, response: s.projectResponse,
     handler: async (ctx, { params, body }) => setProjectArchived(deps.db, currentActor(ctx), params.id, body.archived),
   });
-
-  registerMyRecordApi(api, deps);
 }

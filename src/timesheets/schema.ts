@@ -164,6 +164,26 @@ export const dataReadResponse = z.object({
 });
 export const dataReadsResponse = z.object({ reads: z.array(dataReadResponse) });
 
+/** A positive whole number in a query string (a seq, a page size). */
+const whole = z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a whole number ≥ 1').transform(Number);
+
+/** Paging through my audit events: `before` is the last page's `next_before`. */
+export const myEventsQuery = z.strictObject({ before: whole.optional(), limit: whole.pipe(z.number().max(200, 'at most 200')).optional() });
+
+/** One recorded change to my data: who, when, what, which fields (never their values). */
+export const myEventResponse = z.object({
+  seq: z.number(),
+  at: z.string(),
+  actor_id: z.string(),
+  actor_name: z.string().nullable(),
+  action: z.string(),
+  object_type: z.string().nullable(),
+  object_id: z.string().nullable(),
+  date: z.string().nullable(),
+  fields: z.array(z.string()),
+});
+export const myEventsResponse = z.object({ events: z.array(myEventResponse), next_before: z.number().nullable() });
+
 /** Master data. */
 export const customerBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 export const customerResponse = z.object({ id: z.string(), name: z.string(), archived: z.boolean() });
