@@ -69,6 +69,9 @@ export function configuredGroups(config: DirectoryConfig): string[] {
     ...r.employee_groups,
     ...r.auditor_groups,
     ...r.operator_groups,
+    ...r.dpo_groups,
+    ...r.reports_groups,
+    ...r.payroll_groups,
     ...r.teams.flatMap((t) => [...t.admin_groups, ...('groups' in t.scope ? t.scope.groups : [])]),
   ];
   return [...new Set(all)];
@@ -205,6 +208,9 @@ export function planSync(input: {
   for (const t of r.teams) grant(t.admin_groups, 'team_admin', t.name);
   grant(r.auditor_groups, 'auditor');
   grant(r.operator_groups, 'operator');
+  grant(r.dpo_groups, 'dpo');
+  grant(r.reports_groups, 'reports');
+  grant(r.payroll_groups, 'payroll');
 
   const currentRoles = new Map(input.roles.map((x) => [roleKey(x), x]));
   const desiredRoles = new Map(desired.map((x) => [roleKey(x), x]));

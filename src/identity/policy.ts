@@ -3,7 +3,7 @@ import { ForbiddenError, NotFoundError } from '../platform/errors.js';
 import type { Role } from './repository.js';
 
 /** Roles whose holders must always pass a second factor. */
-export const PRIVILEGED_ROLES: readonly Role[] = ['team_admin', 'auditor', 'operator'];
+export const PRIVILEGED_ROLES: readonly Role[] = ['team_admin', 'auditor', 'operator', 'dpo', 'reports', 'payroll'];
 
 /** What a signed-in person is, for authorization decisions (no I/O here). */
 export interface Actor {

@@ -36,7 +36,7 @@ export const totpConfirmResponse = z.object({
   csrf_token: z.string(),
 });
 
-export const roleSchema = z.object({ role: z.enum(['employee', 'team_admin', 'auditor', 'operator']), team: z.string().nullable(), reason: z.string() });
+export const roleSchema = z.object({ role: z.enum(['employee', 'team_admin', 'auditor', 'operator', 'dpo', 'reports', 'payroll']), team: z.string().nullable(), reason: z.string() });
 
 export const meResponse = z.object({
   id: z.uuid(),

@@ -10,7 +10,7 @@ export type AccountSource = 'directory' | 'local';
 export type AccountStatus = 'active' | 'disabled' | 'deactivated';
 
 /** The roles Uurwerk knows. */
-export type Role = 'employee' | 'team_admin' | 'auditor' | 'operator';
+export type Role = 'employee' | 'team_admin' | 'auditor' | 'operator' | 'dpo' | 'reports' | 'payroll';
 
 /** An account row as stored. */
 export interface AccountRow {

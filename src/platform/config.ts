@@ -155,6 +155,9 @@ const directorySchema = z
         teams: z.array(directoryTeamSchema).default([]),
         auditor_groups: z.array(dn).default([]),
         operator_groups: z.array(dn).default([]),
+        dpo_groups: z.array(dn).default([]),
+        reports_groups: z.array(dn).default([]),
+        payroll_groups: z.array(dn).default([]),
       })
       .prefault({}),
     safety: z
