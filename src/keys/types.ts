@@ -66,3 +66,33 @@ export interface KeyEvent {
  * shredded subject's key (it no longer exists when the hook runs).
  */
 export type KeyEventHook = (trx: Knex.Transaction, event: KeyEvent) => Promise<void>;
+
+/**
+ * What a data key protects, so that what may be erased early never shares a key with
+ * what a legal duty keeps: `record` (submitted and approved days), `draft` (days never
+ * submitted), `note` (entry notes, erasable on request), `capture` (raw captured
+ * activity), `audit` (personal payloads of audit events). A key is one per subject,
+ * purpose and year.
+ */
+export type KeyPurpose = 'record' | 'draft' | 'note' | 'capture' | 'audit';
+
+/** One shredded data key, as recorded outside the database. No key material, no names. */
+export interface ShredRecord {
+  keyId: string;
+  subject: string;
+  purpose: KeyPurpose;
+  year: number;
+  /** ISO time of the shred. */
+  at: string;
+}
+
+/**
+ * The record of every shredded key kept beside the keyring (and in `keys:backup`),
+ * so a restored database cannot bring a shredded key back: at start and after a
+ * restore every key it names is destroyed again. Written before the shredding
+ * transaction commits (a record of a shred that then rolled back only causes a
+ * second, harmless shred of a key meant to go).
+ */
+export interface ShredLedger {
+  record(entries: readonly ShredRecord[]): Promise<void>;
+}

@@ -260,6 +260,35 @@ const timesheetsSchema = z
   })
   .prefault({});
 
+/**
+ * A retention period as people write it: `7 years`, `12 months`, `30 days`
+ * (singular or plural). What it is counted from is fixed per category
+ * (src/retention/policy.ts), not configurable.
+ */
+export const retentionPeriod = z
+  .string()
+  .regex(/^[1-9]\d{0,4} (day|days|month|months|year|years)$/, 'must be a period such as "7 years", "12 months" or "30 days"');
+
+/** How long each category of data is kept; documented per key in config.example.yaml. */
+const retentionSchema = z
+  .strictObject({
+    submitted_days: retentionPeriod.default('7 years'),
+    drafts: retentionPeriod.default('12 months'),
+    raw_capture: retentionPeriod.default('30 days'),
+    audit_events: retentionPeriod.default('7 years'),
+    sign_in_records: retentionPeriod.default('30 days'),
+    mail_outbox: retentionPeriod.default('30 days'),
+    directory_sync_runs: retentionPeriod.default('1 year'),
+    leavers: retentionPeriod.default('1 year'),
+    requests: retentionPeriod.default('5 years'),
+    breaches: retentionPeriod.default('5 years'),
+    /** Cron (UTC) of the daily retention run. */
+    cron: cron.default('23 3 * * *'),
+    /** Rows deleted (or keys shredded) per transaction, so requests keep their latency. */
+    batch_size: z.number().int().min(1).max(10000).default(500),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -272,6 +301,7 @@ export const configSchema = z.strictObject({
   directory: directorySchema,
   auth: authSchema,
   timesheets: timesheetsSchema,
+  retention: retentionSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

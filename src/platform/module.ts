@@ -4,6 +4,7 @@ import type PgBoss from 'pg-boss';
 import type { ApiRegistry } from './http/api.js';
 import type { AppState } from './http/context.js';
 import type { JobDefinition } from './jobs.js';
+import type { RetentionHandler } from './retention.js';
 
 /**
  * One housekeeping step of a domain: deletes what nobody needs any more and returns
@@ -31,6 +32,8 @@ export interface DomainModule {
   jobs?: JobDefinition[];
   /** Run by the shared `housekeeping` job (`jobs.housekeeping_cron`). */
   housekeeping?: HousekeepingTask[];
+  /** One handler per category of data this module holds, run by the retention job. */
+  retention?: RetentionHandler[];
   /**
    * Started once the job engine runs and stopped before it, for work that must not
    * wait for the next poll or that drives pg-boss itself (e.g. one job per message,
