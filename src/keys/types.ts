@@ -71,10 +71,11 @@ export type KeyEventHook = (trx: Knex.Transaction, event: KeyEvent) => Promise<v
  * What a data key protects, so that what may be erased early never shares a key with
  * what a legal duty keeps: `record` (submitted and approved days), `draft` (days never
  * submitted), `note` (entry notes, erasable on request), `capture` (raw captured
- * activity), `audit` (personal payloads of audit events). A key is one per subject,
- * purpose and year.
+ * activity), `audit` (personal payloads of audit events), `profile` (a person's own
+ * credentials such as a TOTP secret: gone only when the person is), `mail` (outbox
+ * bodies). A key is one per subject, purpose and year.
  */
-export type KeyPurpose = 'record' | 'draft' | 'note' | 'capture' | 'audit';
+export type KeyPurpose = 'record' | 'draft' | 'note' | 'capture' | 'audit' | 'profile' | 'mail';
 
 /** One shredded data key, as recorded outside the database. No key material, no names. */
 export interface ShredRecord {
