@@ -67,6 +67,7 @@ function printReport(r: VerifyReport, json: boolean): number {
   }
   out.line(`events checked: ${r.eventsChecked} (seq ${r.from}..${r.to}); log ends at seq ${r.lastSeq}`);
   out.line(`checkpoints checked: ${r.checkpointsChecked}; signed up to seq ${r.lastCheckpointedSeq}`);
+  if (r.anchor) out.line(`aged: events before seq ${r.anchor.firstSeq} were removed by retention; the chain is proved from checkpoint #${r.anchor.checkpoint}`);
   if (r.lastSeq > r.lastCheckpointedSeq) out.line(`note: seq ${r.lastCheckpointedSeq + 1}..${r.lastSeq} are not yet covered by a signed checkpoint`);
   if (r.ok) {
     out.line('audit log OK');
