@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import pg from 'pg';
 import { createCheckpoint } from '../../src/audit/checkpoints.js';
 import { exportAuditLog } from '../../src/audit/export.js';
 import { auditRetentionHandler } from '../../src/audit/retention.js';
@@ -224,4 +226,34 @@ test('an export of an aged log verifies with the offline verifier; cutting its s
   const bad = await verifyExportFile(cutFile);
   t.false(bad.ok);
   t.regex(bad.problems.map((p) => p.message).join('; '), /no audit\.aged event records ageing up to it/);
+});
+
+test('an app role with the append grant may age only through audit.age_events, never DELETE directly', async (t) => {
+  const { db, knex } = await agedLog(t);
+  const role = `audit_ager_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE uurwerk_audit_append`);
+  t.teardown(async () => {
+    await db.drop();
+    const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
+    await admin.connect();
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+  });
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = password;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await t.throwsAsync(client.query('DELETE FROM audit.events WHERE seq <= 10'), { message: /permission denied/ });
+    await client.query('BEGIN');
+    await client.query(`SELECT set_config('uurwerk.audit_age_to', '10', true)`);
+    await t.throwsAsync(client.query('DELETE FROM audit.events WHERE seq <= 10'), { message: /permission denied/ });
+    await client.query('ROLLBACK');
+    const r = await client.query<{ n: string }>('SELECT audit.age_events(1, 10, 10) AS n');
+    t.is(Number(r.rows[0]!.n), 10);
+  } finally {
+    await client.end();
+  }
 });
