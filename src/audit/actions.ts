@@ -76,6 +76,8 @@ export const AUDIT_ACTIONS = {
   personalDataRead: 'privacy.personal_data.read',
   personalDataExported: 'privacy.personal_data.exported',
   personalDataErased: 'privacy.personal_data.erased',
+  auditAged: 'audit.aged', // events removed up to a signed checkpoint (retention.audit_events)
+  applianceDecommissioned: 'appliance.decommissioned', // recorded just before `uurwerk decommission` destroys everything
 } as const;
 
 /** One of the names above. */

@@ -8,6 +8,8 @@ import type { AuditEventRow, CheckpointRow } from './canonical.js';
 const LOCK_CLASS = 0x75757277;
 const EVENTS_LOCK = 1;
 const CHECKPOINTS_LOCK = 2;
+/** Serialises ageing runs (two nodes never remove the same segment twice). */
+const AGEING_LOCK = 3;
 
 type Db = Knex | Knex.Transaction;
 
@@ -43,6 +45,11 @@ export async function lockEvents(trx: Knex.Transaction): Promise<void> {
 /** Takes the checkpoint lock until the end of the transaction. */
 export async function lockCheckpoints(trx: Knex.Transaction): Promise<void> {
   await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, CHECKPOINTS_LOCK]);
+}
+
+/** Takes the ageing lock until the end of the transaction. */
+export async function lockAgeing(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, AGEING_LOCK]);
 }
 
 /** The last event's seq and hash, plus the database clock in milliseconds (the event time). */
@@ -114,4 +121,23 @@ export async function lastCheckpoint(db: Db): Promise<CheckpointRow | undefined>
 /** Inserts a checkpoint row (the trigger re-checks number, first_seq and the previous hash). */
 export async function insertCheckpoint(trx: Db, cp: CheckpointRow): Promise<void> {
   await trx.withSchema('audit').table('checkpoints').insert(cp);
+}
+
+/** Lowest seq present (0 for an empty log): after ageing, the first event after the anchor. */
+export async function minSeq(db: Db): Promise<number> {
+  const r = (await db.withSchema('audit').table('events').min({ m: 'seq' }).first()) as { m: string | null } | undefined;
+  return Number(r?.m ?? 0);
+}
+
+/** The checkpoint whose covered range ends at `lastSeq` (the anchor of a log aged up to there). */
+export async function checkpointEndingAt(db: Db, lastSeq: number): Promise<CheckpointRow | undefined> {
+  const r = (await db.withSchema('audit').table('checkpoints').where({ last_seq: lastSeq }).orderBy('number').first()) as RawCheckpoint | undefined;
+  return r && toCheckpoint(r);
+}
+
+/** "anchor_checkpoint:last_seq" of every `audit.aged` event: the ageing the log records. */
+export async function agedAnchors(db: Db): Promise<Set<string>> {
+  const rows = (await db.withSchema('audit').table('events').where({ action: 'audit.aged' })
+    .select(db.raw(`payload->>'anchor_checkpoint' AS n`), db.raw(`payload->>'last_seq' AS l`))) as Array<{ n: string | null; l: string | null }>;
+  return new Set(rows.map((r) => `${r.n}:${r.l}`));
 }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Knex } from '../platform/db.js';
 import { checkpointMessage, GENESIS_HASH, sha256Hex, type AuditEventRow, type CheckpointRow } from './canonical.js';
-import { allCheckpoints, eventBySeq, eventsInRange, maxSeq } from './repository.js';
+import { agedAnchors, allCheckpoints, eventBySeq, eventsInRange, maxSeq, minSeq } from './repository.js';
 import { ChainVerifier } from './chain.js';
 
 /** What can be wrong with the log. */
@@ -45,7 +45,39 @@ export interface VerifyReport {
   lastSeq: number;
   /** Highest seq covered by a signed checkpoint (0 when none). */
   lastCheckpointedSeq: number;
+  /** Set when the log was aged: the checkpoint it is proved from and the first seq left. */
+  anchor?: { checkpoint: number; firstSeq: number };
   problems: VerifyProblem[];
+}
+
+/** How an aged log starts: the anchor checkpoint to chain from, and what is wrong with it. */
+interface AnchorCheck {
+  /** The seq the chain check starts at: `first`, or 1 when no checkpoint anchors the missing start (a gap). */
+  from: number;
+  hash: string;
+  anchor?: { checkpoint: number; firstSeq: number };
+  problems: VerifyProblem[];
+}
+
+/**
+ * A log that starts after seq 1 was aged: the missing events must end exactly where a
+ * signed checkpoint ends (its head hash is what the first event left chains to), and
+ * an `audit.aged` event must record ageing up to that checkpoint (`aged` holds
+ * "number:last_seq" of each). Otherwise the start was deleted: the chain check runs
+ * from seq 1 and names the gap.
+ */
+export function checkAnchor(first: number, cps: readonly CheckpointRow[], aged: ReadonlySet<string>): AnchorCheck {
+  if (first <= 1) return { from: 1, hash: GENESIS_HASH, problems: [] };
+  const cp = cps.find((c) => c.last_seq === first - 1);
+  if (!cp) return { from: 1, hash: GENESIS_HASH, problems: [] };
+  const anchor = { checkpoint: cp.number, firstSeq: first };
+  if (aged.has(`${cp.number}:${cp.last_seq}`)) return { from: first, hash: cp.head_hash, anchor, problems: [] };
+  return {
+    from: first,
+    hash: cp.head_hash,
+    anchor,
+    problems: [{ kind: 'gap', seq: 1, checkpoint: cp.number, message: `gap: seq 1 to ${first - 1} are missing; checkpoint #${cp.number} ends there, but no audit.aged event records ageing up to it (rows deleted)` }],
+  };
 }
 
 /** sha256 of a public key's SPKI DER, hex: what an auditor compares out of band. */
@@ -54,6 +86,9 @@ export function publicKeyFingerprint(key: KeyObject): string {
 }
 
 export { ChainVerifier };
+
+/** The action ageing records (AUDIT_ACTIONS.auditAged), read back by verification. */
+const AGED_ACTION = 'audit.aged';
 
 function findKey(keys: readonly TrustedKey[], cp: CheckpointRow, message: Buffer, signature: Buffer): 'ok' | 'bad' | 'unknown' {
   const byId = keys.filter((k) => k.keyId === cp.key_id);
@@ -115,8 +150,9 @@ export function verifyCheckpoints(
   return problems;
 }
 
-function report(range: { from: number; to: number }, v: ChainVerifier, cps: readonly CheckpointRow[], problems: VerifyProblem[], lastSeq: number): VerifyReport {
+function report(range: { from: number; to: number }, v: ChainVerifier, cps: readonly CheckpointRow[], problems: VerifyProblem[], lastSeq: number, anchor?: AnchorCheck['anchor']): VerifyReport {
   return {
+    ...(anchor ? { anchor } : {}),
     ok: problems.length === 0,
     from: range.from,
     to: range.to,
@@ -138,11 +174,13 @@ export async function verifyDatabase(db: Knex, opts: { from?: number; to?: numbe
     async (trx) => {
       const last = await maxSeq(trx);
       const cps = await allCheckpoints(trx);
-      const from = Math.max(1, opts.from ?? 1);
+      const start = checkAnchor(await minSeq(trx), cps, await agedAnchors(trx));
+      const from = Math.max(start.from, opts.from ?? 1);
       const to = opts.to ?? Math.max(last, cps.at(-1)?.last_seq ?? 0);
       const pre: VerifyProblem[] = [];
-      let anchor: string | null = GENESIS_HASH;
-      if (from > 1) {
+      let anchor: string | null = start.hash;
+      if (from === start.from) pre.push(...start.problems);
+      else {
         const before = await eventBySeq(trx, from - 1);
         anchor = before?.hash ?? null;
         if (!before && from - 1 <= last) pre.push({ kind: 'gap', seq: from - 1, message: `gap: seq ${from - 1} (just before --from) is missing` });
@@ -150,7 +188,7 @@ export async function verifyDatabase(db: Knex, opts: { from?: number; to?: numbe
       const v = new ChainVerifier(from, anchor, new Set(cps.map((c) => c.last_seq)));
       for await (const row of eventsInRange(trx, from, to)) v.push(row);
       const problems = [...pre, ...v.finish(), ...verifyCheckpoints(cps, opts.keys, v.headAt, { from, to }, last)];
-      return report({ from, to }, v, cps, problems, last);
+      return report({ from, to }, v, cps, problems, last, from === start.from ? start.anchor : undefined);
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
@@ -177,6 +215,8 @@ export async function verifyExportFile(file: string, opts: { keys?: readonly Tru
   const cps: CheckpointRow[] = [];
   const problems: VerifyProblem[] = [];
   let v: ChainVerifier | undefined;
+  let start: AnchorCheck | undefined;
+  const aged = new Set<string>();
   let lineNo = 0;
   for await (const line of lines) {
     lineNo++;
@@ -193,8 +233,11 @@ export async function verifyExportFile(file: string, opts: { keys?: readonly Tru
       const { type: _t, ...cp } = obj as CheckpointRow & { type: string };
       cps.push(cp);
     } else if (obj.type === 'event') {
-      v ??= new ChainVerifier(1, GENESIS_HASH, new Set(cps.map((c) => c.last_seq)));
       const { type: _t, ...row } = obj as AuditEventRow & { type: string };
+      // The aged records are only known at the end; the anchor (from the checkpoints) now.
+      start ??= checkAnchor(row.seq, cps, new Set(cps.map((c) => `${c.number}:${c.last_seq}`)));
+      v ??= new ChainVerifier(start.from, start.hash, new Set(cps.map((c) => c.last_seq)));
+      if (row.action === AGED_ACTION) aged.add(`${String(row.payload.anchor_checkpoint)}:${String(row.payload.last_seq)}`);
       v.push(row);
     } else problems.push({ kind: 'malformed', message: `line ${lineNo}: unexpected ${String(obj.type)} line (order is header, checkpoints, events)` });
   }
@@ -203,10 +246,11 @@ export async function verifyExportFile(file: string, opts: { keys?: readonly Tru
   const keys = opts.keys ?? (header?.public_keys ?? []).map((k) => ({ keyId: k.key_id, publicKey: createPublicKey(k.public_key_pem) }));
   const last = v.last;
   const to = Math.max(last, cps.at(-1)?.last_seq ?? 0);
-  problems.push(...v.finish(), ...verifyCheckpoints(cps, keys, v.headAt, { from: 1, to }, last));
+  if (start?.anchor) start = checkAnchor(start.anchor.firstSeq, cps, aged);
+  problems.push(...(start?.problems ?? []), ...v.finish(), ...verifyCheckpoints(cps, keys, v.headAt, { from: start?.from ?? 1, to }, last));
   // The header is unsigned, but a file cut short after export still shows here.
   if (header && header.last_seq > last && !problems.some((p) => p.kind === 'tail-deleted')) {
     problems.push({ kind: 'tail-deleted', seq: last + 1, message: `the export says it ends at seq ${header.last_seq} but its events end at seq ${last}` });
   }
-  return { ...report({ from: 1, to }, v, cps, problems, last), header };
+  return { ...report({ from: start?.from ?? 1, to }, v, cps, problems, last, start?.anchor), header };
 }

@@ -60,6 +60,22 @@ function readPublicKeys(files: string[]): TrustedKey[] {
   });
 }
 
+/**
+ * Of the locked days whose submit/approve event is missing, those locked before the
+ * anchor checkpoint was signed: their events aged out (`retention.audit_events`
+ * shorter than the days' own retention), so there is nothing left to compare with.
+ * A day locked after the anchor without an event stays a problem.
+ */
+async function agedOutDays(db: Knex, anchorCheckpoint: number, dayIds: string[]): Promise<Set<string>> {
+  if (!dayIds.length) return new Set();
+  const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+    `SELECT d.id FROM timesheet_days d, audit.checkpoints c
+     WHERE c.number = ? AND d.id = ANY(?::uuid[]) AND greatest(d.submitted_at, d.approved_at) < c.at`,
+    [anchorCheckpoint, dayIds],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
 function printReport(r: VerifyReport, json: boolean): number {
   if (json) {
     out.line(JSON.stringify(r, null, 2));
@@ -67,6 +83,7 @@ function printReport(r: VerifyReport, json: boolean): number {
   }
   out.line(`events checked: ${r.eventsChecked} (seq ${r.from}..${r.to}); log ends at seq ${r.lastSeq}`);
   out.line(`checkpoints checked: ${r.checkpointsChecked}; signed up to seq ${r.lastCheckpointedSeq}`);
+  if (r.anchor) out.line(`aged: events before seq ${r.anchor.firstSeq} were removed by retention; the chain is proved from checkpoint #${r.anchor.checkpoint}`);
   if (r.lastSeq > r.lastCheckpointedSeq) out.line(`note: seq ${r.lastCheckpointedSeq + 1}..${r.lastSeq} are not yet covered by a signed checkpoint`);
   if (r.ok) {
     out.line('audit log OK');
@@ -121,7 +138,10 @@ Events after the last checkpoint can only be checked for consistency, not agains
         // Online only (it needs the data keys): every locked day against the digest its
         // submit or approve event recorded. The timesheets domain owns the check.
         const days = await verifyDayDigests({ db, config, keys: createKeyService(keyring, logger) });
-        const skipped = [days.daysWithoutDigest ? `${days.daysWithoutDigest} locked before digests were recorded` : '', days.daysShredded ? `${days.daysShredded} of people whose keys were shredded` : ''].filter(Boolean);
+        const aged = r.anchor ? await agedOutDays(db, r.anchor.checkpoint, days.problems.filter((p) => p.seq === null).map((p) => p.dayId)) : new Set<string>();
+        days.problems = days.problems.filter((p) => !(p.seq === null && aged.has(p.dayId)));
+        days.ok = days.problems.length === 0;
+        const skipped = [days.daysWithoutDigest ? `${days.daysWithoutDigest} locked before digests were recorded` : '', days.daysShredded ? `${days.daysShredded} of people whose keys were shredded` : '', aged.size ? `${aged.size} whose events aged out of the audit log` : ''].filter(Boolean);
         if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${skipped.length ? ` (not checkable: ${skipped.join('; ')})` : ''}`);
         const problems = [...r.problems, ...days.problems.map((p) => ({ kind: 'content-changed' as const, ...(p.seq ? { seq: p.seq } : {}), message: p.message }))];
         return printReport({ ...r, ok: r.ok && days.ok, problems }, opts.json === true);

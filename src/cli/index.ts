@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logger.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
+import { registerDecommissionCommands } from './decommission.js';
 import { registerDirectoryCommands } from './directory.js';
 import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
 import { registerIdentityCommands } from './identity.js';
@@ -144,6 +145,7 @@ Every command accepts --help.`)
 
   registerAuditCommands(program);
   registerBackupCommands(program);
+  registerDecommissionCommands(program);
   registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
   registerIdentityCommands(program);
   registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });

@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCheckpoint } from '../../src/audit/checkpoints.js';
+import { ageOnce } from '../../src/audit/retention.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { openCoreServices } from '../../src/app/services.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
 import { appendEvents, tamper } from './helpers.js';
+import { buildLocalAccount } from '../helpers/factories.js';
 
 const env = { UURWERK_CONFIG: '' };
 
@@ -25,7 +27,7 @@ async function prepared(t: Parameters<typeof useTestDatabase>[0]) {
   await createCheckpoint(db.knex, keyring);
   const config = path.join(dir, 'config.yaml');
   writeFileSync(config, `data_dir: ${dataDir}\ndatabase:\n  url: ${db.url}\nlog:\n  level: warn\n`);
-  return { db, knex: db.knex, dir, config, keyring };
+  return { db, knex: db.knex, dir, config, keyring, audit };
 }
 
 test('audit:verify exits 0 on an intact log, 1 naming the edited seq, 2 on bad usage', async (t) => {
@@ -113,4 +115,38 @@ test('audit:checkpoint signs what is new, then reports nothing new', async (t) =
   const fresh = await runCli(['audit:checkpoint', '--config', config], { env });
   t.is(fresh.code, 0, fresh.stderr);
   t.regex(fresh.stdout, /nothing new/);
+});
+
+test('audit:verify and audit:export on an aged log: proved from the anchor checkpoint; a deleted first event fails', async (t) => {
+  const { knex, dir, config, audit } = await prepared(t);
+  // A day approved long before the anchor: its submit/approve events aged out with the rest.
+  const owner = await buildLocalAccount(knex, audit);
+  const lockedDay = { owner_id: owner.id, state: 'approved', time_zone: 'Europe/Amsterdam', approved_by: owner.id };
+  await knex('timesheet_days').insert({ ...lockedDay, date: '2019-12-02', submitted_at: '2019-12-03T10:00:00Z', approved_at: '2019-12-04T10:00:00Z' });
+  await appendEvents(knex, audit, 2);
+  // Ten years on, everything written now is due: the log ages up to checkpoint #1 (seq 11).
+  const noHolds = { persons: new Set<string>(), projects: new Set<string>(), customers: new Set<string>(), ranges: [] };
+  const aged = await ageOnce(knex, { asOf: new Date('2036-06-01T00:00:00Z'), cutoff: new Date('2029-06-01T00:00:00Z'), holds: noHolds, batchSize: 1000 });
+  t.like(aged, { segment: { firstSeq: 1, lastSeq: 11, anchorCheckpoint: 1, events: 11 }, done: true });
+
+  const ok = await runCli(['audit:verify', '--config', config], { env });
+  t.is(ok.code, 0, ok.stdout + ok.stderr);
+  t.regex(ok.stdout, /aged: events before seq 12 were removed by retention; the chain is proved from checkpoint #1/);
+  t.regex(ok.stdout, /audit log OK/);
+  t.regex(ok.stdout, /not checkable: 1 whose events aged out of the audit log/);
+  const file = path.join(dir, 'aged.jsonl');
+  t.is((await runCli(['audit:export', '--out', file, '--config', config], { env })).code, 0);
+  const offline = await runCli(['audit:verify', '--file', file], { env });
+  t.is(offline.code, 0, offline.stdout + offline.stderr);
+
+  // A day locked after the anchor without any event is still a problem.
+  await knex('timesheet_days').insert({ ...lockedDay, date: '2026-11-02', submitted_at: new Date(Date.now() + 60_000), approved_at: new Date(Date.now() + 60_000) });
+  const unevented = await runCli(['audit:verify', '--config', config], { env });
+  t.is(unevented.code, 1);
+  t.regex(unevented.stderr, /\[content-changed\] day 2026-11-02 of .*last submit or approve event is missing/);
+
+  await tamper(knex, 'DELETE FROM audit.events WHERE seq = 12');
+  const bad = await runCli(['audit:verify', '--config', config], { env });
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /\[gap\] gap: seq 1 to 12 are missing/);
 });

@@ -6,6 +6,9 @@ import { freshKeyring } from '../keys/helpers.js';
 import type { Knex } from '../../src/platform/db.js';
 import type { AuditLog, RecordedEvent } from '../../src/audit/service.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
+import { randomUUID } from 'node:crypto';
+import { eventHash, GENESIS_HASH, type AuditEventRow } from '../../src/audit/canonical.js';
+import { headAndClock, insertEvents } from '../../src/audit/repository.js';
 
 /** Appends `n` events, one transaction each, alternating subjects; some carry personal details. */
 export async function appendEvents(db: Knex, audit: AuditLog, n: number, subjects = ['emp-1', 'emp-2']): Promise<RecordedEvent[]> {
@@ -37,7 +40,7 @@ export async function tamper(db: Knex, sql: string, bindings: readonly Knex.RawB
     await trx.raw('ALTER TABLE audit.events DISABLE TRIGGER USER');
     await trx.raw('ALTER TABLE audit.checkpoints DISABLE TRIGGER USER');
     await trx.raw(sql, bindings);
-    for (const t of ['events_append', 'events_no_update_delete', 'events_no_truncate']) await trx.raw(`ALTER TABLE audit.events ENABLE ALWAYS TRIGGER ${t}`);
+    for (const t of ['events_append', 'events_no_update_delete', 'events_no_truncate', 'events_age_bound']) await trx.raw(`ALTER TABLE audit.events ENABLE ALWAYS TRIGGER ${t}`);
     for (const t of ['checkpoints_append', 'checkpoints_no_update_delete', 'checkpoints_no_truncate']) await trx.raw(`ALTER TABLE audit.checkpoints ENABLE ALWAYS TRIGGER ${t}`);
   });
 }
@@ -52,4 +55,28 @@ export async function auditSetup(t: Parameters<typeof useTestDatabase>[0]) {
   const own = keyring.auditSigningKey();
   const trusted = [{ keyId: own.keyId, publicKey: own.publicKey }];
   return { db, knex: db.knex, keys, keyring, audit, trusted };
+}
+
+/**
+ * Appends `n` events written at `at` (a past year): the same chain the service
+ * builds (seq, prev_hash, hash; the append trigger checks them), only with the time
+ * a log kept for years would carry. Subjects cycle through `subjects`.
+ */
+export async function appendEventsAt(db: Knex, at: Date, n: number, subjects = ['emp-1', 'emp-2']): Promise<number[]> {
+  return db.transaction(async (trx) => {
+    const head = await headAndClock(trx);
+    let prev = head.hash ?? GENESIS_HASH;
+    const rows: AuditEventRow[] = [];
+    for (let i = 0; i < n; i++) {
+      const row: Omit<AuditEventRow, 'hash'> = {
+        seq: head.seq + 1 + i, id: randomUUID(), at: new Date(at.getTime() + i * 1000).toISOString(), actor_id: 'acct-manager',
+        subject_id: subjects[i % subjects.length]!, action: AUDIT_ACTIONS.personalDataRead, object_type: null, object_id: null,
+        payload: { i }, personal: null, prev_hash: prev,
+      };
+      prev = eventHash(row);
+      rows.push({ ...row, hash: prev });
+    }
+    await insertEvents(trx, rows);
+    return rows.map((r) => r.seq);
+  });
 }
