@@ -76,6 +76,10 @@ export const AUDIT_ACTIONS = {
   personalDataRead: 'privacy.personal_data.read',
   personalDataExported: 'privacy.personal_data.exported',
   personalDataErased: 'privacy.personal_data.erased',
+  retentionRun: 'retention.run',
+  retentionHoldAdded: 'retention.hold_added',
+  retentionHoldReleased: 'retention.hold_released',
+  retentionErased: 'retention.erased',
 } as const;
 
 /** One of the names above. */
