@@ -11,6 +11,7 @@ import { createTransport } from '../../src/platform/mail/delivery.js';
 import type { RetentionHandler } from '../../src/platform/retention.js';
 import type { RetentionDeps } from '../../src/retention/run.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { TestApp } from '../helpers/app.js';
 import { testLogger } from '../helpers/log.js';
 
 /** A database with a real keyring and audit log, the appliance's handlers and a config file for CLI runs. */
@@ -67,4 +68,11 @@ export async function seedAccount(knex: Knex, opts: { username: string; deactiva
 /** Audit events with the given action, oldest first. */
 export async function auditEvents(knex: Knex, action: string): Promise<Array<{ seq: number; actor_id: string; subject_id: string | null; payload: Record<string, unknown>; personal: string | null }>> {
   return knex.withSchema('audit').table('events').where({ action }).orderBy('seq').select('seq', 'actor_id', 'subject_id', 'payload', 'personal');
+}
+
+/** RetentionDeps for a running test app (its database, audit log and the appliance's handlers). */
+export function appRetentionDeps(a: TestApp, name: string, clock: Clock = { now: () => new Date() }): RetentionDeps {
+  const logger = testLogger(name);
+  const handlers = retentionHandlers(applianceModules({ db: a.db.knex, config: a.config, logger, services: a.app.services, transport: createTransport(a.config.mail), tls: false }));
+  return { db: a.db.knex, retention: a.config.retention, handlers, audit: a.app.services.audit, logger, clock };
 }
