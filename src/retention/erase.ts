@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
+import { KeyShreddedError } from '../keys/errors.js';
 import type { Clock } from '../platform/clock.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
@@ -33,7 +34,8 @@ export class PersonHeldError extends ConflictError {
  * the event's personal details, encrypted under the person's own data key: a reason
  * often names the request or the person ("mail of 3 March from J."), so it must not
  * sit in clear in the append-only log, yet an auditor must be able to read why an
- * erasure happened while the person's records exist. Only its length is in clear.
+ * erasure happened while the person's records exist. Only its length is in clear
+ * (and, should the person's key already be shredded, only the length is kept).
  */
 export async function erasePerson(
   deps: { db: Knex; audit: AuditLog; handlers: readonly RetentionHandler[]; clock: Clock },
@@ -51,14 +53,22 @@ export async function erasePerson(
     const row = (await db('accounts').where({ id: input.personId }).first('restricted_at')) as { restricted_at: Date | null };
     return { personId: input.personId, dryRun: true, counts, restricted: row.restricted_at !== null };
   }
-  await db.transaction(async (trx) => {
+  const record = (sealed: boolean) => db.transaction(async (trx) => {
     await trx('accounts').where({ id: input.personId }).whereNull('restricted_at').update({ restricted_at: trx.fn.now() });
     await deps.audit.record(trx, {
       action: AUDIT_ACTIONS.retentionErased, actorId: input.actorId, subjectId: input.personId,
       object: { type: 'account', id: input.personId },
-      payload: { counts, restricted: true, reason_length: input.reason.length },
-      personal: { reason: input.reason },
+      payload: { counts, restricted: true, reason_length: input.reason.length, reason_sealed: sealed },
+      personal: sealed ? { reason: input.reason } : null,
     });
   });
+  try {
+    await record(true);
+  } catch (err) {
+    // The person's key for this year may be gone already (shredded by an earlier
+    // erasure); the event is then written without the reason rather than not at all.
+    if (!(err instanceof KeyShreddedError)) throw err;
+    await record(false);
+  }
   return { personId: input.personId, dryRun: false, counts, restricted: true };
 }
