@@ -191,13 +191,13 @@ test('a run left "running" by a crash is closed as failed and audited by the nex
 test('a handler that fails (a fake that throws: no real table fails on demand) fails the run; the others still run; the error class only is recorded', async (t) => {
   const w = await retentionWorld(t);
   await seedSentMails(w.knex, 2, 45);
-  const broken = { category: 'raw_capture', oldest: async () => null, plan: async () => ({ due: {}, held: {} }), purgeBatch: async () => { throw new TypeError('secret detail of row 42'); } };
+  const broken = { category: 'breaches', oldest: async () => null, plan: async () => ({ due: {}, held: {} }), purgeBatch: async () => { throw new TypeError('secret detail of row 42'); } };
   const r = await runRetention({ ...w.deps(), handlers: [broken, ...w.handlers] }, { startedBy: 'test' });
   t.is(r.status, 'failed');
   t.deepEqual(r.counts.mail_outbox, { mails: 2 });
-  t.deepEqual(r.errors, ['raw_capture: TypeError']);
+  t.deepEqual(r.errors, ['breaches: TypeError']);
   const row = await w.knex('retention_runs').where({ id: r.runId }).first();
-  t.like(row, { status: 'failed', error: 'raw_capture: TypeError', audited: true });
+  t.like(row, { status: 'failed', error: 'breaches: TypeError', audited: true });
   const [event] = await auditEvents(w.knex, 'retention.run');
   t.false(JSON.stringify(event).includes('secret detail'));
 });
