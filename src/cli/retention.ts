@@ -13,7 +13,7 @@ import { erasePerson } from '../retention/erase.js';
 import { addHold, listHolds, releaseHold } from '../retention/holds.js';
 import { holdLine, holdTarget } from '../retention/presenter.js';
 import { runRetention } from '../retention/run.js';
-import { holdAddBody, holdReleaseBody } from '../retention/schema.js';
+import { eraseBody, holdAddBody, holdReleaseBody } from '../retention/schema.js';
 import { formatStatus, retentionStatus } from '../retention/status.js';
 import { cliActorId, ExitError, loadConfigOrReport, migrationsCurrent, quietLogger, withCoreServices } from './common.js';
 import { EXIT, out } from './output.js';
@@ -161,7 +161,7 @@ export function registerRetentionCommands(program: Command): void {
     .option('--dry-run', 'count what would be erased; change nothing (also for a held person)')
     .action(async (opts: { person: string; reason: string; dryRun?: boolean }, cmd: Command) => {
       await withRetention(cmd, async (c) => {
-        const body = validate(holdReleaseBody, { reason: opts.reason });
+        const body = validate(eraseBody, { reason: opts.reason });
         const r = await erasePerson({ db: c.db, audit: c.services.audit, handlers: c.handlers, clock: systemClock }, { personId: opts.person, reason: body.reason, dryRun: opts.dryRun === true, actorId: cliActorId() });
         out.line(`${r.dryRun ? 'dry run: would erase' : 'erased'} for ${r.personId}:`);
         for (const [category, counts] of Object.entries(r.counts)) out.line(`  ${category}: ${countText(counts)}`);

@@ -19,20 +19,23 @@ export interface RetentionApiDeps {
   clock: Clock;
 }
 
+/** Who may read retention state and holds: operators, auditors and the data protection officer. */
+const READERS = ['operator', 'auditor', 'dpo'] as const;
+
 /**
- * The retention API: status for operators and auditors; legal holds listed by both,
- * set and released by operators (each change audited).
+ * The retention API: status and legal holds readable by operators, auditors and the
+ * DPO; holds set and released by operators (each change audited).
  */
 export function registerRetentionApi(api: ApiRegistry, deps: RetentionApiDeps): void {
   const tags = ['retention'];
   api.add({
     method: 'get', path: '/retention', operationId: 'retentionStatus', summary: 'Retention per category: setting, oldest data, next due, held items, last run', tags,
-    auth: { session: true, roles: ['operator', 'auditor'] }, response: statusResponse,
+    auth: { session: true, roles: READERS }, response: statusResponse,
     handler: () => retentionStatus(deps.db, deps.config.retention, deps.handlers, deps.clock),
   });
   api.add({
     method: 'get', path: '/retention/holds', operationId: 'listLegalHolds', summary: 'Legal holds in force (all=true: released ones too)', tags,
-    auth: { session: true, roles: ['operator', 'auditor'] }, query: holdListQuery, response: holdListResponse,
+    auth: { session: true, roles: READERS }, query: holdListQuery, response: holdListResponse,
     handler: async (_ctx, { query }) => ({ holds: (await listHolds(deps.db, { all: query.all === 'true' })).map(presentHold) }),
   });
   api.add({

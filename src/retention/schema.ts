@@ -28,6 +28,9 @@ export const holdAddBody = z
 /** `POST /retention/holds/:id/release`. */
 export const holdReleaseBody = z.strictObject({ reason });
 
+/** `uurwerk erase`: the same rule for the reason as for holds. */
+export const eraseBody = z.strictObject({ reason });
+
 /** Path parameter of a hold. */
 export const holdParams = z.object({ id: z.uuid() });
 
@@ -49,8 +52,10 @@ export const holdResponse = z.object({
   release_reason: z.string().nullable(),
 });
 
-/** `GET /retention/holds`. */
+/** `GET /retention/holds?all=true` also lists released holds. */
 export const holdListQuery = z.strictObject({ all: z.enum(['true', 'false']).optional() });
+
+/** `GET /retention/holds`. */
 export const holdListResponse = z.object({ holds: z.array(holdResponse) });
 
 /** `POST /retention/holds/:id/release`. */

@@ -4,13 +4,13 @@
  * legal holds for operators (auditors read only), each hold change audited.
  */
 import test from 'ava';
-import { buildAuditor, buildEmployee, buildOperator } from '../helpers/factories.js';
+import { buildAuditor, buildEmployee, buildOperator, buildPerson } from '../helpers/factories.js';
 import { startTestApp } from '../helpers/app.js';
 import { auditEvents } from './support.js';
 
 const DAY = 86_400_000;
 
-test('GET /retention: anonymous 401, employee 403, operator and auditor 200 with every category', async (t) => {
+test('GET /retention: anonymous 401, employee 403, operator, auditor and DPO 200 with every category', async (t) => {
   const a = await startTestApp(t);
   t.is((await a.request('/api/v1/retention')).status, 401);
   const employee = await buildEmployee(a);
@@ -25,6 +25,10 @@ test('GET /retention: anonymous 401, employee 403, operator and auditor 200 with
   t.is(r.body.last_run, null);
   const auditor = await buildAuditor(a);
   t.is((await auditor.client.json('GET', '/api/v1/retention')).status, 200);
+  const dpo = await buildPerson(a, ['dpo']);
+  t.is((await dpo.client.json('GET', '/api/v1/retention')).status, 200);
+  t.is((await dpo.client.json('GET', '/api/v1/retention/holds')).status, 200);
+  t.is((await dpo.client.json('POST', '/api/v1/retention/holds', { person: employee.id, reason: 'x', until: '2099-01-01' })).status, 403, 'holds are set by operators');
 });
 
 test('legal holds over the API: anonymous 401 before the body is read, 422 naming the field, employee and auditor may not set one; operator sets, lists and releases, audited', async (t) => {
