@@ -104,6 +104,9 @@ export async function runRetention(deps: RetentionDeps, opts: RunOptions): Promi
         for (;;) {
           const batch = await h.purgeBatch(deps.db, scope);
           addCounts(counts, batch.removed);
+          // Touching the lock's connection proves the lock is still ours (a dropped
+          // connection fails here instead of letting the run go on unlocked).
+          await lock.raw('SELECT 1');
           await deps.db('retention_runs').where({ id: runId }).update({ counts: JSON.stringify(result.counts), heartbeat_at: deps.db.fn.now() });
           if (batch.done) break;
         }
