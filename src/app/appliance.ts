@@ -12,6 +12,7 @@ import { createTransport } from '../platform/mail/delivery.js';
 import { isLoopback } from '../platform/net.js';
 import { packageVersion } from '../platform/paths.js';
 import { loadTls } from '../platform/tls.js';
+import { retentionFindings } from '../retention/findings.js';
 import { negotiateLanguage } from '../web/i18n.js';
 import { errorPage } from '../web/routes.js';
 import { staticDir, staticFiles } from '../web/static-files.js';
@@ -79,6 +80,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     const { keyring, keys, audit } = services;
     const changedKeys = await recordConfigChange(db, audit, config);
     if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
+    // Retention settings below a legal minimum or above the default (weaker privacy): named at every start.
+    for (const f of retentionFindings(config)) log.warn({ key: f.key, finding: f.kind, setting: f.setting, reference: f.reference }, `retention policy: ${f.key}: ${f.message}`);
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
     const modules = applianceModules({ db, config, logger, services, transport: createTransport(config.mail), tls: tls !== undefined });
 

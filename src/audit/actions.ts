@@ -78,6 +78,10 @@ export const AUDIT_ACTIONS = {
   personalDataErased: 'privacy.personal_data.erased',
   auditAged: 'audit.aged', // events removed up to a signed checkpoint (retention.audit_events)
   applianceDecommissioned: 'appliance.decommissioned', // recorded just before `uurwerk decommission` destroys everything
+  retentionRun: 'retention.run',
+  retentionHoldAdded: 'retention.hold_added',
+  retentionHoldReleased: 'retention.hold_released',
+  retentionErased: 'retention.erased',
 } as const;
 
 /** One of the names above. */

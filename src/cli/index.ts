@@ -5,6 +5,7 @@ import { migrateLatest, migrationStatus } from '../platform/db.js';
 import { ALL_QUEUES } from '../app/jobs.js';
 import { installJobSchema } from '../platform/jobs.js';
 import { createLogger } from '../platform/logger.js';
+import { retentionFindings } from '../retention/findings.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
@@ -13,6 +14,7 @@ import { registerDirectoryCommands } from './directory.js';
 import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
+import { registerRetentionCommands } from './retention.js';
 import { registerTlsCommands } from './tls.js';
 import { keyCommandAuditHook, openCoreServices } from '../app/services.js';
 import { EXIT, out } from './output.js';
@@ -137,10 +139,12 @@ Every command accepts --help.`)
 
   program
     .command('config:check')
-    .description('validate the configuration file and print every problem')
+    .description('validate the configuration file and print every problem, then warnings for retention settings below a legal minimum or longer than the default')
     .action(async (_opts, cmd: Command) => {
       const config = loadConfigOrExit(configFile(cmd));
       out.line(`configuration OK (data_dir ${config.data_dir}, listen ${config.server.host}:${config.server.port}, database ${config.database.url ? 'external' : 'embedded'})`);
+      // Policy findings are warnings, not errors: a site may have its reasons (exit 0).
+      for (const f of retentionFindings(config)) out.line(`warning: ${f.key}: ${f.message}`);
     });
 
   registerAuditCommands(program);
@@ -149,6 +153,7 @@ Every command accepts --help.`)
   registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
   registerIdentityCommands(program);
   registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });
+  registerRetentionCommands(program);
   registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -4,6 +4,7 @@ import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import { runScheduledDirectorySync } from './job.js';
+import { directorySyncRunsRetention } from './retention.js';
 import type { AuditRecorder } from './service.js';
 import { bindAsUser } from './user-bind.js';
 
@@ -35,6 +36,7 @@ export function directoryModule(deps: { db: Knex; config: DirectoryConfig; logge
       { queue: DIRECTORY_QUEUES.sync, cron: on ? deps.config.sync_cron : null, handler: run(false) },
       { queue: DIRECTORY_QUEUES.reconcile, cron: on ? deps.config.full_reconcile_cron : null, handler: run(true) },
     ],
+    retention: [directorySyncRunsRetention()],
   };
 }
 

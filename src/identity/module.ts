@@ -6,13 +6,14 @@ import type { AuthDeps } from './auth-service.js';
 import { purgeExpiredAuthRows } from './housekeeping.js';
 import { cookiePolicy, sessionMiddleware } from './http.js';
 import { identityPages } from './pages.js';
+import { leaversRetention, signInRecordsRetention } from './retention.js';
 import { registerIdentityApi } from './routes.js';
 import { csrfTokenFor } from './sessions-service.js';
 
 /**
  * The identity domain as the appliance mounts and runs it: the session middleware,
- * the sign-in API and pages, and the housekeeping of ended sessions, used reset
- * tokens and stale throttle counters.
+ * the sign-in API and pages, the housekeeping of used reset tokens and stale
+ * throttle counters, and the retention of ended sessions and of leavers' profiles.
  */
 export function identityModule(deps: AuthDeps, tls: boolean): DomainModule {
   const policy = cookiePolicy(deps.config, tls);
@@ -22,6 +23,7 @@ export function identityModule(deps: AuthDeps, tls: boolean): DomainModule {
     api: (api) => registerIdentityApi(api, deps, policy),
     pages: identityPages(deps, policy),
     housekeeping: [identityHousekeeping(deps.db)],
+    retention: [signInRecordsRetention(), leaversRetention()],
   };
 }
 
@@ -29,7 +31,7 @@ export function identityModule(deps: AuthDeps, tls: boolean): DomainModule {
 export function identityHousekeeping(db: Knex) {
   return async (): Promise<Record<string, number>> => {
     const r = await purgeExpiredAuthRows(db);
-    return { purgedSessions: r.sessions, purgedResets: r.resets, purgedThrottles: r.throttles };
+    return { purgedResets: r.resets, purgedThrottles: r.throttles };
   };
 }
 

@@ -11,6 +11,17 @@ import { allowEnrolment } from '../identity/enrolment-hold.js';
 import { csrfToken, requireAuth } from '../identity/http.js';
 import { hasRole } from '../identity/policy.js';
 import type { Role } from '../identity/types.js';
+import { systemClock } from '../platform/clock.js';
+import type { RetentionHandler } from '../platform/retention.js';
+import { listHolds } from '../retention/holds.js';
+import { holdLine } from '../retention/presenter.js';
+import { formatStatus as formatRetention, retentionStatus } from '../retention/status.js';
+
+/** The retention section's own strings (nl/en), kept here beside the one section that uses them. */
+const RETENTION_TEXT = {
+  en: { title: 'Retention', holds: 'Legal holds in force', none: 'No legal hold is in force.', hint: 'Holds are set and released with `uurwerk hold:add` / `hold:release` or the API (/api/v1/retention/holds).' },
+  nl: { title: 'Bewaartermijnen', holds: 'Lopende bewaarplichten (legal holds)', none: 'Er loopt geen legal hold.', hint: 'Holds zet en beëindigt u met `uurwerk hold:add` / `hold:release` of de API (/api/v1/retention/holds).' },
+} as const;
 
 /** One row of the operator's user list: who, and every role with the group that grants it. */
 export interface UserRoleRow {
@@ -41,10 +52,10 @@ async function requireOperator(ctx: AppContext, deps: AuthDeps): Promise<string>
 }
 
 /**
- * The operator console: directory sync status with the pending diff, and the users
- * with their roles and why they have them. Sessions can be revoked from here.
+ * The operator console: directory sync status with the pending diff, retention per
+ * category with the legal holds in force, and the users with their roles and why they have them. Sessions can be revoked from here.
  */
-export function operatorPages(deps: AuthDeps): Router<AppState> {
+export function operatorPages(deps: AuthDeps, retentionHandlers: readonly RetentionHandler[] = []): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/operator', async (ctx) => {
     const c = ctx as unknown as AppContext;
@@ -52,6 +63,9 @@ export function operatorPages(deps: AuthDeps): Router<AppState> {
     const l = c.state.lang;
     const status = formatStatus(deps.config.directory, await syncState(deps.db), await recentRuns(deps.db, 10));
     const users = await usersWithRoles(deps);
+    const retention = formatRetention(await retentionStatus(deps.db, deps.config.retention, retentionHandlers, systemClock));
+    const holds = await listHolds(deps.db);
+    const rt = RETENTION_TEXT[l];
     const token = csrfToken(c);
     sendPage(c, deps.config, t(l, 'operator.title'), html`
 <h1>${t(l, 'operator.title')}</h1>
@@ -60,6 +74,11 @@ ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked'
 <section aria-labelledby="sync-h"><h2 id="sync-h">${t(l, 'operator.sync')}</h2>
 <pre id="sync-status">${status.join('\n')}</pre>
 <p class="muted">${t(l, 'operator.sync_hint')}</p></section>
+<section aria-labelledby="retention-h"><h2 id="retention-h">${rt.title}</h2>
+<pre id="retention-status">${retention.join('\n')}</pre>
+<h3>${rt.holds}</h3>
+${holds.length ? html`<ul id="legal-holds">${holds.map((h) => html`<li><code>${holdLine(h)}</code></li>`)}</ul>` : html`<p id="legal-holds">${rt.none}</p>`}
+<p class="muted">${rt.hint}</p></section>
 <section aria-labelledby="users-h"><h2 id="users-h">${t(l, 'operator.users')}</h2>
 <table class="list" id="users"><thead><tr><th scope="col">${t(l, 'operator.user')}</th><th scope="col">${t(l, 'operator.source')}</th><th scope="col">${t(l, 'operator.status')}</th><th scope="col">${t(l, 'operator.roles')}</th><th scope="col"><span class="visually-hidden">${t(l, 'operator.revoke')}</span></th></tr></thead>
 <tbody>${users.map((u) => html`<tr><td>${u.display_name ?? u.username} <code>${u.username}</code></td><td>${u.source}</td><td>${u.status}</td>

@@ -152,3 +152,19 @@ export function policyFindings(retention: Config['retention'], defaults: Config[
   }
   return out;
 }
+
+/** `at` moved forward by `period` (the inverse of subtractPeriod, same calendar rules). */
+export function addPeriod(at: Date, period: Period): Date {
+  return subtractPeriod(at, { n: -period.n, unit: period.unit });
+}
+
+/**
+ * When data with anchor `anchor` becomes due under `setting`: for a `year_end`
+ * category, the first instant after its year plus the period; otherwise the anchor
+ * plus the period.
+ */
+export function dueAt(category: RetentionCategory, setting: string, anchor: Date): Date {
+  const period = parsePeriod(setting);
+  if (CATEGORIES[category].anchor === 'year_end') return addPeriod(new Date(Date.UTC(anchor.getUTCFullYear() + 1, 0, 1)), period);
+  return addPeriod(anchor, period);
+}

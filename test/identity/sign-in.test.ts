@@ -285,8 +285,9 @@ test('the operator console lists users with each role and the group that grants 
   t.is((await empSession.c.json('GET', '/api/v1/me')).status, 401);
 });
 
-test('housekeeping deletes long-ended sessions, spent reset tokens and stale throttle rows, and keeps live ones', async (t) => {
+test('housekeeping deletes stale throttle rows, the sign-in retention long-ended sessions; live ones stay', async (t) => {
   const { purgeExpiredAuthRows } = await import('../../src/identity/housekeeping.js');
+  const { signInRecordsRetention } = await import('../../src/identity/retention.js');
   const a = await app(t);
   const u = await account(a);
   await signedIn(a, u.username);
@@ -295,7 +296,9 @@ test('housekeeping deletes long-ended sessions, spent reset tokens and stale thr
   await a.db.knex('sessions').where({ id: oldId }).update({ revoked_at: a.db.knex.raw(`now() - interval '31 days'`) });
   await a.db.knex('auth_throttle').insert([{ key: 'account:local:stale', failures: 2, first_failure_at: a.db.knex.raw(`now() - interval '2 days'`) }, { key: 'account:local:fresh', failures: 1 }]);
   const r = await purgeExpiredAuthRows(a.db.knex);
-  t.is(r.sessions, 1);
+  const cutoff = new Date(Date.now() - 30 * 86_400_000);
+  const purged = await signInRecordsRetention().purgeBatch(a.db.knex, { asOf: new Date(), cutoff, batchSize: 100, holds: { persons: new Set(), projects: new Set(), customers: new Set(), ranges: [] } });
+  t.is(purged.removed.sessions, 1);
   t.is(r.throttles, 1);
   t.deepEqual(await a.db.knex('sessions').pluck('id'), [liveId]);
   t.deepEqual(await a.db.knex('auth_throttle').pluck('key'), ['account:local:fresh']);

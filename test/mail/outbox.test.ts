@@ -6,7 +6,8 @@ import { parseConfig } from '../../src/platform/config.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { startJobs } from '../../src/app/jobs.js';
 import { mailModule } from '../../src/platform/mail-module.js';
-import { createTransport, deliverDue, purgeFinishedMail } from '../../src/platform/mail/delivery.js';
+import { createTransport, deliverDue } from '../../src/platform/mail/delivery.js';
+import { mailOutboxRetention } from '../../src/platform/mail/retention.js';
 import { MAIL_QUEUES, mailRetryOptions } from '../../src/platform/mail/worker.js';
 import { enqueueMail } from '../../src/platform/mail/outbox.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -204,13 +205,15 @@ test('STARTTLS is used when the relay offers it, verified against the configured
   t.is(smtp.received.length, 1);
 });
 
-test('housekeeping purges delivered mail past its retention and keeps the rest', async (t) => {
+test('the mail_outbox retention purges delivered mail past its period and keeps the rest', async (t) => {
   const db = await useTestDatabase(t);
   const [oldSent, newSent, pending] = await enqueue(db, 3);
   const emptied = { text_body: null, html_body: null };
   await db.knex('mail_outbox').where('id', oldSent).update({ status: 'sent', sent_at: db.knex.raw(`now() - interval '31 days'`), ...emptied });
   await db.knex('mail_outbox').where('id', newSent).update({ status: 'sent', sent_at: db.knex.fn.now(), ...emptied });
-  t.is(await purgeFinishedMail(db.knex, { sent_retention_days: 30 }), 1);
+  const holds = { persons: new Set<string>(), projects: new Set<string>(), customers: new Set<string>(), ranges: [] };
+  const r = await mailOutboxRetention().purgeBatch(db.knex, { asOf: new Date(), cutoff: new Date(Date.now() - 30 * 86_400_000), holds, batchSize: 100 });
+  t.deepEqual(r, { removed: { mails: 1 }, done: true });
   t.deepEqual((await db.knex('mail_outbox').select('id').orderBy('id')).map((r) => r.id).sort(), [newSent, pending].sort());
 });
 

@@ -44,3 +44,10 @@ test('a malformed period names its key', (t) => {
   t.regex(err!.message, /retention\.drafts: must be a period/);
   t.regex(err!.message, /retention\.sign_in_records/);
 });
+
+test('next due: a year_end category is due on 1 January after its year plus the period; others from their date', async (t) => {
+  const { dueAt, addPeriod } = await import('../../src/retention/policy.js');
+  t.is(dueAt('submitted_days', '7 years', new Date('2019-03-05T10:00:00Z')).toISOString(), '2027-01-01T00:00:00.000Z');
+  t.is(dueAt('mail_outbox', '30 days', new Date('2026-01-10T08:00:00Z')).toISOString(), '2026-02-09T08:00:00.000Z');
+  t.is(addPeriod(new Date('2024-01-31T00:00:00Z'), parsePeriod('1 month')).toISOString(), '2024-02-29T00:00:00.000Z');
+});

@@ -141,11 +141,3 @@ export async function deliverDue(db: Knex, transport: Transporter, mail: Config[
   }
   return result;
 }
-
-/** Deletes delivered and failed messages older than the configured retention; returns the count. */
-export async function purgeFinishedMail(db: Knex, mail: Pick<Config['mail'], 'sent_retention_days'>): Promise<number> {
-  return db('mail_outbox')
-    .whereNot('status', 'pending')
-    .andWhere(db.raw('coalesce(sent_at, created_at)'), '<', db.raw(`now() - make_interval(days => ?)`, [mail.sent_retention_days]))
-    .delete();
-}
