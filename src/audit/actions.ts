@@ -76,6 +76,7 @@ export const AUDIT_ACTIONS = {
   personalDataRead: 'privacy.personal_data.read',
   personalDataExported: 'privacy.personal_data.exported',
   personalDataErased: 'privacy.personal_data.erased',
+  shredReplayed: 'keys.shred_replayed', // keys the shred ledger names, destroyed again after a restore or at start
 } as const;
 
 /** One of the names above. */

@@ -64,7 +64,11 @@ export async function deleteDataKeysWithTombstone(trx: Knex.Transaction, subject
   if (year !== undefined) q.andWhere({ year });
   const deleted = (await q.delete().returning('id')) as Array<{ id: string }>;
   const ids = deleted.map((r) => r.id);
-  await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
+  // A shred that found nothing left (another one won the race, or it ran twice) adds
+  // no second tombstone where one already covers the subject and year.
+  if (ids.length > 0 || !(await (year === undefined ? trx('key_tombstones').where({ subject }).whereNull('year').first('id') : isShredded(trx, subject, year)))) {
+    await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
+  }
   return ids;
 }
 

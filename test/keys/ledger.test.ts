@@ -1,0 +1,120 @@
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { KeyringError, KeyShreddedError } from '../../src/keys/errors.js';
+import { LEDGER_FILE, openShredLedger, parseLedger } from '../../src/keys/ledger.js';
+import { createKeyService } from '../../src/keys/service.js';
+import type { ShredRecord } from '../../src/keys/types.js';
+import { createKnex } from '../../src/platform/db.js';
+import { useTestDatabase } from '../helpers/db.js';
+import { testLogger } from '../helpers/log.js';
+import { freshKeyring, tempDataDir } from './helpers.js';
+
+const ref = { table: 'diary', column: 'note', rowId: '1' };
+const rec = (n: number, at = `2026-01-0${n}T10:00:00.000Z`): ShredRecord => ({
+  keyId: `00000000-0000-4000-8000-00000000000${n}`, subject: `emp-${n}`, purpose: 'record', year: 2020 + n, at,
+});
+
+test('the ledger appends one JSON line per shredded key, mode 0600, and reads them back', async (t) => {
+  const dir = tempDataDir(t);
+  const ledger = openShredLedger(dir);
+  t.deepEqual(ledger.read(), { records: [], torn: false }, 'a missing ledger reads as empty');
+  await ledger.record([rec(1), rec(2)]);
+  await ledger.record([rec(3)]);
+  t.is(ledger.file, path.join(dir, LEDGER_FILE));
+  t.is(statSync(ledger.file).mode & 0o777, 0o600);
+  const lines = readFileSync(ledger.file, 'utf8').split('\n');
+  t.is(lines.length, 4, 'three lines and the final newline');
+  t.deepEqual(JSON.parse(lines[0]!), { keyId: rec(1).keyId, subject: 'emp-1', purpose: 'record', year: 2021, at: rec(1).at });
+  t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
+  await t.throwsAsync(ledger.record([{ ...rec(4), keyId: 'not-a-key-id' }]), { instanceOf: TypeError, message: /keyId/ });
+  t.is(ledger.read().records.length, 3, 'an invalid record writes nothing');
+});
+
+test('a torn last line (crash mid-append) is ignored on reading and cut off before the next append; damage elsewhere is refused', async (t) => {
+  const dir = tempDataDir(t);
+  const ledger = openShredLedger(dir);
+  await ledger.record([rec(1)]);
+  appendFileSync(ledger.file, '{"keyId":"00000000-0000-4000-8000-0000000000');
+  t.deepEqual(ledger.read(), { records: [rec(1)], torn: true });
+  await ledger.record([rec(2)]);
+  t.deepEqual(ledger.read(), { records: [rec(1), rec(2)], torn: false });
+  t.is(readFileSync(ledger.file, 'utf8'), `${JSON.stringify(rec(1))}\n${JSON.stringify(rec(2))}\n`);
+
+  // A complete last line without its newline still counts.
+  t.deepEqual(parseLedger(JSON.stringify(rec(1))).records, [rec(1)]);
+  // A bad line in the middle is not a torn append: the ledger is damaged and says where.
+  writeFileSync(ledger.file, `${JSON.stringify(rec(1))}\ngarbage\n${JSON.stringify(rec(2))}\n`, { mode: 0o600 });
+  const err = t.throws(() => ledger.read(), { instanceOf: KeyringError });
+  t.regex(err!.message, /damaged at line 2/);
+  t.true(err!.message.includes(ledger.file));
+});
+
+test('merge writes the union by key id and never loses a record of the file on disk', async (t) => {
+  const dir = tempDataDir(t);
+  const ledger = openShredLedger(dir);
+  await ledger.record([rec(1), rec(3)]);
+  t.deepEqual(ledger.merge([rec(2), rec(1, '2026-02-01T00:00:00.000Z')]), { added: 1 });
+  t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
+  t.deepEqual(ledger.merge([]), { added: 0 });
+  t.is(statSync(ledger.file).mode & 0o777, 0o600);
+});
+
+test('keyService.shred appends every destroyed key to the ledger in its transaction; a rolled-back shred leaves only a harmless record', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const ledger = openShredLedger(keyring.dir);
+  const keys = createKeyService(keyring, testLogger(t.title), { ledger });
+  const env = await keys.encrypt(db.knex, 'emp-1', ref, 'ziekmelding', { year: 2025 });
+  await keys.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2026 });
+  const ids = (await db.knex('data_keys').where({ subject: 'emp-1' }).orderBy('year').select('id')).map((r: { id: string }) => r.id);
+
+  // The ledger line is on disk before the commit: seen from inside the transaction.
+  await t.throwsAsync(db.knex.transaction(async (trx) => {
+    await keys.shred(trx, 'emp-1', 2025);
+    t.deepEqual(ledger.read().records.map((r) => r.keyId), [ids[0]]);
+    throw new Error('roll back');
+  }), { message: 'roll back' });
+  t.is(await keys.decrypt(db.knex, 'emp-1', ref, env), 'ziekmelding', 'rolled back: the key is still there');
+
+  t.is(await keys.shred(db.knex, 'emp-1'), 2);
+  const records = ledger.read().records;
+  t.deepEqual(records.map((r) => [r.keyId, r.subject, r.purpose, r.year]), [[ids[0], 'emp-1', 'record', 2025], [ids[0], 'emp-1', 'record', 2025], [ids[1], 'emp-1', 'record', 2026]]);
+  t.false(JSON.stringify(records).includes('ziekmelding'));
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref, env), { instanceOf: KeyShreddedError });
+});
+
+test('a ledger that cannot be written stops the shred: the key stays, no tombstone', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const broken = openShredLedger(path.join(keyring.dir, 'no-such-dir'));
+  const keys = createKeyService(keyring, testLogger(t.title), { ledger: broken });
+  await keys.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2025 });
+  await t.throwsAsync(keys.shred(db.knex, 'emp-1', 2025), { code: 'ENOENT' });
+  t.is((await db.knex('data_keys').where({ subject: 'emp-1' })).length, 1);
+  t.is((await db.knex('key_tombstones')).length, 0);
+});
+
+test('two key services shredding the same key at once: one destroy, one tombstone, one ledger line', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  // Two nodes, each with its own pool and ledger handle on the same keyring directory.
+  const pool2 = createKnex({ connectionString: db.url }, { database: { pool_max: 2, statement_timeout_ms: 30000 } } as never);
+  t.teardown(() => pool2.destroy());
+  const a = createKeyService(keyring, testLogger(t.title), { ledger: openShredLedger(keyring.dir) });
+  const b = createKeyService(keyring, testLogger(t.title), { ledger: openShredLedger(keyring.dir) });
+  const env = await a.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2025 });
+
+  let bDone: Promise<number> | undefined;
+  await db.knex.transaction(async (trx) => {
+    t.is(await a.shred(trx, 'emp-1', 2025), 1);
+    // b starts while a's transaction is still open: it waits on the key's row lock.
+    bDone = b.shred(pool2, 'emp-1', 2025);
+    await new Promise((r) => setTimeout(r, 300));
+  });
+  t.is(await bDone, 0, 'the second found nothing left to destroy');
+  t.is((await db.knex('key_tombstones').where({ subject: 'emp-1' })).length, 1);
+  t.is(openShredLedger(keyring.dir).read().records.length, 1);
+  await t.throwsAsync(b.decrypt(db.knex, 'emp-1', ref, env), { instanceOf: KeyShreddedError });
+  t.true(existsSync(path.join(keyring.dir, LEDGER_FILE)));
+});
