@@ -42,7 +42,12 @@ export async function tombstonedKeys(db: Knex | Knex.Transaction): Promise<Shred
        FROM key_tombstones t CROSS JOIN LATERAL unnest(t.key_ids) AS k(id)
       ORDER BY t.id`,
   )) as { rows: Array<{ key_id: string; subject: string; year: number | null; shredded_at: Date; purpose: string | null }> };
-  return rows.rows.map((r) => ({ keyId: r.key_id, subject: r.subject, purpose: purposeOf(r.purpose), year: r.year ?? 0, at: new Date(r.shredded_at).toISOString() }));
+  // A key named by two tombstones (a whole-subject shred after a yearly one) counts once.
+  const byId = new Map<string, ShredRecord>();
+  for (const r of rows.rows) {
+    if (!byId.has(r.key_id)) byId.set(r.key_id, { keyId: r.key_id, subject: r.subject, purpose: purposeOf(r.purpose), year: r.year ?? 0, at: new Date(r.shredded_at).toISOString() });
+  }
+  return [...byId.values()];
 }
 
 /**
@@ -51,7 +56,7 @@ export async function tombstonedKeys(db: Knex | Knex.Transaction): Promise<Shred
  * all in one transaction. Concurrent replays agree: a key is deleted by one of them,
  * and only the one that deleted it writes its tombstone and event.
  */
-export async function destroyAgain(db: Knex, keyIds: readonly string[], opts: KeyOpsOptions): Promise<string[]> {
+export async function destroyAgain(db: Knex | Knex.Transaction, keyIds: readonly string[], opts: KeyOpsOptions): Promise<string[]> {
   if (keyIds.length === 0) return [];
   return inTransaction(db, async (trx) => {
     const gone: Array<{ id: string; subject: string; year: number }> = [];

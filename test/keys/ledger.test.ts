@@ -1,14 +1,17 @@
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { backupKeyring, openBackup, restoreKeyring } from '../../src/keys/backup.js';
+import { seal } from '../../src/keys/crypto.js';
 import { KeyringError, KeyShreddedError } from '../../src/keys/errors.js';
-import { LEDGER_FILE, openShredLedger, parseLedger } from '../../src/keys/ledger.js';
+import { formatRecord, LEDGER_FILE, openShredLedger, parseLedger } from '../../src/keys/ledger.js';
 import { createKeyService } from '../../src/keys/service.js';
 import type { ShredRecord } from '../../src/keys/types.js';
 import { createKnex } from '../../src/platform/db.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
-import { freshKeyring, tempDataDir } from './helpers.js';
+import { collectEvents, freshKeyring, tempDataDir } from './helpers.js';
 
 const ref = { table: 'diary', column: 'note', rowId: '1' };
 const rec = (n: number, at = `2026-01-0${n}T10:00:00.000Z`): ShredRecord => ({
@@ -117,4 +120,48 @@ test('two key services shredding the same key at once: one destroy, one tombston
   t.is(openShredLedger(keyring.dir).read().records.length, 1);
   await t.throwsAsync(b.decrypt(db.knex, 'emp-1', ref, env), { instanceOf: KeyShreddedError });
   t.true(existsSync(path.join(keyring.dir, LEDGER_FILE)));
+});
+
+/** A keyring backup as version 1 wrote it (no shred ledger), sealed the same way. */
+function versionOneBackup(material: { keks: Map<number, Buffer>; signingKeyPem: string }, passphrase: string): string {
+  const header = {
+    format: 'uurwerk-keyring-backup', version: 1, created_at: new Date().toISOString(),
+    kdf: { name: 'scrypt', N: 2 ** 14, r: 8, p: 1, salt: randomBytes(16).toString('base64') }, cipher: 'aes-256-gcm',
+  };
+  const key = scryptSync(passphrase, Buffer.from(header.kdf.salt, 'base64'), 32, { N: header.kdf.N, r: 8, p: 1 });
+  const payload = { keks: Object.fromEntries([...material.keks].map(([v, b]) => [String(v), b.toString('base64')])), signing_key_pem: material.signingKeyPem };
+  const sealed = seal(key, Buffer.from(JSON.stringify(payload)), Buffer.from(JSON.stringify(header)));
+  return JSON.stringify({ header, sealed: sealed.toString('base64') });
+}
+
+test('keys:backup carries the ledger; keys:restore merges it with the ledger on disk and never replaces it with an older one', async (t) => {
+  const db = await useTestDatabase(t);
+  const { events, hook } = collectEvents();
+  const { keyring } = await freshKeyring(t, db.knex, hook);
+  const logger = testLogger(t.title);
+  const pass = 'correct horse battery staple';
+  const ledger = openShredLedger(keyring.dir);
+  await ledger.record([rec(1), rec(2)]);
+  const text = await backupKeyring(db.knex, keyring, pass, { logger, onKeyEvent: hook, file: 'k.json', kdfN: 2 ** 14 });
+  t.false(text.includes(rec(1).subject), 'the ledger inside the backup is sealed too');
+  t.deepEqual(openBackup(text, pass).ledger, [rec(1), rec(2)]);
+  t.is(events.at(-1)!.details.shred_ledger_records, 2);
+
+  // Later shreds reach the ledger on disk; restoring the older backup keeps them all.
+  await ledger.record([rec(3)]);
+  await restoreKeyring(db.knex, keyring.dir, text, pass, { logger, onKeyEvent: hook, file: 'k.json', force: true });
+  t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
+  t.is(events.at(-1)!.details.shred_ledger_added, 0);
+
+  // The keyring is lost but the ledger survived: no --force needed, and the union is kept.
+  for (const f of readdirSync(keyring.dir)) if (f !== LEDGER_FILE) rmSync(path.join(keyring.dir, f));
+  writeFileSync(ledger.file, formatRecord(rec(4)), { mode: 0o600 });
+  await restoreKeyring(db.knex, keyring.dir, text, pass, { logger, file: 'k.json' });
+  t.deepEqual(ledger.read().records.map((r) => r.subject), ['emp-1', 'emp-2', 'emp-4']);
+
+  // A version 1 backup (before the ledger) still opens, with an empty ledger.
+  const v1 = versionOneBackup(keyring.exportMaterial(), pass);
+  t.deepEqual(openBackup(v1, pass).ledger, []);
+  await restoreKeyring(db.knex, keyring.dir, v1, pass, { logger, file: 'v1.json', force: true });
+  t.is(ledger.read().records.length, 3, 'an old backup without a ledger removes nothing');
 });
