@@ -107,11 +107,16 @@ function checkRecord(r: ShredRecord): void {
 /** Cuts a torn last line off, so the next append starts on a line of its own. */
 async function cutTornTail(file: string): Promise<void> {
   if (!existsSync(file)) return;
-  const text = readFileSync(file, 'utf8');
-  if (text === '' || text.endsWith('\n')) return;
   const fh = await openFile(file, 'r+');
   try {
-    await fh.truncate(Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1), 'utf8'));
+    const { size } = await fh.stat();
+    if (size === 0) return;
+    // Only the last byte is read on the usual path; the whole file only after a crash.
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return;
+    const text = await fh.readFile();
+    await fh.truncate(text.lastIndexOf(0x0a) + 1);
     await fh.sync();
   } finally {
     await fh.close();
@@ -134,7 +139,20 @@ function syncDir(dir: string): void {
  */
 export function openShredLedger(dir: string): FileShredLedger {
   const file = path.join(path.resolve(dir), LEDGER_FILE);
-  let queue: Promise<void> = Promise.resolve();
+  // Group commit: records handed in while an append is being written and fsynced go
+  // out together in the next one, so concurrent shreds share one fsync.
+  let waiting: Array<{ entries: readonly ShredRecord[]; done: (err?: unknown) => void }> = [];
+  let writing = false;
+  async function drain(): Promise<void> {
+    writing = true;
+    while (waiting.length) {
+      const batch = waiting;
+      waiting = [];
+      const err = await append(batch.flatMap((b) => b.entries)).then(() => undefined, (e: unknown) => e ?? new Error('ledger append failed'));
+      for (const b of batch) b.done(err);
+    }
+    writing = false;
+  }
 
   async function append(entries: readonly ShredRecord[]): Promise<void> {
     await cutTornTail(file);
@@ -154,9 +172,10 @@ export function openShredLedger(dir: string): FileShredLedger {
     async record(entries) {
       if (entries.length === 0) return;
       for (const e of entries) checkRecord(e);
-      const next = queue.then(() => append(entries));
-      queue = next.catch(() => undefined);
-      return next;
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ entries, done: (err) => (err === undefined ? resolve() : reject(err)) });
+        if (!writing) void drain();
+      });
     },
     read() {
       if (!existsSync(file)) return { records: [], torn: false };

@@ -32,6 +32,12 @@ test('the ledger appends one JSON line per shredded key, mode 0600, and reads th
   t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
   await t.throwsAsync(ledger.record([{ ...rec(4), keyId: 'not-a-key-id' }]), { instanceOf: TypeError, message: /keyId/ });
   t.is(ledger.read().records.length, 3, 'an invalid record writes nothing');
+
+  // Many shreds at once (appends grouped behind one another): every line whole, none lost.
+  const many = Array.from({ length: 60 }, (_, i) => ({ ...rec(5), keyId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+  await Promise.all(many.map((r) => ledger.record([r])));
+  t.deepEqual(new Set(ledger.read().records.map((r) => r.keyId)), new Set([rec(1), rec(2), rec(3), ...many].map((r) => r.keyId)));
+  t.false(ledger.read().torn);
 });
 
 test('a torn last line (crash mid-append) is ignored on reading and cut off before the next append; damage elsewhere is refused', async (t) => {
