@@ -39,7 +39,10 @@ async function replayShreds(db: Knex, config: Readonly<Config>, logger: Logger):
   }
   try {
     const r = await replayAfterRestore(db, config, { logger, onKeyEvent: keyCommandAuditHook(), actor: cliActorId() });
-    out.line(`shred ledger: ${r.replayed.length} data key(s) shredded since this dump destroyed again${r.caughtUp ? `; ${r.caughtUp} key(s) from the dump's tombstones added to the ledger` : ''}`);
+    const replayed = r.replayed.length
+      ? `${r.replayed.length} data key(s) shredded since this dump destroyed again`
+      : `none of its ${r.ledgerRecords} shredded key(s) came back with this dump`;
+    out.line(`shred ledger: ${replayed}${r.caughtUp ? `; ${r.caughtUp} key(s) from the dump's tombstones added to the ledger` : ''}`);
     return EXIT.ok;
   } catch (err) {
     if (!(err instanceof KeyringError)) throw err;
