@@ -59,18 +59,24 @@ export async function tombstonedKeys(db: Knex | Knex.Transaction): Promise<Shred
 export async function destroyAgain(db: Knex | Knex.Transaction, keyIds: readonly string[], opts: KeyOpsOptions): Promise<string[]> {
   if (keyIds.length === 0) return [];
   return inTransaction(db, async (trx) => {
-    const gone: Array<{ id: string; subject: string; year: number }> = [];
+    const gone: Array<{ id: string; subject: string; year: number; purpose: string | null }> = [];
     for (let i = 0; i < keyIds.length; i += CHUNK) {
       const part = keyIds.slice(i, i + CHUNK);
-      const res = (await trx.raw('DELETE FROM data_keys WHERE id = ANY(?::uuid[]) RETURNING id::text AS id, subject, year', [part])) as { rows: typeof gone };
+      // The purpose comes along where the schema has one, so the tombstone names it
+      // (a tombstone without one would stand for every purpose of that year).
+      const res = (await trx.raw(
+        "DELETE FROM data_keys WHERE id = ANY(?::uuid[]) RETURNING id::text AS id, subject, year, to_jsonb(data_keys.*)->>'purpose' AS purpose",
+        [part],
+      )) as { rows: typeof gone };
       gone.push(...res.rows);
     }
     if (gone.length === 0) return [];
-    const groups = new Map<string, { subject: string; year: number; key_ids: string[] }>();
+    const groups = new Map<string, { subject: string; year: number; purpose?: string; key_ids: string[] }>();
     for (const k of gone) {
-      const g = groups.get(`${k.year}:${k.subject}`) ?? { subject: k.subject, year: k.year, key_ids: [] };
+      const at = `${k.year}:${k.purpose ?? ''}:${k.subject}`;
+      const g = groups.get(at) ?? { subject: k.subject, year: k.year, ...(k.purpose ? { purpose: k.purpose } : {}), key_ids: [] };
       g.key_ids.push(k.id);
-      groups.set(`${k.year}:${k.subject}`, g);
+      groups.set(at, g);
     }
     await trx('key_tombstones').insert([...groups.values()]);
     const ids = gone.map((k) => k.id);

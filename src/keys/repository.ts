@@ -65,10 +65,13 @@ export async function deleteDataKeysWithTombstone(trx: Knex.Transaction, subject
   const deleted = (await q.delete().returning('id')) as Array<{ id: string }>;
   const ids = deleted.map((r) => r.id);
   // A shred that found nothing left (another one won the race, or it ran twice) adds
-  // no second tombstone where one already covers the subject and year.
-  if (ids.length > 0 || !(await (year === undefined ? trx('key_tombstones').where({ subject }).whereNull('year').first('id') : isShredded(trx, subject, year)))) {
-    await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
-  }
+  // no second tombstone where one already covers the subject and year (for every
+  // purpose, where tombstones name one: to_jsonb reads the column if it exists).
+  const covered = async () => (await trx('key_tombstones').where({ subject })
+    .andWhere((q) => (year === undefined ? q.whereNull('year') : q.whereNull('year').orWhere({ year })))
+    .andWhereRaw("to_jsonb(key_tombstones.*)->>'purpose' IS NULL")
+    .first('id')) !== undefined;
+  if (ids.length > 0 || !(await covered())) await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
   return ids;
 }
 

@@ -14,6 +14,9 @@ import { testLogger } from '../helpers/log.js';
 import { collectEvents, freshKeyring, tempDataDir } from './helpers.js';
 
 const ref = { table: 'diary', column: 'note', rowId: '1' };
+// Options as variables: the purpose the keys service asks for since issue 12 (a record key).
+const record2025 = { year: 2025, purpose: 'record' as const };
+const record2026 = { year: 2026, purpose: 'record' as const };
 const rec = (n: number, at = `2026-01-0${n}T10:00:00.000Z`): ShredRecord => ({
   keyId: `00000000-0000-4000-8000-00000000000${n}`, subject: `emp-${n}`, purpose: 'record', year: 2020 + n, at,
 });
@@ -74,8 +77,8 @@ test('keyService.shred appends every destroyed key to the ledger in its transact
   const { keyring } = await freshKeyring(t, db.knex);
   const ledger = openShredLedger(keyring.dir);
   const keys = createKeyService(keyring, testLogger(t.title), { ledger });
-  const env = await keys.encrypt(db.knex, 'emp-1', ref, 'ziekmelding', { year: 2025 });
-  await keys.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2026 });
+  const env = await keys.encrypt(db.knex, 'emp-1', ref, 'ziekmelding', record2025);
+  await keys.encrypt(db.knex, 'emp-1', ref, 'x', record2026);
   const ids = (await db.knex('data_keys').where({ subject: 'emp-1' }).orderBy('year').select('id')).map((r: { id: string }) => r.id);
 
   // The ledger line is on disk before the commit: seen from inside the transaction.
@@ -98,7 +101,7 @@ test('a ledger that cannot be written stops the shred: the key stays, no tombsto
   const { keyring } = await freshKeyring(t, db.knex);
   const broken = openShredLedger(path.join(keyring.dir, 'no-such-dir'));
   const keys = createKeyService(keyring, testLogger(t.title), { ledger: broken });
-  await keys.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2025 });
+  await keys.encrypt(db.knex, 'emp-1', ref, 'x', record2025);
   await t.throwsAsync(keys.shred(db.knex, 'emp-1', 2025), { code: 'ENOENT' });
   t.is((await db.knex('data_keys').where({ subject: 'emp-1' })).length, 1);
   t.is((await db.knex('key_tombstones')).length, 0);
@@ -112,7 +115,7 @@ test('two key services shredding the same key at once: one destroy, one tombston
   t.teardown(() => pool2.destroy());
   const a = createKeyService(keyring, testLogger(t.title), { ledger: openShredLedger(keyring.dir) });
   const b = createKeyService(keyring, testLogger(t.title), { ledger: openShredLedger(keyring.dir) });
-  const env = await a.encrypt(db.knex, 'emp-1', ref, 'x', { year: 2025 });
+  const env = await a.encrypt(db.knex, 'emp-1', ref, 'x', record2025);
 
   let bDone: Promise<number> | undefined;
   await db.knex.transaction(async (trx) => {

@@ -40,12 +40,14 @@ function site(t: ExecutionContext, db: TestDatabase): Site {
 
 const start = (s: Site, title: string) => startAppliance(s.config, testLogger(title), { jobs: false });
 const ref = (id: string) => ({ table: 'diary', column: 'note', rowId: id });
+// Options as variables: the purpose the keys service asks for since issue 12 (a record key).
+const record2025 = { year: 2025, purpose: 'record' as const };
 
 /** Two people's notes, and an audit event with personal details about the first. */
 async function seed(app: Appliance, erased: string, kept: string): Promise<void> {
   await app.db.raw('CREATE TABLE diary (id text PRIMARY KEY, subject text NOT NULL, note text NOT NULL)');
   for (const [id, subject, note] of [['d1', erased, 'Gesprek bedrijfsarts'], ['d2', erased, 'Rouwverlof'], ['d3', kept, 'Training']] as const) {
-    await app.db('diary').insert({ id, subject, note: await app.keys.encrypt(app.db, subject, ref(id), note, { year: 2025 }) });
+    await app.db('diary').insert({ id, subject, note: await app.keys.encrypt(app.db, subject, ref(id), note, record2025) });
   }
   await app.db.transaction((trx) => app.services.audit.record(trx, { action: 'privacy.personal_data.read', actorId: 'system', subjectId: erased, personal: { reason: 'medisch' } }));
 }

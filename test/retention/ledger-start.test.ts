@@ -42,12 +42,14 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: ()
 }
 
 const ref = { table: 'diary', column: 'note', rowId: '1' };
+// Options as variables: the purpose the keys service asks for since issue 12 (a record key).
+const record2025 = { year: 2025, purpose: 'record' as const };
 
 test('a missing ledger while the database shows shredding: the start is refused, naming the file and the way out; keys:ledger --rebuild-from-database is that way', async (t) => {
   const db = await useTestDatabase(t);
   const s = site(t, db);
   const app = await startAppliance(s.config, testLogger(t.title), { jobs: false });
-  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', { year: 2025 });
+  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', record2025);
   await app.keys.shred(app.db, 'acc-1');
   await app.stop();
   rmSync(s.ledgerFile);
@@ -82,8 +84,8 @@ test('a ledger behind the database (another node shredded) is caught up at start
   const db = await useTestDatabase(t);
   const s = site(t, db);
   const app = await startAppliance(s.config, testLogger(t.title), { jobs: false });
-  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', { year: 2025 });
-  await app.keys.encrypt(app.db, 'acc-2', ref, 'x', { year: 2025 });
+  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', record2025);
+  await app.keys.encrypt(app.db, 'acc-2', ref, 'x', record2025);
   await app.keys.shred(app.db, 'acc-1', 2025);
   // The other node's key service writes its own ledger, not this one.
   const otherNode = createKeyService(app.keyring, testLogger(t.title), { ledger: openShredLedger(path.join(s.dir)) });
@@ -109,14 +111,14 @@ test('a torn last line in the ledger does not stop the start; the records before
   const db = await useTestDatabase(t);
   const s = site(t, db);
   const app = await startAppliance(s.config, testLogger(t.title), { jobs: false });
-  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', { year: 2025 });
+  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', record2025);
   await app.keys.shred(app.db, 'acc-1', 2025);
   await app.stop();
   appendFileSync(s.ledgerFile, '{"keyId":"0b0c');
 
   const { logger, lines } = capturingLogger();
   const again = await startAppliance(s.config, logger, { jobs: false });
-  await again.keys.encrypt(again.db, 'acc-2', ref, 'x', { year: 2025 });
+  await again.keys.encrypt(again.db, 'acc-2', ref, 'x', record2025);
   await again.keys.shred(again.db, 'acc-2', 2025);
   await again.stop();
   t.truthy(lines().find((l) => String(l.msg).includes('incomplete line')));
@@ -128,7 +130,7 @@ test('two nodes replaying the same ledger at once: each key destroyed once, one 
   const db = await useTestDatabase(t);
   const s = site(t, db);
   const app = await startAppliance(s.config, testLogger(t.title), { jobs: false });
-  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', { year: 2025 });
+  await app.keys.encrypt(app.db, 'acc-1', ref, 'x', record2025);
   const key = (await app.db('data_keys').first('id')) as { id: string };
   const pool2 = createKnex({ connectionString: db.url }, s.config);
   t.teardown(() => pool2.destroy());
