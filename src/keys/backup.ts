@@ -5,7 +5,7 @@ import type { Knex } from '../platform/db.js';
 import { KEY_BYTES, open, seal } from './crypto.js';
 import { KeyringError } from './errors.js';
 import { SIGNING_KEY_FILE, loadKeyring, writeKeyringMaterial, type DiskKeyring, type KeyringMaterial } from './keyring.js';
-import { formatRecord, openShredLedger, parseLedger } from './ledger.js';
+import { LEDGER_FILE, formatRecord, openShredLedger, parseLedger } from './ledger.js';
 import { verifyKeyring, type KeyOpsOptions } from './lifecycle.js';
 import { inTransaction } from './service.js';
 import type { ShredRecord } from './types.js';
@@ -140,7 +140,8 @@ export async function restoreKeyring(db: Knex, dir: string, text: string, passph
     throw new KeyringError(`keyring ${dir} already holds keys; refusing to overwrite them`, 'move it away first, or pass --force');
   }
   writeKeyringMaterial(dir, material, { overwrite: true });
-  const { added } = openShredLedger(dir).merge(material.ledger);
+  const { added, damaged } = openShredLedger(dir).merge(material.ledger);
+  if (damaged) opts.logger.child({ module: 'keys' }).warn({ lines: damaged, file: `${LEDGER_FILE}.damaged` }, 'damaged lines of the shred ledger set aside; the readable ones are merged with the backup');
   const keyring = loadKeyring(dir);
   await verifyKeyring(db, keyring, opts);
   await inTransaction(db, async (trx) => {

@@ -37,6 +37,8 @@ export interface LedgerContents {
   records: ShredRecord[];
   /** The file ended in an incomplete line (ignored). */
   torn: boolean;
+  /** Unreadable lines before the last (only when read leniently, for a merge). */
+  damaged?: string[];
 }
 
 /** The ledger file of one keyring directory. */
@@ -45,25 +47,33 @@ export interface FileShredLedger extends ShredLedger {
   readonly file: string;
   /** Reads every record (a torn last line is ignored; any other bad line throws). */
   read(): LedgerContents;
-  /** Writes the union of the file and `records` (by key id), replacing the file atomically. */
-  merge(records: readonly ShredRecord[]): { added: number };
+  /**
+   * Writes the union of the file and `records` (by key id), replacing the file
+   * atomically. Damaged lines of the file are kept aside in `shredded.jsonl.damaged`.
+   */
+  merge(records: readonly ShredRecord[]): { added: number; damaged: number };
 }
 
-/** Parses ledger text; a bad line other than an unterminated last one throws, naming the line. */
-export function parseLedger(text: string, file = LEDGER_FILE): LedgerContents {
+/**
+ * Parses ledger text; a bad line other than an unterminated last one throws, naming
+ * the line — or, with `lenient`, is returned in `damaged`.
+ */
+export function parseLedger(text: string, file = LEDGER_FILE, opts: { lenient?: boolean } = {}): LedgerContents {
   const lines = text.split('\n');
   const last = lines.pop() ?? '';
   const records: ShredRecord[] = [];
+  const damaged: string[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const parsed = parseLine(line);
-    if (!parsed) {
+    if (!parsed && opts.lenient) damaged.push(line);
+    else if (!parsed) {
       throw new KeyringError(
         `shred ledger ${file} is damaged at line ${i + 1}`,
-        'restore the ledger from the keyring backup (`uurwerk keys:restore --in FILE --force` merges it), or move the file away and rebuild it with `uurwerk keys:ledger --rebuild-from-database`',
+        `merge the keyring backup's ledger with its readable lines (\`uurwerk keys:restore --in FILE --force\`; the damaged lines are kept in ${LEDGER_FILE}.damaged), ` +
+          'or move the file away and rebuild it from the database with `uurwerk keys:ledger --rebuild-from-database`',
       );
-    }
-    records.push(parsed);
+    } else records.push(parsed);
   });
   // The last piece has no newline: either empty (a clean file) or a torn append.
   let torn = false;
@@ -72,7 +82,7 @@ export function parseLedger(text: string, file = LEDGER_FILE): LedgerContents {
     if (parsed) records.push(parsed);
     else torn = true;
   }
-  return { records, torn };
+  return opts.lenient ? { records, torn, damaged } : { records, torn };
 }
 
 function parseLine(line: string): ShredRecord | undefined {
@@ -184,11 +194,17 @@ export function openShredLedger(dir: string): FileShredLedger {
     },
     merge(records) {
       for (const r of records) checkRecord(r);
-      const current = this.read().records;
-      const merged = unionRecords(current, records);
-      const added = merged.length - new Set(current.map((r) => r.keyId)).size;
-      if (added > 0 || this.read().torn) writePrivateFile(path.dirname(file), LEDGER_FILE, merged.map(formatRecord).join(''), { overwrite: true });
-      return { added };
+      const now = existsSync(file) ? parseLedger(readFileSync(file, 'utf8'), file, { lenient: true }) : { records: [], torn: false, damaged: [] };
+      const damaged = now.damaged ?? [];
+      const merged = unionRecords(now.records, records);
+      const added = merged.length - new Set(now.records.map((r) => r.keyId)).size;
+      if (damaged.length) {
+        const aside = `${file}.damaged`;
+        const before = existsSync(aside) ? readFileSync(aside, 'utf8') : '';
+        writePrivateFile(path.dirname(file), path.basename(aside), `${before}${damaged.join('\n')}\n`, { overwrite: true });
+      }
+      if (added > 0 || now.torn || damaged.length) writePrivateFile(path.dirname(file), LEDGER_FILE, merged.map(formatRecord).join(''), { overwrite: true });
+      return { added, damaged: damaged.length };
     },
   };
 }

@@ -60,15 +60,21 @@ test('a torn last line (crash mid-append) is ignored on reading and cut off befo
   const err = t.throws(() => ledger.read(), { instanceOf: KeyringError });
   t.regex(err!.message, /damaged at line 2/);
   t.true(err!.message.includes(ledger.file));
+  // The way out the message names: a merge (keys:restore) keeps the readable lines and sets the damaged one aside.
+  t.regex(err!.message, /keys:restore --in FILE --force/);
+  t.deepEqual(ledger.merge([rec(3)]), { added: 1, damaged: 1 });
+  t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
+  t.is(readFileSync(`${ledger.file}.damaged`, 'utf8'), 'garbage\n');
+  t.is(statSync(`${ledger.file}.damaged`).mode & 0o777, 0o600);
 });
 
 test('merge writes the union by key id and never loses a record of the file on disk', async (t) => {
   const dir = tempDataDir(t);
   const ledger = openShredLedger(dir);
   await ledger.record([rec(1), rec(3)]);
-  t.deepEqual(ledger.merge([rec(2), rec(1, '2026-02-01T00:00:00.000Z')]), { added: 1 });
+  t.deepEqual(ledger.merge([rec(2), rec(1, '2026-02-01T00:00:00.000Z')]), { added: 1, damaged: 0 });
   t.deepEqual(ledger.read().records, [rec(1), rec(2), rec(3)]);
-  t.deepEqual(ledger.merge([]), { added: 0 });
+  t.deepEqual(ledger.merge([]), { added: 0, damaged: 0 });
   t.is(statSync(ledger.file).mode & 0o777, 0o600);
 });
 
