@@ -141,3 +141,25 @@ test('a restore made behind Uurwerk\'s back (plain pg_restore) is replayed at th
   t.is(events[0]!.actor_id, 'system');
   t.is(events[0]!.payload.count, 1);
 });
+
+test('`uurwerk restore` with the ledger lost while the dump shows shredding exits 1, naming the file and the way out', async (t) => {
+  const db = await useTestDatabase(t);
+  const s = site(t, db);
+  const [erased, kept] = [randomUUID(), randomUUID()];
+  const app = await start(s, t.title);
+  await seed(app, erased, kept);
+  await app.keys.shred(app.db, kept, 2025); // before the dump: the dump holds its tombstone
+  const dump = path.join(s.dir, 'today.dump');
+  t.is((await runCli(['backup', '--out', dump, '--config', s.configFile])).code, 0);
+  await app.keys.shred(app.db, erased, 2025);
+  const ledgerFile = openShredLedger(app.keyring.dir).file;
+  await app.stop();
+  await db.knex.destroy();
+  rmSync(ledgerFile);
+
+  const restore = await runCli(['restore', '--in', dump, '--config', s.configFile]);
+  t.is(restore.code, 1, restore.stdout);
+  t.true(restore.stderr.includes(ledgerFile), restore.stderr);
+  t.regex(restore.stderr, /missing or empty, but the database records 1 shredded data key/);
+  t.regex(restore.stderr, /keys:restore --in FILE --force/);
+});
