@@ -202,8 +202,8 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {})
       const shredded = await tombstonedKeys(db);
       const back = (await db.raw('SELECT count(*)::int AS n FROM data_keys WHERE id = ANY(?::uuid[])', [[...inLedger]])) as { rows: Array<{ n: number }> };
       const stillThere = back.rows[0]?.n ?? 0;
-      out.line(`shred ledger:       ${ledger.file}`);
-      out.line(`keys in ledger:     ${inLedger.size}${torn ? ' (an incomplete last line is ignored)' : ''}`);
+      out.line(`shred ledger:         ${ledger.file}`);
+      out.line(`keys in ledger:       ${inLedger.size}${torn ? ' (an incomplete last line is ignored)' : ''}`);
       out.line(`shredded in database: ${shredded.length}; not yet in the ledger: ${shredded.filter((k) => !inLedger.has(k.keyId)).length} (appended at the next start)`);
       out.line(`back in the database: ${stillThere} (destroyed again at the next start)`);
       if (inLedger.size === 0 && shredded.length > 0) {
