@@ -1,6 +1,8 @@
 import { createAuditLog, keyEventHook, type AuditLog } from '../audit/service.js';
 import type { DiskKeyring } from '../keys/keyring.js';
+import { openShredLedger, type FileShredLedger } from '../keys/ledger.js';
 import { openKeyring } from '../keys/lifecycle.js';
+import { replayShredLedger } from '../keys/replay.js';
 import { createKeyService } from '../keys/service.js';
 import type { KeyEventHook, KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
@@ -12,12 +14,17 @@ export interface CoreServices {
   keyring: DiskKeyring;
   keys: KeyService;
   audit: AuditLog;
+  /** The record of every shredded key, beside the keyring. */
+  ledger: FileShredLedger;
 }
 
 /**
  * Opens the keyring (refusing to go on when its permissions, keys or canary are
  * wrong), then builds the key service and the audit log on it. Key operations are
- * recorded in the audit log through the keys domain's hook.
+ * recorded in the audit log through the keys domain's hook. Before anything uses
+ * them, the shred ledger is replayed: keys it names that a restored database brought
+ * back are destroyed again (refused outright when the ledger is lost while the
+ * database shows shredding).
  */
 export async function openCoreServices(config: Readonly<Config>, db: Knex, logger: Logger): Promise<CoreServices> {
   // The audit log encrypts personal details with the key service, and key operations
@@ -34,9 +41,11 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
   const audit = createAuditLog(forward);
   const onKeyEvent: KeyEventHook = keyEventHook(audit);
   const keyring = await openKeyring(config, db, { logger, onKeyEvent, actor: 'system' });
-  const keys = createKeyService(keyring, logger, { onKeyEvent });
+  const ledger = openShredLedger(keyring.dir);
+  await replayShredLedger(db, ledger, { logger, onKeyEvent, actor: 'system' });
+  const keys = createKeyService(keyring, logger, { onKeyEvent, ledger });
   holder.keys = keys;
-  return { keyring, keys, audit };
+  return { keyring, keys, audit, ledger };
 }
 
 /**

@@ -82,6 +82,7 @@ export const AUDIT_ACTIONS = {
   retentionHoldAdded: 'retention.hold_added',
   retentionHoldReleased: 'retention.hold_released',
   retentionErased: 'retention.erased',
+  shredReplayed: 'keys.shred_replayed', // keys the shred ledger names, destroyed again after a restore or at start
 } as const;
 
 /** One of the names above. */

@@ -7,8 +7,10 @@ import type { Logger } from '../platform/logger.js';
 import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDatabase } from './common.js';
 import { backupKeyring, restoreKeyring, MIN_PASSPHRASE_LENGTH } from '../keys/backup.js';
 import { DecryptError, KeyringError } from '../keys/errors.js';
-import { keyringDir } from '../keys/keyring.js';
+import { keyringDir, keyringPresent } from '../keys/keyring.js';
+import { openShredLedger } from '../keys/ledger.js';
 import { initKeyring, keyStatus, openKeyring, retireKek, rotateKek, type KeyOpsOptions } from '../keys/lifecycle.js';
+import { MISSING_LEDGER_FIX, rebuildLedgerFromDatabase, tombstonedKeys } from '../keys/replay.js';
 import type { KeyEventHook } from '../keys/types.js';
 import { EXIT, out } from './output.js';
 
@@ -61,7 +63,7 @@ async function readPassphrase(file?: string): Promise<string> {
   return text;
 }
 
-/** Registers `keys:init`, `keys:status`, `keys:rotate`, `keys:retire`, `keys:backup`, `keys:restore`. */
+/** Registers `keys:init`, `keys:status`, `keys:rotate`, `keys:retire`, `keys:backup`, `keys:restore`, `keys:ledger`. */
 export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {}): void {
   const set = (code: number) => {
     process.exitCode = code;
@@ -161,7 +163,7 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {})
       } finally {
         closeSync(fd);
       }
-      out.line(`keyring (KEK ${keyring.versions().map((v) => `v${v}`).join(', ')}, audit signing key) written to ${file}`);
+      out.line(`keyring (KEK ${keyring.versions().map((v) => `v${v}`).join(', ')}, audit signing key, shred ledger of ${openShredLedger(keyring.dir).read().records.length} key(s)) written to ${file}`);
       out.line('Keep it and its passphrase apart from database backups; without both, encrypted data cannot be recovered.');
       return EXIT.ok;
     })));
@@ -178,6 +180,36 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps = {})
       const passphrase = await readPassphrase(opts.passphraseFile);
       const keyring = await restoreKeyring(db, keyringDir(config), text, passphrase, { ...ops, file, force: opts.force === true });
       out.line(`keyring restored to ${keyring.dir} (KEK ${keyring.versions().map((v) => `v${v}`).join(', ')}); it matches the database`);
+      out.line(`shred ledger: the backup's records merged with the ledger on disk (now ${openShredLedger(keyring.dir).read().records.length} key(s)); the next start destroys again any of them the database still holds`);
+      return EXIT.ok;
+    })));
+
+  program
+    .command('keys:ledger')
+    .description('show the shred ledger beside the keyring against the database; --rebuild-from-database appends the keys its tombstones name')
+    .option('--rebuild-from-database', 'append every key the database records as shredded that the ledger lacks (only when this database is the latest state)')
+    .action(async (opts: { rebuildFromDatabase?: boolean }, cmd: Command) => set(await run(cmd, deps, async ({ config, db }) => {
+      const dir = keyringDir(config);
+      if (!keyringPresent(dir)) throw new KeyringError(`no keyring at ${dir}`, 'restore it with `uurwerk keys:restore --in FILE`');
+      const ledger = openShredLedger(dir);
+      if (opts.rebuildFromDatabase) {
+        const { appended } = await rebuildLedgerFromDatabase(db, ledger);
+        out.line(`shred ledger ${ledger.file}: ${appended} key(s) appended from the database's tombstones`);
+        return EXIT.ok;
+      }
+      const { records, torn } = ledger.read();
+      const inLedger = new Set(records.map((r) => r.keyId));
+      const shredded = await tombstonedKeys(db);
+      const back = (await db.raw('SELECT count(*)::int AS n FROM data_keys WHERE id = ANY(?::uuid[])', [[...inLedger]])) as { rows: Array<{ n: number }> };
+      const stillThere = back.rows[0]?.n ?? 0;
+      out.line(`shred ledger:         ${ledger.file}`);
+      out.line(`keys in ledger:       ${inLedger.size}${torn ? ' (an incomplete last line is ignored)' : ''}`);
+      out.line(`shredded in database: ${shredded.length}; not yet in the ledger: ${shredded.filter((k) => !inLedger.has(k.keyId)).length} (appended at the next start)`);
+      out.line(`back in the database: ${stillThere} (destroyed again at the next start)`);
+      if (inLedger.size === 0 && shredded.length > 0) {
+        out.line(`PROBLEM: the ledger is missing or empty while the database records shredding; the appliance will not start. Fix: ${MISSING_LEDGER_FIX}`);
+        return EXIT.failure;
+      }
       return EXIT.ok;
     })));
 }

@@ -1,17 +1,22 @@
 import { randomBytes, scryptSync } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { z } from 'zod';
 import type { Knex } from '../platform/db.js';
 import { KEY_BYTES, open, seal } from './crypto.js';
 import { KeyringError } from './errors.js';
-import { keyringPresent, loadKeyring, writeKeyringMaterial, type DiskKeyring, type KeyringMaterial } from './keyring.js';
+import { SIGNING_KEY_FILE, loadKeyring, writeKeyringMaterial, type DiskKeyring, type KeyringMaterial } from './keyring.js';
+import { LEDGER_FILE, formatRecord, openShredLedger, parseLedger } from './ledger.js';
 import { verifyKeyring, type KeyOpsOptions } from './lifecycle.js';
 import { inTransaction } from './service.js';
+import type { ShredRecord } from './types.js';
 
 /**
  * The keyring as one passphrase-protected file, for escrow apart from database
  * backups. scrypt derives the key from the passphrase; AES-256-GCM seals a JSON
  * document with every KEK and the signing key; the header (format, KDF parameters,
- * salt) is the associated data, so it cannot be altered either.
+ * salt) is the associated data, so it cannot be altered either. Since version 2 the
+ * document also holds the shred ledger, so a keyring restored from escrow still
+ * knows which data keys were destroyed.
  */
 
 const FORMAT = 'uurwerk-keyring-backup';
@@ -22,7 +27,7 @@ export const MIN_PASSPHRASE_LENGTH = 12;
 
 const headerSchema = z.strictObject({
   format: z.literal(FORMAT),
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   created_at: z.string(),
   kdf: z.strictObject({
     name: z.literal('scrypt'),
@@ -39,7 +44,14 @@ const fileSchema = z.strictObject({ header: headerSchema, sealed: z.string().min
 const payloadSchema = z.strictObject({
   keks: z.record(z.string().regex(/^[1-9][0-9]*$/), z.string()),
   signing_key_pem: z.string().min(1),
+  /** The shred ledger's lines (version 2; absent in version 1). */
+  shred_ledger: z.string().optional(),
 });
+
+/** What a backup file holds: the keyring and the shred ledger (empty in version 1 files). */
+export interface BackupContents extends KeyringMaterial {
+  ledger: ShredRecord[];
+}
 
 type Header = z.infer<typeof headerSchema>;
 
@@ -53,17 +65,18 @@ function headerAad(header: Header): Buffer {
   return Buffer.from(JSON.stringify(header), 'utf8');
 }
 
-/** Seals keyring material with a passphrase; returns the backup file's text. */
-export function sealBackup(material: KeyringMaterial, passphrase: string, kdf: { N?: number } = {}): string {
+/** Seals keyring material and the shred ledger with a passphrase; returns the backup file's text. */
+export function sealBackup(material: KeyringMaterial, passphrase: string, kdf: { N?: number } = {}, ledger: readonly ShredRecord[] = []): string {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw new KeyringError(`the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
   const header: Header = {
-    format: FORMAT, version: 1, created_at: new Date().toISOString(),
+    format: FORMAT, version: 2, created_at: new Date().toISOString(),
     kdf: { ...DEFAULT_KDF, N: kdf.N ?? DEFAULT_KDF.N, salt: randomBytes(16).toString('base64') },
     cipher: 'aes-256-gcm',
   };
   const payload = {
     keks: Object.fromEntries([...material.keks].map(([v, b]) => [String(v), b.toString('base64')])),
     signing_key_pem: material.signingKeyPem,
+    shred_ledger: ledger.map(formatRecord).join(''),
   };
   const key = deriveKey(passphrase, header.kdf);
   const plain = Buffer.from(JSON.stringify(payload), 'utf8');
@@ -74,7 +87,7 @@ export function sealBackup(material: KeyringMaterial, passphrase: string, kdf: {
 }
 
 /** Opens a backup file's text; a wrong passphrase or an altered file gives one clear error. */
-export function openBackup(text: string, passphrase: string): KeyringMaterial {
+export function openBackup(text: string, passphrase: string): BackupContents {
   let parsed: z.infer<typeof fileSchema>;
   try {
     parsed = fileSchema.parse(JSON.parse(text));
@@ -86,6 +99,7 @@ export function openBackup(text: string, passphrase: string): KeyringMaterial {
   key.fill(0);
   if (!plain) throw new KeyringError('the keyring backup does not open: wrong passphrase, or the file was altered');
   const payload = payloadSchema.parse(JSON.parse(plain.toString('utf8')));
+  if (parsed.header.version === 1 && payload.shred_ledger !== undefined) throw new KeyringError('not an Uurwerk keyring backup (a version 1 file with a shred ledger)');
   plain.fill(0);
   const keks = new Map<number, Buffer>();
   for (const [v, b64] of Object.entries(payload.keks)) {
@@ -94,14 +108,20 @@ export function openBackup(text: string, passphrase: string): KeyringMaterial {
     keks.set(Number(v), bytes);
   }
   if (keks.size === 0) throw new KeyringError('the keyring backup holds no KEK');
-  return { keks, signingKeyPem: payload.signing_key_pem };
+  return { keks, signingKeyPem: payload.signing_key_pem, ledger: parseLedger(payload.shred_ledger ?? '', 'the backup').records };
 }
 
-/** Writes the backup of `keyring` and records the event; returns the file text. */
+/** True when `dir` holds a KEK or the signing key (the shred ledger alone is no keyring). */
+function holdsKeys(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((n) => /^kek-v[0-9]+\.key$/.test(n) || n === SIGNING_KEY_FILE);
+}
+
+/** Writes the backup of `keyring` and its shred ledger and records the event; returns the file text. */
 export async function backupKeyring(db: Knex, keyring: DiskKeyring, passphrase: string, opts: KeyOpsOptions & { file: string; kdfN?: number }): Promise<string> {
-  const text = sealBackup(keyring.exportMaterial(), passphrase, { N: opts.kdfN });
+  const ledger = openShredLedger(keyring.dir).read().records;
+  const text = sealBackup(keyring.exportMaterial(), passphrase, { N: opts.kdfN }, ledger);
   await inTransaction(db, async (trx) => {
-    await opts.onKeyEvent?.(trx, { action: 'keys.backup', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file } });
+    await opts.onKeyEvent?.(trx, { action: 'keys.backup', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file, shred_ledger_records: ledger.length } });
   });
   return text;
 }
@@ -110,19 +130,23 @@ export async function backupKeyring(db: Knex, keyring: DiskKeyring, passphrase: 
  * Restores a backup into `dir`. An existing keyring there is only replaced with
  * `force` (the old files are overwritten); afterwards the restored keyring must pass
  * the same check against the database as at start, else the files are left for
- * inspection and the error says why.
+ * inspection and the error says why. The shred ledger is never replaced: the
+ * backup's records are merged into the ledger on disk (union by key id), so an old
+ * backup cannot make the appliance forget a later shred.
  */
 export async function restoreKeyring(db: Knex, dir: string, text: string, passphrase: string, opts: KeyOpsOptions & { force?: boolean; file: string }): Promise<DiskKeyring> {
   const material = openBackup(text, passphrase);
-  if (keyringPresent(dir) && !opts.force) {
+  if (holdsKeys(dir) && !opts.force) {
     throw new KeyringError(`keyring ${dir} already holds keys; refusing to overwrite them`, 'move it away first, or pass --force');
   }
   writeKeyringMaterial(dir, material, { overwrite: true });
+  const { added, damaged } = openShredLedger(dir).merge(material.ledger);
+  if (damaged) opts.logger.child({ module: 'keys' }).warn({ lines: damaged, file: `${LEDGER_FILE}.damaged` }, 'damaged lines of the shred ledger set aside; the readable ones are merged with the backup');
   const keyring = loadKeyring(dir);
   await verifyKeyring(db, keyring, opts);
   await inTransaction(db, async (trx) => {
-    await opts.onKeyEvent?.(trx, { action: 'keys.restore', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file } });
+    await opts.onKeyEvent?.(trx, { action: 'keys.restore', actor: opts.actor ?? 'system', details: { kek_versions: keyring.versions(), file: opts.file, shred_ledger_added: added } });
   });
-  opts.logger.child({ module: 'keys' }).info({ dir, versions: keyring.versions() }, 'keyring restored from backup');
+  opts.logger.child({ module: 'keys' }).info({ dir, versions: keyring.versions(), shredLedgerAdded: added }, 'keyring restored from backup; its shred ledger merged with the one on disk');
   return keyring;
 }

@@ -64,7 +64,14 @@ export async function deleteDataKeysWithTombstone(trx: Knex.Transaction, subject
   if (year !== undefined) q.andWhere({ year });
   const deleted = (await q.delete().returning('id')) as Array<{ id: string }>;
   const ids = deleted.map((r) => r.id);
-  await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
+  // A shred that found nothing left (another one won the race, or it ran twice) adds
+  // no second tombstone where one already covers the subject and year (for every
+  // purpose, where tombstones name one: to_jsonb reads the column if it exists).
+  const covered = async () => (await trx('key_tombstones').where({ subject })
+    .andWhere((q) => (year === undefined ? q.whereNull('year') : q.whereNull('year').orWhere({ year })))
+    .andWhereRaw("to_jsonb(key_tombstones.*)->>'purpose' IS NULL")
+    .first('id')) !== undefined;
+  if (ids.length > 0 || !(await covered())) await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
   return ids;
 }
 

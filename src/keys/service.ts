@@ -5,7 +5,8 @@ import { KEY_BYTES, formatEnvelope, open, parseEnvelope, seal, valueAad, wrapAad
 import { DecryptError, KeyringError, KeyShreddedError } from './errors.js';
 import type { DiskKeyring } from './keyring.js';
 import * as repo from './repository.js';
-import type { CipherRef, KeyEventHook, KeyService } from './types.js';
+import { recordingShred } from './ledger.js';
+import type { CipherRef, KeyEventHook, KeyService, ShredLedger } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -13,6 +14,8 @@ type Db = Knex | Knex.Transaction;
 export interface KeyServiceOptions {
   /** Records key operations (shred) in the audit log, in the caller's transaction. */
   onKeyEvent?: KeyEventHook;
+  /** The shred ledger beside the keyring: every destroyed key is appended before the shred commits. */
+  ledger?: ShredLedger;
   /** How long an unwrapped data key stays in memory (default 60 s). */
   cacheTtlMs?: number;
   /** At most this many unwrapped data keys in memory (default 10 000). */
@@ -166,7 +169,7 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       checkSubject(subject);
       if (year !== undefined && (!Number.isInteger(year) || year < 1970 || year > 9999)) throw new TypeError('year must be an integer between 1970 and 9999');
       return inTransaction(db, async (trx) => {
-        const ids = await repo.deleteDataKeysWithTombstone(trx, subject, year);
+        const ids = await recordingShred(opts.ledger, trx, subject, year, () => repo.deleteDataKeysWithTombstone(trx, subject, year));
         for (const id of ids) cache.delete(id);
         await opts.onKeyEvent?.(trx, { action: 'keys.shred', actor: 'system', subject, details: { year: year ?? null, keys_destroyed: ids.length, key_ids: ids } });
         log.info({ keysDestroyed: ids.length, year: year ?? 'all' }, 'data keys shredded');

@@ -42,7 +42,7 @@ export interface Keyring {
 }
 
 /** What a key operation was: one audit action each. */
-export type KeyAction = 'keys.init' | 'keys.rotate' | 'keys.retire' | 'keys.backup' | 'keys.restore' | 'keys.shred';
+export type KeyAction = 'keys.init' | 'keys.rotate' | 'keys.retire' | 'keys.backup' | 'keys.restore' | 'keys.shred' | 'keys.shred_replayed';
 
 /**
  * A key operation, handed to the audit log in the transaction that performed it.

@@ -8,7 +8,9 @@ import { openDatabaseTarget, type Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { KeyringError } from '../keys/errors.js';
 import { keyringDir, keyringPresent, loadKeyring } from '../keys/keyring.js';
-import { verifyKeyring } from '../keys/lifecycle.js';
+import { openShredLedger } from '../keys/ledger.js';
+import { verifyKeyring, type KeyOpsOptions } from '../keys/lifecycle.js';
+import { replayShredLedger, type ReplayOutcome } from '../keys/replay.js';
 import { listCanaries } from '../keys/repository.js';
 
 const run = promisify(execFile);
@@ -17,6 +19,8 @@ const run = promisify(execFile);
  * Database backup and restore with PostgreSQL's own tools (`pg_dump` custom format,
  * `pg_restore`). The keyring is deliberately *not* part of a dump: keys are escrowed
  * separately (`uurwerk keys:backup`), so a stolen dump alone reveals no encrypted field.
+ * Nor is the shred ledger: it lives beside the keyring, so that after a restore every
+ * data key shredded since the dump was made is destroyed again (`replayAfterRestore`).
  */
 
 /** Thrown when backup or restore cannot go ahead; the message says what to do. */
@@ -266,3 +270,13 @@ export const checkRestoredDatabaseDecrypts: DecryptChecker = async (db, config, 
   }
   return { status: 'ok', detail: `KEK version(s) ${canaries.map((c) => c.kek_version).join(', ')} in ${dir} decrypt the database's canaries` };
 };
+
+/**
+ * Erasure survives restore: every data key the shred ledger beside the keyring names
+ * that the restored database still holds is destroyed again (one `keys.shred_replayed`
+ * event), and tombstones the ledger lacks are appended to it. Throws a KeyringError
+ * when the ledger is missing while the restored database shows shredding.
+ */
+export async function replayAfterRestore(db: Knex, config: Readonly<Config>, opts: KeyOpsOptions): Promise<ReplayOutcome> {
+  return replayShredLedger(db, openShredLedger(keyringDir(config)), opts);
+}
