@@ -78,6 +78,11 @@ export const AUDIT_ACTIONS = {
   personalDataErased: 'privacy.personal_data.erased',
   auditAged: 'audit.aged', // events removed up to a signed checkpoint (retention.audit_events)
   applianceDecommissioned: 'appliance.decommissioned', // recorded just before `uurwerk decommission` destroys everything
+
+  // My data (src/mydata): a person's export of everything held about them (art. 15/20)
+  myDataExportRequested: 'privacy.my_data.export_requested',
+  myDataExportBuilt: 'privacy.my_data.export_built',
+  myDataExportDownloaded: 'privacy.my_data.export_downloaded',
 } as const;
 
 /** One of the names above. */
