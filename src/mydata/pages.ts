@@ -69,7 +69,7 @@ ${sum.teams.length ? html`<p>${m(l, 'teams')}: ${sum.teams.map((t) => t.team).jo
 <dt>${m(l, 'mails')}</dt><dd>${String(sum.counts.mails)}</dd>
 </dl>
 <h2 id="mails">${m(l, 'mails')}</h2>
-<p>${sum.mail_bodies_note}</p>
+<p>${m(l, 'mail_note')}</p>
 ${table([m(l, 'when'), m(l, 'subject'), m(l, 'status')], sum.mails.map((x) => html`<tr><td>${when(x.created_at)}</td><td>${x.subject}</td><td>${x.status}</td></tr>`), l, 'mail-list')}
 <h2 id="requests">${m(l, 'requests')}</h2>
 ${sum.requests === null ? html`<p>${m(l, 'requests_none')}</p>` : table(['id', m(l, 'status')], sum.requests.map((r) => html`<tr><td>${String(r.id ?? '')}</td><td>${String(r.status ?? '')}</td></tr>`), l, 'request-list')}
