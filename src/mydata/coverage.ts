@@ -26,6 +26,7 @@ export const COVERED: Readonly<Record<ColumnName, string>> = {
   'public.time_entries.owner_id': 'entries',
   'public.running_timers.owner_id': 'running_timer',
   'public.mail_outbox.recipients': 'mails',
+  'public.mail_outbox.subject': 'mails', // the subject line (matched by name, not a person id); shown for mails to the person
   'public.mydata_exports.account_id': 'exports',
   'audit.events.subject_id': 'audit_events',
   'audit.events.actor_id': 'audit_events',

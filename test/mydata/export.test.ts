@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import { strFromU8, unzipSync } from 'fflate';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
+import { coveredColumns } from '../../src/mydata/collect.js';
 import { buildExport, expireExports } from '../../src/mydata/exports.js';
 import { exportDocument, exportJsonSchema, type ExportDocument } from '../../src/mydata/schema.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -112,6 +113,7 @@ test('download: built by the job with progress, fetched once by its owner only (
   t.regex(got.res.headers.get('cache-control') ?? '', /no-store/);
   const doc = exportDocument.parse(JSON.parse(got.files!['export.json']!)) as ExportDocument;
   t.is(doc.account_id, owner.id);
+  t.deepEqual(doc.sources, coveredColumns({}), 'the export names every table it read and the section each fed');
   t.true(doc.entries.some((e) => e.note === 'a note only the owner wrote'));
   t.deepEqual(JSON.parse(got.files!['export.schema.json']!), exportJsonSchema(), 'the schema ships beside the JSON');
   t.deepEqual(JSON.parse(readFileSync(path.join(root, 'src/mydata/export.schema.json'), 'utf8')), exportJsonSchema(), 'and the copy in the repository is current');
