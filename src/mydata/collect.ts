@@ -55,7 +55,7 @@ export async function summaryOf(deps: CollectDeps, accountId: string): Promise<S
   return {
     account_id: accountId, profile: profileOf(account), roles, teams,
     counts: { days: time.days, entries: time.entries, audit_about_me: audit.about, audit_by_me: audit.by, sessions: sessionTotal, api_tokens: tokens.length, mails: mailsTotal },
-    sessions, api_tokens: tokens, mails, mail_bodies_note: MAIL_BODIES_NOTE, requests, exports,
+    sessions, api_tokens: tokens, mails, mail_bodies_note: MAIL_BODIES_NOTE, requests, exports, sources: coveredColumns(deps),
   };
 }
 

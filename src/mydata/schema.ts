@@ -114,6 +114,7 @@ export const summaryResponse = z.object({
   mail_bodies_note: z.string(),
   requests: z.array(json).nullable(),
   exports: z.array(exportRow),
+  sources: z.record(z.string(), z.string()).describe('Each database column read for the person, and the section it feeds'),
 });
 export type Summary = z.infer<typeof summaryResponse>;
 
