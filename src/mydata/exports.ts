@@ -23,6 +23,8 @@ export interface ExportDeps extends CollectDeps {
 
 /** How long a download link works. */
 export const LINK_HOURS = 24;
+/** A build running longer than this was interrupted (its node stopped): it no longer blocks a new one. */
+const STALE = `now() - interval '1 hour'`;
 
 type Status = z.infer<typeof exportStatusResponse>;
 interface ExportRow {
@@ -56,7 +58,9 @@ export async function startExport(deps: ExportDeps, accountId: string): Promise<
   const row = await deps.db.transaction(async (trx) => {
     // One export at a time per person: the account row is the lock two clicks queue on.
     await trx('accounts').where({ id: accountId }).forUpdate().first('id');
-    const busy = await trx('mydata_exports').where({ account_id: accountId }).whereIn('status', ['queued', 'running']).where('expires_at', '>', trx.fn.now()).first('id');
+    const busy = await trx('mydata_exports').where({ account_id: accountId }).where('expires_at', '>', trx.fn.now())
+      .where((q) => void q.where('status', 'queued').orWhere((r) => void r.where('status', 'running').where('started_at', '>', trx.raw(STALE))))
+      .first('id');
     if (busy) throw new ConflictError('An export of your data is already being built; wait for it to finish', 'export_in_progress');
     const [r] = (await trx('mydata_exports')
       .insert({ account_id: accountId, token_hash: hashToken(token), expires_at: trx.raw(`now() + interval '${LINK_HOURS} hours'`) })
@@ -140,8 +144,12 @@ export async function downloadExport(deps: ExportDeps, accountId: string, id: st
   });
 }
 
-/** Housekeeping: empties and marks expired every export whose link ran out. */
+/**
+ * Housekeeping: marks failed a build that stopped without finishing (its node died:
+ * running for over an hour), and empties and marks expired every export whose link ran out.
+ */
 export async function expireExports(db: Knex): Promise<Record<string, number>> {
+  const stale = await db('mydata_exports').where('status', 'running').where('started_at', '<=', db.raw(STALE)).update({ status: 'failed', step: 'failed', error: 'interrupted', finished_at: db.fn.now() });
   const n = await db('mydata_exports').whereIn('status', ['queued', 'running', 'ready', 'failed']).where('expires_at', '<=', db.fn.now()).update({ status: 'expired', archive: null });
-  return { expiredExports: n };
+  return { expiredExports: n, interruptedExports: stale };
 }

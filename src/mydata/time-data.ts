@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { personalRef } from '../audit/service.js';
+import { DecryptError, KeyShreddedError } from '../keys/errors.js';
 import type { CipherRef, KeyService } from '../keys/types.js';
 import type { Knex } from '../platform/db.js';
 import { allNames, commentRef, entryRef, timerRef } from '../timesheets/context.js';
@@ -28,11 +29,18 @@ const UNREADABLE = 'its data key was destroyed (crypto-shredded) or does not ope
  */
 export async function decryptLenient(keys: KeyService, db: Db, items: Item[]): Promise<Array<string | null>> {
   if (!items.length) return [];
+  // Only a shredded or foreign key makes a value unreadable; anything else (a database
+  // error) is a failure of the export, not a gap in it.
+  const unreadable = (err: unknown) => {
+    if (err instanceof KeyShreddedError || err instanceof DecryptError) return null;
+    throw err;
+  };
   try {
     return await keys.decryptMany(db, items);
-  } catch {
+  } catch (err) {
+    unreadable(err);
     const out: Array<string | null> = [];
-    for (const it of items) out.push(await keys.decrypt(db, it.subject, it.ref, it.envelope).catch(() => null));
+    for (const it of items) out.push(await keys.decrypt(db, it.subject, it.ref, it.envelope).catch(unreadable));
     return out;
   }
 }

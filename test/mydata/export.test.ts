@@ -67,6 +67,11 @@ test('summary: profile with each field’s source, roles with the group granting
   t.is((await local.client.json('GET', `/api/v1/me/data/exports/${started.body.id}`)).status, 404);
   t.is((await dir.client.json('POST', '/api/v1/me/data/exports', {})).status, 409, 'one export at a time');
   t.is((await dir.client.json('POST', '/api/v1/me/data/exports', { account_id: local.id })).status, 422, 'no person can be named');
+  // A build whose node died (running for over an hour) no longer blocks, and housekeeping marks it failed.
+  await a.db.knex('mydata_exports').where({ id: started.body.id }).update({ status: 'running', started_at: a.db.knex.raw(`now() - interval '2 hours'`) });
+  t.is((await dir.client.json('POST', '/api/v1/me/data/exports', {})).status, 201);
+  t.deepEqual(await expireExports(a.db.knex), { expiredExports: 0, interruptedExports: 1 });
+  t.is((await dir.client.json<Status>('GET', `/api/v1/me/data/exports/${started.body.id}`)).body.status, 'failed');
 
   const html = await (await local.client.call('GET', '/me/data?lang=en')).text();
   t.regex(html, /<h1>My data<\/h1>/);
@@ -133,7 +138,7 @@ test('download: built by the job with progress, fetched once by its owner only (
   await a.db.knex('mydata_exports').where({ id: second.body.id }).update({ expires_at: a.db.knex.raw(`now() - interval '1 second'`), created_at: a.db.knex.raw(`now() - interval '24 hours'`) });
   t.is((await owner.client.json<Status>('GET', `/api/v1/me/data/exports/${second.body.id}`)).body.status, 'expired');
   t.is((await fetchZip(owner.client, second.body.download_url)).status, 410);
-  t.deepEqual(await expireExports(a.db.knex), { expiredExports: 1 });
+  t.deepEqual(await expireExports(a.db.knex), { expiredExports: 1, interruptedExports: 0 });
   t.is((await a.db.knex('mydata_exports').where({ id: second.body.id }).first()).archive, null);
 });
 
