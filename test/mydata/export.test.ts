@@ -185,4 +185,16 @@ test('marker notes in a draft, a submitted, a returned and an approved day, and 
   const adminDoc = JSON.parse(adminZip.files!['export.json']!) as ExportDocument;
   t.true(adminDoc.audit_events.some((e) => e.action === AUDIT_ACTIONS.timesheetDayApproved && e.relation === 'by_me'));
   t.false(adminZip.files!['export.json']!.includes('MARKER-'), 'no content of the owner’s days in the admin’s export');
+
+  // A year whose data key was shredded: its entry is marked unreadable, the rest stays readable.
+  const old = await buildEntry(owner, { projectId, date: localDate(370), note: 'MARKER-shredded-year' });
+  await a.app.keys.shred(a.db.knex, owner.id, Number(old.date.slice(0, 4)));
+  const later = await owner.client.json<Started>('POST', '/api/v1/me/data/exports', {});
+  t.is(await build(a, later.body.id), 'built');
+  const laterDoc = JSON.parse((await fetchZip(owner.client, later.body.download_url)).files!['export.json']!) as ExportDocument;
+  const gone = laterDoc.entries.find((e) => e.id === old.id);
+  t.is(gone?.note, null);
+  t.regex(gone?.unreadable ?? '', /shredded/);
+  t.true(laterDoc.entries.some((e) => e.note === markers.approved), 'other years still read');
+  t.true(laterDoc.notes.some((n) => /unreadable/.test(n)));
 });
