@@ -4,6 +4,7 @@ import type { Config } from '../platform/config.js';
 import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
 import { MAIL_QUEUE } from '../platform/mail-module.js';
+import { MYDATA_EXPORT_QUEUE } from '../mydata/module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { RETENTION_QUEUE } from '../retention/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
@@ -24,6 +25,7 @@ export const QUEUES = {
   directorySync: DIRECTORY_QUEUES.sync,
   directoryReconcile: DIRECTORY_QUEUES.reconcile,
   retention: RETENTION_QUEUE,
+  mydataExport: MYDATA_EXPORT_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

@@ -8,6 +8,7 @@ import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { mailModule } from '../platform/mail-module.js';
+import { mydataModule } from '../mydata/module.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { retentionModule } from '../retention/module.js';
@@ -46,6 +47,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     identity,
     timesheets,
     operatorModule(authDeps, { handlers }),
+    mydataModule({ db, config, keys, audit, logger }),
     directory,
     auditMod,
     mail,

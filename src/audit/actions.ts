@@ -83,6 +83,11 @@ export const AUDIT_ACTIONS = {
   retentionHoldReleased: 'retention.hold_released',
   retentionErased: 'retention.erased',
   shredReplayed: 'keys.shred_replayed', // keys the shred ledger names, destroyed again after a restore or at start
+
+  // My data (src/mydata): a person's export of everything held about them (art. 15/20)
+  myDataExportRequested: 'privacy.my_data.export_requested',
+  myDataExportBuilt: 'privacy.my_data.export_built',
+  myDataExportDownloaded: 'privacy.my_data.export_downloaded',
 } as const;
 
 /** One of the names above. */
