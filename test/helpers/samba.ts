@@ -150,6 +150,8 @@ export interface SambaAdmin {
   remove(dn: string): Promise<void>;
   replace(dn: string, attr: string, value: string): Promise<void>;
   removeMember(groupDn: string, memberDn: string): Promise<void>;
+  addMember(groupDn: string, memberDn: string): Promise<void>;
+  add(dn: string, attributes: Record<string, string | string[]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,6 +189,15 @@ async function makeCertificates(tls: string): Promise<void> {
   writeFileSync(o('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await run('openssl', ['x509', '-req', '-in', o('server.csr'), '-CA', o('ca.pem'), '-CAkey', o('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', o('ext.cnf'), '-out', o('server.pem')]);
   chmodSync(o('server.key'), 0o600);
+}
+
+/** Adds the records of an LDIF file with one `ldapadd` as Administrator, over LDAPS (AD accepts unicodePwd only encrypted). */
+export async function loadLdif(samba: Pick<SambaDirectory, 'adminPasswordFile' | 'caFile'>, ldifFile: string): Promise<void> {
+  await run('ldapadd', ['-x', '-H', 'ldaps://127.0.0.1:636', '-D', ADMIN_DN, '-y', samba.adminPasswordFile, '-f', ldifFile], {
+    env: { ...process.env, LDAPTLS_CACERT: samba.caFile }, timeout: 600_000, maxBuffer: 64 * 1024 * 1024,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`ldapadd failed: ${err.stderr ?? err.message}`);
+  });
 }
 
 /**
@@ -242,12 +253,7 @@ export async function startSamba(): Promise<SambaDirectory> {
     }, 60_000, 'samba to listen on 389 and 636');
     const ldif = path.join(dir, 'fixture.ldif');
     writeFileSync(ldif, fixtureLdif());
-    // Over LDAPS: AD accepts unicodePwd only on an encrypted connection.
-    await run('ldapadd', ['-x', '-H', 'ldaps://127.0.0.1:636', '-D', ADMIN_DN, '-y', adminPasswordFile, '-f', ldif], {
-      env: { ...process.env, LDAPTLS_CACERT: path.join(tls, 'ca.pem') }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024,
-    }).catch((err: Error & { stderr?: string }) => {
-      throw new Error(`ldapadd failed: ${err.stderr ?? err.message}`);
-    });
+    await loadLdif({ adminPasswordFile, caFile: path.join(tls, 'ca.pem') }, ldif);
   } catch (err) {
     await stop();
     throw err;
@@ -264,6 +270,8 @@ export async function startSamba(): Promise<SambaDirectory> {
         remove: (dn) => client.del(dn),
         replace: (dn, attr, value) => client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: attr, values: [value] }) })),
         removeMember: (groupDn, memberDn) => client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [memberDn] }) })),
+        addMember: (groupDn, memberDn) => client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [memberDn] }) })),
+        add: (dn, attributes) => client.add(dn, attributes),
         close: () => client.unbind(),
       };
     },
