@@ -108,10 +108,14 @@ test('scripted fake directory: an error while writing rolls the whole sync back 
   const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8 });
   const standIn = arrayAuditRecorderStandIn();
   // Stand-in that fails at the end of the apply transaction, after every row was written.
-  const failing = { events: standIn.events, record: async (trx: Parameters<typeof standIn.record>[0], e: Parameters<typeof standIn.record>[1]) => {
-    if (e.action === 'directory.sync.applied') throw new Error('audit log unavailable');
-    return standIn.record(trx, e);
-  } };
+  const failing = {
+    events: standIn.events,
+    record: standIn.record,
+    recordMany: async (trx: Parameters<typeof standIn.recordMany>[0], es: Parameters<typeof standIn.recordMany>[1]) => {
+      if (es.some((e) => e.action === 'directory.sync.applied')) throw new Error('audit log unavailable');
+      return standIn.recordMany(trx, es);
+    },
+  };
   const r = await runDirectorySync(db.knex, { config, audit: failing, logger }, { trigger: 'test', actorId: 'system', full: true });
   t.is(r.outcome, 'failed');
   t.is(r.problem?.code, 'apply_failed');

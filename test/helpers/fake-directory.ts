@@ -101,7 +101,8 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
       res.end();
       return next();
     }
-    if (/memberOf/i.test(req.filter.toString())) {
+    // Group and deleted-object searches find nothing: the fake plays scripts for user searches only.
+    if (/objectClass=group\)|isDeleted/i.test(req.filter.toString()) && !/objectCategory|sAMAccountName/i.test(req.filter.toString())) {
       res.end();
       return next();
     }
