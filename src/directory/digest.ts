@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex, type JsonValue } from '../audit/canonical.js';
+import type { DirectoryConfig } from '../platform/config.js';
 import type { SyncDiff } from './plan.js';
 
 /**
@@ -16,4 +17,15 @@ export function syncDigest(diff: SyncDiff): string {
 /** True when a stored run's diff still matches the digest its audit event recorded. */
 export function runMatchesDigest(run: { diff: SyncDiff | null }, recordedDigest: unknown): boolean {
   return run.diff !== null && typeof recordedDigest === 'string' && syncDigest(run.diff) === recordedDigest;
+}
+
+/**
+ * Digest of the settings that decide which users and groups a sync reads and what
+ * they mean (base DNs, filter, attributes, role mapping). Stored with the bookmark: a
+ * changed mapping makes the next run a full one instead of an incremental run that
+ * would only look at what changed in the directory.
+ */
+export function configDigest(config: DirectoryConfig): string {
+  const { base_dns, user_filter, id_attribute, attributes, roles } = config;
+  return sha256Hex(canonicalJson(JSON.parse(JSON.stringify({ base_dns, user_filter, id_attribute, attributes, roles })) as JsonValue));
 }

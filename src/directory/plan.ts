@@ -271,6 +271,14 @@ export function planSync(input: {
   return plan;
 }
 
+/** A plan that changes nothing (an incremental run that read no change). */
+export function emptyPlan(activeBefore: number): SyncPlan {
+  return {
+    diff: { created: [], updated: [], disabled: [], reEnabled: [], deactivated: [], roleChanges: [], scopeChanges: [], revokeSessions: [] },
+    inserts: [], fieldUpdates: [], statusChanges: [], seen: [], rolesToAdd: [], rolesToRemove: [], scopeToAdd: [], scopeToRemove: [], activeBefore,
+  };
+}
+
 /** Counts for the run record and `ldap:status`. */
 export function diffCounts(plan: SyncPlan, fetchedUsers: number): Record<string, number> {
   const d = plan.diff;

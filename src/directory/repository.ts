@@ -9,6 +9,8 @@ export interface SyncStateRow {
   ds_service_name: string | null;
   invocation_id: string | null;
   highest_usn: string | null;
+  /** Digest of the configuration the last sync resolved groups for (see configDigest). */
+  config_digest: string | null;
   last_full_at: Date | null;
   updated_at: Date;
 }

@@ -1,11 +1,12 @@
 import type { Knex } from '../platform/db.js';
-import { applyDirectoryChanges, directoryIdentityState } from '../identity/directory-accounts.js';
-import { syncDigest } from './digest.js';
+import { performance } from 'node:perf_hooks';
+import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
+import { configDigest, syncDigest } from './digest.js';
 import { DirectorySyncError } from './errors.js';
 import { dnKey, mergeGroups, resolveMembers, type DirectoryGroup, type MergedGroups } from './groups.js';
 import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
 import { finishWithoutApplying } from './outcome.js';
-import { configuredGroups, deactivationLimit, diffCounts, planSync, type SyncPlan } from './plan.js';
+import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSync, type SyncPlan } from './plan.js';
 import { insertRun, lockSync, replaceGroups, saveSyncState, storedGroups, syncState, withRunLock, writeGroups } from './repository.js';
 import type { DirectoryUser } from './entry.js';
 import { DIRECTORY_AUDIT, type SyncAuditEvent, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
@@ -45,19 +46,25 @@ async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<t
   const server = await reader.serverState();
   const sameServer = prev !== undefined && prev.server_url === server.url && prev.ds_service_name === server.dsServiceName
     && prev.invocation_id === server.invocationId && prev.highest_usn !== null && server.highestUsn !== null && server.invocationId !== null;
-  const mode = opts.full || !sameServer ? 'full' : 'incremental';
+  // A changed mapping or base is a full run: the stored groups and accounts were read for the old one.
+  const sameConfig = prev?.config_digest === configDigest(deps.config);
+  const mode = opts.full || !sameServer || !sameConfig ? 'full' : 'incremental';
   const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
-  const users = await reader.users({ sinceUsn, now: started });
+  // The three searches go out together on the one connection (LDAP multiplexes by message id).
+  const [users, groups, deleted] = await Promise.all([
+    reader.users({ sinceUsn, now: started }),
+    reader.groups({ sinceUsn, namingContext: server.namingContext }),
+    sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
+  ]);
   if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');
-  const groups = await reader.groups({ sinceUsn, namingContext: server.namingContext });
-  const deleted = sinceUsn ? new Set(await reader.deleted({ sinceUsn, namingContext: server.namingContext })) : new Set<string>();
-  return { mode, server, users: users.users, groups, deleted, references: users.references };
+  return { mode, server, users: users.users, groups, deleted: new Set(deleted), references: users.references };
 }
 
 async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ module: 'directory' });
   const prev = await syncState(db);
+  const t0 = performance.now();
   let read: Read | undefined;
   let reader: DirectoryReader | undefined;
   let server: ServerState | undefined;
@@ -73,6 +80,7 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
     await reader?.close();
   }
   const r = read;
+  const readMs = Math.round(performance.now() - t0);
   const notApplied = (outcome: 'failed' | 'blocked', problem: DirectorySyncError, plan: SyncPlan | undefined) =>
     finishWithoutApplying(db, deps, opts, { started, mode: r.mode, serverUrl: r.server.url, outcome, problem, plan, fetchedUsers: r.users.length, references: r.references });
 
@@ -81,9 +89,7 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   try {
     result = await db.transaction(async (trx): Promise<SyncResult | undefined> => {
       await lockSync(trx);
-      const identity = await directoryIdentityState(trx);
-      const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
-      const plan = planSync({ config: deps.config, now: started, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
+      const { plan, groupsToWrite } = await decide(trx, deps, r, started);
       const counts = diffCounts(plan, r.users.length);
       if (opts.dryRun) return { outcome: 'dry_run', mode: r.mode, serverUrl: r.server.url, durationMs: now().getTime() - started.getTime(), counts, diff: plan.diff, references: r.references, operatorsMailed: false };
       if (r.mode === 'full' && r.users.length === 0 && !opts.confirmMassChange) {
@@ -101,9 +107,11 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
       const revoked = await applyDirectoryChanges(trx, { ...plan, revokeSessions: plan.diff.revokeSessions });
       counts.sessionsRevoked = revoked.reduce((n, x) => n + x.count, 0);
       if (Array.isArray(groupsToWrite)) await replaceGroups(trx, groupsToWrite);
-      else await writeGroups(trx, groupsToWrite);
+      else if (groupsToWrite) await writeGroups(trx, groupsToWrite);
       const s = r.server;
-      await saveSyncState(trx, { server_url: s.url, ds_service_name: s.dsServiceName, invocation_id: s.invocationId, highest_usn: s.highestUsn }, r.mode === 'full', now());
+      await saveSyncState(trx, {
+        server_url: s.url, ds_service_name: s.dsServiceName, invocation_id: s.invocationId, highest_usn: s.highestUsn, config_digest: configDigest(deps.config),
+      }, r.mode === 'full', now());
       const finished = now();
       const durationMs = finished.getTime() - started.getTime();
       const runId = await insertRun(trx, {
@@ -118,7 +126,7 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
           payload: { mode: r.mode, trigger: opts.trigger, confirmedMassChange: opts.confirmMassChange === true, counts, runId, digest: syncDigest(plan.diff) },
         },
       ]);
-      return { outcome: 'applied', mode: r.mode, serverUrl: s.url, durationMs, counts, diff: plan.diff, references: r.references, operatorsMailed: false };
+      return { outcome: 'applied', mode: r.mode, serverUrl: s.url, durationMs, counts, diff: plan.diff, references: r.references, operatorsMailed: false, phases: { readMs, applyMs: durationMs - readMs } };
     });
   } catch (err) {
     if (err instanceof DirectorySyncError) {
@@ -135,6 +143,22 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   }
   log.warn({ code: held!.problem.code, err: held!.problem.message }, 'directory sync held back by the safety valve; nothing changed');
   return notApplied('blocked', held!.problem, held!.plan);
+}
+
+/**
+ * The plan of a run, and the groups to store with it. An incremental run that read no
+ * change at all (no user, no group, no deletion) and finds no passed expiry plans
+ * nothing: one count instead of reading every account, role and scope.
+ */
+async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: DirectoryGroup[] | MergedGroups | undefined }> {
+  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0) {
+    const quiet = await directoryQuietCheck(trx, now);
+    if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
+  }
+  const identity = await directoryIdentityState(trx);
+  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
+  const plan = planSync({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
+  return { plan, groupsToWrite };
 }
 
 /**

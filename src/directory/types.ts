@@ -71,4 +71,6 @@ export interface SyncResult {
   /** Continuation references the server returned and we did not follow. */
   references: string[];
   operatorsMailed: boolean;
+  /** Where an applied run's time went: reading the directory, deciding and writing. */
+  phases?: { readMs: number; applyMs: number };
 }

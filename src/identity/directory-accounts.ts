@@ -79,3 +79,18 @@ export async function applyDirectoryChanges(trx: Knex.Transaction, changes: Dire
   for (const r of changes.revokeSessions) revoked.push({ accountId: r.accountId, count: await revokeSessions(trx, r.accountId, r.reason), reason: r.reason });
   return revoked;
 }
+
+/**
+ * What an incremental sync that read no change needs to know to skip planning: how
+ * many directory accounts are active, and whether a stored expiry has passed (an
+ * expiry changes no uSNChanged, so it must be looked for here).
+ */
+export async function directoryQuietCheck(trx: Knex.Transaction, now: Date): Promise<{ active: number; expired: number }> {
+  const row = await trx('accounts')
+    .where({ source: 'directory' })
+    .first(
+      trx.raw("count(*) FILTER (WHERE status = 'active') AS active"),
+      trx.raw("count(*) FILTER (WHERE status = 'active' AND expires_at <= ?) AS expired", [now]),
+    ) as { active: string; expired: string } | undefined;
+  return { active: Number(row?.active ?? 0), expired: Number(row?.expired ?? 0) };
+}

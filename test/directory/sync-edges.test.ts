@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { runDirectorySync, type AuditRecorder, type SyncOptions } from '../../src/directory/service.js';
+import { isEmptyDiff } from '../../src/directory/plan.js';
 import { formatStatus } from '../../src/directory/presenter.js';
 import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
@@ -208,6 +209,20 @@ test.serial('a sync killed halfway (its connection gone after every row was writ
   t.is(next.outcome, 'applied', JSON.stringify(next.problem));
   t.is((await accountByUsername(db.knex, 'zoe')).display_name, 'Zoë Killed-Halfway');
   t.is((await accountByUsername(db.knex, 'dave')).status, 'deactivated');
+});
+
+test.serial('an incremental run with no change plans nothing; a changed role mapping makes the next run a full one', async (t) => {
+  const { db } = t.context;
+  const quiet = await sync(t);
+  t.is(quiet.outcome, 'applied', JSON.stringify(quiet.problem));
+  t.is(quiet.mode, 'incremental');
+  t.is(quiet.counts.fetched, 0);
+  t.true(isEmptyDiff(quiet.diff!));
+  const config = directoryConfig({ ...t.context.config, roles: { ...t.context.config.roles, operator_groups: [GROUPS.operators, GROUPS.auditors] } });
+  const remapped = await sync(t, {}, config);
+  t.is(remapped.mode, 'full');
+  t.true((await roleLines(db.knex, (await accountByUsername(db.knex, 'ingrid')).id)).includes(`operator <- ${GROUPS.auditors}`));
+  t.is((await sync(t)).mode, 'full', 'and back');
 });
 
 test.serial('a configured group deleted in the directory fails the run and strips nobody', async (t) => {
