@@ -20,8 +20,11 @@ import { connectDirectory } from '../../src/directory/ldap.js';
 import { runDirectorySync, type SyncResult } from '../../src/directory/service.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { buildEmployee } from '../helpers/factories.js';
 import { freePort } from '../helpers/net.js';
 import { ADMIN_DN, BASE_DN, loadLdif, startSamba } from '../helpers/samba.js';
+import { runLoad, type LoadResult } from './load-client.js';
+import { asTestApp, sessionHeaders } from './load-seed.js';
 
 const run = promisify(execFile);
 const N = Number(process.env.DIR_BENCH_USERS ?? 5000);
@@ -138,6 +141,16 @@ try {
 
   const ph = (x: { value: SyncResult }) => (x.value.phases ? `(read ${secs(x.value.phases.readMs)}, apply ${secs(x.value.phases.applyMs)})` : '');
   const ratio = (ms: number) => `${(ms / bareCli.ms).toFixed(1)}× ldapsearch, ${(ms / bareLdapts.ms).toFixed(1)}× ldapts`;
+  // Interactive requests (a signed-in employee reading a setting, 8 connections): quiet, then during a full sync.
+  let load: { quiet: LoadResult; during: LoadResult; syncMs: number } | undefined;
+  if (process.env.DIR_BENCH_P99 !== '0') {
+    const person = await buildEmployee(asTestApp(appliance, config, pgServer.url));
+    const spec = (durationMs: number) => ({ base: appliance.url, connections: 8, durationMs, requests: [{ method: 'GET' as const, path: '/api/v1/me/timesheet-settings', headers: sessionHeaders(person.client) }] });
+    const quiet = await runLoad(spec(Math.max(2000, fullAgain.ms)));
+    const [during, s] = await Promise.all([runLoad(spec(Math.max(2000, fullAgain.ms))), sync(true)]);
+    load = { quiet, during, syncMs: s.ms };
+  }
+
   const rows: Array<[string, number, string]> = [
     ['bare paged ldapsearch (CLI) of the same users and attributes', bareCli.ms, ''],
     [`bare paged search (ldapts, ${bareLdapts.value} users)`, bareLdapts.ms, ''],
@@ -148,6 +161,10 @@ try {
   ];
   console.log(`\nDirectory sync, ${N} users, ${teams} teams in ${depts} departments (3 levels of nesting), Samba AD DC on loopback over LDAPS\n`);
   for (const [name, ms, note] of rows) console.log(`${name.padEnd(96)} ${secs(ms).padStart(9)}  ${note}`);
+  if (load) {
+    const l = (x: LoadResult) => `${x.requests} requests, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, non-2xx ${x.non2xx}`;
+    console.log(`\ninteractive GET /api/v1/me/timesheet-settings at 8 connections: quiet ${l(load.quiet)}; during a full sync (${secs(load.syncMs)}) ${l(load.during)}`);
+  }
 } finally {
   await app?.stop().catch(() => undefined);
   await pgServer?.stop().catch(() => undefined);
