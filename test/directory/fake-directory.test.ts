@@ -9,7 +9,7 @@ import type { SyncProblemCode } from '../../src/directory/errors.js';
 import { runScheduledDirectorySync } from '../../src/directory/job.js';
 import { runDirectorySync } from '../../src/directory/service.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { FAKE_BASE, scriptedFakeDirectory, type FakeScript, type ScriptedFakeDirectory } from '../helpers/fake-directory.js';
+import { FAKE_BASE, fakeUserDn, scriptedFakeDirectory, type FakeScript, type ScriptedFakeDirectory } from '../helpers/fake-directory.js';
 import { testLogger } from '../helpers/log.js';
 import { arrayAuditRecorderStandIn, directoryConfig } from './support.js';
 
@@ -123,4 +123,18 @@ test('scripted fake directory: an error while writing rolls the whole sync back 
   t.true(standIn.events.some((e) => e.action === 'directory.sync.failed'));
   const run = await db.knex('directory_sync_runs').orderBy('started_at', 'desc').first();
   t.is(run.error_code, 'apply_failed');
+});
+
+test('scripted fake directory: a group whose members come in ranges (AD hands out 1,500 at a time; Samba all at once) is read whole', async (t) => {
+  const db = await useTestDatabase(t);
+  const fake = await scriptedFakeDirectory({ kind: 'users', count: 25 });
+  t.teardown(() => fake.stop());
+  const group = `CN=Everyone,OU=Groups,${FAKE_BASE}`;
+  fake.groups = [{ dn: group, guid: 1, members: Array.from({ length: 25 }, (_, i) => fakeUserDn(i + 1)) }];
+  fake.rangeSize = 10;
+  const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8, roles: { employee_groups: [group] } });
+  const r = await runDirectorySync(db.knex, { config, audit: arrayAuditRecorderStandIn(), logger }, { trigger: 'test', actorId: 'system', full: true });
+  t.is(r.outcome, 'applied', JSON.stringify(r.problem));
+  t.is(Number((await db.knex('role_assignments').where({ role: 'employee', reason: group }).count<{ n: string }[]>({ n: '*' }))[0]!.n), 25);
+  t.is((await db.knex('directory_groups').first()).members.length, 25);
 });
