@@ -81,6 +81,8 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   }
   const r = read;
   const readMs = Math.round(performance.now() - t0);
+  // Let requests queued behind the read run before the planning pass (the sync shares the event loop with them).
+  await new Promise((resolve) => setImmediate(resolve));
   const notApplied = (outcome: 'failed' | 'blocked', problem: DirectorySyncError, plan: SyncPlan | undefined) =>
     finishWithoutApplying(db, deps, opts, { started, mode: r.mode, serverUrl: r.server.url, outcome, problem, plan, fetchedUsers: r.users.length, references: r.references });
 
@@ -157,6 +159,7 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
   }
   const identity = await directoryIdentityState(trx);
   const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
+  await new Promise((resolve) => setImmediate(resolve));
   const plan = planSync({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
   return { plan, groupsToWrite };
 }
@@ -166,7 +169,7 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
  * groups it just read (and stores them all); an incremental run from the stored
  * groups with this run's changed and deleted groups and renamed users merged in.
  */
-async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: DirectoryGroup[] | MergedGroups }> {
+async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: DirectoryGroup[] | MergedGroups }> {
   const userIdByDn = new Map<string, string>();
   if (r.mode === 'full') {
     for (const u of r.users) userIdByDn.set(dnKey(u.dn), u.directoryId);
@@ -174,7 +177,8 @@ async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accoun
   }
   const oldDn = new Map<string, string>();
   for (const a of accounts) {
-    if (!a.directory_id || !a.dn || r.deleted.has(a.directory_id)) continue;
+    // A deactivated account holds no role, and its old DN may belong to someone new by now.
+    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id)) continue;
     userIdByDn.set(dnKey(a.dn), a.directory_id);
     oldDn.set(a.directory_id, a.dn);
   }

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { startAppliance } from '../../src/app/appliance.js';
@@ -142,13 +142,17 @@ try {
   const ph = (x: { value: SyncResult }) => (x.value.phases ? `(read ${secs(x.value.phases.readMs)}, apply ${secs(x.value.phases.applyMs)})` : '');
   const ratio = (ms: number) => `${(ms / bareCli.ms).toFixed(1)}× ldapsearch, ${(ms / bareLdapts.ms).toFixed(1)}× ldapts`;
   // Interactive requests (a signed-in employee reading a setting, 8 connections): quiet, then during a full sync.
-  let load: { quiet: LoadResult; during: LoadResult; syncMs: number } | undefined;
+  let load: { quiet: LoadResult; during: LoadResult; syncMs: number; loopMaxMs: number; loopP99Ms: number } | undefined;
   if (process.env.DIR_BENCH_P99 !== '0') {
     const person = await buildEmployee(asTestApp(appliance, config, pgServer.url));
     const spec = (durationMs: number) => ({ base: appliance.url, connections: 8, durationMs, requests: [{ method: 'GET' as const, path: '/api/v1/me/timesheet-settings', headers: sessionHeaders(person.client) }] });
     const quiet = await runLoad(spec(Math.max(2000, fullAgain.ms)));
+    // How long the server's event loop was held at a time while the sync ran beside the requests.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const [during, s] = await Promise.all([runLoad(spec(Math.max(2000, fullAgain.ms))), sync(true)]);
-    load = { quiet, during, syncMs: s.ms };
+    loop.disable();
+    load = { quiet, during, syncMs: s.ms, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6 };
   }
 
   const rows: Array<[string, number, string]> = [
@@ -163,7 +167,7 @@ try {
   for (const [name, ms, note] of rows) console.log(`${name.padEnd(96)} ${secs(ms).padStart(9)}  ${note}`);
   if (load) {
     const l = (x: LoadResult) => `${x.requests} requests, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, non-2xx ${x.non2xx}`;
-    console.log(`\ninteractive GET /api/v1/me/timesheet-settings at 8 connections: quiet ${l(load.quiet)}; during a full sync (${secs(load.syncMs)}) ${l(load.during)}`);
+    console.log(`\ninteractive GET /api/v1/me/timesheet-settings at 8 connections: quiet ${l(load.quiet)}; during a full sync (${secs(load.syncMs)}) ${l(load.during)}; event-loop delay meanwhile p99 ${load.loopP99Ms.toFixed(0)} ms, max ${load.loopMaxMs.toFixed(0)} ms`);
   }
 } finally {
   await app?.stop().catch(() => undefined);
