@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 
 /**
- * The directory's groups as the last sync saw them: objectGUID, DN and the DNs of
- * their direct members (normalised: lower case, no blanks after commas). An
+ * The directory's groups as the last sync saw them: objectGUID, DN and their direct
+ * members as keys (SHA-256 of the normalised DN: a user's DN carries their name, and
+ * resolving membership needs only equality). An
  * incremental sync reads only the groups that changed since the bookmark and
  * resolves nested membership from these rows, instead of asking the directory for
  * every configured group's nested members on every run. Replaced whole by a full sync.

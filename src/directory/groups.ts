@@ -1,30 +1,47 @@
+import { createHash } from 'node:crypto';
 import { DirectorySyncError } from './errors.js';
 
 /**
  * Nested group membership resolved from what Uurwerk holds: every group's direct
- * members (as DNs), kept in `directory_groups` and refreshed from the groups whose
+ * members (as hashed DNs), kept in `directory_groups` and refreshed from the groups whose
  * uSNChanged moved. Resolving walks the member lists from each configured group
  * down, so nesting of any depth — loops included (A in B in A) — costs one pass over
  * the stored rows instead of one whole-base LDAP_MATCHING_RULE_IN_CHAIN search per
  * configured group on every run.
  */
 
-/** A group as read from the directory (or stored): objectGUID, DN, direct member DNs. */
+/** A group as read from the directory: objectGUID, DN, direct members' DNs (users and groups alike). */
 export interface DirectoryGroup {
   guid: string;
   dn: string;
-  /** Direct members' DNs (users and groups alike), as the directory lists them. */
   members: string[];
 }
 
-/** A DN as a comparison key: lower case, no blanks around the commas (AD compares DNs case-insensitively). */
+/** A group as stored and resolved: its members as dnKey values, never as names. */
+export interface KeyedGroup {
+  guid: string;
+  dn: string;
+  /** dnKey of each direct member's DN. */
+  members: string[];
+}
+
+/** A group read from the directory in its stored form. */
+export function keyed(g: DirectoryGroup): KeyedGroup {
+  return { guid: g.guid, dn: g.dn, members: g.members.map(dnKey) };
+}
+
+/**
+ * A DN as a comparison key: SHA-256 of the DN in lower case without blanks around the
+ * commas (AD compares DNs case-insensitively). Hashed because a user's DN carries
+ * their name, and stored member lists need only equality, not the names.
+ */
 export function dnKey(dn: string): string {
-  return dn.toLowerCase().replace(/\s*,\s*/g, ',').trim();
+  return createHash('sha256').update(dn.toLowerCase().replace(/\s*,\s*/g, ',').trim(), 'utf8').digest('base64url');
 }
 
 /** The groups after an incremental run's changes, and which stored rows must be written. */
 export interface MergedGroups {
-  groups: Map<string, DirectoryGroup>;
+  groups: Map<string, KeyedGroup>;
   /** Groups whose row changed (read from the directory, or a member DN rewritten after a rename). */
   changed: Set<string>;
   /** Groups deleted in the directory. */
@@ -38,12 +55,12 @@ export interface MergedGroups {
  * rewrites `member` values on a rename without touching the groups' uSNChanged.
  */
 export function mergeGroups(
-  stored: DirectoryGroup[],
+  stored: KeyedGroup[],
   read: DirectoryGroup[],
   deletedGuids: ReadonlySet<string>,
   renamedUsers: ReadonlyArray<{ from: string; to: string }>,
 ): MergedGroups {
-  const groups = new Map(stored.map((g) => [g.guid, { ...g, members: g.members.map(dnKey) }]));
+  const groups = new Map(stored.map((g) => [g.guid, { ...g, members: [...g.members] }]));
   const changed = new Set<string>();
   const removed = new Set<string>();
   const renames = new Map<string, string>();
@@ -51,7 +68,7 @@ export function mergeGroups(
   for (const g of read) {
     const before = groups.get(g.guid);
     if (before && dnKey(before.dn) !== dnKey(g.dn)) renames.set(dnKey(before.dn), dnKey(g.dn));
-    groups.set(g.guid, { guid: g.guid, dn: g.dn, members: g.members.map(dnKey) });
+    groups.set(g.guid, keyed(g));
     changed.add(g.guid);
   }
   for (const guid of deletedGuids) {
@@ -75,12 +92,12 @@ export function mergeGroups(
  * every admin of their role).
  */
 export function resolveMembers(
-  groups: Iterable<DirectoryGroup>,
+  groups: Iterable<KeyedGroup>,
   configured: string[],
   userIdByDn: ReadonlyMap<string, string>,
   serverUrl: string,
 ): Map<string, Set<string>> {
-  const byDn = new Map<string, DirectoryGroup>();
+  const byDn = new Map<string, KeyedGroup>();
   for (const g of groups) byDn.set(dnKey(g.dn), g);
   const result = new Map<string, Set<string>>();
   for (const configuredDn of configured) {
@@ -91,8 +108,7 @@ export function resolveMembers(
     const queue = [root];
     while (queue.length > 0) {
       const g = queue.pop()!;
-      for (const m of g.members) {
-        const key = dnKey(m);
+      for (const key of g.members) {
         const nested = byDn.get(key);
         if (nested) {
           if (!visited.has(nested.guid)) {

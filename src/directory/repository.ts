@@ -1,5 +1,5 @@
 import type { Knex } from '../platform/db.js';
-import type { DirectoryGroup, MergedGroups } from './groups.js';
+import type { KeyedGroup, MergedGroups } from './groups.js';
 import { dnKey } from './groups.js';
 import type { SyncDiff } from './plan.js';
 
@@ -97,16 +97,16 @@ export async function withRunLock<T>(db: Knex, fn: () => Promise<T>): Promise<T 
 }
 
 /** The groups the last sync stored, with their direct members. */
-export async function storedGroups(db: Knex | Knex.Transaction): Promise<DirectoryGroup[]> {
-  return db('directory_groups').select('guid', 'dn', 'members') as Promise<DirectoryGroup[]>;
+export async function storedGroups(db: Knex | Knex.Transaction): Promise<KeyedGroup[]> {
+  return db('directory_groups').select('guid', 'dn', 'members') as Promise<KeyedGroup[]>;
 }
 
-function groupRow(g: DirectoryGroup) {
-  return { guid: g.guid, dn: g.dn, dn_key: dnKey(g.dn), members: g.members.map(dnKey), updated_at: new Date() };
+function groupRow(g: KeyedGroup) {
+  return { guid: g.guid, dn: g.dn, dn_key: dnKey(g.dn), members: g.members, updated_at: new Date() };
 }
 
 /** A full sync's groups replace every stored row. */
-export async function replaceGroups(trx: Knex.Transaction, groups: DirectoryGroup[]): Promise<void> {
+export async function replaceGroups(trx: Knex.Transaction, groups: KeyedGroup[]): Promise<void> {
   await trx('directory_groups').delete();
   for (let i = 0; i < groups.length; i += 200) await trx('directory_groups').insert(groups.slice(i, i + 200).map(groupRow));
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
 import { configDigest, syncDigest } from './digest.js';
 import { DirectorySyncError } from './errors.js';
-import { dnKey, mergeGroups, resolveMembers, type DirectoryGroup, type MergedGroups } from './groups.js';
+import { dnKey, keyed, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
 import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
 import { finishWithoutApplying } from './outcome.js';
 import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSync, type SyncPlan } from './plan.js';
@@ -152,7 +152,7 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
  * change at all (no user, no group, no deletion) and finds no passed expiry plans
  * nothing: one count instead of reading every account, role and scope.
  */
-async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: DirectoryGroup[] | MergedGroups | undefined }> {
+async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: KeyedGroup[] | MergedGroups | undefined }> {
   if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0) {
     const quiet = await directoryQuietCheck(trx, now);
     if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
@@ -169,11 +169,12 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
  * groups it just read (and stores them all); an incremental run from the stored
  * groups with this run's changed and deleted groups and renamed users merged in.
  */
-async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: DirectoryGroup[] | MergedGroups }> {
+async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
   const userIdByDn = new Map<string, string>();
   if (r.mode === 'full') {
     for (const u of r.users) userIdByDn.set(dnKey(u.dn), u.directoryId);
-    return { members: resolveMembers(r.groups, configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: r.groups };
+    const groups = r.groups.map(keyed);
+    return { members: resolveMembers(groups, configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: groups };
   }
   const oldDn = new Map<string, string>();
   for (const a of accounts) {

@@ -76,6 +76,9 @@ test.serial('a nested loop of groups (A in B in A) resolves once and grants the 
   t.true((await roleLines(db.knex, ingrid.id)).includes(`auditor <- ${LOOP_A}`));
   const stored = await db.knex('directory_groups').whereIn('dn', [LOOP_A, LOOP_B, GROUPS.financeLeads]).pluck('dn');
   t.is(stored.length, 3);
+  // Member lists are kept as hashed DNs: the table holds no one's name.
+  t.false(JSON.stringify(await db.knex('directory_groups').select('members')).includes('Ingrid'));
+  t.true((await db.knex('directory_groups').where({ dn: LOOP_B }).first()).members.length === 2);
   // One audit event for the run however many roles it granted.
   t.is(r.audit.events.filter((e) => e.action === 'directory.sync.applied').length, 1);
   t.false(r.audit.events.some((e) => e.action === 'admin.role.granted'));
