@@ -197,11 +197,11 @@ async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accoun
 }
 
 /**
- * The per-account events of a run: status changes and ended sessions, which people
+ * The per-account events of a run: status changes, ended sessions and API tokens, which people
  * and auditors look up by account. Role and scope changes are covered by the run's
  * digest instead (one event per run, not one per role).
  */
-function accountEvents(plan: SyncPlan, revoked: Array<{ accountId: string; count: number; reason: string }>, actorId: string): SyncAuditEvent[] {
+function accountEvents(plan: SyncPlan, revoked: Array<{ accountId: string; count: number; tokenIds: string[]; reason: string }>, actorId: string): SyncAuditEvent[] {
   const d = plan.diff;
   const ev = (action: string, accountId: string, payload: Record<string, unknown>): SyncAuditEvent => ({ action, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload });
   const reasonOf = new Map(plan.statusChanges.map((s) => [s.id, s.reason]));
@@ -210,5 +210,6 @@ function accountEvents(plan: SyncPlan, revoked: Array<{ accountId: string; count
     ...d.deactivated.map((p) => ev(DIRECTORY_AUDIT.accountDeactivated, p.accountId, { reason: reasonOf.get(p.accountId) ?? 'no longer found in the directory' })),
     ...d.reEnabled.map((p) => ev(DIRECTORY_AUDIT.accountReenabled, p.accountId, {})),
     ...revoked.filter((x) => x.count > 0).map((x) => ev(DIRECTORY_AUDIT.sessionRevoked, x.accountId, { sessions: x.count, reason: x.reason })),
+    ...revoked.filter((x) => x.tokenIds.length > 0).map((x) => ev(DIRECTORY_AUDIT.apiTokenRevoked, x.accountId, { reason: x.reason, token_ids: x.tokenIds })),
   ];
 }

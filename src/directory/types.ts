@@ -34,6 +34,7 @@ export const DIRECTORY_AUDIT = {
   roleGranted: AUDIT_ACTIONS.roleGranted,
   roleRevoked: AUDIT_ACTIONS.roleRevoked,
   sessionRevoked: AUDIT_ACTIONS.sessionRevoked,
+  apiTokenRevoked: AUDIT_ACTIONS.apiTokenRevoked,
 } as const;
 
 /** What the sync is given: config, audit log, logger, and (for tests) the directory and clock. */

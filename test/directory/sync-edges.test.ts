@@ -103,6 +103,8 @@ test.serial('a user deleted in the directory is deactivated by the next incremen
   t.is(await liveSessions(db.knex, frank.id), 0);
   t.is(Number((await db.knex('api_tokens').where({ account_id: frank.id }).whereNull('revoked_at').count<{ n: string }[]>({ n: '*' }))[0]!.n), 0);
   t.true(r.audit.events.some((e) => e.action === 'identity.account.deactivated' && e.subjectId === frank.id));
+  const tokenEvent = r.audit.events.find((e) => e.action === 'auth.api_token.revoked' && e.subjectId === frank.id);
+  t.is((tokenEvent?.payload?.token_ids as string[] | undefined)?.length, 1);
 });
 
 test.serial('membership added three levels down is found by an incremental run from the stored groups; a renamed nested group keeps it', async (t) => {
