@@ -105,7 +105,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayForReview(w, actor, id);
     authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
-    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
+    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)), purpose: 'record' });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
       state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
     });

@@ -19,7 +19,7 @@ export async function decryptEntry(deps: TimesheetDeps, db: Knex | Knex.Transact
 }
 
 async function encryptEntry(deps: TimesheetDeps, trx: Knex.Transaction, ownerId: string, id: string, d: EntryDetails, firstDate: string): Promise<string> {
-  return deps.keys.encrypt(trx, ownerId, entryRef(id), JSON.stringify(d), { year: Number(firstDate.slice(0, 4)) });
+  return deps.keys.encrypt(trx, ownerId, entryRef(id), JSON.stringify(d), { year: Number(firstDate.slice(0, 4)), purpose: 'record' });
 }
 
 const ENTRY_FIELDS: ReadonlyArray<keyof EntryDetails> = ['date', 'end', 'minutes', 'note', 'project_id', 'start', 'task_id'];

@@ -64,7 +64,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   // d1 (approved): a different duration, re-encrypted under the owner's own key, so it decrypts fine.
   const row = await a.db.knex('time_entries').where({ id: e1 }).first('details');
   const plain = JSON.parse(await a.app.keys.decrypt(a.db.knex, owner.id, entryRef(e1), row.details)) as { minutes: number };
-  const forged = await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e1), JSON.stringify({ ...plain, minutes: 480 }), { year: Number(d1.slice(0, 4)) });
+  const forged = await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e1), JSON.stringify({ ...plain, minutes: 480 }), { year: Number(d1.slice(0, 4)), purpose: 'record' });
   await a.db.knex('time_entries').where({ id: e1 }).update({ details: forged });
   // d2 (submitted): one entry row deleted by the database owner.
   await a.db.knex('time_entries').where({ id: e2 }).delete();
@@ -76,7 +76,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   // d5 (submitted): changed before the admin approves it; the approval digests the changed content.
   const row5 = await a.db.knex('time_entries').where({ id: e5 }).first('details');
   const plain5 = JSON.parse(await a.app.keys.decrypt(a.db.knex, owner.id, entryRef(e5), row5.details)) as { minutes: number };
-  await a.db.knex('time_entries').where({ id: e5 }).update({ details: await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e5), JSON.stringify({ ...plain5, minutes: 200 }), { year: Number(d5.slice(0, 4)) }) });
+  await a.db.knex('time_entries').where({ id: e5 }).update({ details: await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e5), JSON.stringify({ ...plain5, minutes: 200 }), { year: Number(d5.slice(0, 4)), purpose: 'record' }) });
   t.is((await admin.c.json('POST', `/api/v1/days/${ids[d5]}/approve`)).status, 200);
   // d6 (submitted): set to approved by hand, with no approve event.
   await a.db.knex('timesheet_days').where({ id: ids[d6] }).update({ state: 'approved', approved_at: new Date(), approved_by: admin.id });
