@@ -9,6 +9,7 @@ import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
 import { summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayById, inWall, lockDaysForOwner, transitionDay, type DayRow, type Wall } from './repository.js';
+import { sealDayForRecord } from './sealing.js';
 import { timeZoneOf } from './settings.js';
 
 /**
@@ -48,6 +49,8 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
       state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
+    // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
+    await sealDayForRecord(deps, w, actor.accountId, date);
     const to = await activeMail(await w.own(), admins);
     if (to.length) {
       await enqueueMail(await w.own(), {
