@@ -1,5 +1,5 @@
 import type { Knex } from '../platform/db.js';
-import type { KeyPurpose, KeySlot } from './types.js';
+import type { KeyPurpose, KeySlot, KeySlotQuery } from './types.js';
 
 /** Queries of the key domain: data keys, tombstones, canaries. */
 
@@ -120,10 +120,14 @@ export async function deleteKeysWithTombstones(trx: Knex.Transaction, ids: reado
 }
 
 /** Existing keys as slots: of the purposes, optionally one subject and years before `beforeYear` (year, subject order). */
-export async function keySlots(db: Db, q: { purposes: readonly KeyPurpose[]; subject?: string; beforeYear?: number; limit?: number }): Promise<KeySlot[]> {
+export async function keySlots(db: Db, q: KeySlotQuery): Promise<KeySlot[]> {
   const b = db('data_keys').whereIn('purpose', q.purposes);
   if (q.subject !== undefined) void b.where({ subject: q.subject });
   if (q.beforeYear !== undefined) void b.where('year', '<', q.beforeYear);
+  if (q.excludeSubjects?.length) void b.whereNotIn('subject', q.excludeSubjects);
+  if (q.excludeYears?.length) {
+    void b.whereRaw('(subject, year) NOT IN (SELECT * FROM unnest(?::text[], ?::int[]))', [q.excludeYears.map((x) => x.subject), q.excludeYears.map((x) => x.year)]);
+  }
   return b.orderBy(['year', 'subject', 'purpose']).limit(q.limit ?? 10_000).select('subject', 'purpose', 'year') as Promise<KeySlot[]>;
 }
 

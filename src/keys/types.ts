@@ -29,6 +29,16 @@ export interface KeySlot {
   year: number;
 }
 
+/** Which existing keys `keySlots` lists. */
+export interface KeySlotQuery {
+  purposes: readonly KeyPurpose[];
+  subject?: string;
+  beforeYear?: number;
+  excludeSubjects?: readonly string[];
+  excludeYears?: ReadonlyArray<{ subject: string; year: number }>;
+  limit?: number;
+}
+
 /** Encryption service backed by per-subject, per-purpose, per-year data keys wrapped by the KEK. */
 export interface KeyService {
   /**
@@ -57,8 +67,12 @@ export interface KeyService {
    * No audit event per key: the caller (the retention run) audits counts.
    */
   shredKeys(trx: Knex.Transaction, which: readonly KeySlot[]): Promise<string[]>;
-  /** The data keys that exist, as slots: of these purposes, optionally one subject, years before `beforeYear`; at most `limit`. */
-  keySlots(db: Knex | Knex.Transaction, q: { purposes: readonly KeyPurpose[]; subject?: string; beforeYear?: number; limit?: number }): Promise<KeySlot[]>;
+  /**
+   * The data keys that exist, as slots (year, subject order): of these purposes,
+   * optionally one subject, years before `beforeYear`, none of the subjects or
+   * subject-years excluded (what a legal hold or remaining data keeps); at most `limit`.
+   */
+  keySlots(db: Knex | Knex.Transaction, q: KeySlotQuery): Promise<KeySlot[]>;
 }
 
 /** The keyring on disk as the rest of the appliance sees it. */
