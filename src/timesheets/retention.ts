@@ -2,7 +2,6 @@ import type { KeyPurpose, KeySlot } from '../keys/types.js';
 import type { Knex } from '../platform/db.js';
 import type { RetentionCounts, RetentionHandler, RetentionHolds, RetentionScope } from '../platform/retention.js';
 import { entryRef, type TimesheetDeps } from './context.js';
-import { inWall } from './repository.js';
 import {
   countDue, deleteDueDays, deleteDueEntries, deleteTimerOf, dueEntriesToCheck, heldParams, oldestDay, unitsWithRows, type HeldParams, type RowScope,
 } from './retention-queries.js';
@@ -43,8 +42,7 @@ async function entriesKeptByProject(deps: TimesheetDeps, memo: { last?: Memo }, 
   if (!holds.projects.size && !holds.customers.size) return new Set();
   const key = JSON.stringify([s, [...holds.projects].sort(), [...holds.customers].sort(), [...holds.persons].sort()]);
   if (memo.last && memo.last.key === key && Date.now() - memo.last.at < HELD_MEMO_MS) return memo.last.ids;
-  const ids = await inWall(deps.db, 'bypass', async (w) => {
-    const trx = await w.own();
+  const ids = await housekeeping(deps.db, async (trx) => {
     const projects = new Set(holds.projects);
     if (holds.customers.size) {
       for (const r of (await trx('projects').whereIn('customer_id', [...holds.customers]).select('id')) as Array<{ id: string }>) projects.add(r.id);
@@ -67,14 +65,26 @@ async function entriesKeptByProject(deps: TimesheetDeps, memo: { last?: Memo }, 
   return ids;
 }
 
+/**
+ * A housekeeping transaction: behind the wall's bypass, as the connection's own role,
+ * set in one statement. With `lazyCommit` the commit does not wait for the WAL flush:
+ * a batch of deletions lost in a crash is simply done again by the next run (they are
+ * idempotent), and not waiting is most of the cost of a small batch.
+ */
+async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, lazyCommit = false): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`);
+    return fn(trx);
+  });
+}
+
 /** Deletes up to `limit` due rows (entries first, then the days left empty); returns the counts. */
 async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number): Promise<{ entries: number; days: number }> {
-  return inWall(db, 'bypass', async (w) => {
-    const trx = await w.own();
+  return housekeeping(db, async (trx) => {
     const entries = await deleteDueEntries(trx, s, h, limit);
     const days = limit - entries > 0 ? await deleteDueDays(trx, s, h, limit - entries) : 0;
     return { entries, days };
-  });
+  }, true);
 }
 
 /** Which keys a category shreds: its purposes, and for each the rows that keep a year's key alive. */
@@ -96,8 +106,7 @@ async function freeSlots(deps: TimesheetDeps, trx: Knex.Transaction, family: Key
 /** Shreds up to `limit` keys of `family` whose years are due and hold no rows any more; returns how many. */
 async function shredFreeKeys(deps: TimesheetDeps, family: KeyFamily, beforeYear: number, holds: RetentionHolds, limit: number): Promise<number> {
   if (limit <= 0) return 0;
-  return inWall(deps.db, 'bypass', async (w) => {
-    const trx = await w.own();
+  return housekeeping(deps.db, async (trx) => {
     const slots = await freeSlots(deps, trx, family, beforeYear, [...holds.persons], limit);
     return slots.length ? (await deps.keys.shredKeys(trx, slots)).length : 0;
   });
@@ -120,13 +129,12 @@ function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
     category: c.name,
 
     async oldest(db) {
-      return inWall(db, 'bypass', async (w) => c.oldest(await w.own()));
+      return housekeeping(db, (trx) => c.oldest(trx));
     },
 
     async plan(db, scope) {
       const h = await held(scope);
-      return inWall(db, 'bypass', async (w) => {
-        const trx = await w.own();
+      return housekeeping(db, async (trx) => {
         const counts = await countDue(trx, c.rows(scope), h);
         // Keys due: those of years with no held rows (due rows go first, then their keys).
         const keys = await freeSlots(deps, trx, c.family, c.keyYear(scope), h.persons, Number.MAX_SAFE_INTEGER, { heldBy: h });
@@ -193,8 +201,7 @@ export async function eraseTimeData(deps: TimesheetDeps, db: Knex, personId: str
   const records: RowScope = { purpose: 'record', before: '9999-12-31', ownerId: personId };
   const byProject = new Set([...await entriesKeptByProject(deps, {}, drafts, opts.holds), ...await entriesKeptByProject(deps, {}, records, opts.holds)]);
   const h = heldParams(opts.holds, byProject);
-  return inWall(db, 'bypass', async (w) => {
-    const trx = await w.own();
+  return housekeeping(db, async (trx) => {
     const out = { ...none };
     if (opts.dryRun) {
       const c = await countDue(trx, drafts, h);
