@@ -120,3 +120,22 @@ test('audit:verify does not call a shredded person’s locked days changed: eras
   t.is(r.code, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /locked days checked against their digest: 0 \(not checkable: 1 of people whose keys were shredded\)/);
 });
+
+test('audit:verify after an erasure: a locked day whose note was erased (note key shredded, erasure audited) is not checkable, not changed; without the audited erasure it is a change', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const owner = await person(a, { inTeam: 'team-a' });
+  const admin = await person(a, { adminOf: 'team-a' });
+  t.is((await owner.c.json('POST', '/api/v1/me/entries', { date: daysAgo(1), duration_minutes: 30, project_id: projectId, note: 'wis mij' })).status, 201);
+  const sub = await owner.c.json<Day>('POST', `/api/v1/me/days/${daysAgo(1)}/submit`);
+  t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/approve`)).status, 200);
+  const year = Number(daysAgo(1).slice(0, 4));
+  await a.db.knex.transaction((trx) => a.app.keys.shredKeys(trx, [{ subject: owner.id, purpose: 'note', year }]));
+  const config = cliConfig(t, a);
+  const hidden = await runCli(['audit:verify', '--config', config]);
+  t.is(hidden.code, 1, 'a note key shredded behind the audit log looks like a change');
+  // The erasure as `uurwerk erase` records it (the retention orchestrator's event).
+  await a.db.knex.transaction((trx) => a.app.services.audit.record(trx, { action: 'retention.erased', actorId: 'cli:test', subjectId: owner.id, payload: { keys: 1 } }));
+  const r = await runCli(['audit:verify', '--config', config]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /not checkable: 1 of people whose keys were shredded/);
+});
