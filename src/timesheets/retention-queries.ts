@@ -114,15 +114,19 @@ export async function unitsWithRows(trx: Trx, purpose: 'record' | 'draft' | 'not
   const dayHeld = opts.heldBy
     ? `(NOT (${dfree}) OR EXISTS (SELECT 1 FROM time_entries e WHERE e.owner_id = d.owner_id AND e.first_date <= d.date AND e.last_date >= d.date AND NOT (${efree})))`
     : 'true';
+  // Record keys also seal the comments of days ever submitted; draft keys the running timer
+  // (sealed under the key of the UTC year it started in).
   const days = purpose === 'record'
     ? `UNION SELECT d.owner_id, extract(year FROM d.date)::int FROM timesheet_days d WHERE d.submitted_at IS NOT NULL AND d.date < ?::date${opts.ownerId ? ' AND d.owner_id = ?::uuid' : ''} AND ${dayHeld}`
-    : '';
+    : purpose === 'draft' && !opts.heldBy
+      ? `UNION SELECT t.owner_id, extract(year FROM t.created_at AT TIME ZONE 'UTC')::int FROM running_timers t WHERE t.created_at < ?::date${opts.ownerId ? ' AND t.owner_id = ?::uuid' : ''}`
+      : '';
   const { rows } = await trx.raw<{ rows: Array<{ subject: string; year: number }> }>(
     `SELECT owner_id::text AS subject, y AS year FROM (
        SELECT e.owner_id, extract(year FROM e.first_date)::int AS y FROM time_entries e
         WHERE ${entryFilter} AND e.first_date < ?::date${opts.ownerId ? ' AND e.owner_id = ?::uuid' : ''} AND NOT (${efree})
        ${days}) u`,
-    [before, ...owner, ...eb, ...(days ? [before, ...owner, ...(opts.heldBy ? [...db, ...eb] : [])] : [])],
+    [before, ...owner, ...eb, ...(days ? [before, ...owner, ...(opts.heldBy && purpose === 'record' ? [...db, ...eb] : [])] : [])],
   );
   return rows.map((r) => ({ subject: r.subject, year: Number(r.year) }));
 }

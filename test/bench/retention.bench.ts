@@ -71,14 +71,6 @@ try {
   const seedStarted = Date.now();
   const ids = ((await db.raw<{ rows: Array<{ id: string }> }>(
     `INSERT INTO accounts (source, username) SELECT 'local', 'bench-' || g FROM generate_series(1, ?) g RETURNING id`, [people])).rows).map((r) => r.id);
-  await db.transaction(async (trx) => {
-    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)`);
-    await trx.raw(
-      `INSERT INTO timesheet_days (owner_id, date, state, time_zone, scope_teams, submitted_at, approved_at, approved_by)
-       SELECT o, d, 'approved', 'UTC', '{bench}', d + time '18:00', d + time '19:00', ?::uuid FROM unnest(?::uuid[]) o CROSS JOIN unnest(?::date[]) d`,
-      [operator.id, ids, workingDays],
-    );
-  });
   let sealedCount = 0;
   await inParallel(ids, 4, async (owner) => {
     const entries = workingDays.map((date, i) => ({ id: randomUUID(), date, note: i % 5 === 0 ? `note ${i}` : '' }));
@@ -91,6 +83,11 @@ try {
     const rows = entries.map((e) => ({ id: e.id, owner_id: owner, first_date: e.date, last_date: e.date, key_purpose: 'record', details: sealed[k++]!, note: e.note ? sealed[k++]! : null }));
     await db.transaction(async (trx) => {
       await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)`);
+      await trx.raw(
+        `INSERT INTO timesheet_days (owner_id, date, state, time_zone, scope_teams, submitted_at, approved_at, approved_by)
+         SELECT ?::uuid, d, 'approved', 'UTC', '{bench}', d + time '18:00', d + time '19:00', ?::uuid FROM unnest(?::date[]) d`,
+        [owner, operator.id, workingDays],
+      );
       await trx('time_entries').insert(rows);
     });
     sealedCount += rows.length;

@@ -141,3 +141,19 @@ test('a project hold keeps the entries booked on it (found by decrypting) and th
   t.deepEqual((await admin.c.json<{ entries: Array<{ note: string }> }>('GET', `/api/v1/days/${evidence.dayId}`)).body.entries.map((e) => e.note), ['bewijs']);
   t.deepEqual(await keysOf(a, owner.id), ['note/2019', 'record/2019']);
 });
+
+test('a running timer keeps the draft key it is sealed under, even when its year is due', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const owner = await person(a);
+  await seedDay(a, { ownerId: owner.id, date: '2025-09-01', state: 'draft', projectId });
+  const details = await a.app.keys.encrypt(a.db.knex, owner.id, { table: 'running_timers', column: 'details', rowId: owner.id }, JSON.stringify({ started_at: '2025-12-31T20:00:00.000Z', project_id: projectId, task_id: null, note: '' }), { year: 2025, purpose: 'draft' });
+  await bypass(a, (trx) => trx('running_timers').insert({ owner_id: owner.id, details, created_at: '2025-12-31T20:00:00Z' }));
+  const drafts = draftsHandler(timesheetDeps(a));
+  const scope = scopeAt(a, 'drafts', '2027-01-02T03:00:00Z');
+  t.deepEqual(await purgeAll(drafts, a.db.knex, scope), { entries: 1, days: 1, keys: 0 });
+  t.deepEqual(await keysOf(a, owner.id), ['draft/2025']);
+  t.is((await owner.c.json<{ running: boolean }>('GET', '/api/v1/me/timer')).body.running, true);
+  await bypass(a, (trx) => trx('running_timers').where({ owner_id: owner.id }).delete());
+  t.deepEqual(await purgeAll(drafts, a.db.knex, scope), { entries: 0, days: 0, keys: 1 });
+  t.deepEqual(await keysOf(a, owner.id), []);
+});
