@@ -62,21 +62,49 @@ function dayDue(s: RowScope): [string, Knex.Value[]] {
   return [`d.submitted_at IS ${s.purpose === 'record' ? 'NOT ' : ''}NULL AND d.date < ?::date${s.ownerId ? ' AND d.owner_id = ?::uuid' : ''}`, [s.before, ...(s.ownerId ? [s.ownerId] : [])]];
 }
 
-/** Deletes up to `limit` due, unheld entries; returns how many. */
-export async function deleteDueEntries(trx: Trx, s: RowScope, h: HeldParams, limit: number): Promise<number> {
-  const [due, a] = entryDue(s);
-  const [free, b] = entryFree(h);
-  // SKIP LOCKED: two nodes purging at once take different rows instead of waiting (or deadlocking).
-  const r = await trx.raw(`DELETE FROM time_entries WHERE id IN (SELECT e.id FROM time_entries e WHERE ${due} AND ${free} LIMIT ? FOR UPDATE SKIP LOCKED)`, [...a, ...b, limit]);
-  return r.rowCount ?? 0;
+/** Where a walk through due rows stopped: the (date, id) of the last row a batch deleted. */
+export interface Cursor {
+  date: string;
+  id: string;
 }
 
-/** Deletes up to `limit` due, unheld days that no entry touches any more; returns how many. */
-export async function deleteDueDays(trx: Trx, s: RowScope, h: HeldParams, limit: number): Promise<number> {
+/** What one batch deleted, and where the next may start (unset when it deleted nothing). */
+export interface Deleted {
+  n: number;
+  last?: Cursor;
+}
+
+/**
+ * Deletes up to `limit` due rows walking the partial index in (date, id) order from
+ * `after`: each batch starts where the last ended instead of stepping over the rows
+ * earlier batches deleted (still in the index until vacuumed). SKIP LOCKED: two nodes
+ * purging at once take different rows instead of waiting (or deadlocking).
+ */
+async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor): Promise<Deleted> {
+  const from = after ? ` AND (${alias}.${col}, ${alias}.id) > (?::date, ?::uuid)` : '';
+  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string }> }>(
+    `DELETE FROM ${table} WHERE id IN (
+       SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED)
+     RETURNING id::text AS id, ${col}::text AS d`,
+    [...bindings, ...(after ? [after.date, after.id] : []), limit],
+  );
+  if (!rows.length) return { n: 0 };
+  const last = rows.reduce((m, r) => (r.d > m.d || (r.d === m.d && r.id > m.id) ? r : m));
+  return { n: rows.length, last: { date: last.d, id: last.id } };
+}
+
+/** Deletes up to `limit` due, unheld entries (from `after` on). */
+export async function deleteDueEntries(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
+  const [due, a] = entryDue(s);
+  const [free, b] = entryFree(h);
+  return deleteWalking(trx, 'time_entries', 'e', s.purpose === 'record' ? 'first_date' : 'last_date', `${due} AND ${free}`, [...a, ...b], limit, after);
+}
+
+/** Deletes up to `limit` due, unheld days that no entry touches any more (from `after` on). */
+export async function deleteDueDays(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
   const [due, a] = dayDue(s);
   const [free, b] = dayFree(h);
-  const r = await trx.raw(`DELETE FROM timesheet_days WHERE id IN (SELECT d.id FROM timesheet_days d WHERE ${due} AND ${free} AND ${dayEmpty} LIMIT ? FOR UPDATE SKIP LOCKED)`, [...a, ...b, limit]);
-  return r.rowCount ?? 0;
+  return deleteWalking(trx, 'timesheet_days', 'd', 'date', `${due} AND ${free} AND ${dayEmpty}`, [...a, ...b], limit, after);
 }
 
 /** Counts of due rows: unheld (what a run would remove) and held (what holds keep back). */

@@ -3,7 +3,7 @@ import type { Knex } from '../platform/db.js';
 import type { RetentionCounts, RetentionHandler, RetentionHolds, RetentionScope } from '../platform/retention.js';
 import { entryRef, type TimesheetDeps } from './context.js';
 import {
-  countDue, deleteDueDays, deleteDueEntries, deleteTimerOf, dueEntriesToCheck, heldParams, oldestDay, unitsWithRows, type HeldParams, type RowScope,
+  countDue, deleteDueDays, deleteDueEntries, deleteTimerOf, dueEntriesToCheck, heldParams, oldestDay, unitsWithRows, type Cursor, type Deleted, type HeldParams, type RowScope,
 } from './retention-queries.js';
 
 /**
@@ -78,13 +78,53 @@ async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<
   });
 }
 
+/** How far one walk through due rows (entries, or days) got in this run. */
+interface Phase {
+  cursor?: Cursor;
+  done: boolean;
+}
+
+/** A node's walk through one run: entries first, then the days they leave empty. */
+interface Walk {
+  run: string;
+  entries: Phase;
+  days: Phase;
+}
+
+/**
+ * Deletes up to `budget` rows of one phase from its cursor. At the end of the walk it
+ * goes once more from the start (rows skipped meanwhile: locked by another node, or
+ * written behind the cursor); when a walk from the start ends short, the phase is done.
+ */
+async function walkPhase(del: (limit: number, after?: Cursor) => Promise<Deleted>, st: Phase, budget: number): Promise<number> {
+  let n = 0;
+  while (!st.done && n < budget) {
+    const fromStart = st.cursor === undefined;
+    const r = await del(budget - n, st.cursor);
+    const full = r.n === budget - n;
+    n += r.n;
+    if (full) {
+      st.cursor = r.last;
+      continue;
+    }
+    if (fromStart) st.done = true;
+    else st.cursor = undefined;
+  }
+  return n;
+}
+
 /** Deletes up to `limit` due rows (entries first, then the days left empty); returns the counts. */
-async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number): Promise<{ entries: number; days: number }> {
-  return housekeeping(db, async (trx) => {
-    const entries = await deleteDueEntries(trx, s, h, limit);
-    const days = limit - entries > 0 ? await deleteDueDays(trx, s, h, limit - entries) : 0;
+async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number, walk: Walk): Promise<{ entries: number; days: number }> {
+  // The walk moves on only once the batch committed: a batch that failed is walked again.
+  const next = { entries: { ...walk.entries }, days: { ...walk.days } };
+  const counts = await housekeeping(db, async (trx) => {
+    const entries = await walkPhase((n, after) => deleteDueEntries(trx, s, h, n, after), next.entries, limit);
+    const days = next.entries.done ? await walkPhase((n, after) => deleteDueDays(trx, s, h, n, after), next.days, limit - entries) : 0;
     return { entries, days };
   }, true);
+  walk.entries = next.entries;
+  walk.days = next.days;
+  return counts;
 }
 
 /** Which keys a category shreds: its purposes, and for each the rows that keep a year's key alive. */
@@ -124,6 +164,13 @@ interface Category {
 
 function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
   const memo: { last?: Memo } = {};
+  // Where this node's walk through the current run got (a new run starts over).
+  let walk: Walk = { run: '', entries: { done: false }, days: { done: false } };
+  const walkOf = (scope: RetentionScope): Walk => {
+    const run = JSON.stringify([scope.asOf.getTime(), c.rows(scope), [...scope.holds.persons], scope.holds.ranges, [...scope.holds.projects], [...scope.holds.customers]]);
+    if (walk.run !== run) walk = { run, entries: { done: false }, days: { done: false } };
+    return walk;
+  };
   const held = async (scope: RetentionScope) => heldParams(scope.holds, await entriesKeptByProject(deps, memo, c.rows(scope), scope.holds));
   return {
     category: c.name,
@@ -145,10 +192,11 @@ function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
 
     async purgeBatch(db, scope) {
       const h = await held(scope);
-      const rows = await deleteRows(db, c.rows(scope), h, scope.batchSize);
+      const w = walkOf(scope);
+      const rows = await deleteRows(db, c.rows(scope), h, scope.batchSize, w);
       const removed: RetentionCounts = { ...rows, keys: 0 };
       const left = scope.batchSize - rows.entries - rows.days;
-      if (left <= 0) return { removed, done: false };
+      if (left <= 0 || !w.days.done) return { removed, done: false };
       removed.keys = await shredFreeKeys(deps, c.family, c.keyYear(scope), scope.holds, left);
       return { removed, done: removed.keys < left };
     },
@@ -210,12 +258,12 @@ export async function eraseTimeData(deps: TimesheetDeps, db: Knex, personId: str
     } else {
       // One person's drafts: a few thousand rows at most, in this one transaction.
       for (;;) {
-        const n = await deleteDueEntries(trx, drafts, h, 5000);
+        const { n } = await deleteDueEntries(trx, drafts, h, 5000);
         out.draft_entries += n;
         if (n < 5000) break;
       }
       for (;;) {
-        const n = await deleteDueDays(trx, drafts, h, 5000);
+        const { n } = await deleteDueDays(trx, drafts, h, 5000);
         out.draft_days += n;
         if (n < 5000) break;
       }

@@ -20,7 +20,7 @@ async function entryRow(a: TestApp, id: string) {
 
 test('a draft day is sealed under draft keys and its note under the note key; at submit its entries move to record keys in the same transaction, the note stays', async (t) => {
   const { a, projectId } = await timesheetApp(t);
-  const owner = await person(a, { inTeam: 'team-a' });
+  const owner = await person(a, { inTeam: 'team-a', email: 'owner@example.org' });
   const admin = await person(a, { adminOf: 'team-a' });
   const date = daysAgo(2);
   const e = await owner.c.json<{ id: string }>('POST', '/api/v1/me/entries', { start: at(date, '08:00'), end: at(date, '10:00'), project_id: projectId, note: 'kiespijn' });
@@ -53,6 +53,11 @@ test('a draft day is sealed under draft keys and its note under the note key; at
   const changed = await owner.c.json('PATCH', `/api/v1/me/entries/${e.body.id}`, { note: 'kiespijn, tandarts' });
   t.is(changed.status, 200);
   t.is(await purposeOf(a, (await entryRow(a, e.body.id)).details), 'record');
+  // The other callers name theirs: the admin's TOTP secret, the comment's personal audit payload, the outbox body.
+  const purposes = async (subject: string) => ((await a.db.knex('data_keys').where({ subject }).pluck('purpose')) as string[]).sort();
+  t.true((await purposes(admin.id)).includes('profile'), 'TOTP secret under the profile key');
+  t.true((await purposes(owner.id)).includes('audit'), 'the return comment in the audit log under the audit key');
+  t.deepEqual(await purposes('system:mail-outbox'), ['mail']);
 });
 
 test('an entry written before notes had a column (note inside the details) still reads, note included', async (t) => {
