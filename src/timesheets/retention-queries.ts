@@ -40,8 +40,11 @@ function dayFree(h: HeldParams): [string, Knex.Value[]] {
   return [`NOT (d.owner_id = ANY (?::uuid[])) AND NOT EXISTS (SELECT 1 FROM unnest(?::date[], ?::date[]) AS r(f, t) WHERE d.date BETWEEN r.f AND r.t)`, [h.persons, h.from, h.to]];
 }
 
-/** No entry touches day `d` any more. */
-const dayEmpty = 'NOT EXISTS (SELECT 1 FROM time_entries x WHERE x.owner_id = d.owner_id AND x.first_date <= d.date AND x.last_date >= d.date)';
+/**
+ * No entry touches day `d` any more. An entry spans at most three days (a CHECK of
+ * time_entries), so the probe reads a bounded slice of the owner's index range.
+ */
+const dayEmpty = 'NOT EXISTS (SELECT 1 FROM time_entries x WHERE x.owner_id = d.owner_id AND x.first_date BETWEEN d.date - 2 AND d.date AND x.last_date >= d.date)';
 
 /** Which entries and days a category covers, and the date they are due by. */
 export interface RowScope {
@@ -83,8 +86,9 @@ export interface Deleted {
 async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor): Promise<Deleted> {
   const from = after ? ` AND (${alias}.${col}, ${alias}.id) > (?::date, ?::uuid)` : '';
   const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string }> }>(
-    `DELETE FROM ${table} WHERE id IN (
-       SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED)
+    // = ANY (ARRAY(…)), not IN (…): the planner would hash-join IN against a scan of the whole table.
+    `DELETE FROM ${table} WHERE id = ANY (ARRAY(
+       SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED))
      RETURNING id::text AS id, ${col}::text AS d`,
     [...bindings, ...(after ? [after.date, after.id] : []), limit],
   );
