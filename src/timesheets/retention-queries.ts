@@ -133,10 +133,11 @@ export async function countDue(trx: Trx, s: RowScope, h: HeldParams): Promise<{ 
 /**
  * The (owner, year) pairs that still have rows a key of the purpose protects, before
  * `beforeYear`: entries by the year of their first date (the key's year) and, for
- * record keys, days ever submitted (their comments). With `heldBy`, only rows those
+ * record keys, days ever submitted (their comments), for draft keys running timers
+ * (unless `timers: false`: an erasure deletes them). With `heldBy`, only rows those
  * holds keep (what a plan reports as held back).
  */
-export async function unitsWithRows(trx: Trx, purpose: 'record' | 'draft' | 'note', beforeYear: number, opts: { ownerId?: string; heldBy?: HeldParams } = {}): Promise<Array<{ subject: string; year: number }>> {
+export async function unitsWithRows(trx: Trx, purpose: 'record' | 'draft' | 'note', beforeYear: number, opts: { ownerId?: string; heldBy?: HeldParams; timers?: boolean } = {}): Promise<Array<{ subject: string; year: number }>> {
   const before = `${String(beforeYear).padStart(4, '0')}-01-01`;
   const [efree, eb] = opts.heldBy ? entryFree(opts.heldBy) : ['false', []];
   const [dfree, db] = opts.heldBy ? dayFree(opts.heldBy) : ['false', []];
@@ -150,7 +151,7 @@ export async function unitsWithRows(trx: Trx, purpose: 'record' | 'draft' | 'not
   // (sealed under the key of the UTC year it started in).
   const days = purpose === 'record'
     ? `UNION SELECT d.owner_id, extract(year FROM d.date)::int FROM timesheet_days d WHERE d.submitted_at IS NOT NULL AND d.date < ?::date${opts.ownerId ? ' AND d.owner_id = ?::uuid' : ''} AND ${dayHeld}`
-    : purpose === 'draft' && !opts.heldBy
+    : purpose === 'draft' && opts.timers !== false
       ? `UNION SELECT t.owner_id, extract(year FROM t.created_at AT TIME ZONE 'UTC')::int FROM running_timers t WHERE t.created_at < ?::date${opts.ownerId ? ' AND t.owner_id = ?::uuid' : ''}`
       : '';
   const { rows } = await trx.raw<{ rows: Array<{ subject: string; year: number }> }>(

@@ -131,7 +131,7 @@ async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number, w
 type KeyFamily = ReadonlyArray<'record' | 'note' | 'draft'>;
 
 /** The slots of `family` before `beforeYear` with no rows left under them (and not person-held), at most `limit`. */
-async function freeSlots(deps: TimesheetDeps, trx: Knex.Transaction, family: KeyFamily, beforeYear: number, persons: string[], limit: number, opts: { ownerId?: string; heldBy?: HeldParams } = {}): Promise<KeySlot[]> {
+async function freeSlots(deps: TimesheetDeps, trx: Knex.Transaction, family: KeyFamily, beforeYear: number, persons: string[], limit: number, opts: { ownerId?: string; heldBy?: HeldParams; timers?: boolean } = {}): Promise<KeySlot[]> {
   const out: KeySlot[] = [];
   for (const purpose of family) {
     if (out.length >= limit) break;
@@ -271,7 +271,7 @@ export async function eraseTimeData(deps: TimesheetDeps, db: Knex, personId: str
     out.timers = await deleteTimerOf(trx, personId, opts.dryRun);
     // Keys: every draft key with no draft left under it (after the deletes above, only
     // held drafts are), and every note key of a year without held notes.
-    const heldOnly = opts.dryRun ? { heldBy: h } : {};
+    const heldOnly = opts.dryRun ? { heldBy: h, timers: false } : {};
     const draftSlots = await freeSlots(deps, trx, ['draft'], 10_000, [], Number.MAX_SAFE_INTEGER, { ownerId: personId, ...heldOnly });
     const noteSlots = await freeSlots(deps, trx, ['note'], 10_000, [], Number.MAX_SAFE_INTEGER, { ownerId: personId, heldBy: h });
     const slots = [...draftSlots, ...noteSlots];

@@ -114,13 +114,16 @@ test('erase(person): drafts and the running timer deleted, draft and note keys s
   const admin = await person(a, { adminOf: 'team-a' });
   const kept = await seedDay(a, { ownerId: owner.id, date: '2025-03-03', state: 'approved', projectId, note: 'privé', team: 'team-a', approver: admin.id });
   await seedDay(a, { ownerId: owner.id, date: '2025-03-04', state: 'draft', projectId, note: 'concept' });
+  t.is((await owner.c.json('POST', '/api/v1/me/timer/start', { project_id: projectId, note: 'loopt' })).status, 201);
   const drafts = draftsHandler(timesheetDeps(a));
   const dry = await drafts.erase!(a.db.knex, owner.id, { dryRun: true, holds: NO_HOLDS });
-  t.deepEqual(dry, { draft_entries: 1, draft_days: 1, timers: 0, keys: 2 });
+  // Keys: the draft and note keys of 2025, and the draft key of this year (the running timer).
+  t.deepEqual(dry, { draft_entries: 1, draft_days: 1, timers: 1, keys: 3 });
   t.is(await dayCount(a, owner.id), 2, 'a dry run changes nothing');
   t.deepEqual(await drafts.erase!(a.db.knex, owner.id, { dryRun: false, holds: holds({ persons: new Set([owner.id]) }) }), { draft_entries: 0, draft_days: 0, timers: 0, keys: 0 }, 'a person hold keeps everything');
   t.deepEqual(await drafts.erase!(a.db.knex, owner.id, { dryRun: false, holds: NO_HOLDS }), dry);
   t.deepEqual(await keysOf(a, owner.id), ['record/2025']);
+  t.is((await owner.c.json<{ running: boolean }>('GET', '/api/v1/me/timer')).body.running, false);
   const r = await admin.c.json<{ entries: Array<{ note: string; note_erased?: boolean; minutes: number }> }>('GET', `/api/v1/days/${kept.dayId}`);
   t.is(r.status, 200);
   t.deepEqual(r.body.entries.map((e) => [e.note, e.note_erased, e.minutes]), [['', true, 480]]);
