@@ -144,9 +144,9 @@ async function freeSlots(deps: TimesheetDeps, trx: Knex.Transaction, family: Key
 }
 
 /** Shreds up to `limit` keys of `family` whose years are due and hold no rows any more; returns how many. */
-async function shredFreeKeys(deps: TimesheetDeps, family: KeyFamily, beforeYear: number, holds: RetentionHolds, limit: number): Promise<number> {
+async function shredFreeKeys(deps: TimesheetDeps, db: Knex, family: KeyFamily, beforeYear: number, holds: RetentionHolds, limit: number): Promise<number> {
   if (limit <= 0) return 0;
-  return housekeeping(deps.db, async (trx) => {
+  return housekeeping(db, async (trx) => {
     const slots = await freeSlots(deps, trx, family, beforeYear, [...holds.persons], limit);
     return slots.length ? (await deps.keys.shredKeys(trx, slots)).length : 0;
   });
@@ -197,7 +197,7 @@ function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
       const removed: RetentionCounts = { ...rows, keys: 0 };
       const left = scope.batchSize - rows.entries - rows.days;
       if (left <= 0 || !w.days.done) return { removed, done: false };
-      removed.keys = await shredFreeKeys(deps, c.family, c.keyYear(scope), scope.holds, left);
+      removed.keys = await shredFreeKeys(deps, db, c.family, c.keyYear(scope), scope.holds, left);
       return { removed, done: removed.keys < left };
     },
   };
