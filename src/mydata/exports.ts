@@ -94,7 +94,7 @@ export async function buildExport(deps: ExportDeps, id: string): Promise<'built'
     });
     const zip = buildZip(doc);
     await deps.db.transaction(async (trx) => {
-      const archive = await deps.keys.encrypt(trx, accountId, archiveRef(id), Buffer.from(zip).toString('base64'));
+      const archive = await deps.keys.encrypt(trx, accountId, archiveRef(id), Buffer.from(zip).toString('base64'), { purpose: 'profile' });
       await trx('mydata_exports').where({ id }).update({ status: 'ready', progress: 100, step: 'ready', archive, bytes: zip.length, finished_at: trx.fn.now() });
       await deps.audit.record(trx, {
         action: AUDIT_ACTIONS.myDataExportBuilt, actorId: SYSTEM_ACTOR, subjectId: accountId, object: { type: 'mydata_export', id },

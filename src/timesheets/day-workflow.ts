@@ -9,6 +9,7 @@ import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
 import { summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayById, inWall, lockDaysForOwner, transitionDay, type DayRow, type Wall } from './repository.js';
+import { sealDayForRecord } from './sealing.js';
 import { timeZoneOf } from './settings.js';
 
 /**
@@ -48,6 +49,8 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
       state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
+    // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
+    await sealDayForRecord(deps, w, actor.accountId, date);
     const to = await activeMail(await w.own(), admins);
     if (to.length) {
       await enqueueMail(await w.own(), {
@@ -105,7 +108,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayForReview(w, actor, id);
     authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
-    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
+    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)), purpose: 'record' });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
       state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
     });
