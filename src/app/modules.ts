@@ -9,6 +9,7 @@ import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { mailModule } from '../platform/mail-module.js';
 import type { DomainModule } from '../platform/module.js';
+import { privacyModule } from '../privacy/module.js';
 import { timesheetsModule } from '../timesheets/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
@@ -37,6 +38,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     identityModule(authDeps, deps.tls),
     timesheetsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps),
+    privacyModule({ db, config, keys, audit }),
     directoryModule({ db, config: config.directory, logger, audit }),
     auditModule({ db, keyring, logger }),
     mailModule({ db, config, logger, transport: deps.transport, cipher: keys }),
