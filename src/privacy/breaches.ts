@@ -34,7 +34,7 @@ const INSTANTS = ['detected_at', 'aware_at', 'internal_notice_at', 'authority_at
 function versionView(r: VersionRow): BreachVersionView {
   const out = { ...r } as unknown as Record<string, unknown>;
   for (const k of INSTANTS) out[k] = r[k] ? r[k].toISOString() : null;
-  const { breach_id: _b, number: _n, ...rest } = out;
+  const { breach_id: _b, number: _n, recorded_by: _by, ...rest } = out;
   return rest as unknown as BreachVersionView;
 }
 
