@@ -38,7 +38,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     identityModule(authDeps, deps.tls),
     timesheetsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps),
-    privacyModule({ db, config, keys, audit }),
+    privacyModule({ db, config, keys, audit, logger }),
     directoryModule({ db, config: config.directory, logger, audit }),
     auditModule({ db, keyring, logger }),
     mailModule({ db, config, logger, transport: deps.transport, cipher: keys }),
