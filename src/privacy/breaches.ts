@@ -114,7 +114,8 @@ export async function amendBreach(deps: PrivacyDeps, actor: Actor, id: string, b
     if (!latest) throw new NotFoundError();
     const base = versionView(latest);
     const { version: _v, recorded_at: _r, ...previous } = base;
-    const changed = Object.keys(body).filter((k) => k !== 'note' && (body as Record<string, unknown>)[k] !== undefined);
+    const before = previous as Record<string, unknown>;
+    const changed = Object.entries(body).filter(([k, v]) => k !== 'note' && v !== undefined && JSON.stringify(v) !== JSON.stringify(before[k])).map(([k]) => k);
     const content = validate(breachContent, { ...previous, ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) });
     checkTimes(deps, content);
     const version = latest.version + 1;

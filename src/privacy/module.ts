@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import type { PrivacyDeps } from './context.js';
 import { sendPrivacyReminders } from './reminders.js';
+import { privacyPages } from './pages.js';
 import { registerPrivacyApi } from './routes.js';
 
 /** The queue of the privacy officers' reminder mail (also the name of its cron row). */
@@ -24,6 +25,7 @@ export function privacyModule(input: Omit<PrivacyDeps, 'clock'> & { clock?: Cloc
   return {
     name: 'privacy',
     api: (api) => registerPrivacyApi(api, deps),
+    pages: privacyPages(deps),
     jobs: [{
       queue: PRIVACY_REMINDER_QUEUE,
       cron: REMINDER_CRON,
