@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import type { PrivacyDeps } from './context.js';
 import { sendPrivacyReminders } from './reminders.js';
+import { breachRetention, requestRetention } from './retention.js';
 import { privacyPages } from './pages.js';
 import { registerPrivacyApi } from './routes.js';
 
@@ -26,6 +27,7 @@ export function privacyModule(input: Omit<PrivacyDeps, 'clock'> & { clock?: Cloc
     name: 'privacy',
     api: (api) => registerPrivacyApi(api, deps),
     pages: privacyPages(deps),
+    retention: [requestRetention, breachRetention],
     jobs: [{
       queue: PRIVACY_REMINDER_QUEUE,
       cron: REMINDER_CRON,
