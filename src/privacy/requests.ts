@@ -1,6 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditEventInput } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
+import { KeyShreddedError } from '../keys/errors.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { localDate } from '../timesheets/tz.js';
@@ -55,8 +56,9 @@ async function open(deps: PrivacyDeps, db: Knex | Knex.Transaction, subject: str
   if (envelope === null) return null;
   try {
     return await deps.keys.decrypt(db, subject, requestRef(id, column), envelope);
-  } catch {
-    return null;
+  } catch (err) {
+    if (err instanceof KeyShreddedError) return null;
+    throw err;
   }
 }
 

@@ -116,21 +116,26 @@ test('granting an erasure without the erase service records the decision and lea
   t.is((await emp.client.json<Req>('GET', `/api/v1/me/privacy-requests/${filed.body.id}`)).body.execution, 'pending');
 });
 
-test('granting an erasure calls the injected erase service and records the execution (erase service stubbed: it is not on this branch)', async (t) => {
+test('a leaver\'s granted erasure calls the injected erase service and records the execution (erase service stubbed: it is not on this branch)', async (t) => {
   const a = await startTestApp(t);
   const dpo = await buildDpo(a);
   const emp = await buildEmployee(a);
   const filed = await emp.client.json<Req>('POST', '/api/v1/me/privacy-requests', { kind: 'erasure', text: 'all my drafts' });
+  await a.db.knex('accounts').where({ id: emp.id }).update({ status: 'deactivated' }); // has left since
   const calls: Array<[string, string]> = [];
   const deps: PrivacyDeps = {
     db: a.db.knex, config: a.config, keys: a.app.keys, audit: a.app.services.audit, clock: fixedClock(new Date()),
     erasePerson: async (personId, reason) => {
       calls.push([personId, reason]);
+      await a.app.keys.shred(a.db.knex, personId); // what an erasure does to the person's keys
     },
   };
-  const view = await decideRequest(deps, await loadActor(a.db.knex, dpo.id), filed.body.id, { decision: 'grant' });
+  const view = await decideRequest(deps, await loadActor(a.db.knex, dpo.id), filed.body.id, { decision: 'grant', actions: 'drafts and notes erased' });
   t.deepEqual(calls.map((c) => c[0]), [emp.id]);
   t.false(calls[0]![1].includes('all my drafts'), 'the reason names the request, not its text');
   t.is(view.execution, 'done');
+  t.is(view.text, null, "the person's own text went with their keys");
+  t.is(view.actions, 'drafts and notes erased', "the officer's record of it stays (sealed under the register's subject)");
+  t.is((await dpo.client.json<Req>('GET', `/api/v1/privacy/requests/${filed.body.id}`)).status, 200);
   t.deepEqual(await actions(a, filed.body.id), ['privacy.request.filed', 'privacy.request.decided', 'privacy.request.executed']);
 });
