@@ -11,7 +11,8 @@ import type { Knex } from 'knex';
  * erasure does not erase the record of it. Every change is audited by the service.
  *
  * `privacy_breaches` + `privacy_breach_versions`: a breach is a number and a history
- * of full versions; an amendment appends a version. Triggers refuse UPDATE of both
+ * of full versions; an amendment appends a version. Its text columns hold envelopes
+ * sealed under the register's system subject (lengths are checked by the API). Triggers refuse UPDATE of both
  * and DELETE, except for the retention job, which says so with
  * `SET LOCAL uurwerk.privacy_purge = 'on'` in its own transaction.
  *
@@ -69,20 +70,20 @@ export async function up(knex: Knex): Promise<void> {
       status                  text NOT NULL CHECK (status IN ('suspected', 'confirmed', 'closed')),
       detected_at             timestamptz NOT NULL,
       aware_at                timestamptz NOT NULL,
-      what_happened           text NOT NULL CHECK (length(what_happened) BETWEEN 1 AND 5000),
-      data_categories         text NOT NULL CHECK (length(data_categories) BETWEEN 1 AND 1000),
+      what_happened           text NOT NULL,
+      data_categories         text NOT NULL,
       people_count            integer CHECK (people_count >= 0),
       records_count           integer CHECK (records_count >= 0),
-      consequences            text NOT NULL CHECK (length(consequences) <= 5000),
-      measures                text NOT NULL CHECK (length(measures) <= 5000),
+      consequences            text NOT NULL,
+      measures                text NOT NULL,
       internal_notice_at      timestamptz,
       authority               text NOT NULL CHECK (authority IN ('pending', 'notified', 'not_required')),
       authority_at            timestamptz,
-      authority_reason        text CHECK (length(authority_reason) <= 2000),
+      authority_reason        text,
       people_informed         text NOT NULL CHECK (people_informed IN ('pending', 'informed', 'not_informed')),
       people_informed_at      timestamptz,
-      people_informed_reason  text CHECK (length(people_informed_reason) <= 2000),
-      note                    text CHECK (length(note) <= 2000),
+      people_informed_reason  text,
+      note                    text,
       recorded_by             text NOT NULL,
       recorded_at             timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (breach_id, version),

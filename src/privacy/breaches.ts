@@ -3,7 +3,7 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
-import type { PrivacyDeps } from './context.js';
+import { REGISTER_SUBJECT, type PrivacyDeps } from './context.js';
 import { breachClocks } from './deadlines.js';
 import { authorize } from './policy.js';
 import { breachContent, type AmendBreachBody, type BreachContent, type BreachVersionView, type BreachView, type RecordBreachBody } from './schema.js';
@@ -13,8 +13,8 @@ import { breachContent, type AmendBreachBody, type BreachContent, type BreachVer
  * consequences and measures, the 24-hour internal notice and the 72-hour authority
  * deadline, and whether the people were informed (art. 34) and why or why not. An
  * entry is a history of full versions; an amendment appends one (the database
- * refuses UPDATE and DELETE), and each is audited. The text describes the incident,
- * not people, and is kept in clear for the officer and auditors.
+ * refuses UPDATE and DELETE), and each is audited. The text fields rest sealed under
+ * the register's system subject, bound to the breach and version.
  */
 
 /** A version row as stored. */
@@ -30,6 +30,28 @@ interface VersionRow extends Omit<BreachVersionView, 'detected_at' | 'aware_at' 
 }
 
 const INSTANTS = ['detected_at', 'aware_at', 'internal_notice_at', 'authority_at', 'people_informed_at', 'recorded_at'] as const;
+
+/** The text fields, sealed at rest. */
+const SEALED = ['what_happened', 'data_categories', 'consequences', 'measures', 'authority_reason', 'people_informed_reason', 'note'] as const;
+
+/** The AES-GCM binding of a sealed field of one version. */
+const versionRef = (breachId: string, version: number, column: string) => ({ table: 'privacy_breach_versions', column, rowId: `${breachId}/${version}` });
+
+/** A version's text fields sealed for storage. */
+async function seal(deps: PrivacyDeps, trx: Knex.Transaction, breachId: string, version: number, c: BreachContent): Promise<BreachContent> {
+  const out: Record<string, unknown> = { ...c };
+  for (const k of SEALED) if (c[k] !== null) out[k] = await deps.keys.encrypt(trx, REGISTER_SUBJECT, versionRef(breachId, version, k), c[k]);
+  return out as BreachContent;
+}
+
+/** Rows with their text fields opened. */
+async function openRows(deps: PrivacyDeps, db: Knex | Knex.Transaction, rows: VersionRow[]): Promise<VersionRow[]> {
+  const items = rows.flatMap((r) => SEALED.filter((k) => r[k] !== null).map((k) => ({ r, k, item: { subject: REGISTER_SUBJECT, ref: versionRef(r.breach_id, r.version, k), envelope: r[k] as string } })));
+  const plain = await deps.keys.decryptMany(db, items.map((i) => i.item));
+  const out = rows.map((r) => ({ ...r }));
+  items.forEach((i, n) => ((out[rows.indexOf(i.r)] as unknown as Record<string, unknown>)[i.k] = plain[n]));
+  return out;
+}
 
 function versionView(r: VersionRow): BreachVersionView {
   const out = { ...r } as unknown as Record<string, unknown>;
@@ -74,13 +96,13 @@ function breachOrder(a: BreachView, b: BreachView): number {
 export async function listBreaches(deps: PrivacyDeps, actor: Actor): Promise<BreachView[]> {
   authorize(actor, 'read_registers', undefined);
   const now = deps.clock.now();
-  return ((await latestVersions(deps.db)) as VersionRow[]).map((r) => present(r, now)).sort(breachOrder);
+  return (await openRows(deps, deps.db, (await latestVersions(deps.db)) as VersionRow[])).map((r) => present(r, now)).sort(breachOrder);
 }
 
 /** One breach with its whole history, oldest version first. */
 export async function getBreach(deps: PrivacyDeps, actor: Actor, id: string, db: Knex | Knex.Transaction = deps.db): Promise<BreachView> {
   authorize(actor, 'read_registers', undefined);
-  const rows = (await db('privacy_breach_versions as v').join('privacy_breaches as b', 'b.id', 'v.breach_id').where('v.breach_id', id).orderBy('v.version').select('v.*', 'b.number')) as VersionRow[];
+  const rows = await openRows(deps, db, (await db('privacy_breach_versions as v').join('privacy_breaches as b', 'b.id', 'v.breach_id').where('v.breach_id', id).orderBy('v.version').select('v.*', 'b.number')) as VersionRow[]);
   if (!rows.length) throw new NotFoundError();
   return present(rows[rows.length - 1]!, deps.clock.now(), rows);
 }
@@ -98,7 +120,7 @@ export async function recordBreach(deps: PrivacyDeps, actor: Actor, body: Record
   checkTimes(deps, content);
   const id = await deps.db.transaction(async (trx) => {
     const [b] = (await trx('privacy_breaches').insert({ created_by: actor.accountId }).returning(['id'])) as Array<{ id: string }>;
-    await trx('privacy_breach_versions').insert({ ...content, breach_id: b!.id, version: 1, recorded_by: actor.accountId, recorded_at: deps.clock.now() });
+    await trx('privacy_breach_versions').insert({ ...(await seal(deps, trx, b!.id, 1, content)), breach_id: b!.id, version: 1, recorded_by: actor.accountId, recorded_at: deps.clock.now() });
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.privacyBreachRecorded, actorId: actor.accountId, object: { type: 'privacy_breach', id: b!.id }, payload: { version: 1, status: content.status, authority: content.authority, people_informed: content.people_informed } });
     return b!.id;
   });
@@ -110,7 +132,9 @@ export async function amendBreach(deps: PrivacyDeps, actor: Actor, id: string, b
   authorize(actor, 'keep_registers', undefined);
   await deps.db.transaction(async (trx) => {
     await trx('privacy_breaches').where({ id }).forUpdate().first('id');
-    const latest = (await latestVersions(trx).where('v.breach_id', id).first()) as VersionRow | undefined;
+    const row = (await latestVersions(trx).where('v.breach_id', id).first()) as VersionRow | undefined;
+    if (!row) throw new NotFoundError();
+    const [latest] = await openRows(deps, trx, [row]);
     if (!latest) throw new NotFoundError();
     const base = versionView(latest);
     const { version: _v, recorded_at: _r, ...previous } = base;
@@ -119,7 +143,7 @@ export async function amendBreach(deps: PrivacyDeps, actor: Actor, id: string, b
     const content = validate(breachContent, { ...previous, ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) });
     checkTimes(deps, content);
     const version = latest.version + 1;
-    await trx('privacy_breach_versions').insert({ ...content, breach_id: id, version, recorded_by: actor.accountId, recorded_at: deps.clock.now() });
+    await trx('privacy_breach_versions').insert({ ...(await seal(deps, trx, id, version, content)), breach_id: id, version, recorded_by: actor.accountId, recorded_at: deps.clock.now() });
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.privacyBreachAmended, actorId: actor.accountId, object: { type: 'privacy_breach', id }, payload: { version, fields: changed, status: content.status, authority: content.authority, people_informed: content.people_informed } });
   });
   return getBreach(deps, actor, id);

@@ -20,6 +20,7 @@ test('a breach is recorded with its 24/72-hour clocks; amendments append version
   t.true(rec.body.clocks.internal_overdue);
   t.is(Date.parse(rec.body.clocks.authority_due) - Date.parse(rec.body.aware_at), 72 * 3_600_000);
   const id = rec.body.id;
+  t.false(JSON.stringify(await a.db.knex('privacy_breach_versions').where({ breach_id: id })).includes('laptop'), 'the text rests sealed');
 
   const noReason = await dpo.client.json<Breach>('POST', `/api/v1/privacy/breaches/${id}/amendments`, { people_informed: 'not_informed', note: 'decided' });
   t.is(noReason.status, 422);
