@@ -1,12 +1,12 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditEventInput } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
-import { KeyShreddedError } from '../keys/errors.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { localDate } from '../timesheets/tz.js';
 import { REGISTER_SUBJECT, requestRef, type PrivacyDeps } from './context.js';
-import { daysBetween, effectiveDeadline, requestDeadlines } from './deadlines.js';
+import { effectiveDeadline } from './deadlines.js';
+import { presentRequests, registerOrder, type RequestRow } from './presenter.js';
 import { authorize } from './policy.js';
 import type { DecisionBody, FileRequestBody, MyRequestView, RecordRequestBody, RequestView } from './schema.js';
 
@@ -18,32 +18,6 @@ import type { DecisionBody, FileRequestBody, MyRequestView, RecordRequestBody, R
  * payloads name kinds, states and fields, never the text.
  */
 
-/** A request row as stored. */
-export interface RequestRow {
-  id: string;
-  number: string;
-  subject_id: string | null;
-  subject_reference: string | null;
-  kind: RequestView['kind'];
-  channel: RequestView['channel'];
-  received_at: Date;
-  received_on: string;
-  text_sealed: string | null;
-  identity_checked_at: Date | null;
-  identity_note_sealed: string | null;
-  extended_at: Date | null;
-  extension_sealed: string | null;
-  status: RequestView['status'];
-  decision: RequestView['decision'];
-  ground_sealed: string | null;
-  decided_at: Date | null;
-  execution: RequestView['execution'];
-  actions_sealed: string | null;
-  told_at: Date | null;
-  closed_at: Date | null;
-  subject_name?: string | null;
-}
-
 /** Requests with the subject's display name; `received_on` as text. */
 function selectRequests(db: Knex | Knex.Transaction): Knex.QueryBuilder {
   return db('privacy_requests as r')
@@ -51,70 +25,11 @@ function selectRequests(db: Knex | Knex.Transaction): Knex.QueryBuilder {
     .select('r.*', db.raw('r.received_on::text as received_on'), db.raw('coalesce(a.display_name, a.username) as subject_name'));
 }
 
-/** Opens a sealed column; null once the key is gone (an erased person's own text). */
-async function open(deps: PrivacyDeps, db: Knex | Knex.Transaction, subject: string, id: string, column: string, envelope: string | null): Promise<string | null> {
-  if (envelope === null) return null;
-  try {
-    return await deps.keys.decrypt(db, subject, requestRef(id, column), envelope);
-  } catch (err) {
-    if (err instanceof KeyShreddedError) return null;
-    throw err;
-  }
-}
-
-/** The subject the person's own text is sealed under. */
-const textSubject = (row: Pick<RequestRow, 'subject_id'>) => row.subject_id ?? REGISTER_SUBJECT;
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** Shapes a row for the register, deadlines counted from today in the organisation's time zone. */
-export async function presentRequest(deps: PrivacyDeps, db: Knex | Knex.Transaction, row: RequestRow): Promise<RequestView> {
-  const today = localDate(deps.clock.now(), deps.config.timesheets.time_zone);
-  const effective = effectiveDeadline(row.received_on, row.extended_at !== null);
-  const left = daysBetween(today, effective);
-  const sys = (column: string, v: string | null) => open(deps, db, REGISTER_SUBJECT, row.id, column, v);
-  return {
-    id: row.id,
-    number: Number(row.number),
-    subject_id: row.subject_id,
-    subject_name: row.subject_name ?? null,
-    subject_reference: row.subject_reference,
-    kind: row.kind,
-    channel: row.channel,
-    received_at: row.received_at.toISOString(),
-    received_on: row.received_on,
-    text: await open(deps, db, textSubject(row), row.id, 'text_sealed', row.text_sealed),
-    identity_checked_at: iso(row.identity_checked_at),
-    identity_note: await sys('identity_note_sealed', row.identity_note_sealed),
-    extended_at: iso(row.extended_at),
-    extension_reason: await sys('extension_sealed', row.extension_sealed),
-    deadlines: { ...requestDeadlines(row.received_on), effective },
-    days_left: left,
-    overdue: row.status !== 'closed' && left < 0,
-    status: row.status,
-    decision: row.decision,
-    ground: await sys('ground_sealed', row.ground_sealed),
-    decided_at: iso(row.decided_at),
-    execution: row.execution,
-    actions: await sys('actions_sealed', row.actions_sealed),
-    told_at: iso(row.told_at),
-    closed_at: iso(row.closed_at),
-  };
-}
-
-/** The register's order: open requests overdue first, then by deadline; closed ones last, newest first. */
-export function registerOrder(a: RequestView, b: RequestView): number {
-  if ((a.status === 'closed') !== (b.status === 'closed')) return a.status === 'closed' ? 1 : -1;
-  if (a.status === 'closed') return (b.closed_at ?? '').localeCompare(a.closed_at ?? '');
-  return a.days_left - b.days_left || a.number - b.number;
-}
-
 /** Every request, in register order (privacy officer and auditor). */
 export async function listRequests(deps: PrivacyDeps, actor: Actor): Promise<RequestView[]> {
   authorize(actor, 'read_registers', undefined);
   const rows = (await selectRequests(deps.db)) as RequestRow[];
-  const views = await Promise.all(rows.map((r) => presentRequest(deps, deps.db, r)));
-  return views.sort(registerOrder);
+  return (await presentRequests(deps, deps.db, rows)).sort(registerOrder);
 }
 
 async function rowById(db: Knex | Knex.Transaction, id: string, lock = false): Promise<RequestRow> {
@@ -128,7 +43,7 @@ async function rowById(db: Knex | Knex.Transaction, id: string, lock = false): P
 /** One request (privacy officer and auditor). */
 export async function getRequest(deps: PrivacyDeps, actor: Actor, id: string): Promise<RequestView> {
   authorize(actor, 'read_registers', undefined);
-  return presentRequest(deps, deps.db, await rowById(deps.db, id));
+  return (await presentRequests(deps, deps.db, [await rowById(deps.db, id)]))[0]!;
 }
 
 /** The person's own view of a request. */
@@ -140,14 +55,14 @@ function mine(v: RequestView): MyRequestView {
 /** The actor's own requests, newest first (filed by them or recorded for them). */
 export async function listMyRequests(deps: PrivacyDeps, actor: Actor): Promise<MyRequestView[]> {
   const rows = (await selectRequests(deps.db).where('r.subject_id', actor.accountId).orderBy('r.received_at', 'desc')) as RequestRow[];
-  return Promise.all(rows.map(async (r) => mine(await presentRequest(deps, deps.db, r))));
+  return (await presentRequests(deps, deps.db, rows)).map(mine);
 }
 
 /** One of the actor's own requests; 404 for anyone else's. */
 export async function getMyRequest(deps: PrivacyDeps, actor: Actor, id: string): Promise<MyRequestView> {
   const row = await rowById(deps.db, id);
   authorize(actor, 'read_own_request', { subjectId: row.subject_id });
-  return mine(await presentRequest(deps, deps.db, row));
+  return mine((await presentRequests(deps, deps.db, [row]))[0]!);
 }
 
 /** The columns a new request is inserted with. */
