@@ -89,9 +89,9 @@ ${r.status === 'open' ? html`<h2>${p(l, 'req.decide')}</h2>${form('decision', ht
 ${r.status === 'decided' ? html`<h2>${p(l, 'req.told')}</h2>${form('told', area('actions', p(l, 'col.actions')), p(l, 'req.told'))}` : ''}` : ''}`;
 }
 
-const breachHead = (l: Lang) => html`<th>${p(l, 'col.status')}</th><th>${p(l, 'br.aware')}</th><th>${p(l, 'br.authority_due')}</th><th>${p(l, 'br.authority')}</th><th>${p(l, 'br.informed')}</th>`;
+const breachHead = (l: Lang) => html`<th>${p(l, 'col.status')}</th><th>${p(l, 'br.aware')}</th><th>${p(l, 'br.internal_due')}</th><th>${p(l, 'br.authority_due')}</th><th>${p(l, 'br.authority')}</th><th>${p(l, 'br.informed')}</th>`;
 const breachCells = (l: Lang, b: BreachView) =>
-  html`<td>${p(l, k(`bstatus.${b.status}`))}</td><td>${when(b.aware_at)}</td><td>${b.clocks.authority_overdue ? html`<strong>${when(b.clocks.authority_due)} (${p(l, 'overdue')})</strong>` : when(b.clocks.authority_due)}</td><td>${p(l, k(`auth.${b.authority}`))}</td><td>${p(l, k(`inf.${b.people_informed}`))}</td>`;
+  html`<td>${p(l, k(`bstatus.${b.status}`))}</td><td>${when(b.aware_at)}</td><td>${b.internal_notice_at ? when(b.internal_notice_at) : b.clocks.internal_overdue ? html`<strong>${when(b.clocks.internal_due)} (${p(l, 'overdue')})</strong>` : when(b.clocks.internal_due)}</td><td>${b.clocks.authority_overdue ? html`<strong>${when(b.clocks.authority_due)} (${p(l, 'overdue')})</strong>` : when(b.clocks.authority_due)}</td><td>${p(l, k(`auth.${b.authority}`))}</td><td>${p(l, k(`inf.${b.people_informed}`))}</td>`;
 
 /** The fields of a breach form (new entry or amendment). */
 function breachFields(l: Lang, current?: BreachView): SafeHtml {

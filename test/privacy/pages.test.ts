@@ -67,6 +67,8 @@ test('the registers as pages: dpo with forms and overdue first, auditor read-onl
   t.is(noGround.status, 422);
   t.regex(noGround.text, /ground:/);
   t.regex((await get(dpo.client, `/privacy/breaches/${breach.body.id}?lang=nl`)).text, /Een aanvulling toevoegen/);
+  const breaches = await get(dpo.client, '/privacy/breaches?lang=en');
+  t.regex(breaches.text, /<th>Internal notice \(by, or made at\)<\/th><th>Authority by<\/th>/, 'both clocks at a glance');
   const amended = await postForm(dpo.client, `/privacy/breaches/${breach.body.id}/amendments`, { status: 'confirmed', authority: 'pending', people_informed: 'pending', note: 'confirmed by the mail log' });
   t.is(amended.status, 302);
   t.is((await a.db.knex('privacy_breach_versions').where({ breach_id: breach.body.id })).length, 2);
