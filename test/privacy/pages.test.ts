@@ -77,6 +77,7 @@ test('the registers as pages: dpo with forms and overdue first, auditor read-onl
     const r = await get(auditor.client, `${path}?lang=en`);
     t.is(r.status, 200, path);
     t.false(r.text.includes('<form method="post" action="/privacy/'), `no forms for auditors: ${path}`);
+    t.false(/\[object |undefined|NaN/.test(r.text), `rendered cleanly: ${path}`);
   }
   t.is((await postForm(auditor.client, `/privacy/requests/${old.body.id}/identity-check`, { note: 'x' })).status, 403);
   for (const outsider of [await buildOperator(a), await buildTeamAdmin(a), emp]) {
