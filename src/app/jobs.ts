@@ -7,6 +7,7 @@ import { MAIL_QUEUE } from '../platform/mail-module.js';
 import { MYDATA_EXPORT_QUEUE } from '../mydata/module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { RETENTION_QUEUE } from '../retention/module.js';
+import { PRIVACY_REMINDER_QUEUE } from '../privacy/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
 /** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
@@ -26,6 +27,7 @@ export const QUEUES = {
   directoryReconcile: DIRECTORY_QUEUES.reconcile,
   retention: RETENTION_QUEUE,
   mydataExport: MYDATA_EXPORT_QUEUE,
+  privacyReminders: PRIVACY_REMINDER_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

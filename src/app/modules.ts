@@ -12,6 +12,10 @@ import { mydataModule } from '../mydata/module.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { retentionModule } from '../retention/module.js';
+import { privacyModule } from '../privacy/module.js';
+import { requestsAbout } from '../privacy/requests.js';
+import { systemClock } from '../platform/clock.js';
+import { erasePerson } from '../retention/erase.js';
 import { timesheetsModule } from '../timesheets/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
@@ -47,7 +51,16 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     identity,
     timesheets,
     operatorModule(authDeps, { handlers }),
-    mydataModule({ db, config, keys, audit, logger }),
+    mydataModule({
+      db, config, keys, audit, logger,
+      // "My data" lists the person's own requests from the register.
+      requests: { columns: ['public.privacy_requests.subject_id'], list: (d, accountId) => requestsAbout({ db: d, config, keys, audit, clock: systemClock }, accountId) as unknown as Promise<Array<Record<string, unknown>>> },
+    }),
+    privacyModule({
+      db, config, keys, audit, logger,
+      // A granted erasure runs the retention erase: what no legal duty keeps goes, the rest is restricted.
+      erasePerson: (personId, reason) => erasePerson({ db, audit, handlers, clock: systemClock }, { personId, reason, dryRun: false, actorId: 'system:privacy-request' }),
+    }),
     directory,
     auditMod,
     mail,

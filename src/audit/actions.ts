@@ -88,6 +88,18 @@ export const AUDIT_ACTIONS = {
   myDataExportRequested: 'privacy.my_data.export_requested',
   myDataExportBuilt: 'privacy.my_data.export_built',
   myDataExportDownloaded: 'privacy.my_data.export_downloaded',
+
+  // The privacy officer's registers (src/privacy). Payloads name fields and states, never text.
+  privacyRequestFiled: 'privacy.request.filed', // by the person it concerns
+  privacyRequestRecorded: 'privacy.request.recorded', // by the privacy officer (letter, leaver, ...)
+  privacyRequestIdentityChecked: 'privacy.request.identity_checked',
+  privacyRequestExtended: 'privacy.request.extended',
+  privacyRequestDecided: 'privacy.request.decided',
+  privacyRequestExecuted: 'privacy.request.executed', // a granted erasure carried out
+  privacyRequestClosed: 'privacy.request.closed', // the person was told
+  privacyBreachRecorded: 'privacy.breach.recorded',
+  privacyBreachAmended: 'privacy.breach.amended',
+  privacyRemindersSent: 'privacy.reminders.sent',
 } as const;
 
 /** One of the names above. */

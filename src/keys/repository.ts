@@ -132,6 +132,7 @@ export async function keySlots(db: Db, q: KeySlotQuery): Promise<KeySlot[]> {
   if (q.subject !== undefined) void b.where({ subject: q.subject });
   if (q.beforeYear !== undefined) void b.where('year', '<', q.beforeYear);
   if (q.excludeSubjects?.length) void b.whereNotIn('subject', q.excludeSubjects);
+  if (q.peopleOnly) void b.whereRaw(`subject ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`);
   if (q.excludeYears?.length) {
     void b.whereRaw('(subject, year) NOT IN (SELECT * FROM unnest(?::text[], ?::int[]))', [q.excludeYears.map((x) => x.subject), q.excludeYears.map((x) => x.year)]);
   }

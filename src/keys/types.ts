@@ -36,6 +36,12 @@ export interface KeySlotQuery {
   beforeYear?: number;
   excludeSubjects?: readonly string[];
   excludeYears?: ReadonlyArray<{ subject: string; year: number }>;
+  /**
+   * Only subjects that are people (account ids, UUIDs), never system subjects such as
+   * `system:privacy-registers` or `system:mail-outbox`, whose keys other modules keep
+   * for their own periods.
+   */
+  peopleOnly?: boolean;
   limit?: number;
 }
 

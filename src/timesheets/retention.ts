@@ -137,7 +137,7 @@ async function freeSlots(deps: TimesheetDeps, trx: Knex.Transaction, family: Key
     if (out.length >= limit) break;
     const keep = await unitsWithRows(trx, purpose, beforeYear, opts);
     out.push(...await deps.keys.keySlots(trx, {
-      purposes: [purpose as KeyPurpose], subject: opts.ownerId, beforeYear, excludeSubjects: persons, excludeYears: keep, limit: limit - out.length,
+      purposes: [purpose as KeyPurpose], subject: opts.ownerId, beforeYear, excludeSubjects: persons, excludeYears: keep, peopleOnly: true, limit: limit - out.length,
     }));
   }
   return out;
@@ -185,7 +185,7 @@ function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
         const counts = await countDue(trx, c.rows(scope), h);
         // Keys due: those of years with no held rows (due rows go first, then their keys).
         const keys = await freeSlots(deps, trx, c.family, c.keyYear(scope), h.persons, Number.MAX_SAFE_INTEGER, { heldBy: h });
-        const heldKeys = (await deps.keys.keySlots(trx, { purposes: [...c.family], beforeYear: c.keyYear(scope), limit: Number.MAX_SAFE_INTEGER })).length - keys.length;
+        const heldKeys = (await deps.keys.keySlots(trx, { purposes: [...c.family], beforeYear: c.keyYear(scope), peopleOnly: true, limit: Number.MAX_SAFE_INTEGER })).length - keys.length;
         return { due: { ...counts.due, keys: keys.length }, held: { ...counts.held, keys: heldKeys } };
       });
     },
