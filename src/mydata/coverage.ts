@@ -44,6 +44,10 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.legal_holds.created_by': 'who placed a legal hold (an operator’s cli:<user> or account id): the hold belongs to the person it concerns; placing it is an audit event by the operator',
   'public.legal_holds.released_by': 'who released a legal hold: as created_by',
   'public.retention_runs.started_by': 'who started a retention run (system or cli:<os user>); the run is an audit event by them',
+  'public.privacy_requests.recorded_by': 'the privacy officer who recorded another person’s request: the request belongs to the person it concerns (whose export lists it); recording it is an audit event by the officer',
+  'public.privacy_requests.decided_by': 'the privacy officer who decided another person’s request: as recorded_by',
+  'public.privacy_breaches.created_by': 'who opened a breach entry: the register is the organisation’s; opening it is an audit event by that officer',
+  'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
   'public.auth_throttle.key': 'failure counters keyed by account name or address, short-lived (cleared by housekeeping within the throttle window)',
 };
 

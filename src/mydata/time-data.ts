@@ -7,6 +7,7 @@ import { allNames, commentRef, entryRef, timerRef } from '../timesheets/context.
 import type { EntryDetails } from '../timesheets/entry-rules.js';
 import { ownDaysWithEntries } from '../timesheets/read-queries.js';
 import { inWall, walled, type DayRow, type EntryRow } from '../timesheets/repository.js';
+import { noteRef } from '../timesheets/sealing.js';
 import { iso } from './profile.js';
 import type { auditRow, dayRow, entryRow } from './schema.js';
 
@@ -69,11 +70,19 @@ export async function timeOfYear(db: Knex, keys: KeyService, accountId: string, 
     const { days, entries } = await ownDaysWithEntries(w, accountId, `${year}-01-01`, `${year}-12-31`);
     const trx = w.shared(); // data keys and names are granted to the row-security role
     const commented = days.filter((d) => d.comment);
+    // Notes have their own column under the note key (older rows keep theirs inside the details).
+    const noted = entries.filter((e) => e.note);
     const plain = await decryptLenient(keys, trx, [
       ...entries.map((e) => ({ subject: accountId, ref: entryRef(e.id), envelope: e.details })),
       ...commented.map((d) => ({ subject: accountId, ref: commentRef(d.id), envelope: d.comment! })),
+      ...noted.map((e) => ({ subject: accountId, ref: noteRef(e.id), envelope: e.note! })),
     ]);
-    const details = entries.map((_, i) => (plain[i] ? (JSON.parse(plain[i]) as EntryDetails) : null));
+    const notes = new Map(noted.map((e, i) => [e.id, plain[entries.length + commented.length + i] ?? null]));
+    const details = entries.map((e, i) => {
+      if (!plain[i]) return null;
+      const d = JSON.parse(plain[i]) as EntryDetails;
+      return e.note ? { ...d, note: notes.get(e.id) ?? '' } : d;
+    });
     const comments = new Map(commented.map((d, i) => [d.id, plain[entries.length + i] ?? null]));
     const n = await allNames(trx, { projects: details.flatMap((d) => (d ? [d.project_id] : [])), tasks: details.flatMap((d) => (d?.task_id ? [d.task_id] : [])), accounts: [] });
     return {

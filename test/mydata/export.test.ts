@@ -50,7 +50,7 @@ test('summary: profile with each field’s source, roles with the group granting
   t.is(sum.body.profile.find((f) => f.field === 'email')?.value, 'local@corp.example.test');
   t.deepEqual(sum.body.roles.map((r) => r.role), ['employee']);
   t.regex(sum.body.mail_bodies_note, /emptied/);
-  t.is(sum.body.requests, null, 'no request register wired on this branch');
+  t.deepEqual(sum.body.requests, [], 'the request register is wired: no requests yet');
 
   const ds = await dir.client.json<{ profile: Array<{ field: string; source: string }>; roles: Array<{ role: string; team: string | null; reason: string }> }>('GET', '/api/v1/me/data');
   t.is(ds.body.profile.find((f) => f.field === 'display_name')?.source, 'directory');
@@ -118,7 +118,7 @@ test('download: built by the job with progress, fetched once by its owner only (
   t.regex(got.res.headers.get('cache-control') ?? '', /no-store/);
   const doc = exportDocument.parse(JSON.parse(got.files!['export.json']!)) as ExportDocument;
   t.is(doc.account_id, owner.id);
-  t.deepEqual(doc.sources, coveredColumns({}), 'the export names every table it read and the section each fed');
+  t.deepEqual(doc.sources, { ...coveredColumns({}), 'public.privacy_requests.subject_id': 'requests' }, 'the export names every table it read and the section each fed');
   t.true(doc.entries.some((e) => e.note === 'a note only the owner wrote'));
   t.deepEqual(JSON.parse(got.files!['export.schema.json']!), exportJsonSchema(), 'the schema ships beside the JSON');
   t.deepEqual(JSON.parse(readFileSync(path.join(root, 'src/mydata/export.schema.json'), 'utf8')), exportJsonSchema(), 'and the copy in the repository is current');

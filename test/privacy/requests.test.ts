@@ -105,18 +105,24 @@ test("a leaver's request by letter: recorded, identity checked, extended, refuse
   t.is(byReference.status, 201, 'someone without an account is recorded by case reference');
 });
 
-test('granting an erasure without the erase service records the decision and leaves execution pending', async (t) => {
+test('granting an erasure through the API runs the retention erase: the person is restricted, their own text goes with their note key, the erasure is audited', async (t) => {
   const a = await startTestApp(t);
   const dpo = await buildDpo(a);
   const emp = await buildEmployee(a);
-  const filed = await emp.client.json<Req>('POST', '/api/v1/me/privacy-requests', { kind: 'erasure' });
+  const filed = await emp.client.json<Req>('POST', '/api/v1/me/privacy-requests', { kind: 'erasure', text: 'erase what you may' });
   const decided = await dpo.client.json<Req>('POST', `/api/v1/privacy/requests/${filed.body.id}/decision`, { decision: 'grant' });
+  t.is(decided.status, 200);
   t.is(decided.body.decision, 'grant');
-  t.is(decided.body.execution, 'pending');
-  t.is((await emp.client.json<Req>('GET', `/api/v1/me/privacy-requests/${filed.body.id}`)).body.execution, 'pending');
+  t.is(decided.body.execution, 'done');
+  t.truthy(((await a.db.knex('accounts').where({ id: emp.id }).first('restricted_at')) as { restricted_at: Date | null }).restricted_at, 'what the fiscal duty keeps is restricted');
+  const erased = await a.db.knex('audit.events').where({ action: 'retention.erased', subject_id: emp.id }).count<Array<{ count: string }>>('* as count');
+  t.is(Number(erased[0]!.count), 1);
+  const seen = await dpo.client.json<Req>('GET', `/api/v1/privacy/requests/${filed.body.id}`);
+  t.is(seen.body.text, null, "the person's own text went with their note key");
+  t.deepEqual(await actions(a, filed.body.id), ['privacy.request.filed', 'privacy.request.decided', 'privacy.request.executed']);
 });
 
-test('a leaver\'s granted erasure calls the injected erase service and records the execution (erase service stubbed: it is not on this branch)', async (t) => {
+test('a leaver\'s granted erasure calls the erase service it is given and records the execution (erase service stubbed to observe the call)', async (t) => {
   const a = await startTestApp(t);
   const dpo = await buildDpo(a);
   const emp = await buildEmployee(a);
