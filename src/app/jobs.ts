@@ -5,6 +5,7 @@ import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/
 import type { Logger } from '../platform/logger.js';
 import { MAIL_QUEUE } from '../platform/mail-module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
+import { REPORTS_FOLD_QUEUE } from '../reports/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
 /** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
@@ -22,6 +23,7 @@ export const QUEUES = {
   timesheetReminders: REMINDER_QUEUE,
   directorySync: DIRECTORY_QUEUES.sync,
   directoryReconcile: DIRECTORY_QUEUES.reconcile,
+  reportsFold: REPORTS_FOLD_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

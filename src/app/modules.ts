@@ -4,6 +4,7 @@ import { directoryAuthenticator, directoryModule } from '../directory/module.js'
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
+import { reportsHook, reportsModule } from '../reports/module.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
@@ -35,7 +36,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   return [
     identityModule(authDeps, deps.tls),
-    timesheetsModule({ db, config, keys, audit, logger }),
+    timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, logger }) }),
+    reportsModule({ db, config, keys, logger }),
     operatorModule(authDeps),
     directoryModule({ db, config: config.directory, logger, audit }),
     auditModule({ db, keyring, logger }),

@@ -260,6 +260,18 @@ const timesheetsSchema = z
   })
   .prefault({});
 
+/** Organisation reports (src/reports/): the k rule and the fold of approved days into the store. */
+const reportsSchema = z
+  .strictObject({
+    /** Figures resting on fewer than k distinct people are suppressed; k may only be raised (min 5). */
+    k: z.number().int().min(5, 'must be at least 5 (k can only be raised)').max(1000).default(5),
+    /** When approved and reopened days are folded into the report store (UTC cron). */
+    fold_cron: cron.default('*/10 * * * *'),
+    /** A fold waits until the pending days hold k distinct people, or the oldest has waited this long. */
+    fold_max_delay_hours: z.number().int().min(0).max(168).default(24),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -272,6 +284,7 @@ export const configSchema = z.strictObject({
   directory: directorySchema,
   auth: authSchema,
   timesheets: timesheetsSchema,
+  reports: reportsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

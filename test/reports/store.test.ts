@@ -1,0 +1,78 @@
+import test from 'ava';
+import { daysAgo, person } from '../timesheets/helpers.js';
+import { analyst, cellOf, fold, recordAndSubmit, reportsApp, type Report } from './helpers.js';
+
+test('approval records figures without a person, a fold adds them up, reopen takes them out; below k suppressed', async (t) => {
+  const { a, projectId, taskId } = await reportsApp(t);
+  const admin = await person(a, { adminOf: 'ward-a' });
+  const staff = [];
+  for (let i = 0; i < 5; i++) staff.push(await person(a, { inTeam: 'ward-a' }));
+  const date = daysAgo(2);
+  const days = [];
+  for (const p of staff) days.push(await recordAndSubmit(p, { projectId, taskId, date }));
+  // Submitted days are not in the store; approval seals figures into the inbox only.
+  for (const d of days.slice(0, 4)) t.is((await admin.c.json('POST', `/api/v1/days/${d.id}/approve`)).status, 200);
+  t.is(Number((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n), 4);
+  t.is(Number((await a.db.knex('report_cells').count({ n: '*' }))[0]!.n), 0, 'nothing is written to the store in the approval itself');
+
+  // What the inbox and store hold names nobody and carries no note.
+  const dump = JSON.stringify(await a.db.knex('report_inbox').select('*'));
+  for (const p of staff) t.false(dump.includes(p.id), 'no owner id in clear in the inbox');
+  t.false(dump.includes('secret ward note'));
+
+  await fold(a);
+  const cells = await a.db.knex('report_cells').select('*');
+  t.true(cells.length > 0);
+  const cellDump = JSON.stringify(cells);
+  for (const p of staff) t.false(cellDump.includes(p.id), 'no owner id in the store');
+  t.is(new Set(cells.filter((c) => c.grain === 'y').map((c) => c.person.toString('hex'))).size, 4, 'four distinct pseudonyms in the year');
+  t.is(new Set(cells.filter((c) => c.grain === 'm').map((c) => c.person.toString('hex'))).size, 4);
+  const y = cells.find((c) => c.grain === 'y')!.person.toString('hex');
+  t.false(cells.filter((c) => c.grain === 'm').some((c) => c.person.toString('hex') === y), 'a pseudonym does not repeat across grains');
+
+  const boss = await analyst(a);
+  const ask = (from = date, to = date) => boss.c.json<Report>('GET', `/api/v1/reports/hours?period=month&from=${from}&to=${to}&group_by=project`);
+  let r = await ask();
+  t.is(r.status, 200, JSON.stringify(r.body));
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: null, suppressed: true }, 'four people: fewer than k');
+  t.deepEqual(r.body.totals.total, { minutes: null, suppressed: true });
+
+  t.is((await admin.c.json('POST', `/api/v1/days/${days[4]!.id}/approve`)).status, 200);
+  await fold(a);
+  r = await ask();
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 5 * 480, suppressed: false }, 'five people: shown');
+  t.is(r.body.totals.total.minutes, 2400);
+
+  // Reopen one day: the fold takes its figures out of the cells. The published slice
+  // changes only once k people changed in it, so the figure stays as published.
+  t.is((await admin.c.json('POST', `/api/v1/days/${days[0]!.id}/reopen`, { reason: 'wrong ward' })).status, 200);
+  await fold(a);
+  t.is(Number((await a.db.knex('report_cells').where({ grain: 'm' }).count({ n: '*' }))[0]!.n), 4, 'the month holds four people again');
+  r = await ask();
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: null, suppressed: true }, 'the month cell counts four people now: suppressed');
+});
+
+test('reports are for the reports role and team admins (their teams); operators and auditors get 403; no person grouping', async (t) => {
+  const { a } = await reportsApp(t);
+  const q = '/api/v1/reports/hours?period=month&from=2026-01-01&to=2026-03-31';
+  t.is((await fetch(`${a.url}${q}`)).status, 401);
+  const op = await person(a, { roles: ['operator'] });
+  const aud = await person(a, { roles: ['auditor'] });
+  const emp = await person(a, {});
+  for (const who of [op, aud, emp]) {
+    t.is((await who.c.json('GET', q)).status, 403);
+    t.is((await who.c.json('GET', '/api/v1/reports/budgets')).status, 403);
+  }
+  const boss = await analyst(a);
+  const bad = await boss.c.json<{ error: { details: Array<{ field: string }> } }>('GET', `${q}&group_by=person`);
+  t.is(bad.status, 422);
+  t.true(bad.body.error.details.some((d) => d.field === 'query.group_by'));
+  const who = await boss.c.json<{ error: { details: Array<{ field: string }> } }>('GET', `${q}&owner_id=00000000-0000-0000-0000-000000000001`);
+  t.is(who.status, 422);
+  t.true(who.body.error.details.some((d) => d.field === 'query.owner_id'));
+  const admin = await person(a, { adminOf: 'ward-a' });
+  t.is((await admin.c.json('GET', q)).status, 200);
+  t.is((await admin.c.json('GET', `${q}&team=ward-a`)).status, 200);
+  t.is((await admin.c.json('GET', `${q}&team=ward-b`)).status, 404, 'another team is as if it did not exist');
+  t.is((await boss.c.json('GET', `${q}&team=ward-b`)).status, 200);
+});
