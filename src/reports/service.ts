@@ -25,10 +25,11 @@ const EMPTY: Cell = { minutes: 0, suppressed: false };
  * A figure as shown: suppressed unless it holds a published slice (at least k people)
  * and, where its head count is known exactly, that count is at least k. The value is
  * the sum of published slices only, so no sum or difference of shown figures ever
- * contains a slice of fewer than k people.
+ * contains a slice of fewer than k people. `people` undefined: a figure over several
+ * periods (no exact count), which exists because something was recorded in it.
  */
 function shown(f: FigureRow | undefined, people: number | undefined, k: number): Cell {
-  if (!f) return people ? SUPPRESSED : EMPTY;
+  if (!f) return people === undefined || people > 0 ? SUPPRESSED : EMPTY;
   if (!f.published || (people !== undefined && people < k)) return SUPPRESSED;
   return { minutes: f.minutes, suppressed: false };
 }
@@ -56,7 +57,8 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
   const rows = keys.map((key) => ({
     key,
     label: label(key),
-    cells: starts.map((p) => shown(fig.get(`${p}|${key}`), ppl.get(`${p}|${key}`), k)),
+    cells: starts.map((p) => shown(fig.get(`${p}|${key}`), ppl.get(`${p}|${key}`) ?? 0, k)),
+    // The row exists because something was recorded in it: without a published slice it is suppressed.
     total: shown(fig.get(`*|${key}`), undefined, k),
   }));
   rows.sort((a, b) => a.label.localeCompare(b.label));
@@ -64,7 +66,7 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
     k, period: kind, group_by: q.groupBy, from: starts[0]!, to: input.to,
     periods: starts.map((start) => ({ start, label: periodLabel(kind, start) })),
     rows,
-    totals: { cells: starts.map((p) => shown(fig.get(`${p}|*`), ppl.get(`${p}|*`), k)), total: shown(fig.get('*|*'), undefined, k) },
+    totals: { cells: starts.map((p) => shown(fig.get(`${p}|*`), ppl.get(`${p}|*`) ?? 0, k)), total: shown(fig.get('*|*'), keys.length ? undefined : 0, k) },
   };
 }
 
