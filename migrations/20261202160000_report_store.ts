@@ -6,14 +6,17 @@ import type { Knex } from 'knex';
  * - `report_inbox`: approvals and reopens waiting to be folded in, each one sealed
  *   value under the system subject `system:reports` (owner, date, teams, minutes per
  *   project and task). Folding happens in batches, outside the approval's transaction.
- * - `report_key`: the HMAC key of the person pseudonyms, sealed the same way.
- * - `report_cells`: minutes per period grain (w = ISO week, split at month ends;
- *   m, q, y), team set, project, task and person pseudonym. The pseudonym is
- *   HMAC(key, grain | period | owner): stable within one period of one grain (so
- *   distinct people are counted exactly), different in every other period and grain.
+ * - `report_key`: the store's key (pseudonyms and cell states derive from it), sealed
+ *   the same way.
+ * - `report_cells`: who is present, as a pseudonym, per period grain (w = ISO week,
+ *   split at month ends; m, q, y), team set, project and task; their minutes rest
+ *   sealed in `state` (AES-GCM under a key derived from report_key, bound to the
+ *   row's key). The pseudonym is HMAC(key, grain | period | owner): stable within one
+ *   period of one grain (so distinct people are counted exactly), unrelated across
+ *   periods and grains.
  * - `report_atoms`: the week slices summed over people, with their head count, as
  *   last published; the only figures reports add up (slices of fewer than k people
- *   are left out of all). A slice is published again only once at least k of its
+ *   have no row). A slice is published again only once at least k of its
  *   cells changed since (`report_cells.dirty`), so no two published states differ by
  *   fewer than k people.
  */
@@ -37,8 +40,9 @@ export async function up(knex: Knex): Promise<void> {
       project_id  uuid NOT NULL REFERENCES projects (id),
       task_id     uuid NOT NULL,
       person      bytea NOT NULL,
-      minutes     integer NOT NULL CHECK (minutes >= 0),
+      present     boolean NOT NULL,
       dirty       boolean NOT NULL DEFAULT true,
+      state       bytea NOT NULL,
       PRIMARY KEY (grain, period, month, teams, project_id, task_id, person)
     );
     CREATE INDEX report_cells_project ON report_cells (grain, project_id, period);

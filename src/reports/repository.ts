@@ -111,7 +111,7 @@ export async function headCounts(db: Knex, q: ReportQuery): Promise<PeopleRow[]>
   const src = source('report_cells', 'x.period', q);
   const { rows } = await db.raw<{ rows: Array<{ period: string; key: string | null; people: number }> }>(
     `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, count(DISTINCT person)::int AS people
-       FROM (SELECT x.period AS per, ${DIM[q.groupBy]} AS key, x.person ${src.sql} AND x.grain = ? AND x.minutes > 0) s
+       FROM (SELECT x.period AS per, ${DIM[q.groupBy]} AS key, x.person ${src.sql} AND x.grain = ? AND x.present) s
       GROUP BY GROUPING SETS ((per, key), (per))`,
     [...src.bindings, GRAIN[q.kind]],
   );
