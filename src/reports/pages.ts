@@ -1,8 +1,122 @@
 import Router from '@koa/router';
-import type { AppState } from '../platform/http/context.js';
-import type { ReportDeps } from './service.js';
+import { loadActor } from '../identity/auth-service.js';
+import { requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import type { Actor } from '../identity/policy.js';
+import { UnauthenticatedError } from '../platform/errors.js';
+import { validate } from '../platform/http/api.js';
+import type { AppContext, AppState } from '../platform/http/context.js';
+import { assertCleanInput } from '../platform/http/input-guard.js';
+import { html } from '../web/html.js';
+import { sendPage } from '../web/routes.js';
+import { barChart, budgetTable, burnChart, hoursText, reportTable, toCsv, toXlsx } from './export.js';
+import { reportScope } from './policy.js';
+import { GROUP_BY } from './repository.js';
+import { reportQuery, type ReportQueryInput } from './schema.js';
+import { budgetReport, hoursReport, type ReportDeps } from './service.js';
+import { rt } from './strings.js';
 
-/** The report pages (filled in below). */
-export function reportPages(_deps: ReportDeps): Router<AppState> {
-  return new Router<AppState>();
+/**
+ * The report pages: a form (the API's query schema), the table, a bar chart per
+ * period and the budget burn, both SVG drawn here; every report downloads as CSV and
+ * XLSX from the same rows. Same scope and k rule as the API (the same service).
+ */
+
+const c = (ctx: unknown) => ctx as AppContext;
+
+/** Runs a page for a signed-in person with a report scope (403 otherwise); others go to sign-in. */
+async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Promise<void>): Promise<void> {
+  let accountId: string;
+  try {
+    accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
+  } catch (err) {
+    if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
+    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    throw err;
+  }
+  assertCleanInput(ctx);
+  const actor = await loadActor(deps.db, accountId);
+  reportScope(actor);
+  await fn(actor);
+}
+
+/** The form's question: the URL's fields through the API's schema; a fresh visit asks for this year by month. */
+function question(ctx: AppContext): ReportQueryInput {
+  const q = { ...ctx.query } as Record<string, unknown>;
+  delete q.lang;
+  for (const k of Object.keys(q)) if (q[k] === '') delete q[k];
+  if (q.from === undefined && q.to === undefined) {
+    const year = new Date().getUTCFullYear();
+    Object.assign(q, { from: `${year}-01-01`, to: `${year}-12-31` });
+  }
+  return validate(reportQuery, q, { prefix: 'query' });
+}
+
+function queryString(q: ReportQueryInput): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+  return p.toString();
+}
+
+/** The report pages and downloads. */
+export function reportPages(deps: ReportDeps): Router<AppState> {
+  const router = new Router<AppState>();
+
+  router.get('/reports', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const q = question(x);
+      const r = await hoursReport(deps, actor, q);
+      const b = await budgetReport(deps, actor);
+      const k = r.k;
+      const opt = (name: string, value: string, label: string) => html`<option value="${value}"${name === value ? html` selected` : ''}>${label}</option>`;
+      sendPage(x, deps.config, rt(l, 'title'), html`
+<h1>${rt(l, 'title')}</h1>
+<p>${rt(l, 'intro', k)}</p>
+<form method="get" action="/reports" class="form" id="report-form">
+<label>${rt(l, 'period')} <select name="period">${(['week', 'month', 'quarter', 'year'] as const).map((p) => opt(q.period, p, rt(l, p)))}</select></label>
+<label>${rt(l, 'from')} <input type="date" name="from" value="${q.from}" required></label>
+<label>${rt(l, 'to')} <input type="date" name="to" value="${q.to}" required></label>
+<label>${rt(l, 'group_by')} <select name="group_by">${GROUP_BY.map((g) => opt(q.group_by, g, rt(l, g)))}</select></label>
+<label>${rt(l, 'team_filter')} <input type="text" name="team" value="${q.team ?? ''}"></label>
+<button type="submit">${rt(l, 'show')}</button>
+</form>
+<p><a id="csv" href="/reports/hours.csv?${queryString(q)}">${rt(l, 'download_csv')}</a> · <a id="xlsx" href="/reports/hours.xlsx?${queryString(q)}">${rt(l, 'download_xlsx')}</a></p>
+${barChart(r, rt(l, 'chart_title'))}
+${r.rows.length
+  ? html`<table class="list" id="report"><thead><tr><th>${rt(l, q.group_by)}</th>${r.periods.map((p) => html`<th>${p.label}</th>`)}<th>${rt(l, 'total')}</th></tr></thead>
+<tbody>${r.rows.map((row) => html`<tr><td>${row.label}</td>${row.cells.map((cell) => html`<td>${cell.suppressed ? rt(l, 'suppressed', k) : hoursText(cell, k)}</td>`)}<td>${row.total.suppressed ? rt(l, 'suppressed', k) : hoursText(row.total, k)}</td></tr>`)}</tbody>
+<tfoot><tr><th>${rt(l, 'total')}</th>${r.totals.cells.map((cell) => html`<th>${cell.suppressed ? rt(l, 'suppressed', k) : hoursText(cell, k)}</th>`)}<th id="grand-total">${r.totals.total.suppressed ? rt(l, 'suppressed', k) : hoursText(r.totals.total, k)}</th></tr></tfoot></table>`
+  : html`<p id="no-figures">${rt(l, 'no_figures')}</p>`}
+<h2>${rt(l, 'budgets')}</h2>
+${b.projects.length
+  ? html`${burnChart(b, rt(l, 'budgets'))}
+<table class="list" id="budgets"><thead><tr><th>${rt(l, 'project')}</th><th>${rt(l, 'budget')}</th><th>${rt(l, 'used')}</th></tr></thead>
+<tbody>${b.projects.map((p) => html`<tr><td>${p.name}</td><td>${p.budget_hours}</td><td>${p.used.suppressed ? rt(l, 'suppressed', k) : hoursText(p.used, k)}</td></tr>`)}</tbody></table>
+<p><a href="/reports/budgets.csv">${rt(l, 'download_csv')}</a> · <a href="/reports/budgets.xlsx">${rt(l, 'download_xlsx')}</a></p>`
+  : html`<p>${rt(l, 'no_budgets')}</p>`}`);
+    }),
+  );
+
+  const download = (x: AppContext, name: string, rows: Array<Array<string | number>>, format: 'csv' | 'xlsx') =>
+    (format === 'csv' ? Promise.resolve(Buffer.from(toCsv(rows), 'utf8')) : toXlsx(rows, name)).then((body) => {
+      x.set('Content-Disposition', `attachment; filename="uurwerk-${name}.${format}"`);
+      x.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      x.body = body;
+    });
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    router.get(`/reports/hours.${format}`, (ctx) =>
+      page(c(ctx), deps, async (actor) => {
+        const r = await hoursReport(deps, actor, question(c(ctx)));
+        await download(c(ctx), 'hours', reportTable(r, 'total'), format);
+      }),
+    );
+    router.get(`/reports/budgets.${format}`, (ctx) =>
+      page(c(ctx), deps, async (actor) => {
+        await download(c(ctx), 'budgets', budgetTable(await budgetReport(deps, actor)), format);
+      }),
+    );
+  }
+  return router;
 }

@@ -21,7 +21,6 @@ export const reportQuery = z
     customer_id: z.uuid().optional(),
     project_id: z.uuid().optional(),
     billable: z.enum(['true', 'false']).optional(),
-    format: z.enum(['json', 'csv', 'xlsx']).optional(),
   })
   .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not lie before from' });
 export type ReportQueryInput = z.infer<typeof reportQuery>;
