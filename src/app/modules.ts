@@ -36,8 +36,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   return [
     identityModule(authDeps, deps.tls),
-    timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, logger }) }),
-    reportsModule({ db, config, keys, logger }),
+    timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) }),
+    reportsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps),
     directoryModule({ db, config: config.directory, logger, audit }),
     auditModule({ db, keyring, logger }),

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { html, type SafeHtml } from '../web/html.js';
+import type { InvoiceView, PayrollView } from './billing-schema.js';
 import type { BudgetView, Cell, ReportView } from './schema.js';
 
 /**
@@ -43,14 +44,33 @@ export function toCsv(rows: Array<Array<string | number>>): string {
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-/** Rows as an XLSX workbook with one sheet (written by exceljs). */
-export async function toXlsx(rows: Array<Array<string | number>>, sheet: string): Promise<Buffer> {
+/** Rows as an XLSX workbook, one sheet per entry (written by exceljs). */
+export async function toXlsx(sheets: Record<string, Array<Array<string | number>>>): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Uurwerk';
-  const ws = wb.addWorksheet(sheet);
-  for (const r of rows) ws.addRow(r);
-  ws.getRow(1).font = { bold: true };
+  for (const [name, rows] of Object.entries(sheets)) {
+    const ws = wb.addWorksheet(name);
+    for (const r of rows) ws.addRow(r);
+    ws.getRow(1).font = { bold: true };
+  }
   return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** The invoice as sheets: the lines per project, task and rate, and (for admins) the entries. */
+export function invoiceSheets(v: InvoiceView): Record<string, Array<Array<string | number>>> {
+  const h = (m: number) => Math.round(m / 0.6) / 100;
+  const lines: Array<Array<string | number>> = [
+    ['project', 'task', 'hours', 'hourly_rate', 'currency', 'amount'],
+    ...v.lines.map((l) => [l.project, l.task ?? '', h(l.minutes), l.hourly_rate ?? '', v.currency, l.amount]),
+    ['total', '', h(v.total_minutes), '', v.currency, v.total_amount],
+  ];
+  if (!v.detail) return { invoice: lines };
+  return { invoice: lines, entries: [['date', 'project', 'task', 'hours', 'note'], ...v.detail.map((d) => [d.date, d.project, d.task ?? '', h(d.minutes), d.note])] };
+}
+
+/** The payroll export as one sheet, columns as PAYROLL_COLUMNS. */
+export function payrollSheet(v: PayrollView, columns: readonly string[]): Array<Array<string | number>> {
+  return [[...columns], ...v.rows.map((r) => [r.person_id, r.employee_number ?? '', r.name, r.date, r.hours, r.minutes])];
 }
 
 /** Bars per period of the report's totals; a suppressed period is an outlined empty bar marked "< k". */

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
@@ -5,6 +6,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import type { DayFiguresHook } from '../timesheets/context.js';
 import { reportPages } from './pages.js';
+import { registerBillingApi } from './billing-routes.js';
 import { registerReportsApi } from './routes.js';
 import { foldPending, reportStoreHook } from './store.js';
 
@@ -16,12 +18,13 @@ export interface ReportsModuleDeps {
   db: Knex;
   config: Readonly<Config>;
   keys: KeyService;
+  audit: AuditLog;
   logger: Logger;
 }
 
 /** The hook the timesheet workflow calls at approval and reopen (give it to the timesheets module). */
 export function reportsHook(deps: ReportsModuleDeps): DayFiguresHook {
-  return reportStoreHook(deps.keys);
+  return reportStoreHook(deps);
 }
 
 /** The reports domain as the appliance mounts and runs it: API, pages, and the fold job on its cron. */
@@ -29,7 +32,10 @@ export function reportsModule(deps: ReportsModuleDeps): DomainModule {
   const log = deps.logger.child({ module: 'reports' });
   return {
     name: 'reports',
-    api: (api) => registerReportsApi(api, deps),
+    api: (api) => {
+      registerReportsApi(api, deps);
+      registerBillingApi(api, deps);
+    },
     pages: reportPages(deps),
     jobs: [
       {

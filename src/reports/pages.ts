@@ -8,7 +8,11 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html } from '../web/html.js';
 import { sendPage } from '../web/routes.js';
-import { barChart, budgetTable, burnChart, hoursText, reportTable, toCsv, toXlsx } from './export.js';
+import type { TimesheetDeps } from '../timesheets/context.js';
+import { invoice } from './billing.js';
+import { invoiceQuery, payrollQuery } from './billing-schema.js';
+import { barChart, budgetTable, burnChart, hoursText, invoiceSheets, payrollSheet, reportTable, toCsv, toXlsx } from './export.js';
+import { PAYROLL_COLUMNS, payrollExport } from './payroll.js';
 import { reportScope } from './policy.js';
 import { GROUP_BY } from './repository.js';
 import { reportQuery, type ReportQueryInput } from './schema.js';
@@ -24,7 +28,7 @@ import { rt } from './strings.js';
 const c = (ctx: unknown) => ctx as AppContext;
 
 /** Runs a page for a signed-in person with a report scope (403 otherwise); others go to sign-in. */
-async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Promise<void>): Promise<void> {
+async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Promise<void>, guard: (a: Actor) => unknown = reportScope): Promise<void> {
   let accountId: string;
   try {
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
@@ -35,7 +39,7 @@ async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Pro
   }
   assertCleanInput(ctx);
   const actor = await loadActor(deps.db, accountId);
-  reportScope(actor);
+  guard(actor);
   await fn(actor);
 }
 
@@ -51,6 +55,12 @@ function question(ctx: AppContext): ReportQueryInput {
   return validate(reportQuery, q, { prefix: 'query' });
 }
 
+function withoutLang(ctx: AppContext): Record<string, unknown> {
+  const q = { ...ctx.query } as Record<string, unknown>;
+  delete q.lang;
+  return q;
+}
+
 function queryString(q: ReportQueryInput): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
@@ -58,7 +68,7 @@ function queryString(q: ReportQueryInput): string {
 }
 
 /** The report pages and downloads. */
-export function reportPages(deps: ReportDeps): Router<AppState> {
+export function reportPages(deps: TimesheetDeps): Router<AppState> {
   const router = new Router<AppState>();
 
   router.get('/reports', (ctx) =>
@@ -98,8 +108,9 @@ ${b.projects.length
     }),
   );
 
-  const download = (x: AppContext, name: string, rows: Array<Array<string | number>>, format: 'csv' | 'xlsx') =>
-    (format === 'csv' ? Promise.resolve(Buffer.from(toCsv(rows), 'utf8')) : toXlsx(rows, name)).then((body) => {
+  const download = (x: AppContext, name: string, sheets: Record<string, Array<Array<string | number>>>, format: 'csv' | 'xlsx') =>
+    // CSV: the sheets one after the other, a blank line between.
+    (format === 'csv' ? Promise.resolve(Buffer.from(Object.values(sheets).map(toCsv).join('\r\n'), 'utf8')) : toXlsx(sheets)).then((body) => {
       x.set('Content-Disposition', `attachment; filename="uurwerk-${name}.${format}"`);
       x.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
       x.body = body;
@@ -109,13 +120,26 @@ ${b.projects.length
     router.get(`/reports/hours.${format}`, (ctx) =>
       page(c(ctx), deps, async (actor) => {
         const r = await hoursReport(deps, actor, question(c(ctx)));
-        await download(c(ctx), 'hours', reportTable(r, 'total'), format);
+        await download(c(ctx), 'hours', { hours: reportTable(r, 'total') }, format);
       }),
     );
     router.get(`/reports/budgets.${format}`, (ctx) =>
       page(c(ctx), deps, async (actor) => {
-        await download(c(ctx), 'budgets', budgetTable(await budgetReport(deps, actor)), format);
+        await download(c(ctx), 'budgets', { budgets: budgetTable(await budgetReport(deps, actor)) }, format);
       }),
+    );
+    // Guards as the API's: the service decides who reads which days (403 otherwise).
+    router.get(`/billing/invoice.${format}`, (ctx) =>
+      page(c(ctx), deps, async (actor) => {
+        const q = validate(invoiceQuery, withoutLang(c(ctx)), { prefix: 'query' });
+        await download(c(ctx), 'invoice', invoiceSheets(await invoice(deps, actor, q)), format);
+      }, () => undefined),
+    );
+    router.get(`/payroll/export.${format}`, (ctx) =>
+      page(c(ctx), deps, async (actor) => {
+        const q = validate(payrollQuery, withoutLang(c(ctx)), { prefix: 'query' });
+        await download(c(ctx), 'payroll', { payroll: payrollSheet(await payrollExport(deps, actor, q), PAYROLL_COLUMNS) }, format);
+      }, () => undefined),
     );
   }
   return router;

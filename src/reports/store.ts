@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
+import { checkReopen } from './closures.js';
 import { periodStart, type PeriodKind } from './periods.js';
 
 /**
@@ -48,11 +50,18 @@ async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): 
   if (rows.length) await trx('report_inbox').insert(rows);
 }
 
-/** The hook the timesheet workflow calls at approval and reopen (injected by src/app). */
-export function reportStoreHook(keys: KeyService): DayFiguresHook {
+/**
+ * The hook the timesheet workflow calls at approval and reopen (injected by src/app).
+ * A reopen is first checked against closed periods (closures.ts): refused in a
+ * payroll-locked period, audited in an invoiced one.
+ */
+export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): DayFiguresHook {
   return {
-    approved: (trx, days) => seal(keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
-    reopened: (trx, day) => seal(keys, trx, [{ ...day, sign: -1 }]),
+    approved: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    reopened: async (trx, day, actorId) => {
+      await checkReopen(trx, deps.audit, day, actorId);
+      await seal(deps.keys, trx, [{ ...day, sign: -1 }]);
+    },
   };
 }
 

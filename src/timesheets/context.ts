@@ -33,7 +33,7 @@ export interface DayFigures {
 /** Records a day's figures at approval and removes them at reopen, in the workflow's transaction. */
 export interface DayFiguresHook {
   approved(trx: Knex.Transaction, days: DayFigures[]): Promise<void>;
-  reopened(trx: Knex.Transaction, day: DayFigures): Promise<void>;
+  reopened(trx: Knex.Transaction, day: DayFigures, actorId: string): Promise<void>;
 }
 
 /** The figures of a day view (its totals per project and task). */

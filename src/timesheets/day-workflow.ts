@@ -132,7 +132,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
     });
     const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
     // The entries of an approved day cannot change, so these are the figures its approval recorded.
-    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figuresOf(day, view.totals));
+    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figuresOf(day, view.totals), actor.accountId);
     return summarise(next, view);
   });
 }

@@ -41,13 +41,13 @@ export async function seedFigures(a: TestApp, opts: { people: number; teams: str
     ownerId, date: opts.date, teams: opts.teams,
     parts: [{ project_id: opts.projectId, task_id: opts.taskId, minutes: typeof opts.minutes === 'function' ? opts.minutes(i) : opts.minutes }],
   }));
-  await a.app.db.transaction((trx) => reportStoreHook(a.app.keys).approved(trx, days));
+  await a.app.db.transaction((trx) => reportStoreHook({ keys: a.app.keys, audit: a.app.services.audit }).approved(trx, days));
   return owners;
 }
 
 /** Reopens seeded figures (what a reopen records). */
 export async function unseedFigures(a: TestApp, day: DayFigures): Promise<void> {
-  await a.app.db.transaction((trx) => reportStoreHook(a.app.keys).reopened(trx, day));
+  await a.app.db.transaction((trx) => reportStoreHook({ keys: a.app.keys, audit: a.app.services.audit }).reopened(trx, day, 'system'));
 }
 
 /** A person with the reports role, signed in (second factor done). */
