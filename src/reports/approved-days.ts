@@ -20,7 +20,7 @@ export const MAX_EXPORT_DAYS = 50_000;
 export type Reach = 'scope' | 'organisation';
 
 /**
- * The approved days in [from, to] the reach allows, each with its entries. `keep`
+ * The approved days (or `states`) in [from, to] the reach allows, each with its entries. `keep`
  * picks the days the export uses; with `audit`, each kept day is recorded as a read
  * (`what`) of its owner's data, in the same transaction.
  */
@@ -29,11 +29,11 @@ export async function approvedDays(
   actor: Actor,
   reach: Reach,
   range: { from: string; to: string },
-  opts: { keep?: (v: DayView) => boolean; audit?: string } = {},
+  opts: { keep?: (v: DayView) => boolean; audit?: string; states?: Array<'submitted' | 'returned' | 'approved'>; ownerId?: string } = {},
 ): Promise<DayView[]> {
   const scope = reach === 'organisation' ? (q: Parameters<ReturnType<typeof visibleDays>>[0]) => q : visibleDays(actor);
   return inWall(deps.db, reach === 'organisation' ? 'bypass' : actor.accountId, async (w) => {
-    const rows = await listDays(w, scope, { states: ['approved'], from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS });
+    const rows = await listDays(w, scope, { states: opts.states ?? ['approved'], ownerId: opts.ownerId, from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS });
     const kept: Array<{ row: DayRow; view: DayView }> = [];
     for (const row of rows) {
       const view = await buildDayView(deps, w, row.owner_id, row.date, row, row.time_zone);

@@ -8,6 +8,7 @@ import type { DayFiguresHook } from '../timesheets/context.js';
 import { reportPages } from './pages.js';
 import { registerBillingApi } from './billing-routes.js';
 import { registerReportsApi } from './routes.js';
+import { registerWorkingTimeApi } from './working-time-service.js';
 import { foldPending, reportStoreHook } from './store.js';
 
 /** The queue (and cron row) of the fold of approved and reopened days into the report store. */
@@ -35,6 +36,7 @@ export function reportsModule(deps: ReportsModuleDeps): DomainModule {
     api: (api) => {
       registerReportsApi(api, deps);
       registerBillingApi(api, deps);
+      registerWorkingTimeApi(api, deps);
     },
     pages: reportPages(deps),
     jobs: [
