@@ -8,17 +8,19 @@ import type { Knex } from 'knex';
  *   project and task). Folding happens in batches, outside the approval's transaction.
  * - `report_key`: the store's key (pseudonyms and cell states derive from it), sealed
  *   the same way.
- * - `report_cells`: who is present, as a pseudonym, per period grain (w = ISO week,
- *   split at month ends; m, q, y), team set, project and task; their minutes rest
- *   sealed in `state` (AES-GCM under a key derived from report_key, bound to the
- *   row's key). The pseudonym is HMAC(key, grain | period | owner): stable within one
- *   period of one grain (so distinct people are counted exactly), unrelated across
- *   periods and grains.
- * - `report_atoms`: the week slices summed over people, with their head count, as
- *   last published; the only figures reports add up (slices of fewer than k people
- *   have no row). A slice is published again only once at least k of its
- *   cells changed since (`report_cells.dirty`), so no two published states differ by
- *   fewer than k people.
+ * - `report_cells`: who is present, as a pseudonym, per week slice (ISO week split at
+ *   month ends), team set, project and task; their minutes rest sealed in `state`
+ *   (AES-GCM under a key derived from report_key, bound to the row's key). The
+ *   pseudonym is HMAC(key, week | owner): stable within one week (so distinct people
+ *   in a slice are counted exactly), unrelated across weeks.
+ * - `report_atoms`: per week slice, whether anyone is recorded in it, and its published
+ *   head count and minutes — the minutes only for at least k people (NULL otherwise);
+ *   the only minutes reports add up. A slice is published again only once at least
+ *   k of its cells changed since (`report_cells.dirty`), so no two published states
+ *   differ by fewer than k people.
+ * - `report_months`: the published slices summed per month (what month, quarter and
+ *   year reports read, for speed); rebuilt whole when `reports.k` changes
+ *   (`report_meta.k` is the k it was built with).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -33,7 +35,6 @@ export async function up(knex: Knex): Promise<void> {
       sealed  text NOT NULL
     );
     CREATE TABLE report_cells (
-      grain       char(1) NOT NULL CHECK (grain IN ('w', 'm', 'q', 'y')),
       period      date NOT NULL,
       month       date NOT NULL,
       teams       text[] NOT NULL,
@@ -43,23 +44,36 @@ export async function up(knex: Knex): Promise<void> {
       present     boolean NOT NULL,
       dirty       boolean NOT NULL DEFAULT true,
       state       bytea NOT NULL,
-      PRIMARY KEY (grain, period, month, teams, project_id, task_id, person)
+      PRIMARY KEY (period, month, teams, project_id, task_id, person)
     );
-    CREATE INDEX report_cells_project ON report_cells (grain, project_id, period);
     CREATE TABLE report_atoms (
       period      date NOT NULL,
       month       date NOT NULL,
       teams       text[] NOT NULL,
       project_id  uuid NOT NULL REFERENCES projects (id),
       task_id     uuid NOT NULL,
-      people      integer NOT NULL CHECK (people > 0),
-      minutes     bigint NOT NULL CHECK (minutes >= 0),
+      people      integer NOT NULL CHECK (people >= 0),
+      minutes     bigint CHECK (minutes >= 0),
+      recorded    boolean NOT NULL,
       PRIMARY KEY (period, month, teams, project_id, task_id)
     );
-    CREATE INDEX report_atoms_month ON report_atoms (month);
+    CREATE INDEX report_atoms_month ON report_atoms (month, project_id);
+    CREATE TABLE report_months (
+      month       date NOT NULL,
+      teams       text[] NOT NULL,
+      project_id  uuid NOT NULL REFERENCES projects (id),
+      task_id     uuid NOT NULL,
+      minutes     bigint CHECK (minutes >= 0),
+      recorded    boolean NOT NULL,
+      PRIMARY KEY (month, teams, project_id, task_id)
+    );
+    CREATE TABLE report_meta (
+      id  smallint PRIMARY KEY CHECK (id = 1),
+      k   integer NOT NULL
+    );
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE report_atoms; DROP TABLE report_cells; DROP TABLE report_key; DROP TABLE report_inbox');
+  await knex.raw('DROP TABLE report_meta; DROP TABLE report_months; DROP TABLE report_atoms; DROP TABLE report_cells; DROP TABLE report_key; DROP TABLE report_inbox');
 }

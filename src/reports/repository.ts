@@ -1,10 +1,10 @@
 import type { Knex } from '../platform/db.js';
-import { GRAIN, periodStart, type PeriodKind } from './periods.js';
+import { periodStart, type PeriodKind } from './periods.js';
 
 /**
  * The queries of organisation reports, over the report store only (never over days
  * or entries). Figures are sums of published week slices (`report_atoms`) with at
- * least k people; head counts come from the person pseudonyms of the report's grain.
+ * least k people (head counts exact: distinct week pseudonyms within a slice).
  */
 
 /** What a report may be grouped by; there is deliberately no person. */
@@ -32,13 +32,6 @@ export interface FigureRow {
   published: boolean;
 }
 
-/** A head count of one cell (or a period's total when `key` is null). */
-export interface PeopleRow {
-  period: string;
-  key: string | null;
-  people: number;
-}
-
 const DIM: Record<GroupBy, string> = {
   none: `'all'`,
   customer: `coalesce(p.customer_id::text, '')`,
@@ -48,7 +41,8 @@ const DIM: Record<GroupBy, string> = {
   team: 'tm.team',
 };
 
-const ATOM_PERIOD: Record<PeriodKind, string> = {
+/** The period of a row: weeks from the slices, longer periods from the monthly sums. */
+const ROW_PERIOD: Record<PeriodKind, string> = {
   week: 'x.period',
   month: 'x.month',
   quarter: `date_trunc('quarter', x.month)::date`,
@@ -56,7 +50,7 @@ const ATOM_PERIOD: Record<PeriodKind, string> = {
 };
 
 /** FROM and WHERE shared by both queries, with their bindings. */
-function source(table: 'report_atoms' | 'report_cells', periodExpr: string, q: ReportQuery): { sql: string; bindings: Knex.Value[] } {
+function source(table: 'report_atoms' | 'report_months', periodExpr: string, q: ReportQuery): { sql: string; bindings: Knex.Value[] } {
   const bindings: Knex.Value[] = [];
   let sql = `FROM ${table} x JOIN projects p ON p.id = x.project_id LEFT JOIN tasks tk ON tk.id = x.task_id`;
   if (q.groupBy === 'team') sql += ` CROSS JOIN LATERAL unnest(CASE WHEN cardinality(x.teams) = 0 THEN ARRAY[''] ELSE x.teams END) AS tm(team)`;
@@ -95,27 +89,18 @@ function source(table: 'report_atoms' | 'report_cells', periodExpr: string, q: R
  * whether any such slice lies in the figure.
  */
 export async function figures(db: Knex, q: ReportQuery, k: number): Promise<FigureRow[]> {
-  const per = ATOM_PERIOD[q.kind];
-  const src = source('report_atoms', per, q);
+  const per = ROW_PERIOD[q.kind];
+  // Weeks add up published slices; months, quarters and years their monthly sums (same slices, fewer rows).
+  const weekly = q.kind === 'week';
+  const src = source(weekly ? 'report_atoms' : 'report_months', per, q);
+  const ok = weekly ? 'x.people >= ? AND x.minutes IS NOT NULL' : 'x.minutes IS NOT NULL';
   const { rows } = await db.raw<{ rows: Array<{ period: string | null; key: string | null; minutes: string | null; published: boolean | null }> }>(
-    `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, sum(minutes) FILTER (WHERE people >= ?) AS minutes, bool_or(people >= ?) AS published
-       FROM (SELECT ${per} AS per, ${DIM[q.groupBy]} AS key, x.minutes, x.people ${src.sql}) s
+    `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, sum(minutes) FILTER (WHERE ok) AS minutes, bool_or(ok) AS published
+       FROM (SELECT ${per} AS per, ${DIM[q.groupBy]} AS key, x.minutes, ${ok} AS ok ${src.sql}) s
       GROUP BY GROUPING SETS ((per, key), (per), (key), ())`,
-    [k, k, ...src.bindings],
+    [...(weekly ? [k] : []), ...src.bindings],
   );
   return rows.map((r) => ({ period: r.period, key: r.key, minutes: Number(r.minutes ?? 0), published: r.published === true }));
-}
-
-/** Distinct people per cell and per period, exact: counted on the pseudonyms of the report's own grain. */
-export async function headCounts(db: Knex, q: ReportQuery): Promise<PeopleRow[]> {
-  const src = source('report_cells', 'x.period', q);
-  const { rows } = await db.raw<{ rows: Array<{ period: string; key: string | null; people: number }> }>(
-    `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, count(DISTINCT person)::int AS people
-       FROM (SELECT x.period AS per, ${DIM[q.groupBy]} AS key, x.person ${src.sql} AND x.grain = ? AND x.present) s
-      GROUP BY GROUPING SETS ((per, key), (per))`,
-    [...src.bindings, GRAIN[q.kind]],
-  );
-  return rows;
 }
 
 /** Display names of the keys of a grouping. */
@@ -137,15 +122,15 @@ export async function keyLabels(db: Knex, groupBy: GroupBy, keys: string[]): Pro
 }
 
 /** Projects with a budget, and their published hours over all time (within `teams` when given). */
-export async function budgets(db: Knex, teams: readonly string[] | null, k: number): Promise<Array<{ project_id: string; name: string; budget_hours: number; minutes: number; published: boolean; any: boolean }>> {
+export async function budgets(db: Knex, teams: readonly string[] | null): Promise<Array<{ project_id: string; name: string; budget_hours: number; minutes: number; published: boolean; any: boolean }>> {
   const { rows } = await db.raw<{ rows: Array<{ project_id: string; name: string; budget_hours: string; minutes: string | null; published: boolean | null; n: string }> }>(
     `SELECT p.id AS project_id, p.name, p.budget_hours, count(x.project_id) AS n,
-            sum(x.minutes) FILTER (WHERE x.people >= ?) AS minutes, bool_or(x.people >= ?) AS published
-       FROM projects p LEFT JOIN report_atoms x ON x.project_id = p.id ${teams ? 'AND x.teams && ?::text[]' : ''}
+            sum(x.minutes) AS minutes, bool_or(x.minutes IS NOT NULL) AS published
+       FROM projects p LEFT JOIN report_months x ON x.project_id = p.id ${teams ? 'AND x.teams && ?::text[]' : ''}
       WHERE p.budget_hours IS NOT NULL
       GROUP BY p.id, p.name, p.budget_hours
       ORDER BY p.name`,
-    teams ? [k, k, [...teams]] : [k, k],
+    teams ? [[...teams]] : [],
   );
   return rows.map((r) => ({ project_id: r.project_id, name: r.name, budget_hours: Number(r.budget_hours), minutes: Number(r.minutes ?? 0), published: r.published === true, any: Number(r.n) > 0 }));
 }

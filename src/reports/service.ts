@@ -2,9 +2,10 @@ import type { Actor } from '../identity/policy.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import { ValidationError } from '../platform/errors.js';
+import { ensureMonthsFor } from './cells.js';
 import { periodLabel, periodsBetween, type PeriodKind } from './periods.js';
 import { authorizeTeam, reportScope } from './policy.js';
-import { budgets, figures, headCounts, keyLabels, type FigureRow, type ReportQuery } from './repository.js';
+import { budgets, figures, keyLabels, type FigureRow, type ReportQuery } from './repository.js';
 import { MAX_PERIODS, type BudgetView, type Cell, type ReportQueryInput, type ReportView } from './schema.js';
 
 /**
@@ -22,15 +23,14 @@ const SUPPRESSED: Cell = { minutes: null, suppressed: true };
 const EMPTY: Cell = { minutes: 0, suppressed: false };
 
 /**
- * A figure as shown: suppressed unless it holds a published slice (at least k people)
- * and, where its head count is known exactly, that count is at least k. The value is
- * the sum of published slices only, so no sum or difference of shown figures ever
- * contains a slice of fewer than k people. `people` undefined: a figure over several
- * periods (no exact count), which exists because something was recorded in it.
+ * A figure as shown: the sum of its published slices (each of at least k people), or
+ * suppressed when it holds none — so a cell resting on fewer than k people is always
+ * suppressed (every slice in it has fewer), and no sum or difference of shown figures
+ * ever contains a slice of fewer than k people. A figure nothing was recorded in is 0.
  */
-function shown(f: FigureRow | undefined, people: number | undefined, k: number): Cell {
-  if (!f) return people === undefined || people > 0 ? SUPPRESSED : EMPTY;
-  if (!f.published || (people !== undefined && people < k)) return SUPPRESSED;
+function shown(f: FigureRow | undefined): Cell {
+  if (!f) return EMPTY;
+  if (!f.published) return SUPPRESSED;
   return { minutes: f.minutes, suppressed: false };
 }
 
@@ -48,25 +48,25 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
     customerId: input.customer_id, projectId: input.project_id, billable: input.billable === undefined ? undefined : input.billable === 'true',
   };
   const k = deps.config.reports.k;
-  const [figs, heads] = await Promise.all([figures(deps.db, q, k), headCounts(deps.db, q)]);
+  await ensureMonthsFor(deps.db, k);
+  const figs = await figures(deps.db, q, k);
   const fig = new Map(figs.map((f) => [`${f.period ?? '*'}|${f.key ?? '*'}`, f]));
-  const ppl = new Map(heads.map((h) => [`${h.period}|${h.key ?? '*'}`, h.people]));
-  const keys = [...new Set([...figs.map((f) => f.key), ...heads.map((h) => h.key)].filter((x): x is string => x !== null))].sort();
+  const keys = [...new Set(figs.map((f) => f.key).filter((x): x is string => x !== null))].sort();
   const labels = await keyLabels(deps.db, q.groupBy, keys);
   const label = (key: string): string => labels.get(key) ?? (q.groupBy === 'billable' ? (BILLABLE_LABEL[key] ?? key) : q.groupBy === 'customer' && key === '' ? '(no customer)' : q.groupBy === 'team' && key === '' ? '(no team)' : key === '00000000-0000-0000-0000-000000000000' ? '(no task)' : key);
   const rows = keys.map((key) => ({
     key,
     label: label(key),
-    cells: starts.map((p) => shown(fig.get(`${p}|${key}`), ppl.get(`${p}|${key}`) ?? 0, k)),
+    cells: starts.map((p) => shown(fig.get(`${p}|${key}`))),
     // The row exists because something was recorded in it: without a published slice it is suppressed.
-    total: shown(fig.get(`*|${key}`), undefined, k),
+    total: shown(fig.get(`*|${key}`)),
   }));
   rows.sort((a, b) => a.label.localeCompare(b.label));
   return {
     k, period: kind, group_by: q.groupBy, from: starts[0]!, to: input.to,
     periods: starts.map((start) => ({ start, label: periodLabel(kind, start) })),
     rows,
-    totals: { cells: starts.map((p) => shown(fig.get(`${p}|*`), ppl.get(`${p}|*`) ?? 0, k)), total: shown(fig.get('*|*'), keys.length ? undefined : 0, k) },
+    totals: { cells: starts.map((p) => shown(fig.get(`${p}|*`))), total: shown(fig.get('*|*')) },
   };
 }
 
@@ -74,7 +74,8 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
 export async function budgetReport(deps: ReportDeps, actor: Actor): Promise<BudgetView> {
   const scope = reportScope(actor);
   const k = deps.config.reports.k;
-  const rows = await budgets(deps.db, scope, k);
+  await ensureMonthsFor(deps.db, k);
+  const rows = await budgets(deps.db, scope);
   return {
     k,
     projects: rows.map((r) => ({ project_id: r.project_id, name: r.name, budget_hours: r.budget_hours, used: r.published ? { minutes: r.minutes, suppressed: false } : r.any ? SUPPRESSED : EMPTY })),

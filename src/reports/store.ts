@@ -6,7 +6,7 @@ import type { Knex } from '../platform/db.js';
 import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
 import { checkReopen } from './closures.js';
-import { periodStart, type PeriodKind } from './periods.js';
+import { periodStart } from './periods.js';
 
 /**
  * The report store: what organisation reports add up, recorded when a day is
@@ -74,12 +74,9 @@ async function storeKeys(deps: StoreDeps, trx: Knex.Transaction): Promise<StoreK
   return deriveKeys(key);
 }
 
-const KINDS: PeriodKind[] = ['week', 'month', 'quarter', 'year'];
-
-/** The rows (grain, period, month) a day's minutes go into. */
-function placesOf(date: string): Array<{ grain: string; period: string; month: string }> {
-  const month = periodStart('month', date);
-  return KINDS.map((k) => ({ grain: k[0]!, period: periodStart(k, date), month: k === 'week' ? month : periodStart(k, date) }));
+/** The week slice a day's minutes go into: its ISO week, and its month (weeks are split at month ends). */
+function sliceOf(date: string): { period: string; month: string } {
+  return { period: periodStart('week', date), month: periodStart('month', date) };
 }
 
 /** What one fold did (counts only, for the log line). */
@@ -109,16 +106,15 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     // Sum every change per store row first, so a row is written once per fold.
     const deltas = new Map<string, Change>();
     for (const item of items) {
-      for (const place of placesOf(item.date)) {
-        const person = pseudonym(keys, place.grain, place.period, item.ownerId);
-        for (const part of item.parts) {
-          if (part.minutes <= 0) continue;
-          const task = part.task_id ?? NO_TASK;
-          const k = [place.grain, place.period, place.month, item.teams.join('\u0001'), part.project_id, task, person.toString('hex')].join('|');
-          const d = deltas.get(k) ?? { ...place, teams: item.teams, project_id: part.project_id, task_id: task, person, minutes: 0 };
-          d.minutes += item.sign * part.minutes;
-          deltas.set(k, d);
-        }
+      const place = sliceOf(item.date);
+      const person = pseudonym(keys, place.period, item.ownerId);
+      for (const part of item.parts) {
+        if (part.minutes <= 0) continue;
+        const task = part.task_id ?? NO_TASK;
+        const k = [place.period, place.month, item.teams.join('\u0001'), part.project_id, task, person.toString('hex')].join('|');
+        const d = deltas.get(k) ?? { ...place, teams: item.teams, project_id: part.project_id, task_id: task, person, minutes: 0 };
+        d.minutes += item.sign * part.minutes;
+        deltas.set(k, d);
       }
     }
     const changes = [...deltas.values()].filter((d) => d.minutes !== 0);
