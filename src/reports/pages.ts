@@ -18,6 +18,7 @@ import { GROUP_BY } from './repository.js';
 import { reportQuery, type ReportQueryInput } from './schema.js';
 import { budgetReport, hoursReport, type ReportDeps } from './service.js';
 import { rt } from './strings.js';
+import { myWorkingTime, workingTimeQuery } from './working-time-service.js';
 
 /**
  * The report pages: a form (the API's query schema), the table, a bar chart per
@@ -106,6 +107,26 @@ ${b.projects.length
 <p><a href="/reports/budgets.csv">${rt(l, 'download_csv')}</a> · <a href="/reports/budgets.xlsx">${rt(l, 'download_xlsx')}</a></p>`
   : html`<p>${rt(l, 'no_budgets')}</p>`}`);
     }),
+  );
+
+  router.get('/working-time', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const week = x.query.week === undefined ? new Date().toISOString().slice(0, 10) : validate(workingTimeQuery, { week: x.query.week }, { prefix: 'query' }).week;
+      const v = await myWorkingTime(deps, actor, week);
+      const hm = (m: number) => `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
+      const shift = (d: number) => new Date(Date.parse(`${v.week_start}T12:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
+      sendPage(x, deps.config, rt(l, 'wt_title'), html`
+<h1>${rt(l, 'wt_title')}</h1>
+<p>${rt(l, 'wt_intro')}</p>
+<nav aria-label="${rt(l, 'wt_title')}"><a href="/working-time?week=${shift(-7)}">${rt(l, 'wt_previous')}</a> · <a href="/working-time?week=${shift(7)}">${rt(l, 'wt_next')}</a></nav>
+<table class="list" id="working-days"><thead><tr><th>${rt(l, 'wt_date')}</th><th>${rt(l, 'wt_total')}</th><th>${rt(l, 'wt_breaks')}</th></tr></thead>
+<tbody>${v.days.map((d) => html`<tr><td>${d.date}</td><td>${hm(d.total_minutes)}</td><td>${d.breaks.map((b) => hm(b.minutes)).join(', ')}</td></tr>`)}</tbody></table>
+${v.warnings.length
+  ? html`<ul id="warnings">${v.warnings.map((w) => html`<li><strong>${w.date}</strong>: ${rt(l, `wt_${w.code}`)} (${hm(w.value)} / ${hm(w.limit)})</li>`)}</ul>`
+  : html`<p id="no-warnings">${rt(l, 'wt_none')}</p>`}`);
+    }, () => undefined),
   );
 
   const download = (x: AppContext, name: string, sheets: Record<string, Array<Array<string | number>>>, format: 'csv' | 'xlsx') =>

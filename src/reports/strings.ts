@@ -25,6 +25,13 @@ const en = {
   no_budgets: 'No project has a budget.',
   no_figures: 'Nothing to show for this choice.',
   hours: 'hours',
+  wt_title: 'Working time',
+  wt_intro: 'Your days this week: total, breaks and shifts, with the working-time rules as warnings. Nothing is blocked, and none of this appears in reports.',
+  wt_date: 'Date', wt_total: 'Worked', wt_breaks: 'Breaks',
+  wt_none: 'No warnings this week.',
+  wt_previous: 'Previous week', wt_next: 'Next week',
+  wt_long_shift: 'Shift longer than allowed', wt_long_week: 'More hours this week than allowed',
+  wt_short_rest: 'Rest between shifts shorter than required', wt_short_break: 'Fewer breaks than required in a long shift',
 } as const;
 
 type Key = keyof typeof en;
@@ -50,6 +57,13 @@ const nl: Record<Key, string> = {
   no_budgets: 'Geen enkel project heeft een budget.',
   no_figures: 'Niets te tonen voor deze keuze.',
   hours: 'uur',
+  wt_title: 'Arbeidstijd',
+  wt_intro: 'Uw dagen deze week: totaal, pauzes en diensten, met de regels van de Arbeidstijdenwet als waarschuwing. Niets wordt geblokkeerd en niets hiervan komt in rapportages.',
+  wt_date: 'Datum', wt_total: 'Gewerkt', wt_breaks: 'Pauzes',
+  wt_none: 'Geen waarschuwingen deze week.',
+  wt_previous: 'Vorige week', wt_next: 'Volgende week',
+  wt_long_shift: 'Dienst langer dan toegestaan', wt_long_week: 'Meer uren deze week dan toegestaan',
+  wt_short_rest: 'Rust tussen diensten korter dan vereist', wt_short_break: 'Minder pauze dan vereist in een lange dienst',
 };
 
 /** A report string in the page's language, with `{k}` filled in. */

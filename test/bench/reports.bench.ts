@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'silent' });
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-reports-bench-'));
   const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
-  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url, statement_timeout_ms: 600_000 }, log: { level: 'silent' } }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
   const db = app.db;
   try {
@@ -41,14 +41,17 @@ async function main(): Promise<void> {
     const projects = (await db('projects').insert(Array.from({ length: 20 }, (_, i) => ({ name: `Project ${i}`, billable: i % 2 === 0, budget_hours: 10_000 }))).returning('id')) as Array<{ id: string }>;
     const tasks = (await db('tasks').insert(projects.flatMap((p, i) => [0, 1, 2].map((j) => ({ project_id: p.id, name: `Task ${i}.${j}` })))).returning(['id', 'project_id'])) as Array<{ id: string; project_id: string }>;
     const seeded = Date.now();
-    // One row per person and week slice: the team's project of the month, the person's task in it.
-    await db.raw(`
-      CREATE UNLOGGED TABLE bench_base AS
-      SELECT p, 'team-' || (p / 10) AS team, date_trunc('week', d)::date AS week, date_trunc('month', d)::date AS month,
-             ((p / 10 + extract(month FROM d)::int) % 20) AS pi, (p % 3) AS ti, count(*)::int AS days
-        FROM generate_series(?::date, ?::date, '1 day') d CROSS JOIN generate_series(0, ? - 1) p
-       WHERE extract(isodow FROM d) < 6
-       GROUP BY 1, 2, 3, 4, 5, 6`, [from, to, people]);
+    // One row per person and week slice: the team's project of the month, the person's task in it (a year per statement).
+    await db.raw('CREATE UNLOGGED TABLE bench_base (p int, team text, week date, month date, pi int, ti int, days int)');
+    for (let y = lastYear - years + 1; y <= lastYear; y++) {
+      await db.raw(`
+        INSERT INTO bench_base
+        SELECT p, 'team-' || (p / 10), date_trunc('week', d)::date, date_trunc('month', d)::date,
+               ((p / 10 + extract(month FROM d)::int) % 20), (p % 3), count(*)::int
+          FROM generate_series(?::date, ?::date, '1 day') d CROSS JOIN generate_series(0, ? - 1) p
+         WHERE extract(isodow FROM d) < 6
+         GROUP BY 1, 2, 3, 4, 5, 6`, [`${y}-01-01`, `${y}-12-31`, people]);
+    }
     const taskIds = projects.map((p) => tasks.filter((t) => t.project_id === p.id).map((t) => t.id));
     await db.raw(`CREATE UNLOGGED TABLE bench_tasks AS SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(pi int, ti int, project_id uuid, task_id uuid)`,
       [JSON.stringify(taskIds.flatMap((ts, pi) => ts.map((id, ti) => ({ pi, ti, project_id: projects[pi]!.id, task_id: id }))))]);

@@ -54,6 +54,12 @@ test('the employee sees daily totals, breaks and warnings for their week; an adm
   const week = mine.body.warnings.find((w) => w.code === 'long_week')!;
   t.deepEqual([week.value, week.limit], [660 * 5 + 540, 3600]);
 
+  const pageText = await (await emp.c.call('GET', '/working-time?week=2026-10-21&lang=nl')).text();
+  t.regex(pageText, /<h1>Arbeidstijd<\/h1>/);
+  t.regex(pageText, /<tr><td>2026-10-19<\/td><td>11:00<\/td><td>0:30<\/td><\/tr>/, 'daily total and breaks on each day');
+  t.regex(pageText, /Meer uren deze week dan toegestaan \(64:00 \/ 60:00\)/);
+  t.is((await emp.c.call('GET', '/working-time?week=not-a-date')).status, 422);
+
   // Warnings do not block: the day submits.
   const sub = await emp.c.json<{ id: string }>('POST', '/api/v1/me/days/2026-10-23/submit');
   t.is(sub.status, 200);
