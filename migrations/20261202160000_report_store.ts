@@ -20,7 +20,8 @@ import type { Knex } from 'knex';
  *   differ by fewer than k people.
  * - `report_months`: the published slices summed per month (what month, quarter and
  *   year reports read, for speed); rebuilt whole when `reports.k` changes
- *   (`report_meta.k` is the k it was built with).
+ *   (`report_meta.k` is the k it was built with); `report_months_all` the same over
+ *   all team sets, for organisation-wide reports.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -67,6 +68,14 @@ export async function up(knex: Knex): Promise<void> {
       recorded    boolean NOT NULL,
       PRIMARY KEY (month, teams, project_id, task_id)
     );
+    CREATE TABLE report_months_all (
+      month       date NOT NULL,
+      project_id  uuid NOT NULL REFERENCES projects (id),
+      task_id     uuid NOT NULL,
+      minutes     bigint CHECK (minutes >= 0),
+      recorded    boolean NOT NULL,
+      PRIMARY KEY (month, project_id, task_id)
+    );
     CREATE TABLE report_meta (
       id  smallint PRIMARY KEY CHECK (id = 1),
       k   integer NOT NULL
@@ -75,5 +84,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE report_meta; DROP TABLE report_months; DROP TABLE report_atoms; DROP TABLE report_cells; DROP TABLE report_key; DROP TABLE report_inbox');
+  await knex.raw('DROP TABLE report_meta; DROP TABLE report_months_all; DROP TABLE report_months; DROP TABLE report_atoms; DROP TABLE report_cells; DROP TABLE report_key; DROP TABLE report_inbox');
 }

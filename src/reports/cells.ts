@@ -167,15 +167,22 @@ const MONTH = '(c.month, c.teams, c.project_id, c.task_id) = (t.month, t.teams, 
 export async function rollUpMonths(trx: Knex.Transaction, slices: Array<{ month: string; teams: string[]; project_id: string; task_id: string }> | null, k: number): Promise<void> {
   const sum = `SELECT c.month, c.teams, c.project_id, c.task_id, sum(c.minutes) FILTER (WHERE c.people >= ? AND c.minutes IS NOT NULL), bool_or(c.recorded OR (c.people >= ? AND c.minutes IS NOT NULL))
                  FROM report_atoms c`;
+  const all = 'SELECT c.month, c.project_id, c.task_id, sum(c.minutes), bool_or(c.recorded) FROM report_months c';
   if (slices === null) {
-    await trx.raw('DELETE FROM report_months');
+    await trx.raw('DELETE FROM report_months; DELETE FROM report_months_all');
     await trx.raw(`INSERT INTO report_months (month, teams, project_id, task_id, minutes, recorded) ${sum} GROUP BY 1, 2, 3, 4`, [k, k]);
+    await trx.raw(`INSERT INTO report_months_all (month, project_id, task_id, minutes, recorded) ${all} GROUP BY 1, 2, 3`);
     await trx.raw('INSERT INTO report_meta (id, k) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET k = excluded.k', [k]);
     return;
   }
   const months = JSON.stringify([...new Map(slices.map((s) => [`${s.month}|${s.teams.join('\u0001')}|${s.project_id}|${s.task_id}`, { month: s.month, teams: s.teams, project_id: s.project_id, task_id: s.task_id }])).values()]);
   await trx.raw(`DELETE FROM report_months c USING ${MONTHS} WHERE ${MONTH}`, [months]);
   await trx.raw(`INSERT INTO report_months (month, teams, project_id, task_id, minutes, recorded) ${sum} JOIN ${MONTHS} ON ${MONTH} GROUP BY 1, 2, 3, 4`, [k, k, months]);
+  const ALL = 'jsonb_to_recordset(?::jsonb) AS t(month date, project_id uuid, task_id uuid)';
+  const ALL_MATCH = '(c.month, c.project_id, c.task_id) = (t.month, t.project_id, t.task_id)';
+  const orgMonths = JSON.stringify([...new Map(slices.map((s) => [`${s.month}|${s.project_id}|${s.task_id}`, { month: s.month, project_id: s.project_id, task_id: s.task_id }])).values()]);
+  await trx.raw(`DELETE FROM report_months_all c USING ${ALL} WHERE ${ALL_MATCH}`, [orgMonths]);
+  await trx.raw(`INSERT INTO report_months_all (month, project_id, task_id, minutes, recorded) ${all} JOIN ${ALL} ON ${ALL_MATCH} GROUP BY 1, 2, 3`, [orgMonths]);
 }
 
 /** Rebuilds the monthly sums when `reports.k` differs from the k they were built with (a changed configuration). */

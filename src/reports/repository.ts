@@ -50,7 +50,7 @@ const ROW_PERIOD: Record<PeriodKind, string> = {
 };
 
 /** FROM and WHERE shared by both queries, with their bindings. */
-function source(table: 'report_atoms' | 'report_months', periodExpr: string, q: ReportQuery): { sql: string; bindings: Knex.Value[] } {
+function source(table: 'report_atoms' | 'report_months' | 'report_months_all', periodExpr: string, q: ReportQuery): { sql: string; bindings: Knex.Value[] } {
   const bindings: Knex.Value[] = [];
   let sql = `FROM ${table} x JOIN projects p ON p.id = x.project_id LEFT JOIN tasks tk ON tk.id = x.task_id`;
   if (q.groupBy === 'team') sql += ` CROSS JOIN LATERAL unnest(CASE WHEN cardinality(x.teams) = 0 THEN ARRAY[''] ELSE x.teams END) AS tm(team)`;
@@ -92,7 +92,9 @@ export async function figures(db: Knex, q: ReportQuery, k: number): Promise<Figu
   const per = ROW_PERIOD[q.kind];
   // Weeks add up published slices; months, quarters and years their monthly sums (same slices, fewer rows).
   const weekly = q.kind === 'week';
-  const src = source(weekly ? 'report_atoms' : 'report_months', per, q);
+  // Organisation-wide and not by team: the monthly sums over all team sets.
+  const org = !q.teams && q.team === undefined && q.groupBy !== 'team';
+  const src = source(weekly ? 'report_atoms' : org ? 'report_months_all' : 'report_months', per, q);
   const ok = weekly ? 'x.people >= ? AND x.minutes IS NOT NULL' : 'x.minutes IS NOT NULL';
   const { rows } = await db.raw<{ rows: Array<{ period: string | null; key: string | null; minutes: string | null; published: boolean | null }> }>(
     `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, sum(minutes) FILTER (WHERE ok) AS minutes, bool_or(ok) AS published
@@ -126,7 +128,7 @@ export async function budgets(db: Knex, teams: readonly string[] | null): Promis
   const { rows } = await db.raw<{ rows: Array<{ project_id: string; name: string; budget_hours: string; minutes: string | null; published: boolean | null; n: string }> }>(
     `SELECT p.id AS project_id, p.name, p.budget_hours, count(x.project_id) AS n,
             sum(x.minutes) AS minutes, bool_or(x.minutes IS NOT NULL) AS published
-       FROM projects p LEFT JOIN report_months x ON x.project_id = p.id ${teams ? 'AND x.teams && ?::text[]' : ''}
+       FROM projects p LEFT JOIN ${teams ? 'report_months' : 'report_months_all'} x ON x.project_id = p.id ${teams ? 'AND x.teams && ?::text[]' : ''}
       WHERE p.budget_hours IS NOT NULL
       GROUP BY p.id, p.name, p.budget_hours
       ORDER BY p.name`,
