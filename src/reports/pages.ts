@@ -109,6 +109,34 @@ ${b.projects.length
     }),
   );
 
+  router.get('/exports', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const x = c(ctx);
+      const l = x.state.lang;
+      const admin = actor.roles.has('team_admin') && actor.teams.size > 0;
+      const invoices = admin || actor.roles.has('reports');
+      const payroll = admin || actor.roles.has('payroll');
+      const customers = invoices ? ((await deps.db('customers').whereNull('archived_at').orderBy('name').select('id', 'name')) as Array<{ id: string; name: string }>) : [];
+      const year = new Date().getUTCFullYear();
+      const dates = html`<label>${rt(l, 'from')} <input type="date" name="from" value="${year}-01-01" required></label>
+<label>${rt(l, 'to')} <input type="date" name="to" value="${year}-12-31" required></label>`;
+      const formats = (base: string) => html`<button type="submit" formaction="${base}.csv">${rt(l, 'download_csv')}</button> <button type="submit" formaction="${base}.xlsx">${rt(l, 'download_xlsx')}</button>`;
+      sendPage(x, deps.config, rt(l, 'ex_title'), html`
+<h1>${rt(l, 'ex_title')}</h1>
+${invoices ? html`<h2>${rt(l, 'ex_invoice')}</h2>
+<form method="get" action="/billing/invoice.csv" class="form" id="invoice-form">
+<label>${rt(l, 'ex_customer')} <select name="customer_id">${customers.map((cu) => html`<option value="${cu.id}">${cu.name}</option>`)}</select></label>
+${dates}
+${admin ? html`<label><input type="checkbox" name="detail" value="true"> ${rt(l, 'ex_detail')}</label>` : ''}
+${formats('/billing/invoice')}
+</form>` : ''}
+${payroll ? html`<h2>${rt(l, 'ex_payroll')}</h2>
+<p>${rt(l, 'ex_payroll_layout')}</p>
+<form method="get" action="/payroll/export.csv" class="form" id="payroll-form">${dates} ${formats('/payroll/export')}</form>` : ''}
+${invoices || payroll ? '' : html`<p>${rt(l, 'ex_none')}</p>`}`);
+    }, () => undefined),
+  );
+
   router.get('/working-time', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const x = c(ctx);

@@ -115,6 +115,11 @@ test('payroll: approved hours per person per day for the payroll role (all) and 
   }
   const reads = (await a.db.knex('audit.events').where({ action: 'privacy.personal_data.read' }).select('payload', 'actor_id', 'subject_id')) as Array<{ payload: { what: string }; actor_id: string; subject_id: string }>;
   t.deepEqual(reads.filter((r) => r.payload.what === 'payroll' && r.actor_id === pay.id).map((r) => r.subject_id).sort(), [s.ann.id, s.cas.id].sort());
+  const exportsPage = await (await pay.c.call('GET', '/exports?lang=en')).text();
+  t.regex(exportsPage, /id="payroll-form"/);
+  t.notRegex(exportsPage, /id="invoice-form"/, 'the payroll role invoices nothing');
+  const adminPage = await (await s.adminA.c.call('GET', '/exports?lang=nl')).text();
+  t.regex(adminPage, /id="invoice-form"[\s\S]*name="detail"[\s\S]*id="payroll-form"/);
   const csv = (await (await pay.c.call('GET', `/payroll/export.csv?${q}`)).text()).split('\r\n');
   t.is(csv[0], 'person_id,employee_number,name,date,hours,minutes');
   t.is(csv.filter((l) => l.includes(d)).length, 2);
