@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
+import type { Actor } from '../../src/identity/policy.js';
+import { hoursReport } from '../../src/reports/service.js';
+import { foldPending } from '../../src/reports/store.js';
 import { daysAgo, person } from '../timesheets/helpers.js';
-import { analyst, cellOf, fold, recordAndSubmit, reportsApp, type Report } from './helpers.js';
+import { analyst, cellOf, fold, recordAndSubmit, reportsApp, seedFigures, type Report } from './helpers.js';
 
 test('approval records figures without a person, a fold adds them up, reopen takes them out of the cells; below k suppressed', async (t) => {
   const { a, projectId, taskId } = await reportsApp(t);
@@ -75,4 +79,21 @@ test('reports are for the reports role and team admins (their teams); operators 
   t.is((await admin.c.json('GET', `${q}&team=ward-a`)).status, 200);
   t.is((await admin.c.json('GET', `${q}&team=ward-b`)).status, 404, 'another team is as if it did not exist');
   t.is((await boss.c.json('GET', `${q}&team=ward-b`)).status, 200);
+});
+
+test('the fold waits for k distinct people (or the delay), and monthly sums follow a raised k', async (t) => {
+  const { a, projectId, taskId } = await reportsApp(t);
+  const deps = { db: a.app.db, config: a.config, keys: a.app.keys };
+  await seedFigures(a, { people: 4, teams: ['ward-a'], date: '2026-03-10', projectId, taskId, minutes: 60 });
+  t.deepEqual(await foldPending(deps), { folded: 0, waiting: 4 }, 'four people: the batch waits');
+  t.deepEqual(await foldPending(deps, { now: new Date(Date.now() + 25 * 3_600_000) }), { folded: 4, waiting: 0 }, 'past fold_max_delay_hours it goes in anyway');
+  await seedFigures(a, { people: 5, teams: ['ward-a'], date: '2026-03-17', projectId, taskId, minutes: 60 });
+  t.deepEqual(await foldPending(deps), { folded: 5, waiting: 0 });
+
+  const boss: Actor = { accountId: randomUUID(), roles: new Set(['reports']), teams: new Set() };
+  const q = { period: 'month' as const, from: '2026-03-01', to: '2026-03-31', group_by: 'none' as const };
+  t.is((await hoursReport({ db: a.app.db, config: a.config }, boss, q)).totals.total.minutes, 300);
+  const raised = { ...a.config, reports: { ...a.config.reports, k: 6 } };
+  t.deepEqual((await hoursReport({ db: a.app.db, config: raised }, boss, q)).totals.total, { minutes: null, suppressed: true }, 'k raised to 6: the five-person slice counts no more');
+  t.is((await a.db.knex('report_meta').first('k')).k, 6);
 });
