@@ -98,8 +98,8 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
       out.push(summarise(next, view));
       figures.push(figuresOf(next, view.totals));
     }
-    await deps.audit.recordMany(await w.own(), events);
     await deps.dayFigures?.approved(await w.own(), figures);
+    await deps.audit.recordMany(await w.own(), events);
     return out;
   });
 }
