@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
+import { ValidationError } from '../platform/errors.js';
 import type { TimesheetDeps } from '../timesheets/context.js';
 import { buildDayView } from '../timesheets/days.js';
 import { visibleDays } from '../timesheets/policy.js';
@@ -33,7 +34,9 @@ export async function approvedDays(
 ): Promise<DayView[]> {
   const scope = reach === 'organisation' ? (q: Parameters<ReturnType<typeof visibleDays>>[0]) => q : visibleDays(actor);
   return inWall(deps.db, reach === 'organisation' ? 'bypass' : actor.accountId, async (w) => {
-    const rows = await listDays(w, scope, { states: opts.states ?? ['approved'], ownerId: opts.ownerId, from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS });
+    const rows = await listDays(w, scope, { states: opts.states ?? ['approved'], ownerId: opts.ownerId, from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS + 1 });
+    // Never a silently cut export: too many days is refused, naming the field to change.
+    if (rows.length > MAX_EXPORT_DAYS) throw new ValidationError([{ field: 'query.to', message: `the period holds more than ${MAX_EXPORT_DAYS} days; export it in parts` }]);
     const kept: Array<{ row: DayRow; view: DayView }> = [];
     for (const row of rows) {
       const view = await buildDayView(deps, w, row.owner_id, row.date, row, row.time_zone);
