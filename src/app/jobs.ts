@@ -8,6 +8,7 @@ import { MYDATA_EXPORT_QUEUE } from '../mydata/module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { RETENTION_QUEUE } from '../retention/module.js';
 import { PRIVACY_REMINDER_QUEUE } from '../privacy/module.js';
+import { REPORTS_FOLD_QUEUE } from '../reports/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
 /** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
@@ -28,6 +29,7 @@ export const QUEUES = {
   retention: RETENTION_QUEUE,
   mydataExport: MYDATA_EXPORT_QUEUE,
   privacyReminders: PRIVACY_REMINDER_QUEUE,
+  reportsFold: REPORTS_FOLD_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

@@ -4,6 +4,7 @@ import { directoryAuthenticator, directoryModule } from '../directory/module.js'
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
+import { reportsHook, reportsModule } from '../reports/module.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
@@ -42,7 +43,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const { keys, audit, keyring } = deps.services;
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   const identity = identityModule(authDeps, deps.tls);
-  const timesheets = timesheetsModule({ db, config, keys, audit, logger });
+  const timesheets = timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) });
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
@@ -50,6 +51,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   return [
     identity,
     timesheets,
+    reportsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps, { handlers }),
     mydataModule({
       db, config, keys, audit, logger,

@@ -115,3 +115,14 @@ export const SYSTEM_ACTOR = 'system';
 export function cliActor(osUser: string): string {
   return `cli:${osUser}`;
 }
+
+/** Reports, billing and payroll (src/reports/): exports, rates, closed periods. */
+export const REPORT_AUDIT_ACTIONS = {
+  billingRateSet: 'billing.rate.set',
+  billingCurrencySet: 'billing.currency.set',
+  invoiceExported: 'billing.invoice.exported',
+  invoicePeriodClosed: 'billing.period.closed',
+  invoicedDayReopened: 'billing.closed_period.day_reopened',
+  payrollExported: 'payroll.export.exported',
+  payrollPeriodLocked: 'payroll.period.locked',
+} as const;

@@ -3,7 +3,7 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
-import { commentRef, facts, type TimesheetDeps } from './context.js';
+import { commentRef, facts, figuresOf, type DayFigures, type TimesheetDeps } from './context.js';
 import { dayDigest } from './day-digest.js';
 import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
@@ -84,6 +84,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
   return inWall(deps.db, actor.accountId, async (w) => {
     const out: DaySummary[] = [];
     const events = [];
+    const figures: DayFigures[] = [];
     for (const id of [...new Set(ids)].sort()) {
       const day = await dayForReview(w, actor, id);
       authorize(actor, 'review', facts(day));
@@ -98,7 +99,9 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
         payload: { date: day.date, fields: ['state', 'approved_at', 'approved_by'], digest: dayDigest(view) },
       });
       out.push(summarise(next, view));
+      figures.push(figuresOf(next, view.totals));
     }
+    await deps.dayFigures?.approved(await w.own(), figures);
     await deps.audit.recordMany(await w.own(), events);
     return out;
   });
@@ -130,7 +133,10 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
       payload: { date: day.date, from: day.state, fields: ['state', 'comment'] },
       personal: { [kind === 'return' ? 'comment' : 'reason']: text },
     });
-    return summarise(next, await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone));
+    const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
+    // The entries of an approved day cannot change, so these are the figures its approval recorded.
+    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figuresOf(day, view.totals), actor.accountId);
+    return summarise(next, view);
   });
 }
 
