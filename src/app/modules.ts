@@ -47,8 +47,10 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
-  const handlers = retentionHandlers([identity, timesheets, directory, auditMod, mail]);
-  return [
+  // Filled below from every module's retention handlers; the retention job, the operator
+  // console and the erase a granted privacy request runs read it at call time.
+  const handlers: RetentionHandler[] = [];
+  const modules = [
     identity,
     timesheets,
     reportsModule({ db, config, keys, audit, logger }),
@@ -69,6 +71,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     retentionModule({ db, config, audit, logger, handlers }),
     webModule(config, { anyAccount: () => anyAccountExists(db) }),
   ];
+  handlers.push(...retentionHandlers(modules));
+  return modules;
 }
 
 /** The retention handlers the given modules hand in (DomainModule.retention), in module order. */

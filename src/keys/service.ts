@@ -269,7 +269,7 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       if (year !== undefined) checkYear(year);
       return inTransaction(db, async (trx) => {
         const rows = await repo.lockSubjectKeys(trx, subject, year);
-        if (rows.length) await opts.ledger?.record(rows.map((r) => ({ keyId: r.id, subject: r.subject, purpose: r.purpose, year: r.year, at: new Date().toISOString() })));
+        if (rows.length) await opts.ledger?.record([...rows].sort((a, b) => a.year - b.year || a.purpose.localeCompare(b.purpose)).map((r) => ({ keyId: r.id, subject: r.subject, purpose: r.purpose, year: r.year, at: new Date().toISOString() })));
         const ids = await repo.deleteDataKeysWithTombstone(trx, subject, year);
         for (const id of ids) cache.delete(id);
         await opts.onKeyEvent?.(trx, { action: 'keys.shred', actor: 'system', subject, details: { year: year ?? null, keys_destroyed: ids.length, key_ids: ids } });

@@ -48,6 +48,7 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.privacy_requests.decided_by': 'the privacy officer who decided another person’s request: as recorded_by',
   'public.privacy_breaches.created_by': 'who opened a breach entry: the register is the organisation’s; opening it is an audit event by that officer',
   'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
+  'public.period_closures.closed_by': 'the admin who closed a billing or payroll period: an act on the organisation’s periods, not data about the person; closing is an audit event by them',
   'public.auth_throttle.key': 'failure counters keyed by account name or address, short-lived (cleared by housekeeping within the throttle window)',
 };
 
