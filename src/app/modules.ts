@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
+import { captureModule } from '../capture/module.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -41,10 +42,12 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
-  const handlers = retentionHandlers([identity, timesheets, directory, auditMod, mail]);
+  const capture = captureModule({ db, config, keys, audit });
+  const handlers = retentionHandlers([identity, timesheets, directory, auditMod, mail, capture]);
   return [
     identity,
     timesheets,
+    capture,
     operatorModule(authDeps, { handlers }),
     directory,
     auditMod,

@@ -1,0 +1,22 @@
+import type { DomainModule } from '../platform/module.js';
+import type { CaptureDeps } from './context.js';
+import { rawCaptureRetention } from './forget.js';
+import { heartbeatIngest } from './ingest.js';
+import { registerMyCaptureApi } from './my-capture.js';
+import { registerAwApi } from './routes.js';
+
+/**
+ * Automatic capture as the appliance mounts it: the ActivityWatch API for agents,
+ * the employee's capture settings, and the `raw_capture` retention handler.
+ */
+export function captureModule(deps: CaptureDeps): DomainModule {
+  const ingest = heartbeatIngest(deps.db, deps.keys);
+  return {
+    name: 'capture',
+    api: (api) => {
+      registerAwApi(api, deps, ingest);
+      registerMyCaptureApi(api, deps);
+    },
+    retention: [rawCaptureRetention(deps.keys)],
+  };
+}

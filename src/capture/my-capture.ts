@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { currentActor } from '../identity/http.js';
+import { listApiTokens } from '../identity/api-tokens.js';
+import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
+import type { CaptureDeps } from './context.js';
+import { deletePeriod } from './forget.js';
+import { captureSettings, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
+import { readSettings, writeSettings } from './settings.js';
+
+/**
+ * The employee's own control over capture: pause, exclusions, deleting a period and
+ * the paired devices (personal tokens with the `capture` scope; revoking one with
+ * `DELETE /api/v1/me/tokens/{id}` ends the pairing). A human act: sessions only, no
+ * token (an agent cannot lift a pause or an exclusion).
+ */
+
+const OWNER: RouteAuth = { session: true, roles: ['employee'] };
+const TAGS = ['capture'];
+
+/** The paired devices of an account, newest first. */
+export async function pairedDevices(deps: CaptureDeps, accountId: string): Promise<Array<z.infer<typeof device>>> {
+  const tokens = await listApiTokens(deps.db, accountId);
+  return tokens.filter((t) => t.scopes.includes('capture')).map((t) => ({
+    id: t.id, name: t.name, created_at: new Date(t.created_at).toISOString(), expires_at: new Date(t.expires_at).toISOString(),
+    last_used_at: t.last_used_at ? new Date(t.last_used_at).toISOString() : null,
+  }));
+}
+
+/** Registers the employee's capture settings API under /me/capture. */
+export function registerMyCaptureApi(api: ApiRegistry, deps: CaptureDeps): void {
+  api.add({
+    method: 'get', path: '/me/capture/settings', operationId: 'getMyCaptureSettings', summary: 'My capture settings (pause, exclusions)', tags: TAGS, auth: OWNER,
+    response: captureSettings,
+    handler: (ctx) => readSettings(deps, currentActor(ctx).accountId),
+  });
+  api.add({
+    method: 'put', path: '/me/capture/settings', operationId: 'putMyCaptureSettings', summary: 'Pause capture or change exclusions (applied before anything is stored)', tags: TAGS, auth: OWNER,
+    body: captureSettings, response: captureSettings,
+    handler: (ctx, { body }) => writeSettings(deps, currentActor(ctx).accountId, body),
+  });
+  api.add({
+    method: 'post', path: '/me/capture/delete-period', operationId: 'deleteMyCapturePeriod', summary: 'Delete my captured activity of these days (UTC dates, inclusive); their keys are shredded', tags: TAGS, auth: OWNER,
+    body: deletePeriodBody, response: deletePeriodResponse,
+    handler: (ctx, { body }) => deletePeriod(deps, currentActor(ctx).accountId, body.from, body.to),
+  });
+  api.add({
+    method: 'get', path: '/me/capture/devices', operationId: 'listMyCaptureDevices', summary: 'My paired capture devices (tokens with the capture scope)', tags: TAGS, auth: OWNER,
+    response: z.object({ devices: z.array(device) }),
+    handler: async (ctx) => ({ devices: await pairedDevices(deps, currentActor(ctx).accountId) }),
+  });
+}
