@@ -67,6 +67,8 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
     const out: Array<ItemOutcome<CaptureEvent>> = [];
     const created: Array<{ last: Last; bucketId: string; accountId: string }> = [];
     const touched = new Set<string>();
+    // Stored events that grew; kept apart because a later heartbeat may make a new last event.
+    const updated = new Set<Last>();
     for (const i of items) {
       const bid = bucketId.get(`${i.accountId}\u0000${i.bucket}`);
       if (!bid) {
@@ -83,6 +85,7 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
       if (last && merged) {
         last.ev = merged;
         last.write ??= 'merged';
+        if (last.write === 'merged') updated.add(last);
         out.push({ ok: true, value: merged });
       } else {
         const fresh: Last = { ev: { ...i.event, id: undefined }, canonical: canonicalData(i.event.data), envelope: '', write: 'new', day: utcDay(i.event.start) };
@@ -107,7 +110,7 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
       );
     }
     // Events created in this flush were inserted with their final duration already.
-    const merged = [...lasts.values()].filter((l) => l.write === 'merged');
+    const merged = [...updated];
     if (merged.length) {
       await trx.raw(`UPDATE capture_events e SET duration = v.d FROM unnest(?::bigint[], ?::float8[]) AS v(id, d) WHERE e.id = v.id`, [merged.map((l) => String(l.ev.id)), merged.map((l) => String(l.ev.duration))]);
     }

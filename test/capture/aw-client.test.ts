@@ -37,7 +37,7 @@ test('the stock aw-client creates a bucket, sends heartbeats and reads back merg
   t.is(await aw.countEvents(BUCKET), 3);
   const one = await aw.getEvent(BUCKET, events[2]!.id!);
   t.deepEqual(one.data, editor);
-  const windowed = await aw.getEvents(BUCKET, { start: at(17).toISOString(), end: at(50).toISOString() });
+  const windowed = await aw.getEvents(BUCKET, { start: at(17), end: at(50) });
   t.deepEqual(windowed.map((e) => e.data.app), ['browser'], 'events that overlap the window');
 
   // Plain inserts (batches of events), then delete one event.
