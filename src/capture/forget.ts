@@ -65,7 +65,7 @@ export function rawCaptureRetention(keys: KeyService): RetentionHandler {
     },
     async erase(db, personId, opts): Promise<RetentionCounts> {
       // A legal hold on the person keeps their raw activity too, until it is released.
-      if (opts.holds.persons.has(personId)) return { days: 0, buckets: 0 };
+      if (opts.holds.persons.has(personId) && !opts.dryRun) return { days: 0, buckets: 0 };
       return db.transaction(async (trx): Promise<RetentionCounts> => {
         const days = (await trx('capture_days').where({ account_id: personId }).select('account_id', trx.raw(`${DAY} AS day`))) as Array<{ account_id: string; day: string }>;
         const buckets = Number(((await trx('capture_buckets').where({ account_id: personId }).count({ n: '*' }).first()) as { n: string }).n);
