@@ -3,6 +3,7 @@ import { currentActor } from '../identity/http.js';
 import { listApiTokens } from '../identity/api-tokens.js';
 import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
 import type { CaptureDeps } from './context.js';
+import { awExport, awImportBody, exportCapture, importCapture } from './export.js';
 import { deletePeriod } from './forget.js';
 import { captureSettings, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
 import { readSettings, writeSettings } from './settings.js';
@@ -47,5 +48,15 @@ export function registerMyCaptureApi(api: ApiRegistry, deps: CaptureDeps): void 
     method: 'get', path: '/me/capture/devices', operationId: 'listMyCaptureDevices', summary: 'My paired capture devices (tokens with the capture scope)', tags: TAGS, auth: OWNER,
     response: z.object({ devices: z.array(device) }),
     handler: async (ctx) => ({ devices: await pairedDevices(deps, currentActor(ctx).accountId) }),
+  });
+  api.add({
+    method: 'get', path: '/me/capture/export', operationId: 'exportMyCapture', summary: 'All my raw activity, in the aw-server export format', tags: TAGS, auth: OWNER,
+    response: awExport,
+    handler: (ctx) => exportCapture(deps, currentActor(ctx).accountId),
+  });
+  api.add({
+    method: 'post', path: '/me/capture/import', operationId: 'importMyCapture', summary: 'Import an aw-server export file (events past the retention period are skipped)', tags: TAGS, auth: OWNER,
+    body: awImportBody, response: z.object({ buckets: z.number(), events: z.number(), skipped: z.number() }),
+    handler: (ctx, { body }) => importCapture(deps, currentActor(ctx).accountId, body),
   });
 }

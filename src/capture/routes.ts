@@ -4,6 +4,7 @@ import { AppError, ValidationError } from '../platform/errors.js';
 import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
 import { cutoffFor } from '../retention/policy.js';
 import type { CaptureDeps } from './context.js';
+import { awExport, exportCapture } from './export.js';
 import { bucketRowId, countEvents, createBucket, deleteBucket, deleteEvent, insertEvents, listBuckets, readEvents, type Bucket } from './events.js';
 import type { HeartbeatIngest } from './ingest.js';
 import type { CaptureEvent } from './merge.js';
@@ -131,5 +132,10 @@ export function registerAwApi(api: ApiRegistry, deps: CaptureDeps, ingest: Heart
       const [event] = toEvents(deps, [body], () => '');
       return presentEvent(await ingest.heartbeat({ accountId: me(ctx), bucket: params.bucket_id, pulsetime: query.pulsetime, event: event! }));
     },
+  });
+  api.add({
+    method: 'get', path: `${AW}/export`, operationId: 'awExport', summary: 'All my buckets and events, as aw-server exports them', tags: TAGS, auth: OWN_CAPTURE,
+    response: awExport,
+    handler: (ctx) => exportCapture(deps, me(ctx)),
   });
 }
