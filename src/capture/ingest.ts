@@ -1,5 +1,6 @@
 import { NotFoundError } from '../platform/errors.js';
 import type { Knex } from '../platform/db.js';
+import { KeyShreddedError } from '../keys/errors.js';
 import type { KeyService } from '../keys/types.js';
 import { captureKeyOpts, daySubject, eventRef, utcDay } from './context.js';
 import { GroupCommit, type ItemOutcome } from './group-commit.js';
@@ -41,10 +42,36 @@ export interface HeartbeatIngest {
   heartbeat(hb: Heartbeat): Promise<CaptureEvent>;
 }
 
-/** Builds the heartbeat path on a database and key service. */
-export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: number } = {}): HeartbeatIngest {
-  const gc = new GroupCommit<Heartbeat, CaptureEvent>((items) => flush(db, keys, items), opts.maxBatch);
-  return { heartbeat: (hb) => gc.submit(hb) };
+/**
+ * Builds the heartbeat path on a database and key service. `lanes` group commits run
+ * side by side, each person always in the same lane (so one person's heartbeats keep
+ * their order and two lanes never touch the same rows); more lanes overlap one
+ * flush's round trips with another's, up to what the pool and the disk allow.
+ */
+export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: number; lanes?: number } = {}): HeartbeatIngest {
+  const lanes = Array.from({ length: Math.max(1, opts.lanes ?? 3) }, () => new GroupCommit<Heartbeat, CaptureEvent>((items) => flush(db, keys, items), opts.maxBatch));
+  const laneOf = (accountId: string) => lanes[parseInt(accountId.slice(0, 8), 16) % lanes.length]!;
+  // Days whose key this process has seen exist. A person's first heartbeat of a day
+  // creates the day's key on its own, beside the others, rather than one after the
+  // other inside a flush (at the start of a working day every agent needs a new key).
+  const warm = new Set<string>();
+  return {
+    async heartbeat(hb) {
+      const day = utcDay(hb.event.start);
+      const k = `${hb.accountId}|${day}`;
+      if (!warm.has(k)) {
+        try {
+          await keys.encrypt(db, daySubject(hb.accountId, day), eventRef(0), '', captureKeyOpts(Number(day.slice(0, 4))));
+        } catch (err) {
+          // A deleted day: no key any more; the flush drops its heartbeats.
+          if (!(err instanceof KeyShreddedError)) throw err;
+        }
+        if (warm.size > 200_000) warm.clear();
+        warm.add(k);
+      }
+      return laneOf(hb.accountId).submit(hb);
+    },
+  };
 }
 
 async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Array<ItemOutcome<CaptureEvent>>> {
@@ -131,10 +158,12 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
 async function forgottenDays(trx: Knex.Transaction, items: Heartbeat[]): Promise<Set<string>> {
   const pairs = [...new Set(items.map((i) => `${i.accountId}|${utcDay(i.event.start)}`))].sort().map((k) => k.split('|') as [string, string]);
   const args = [pairs.map((d) => d[0]), pairs.map((d) => d[1])];
-  await trx.raw(`INSERT INTO capture_days (account_id, day) SELECT * FROM unnest(?::uuid[], ?::date[]) ON CONFLICT DO NOTHING`, args);
+  // One statement: the SELECT does not see the rows this INSERT adds, and needs not (new days are not forgotten).
   const { rows } = await trx.raw<{ rows: Array<{ k: string }> }>(
-    `SELECT c.account_id || '|' || to_char(c.day, 'YYYY-MM-DD') AS k FROM capture_days c
-       JOIN unnest(?::uuid[], ?::date[]) AS d(account_id, day) ON c.account_id = d.account_id AND c.day = d.day
+    `WITH d AS (SELECT * FROM unnest(?::uuid[], ?::date[]) AS d(account_id, day)),
+          ins AS (INSERT INTO capture_days (account_id, day) SELECT account_id, day FROM d ON CONFLICT DO NOTHING)
+     SELECT c.account_id || '|' || to_char(c.day, 'YYYY-MM-DD') AS k FROM capture_days c
+       JOIN d ON c.account_id = d.account_id AND c.day = d.day
       WHERE c.forgotten_at IS NOT NULL`, args);
   return new Set(rows.map((r) => r.k));
 }

@@ -10,7 +10,8 @@ import { registerAwApi } from './routes.js';
  * the employee's capture settings, and the `raw_capture` retention handler.
  */
 export function captureModule(deps: CaptureDeps): DomainModule {
-  const ingest = heartbeatIngest(deps.db, deps.keys);
+  // Two flush lanes at most (a quarter of the pool): the interactive requests keep the rest.
+  const ingest = heartbeatIngest(deps.db, deps.keys, { lanes: Math.max(1, Math.min(2, Math.floor(deps.config.database.pool_max / 4))) });
   return {
     name: 'capture',
     api: (api) => {
