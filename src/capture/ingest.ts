@@ -55,20 +55,29 @@ export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: n
   // creates the day's key on its own, beside the others, rather than one after the
   // other inside a flush (at the start of a working day every agent needs a new key).
   const warm = new Set<string>();
+  const warmUp = async (accountId: string, day: string): Promise<void> => {
+    try {
+      await keys.encrypt(db, daySubject(accountId, day), eventRef(0), '', captureKeyOpts(Number(day.slice(0, 4))));
+    } catch (err) {
+      // A deleted day has no key any more (the flush drops its heartbeats); anything
+      // else the flush meets again and reports.
+      if (!(err instanceof KeyShreddedError)) return;
+    }
+    if (warm.size > 200_000) warm.clear();
+    warm.add(`${accountId}|${day}`);
+  };
+  // A person's heartbeats reach their lane in the order they came, also while one of
+  // them waits for its day key: each waits for the one before it.
+  const gates = new Map<string, Promise<void>>();
   return {
     async heartbeat(hb) {
       const day = utcDay(hb.event.start);
-      const k = `${hb.accountId}|${day}`;
-      if (!warm.has(k)) {
-        try {
-          await keys.encrypt(db, daySubject(hb.accountId, day), eventRef(0), '', captureKeyOpts(Number(day.slice(0, 4))));
-        } catch (err) {
-          // A deleted day: no key any more; the flush drops its heartbeats.
-          if (!(err instanceof KeyShreddedError)) throw err;
-        }
-        if (warm.size > 200_000) warm.clear();
-        warm.add(k);
-      }
+      const before = gates.get(hb.accountId);
+      if (!before && warm.has(`${hb.accountId}|${day}`)) return laneOf(hb.accountId).submit(hb);
+      const ready = (before ?? Promise.resolve()).then(() => (warm.has(`${hb.accountId}|${day}`) ? undefined : warmUp(hb.accountId, day)));
+      gates.set(hb.accountId, ready);
+      await ready;
+      if (gates.get(hb.accountId) === ready) gates.delete(hb.accountId);
       return laneOf(hb.accountId).submit(hb);
     },
   };
