@@ -3,9 +3,10 @@ import { currentActor } from '../identity/http.js';
 import { listApiTokens } from '../identity/api-tokens.js';
 import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
 import type { CaptureDeps } from './context.js';
+import { captureDay, captureDayOf } from './day.js';
 import { awExport, awImportBody, exportCapture, importCapture } from './export.js';
 import { deletePeriod } from './forget.js';
-import { captureSettings, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
+import { captureSettings, date, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
 import { readSettings, writeSettings } from './settings.js';
 
 /**
@@ -58,5 +59,10 @@ export function registerMyCaptureApi(api: ApiRegistry, deps: CaptureDeps): void 
     method: 'post', path: '/me/capture/import', operationId: 'importMyCapture', summary: 'Import an aw-server export file (events past the retention period are skipped)', tags: TAGS, auth: OWNER,
     body: awImportBody, response: z.object({ buckets: z.number(), events: z.number(), skipped: z.number() }),
     handler: (ctx, { body }) => importCapture(deps, currentActor(ctx).accountId, body),
+  });
+  api.add({
+    method: 'get', path: '/me/capture/days/:date', operationId: 'getMyCaptureDay', summary: 'My activity of one UTC day: timeline, AFK breaks, suggestions by app (never time until I make entries)', tags: TAGS, auth: OWNER,
+    params: z.strictObject({ date }), response: captureDay,
+    handler: (ctx, { params }) => captureDayOf(deps, currentActor(ctx).accountId, params.date),
   });
 }

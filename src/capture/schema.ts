@@ -70,7 +70,12 @@ export const captureSettings = z.strictObject({
   exclusions: z.array(exclusion).max(200),
 });
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date (YYYY-MM-DD) expected');
+/** A calendar date `YYYY-MM-DD` that exists (2026-02-30 does not). */
+export const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date (YYYY-MM-DD) expected')
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, 'no such date');
 export const deletePeriodBody = z.strictObject({ from: date, to: date }).refine((b) => b.from <= b.to, { message: 'must not be before from', path: ['to'] });
 export const deletePeriodResponse = z.object({ days: z.number(), events: z.number() });
 

@@ -54,3 +54,31 @@ test('an aw-server export file imports into my buckets (exclusions applied, even
   const after = await who.client.json<{ buckets: Record<string, { events: unknown[] }> }>('GET', '/api/v1/me/capture/export');
   t.deepEqual(Object.values(after.body.buckets).map((b) => b.events.length), [0, 0]);
 });
+
+test('my day of activity: timeline, AFK gaps as breaks, suggestions by app — none of it counted as time', async (t) => {
+  const a = await captureApp(t);
+  const { who, aw } = await capturingEmployee(a);
+  await aw.ensureBucket('aw-watcher-window_h', 'currentwindow', 'h');
+  await aw.ensureBucket('aw-watcher-afk_h', 'afkstatus', 'h');
+  // Yesterday 08:00 UTC: the whole fixture lies in one UTC day, whenever the test runs.
+  const date = new Date(Date.now() - DAY).toISOString().slice(0, 10);
+  const base = Date.parse(`${date}T08:00:00Z`);
+  const at = (min: number) => new Date(base + min * 60_000);
+  await aw.insertEvents('aw-watcher-window_h', [
+    { timestamp: at(0), duration: 600, data: { app: 'editor', title: 'plan.md' } },
+    { timestamp: at(10), duration: 300, data: { app: 'browser', title: 'docs', url: 'https://intranet/docs' } },
+    { timestamp: at(15), duration: 600, data: { app: 'editor', title: 'plan.md' } },
+    { timestamp: at(60), duration: 120, data: { app: 'editor', title: 'notes.md' } },
+  ]);
+  await aw.insertEvents('aw-watcher-afk_h', [{ timestamp: at(25), duration: 2100, data: { status: 'afk' } }, { timestamp: at(0), duration: 1500, data: { status: 'not-afk' } }]);
+
+  t.is((await who.client.call('GET', '/api/v1/me/capture/days/2026-02-30')).status, 422);
+  const day = await who.client.json<{ timeline: unknown[]; breaks: Array<{ start: string; end: string }>; suggestions: Array<{ app: string; seconds: number; blocks: unknown[] }> }>('GET', `/api/v1/me/capture/days/${date}`);
+  t.is(day.status, 200);
+  t.is(day.body.timeline.length, 4);
+  t.deepEqual(day.body.breaks, [{ start: at(25).toISOString(), end: at(60).toISOString() }]);
+  t.deepEqual(day.body.suggestions.map((s) => [s.app, s.seconds, s.blocks.length]), [['editor', 1320, 2], ['browser', 300, 1]]);
+  t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 0, 'no entry was made');
+  const other = await capturingEmployee(a);
+  t.deepEqual((await other.who.client.json<{ timeline: unknown[] }>('GET', `/api/v1/me/capture/days/${date}`)).body.timeline, [], 'nobody else sees it');
+});
