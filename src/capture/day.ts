@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Actor } from '../identity/policy.js';
+import { NotFoundError } from '../platform/errors.js';
+import { createEntries } from '../timesheets/entries.js';
 import type { CaptureDeps } from './context.js';
 import { decryptRows } from './events.js';
 import type { CaptureEvent } from './merge.js';
@@ -52,4 +55,26 @@ export async function captureDayOf(deps: CaptureDeps, accountId: string, date: s
     return { app, seconds: Math.round(list.reduce((s, e) => s + e.duration, 0)), blocks: blocks.map((b) => ({ start: iso(b.start), end: iso(b.end) })) };
   }).sort((a, b) => b.seconds - a.seconds || a.app.localeCompare(b.app));
   return { date, timeline, breaks, suggestions };
+}
+
+/** Turning one suggestion into entries: which app's blocks, booked on what. */
+export const acceptBody = z.strictObject({ app: z.string().min(1).max(200), project_id: z.uuid(), task_id: z.uuid().nullable().optional() });
+
+/**
+ * The one action that turns a suggestion into time: one entry per block of the app's
+ * activity that day (to the minute; blocks under a minute are left out), through the
+ * timesheets' own rules (allowed window, overlaps, submitted days answer 422 naming
+ * `entries.<n>.<field>`). All or none.
+ */
+export async function acceptSuggestion(deps: CaptureDeps, actor: Actor, date: string, body: z.infer<typeof acceptBody>): Promise<{ entries: number }> {
+  const day = await captureDayOf(deps, actor.accountId, date);
+  const s = day.suggestions.find((x) => x.app === body.app);
+  if (!s) throw new NotFoundError('No such suggestion on this day');
+  const minute = 60_000;
+  const inputs = s.blocks
+    .map((b) => ({ start: Math.round(Date.parse(b.start) / minute) * minute, end: Math.round(Date.parse(b.end) / minute) * minute }))
+    .filter((b) => b.end - b.start >= minute)
+    .map((b) => ({ start: iso(b.start), end: iso(b.end), project_id: body.project_id, task_id: body.task_id ?? null }));
+  if (!inputs.length) return { entries: 0 };
+  return { entries: (await createEntries(deps, actor, inputs)).length };
 }

@@ -3,7 +3,7 @@ import { currentActor } from '../identity/http.js';
 import { listApiTokens } from '../identity/api-tokens.js';
 import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
 import type { CaptureDeps } from './context.js';
-import { captureDay, captureDayOf } from './day.js';
+import { acceptBody, acceptSuggestion, captureDay, captureDayOf } from './day.js';
 import { awExport, awImportBody, exportCapture, importCapture } from './export.js';
 import { deletePeriod } from './forget.js';
 import { captureSettings, date, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
@@ -64,5 +64,10 @@ export function registerMyCaptureApi(api: ApiRegistry, deps: CaptureDeps): void 
     method: 'get', path: '/me/capture/days/:date', operationId: 'getMyCaptureDay', summary: 'My activity of one UTC day: timeline, AFK breaks, suggestions by app (never time until I make entries)', tags: TAGS, auth: OWNER,
     params: z.strictObject({ date }), response: captureDay,
     handler: (ctx, { params }) => captureDayOf(deps, currentActor(ctx).accountId, params.date),
+  });
+  api.add({
+    method: 'post', path: '/me/capture/days/:date/accept', operationId: 'acceptMyCaptureSuggestion', summary: "Turn one suggestion (an app's blocks that day) into my entries", tags: TAGS, auth: OWNER,
+    params: z.strictObject({ date }), body: acceptBody, response: z.object({ entries: z.number() }), status: 201,
+    handler: (ctx, { params, body }) => acceptSuggestion(deps, currentActor(ctx), params.date, body),
   });
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { buildProject } from '../helpers/factories.js';
 import { captureApp, capturingEmployee, withToken } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -79,6 +80,16 @@ test('my day of activity: timeline, AFK gaps as breaks, suggestions by app — n
   t.deepEqual(day.body.breaks, [{ start: at(25).toISOString(), end: at(60).toISOString() }]);
   t.deepEqual(day.body.suggestions.map((s) => [s.app, s.seconds, s.blocks.length]), [['editor', 1320, 2], ['browser', 300, 1]]);
   t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 0, 'no entry was made');
+
+  // One action turns a suggestion into entries: one per block of that app.
+  const { projectId, taskId } = await buildProject(a);
+  const accept = (body: unknown) => who.client.json<{ entries?: number; error?: { details?: Array<{ field: string }> } }>('POST', `/api/v1/me/capture/days/${date}/accept`, body);
+  t.deepEqual((await accept({ app: 'editor' })).body.error?.details?.map((d) => d.field), ['project_id']);
+  t.is((await accept({ app: 'spreadsheet', project_id: projectId })).status, 404);
+  const done = await accept({ app: 'editor', project_id: projectId, task_id: taskId });
+  t.is(done.status, 201, JSON.stringify(done.body));
+  t.is(done.body.entries, 2);
+  t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 2);
   const other = await capturingEmployee(a);
   t.deepEqual((await other.who.client.json<{ timeline: unknown[] }>('GET', `/api/v1/me/capture/days/${date}`)).body.timeline, [], 'nobody else sees it');
 });
