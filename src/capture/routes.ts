@@ -33,11 +33,19 @@ function presentBucket(b: Bucket): z.infer<typeof awBucket> {
 
 /**
  * Turns validated events into capture events, refusing (422, naming the field) those
- * older than the raw-capture retention period: they would be due for deletion at once.
+ * older than the raw-capture retention period (they would be due for deletion at once)
+ * and those more than a day ahead.
  */
 export function toEvents(deps: CaptureDeps, body: AwEventBody[], prefix: (i: number) => string): CaptureEvent[] {
   const oldest = cutoffFor(deps.config.retention, 'raw_capture', new Date()).getTime();
-  const problems = body.flatMap((e, i) => (Date.parse(e.timestamp) < oldest ? [{ field: prefix(i) + 'timestamp', message: 'older than the raw capture retention period' }] : []));
+  // A day ahead at most (clocks drift): one absurd timestamp must not reach a shared flush.
+  const latest = Date.now() + 86_400_000;
+  const problems = body.flatMap((e, i) => {
+    const at = Date.parse(e.timestamp);
+    if (at < oldest) return [{ field: prefix(i) + 'timestamp', message: 'older than the raw capture retention period' }];
+    if (at > latest) return [{ field: prefix(i) + 'timestamp', message: 'more than a day in the future' }];
+    return [];
+  });
   if (problems.length) throw new ValidationError(problems);
   return body.map((e) => ({ id: e.id, start: Date.parse(e.timestamp), duration: e.duration, data: e.data }));
 }

@@ -26,6 +26,12 @@ test('exclusions apply before anything is stored: an excluded title or app leave
   // Also through the import-style array path with an id that does not exist.
   t.is((await withToken(a, token, 'POST', `/api/v1/aw/api/0/buckets/${BUCKET}/events`, [{ timestamp: at(30).toISOString(), duration: 1, data: { app: 'keepass', title: 'Hendrikje' } }])).status, 200);
 
+  // Out-of-range times are refused before they reach the shared flush, naming the field.
+  for (const [when, why] of [[new Date(Date.now() - 40 * 86_400_000), 'retention'], [new Date(Date.now() + 3 * 86_400_000), 'future']] as const) {
+    const r = await withToken(a, token, 'POST', `/api/v1/aw/api/0/buckets/${BUCKET}/heartbeat?pulsetime=5`, { timestamp: when.toISOString(), duration: 0, data: { app: 'x' } });
+    t.is(r.status, 422, why);
+    t.deepEqual((r.body as { error: { details: Array<{ field: string }> } }).error.details.map((d) => d.field), ['timestamp'], why);
+  }
   const events = await aw.getEvents(BUCKET);
   t.deepEqual(events.map((e) => e.data.title).sort(), ['Lunch', 'Quarterly report draft']);
   const text = dump(a.db.url).toLowerCase();
