@@ -4,7 +4,8 @@
  * flush runs, new items queue up and go together in the next one, so the batch size
  * follows the load by itself (no timer, no added latency when idle). An answer is
  * given only after the flush's commit: an acknowledged item is durable, and a crash
- * before the commit acknowledges nothing.
+ * before the commit acknowledges nothing. A batch that fails is retried item by item,
+ * so one bad item fails alone.
  */
 
 /** What a flush returns per item, in order: a result, or the error for that item alone. */
@@ -47,7 +48,22 @@ export class GroupCommit<T, R> {
             else w.reject(o ? o.error : new Error('group commit: no outcome for an item'));
           });
         } catch (err) {
-          for (const w of batch) w.reject(err);
+          // One bad item must not fail everyone's: a failed batch is retried item by
+          // item, in order (except when the database is overloaded, where retrying
+          // would only add load: everyone gets the 503).
+          if (batch.length === 1 || (err as { status?: number }).status === 503) {
+            for (const w of batch) w.reject(err);
+            continue;
+          }
+          for (const w of batch) {
+            try {
+              const [o] = await this.flush([w.item]);
+              if (o?.ok) w.resolve(o.value);
+              else w.reject(o ? o.error : err);
+            } catch (one) {
+              w.reject(one);
+            }
+          }
         }
       }
     } finally {
