@@ -57,6 +57,8 @@ export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: n
   const warm = new Set<string>();
   const warmUp = async (accountId: string, day: string): Promise<void> => {
     try {
+      // The day row first: every day key has one, so retention and erasure find every key.
+      await db.raw(`INSERT INTO capture_days (account_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`, [accountId, day]);
       await keys.encrypt(db, daySubject(accountId, day), eventRef(0), '', captureKeyOpts(Number(day.slice(0, 4))));
     } catch (err) {
       // A deleted day has no key any more (the flush drops its heartbeats); anything
