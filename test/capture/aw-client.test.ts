@@ -92,6 +92,19 @@ test('raw activity is its owner’s alone: another token 404, admin 404, operato
   await t.throwsAsync(owner.aw.getBuckets(), { message: /401/ });
   const fresh = awClientFor(a, (await tokenOf(owner.who)).token);
   t.is((await fresh.getEvents(BUCKET)).length, 1, 'a newly paired device sees the same private data');
+  // Pairing from the account page: the capture scope is a box to tick; the page lists the device and its scope.
+  const form = new URLSearchParams({ _csrf: owner.who.client.csrf!, name: 'desktop', scope_capture: '1', expires_in_days: '30' });
+  const made = await fetch(`${a.url}/account/tokens`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: [...owner.who.client.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: form.toString(),
+  });
+  const shown = /<code id="new-token">(uwt_[^<]+)<\/code>/.exec(await made.text())?.[1];
+  t.truthy(shown, 'the new token is shown once');
+  t.deepEqual(await awClientFor(a, shown!).getBuckets().then((b) => Object.keys(b)), [BUCKET]);
+  const page = await (await owner.who.client.call('GET', '/account', undefined, { accept: 'text/html' })).text();
+  t.regex(page, /desktop<\/td><td><code>capture<\/code>/);
+  t.regex(page, /name="scope_capture"/);
   const plain = await buildEmployee(a);
   t.is((await plain.client.call('GET', paths[0]!)).status, 404);
 });
