@@ -57,7 +57,7 @@ test('the stock aw-client creates a bucket, sends heartbeats and reads back merg
 
 test('raw activity is its owner’s alone: another token 404, admin 404, operator and auditor 403, no token without the scope', async (t) => {
   const a = await captureApp(t);
-  const owner = await capturingEmployee(a);
+  const owner = await capturingEmployee(a, { team: 'team-a' });
   await owner.aw.ensureBucket(BUCKET, 'currentwindow', 'h');
   await owner.aw.heartbeat(BUCKET, 5, { timestamp: new Date(), duration: 1, data: { app: 'mail', title: 'secret' } });
   const [ev] = await owner.aw.getEvents(BUCKET);
@@ -73,8 +73,10 @@ test('raw activity is its owner’s alone: another token 404, admin 404, operato
   await other.aw.ensureBucket(BUCKET, 'currentwindow', 'h2');
   t.deepEqual(await other.aw.getEvents(BUCKET), []);
 
+  // Even the team admin whose scope holds the owner: raw activity is never submitted, never theirs.
   const admin = await buildTeamAdmin(a, { team: 'team-a' });
-  for (const p of paths) t.is((await admin.client.call('GET', p)).status, 404, `team admin: ${p}`);
+  for (const p of paths) t.is((await admin.client.call('GET', p)).status, 404, `team admin with the owner in scope: ${p}`);
+  t.deepEqual((await admin.client.json('GET', '/api/v1/aw/api/0/buckets')).body, {}, 'and their own list is their own');
   for (const who of [await buildOperator(a), await buildAuditor(a)]) {
     for (const p of paths) t.is((await who.client.call('GET', p)).status, 403, `${who.username}: ${p}`);
     t.is((await who.client.call('GET', '/api/v1/me/capture/settings')).status, 403);

@@ -26,8 +26,8 @@ export function awClientFor(a: TestApp, token: string, name = 'aw-watcher-test')
 }
 
 /** An employee with a capture token and a client. */
-export async function capturingEmployee(a: TestApp): Promise<{ who: BuiltPerson; token: string; tokenId: string; aw: AWClient }> {
-  const who = await buildEmployee(a);
+export async function capturingEmployee(a: TestApp, opts: { team?: string } = {}): Promise<{ who: BuiltPerson; token: string; tokenId: string; aw: AWClient }> {
+  const who = await buildEmployee(a, opts);
   const { id, token } = await tokenOf(who);
   return { who, token, tokenId: id, aw: awClientFor(a, token) };
 }
