@@ -4,8 +4,11 @@ import type { Config } from '../platform/config.js';
 import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
 import { MAIL_QUEUE } from '../platform/mail-module.js';
+import { MYDATA_EXPORT_QUEUE } from '../mydata/module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { RETENTION_QUEUE } from '../retention/module.js';
+import { PRIVACY_REMINDER_QUEUE } from '../privacy/module.js';
+import { REPORTS_FOLD_QUEUE } from '../reports/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
 /** The queue of the shared housekeeping job, which runs every module's housekeeping steps. */
@@ -24,6 +27,9 @@ export const QUEUES = {
   directorySync: DIRECTORY_QUEUES.sync,
   directoryReconcile: DIRECTORY_QUEUES.reconcile,
   retention: RETENTION_QUEUE,
+  mydataExport: MYDATA_EXPORT_QUEUE,
+  privacyReminders: PRIVACY_REMINDER_QUEUE,
+  reportsFold: REPORTS_FOLD_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

@@ -5,13 +5,19 @@ import { directoryAuthenticator, directoryModule } from '../directory/module.js'
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
+import { reportsHook, reportsModule } from '../reports/module.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { mailModule } from '../platform/mail-module.js';
+import { mydataModule } from '../mydata/module.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { retentionModule } from '../retention/module.js';
+import { privacyModule } from '../privacy/module.js';
+import { requestsAbout } from '../privacy/requests.js';
+import { systemClock } from '../platform/clock.js';
+import { erasePerson } from '../retention/erase.js';
 import { timesheetsModule } from '../timesheets/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
@@ -38,7 +44,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const { keys, audit, keyring } = deps.services;
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   const identity = identityModule(authDeps, deps.tls);
-  const timesheets = timesheetsModule({ db, config, keys, audit, logger });
+  const timesheets = timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) });
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
@@ -48,7 +54,18 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     identity,
     timesheets,
     capture,
+    reportsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps, { handlers }),
+    mydataModule({
+      db, config, keys, audit, logger,
+      // "My data" lists the person's own requests from the register.
+      requests: { columns: ['public.privacy_requests.subject_id'], list: (d, accountId) => requestsAbout({ db: d, config, keys, audit, clock: systemClock }, accountId) as unknown as Promise<Array<Record<string, unknown>>> },
+    }),
+    privacyModule({
+      db, config, keys, audit, logger,
+      // A granted erasure runs the retention erase: what no legal duty keeps goes, the rest is restricted.
+      erasePerson: (personId, reason) => erasePerson({ db, audit, handlers, clock: systemClock }, { personId, reason, dryRun: false, actorId: 'system:privacy-request' }),
+    }),
     directory,
     auditMod,
     mail,

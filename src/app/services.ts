@@ -37,6 +37,10 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
     decrypt: (...args) => holder.keys!.decrypt(...args),
     decryptMany: (...args) => holder.keys!.decryptMany(...args),
     shred: (...args) => holder.keys!.shred(...args),
+    encryptMany: (...args) => holder.keys!.encryptMany(...args),
+    decryptEach: (...args) => holder.keys!.decryptEach(...args),
+    shredKeys: (...args) => holder.keys!.shredKeys(...args),
+    keySlots: (...args) => holder.keys!.keySlots(...args),
   };
   const audit = createAuditLog(forward);
   const onKeyEvent: KeyEventHook = keyEventHook(audit);
@@ -57,5 +61,5 @@ export function keyCommandAuditHook(): KeyEventHook {
   const refuse = (): never => {
     throw new Error('key events carry no personal details; nothing may be encrypted here');
   };
-  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse }));
+  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse, encryptMany: refuse, decryptEach: refuse, shredKeys: refuse, keySlots: refuse }));
 }

@@ -87,6 +87,23 @@ export const AUDIT_ACTIONS = {
   capturePeriodDeleted: 'capture.period.deleted', // the employee deleted captured days (dates and counts)
   captureBucketDeleted: 'capture.bucket.deleted',
   captureImported: 'capture.import.applied', // an ActivityWatch export imported (counts only)
+
+  // My data (src/mydata): a person's export of everything held about them (art. 15/20)
+  myDataExportRequested: 'privacy.my_data.export_requested',
+  myDataExportBuilt: 'privacy.my_data.export_built',
+  myDataExportDownloaded: 'privacy.my_data.export_downloaded',
+
+  // The privacy officer's registers (src/privacy). Payloads name fields and states, never text.
+  privacyRequestFiled: 'privacy.request.filed', // by the person it concerns
+  privacyRequestRecorded: 'privacy.request.recorded', // by the privacy officer (letter, leaver, ...)
+  privacyRequestIdentityChecked: 'privacy.request.identity_checked',
+  privacyRequestExtended: 'privacy.request.extended',
+  privacyRequestDecided: 'privacy.request.decided',
+  privacyRequestExecuted: 'privacy.request.executed', // a granted erasure carried out
+  privacyRequestClosed: 'privacy.request.closed', // the person was told
+  privacyBreachRecorded: 'privacy.breach.recorded',
+  privacyBreachAmended: 'privacy.breach.amended',
+  privacyRemindersSent: 'privacy.reminders.sent',
 } as const;
 
 /** One of the names above. */
@@ -102,3 +119,14 @@ export const SYSTEM_ACTOR = 'system';
 export function cliActor(osUser: string): string {
   return `cli:${osUser}`;
 }
+
+/** Reports, billing and payroll (src/reports/): exports, rates, closed periods. */
+export const REPORT_AUDIT_ACTIONS = {
+  billingRateSet: 'billing.rate.set',
+  billingCurrencySet: 'billing.currency.set',
+  invoiceExported: 'billing.invoice.exported',
+  invoicePeriodClosed: 'billing.period.closed',
+  invoicedDayReopened: 'billing.closed_period.day_reopened',
+  payrollExported: 'payroll.export.exported',
+  payrollPeriodLocked: 'payroll.period.locked',
+} as const;

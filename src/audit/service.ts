@@ -150,7 +150,7 @@ export function createAuditLog(keys: KeyService): AuditLog {
       prepare(event, id, null); // refuse bad input before the key service creates a data key
       // Encrypt before taking the lock: the key service may create a data key, and
       // the lock serialises every audited transaction, so keep its hold short.
-      const personal = event.personal ? await keys.encrypt(trx, event.subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal'))) : null;
+      const personal = event.personal ? await keys.encrypt(trx, event.subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal')), { purpose: 'audit' }) : null;
       out.push(prepare(event, id, personal));
     }
     return out;

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/service.js';
-import type { CipherRef, KeyService } from '../keys/types.js';
+import type { CipherRef, EncryptOptions, KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 
@@ -32,14 +32,9 @@ export const bucketRef = (id: string): CipherRef => ({ table: 'capture_buckets',
 /** The AES-GCM binding of a person's capture rules. */
 export const rulesRef = (accountId: string): CipherRef => ({ table: 'capture_settings', column: 'rules', rowId: accountId });
 
-/**
- * Encryption options for capture data: the day's year, purpose `capture`. Built as a
- * value (not a literal at the call) so it fits both the key service that takes a
- * purpose and the older one that does not.
- */
-export function captureKeyOpts(year: number): { year: number } {
-  const opts = { year, purpose: 'capture' as const };
-  return opts;
+/** Encryption options for capture data: the day's year, purpose `capture`. */
+export function captureKeyOpts(year: number): EncryptOptions {
+  return { year, purpose: 'capture' };
 }
 
 /** The UTC calendar day (`YYYY-MM-DD`) of an instant in epoch ms. */

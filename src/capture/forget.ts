@@ -11,10 +11,8 @@ import { daySubject, settingsSubject, type CaptureDeps } from './context.js';
  * taken before holds nothing readable once the key is gone (the shred ledger keeps
  * a restored key from coming back). Used by the retention job (`raw_capture`), by
  * erasure and by the employee deleting a period.
- *
- * Integrator's note: the key service is gaining `shredKeys(trx, [{ subject, purpose,
- * year }])`; `shredDays` below is the one place to switch to it (one call per batch,
- * purpose 'capture', year = the day's year) instead of one `shred` per subject.
+ * The keys go with `shredKeys` (one call per batch, ledger first); the callers audit
+ * counts (the retention run, `capture.period.deleted`, `retention.erased`).
  */
 
 /**
@@ -31,9 +29,8 @@ export async function shredDays(trx: Knex.Transaction, keys: KeyService, days: R
      SELECT count(*) AS n FROM gone`, args);
   if (opts.markForgotten) await trx.raw(`UPDATE capture_days c SET forgotten_at = coalesce(c.forgotten_at, now()) FROM unnest(?::uuid[], ?::date[]) AS d(account_id, day) WHERE c.account_id = d.account_id AND c.day = d.day`, args);
   else await trx.raw(`DELETE FROM capture_days c USING unnest(?::uuid[], ?::date[]) AS d(account_id, day) WHERE c.account_id = d.account_id AND c.day = d.day`, args);
-  let shredded = 0;
-  for (const d of days) shredded += await keys.shred(trx, daySubject(d.account_id, d.day), Number(d.day.slice(0, 4)));
-  return { days: days.length, events: Number(rows[0]!.n), keys: shredded };
+  const shredded = await keys.shredKeys(trx, days.map((d) => ({ subject: daySubject(d.account_id, d.day), purpose: 'capture' as const, year: Number(d.day.slice(0, 4)) })));
+  return { days: days.length, events: Number(rows[0]!.n), keys: shredded.length };
 }
 
 const DAY = `to_char(day, 'YYYY-MM-DD')`;

@@ -37,7 +37,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
         let audit: AuditRecorder;
         if (opts.dryRun) {
           // A dry run writes nothing, so it records nothing either.
-          audit = { record: async () => { throw new Error('a dry run must not record audit events'); } };
+          const refuse = async (): Promise<never> => { throw new Error('a dry run must not record audit events'); };
+          audit = { record: refuse, recordMany: refuse };
         } else if (deps.audit) {
           audit = await deps.audit(db, config, logger);
         } else {
@@ -53,7 +54,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryCliDe
         if (r.diff) for (const line of formatDiff(r.diff)) out.line(line);
         if (r.outcome === 'dry_run') out.line('nothing was changed (dry run)');
         if (r.operatorsMailed) out.line('the operators were mailed');
-        return r.outcome === 'applied' || r.outcome === 'dry_run' ? EXIT.ok : EXIT.failure;
+        if (r.outcome === 'skipped') out.line('another directory sync is running (another node or process); nothing was done');
+        return r.outcome === 'applied' || r.outcome === 'dry_run' || r.outcome === 'skipped' ? EXIT.ok : EXIT.failure;
       });
     });
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, type Entry, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, TimeLimitExceededError } from 'ldapts';
+import { Client, Control, type Entry, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, TimeLimitExceededError } from 'ldapts';
 import { readSecret, type DirectoryConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import { entryId, firstString, isGuidAttribute, toDirectoryUser, userAttributes, type DirectoryUser } from './entry.js';
+import { attribute, entryId, firstString, isGuidAttribute, toDirectoryUser, userAttributes, type DirectoryUser } from './entry.js';
 import { DirectorySyncError } from './errors.js';
+import type { DirectoryGroup } from './groups.js';
 
 /** Which server answered and where its change counter stood when we asked. */
 export interface ServerState {
@@ -15,6 +16,8 @@ export interface ServerState {
   invocationId: string | null;
   /** highestCommittedUSN from the rootDSE (a decimal string); null when the server has none. */
   highestUsn: string | null;
+  /** defaultNamingContext: where groups and deleted objects are searched; null when the server names none. */
+  namingContext: string | null;
 }
 
 /** What a user search returned. */
@@ -32,13 +35,22 @@ export interface DirectoryReader {
   serverState(): Promise<ServerState>;
   /** All users in the base DNs, or those changed since `sinceUsn` (exclusive). */
   users(opts: { sinceUsn?: string; now: Date }): Promise<UserSearchResult>;
-  /** Stable ids of the users who are members of `groupDn`, nested membership counted. */
-  groupMembers(groupDn: string): Promise<Set<string>>;
+  /** Every group of the domain with its direct members, or those changed since `sinceUsn` (exclusive). */
+  groups(opts: { sinceUsn?: string; namingContext: string | null }): Promise<DirectoryGroup[]>;
+  /**
+   * objectGUIDs of users and groups deleted since `sinceUsn` (the Show Deleted control,
+   * `isDeleted=TRUE`): an incremental search under the base DNs cannot see them, as AD
+   * moves tombstones to CN=Deleted Objects.
+   */
+  deleted(opts: { sinceUsn: string; namingContext: string | null }): Promise<string[]>;
   close(): Promise<void>;
 }
 
-/** The AD matching rule that follows nested group membership (LDAP_MATCHING_RULE_IN_CHAIN). */
-export const IN_CHAIN = '1.2.840.113556.1.4.1941';
+/** The AD Show Deleted control (LDAP_SERVER_SHOW_DELETED_OID): searches also return tombstones. */
+export const SHOW_DELETED = '1.2.840.113556.1.4.417';
+
+/** Matches AD's ranged attribute names, e.g. `member;range=0-1499` (the last range ends in `*`). */
+const RANGED = /^member;range=(\d+)-(\d+|\*)$/i;
 
 /** Escapes a value for use inside an LDAP filter (RFC 4515). */
 export function escapeFilterValue(value: string): string {
@@ -138,7 +150,7 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
   const pageSize = config.page_size;
 
   /** A paged search; every page must complete, or the whole search fails. */
-  async function pagedSearch(baseDn: string, filter: string, attributes: string[], during: string): Promise<{ entries: Entry[]; references: string[] }> {
+  async function pagedSearch(baseDn: string, filter: string, attributes: string[], during: string, controls: Control[] = []): Promise<{ entries: Entry[]; references: string[] }> {
     const entries: Entry[] = [];
     const references: string[] = [];
     try {
@@ -149,7 +161,7 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
         explicitBufferAttributes: attributes.filter(isGuidAttribute),
         paged: { pageSize },
         timeLimit: config.timeout_seconds,
-      });
+      }, controls);
       for await (const page of pages) {
         entries.push(...page.searchEntries);
         references.push(...page.searchReferences);
@@ -160,11 +172,34 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
     return { entries, references };
   }
 
+  /**
+   * Every `member` value of a group entry. AD hands out at most MaxValRange values
+   * (1,500) at a time as `member;range=0-1499`; the rest is asked for range by range.
+   */
+  async function allMembers(entry: Entry): Promise<string[]> {
+    const values = (v: Entry[string] | undefined) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))));
+    let ranged = Object.keys(entry).find((k) => RANGED.test(k));
+    if (!ranged) return values(attribute(entry, 'member'));
+    const members = values(entry[ranged]);
+    while (ranged && RANGED.exec(ranged)![2] !== '*') {
+      const next = Number(RANGED.exec(ranged)![2]) + 1;
+      try {
+        const r = await client.search(entry.dn, { scope: 'base', filter: '(objectClass=*)', attributes: [`member;range=${next}-*`] });
+        const e = r.searchEntries[0];
+        ranged = e ? Object.keys(e).find((k) => RANGED.test(k)) : undefined;
+        if (e && ranged) members.push(...values(e[ranged]));
+      } catch (err) {
+        throw classifyLdapError(err, url, `reading the members of ${entry.dn}`);
+      }
+    }
+    return members;
+  }
+
   return {
     url,
     async serverState() {
       try {
-        const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['dsServiceName', 'highestCommittedUSN'] });
+        const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['dsServiceName', 'highestCommittedUSN', 'defaultNamingContext'] });
         const rootEntry = root.searchEntries[0];
         const dsServiceName = rootEntry ? firstString(rootEntry, 'dsServiceName') : null;
         const highestUsn = rootEntry ? firstString(rootEntry, 'highestCommittedUSN') : null;
@@ -173,7 +208,8 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
           const ntds = await client.search(dsServiceName, { scope: 'base', filter: '(objectClass=*)', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] });
           invocationId = ntds.searchEntries[0] ? entryId(ntds.searchEntries[0], 'invocationId') : null;
         }
-        return { url, dsServiceName, invocationId, highestUsn: highestUsn && /^\d+$/.test(highestUsn) ? highestUsn : null };
+        const namingContext = rootEntry ? firstString(rootEntry, 'defaultNamingContext') : null;
+        return { url, dsServiceName, invocationId, highestUsn: highestUsn && /^\d+$/.test(highestUsn) ? highestUsn : null, namingContext };
       } catch (err) {
         throw classifyLdapError(err, url, 'reading the rootDSE');
       }
@@ -194,26 +230,29 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       }
       return { users: [...byId.values()], skipped, references };
     },
-    async groupMembers(groupDn) {
-      // A configured group that does not exist must not read as "nobody is a member":
-      // that would strip every admin. Check it first.
-      try {
-        const g = await client.search(groupDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
-        if (g.searchEntries.length === 0) throw new DirectorySyncError('group_missing', `${url}: configured group not found: ${groupDn}`);
-      } catch (err) {
-        if (err instanceof ResultCodeError && err.code === 32) throw new DirectorySyncError('group_missing', `${url}: configured group not found: ${groupDn}`);
-        throw classifyLdapError(err, url, `reading group ${groupDn}`);
-      }
-      const ids = new Set<string>();
-      const filter = `(&${config.user_filter}(memberOf:${IN_CHAIN}:=${escapeFilterValue(groupDn)}))`;
-      for (const base of config.base_dns) {
-        const r = await pagedSearch(base, filter, [config.id_attribute], `searching members of ${groupDn}`);
+    async groups({ sinceUsn, namingContext }) {
+      const filter = sinceUsn ? `(&(objectClass=group)(uSNChanged>=${BigInt(sinceUsn) + 1n}))` : '(objectClass=group)';
+      const byGuid = new Map<string, DirectoryGroup>();
+      for (const base of namingContext ? [namingContext] : config.base_dns) {
+        const r = await pagedSearch(base, filter, ['objectGUID', 'member'], `searching groups under ${base}`);
         for (const entry of r.entries) {
-          const id = entryId(entry, config.id_attribute);
+          const guid = entryId(entry, 'objectGUID');
+          if (guid) byGuid.set(guid, { guid, dn: entry.dn, members: await allMembers(entry) });
+        }
+      }
+      return [...byGuid.values()];
+    },
+    async deleted({ sinceUsn, namingContext }) {
+      const filter = `(&(isDeleted=TRUE)(uSNChanged>=${BigInt(sinceUsn) + 1n})(|(objectClass=user)(objectClass=group)))`;
+      const ids = new Set<string>();
+      for (const base of namingContext ? [namingContext] : config.base_dns) {
+        const r = await pagedSearch(base, filter, ['objectGUID'], `searching deleted objects under ${base}`, [new Control(SHOW_DELETED, { critical: true })]);
+        for (const entry of r.entries) {
+          const id = entryId(entry, 'objectGUID');
           if (id) ids.add(id);
         }
       }
-      return ids;
+      return [...ids];
     },
     async close() {
       await client.unbind().catch(() => undefined);

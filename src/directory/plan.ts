@@ -60,6 +60,8 @@ export interface Fetched {
   users: DirectoryUser[];
   /** Group DN (as configured) → stable ids of its members, nested membership counted. */
   members: Map<string, Set<string>>;
+  /** Stable ids of objects deleted in the directory since the bookmark (incremental runs). */
+  deleted?: ReadonlySet<string>;
 }
 
 /** Every group DN the role mapping needs, each once. */
@@ -107,9 +109,11 @@ const scopeKey = (s: TeamScopeRow) => `${s.team}|${s.account_id}|${s.via}`;
 
 /**
  * Plans one sync. A full run deactivates directory accounts it no longer finds; an
- * incremental run only sees changed users, so it never deactivates, but it still
+ * incremental run only sees changed users, so it deactivates only the users the
+ * directory reports deleted (tombstones since the bookmark), but it still
  * disables accounts whose stored expiry has passed (expiry changes no USN).
- * Roles and team scopes are recomputed completely on every run from the group searches.
+ * Roles and team scopes are recomputed completely on every run from the resolved group
+ * membership (src/directory/groups.ts).
  */
 export function planSync(input: {
   config: DirectoryConfig;
@@ -174,11 +178,12 @@ export function planSync(input: {
   for (const a of accounts) {
     if (seenIds.has(a.directory_id!)) continue;
     const f = final.get(a.directory_id!)!;
-    if (fetched.mode === 'full' && a.status !== 'deactivated') {
-      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason: 'no longer found in the directory' });
+    const deletedNow = fetched.deleted?.has(a.directory_id!) === true;
+    if ((fetched.mode === 'full' || deletedNow) && a.status !== 'deactivated') {
+      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason: deletedNow ? 'deleted in the directory' : 'no longer found in the directory' });
       f.status = 'deactivated';
       diff.deactivated.push(person(f));
-      revoke.set(a.id, { ...person(f), reason: 'directory: no longer found in the directory' });
+      revoke.set(a.id, { ...person(f), reason: deletedNow ? 'directory: deleted in the directory' : 'directory: no longer found in the directory' });
     } else if (a.status === 'active' && a.expires_at && a.expires_at.getTime() <= now.getTime()) {
       plan.statusChanges.push({ id: a.id, status: 'disabled', reason: 'account expired in the directory' });
       f.status = 'disabled';
@@ -264,6 +269,14 @@ export function planSync(input: {
 
   diff.revokeSessions = [...revoke.values()];
   return plan;
+}
+
+/** A plan that changes nothing (an incremental run that read no change). */
+export function emptyPlan(activeBefore: number): SyncPlan {
+  return {
+    diff: { created: [], updated: [], disabled: [], reEnabled: [], deactivated: [], roleChanges: [], scopeChanges: [], revokeSessions: [] },
+    inserts: [], fieldUpdates: [], statusChanges: [], seen: [], rolesToAdd: [], rolesToRemove: [], scopeToAdd: [], scopeToRemove: [], activeBefore,
+  };
 }
 
 /** Counts for the run record and `ldap:status`. */

@@ -1,4 +1,6 @@
 import type { Knex } from '../platform/db.js';
+import type { KeyedGroup, MergedGroups } from './groups.js';
+import { dnKey } from './groups.js';
 import type { SyncDiff } from './plan.js';
 
 /** The incremental-sync bookmark (one row). */
@@ -7,12 +9,17 @@ export interface SyncStateRow {
   ds_service_name: string | null;
   invocation_id: string | null;
   highest_usn: string | null;
+  /** Digest of the configuration the last sync resolved groups for (see configDigest). */
+  config_digest: string | null;
   last_full_at: Date | null;
   updated_at: Date;
 }
 
 /** How a run ended: applied (changes written, maybe none), blocked (safety valve), failed (directory error). */
 export type RunOutcome = 'applied' | 'blocked' | 'failed';
+
+/** Advisory lock key held for a whole run (read and apply): other nodes skip while it is taken. */
+const RUN_LOCK = 'uurwerk.directory.run';
 
 /** One recorded sync run. */
 export interface SyncRunRow {
@@ -74,4 +81,39 @@ export async function alreadyMailed(db: Knex | Knex.Transaction, errorCode: stri
     .andWhere('started_at', '>', db.raw("coalesce((?), '-infinity'::timestamptz)", [lastApplied]))
     .first('id');
   return row !== undefined;
+}
+
+/**
+ * Runs `fn` while holding the run lock (a transaction-scoped advisory lock on its own
+ * connection, so a killed process releases it with its connection); returns
+ * `undefined` at once when another node or process holds it.
+ */
+export async function withRunLock<T>(db: Knex, fn: () => Promise<T>): Promise<T | undefined> {
+  return db.transaction(async (lockTrx) => {
+    const { rows } = await lockTrx.raw<{ rows: Array<{ got: boolean }> }>('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS got', [RUN_LOCK]);
+    if (!rows[0]?.got) return undefined;
+    return fn();
+  });
+}
+
+/** The groups the last sync stored, with their direct members. */
+export async function storedGroups(db: Knex | Knex.Transaction): Promise<KeyedGroup[]> {
+  return db('directory_groups').select('guid', 'dn', 'members') as Promise<KeyedGroup[]>;
+}
+
+function groupRow(g: KeyedGroup) {
+  return { guid: g.guid, dn: g.dn, dn_key: dnKey(g.dn), members: g.members, updated_at: new Date() };
+}
+
+/** A full sync's groups replace every stored row. */
+export async function replaceGroups(trx: Knex.Transaction, groups: KeyedGroup[]): Promise<void> {
+  await trx('directory_groups').delete();
+  for (let i = 0; i < groups.length; i += 200) await trx('directory_groups').insert(groups.slice(i, i + 200).map(groupRow));
+}
+
+/** An incremental sync writes only the groups it changed and drops the deleted ones. */
+export async function writeGroups(trx: Knex.Transaction, merged: MergedGroups): Promise<void> {
+  if (merged.removed.size > 0) await trx('directory_groups').whereIn('guid', [...merged.removed]).delete();
+  const rows = [...merged.changed].map((guid) => groupRow(merged.groups.get(guid)!));
+  for (let i = 0; i < rows.length; i += 200) await trx('directory_groups').insert(rows.slice(i, i + 200)).onConflict('guid').merge();
 }

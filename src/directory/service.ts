@@ -1,252 +1,215 @@
-import type { DirectoryConfig } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
-import type { Logger } from '../platform/logger.js';
-import { enqueueMail } from '../platform/mail/outbox.js';
-import { applyDirectoryChanges, directoryIdentityState, operatorMailAddresses } from '../identity/directory-accounts.js';
+import { performance } from 'node:perf_hooks';
+import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
+import { configDigest, syncDigest } from './digest.js';
+import { DirectorySyncError } from './errors.js';
+import { dnKey, keyed, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
 import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
-import { DirectorySyncError, type SyncProblemCode } from './errors.js';
-import { configuredGroups, deactivationLimit, diffCounts, planSync, type Fetched, type SyncDiff, type SyncPlan } from './plan.js';
-import { alreadyMailed, insertRun, lockSync, saveSyncState, syncState, type RunOutcome } from './repository.js';
-import { AUDIT_ACTIONS } from '../audit/actions.js';
+import { finishWithoutApplying } from './outcome.js';
+import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSync, type SyncPlan } from './plan.js';
+import { insertRun, lockSync, replaceGroups, saveSyncState, storedGroups, syncState, withRunLock, writeGroups } from './repository.js';
+import type { DirectoryUser } from './entry.js';
+import { DIRECTORY_AUDIT, type SyncAuditEvent, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
-/**
- * The slice of the audit log the sync needs. The real `AuditLog.record` fits it; the
- * lead wires it in. Ids only (account ids, `system`, `cli:<user>`), never names.
- */
-export interface AuditRecorder {
-  record(
-    trx: Knex.Transaction,
-    event: { action: string; actorId: string; subjectId?: string | null; object?: { type: string; id: string } | null; payload?: Record<string, unknown> },
-  ): Promise<unknown>;
-}
+export { DIRECTORY_AUDIT, type AuditRecorder, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
-/** Audit action names this module records (defined with all others in src/audit/actions.ts). */
-export const DIRECTORY_AUDIT = {
-  syncApplied: AUDIT_ACTIONS.directorySyncApplied,
-  syncBlocked: AUDIT_ACTIONS.directorySyncBlocked,
-  syncFailed: AUDIT_ACTIONS.directorySyncFailed,
-  accountDisabled: AUDIT_ACTIONS.accountDisabled,
-  accountDeactivated: AUDIT_ACTIONS.accountDeactivated,
-  accountReenabled: AUDIT_ACTIONS.accountReenabled,
-  roleGranted: AUDIT_ACTIONS.roleGranted,
-  roleRevoked: AUDIT_ACTIONS.roleRevoked,
-  sessionRevoked: AUDIT_ACTIONS.sessionRevoked,
-} as const;
-
-/** What the sync is given: config, audit log, logger, and (for tests) the directory and clock. */
-export interface SyncDeps {
-  config: DirectoryConfig;
-  audit: AuditRecorder;
-  logger: Logger;
-  /** Opens the directory; defaults to ldapts against `config.urls`. */
-  connect?: (config: DirectoryConfig, logger: Logger) => Promise<DirectoryReader>;
-  now?: () => Date;
-}
-
-/** How to run: dry run (print, change nothing), force a full reconcile, confirm a held-back mass change. */
-export interface SyncOptions {
-  dryRun?: boolean;
-  full?: boolean;
-  confirmMassChange?: boolean;
-  /** 'schedule', 'schedule-full', 'cli', ... — stored on the run. */
-  trigger: string;
-  /** Audit actor: `system` for jobs, `cli:<user>` for the command line. */
-  actorId: string;
-}
-
-/** The result of a run, for the CLI and the job log. */
-export interface SyncResult {
-  outcome: RunOutcome | 'dry_run';
+/** What one run read from the directory, before anything is decided. */
+interface Read {
   mode: 'full' | 'incremental';
-  serverUrl: string | null;
-  durationMs: number;
-  counts: Record<string, number>;
-  diff: SyncDiff | null;
-  /** Why the run failed or was held back. */
-  problem?: { code: SyncProblemCode; message: string };
-  /** Continuation references the server returned and we did not follow. */
+  server: ServerState;
+  users: DirectoryUser[];
+  groups: DirectoryGroup[];
+  deleted: Set<string>;
   references: string[];
-  operatorsMailed: boolean;
 }
 
-const CONFIRMABLE: ReadonlySet<SyncProblemCode> = new Set(['zero_users', 'mass_deactivation']);
-
 /**
- * Runs one directory sync. Everything the directory says is read first, outside any
- * transaction; then, in one transaction under a lock, the plan is computed against
- * the current rows and either applied (accounts, statuses, session revocations,
- * roles, scopes, bookmark, run record and audit events together) or — when the
- * directory failed or the safety valve holds — nothing changes except the run
- * record, an audit event and a mail to the operators. A dry run writes nothing.
+ * Runs one directory sync, one at a time across every node (another run in progress:
+ * `skipped`). Everything the directory says is read first, outside any transaction —
+ * on an incremental run only the users and groups whose uSNChanged moved and the
+ * objects deleted since the bookmark; then, in one transaction, nested membership is
+ * resolved from the stored groups, the plan is computed against the current rows and
+ * either applied (accounts, statuses, session revocations, roles, scopes, groups,
+ * bookmark, run record and its audit events together) or — when the directory failed
+ * or the safety valve holds — nothing changes except the run record (with the diff
+ * that was held back), an audit event and a mail to the operators. A dry run writes nothing.
  */
 export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptions): Promise<SyncResult> {
+  const started = (deps.now ?? (() => new Date()))();
+  const result = await withRunLock(db, () => syncLocked(db, deps, opts, started));
+  if (result) return result;
+  deps.logger.child({ module: 'directory' }).info('another directory sync is running; this one is skipped');
+  return { outcome: 'skipped', mode: opts.full ? 'full' : 'incremental', serverUrl: null, durationMs: 0, counts: {}, diff: null, references: [], operatorsMailed: false };
+}
+
+async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<typeof syncState>>, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<Read> {
+  const server = await reader.serverState();
+  const sameServer = prev !== undefined && prev.server_url === server.url && prev.ds_service_name === server.dsServiceName
+    && prev.invocation_id === server.invocationId && prev.highest_usn !== null && server.highestUsn !== null && server.invocationId !== null;
+  // A changed mapping or base is a full run: the stored groups and accounts were read for the old one.
+  const sameConfig = prev?.config_digest === configDigest(deps.config);
+  const mode = opts.full || !sameServer || !sameConfig ? 'full' : 'incremental';
+  const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
+  // The three searches go out together on the one connection (LDAP multiplexes by message id).
+  const [users, groups, deleted] = await Promise.all([
+    reader.users({ sinceUsn, now: started }),
+    reader.groups({ sinceUsn, namingContext: server.namingContext }),
+    sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
+  ]);
+  if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');
+  return { mode, server, users: users.users, groups, deleted: new Set(deleted), references: users.references };
+}
+
+async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ module: 'directory' });
-  const started = now();
-  const connect = deps.connect ?? connectDirectory;
   const prev = await syncState(db);
-
-  let server: ServerState | undefined;
-  let fetched: Fetched | undefined;
-  let references: string[] = [];
-  let mode: 'full' | 'incremental' = opts.full ? 'full' : 'incremental';
+  const t0 = performance.now();
+  let read: Read | undefined;
   let reader: DirectoryReader | undefined;
+  let server: ServerState | undefined;
   try {
-    reader = await connect(deps.config, deps.logger);
-    server = await reader.serverState();
-    const sameServer = prev !== undefined && prev.server_url === server.url && prev.ds_service_name === server.dsServiceName
-      && prev.invocation_id === server.invocationId && prev.highest_usn !== null && server.highestUsn !== null && server.invocationId !== null;
-    if (!sameServer) mode = 'full';
-    const result = await reader.users({ sinceUsn: mode === 'incremental' ? prev!.highest_usn! : undefined, now: started });
-    references = result.references;
-    if (result.skipped.length > 0) log.warn({ skipped: result.skipped.length, first: result.skipped[0]?.reason }, 'directory entries skipped');
-    const members = new Map<string, Set<string>>();
-    for (const g of configuredGroups(deps.config)) members.set(g, await reader.groupMembers(g));
-    fetched = { mode, users: result.users, members };
+    reader = await (deps.connect ?? connectDirectory)(deps.config, deps.logger);
+    read = await readDirectory(reader, prev, deps, opts, started);
+    server = read.server;
   } catch (err) {
     const e = err instanceof DirectorySyncError ? err : new DirectorySyncError('search_failed', (err as Error).message, { cause: err });
     log.error({ code: e.code, err: e.message }, 'directory sync failed; nothing changed');
-    return finishWithoutApplying(db, deps, opts, { started, mode, serverUrl: server?.url ?? reader?.url ?? null, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references });
+    return finishWithoutApplying(db, deps, opts, { started, mode: opts.full ? 'full' : 'incremental', serverUrl: server?.url ?? reader?.url ?? null, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references: [] });
   } finally {
     await reader?.close();
   }
+  const r = read;
+  const readMs = Math.round(performance.now() - t0);
+  // Let requests queued behind the read run before the planning pass (the sync shares the event loop with them).
+  await new Promise((resolve) => setImmediate(resolve));
+  const notApplied = (outcome: 'failed' | 'blocked', problem: DirectorySyncError, plan: SyncPlan | undefined) =>
+    finishWithoutApplying(db, deps, opts, { started, mode: r.mode, serverUrl: r.server.url, outcome, problem, plan, fetchedUsers: r.users.length, references: r.references });
 
-  if (mode === 'full' && fetched.users.length === 0 && !opts.confirmMassChange) {
-    const problem = new DirectorySyncError('zero_users', 'the directory returned zero users; a full sync would deactivate everyone');
-    return finishWithoutApplying(db, deps, opts, { started, mode, serverUrl: server.url, outcome: 'blocked', problem, plan: undefined, fetchedUsers: 0, references });
-  }
-
-  let heldBack: { plan: SyncPlan; problem: DirectorySyncError } | undefined;
-  const applyInTransaction = () => db.transaction(async (trx): Promise<SyncResult | undefined> => {
-    await lockSync(trx);
-    const plan = planSync({ config: deps.config, now: started, fetched: fetched!, ...(await directoryIdentityState(trx)) });
-    const counts = diffCounts(plan, fetched!.users.length);
-    const limit = deactivationLimit(deps.config, plan.activeBefore);
-    if (opts.dryRun) return dryRunResult(mode, server!, started, now(), counts, plan, references);
-    if (plan.diff.deactivated.length > limit && !opts.confirmMassChange) {
-      heldBack = {
-        plan,
-        problem: new DirectorySyncError('mass_deactivation', `the sync would deactivate ${plan.diff.deactivated.length} of ${plan.activeBefore} active accounts (limit ${limit}); confirm with \`uurwerk ldap:sync --confirm-mass-change\``),
-      };
-      return undefined;
-    }
-    const revoked = await applyPlan(trx, plan, opts, deps.audit);
-    counts.sessionsRevoked = revoked;
-    await saveSyncState(trx, { server_url: server!.url, ds_service_name: server!.dsServiceName, invocation_id: server!.invocationId, highest_usn: server!.highestUsn }, mode === 'full', now());
-    const finished = now();
-    const durationMs = finished.getTime() - started.getTime();
-    await insertRun(trx, {
-      started_at: started, finished_at: finished, duration_ms: durationMs, mode, trigger: opts.trigger, outcome: 'applied',
-      server_url: server!.url, counts, error_code: null, error: null, diff: plan.diff, operators_mailed: false,
-    });
-    await deps.audit.record(trx, {
-      action: DIRECTORY_AUDIT.syncApplied, actorId: opts.actorId, object: { type: 'directory', id: server!.url },
-      payload: { mode, trigger: opts.trigger, confirmedMassChange: opts.confirmMassChange === true, counts },
-    });
-    return { outcome: 'applied', mode, serverUrl: server!.url, durationMs, counts, diff: plan.diff, references, operatorsMailed: false };
-  });
+  let held: { plan: SyncPlan; problem: DirectorySyncError } | undefined;
   let result: SyncResult | undefined;
   try {
-    result = await applyInTransaction();
+    result = await db.transaction(async (trx): Promise<SyncResult | undefined> => {
+      await lockSync(trx);
+      const { plan, groupsToWrite } = await decide(trx, deps, r, started);
+      const counts = diffCounts(plan, r.users.length);
+      if (opts.dryRun) return { outcome: 'dry_run', mode: r.mode, serverUrl: r.server.url, durationMs: now().getTime() - started.getTime(), counts, diff: plan.diff, references: r.references, operatorsMailed: false };
+      if (r.mode === 'full' && r.users.length === 0 && !opts.confirmMassChange) {
+        held = { plan, problem: new DirectorySyncError('zero_users', 'the directory returned zero users; a full sync would deactivate everyone') };
+        return undefined;
+      }
+      const limit = deactivationLimit(deps.config, plan.activeBefore);
+      if (plan.diff.deactivated.length > limit && !opts.confirmMassChange) {
+        held = {
+          plan,
+          problem: new DirectorySyncError('mass_deactivation', `the sync would deactivate ${plan.diff.deactivated.length} of ${plan.activeBefore} active accounts (limit ${limit}); confirm with \`uurwerk ldap:sync --confirm-mass-change\``),
+        };
+        return undefined;
+      }
+      const revoked = await applyDirectoryChanges(trx, { ...plan, revokeSessions: plan.diff.revokeSessions });
+      counts.sessionsRevoked = revoked.reduce((n, x) => n + x.count, 0);
+      if (Array.isArray(groupsToWrite)) await replaceGroups(trx, groupsToWrite);
+      else if (groupsToWrite) await writeGroups(trx, groupsToWrite);
+      const s = r.server;
+      await saveSyncState(trx, {
+        server_url: s.url, ds_service_name: s.dsServiceName, invocation_id: s.invocationId, highest_usn: s.highestUsn, config_digest: configDigest(deps.config),
+      }, r.mode === 'full', now());
+      const finished = now();
+      const durationMs = finished.getTime() - started.getTime();
+      const runId = await insertRun(trx, {
+        started_at: started, finished_at: finished, duration_ms: durationMs, mode: r.mode, trigger: opts.trigger, outcome: 'applied',
+        server_url: s.url, counts, error_code: null, error: null, diff: plan.diff, operators_mailed: false,
+      });
+      // Audit last, in one append: recording takes the audit log's lock until commit.
+      await deps.audit.recordMany(trx, [
+        ...accountEvents(plan, revoked, opts.actorId),
+        {
+          action: DIRECTORY_AUDIT.syncApplied, actorId: opts.actorId, object: { type: 'directory', id: s.url },
+          payload: { mode: r.mode, trigger: opts.trigger, confirmedMassChange: opts.confirmMassChange === true, counts, runId, digest: syncDigest(plan.diff) },
+        },
+      ]);
+      return { outcome: 'applied', mode: r.mode, serverUrl: s.url, durationMs, counts, diff: plan.diff, references: r.references, operatorsMailed: false, phases: { readMs, applyMs: durationMs - readMs } };
+    });
   } catch (err) {
+    if (err instanceof DirectorySyncError) {
+      log.error({ code: err.code, err: err.message }, 'directory sync failed; nothing changed');
+      return notApplied('failed', err, undefined);
+    }
     // The transaction rolled back, so nothing changed; say so like any other failure.
-    const problem = new DirectorySyncError('apply_failed', `writing the sync failed and was rolled back: ${(err as Error).message}`, { cause: err });
     log.error({ err }, 'directory sync could not be applied; nothing changed');
-    return finishWithoutApplying(db, deps, opts, { started, mode, serverUrl: server.url, outcome: 'failed', problem, plan: undefined, fetchedUsers: fetched.users.length, references });
+    return notApplied('failed', new DirectorySyncError('apply_failed', `writing the sync failed and was rolled back: ${(err as Error).message}`, { cause: err }), undefined);
   }
   if (result) {
-    log.info({ mode, counts: result.counts, outcome: result.outcome }, 'directory sync done');
+    log.info({ mode: result.mode, counts: result.counts, outcome: result.outcome }, 'directory sync done');
     return result;
   }
-  const held = heldBack!;
-  log.warn({ code: held.problem.code, err: held.problem.message }, 'directory sync held back by the safety valve; nothing changed');
-  return finishWithoutApplying(db, deps, opts, { started, mode, serverUrl: server.url, outcome: 'blocked', problem: held.problem, plan: held.plan, fetchedUsers: fetched.users.length, references });
-}
-
-function dryRunResult(mode: 'full' | 'incremental', server: ServerState, started: Date, finished: Date, counts: Record<string, number>, plan: SyncPlan, references: string[]): SyncResult {
-  return { outcome: 'dry_run', mode, serverUrl: server.url, durationMs: finished.getTime() - started.getTime(), counts, diff: plan.diff, references, operatorsMailed: false };
+  log.warn({ code: held!.problem.code, err: held!.problem.message }, 'directory sync held back by the safety valve; nothing changed');
+  return notApplied('blocked', held!.problem, held!.plan);
 }
 
 /**
- * Has identity apply every change of the plan (identity owns those tables), then
- * records the audit events; returns the number of sessions revoked.
+ * The plan of a run, and the groups to store with it. An incremental run that read no
+ * change at all (no user, no group, no deletion) and finds no passed expiry plans
+ * nothing: one count instead of reading every account, role and scope.
  */
-async function applyPlan(trx: Knex.Transaction, plan: SyncPlan, opts: SyncOptions, audit: AuditRecorder): Promise<number> {
-  const revokedPerAccount = await applyDirectoryChanges(trx, { ...plan, revokeSessions: plan.diff.revokeSessions });
-  const revoked = revokedPerAccount.reduce((n, r) => n + r.count, 0);
+async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: KeyedGroup[] | MergedGroups | undefined }> {
+  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0) {
+    const quiet = await directoryQuietCheck(trx, now);
+    if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
+  }
+  const identity = await directoryIdentityState(trx);
+  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
+  await new Promise((resolve) => setImmediate(resolve));
+  const plan = planSync({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
+  return { plan, groupsToWrite };
+}
 
-  // Audit last: recording takes the audit log's append lock until commit.
+/**
+ * Nested membership of every configured group. A full run resolves it from the
+ * groups it just read (and stores them all); an incremental run from the stored
+ * groups with this run's changed and deleted groups and renamed users merged in.
+ */
+async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
+  const userIdByDn = new Map<string, string>();
+  if (r.mode === 'full') {
+    for (const u of r.users) userIdByDn.set(dnKey(u.dn), u.directoryId);
+    const groups = r.groups.map(keyed);
+    return { members: resolveMembers(groups, configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: groups };
+  }
+  const oldDn = new Map<string, string>();
+  for (const a of accounts) {
+    // A deactivated account holds no role, and its old DN may belong to someone new by now.
+    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id)) continue;
+    userIdByDn.set(dnKey(a.dn), a.directory_id);
+    oldDn.set(a.directory_id, a.dn);
+  }
+  const renamed: Array<{ from: string; to: string }> = [];
+  for (const u of r.users) {
+    const before = oldDn.get(u.directoryId);
+    if (before && dnKey(before) !== dnKey(u.dn)) {
+      renamed.push({ from: before, to: u.dn });
+      userIdByDn.delete(dnKey(before));
+    }
+    userIdByDn.set(dnKey(u.dn), u.directoryId);
+  }
+  const merged = mergeGroups(await storedGroups(trx), r.groups, r.deleted, renamed);
+  return { members: resolveMembers(merged.groups.values(), configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: merged };
+}
+
+/**
+ * The per-account events of a run: status changes, ended sessions and API tokens, which people
+ * and auditors look up by account. Role and scope changes are covered by the run's
+ * digest instead (one event per run, not one per role).
+ */
+function accountEvents(plan: SyncPlan, revoked: Array<{ accountId: string; count: number; tokenIds: string[]; reason: string }>, actorId: string): SyncAuditEvent[] {
   const d = plan.diff;
-  for (const p of d.disabled) await audit.record(trx, { action: DIRECTORY_AUDIT.accountDisabled, actorId: opts.actorId, subjectId: p.accountId, object: { type: 'account', id: p.accountId }, payload: { reason: p.reason } });
-  for (const p of d.deactivated) await audit.record(trx, { action: DIRECTORY_AUDIT.accountDeactivated, actorId: opts.actorId, subjectId: p.accountId, object: { type: 'account', id: p.accountId }, payload: { reason: 'no longer found in the directory' } });
-  for (const p of d.reEnabled) await audit.record(trx, { action: DIRECTORY_AUDIT.accountReenabled, actorId: opts.actorId, subjectId: p.accountId, object: { type: 'account', id: p.accountId }, payload: {} });
-  for (const c of d.roleChanges) {
-    await audit.record(trx, {
-      action: c.change === 'added' ? DIRECTORY_AUDIT.roleGranted : DIRECTORY_AUDIT.roleRevoked, actorId: opts.actorId, subjectId: c.accountId,
-      object: { type: 'account', id: c.accountId }, payload: { role: c.role, team: c.team || null, reason: c.reason, source: 'directory' },
-    });
-  }
-  for (const r of revokedPerAccount) {
-    if (r.count === 0) continue;
-    await audit.record(trx, { action: DIRECTORY_AUDIT.sessionRevoked, actorId: opts.actorId, subjectId: r.accountId, object: { type: 'account', id: r.accountId }, payload: { sessions: r.count, reason: r.reason } });
-  }
-  return revoked;
-}
-
-/**
- * Ends a run that changes nothing: a failed one (the directory erred) or a blocked one
- * (the safety valve held). Records the run with its error and pending diff, an audit
- * event, and mails the operators (once a day per problem). A dry run writes nothing.
- */
-async function finishWithoutApplying(
-  db: Knex,
-  deps: SyncDeps,
-  opts: SyncOptions,
-  r: { started: Date; mode: 'full' | 'incremental'; serverUrl: string | null; outcome: 'failed' | 'blocked'; problem: DirectorySyncError; plan: SyncPlan | undefined; fetchedUsers: number; references: string[] },
-): Promise<SyncResult> {
-  const now = deps.now ?? (() => new Date());
-  const counts = r.plan ? diffCounts(r.plan, r.fetchedUsers) : { fetched: r.fetchedUsers };
-  const problem = { code: r.problem.code, message: r.problem.message };
-  const base = { mode: r.mode, serverUrl: r.serverUrl, counts, diff: r.plan?.diff ?? null, problem, references: r.references };
-  if (opts.dryRun) {
-    return { ...base, outcome: r.outcome, durationMs: now().getTime() - r.started.getTime(), operatorsMailed: false };
-  }
-  return db.transaction(async (trx) => {
-    await lockSync(trx);
-    const finished = now();
-    const durationMs = finished.getTime() - r.started.getTime();
-    const recipients = (await alreadyMailed(trx, r.problem.code, finished)) ? [] : await operatorMailAddresses(trx);
-    if (recipients.length > 0) await enqueueMail(trx, operatorMail(recipients, r.outcome, problem, counts, r.serverUrl));
-    await insertRun(trx, {
-      started_at: r.started, finished_at: finished, duration_ms: durationMs, mode: r.mode, trigger: opts.trigger, outcome: r.outcome,
-      server_url: r.serverUrl, counts, error_code: problem.code, error: problem.message, diff: r.plan?.diff ?? null, operators_mailed: recipients.length > 0,
-    });
-    await deps.audit.record(trx, {
-      action: r.outcome === 'failed' ? DIRECTORY_AUDIT.syncFailed : DIRECTORY_AUDIT.syncBlocked, actorId: opts.actorId,
-      object: { type: 'directory', id: r.serverUrl ?? 'unreachable' },
-      payload: { mode: r.mode, trigger: opts.trigger, code: problem.code, counts, operatorsMailed: recipients.length },
-    });
-    return { ...base, outcome: r.outcome, durationMs, operatorsMailed: recipients.length > 0 };
-  });
-}
-
-/** The operators' mail: what happened and what to do, without anyone's personal data. */
-function operatorMail(to: string[], outcome: 'failed' | 'blocked', problem: { code: string; message: string }, counts: Record<string, number>, serverUrl: string | null) {
-  const confirm = CONFIRMABLE.has(problem.code as SyncProblemCode);
-  const lines = [
-    outcome === 'failed'
-      ? 'The directory sync failed. Nothing was changed: no account was disabled, deactivated or lost a role.'
-      : 'The directory sync was held back by the safety valve. Nothing was changed.',
-    '',
-    `Server: ${serverUrl ?? '(none reachable)'}`,
-    `Problem (${problem.code}): ${problem.message}`,
-    '',
-    'Counts: ' + Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', '),
-    '',
-    'See `uurwerk ldap:status` for the details and the pending changes.',
-    confirm
-      ? 'If the change is intended, apply it with `uurwerk ldap:sync --confirm-mass-change` (try `--dry-run` first).'
-      : 'The next scheduled sync tries again; you will not be mailed again about this problem for 24 hours unless a sync succeeds in between.',
+  const ev = (action: string, accountId: string, payload: Record<string, unknown>): SyncAuditEvent => ({ action, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload });
+  const reasonOf = new Map(plan.statusChanges.map((s) => [s.id, s.reason]));
+  return [
+    ...d.disabled.map((p) => ev(DIRECTORY_AUDIT.accountDisabled, p.accountId, { reason: p.reason })),
+    ...d.deactivated.map((p) => ev(DIRECTORY_AUDIT.accountDeactivated, p.accountId, { reason: reasonOf.get(p.accountId) ?? 'no longer found in the directory' })),
+    ...d.reEnabled.map((p) => ev(DIRECTORY_AUDIT.accountReenabled, p.accountId, {})),
+    ...revoked.filter((x) => x.count > 0).map((x) => ev(DIRECTORY_AUDIT.sessionRevoked, x.accountId, { sessions: x.count, reason: x.reason })),
+    ...revoked.filter((x) => x.tokenIds.length > 0).map((x) => ev(DIRECTORY_AUDIT.apiTokenRevoked, x.accountId, { reason: x.reason, token_ids: x.tokenIds })),
   ];
-  return { to, subject: outcome === 'failed' ? 'Uurwerk: directory sync failed' : 'Uurwerk: directory sync held back (safety valve)', text: lines.join('\n') };
 }

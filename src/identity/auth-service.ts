@@ -236,7 +236,7 @@ export async function startTotpEnrolment(deps: AuthDeps, session: LiveSession, p
   const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
   const secret = newTotpSecret();
   await deps.db.transaction(async (trx) => {
-    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), secret);
+    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), secret, { purpose: 'profile' });
     await trx('totp_factors')
       .insert({ account_id: session.accountId, pending_secret: sealed })
       .onConflict('account_id')
@@ -260,7 +260,7 @@ export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession,
     const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), row.pending_secret);
     const step = await checkTotp(secret, code, 0);
     if (step === undefined) return false;
-    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'secret'), secret);
+    const sealed = await deps.keys.encrypt(trx, session.accountId, totpRef(session.accountId, 'secret'), secret, { purpose: 'profile' });
     await trx('totp_factors').where({ account_id: session.accountId }).update({ secret: sealed, pending_secret: null, confirmed_at: trx.fn.now(), last_step: step });
     await trx('recovery_codes').where({ account_id: session.accountId }).delete();
     await trx('recovery_codes').insert(codes.map((c) => ({ account_id: session.accountId, code_hash: recoveryCodeHash(c) })));

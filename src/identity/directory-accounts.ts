@@ -1,6 +1,6 @@
 import type { Knex } from '../platform/db.js';
 import { directoryAccounts, insertChunked, operatorEmails, roleAssignments, teamScopeMembers } from './repository.js';
-import { revokeSessions } from './sessions.js';
+import { revokeAccess } from './sessions.js';
 import type { AccountRow, AccountStatus, DirectoryAccountFields, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
 /**
@@ -31,10 +31,13 @@ export interface DirectoryAccountChanges {
   revokeSessions: ReadonlyArray<{ accountId: string; reason: string }>;
 }
 
-/** Sessions revoked for one account by applyDirectoryChanges. */
+/** Sessions (and personal API tokens) revoked for one account by applyDirectoryChanges. */
 export interface RevokedSessions {
   accountId: string;
+  /** Sessions ended. */
   count: number;
+  /** Ids of the API tokens that ended with them (ids only: names are the owner's words). */
+  tokenIds: string[];
   reason: string;
 }
 
@@ -76,6 +79,24 @@ export async function applyDirectoryChanges(trx: Knex.Transaction, changes: Dire
   await insertChunked(trx, 'team_scope_members', changes.scopeToAdd);
 
   const revoked: RevokedSessions[] = [];
-  for (const r of changes.revokeSessions) revoked.push({ accountId: r.accountId, count: await revokeSessions(trx, r.accountId, r.reason), reason: r.reason });
+  for (const r of changes.revokeSessions) {
+    const ended = await revokeAccess(trx, r.accountId, r.reason);
+    revoked.push({ accountId: r.accountId, count: ended.sessions, tokenIds: ended.tokens.map((tk) => tk.id), reason: r.reason });
+  }
   return revoked;
+}
+
+/**
+ * What an incremental sync that read no change needs to know to skip planning: how
+ * many directory accounts are active, and whether a stored expiry has passed (an
+ * expiry changes no uSNChanged, so it must be looked for here).
+ */
+export async function directoryQuietCheck(trx: Knex.Transaction, now: Date): Promise<{ active: number; expired: number }> {
+  const row = await trx('accounts')
+    .where({ source: 'directory' })
+    .first(
+      trx.raw("count(*) FILTER (WHERE status = 'active') AS active"),
+      trx.raw("count(*) FILTER (WHERE status = 'active' AND expires_at <= ?) AS expired", [now]),
+    ) as { active: string; expired: string } | undefined;
+  return { active: Number(row?.active ?? 0), expired: Number(row?.expired ?? 0) };
 }

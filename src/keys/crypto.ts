@@ -36,9 +36,15 @@ export function open(key: KeyObject | Buffer, sealed: Buffer, aad: Buffer): Buff
   }
 }
 
-/** AAD of a wrapped data key: binds it to its subject, year and the KEK version wrapping it. */
-export function wrapAad(subject: string, year: number, kekVersion: number): Buffer {
-  return Buffer.from(JSON.stringify(['uurwerk.dek.v1', subject, year, kekVersion]), 'utf8');
+/**
+ * AAD of a wrapped data key: binds it to its subject, purpose, year and the KEK
+ * version wrapping it, so a key row relabelled in the database (a draft key passed off
+ * as a record key, say) no longer unwraps. Without `purpose`: the form of keys made
+ * before purposes existed, still read (and upgraded by the next re-wrap).
+ */
+export function wrapAad(subject: string, year: number, kekVersion: number, purpose?: string): Buffer {
+  const parts = purpose === undefined ? ['uurwerk.dek.v1', subject, year, kekVersion] : ['uurwerk.dek.v2', subject, purpose, year, kekVersion];
+  return Buffer.from(JSON.stringify(parts), 'utf8');
 }
 
 /** AAD of a value: binds it to its table, column, row, subject and data key. */

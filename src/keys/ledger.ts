@@ -2,7 +2,6 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync } fr
 import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Knex } from '../platform/db.js';
 import { KeyringError } from './errors.js';
 import { writePrivateFile } from './keyring.js';
 import type { KeyPurpose, ShredLedger, ShredRecord } from './types.js';
@@ -207,30 +206,6 @@ export function openShredLedger(dir: string): FileShredLedger {
       return { added, damaged: damaged.length };
     },
   };
-}
-
-/**
- * Runs `destroy` (which deletes the subject's data keys and returns their ids) with
- * the ledger written first: the keys about to go are read and locked, destroyed, and
- * the ones really destroyed are appended to the ledger, all before the caller's
- * transaction commits. Without a ledger it is just `destroy()`.
- */
-export async function recordingShred(
-  ledger: ShredLedger | undefined, trx: Knex.Transaction, subject: string, year: number | undefined, destroy: () => Promise<string[]>,
-): Promise<string[]> {
-  if (!ledger) return destroy();
-  const q = trx('data_keys').select('*').where({ subject });
-  if (year !== undefined) q.andWhere({ year });
-  // select * so that a purpose column, where the schema has one, comes along.
-  const rows = (await q.forUpdate()) as Array<{ id: string; year: number; purpose?: string }>;
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const ids = await destroy();
-  const at = new Date().toISOString();
-  await ledger.record(ids.map((id) => {
-    const row = byId.get(id);
-    return { keyId: id, subject, purpose: purposeOf(row?.purpose), year: row?.year ?? year ?? 0, at };
-  }));
-  return ids;
 }
 
 /** A purpose read from the database; keys made before purposes existed are `record` keys. */

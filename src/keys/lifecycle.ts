@@ -158,7 +158,7 @@ export async function rotateKek(db: Knex, keyring: DiskKeyring, opts: KeyOpsOpti
     const rows = await repo.dataKeysNotWrappedBy(trx, version);
     for (const row of rows) {
       const dek = unwrapDataKey(keyring, row);
-      await repo.updateWrapping(trx, row.id, version, wrapDataKey(keyring, row.subject, row.year, version, dek));
+      await repo.updateWrapping(trx, row.id, version, wrapDataKey(keyring, row, version, dek));
       dek.fill(0);
     }
     rewrapped = rows.length;
@@ -185,7 +185,7 @@ export async function retireKek(db: Knex, keyring: DiskKeyring, version: number,
     const rows = await repo.dataKeysNotWrappedBy(trx, active, version);
     for (const row of rows) {
       const dek = unwrapDataKey(keyring, row);
-      await repo.updateWrapping(trx, row.id, active, wrapDataKey(keyring, row.subject, row.year, active, dek));
+      await repo.updateWrapping(trx, row.id, active, wrapDataKey(keyring, row, active, dek));
       dek.fill(0);
     }
     rewrapped = rows.length;

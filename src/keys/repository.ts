@@ -1,4 +1,5 @@
 import type { Knex } from '../platform/db.js';
+import type { KeyPurpose, KeySlot, KeySlotQuery } from './types.js';
 
 /** Queries of the key domain: data keys, tombstones, canaries. */
 
@@ -8,16 +9,28 @@ type Db = Knex | Knex.Transaction;
 export interface DataKeyRow {
   id: string;
   subject: string;
+  purpose: KeyPurpose;
   year: number;
   kek_version: number;
   wrapped: Buffer;
 }
 
-const DEK_COLUMNS = ['id', 'subject', 'year', 'kek_version', 'wrapped'] as const;
+const DEK_COLUMNS = ['id', 'subject', 'purpose', 'year', 'kek_version', 'wrapped'] as const;
 
-/** The data key of a subject and year, if one exists. */
-export async function findDataKey(db: Db, subject: string, year: number): Promise<DataKeyRow | undefined> {
-  return db<DataKeyRow>('data_keys').select(...DEK_COLUMNS).where({ subject, year }).first();
+/** The data key of a subject, purpose and year, if one exists. */
+export async function findDataKey(db: Db, subject: string, purpose: KeyPurpose, year: number): Promise<DataKeyRow | undefined> {
+  return db<DataKeyRow>('data_keys').select(...DEK_COLUMNS).where({ subject, purpose, year }).first();
+}
+
+/** The data keys of many slots in one query (slots without a key are simply absent). */
+export async function findDataKeysFor(db: Db, slots: readonly KeySlot[]): Promise<DataKeyRow[]> {
+  if (!slots.length) return [];
+  const { rows } = await db.raw<{ rows: DataKeyRow[] }>(
+    `SELECT ${DEK_COLUMNS.map((c) => `k.${c}`).join(', ')} FROM unnest(?::text[], ?::text[], ?::int[]) AS w(subject, purpose, year)
+       JOIN data_keys k ON k.subject = w.subject AND k.purpose = w.purpose AND k.year = w.year`,
+    [slots.map((s) => s.subject), slots.map((s) => s.purpose), slots.map((s) => s.year)],
+  );
+  return rows;
 }
 
 /** A data key by id. */
@@ -32,20 +45,24 @@ export async function findDataKeysByIds(db: Db, ids: string[]): Promise<DataKeyR
 }
 
 /**
- * Inserts a data key unless the subject/year already has one (a concurrent first
- * use won); returns the row that is now stored either way.
+ * Inserts a data key unless the subject/purpose/year already has one (a concurrent
+ * first use won); returns the row that is now stored either way.
  */
 export async function insertDataKey(db: Db, row: DataKeyRow): Promise<DataKeyRow> {
-  const inserted = await db<DataKeyRow>('data_keys').insert(row).onConflict(['subject', 'year']).ignore().returning([...DEK_COLUMNS]);
+  const inserted = await db<DataKeyRow>('data_keys').insert(row).onConflict(['subject', 'purpose', 'year']).ignore().returning([...DEK_COLUMNS]);
   if (inserted[0]) return inserted[0] as DataKeyRow;
-  const existing = await findDataKey(db, row.subject, row.year);
+  const existing = await findDataKey(db, row.subject, row.purpose, row.year);
   if (!existing) throw new Error('data key insert conflicted but no key is visible; retry the transaction');
   return existing;
 }
 
-/** True when the subject (all years) or the subject's `year` was shredded. */
-export async function isShredded(db: Db, subject: string, year: number): Promise<boolean> {
-  const row = await db('key_tombstones').where({ subject }).andWhere((q) => q.whereNull('year').orWhere({ year })).first('id');
+/** True when the subject's key of `purpose` and `year` was shredded (or every key of that year, or of the subject). */
+export async function isShredded(db: Db, subject: string, purpose: KeyPurpose, year: number): Promise<boolean> {
+  const row = await db('key_tombstones')
+    .where({ subject })
+    .andWhere((q) => q.whereNull('year').orWhere({ year }))
+    .andWhere((q) => q.whereNull('purpose').orWhere({ purpose }))
+    .first('id');
   return row !== undefined;
 }
 
@@ -56,6 +73,13 @@ export async function wasKeyShredded(db: Db, subject: string, keyId: string): Pr
     .andWhere((q) => q.whereNull('year').orWhereRaw('? = ANY(key_ids)', [keyId]))
     .first('id');
   return row !== undefined;
+}
+
+/** The subject's data keys (one year or all), locked for shredding. */
+export async function lockSubjectKeys(trx: Knex.Transaction, subject: string, year?: number): Promise<DataKeyRow[]> {
+  const q = trx<DataKeyRow>('data_keys').select(...DEK_COLUMNS).where({ subject });
+  if (year !== undefined) void q.andWhere({ year });
+  return q.orderBy('id').forUpdate();
 }
 
 /** Deletes the subject's data keys (one year or all) and writes the tombstone; returns the deleted ids. */
@@ -73,6 +97,46 @@ export async function deleteDataKeysWithTombstone(trx: Knex.Transaction, subject
     .first('id')) !== undefined;
   if (ids.length > 0 || !(await covered())) await trx('key_tombstones').insert({ subject, year: year ?? null, key_ids: ids });
   return ids;
+}
+
+/**
+ * The data keys of the slots that still exist, locked FOR UPDATE in id order (a
+ * concurrent shredder of the same keys waits here and then finds them gone).
+ */
+export async function lockKeysFor(trx: Knex.Transaction, slots: readonly KeySlot[]): Promise<DataKeyRow[]> {
+  if (!slots.length) return [];
+  const { rows } = await trx.raw<{ rows: DataKeyRow[] }>(
+    `SELECT ${DEK_COLUMNS.map((c) => `k.${c}`).join(', ')} FROM data_keys k
+      WHERE (k.subject, k.purpose, k.year) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::int[]))
+      ORDER BY k.id FOR UPDATE OF k`,
+    [slots.map((s) => s.subject), slots.map((s) => s.purpose), slots.map((s) => s.year)],
+  );
+  return rows;
+}
+
+/**
+ * Deletes data keys by id and writes one tombstone per deleted key (with its purpose
+ * and year). DELETE … RETURNING: a key already gone (another node shredded it) is
+ * neither returned nor tombstoned twice.
+ */
+export async function deleteKeysWithTombstones(trx: Knex.Transaction, ids: readonly string[]): Promise<Array<Pick<DataKeyRow, 'id' | 'subject' | 'purpose' | 'year'>>> {
+  if (!ids.length) return [];
+  const deleted = (await trx('data_keys').whereIn('id', ids).delete().returning(['id', 'subject', 'purpose', 'year'])) as Array<Pick<DataKeyRow, 'id' | 'subject' | 'purpose' | 'year'>>;
+  if (deleted.length) await trx('key_tombstones').insert(deleted.map((k) => ({ subject: k.subject, purpose: k.purpose, year: k.year, key_ids: [k.id] })));
+  return deleted;
+}
+
+/** Existing keys as slots: of the purposes, optionally one subject and years before `beforeYear` (year, subject order). */
+export async function keySlots(db: Db, q: KeySlotQuery): Promise<KeySlot[]> {
+  const b = db('data_keys').whereIn('purpose', q.purposes);
+  if (q.subject !== undefined) void b.where({ subject: q.subject });
+  if (q.beforeYear !== undefined) void b.where('year', '<', q.beforeYear);
+  if (q.excludeSubjects?.length) void b.whereNotIn('subject', q.excludeSubjects);
+  if (q.peopleOnly) void b.whereRaw(`subject ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`);
+  if (q.excludeYears?.length) {
+    void b.whereRaw('(subject, year) NOT IN (SELECT * FROM unnest(?::text[], ?::int[]))', [q.excludeYears.map((x) => x.subject), q.excludeYears.map((x) => x.year)]);
+  }
+  return b.orderBy(['year', 'subject', 'purpose']).limit(q.limit ?? 10_000).select('subject', 'purpose', 'year') as Promise<KeySlot[]>;
 }
 
 /** A canary row. */

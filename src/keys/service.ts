@@ -5,8 +5,7 @@ import { KEY_BYTES, formatEnvelope, open, parseEnvelope, seal, valueAad, wrapAad
 import { DecryptError, KeyringError, KeyShreddedError } from './errors.js';
 import type { DiskKeyring } from './keyring.js';
 import * as repo from './repository.js';
-import { recordingShred } from './ledger.js';
-import type { CipherRef, KeyEventHook, KeyService, ShredLedger } from './types.js';
+import type { CipherRef, EncryptOptions, KeyEventHook, KeyPurpose, KeyService, KeySlot, ShredLedger, ShredRecord } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -14,22 +13,30 @@ type Db = Knex | Knex.Transaction;
 export interface KeyServiceOptions {
   /** Records key operations (shred) in the audit log, in the caller's transaction. */
   onKeyEvent?: KeyEventHook;
-  /** The shred ledger beside the keyring: every destroyed key is appended before the shred commits. */
-  ledger?: ShredLedger;
   /** How long an unwrapped data key stays in memory (default 60 s). */
   cacheTtlMs?: number;
   /** At most this many unwrapped data keys in memory (default 10 000). */
   cacheMax?: number;
+  /** The record of shredded keys beside the keyring, written before a shred commits. */
+  ledger?: ShredLedger;
 }
 
-/** Wraps a data key with KEK `version`, bound to its subject and year. */
-export function wrapDataKey(keyring: DiskKeyring, subject: string, year: number, version: number, dek: Buffer): Buffer {
-  return seal(keyring.kek(version), dek, wrapAad(subject, year, version));
+const PURPOSES: ReadonlySet<string> = new Set<KeyPurpose>(['record', 'draft', 'note', 'capture', 'audit', 'profile', 'mail']);
+
+/** Wraps a data key with KEK `version`, bound to its subject, purpose and year. */
+export function wrapDataKey(keyring: DiskKeyring, slot: KeySlot, version: number, dek: Buffer): Buffer {
+  return seal(keyring.kek(version), dek, wrapAad(slot.subject, slot.year, version, slot.purpose));
 }
 
-/** Unwraps a stored data key; a KEK that does not open it means the keyring does not belong to this database. */
+/**
+ * Unwraps a stored data key; a KEK that does not open it means the keyring does not
+ * belong to this database (or the row was altered). Keys made before purposes existed
+ * are wrapped without one (all are `record` keys) and still open.
+ */
 export function unwrapDataKey(keyring: DiskKeyring, row: repo.DataKeyRow): Buffer {
-  const dek = open(keyring.kek(row.kek_version), row.wrapped, wrapAad(row.subject, row.year, row.kek_version));
+  const kek = keyring.kek(row.kek_version);
+  const dek = open(kek, row.wrapped, wrapAad(row.subject, row.year, row.kek_version, row.purpose))
+    ?? (row.purpose === 'record' ? open(kek, row.wrapped, wrapAad(row.subject, row.year, row.kek_version)) : undefined);
   if (!dek) throw new DecryptError(`data key ${row.id} does not unwrap with KEK version ${row.kek_version}`);
   return dek;
 }
@@ -43,6 +50,16 @@ export async function inTransaction<T>(db: Db, fn: (trx: Knex.Transaction) => Pr
 function checkSubject(subject: string): void {
   if (typeof subject !== 'string' || subject.length < 1 || subject.length > 200) throw new TypeError('subject must be a string of 1..200 characters');
 }
+
+function checkYear(year: number): void {
+  if (!Number.isInteger(year) || year < 1970 || year > 9999) throw new TypeError('year must be an integer between 1970 and 9999');
+}
+
+function checkPurpose(purpose: string): void {
+  if (!PURPOSES.has(purpose)) throw new TypeError(`purpose must be one of ${[...PURPOSES].join(', ')}`);
+}
+
+const slotKey = (s: KeySlot) => JSON.stringify([s.subject, s.purpose, s.year]);
 
 function checkRef(ref: CipherRef): void {
   for (const k of ['table', 'column', 'rowId'] as const) {
@@ -85,23 +102,71 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     return hit;
   }
 
-  async function dataKeyFor(db: Db, subject: string, year: number): Promise<{ id: string; dek: Buffer }> {
-    // The row is always looked up, so a key created in a rolled-back transaction or
-    // shredded elsewhere is never used for new data; only the unwrap is cached.
-    let row = await repo.findDataKey(db, subject, year);
-    if (!row) {
-      if (await repo.isShredded(db, subject, year)) throw new KeyShreddedError(`The data keys of this subject for ${year} were shredded`);
+  /**
+   * The data keys of the slots, made on first use. The rows are always looked up (one
+   * query for all), so a key created in a rolled-back transaction or shredded
+   * elsewhere is never used for new data; only the unwrap is cached.
+   */
+  async function dataKeysFor(db: Db, slots: KeySlot[]): Promise<Map<string, { id: string; dek: Buffer }>> {
+    const wanted = new Map(slots.map((s) => [slotKey(s), s]));
+    const rows = new Map((await repo.findDataKeysFor(db, [...wanted.values()])).map((r) => [slotKey(r), r]));
+    for (const [k, slot] of wanted) {
+      if (rows.has(k)) continue;
+      if (await repo.isShredded(db, slot.subject, slot.purpose, slot.year)) throw new KeyShreddedError(`The ${slot.purpose} data key of this subject for ${slot.year} was shredded`);
       const version = await repo.activeKekVersion(db);
       if (version === undefined) throw new KeyringError('the database has no KEK canary: the keyring was never opened against it', 'start the appliance once, or run `uurwerk keys:init`');
       const dek = randomBytes(KEY_BYTES);
-      row = await repo.insertDataKey(db, { id: randomUUID(), subject, year, kek_version: version, wrapped: wrapDataKey(keyring, subject, year, version, dek) });
-      log.debug({ keyId: row.id, year, kekVersion: row.kek_version }, 'data key created');
+      const row = await repo.insertDataKey(db, { id: randomUUID(), ...slot, kek_version: version, wrapped: wrapDataKey(keyring, slot, version, dek) });
+      log.debug({ keyId: row.id, purpose: slot.purpose, year: slot.year, kekVersion: row.kek_version }, 'data key created');
+      rows.set(k, row);
     }
-    const hit = cached(row.id);
-    if (hit) return { id: row.id, dek: hit.dek };
-    const dek = unwrapDataKey(keyring, row);
-    remember(row.id, subject, dek);
-    return { id: row.id, dek };
+    const out = new Map<string, { id: string; dek: Buffer }>();
+    for (const [k, row] of rows) {
+      const hit = cached(row.id);
+      if (hit) {
+        out.set(k, { id: row.id, dek: hit.dek });
+        continue;
+      }
+      const dek = unwrapDataKey(keyring, row);
+      remember(row.id, row.subject, dek);
+      out.set(k, { id: row.id, dek });
+    }
+    return out;
+  }
+
+  async function encryptAll(db: Db, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>): Promise<string[]> {
+    const slots: KeySlot[] = [];
+    for (const it of items) {
+      checkSubject(it.subject);
+      checkRef(it.ref);
+      if (typeof it.plaintext !== 'string') throw new TypeError('plaintext must be a string');
+      checkPurpose(it.purpose);
+      const year = it.year ?? new Date().getUTCFullYear();
+      checkYear(year);
+      slots.push({ subject: it.subject, purpose: it.purpose, year });
+    }
+    if (!items.length) return [];
+    const keys = await dataKeysFor(db, slots);
+    return items.map((it, i) => {
+      const { id, dek } = keys.get(slotKey(slots[i]!))!;
+      return formatEnvelope(id, seal(dek, Buffer.from(it.plaintext, 'utf8'), valueAad(it.ref, it.subject, id)));
+    });
+  }
+
+  /**
+   * Shreds the given keys in `trx`: locks them (a second shredder waits, then finds
+   * them gone), records them in the ledger, deletes them with tombstones.
+   */
+  async function shredLocked(trx: Knex.Transaction, rows: repo.DataKeyRow[]): Promise<Array<Pick<repo.DataKeyRow, 'id' | 'subject' | 'purpose' | 'year'>>> {
+    if (!rows.length) return [];
+    const at = new Date().toISOString();
+    const records: ShredRecord[] = rows.map((r) => ({ keyId: r.id, subject: r.subject, purpose: r.purpose, year: r.year, at }));
+    // Before the delete: a record of a shred that then rolls back only causes a
+    // second, harmless shred of a key meant to go; the reverse could resurrect one.
+    await opts.ledger?.record(records);
+    const deleted = await repo.deleteKeysWithTombstones(trx, rows.map((r) => r.id));
+    for (const k of deleted) cache.delete(k.id);
+    return deleted;
   }
 
   /** Opens one envelope with a cached, already fetched or (last resort) looked-up data key. */
@@ -125,15 +190,46 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     return plain.toString('utf8');
   }
 
+  /** Decrypts in order with the data keys fetched in one query; shredded values fail, or are null with `orNull`. */
+  async function openMany(db: Db, items: ReadonlyArray<{ subject: string; ref: CipherRef; envelope: string }>, orNull: boolean): Promise<Array<string | null>> {
+    for (const it of items) {
+      checkSubject(it.subject);
+      checkRef(it.ref);
+    }
+    // The data keys not in memory are fetched in one query (once per owner-year),
+    // so a list of values costs one round trip however long it is.
+    const missing = new Set<string>();
+    for (const it of items) {
+      const keyId = parseEnvelope(it.envelope)?.keyId;
+      if (keyId && !cached(keyId)) missing.add(keyId);
+    }
+    const fetched = new Map<string, { subject: string; dek: Buffer }>();
+    for (const row of missing.size ? await repo.findDataKeysByIds(db, [...missing]) : []) {
+      const dek = unwrapDataKey(keyring, row);
+      fetched.set(row.id, { subject: row.subject, dek });
+      remember(row.id, row.subject, dek);
+    }
+    const out: Array<string | null> = [];
+    for (const it of items) {
+      try {
+        out.push(await openValue(db, it.subject, it.ref, it.envelope, fetched));
+      } catch (err) {
+        if (!orNull || !(err instanceof KeyShreddedError)) throw err;
+        out.push(null);
+      }
+    }
+    return out;
+  }
+
   return {
-    async encrypt(db, subject, ref, plaintext, encOpts = {}) {
-      checkSubject(subject);
-      checkRef(ref);
-      if (typeof plaintext !== 'string') throw new TypeError('plaintext must be a string');
-      const year = encOpts.year ?? new Date().getUTCFullYear();
-      if (!Number.isInteger(year) || year < 1970 || year > 9999) throw new TypeError('year must be an integer between 1970 and 9999');
-      const { id, dek } = await dataKeyFor(db, subject, year);
-      return formatEnvelope(id, seal(dek, Buffer.from(plaintext, 'utf8'), valueAad(ref, subject, id)));
+    async encrypt(db, subject, ref, plaintext, encOpts) {
+      if (!encOpts || typeof encOpts !== 'object') throw new TypeError('encrypt needs { purpose }');
+      const [env] = await encryptAll(db, [{ subject, ref, plaintext, year: encOpts.year, purpose: encOpts.purpose }]);
+      return env!;
+    },
+
+    encryptMany(db, items) {
+      return encryptAll(db, items);
     },
 
     async decrypt(db, subject, ref, envelope) {
@@ -143,33 +239,38 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     },
 
     async decryptMany(db, items) {
-      for (const it of items) {
-        checkSubject(it.subject);
-        checkRef(it.ref);
+      return openMany(db, items, false) as Promise<string[]>;
+    },
+
+    async decryptEach(db, items) {
+      return openMany(db, items, true);
+    },
+
+    async shredKeys(trx, which) {
+      if (!trx.isTransaction) throw new Error('shredKeys must run inside the caller\'s transaction');
+      for (const w of which) {
+        checkSubject(w.subject);
+        checkPurpose(w.purpose);
+        checkYear(w.year);
       }
-      // The data keys not in memory are fetched in one query (once per owner-year),
-      // so a list of values costs one round trip however long it is.
-      const missing = new Set<string>();
-      for (const it of items) {
-        const keyId = parseEnvelope(it.envelope)?.keyId;
-        if (keyId && !cached(keyId)) missing.add(keyId);
-      }
-      const fetched = new Map<string, { subject: string; dek: Buffer }>();
-      for (const row of missing.size ? await repo.findDataKeysByIds(db, [...missing]) : []) {
-        const dek = unwrapDataKey(keyring, row);
-        fetched.set(row.id, { subject: row.subject, dek });
-        remember(row.id, row.subject, dek);
-      }
-      const out: string[] = [];
-      for (const it of items) out.push(await openValue(db, it.subject, it.ref, it.envelope, fetched));
-      return out;
+      const rows = await repo.lockKeysFor(trx, which);
+      const deleted = await shredLocked(trx, rows);
+      if (deleted.length) log.info({ keysDestroyed: deleted.length }, 'data keys shredded');
+      return deleted.map((k) => k.id);
+    },
+
+    async keySlots(db, q) {
+      for (const p of q.purposes) checkPurpose(p);
+      return repo.keySlots(db, q);
     },
 
     async shred(db, subject, year) {
       checkSubject(subject);
-      if (year !== undefined && (!Number.isInteger(year) || year < 1970 || year > 9999)) throw new TypeError('year must be an integer between 1970 and 9999');
+      if (year !== undefined) checkYear(year);
       return inTransaction(db, async (trx) => {
-        const ids = await recordingShred(opts.ledger, trx, subject, year, () => repo.deleteDataKeysWithTombstone(trx, subject, year));
+        const rows = await repo.lockSubjectKeys(trx, subject, year);
+        if (rows.length) await opts.ledger?.record(rows.map((r) => ({ keyId: r.id, subject: r.subject, purpose: r.purpose, year: r.year, at: new Date().toISOString() })));
+        const ids = await repo.deleteDataKeysWithTombstone(trx, subject, year);
         for (const id of ids) cache.delete(id);
         await opts.onKeyEvent?.(trx, { action: 'keys.shred', actor: 'system', subject, details: { year: year ?? null, keys_destroyed: ids.length, key_ids: ids } });
         log.info({ keysDestroyed: ids.length, year: year ?? 'all' }, 'data keys shredded');
@@ -181,4 +282,5 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       cache.clear();
     },
   };
+
 }

@@ -14,14 +14,47 @@ export interface CipherRef {
   rowId: string;
 }
 
-/** Encryption service backed by per-subject, per-year data keys wrapped by the KEK. */
+/** What to encrypt, under which key (subject, purpose, year). */
+export interface EncryptOptions {
+  /** The key's year (default: the current UTC year). */
+  year?: number;
+  /** What the value is, which decides how long its key lives. Required: every caller decides. */
+  purpose: KeyPurpose;
+}
+
+/** Which data key: one per subject, purpose and year. */
+export interface KeySlot {
+  subject: string;
+  purpose: KeyPurpose;
+  year: number;
+}
+
+/** Which existing keys `keySlots` lists. */
+export interface KeySlotQuery {
+  purposes: readonly KeyPurpose[];
+  subject?: string;
+  beforeYear?: number;
+  excludeSubjects?: readonly string[];
+  excludeYears?: ReadonlyArray<{ subject: string; year: number }>;
+  /**
+   * Only subjects that are people (account ids, UUIDs), never system subjects such as
+   * `system:privacy-registers` or `system:mail-outbox`, whose keys other modules keep
+   * for their own periods.
+   */
+  peopleOnly?: boolean;
+  limit?: number;
+}
+
+/** Encryption service backed by per-subject, per-purpose, per-year data keys wrapped by the KEK. */
 export interface KeyService {
   /**
-   * Encrypts `plaintext` under the subject's data key for `year` (default: the
-   * current UTC year), creating that key on first use. Returns a self-describing
-   * text envelope (key id, key version, nonce, ciphertext, tag).
+   * Encrypts `plaintext` under the subject's data key for `opts.purpose` and
+   * `opts.year`, creating that key on first use. Returns a self-describing text
+   * envelope (key id, nonce, ciphertext, tag).
    */
-  encrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, plaintext: string, opts?: { year?: number }): Promise<string>;
+  encrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, plaintext: string, opts: EncryptOptions): Promise<string>;
+  /** Encrypts many values, in order, looking up every data key they need in one query. */
+  encryptMany(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>): Promise<string[]>;
   /** Decrypts an envelope; throws `KeyShreddedError` if its key was shredded, `DecryptError` if it does not belong to `ref`. */
   decrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, envelope: string): Promise<string>;
   /**
@@ -29,8 +62,23 @@ export interface KeyService {
    * query; each value fails as `decrypt` would.
    */
   decryptMany(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; envelope: string }>): Promise<string[]>;
-  /** Destroys the subject's data keys (all years, or one), leaving a tombstone. */
+  /** As `decryptMany`, but a value whose key was shredded is null instead of an error (erased notes). */
+  decryptEach(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; envelope: string }>): Promise<Array<string | null>>;
+  /** Destroys the subject's data keys (all years, or one; every purpose), leaving a tombstone. */
   shred(db: Knex | Knex.Transaction, subject: string, year?: number): Promise<number>;
+  /**
+   * Destroys the data keys of the given slots that exist, in the caller's transaction:
+   * the shred ledger records them first, then they are deleted with a tombstone each.
+   * Returns the ids destroyed (a key another node shredded meanwhile is not among them).
+   * No audit event per key: the caller (the retention run) audits counts.
+   */
+  shredKeys(trx: Knex.Transaction, which: readonly KeySlot[]): Promise<string[]>;
+  /**
+   * The data keys that exist, as slots (year, subject order): of these purposes,
+   * optionally one subject, years before `beforeYear`, none of the subjects or
+   * subject-years excluded (what a legal hold or remaining data keeps); at most `limit`.
+   */
+  keySlots(db: Knex | Knex.Transaction, q: KeySlotQuery): Promise<KeySlot[]>;
 }
 
 /** The keyring on disk as the rest of the appliance sees it. */

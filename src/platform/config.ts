@@ -289,6 +289,34 @@ const retentionSchema = z
   })
   .prefault({});
 
+/** Organisation reports (src/reports/): the k rule and the fold of approved days into the store. */
+const reportsSchema = z
+  .strictObject({
+    /** Figures resting on fewer than k distinct people are suppressed; k may only be raised (min 5). */
+    k: z.number().int().min(5, 'must be at least 5 (k can only be raised)').max(1000).default(5),
+    /** When approved and reopened days are folded into the report store (UTC cron). */
+    fold_cron: cron.default('*/10 * * * *'),
+    /** A fold waits until the pending days hold k distinct people, or the oldest has waited this long. */
+    fold_max_delay_hours: z.number().int().min(0).max(168).default(24),
+    /** Working-time warnings (defaults from the Dutch Arbeidstijdenwet); warnings only, never blocks. */
+    working_time: z
+      .strictObject({
+        max_shift_hours: z.number().min(1).max(24).default(12),
+        max_week_hours: z.number().min(1).max(168).default(60),
+        min_rest_hours: z.number().min(0).max(24).default(11),
+        /** A gap between entries up to this long is a break within the shift; a longer one ends the shift. */
+        shift_gap_hours: z.number().min(0).max(11).default(3),
+        /** Working longer than this in a shift needs break_minutes of breaks. */
+        break_after_hours: z.number().min(0).max(24).default(5.5),
+        break_minutes: z.number().int().min(0).max(240).default(30),
+        /** Working longer than this in a shift needs long_break_minutes of breaks. */
+        long_break_after_hours: z.number().min(0).max(24).default(10),
+        long_break_minutes: z.number().int().min(0).max(240).default(45),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -302,6 +330,7 @@ export const configSchema = z.strictObject({
   auth: authSchema,
   timesheets: timesheetsSchema,
   retention: retentionSchema,
+  reports: reportsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

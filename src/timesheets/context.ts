@@ -17,7 +17,29 @@ export interface TimesheetDeps {
   config: Readonly<Config>;
   keys: KeyService;
   audit: AuditLog;
+  /** Told of every approval and reopen, inside its transaction (the report store; injected by src/app). */
+  dayFigures?: DayFiguresHook;
 }
+
+/** A day's figures as aggregates need them: no entry, no note, no time of day. */
+export interface DayFigures {
+  ownerId: string;
+  date: string;
+  /** The teams recorded at submission. */
+  teams: string[];
+  parts: Array<{ project_id: string; task_id: string | null; minutes: number }>;
+}
+
+/** Records a day's figures at approval and removes them at reopen, in the workflow's transaction. */
+export interface DayFiguresHook {
+  approved(trx: Knex.Transaction, days: DayFigures[]): Promise<void>;
+  reopened(trx: Knex.Transaction, day: DayFigures, actorId: string): Promise<void>;
+}
+
+/** The figures of a day view (its totals per project and task). */
+export const figuresOf = (d: DayRow, totals: ReadonlyArray<{ project_id: string; task_id: string | null; minutes: number }>): DayFigures => ({
+  ownerId: d.owner_id, date: d.date, teams: [...d.scope_teams].sort(), parts: totals.map((x) => ({ project_id: x.project_id, task_id: x.task_id, minutes: x.minutes })),
+});
 
 /** The AES-GCM binding of an entry's encrypted details. */
 export const entryRef = (id: string) => ({ table: 'time_entries', column: 'details', rowId: id });

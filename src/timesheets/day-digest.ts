@@ -24,6 +24,9 @@ export function dayDigest(view: Pick<DayView, 'owner_id' | 'date' | 'time_zone' 
   return sha256Hex(canonicalJson({ owner_id: view.owner_id, date: view.date, time_zone: view.time_zone, entries }));
 }
 
+/** Audit actions that record a person's keys destroyed on purpose: a shred, or an erasure (`uurwerk erase`). */
+const ERASURE_ACTIONS = [AUDIT_ACTIONS.dataKeysShredded, 'retention.erased'];
+
 /** A submit or approve event as the check needs it. */
 interface Recorded {
   seq: number;
@@ -99,12 +102,20 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
         problem(day, approved.seq, `content changed between submission (seq ${submitted.seq}) and approval (seq ${approved.seq})`);
       }
       let digest: string;
+      // Erased on purpose: fine, if the audit log recorded the shredding or the erasure; a
+      // tombstone written by hand to hide a change has no such event.
+      const erasureRecorded = async () => (await (await w.own())('audit.events').whereIn('action', ERASURE_ACTIONS).where({ subject_id: day.owner_id }).first('seq')) !== undefined;
       try {
-        digest = dayDigest(await buildDayView(td, w, day.owner_id, day.date, day, day.time_zone));
+        const view = await buildDayView(td, w, day.owner_id, day.date, day, day.time_zone);
+        // A note erased on request (its key shredded) changes what the digest covered.
+        if (view.entries.some((e) => e.note_erased) && (await erasureRecorded())) {
+          report.daysChecked--;
+          report.daysShredded++;
+          continue;
+        }
+        digest = dayDigest(view);
       } catch (err) {
-        // Erased on purpose: fine, if the audit log recorded the shredding; a tombstone
-        // written by hand to hide a change has no such event.
-        if (err instanceof KeyShreddedError && (await (await w.own())('audit.events').where({ action: AUDIT_ACTIONS.dataKeysShredded, subject_id: day.owner_id }).first('seq'))) {
+        if (err instanceof KeyShreddedError && (await erasureRecorded())) {
           report.daysChecked--;
           report.daysShredded++;
           continue;

@@ -3,12 +3,13 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
-import { commentRef, facts, type TimesheetDeps } from './context.js';
+import { commentRef, facts, figuresOf, type DayFigures, type TimesheetDeps } from './context.js';
 import { dayDigest } from './day-digest.js';
 import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
 import { summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayById, inWall, lockDaysForOwner, transitionDay, type DayRow, type Wall } from './repository.js';
+import { sealDayForRecord } from './sealing.js';
 import { timeZoneOf } from './settings.js';
 
 /**
@@ -48,6 +49,8 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
       state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
+    // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
+    await sealDayForRecord(deps, w, actor.accountId, date);
     const to = await activeMail(await w.own(), admins);
     if (to.length) {
       await enqueueMail(await w.own(), {
@@ -81,6 +84,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
   return inWall(deps.db, actor.accountId, async (w) => {
     const out: DaySummary[] = [];
     const events = [];
+    const figures: DayFigures[] = [];
     for (const id of [...new Set(ids)].sort()) {
       const day = await dayForReview(w, actor, id);
       authorize(actor, 'review', facts(day));
@@ -95,7 +99,9 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
         payload: { date: day.date, fields: ['state', 'approved_at', 'approved_by'], digest: dayDigest(view) },
       });
       out.push(summarise(next, view));
+      figures.push(figuresOf(next, view.totals));
     }
+    await deps.dayFigures?.approved(await w.own(), figures);
     await deps.audit.recordMany(await w.own(), events);
     return out;
   });
@@ -105,7 +111,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
   return inWall(deps.db, actor.accountId, async (w) => {
     const day = await dayForReview(w, actor, id);
     authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
-    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)) });
+    const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)), purpose: 'record' });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
       state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
     });
@@ -127,7 +133,10 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
       payload: { date: day.date, from: day.state, fields: ['state', 'comment'] },
       personal: { [kind === 'return' ? 'comment' : 'reason']: text },
     });
-    return summarise(next, await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone));
+    const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
+    // The entries of an approved day cannot change, so these are the figures its approval recorded.
+    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figuresOf(day, view.totals), actor.accountId);
+    return summarise(next, view);
   });
 }
 

@@ -1,12 +1,12 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { allNames, commentRef, entryRef, facts, type TimesheetDeps } from './context.js';
-import type { EntryDetails } from './entry-rules.js';
+import { allNames, commentRef, facts, type TimesheetDeps } from './context.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
 import { dayWithEntriesById, entriesOnDays, ownDaysWithEntries } from './read-queries.js';
 import { entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
+import { openEntries } from './sealing.js';
 import { datesBetween } from './tz.js';
 
 /**
@@ -31,9 +31,9 @@ interface DayToPresent {
 async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], rows: EntryRow[]): Promise<DayView[]> {
   const trx = w.shared(); // names and data keys are granted to the row-security role: no switch
   const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
-  const plain = await deps.keys.decryptMany(trx, [...rows.map((r) => ({ subject: r.owner_id, ref: entryRef(r.id), envelope: r.details })), ...comments]);
-  const decrypted = rows.map((r, i) => ({ row: r, entry: { id: r.id, ...(JSON.parse(plain[i]!) as EntryDetails) } }));
-  const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, plain[rows.length + i]!]));
+  const opened = await openEntries(deps, trx, rows, comments);
+  const decrypted = rows.map((r, i) => ({ row: r, entry: opened.entries[i]! }));
+  const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, opened.extra[i]!]));
   const perDay = items.map((it) => dayEntries(decrypted.filter((d) => d.row.owner_id === it.ownerId && d.row.first_date <= it.date && d.row.last_date >= it.date).map((d) => d.entry), it.date, it.zone));
   const all = perDay.flat();
   const n = await allNames(trx, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.map((it) => it.ownerId) });
@@ -107,7 +107,7 @@ export async function listReviewDays(
   q: { state?: 'submitted' | 'returned' | 'approved'; person?: string; from?: string; to?: string; project_id?: string },
 ): Promise<{ total: number; days: DaySummary[] }> {
   return inWall(deps.db, actor.accountId, async (w) => {
-    const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to });
+    const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to, withoutRestricted: true });
     const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
     const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
     const views = await presentDays(deps, w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);

@@ -4,22 +4,23 @@ import type { AuditEventInput } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { entryRef, facts, type TimesheetDeps } from './context.js';
+import { facts, type TimesheetDeps } from './context.js';
 import { checkEntry, detailsFrom, entryDates, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { authorize } from './policy.js';
-import { deleteEntry, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type EntryRow, type Wall } from './repository.js';
+import { deleteEntry, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
+import { openEntries, sealEntry } from './sealing.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
 import { datesBetween } from './tz.js';
 
-/** Decrypts an entry row (the owner's data key; the row id is bound into the ciphertext). */
+/** Decrypts an entry row (the owner's data keys; the row id is bound into the ciphertext). */
 export async function decryptEntry(deps: TimesheetDeps, db: Knex | Knex.Transaction, row: EntryRow): Promise<Entry> {
-  const d = JSON.parse(await deps.keys.decrypt(db, row.owner_id, entryRef(row.id), row.details)) as EntryDetails;
-  return { id: row.id, ...d };
+  return (await openEntries(deps, db, [row])).entries[0]!;
 }
 
-async function encryptEntry(deps: TimesheetDeps, trx: Knex.Transaction, ownerId: string, id: string, d: EntryDetails, firstDate: string): Promise<string> {
-  return deps.keys.encrypt(trx, ownerId, entryRef(id), JSON.stringify(d), { year: Number(firstDate.slice(0, 4)) });
+/** The key an entry's details belong under, given the days it touches: record once any of them was ever submitted. */
+function purposeFor(days: ReadonlyArray<Pick<DayRow, 'submitted_at'>>): EntryKeyPurpose {
+  return days.some((d) => d.submitted_at !== null) ? 'record' : 'draft';
 }
 
 const ENTRY_FIELDS: ReadonlyArray<keyof EntryDetails> = ['date', 'end', 'minutes', 'note', 'project_id', 'start', 'task_id'];
@@ -44,13 +45,13 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
  * returned day goes back to draft (the owner is correcting it). 409 naming the date
  * otherwise. The lock makes edit and submit of the same day strictly ordered.
  */
-async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<void> {
+async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
   const days = await lockDaysForOwner(w, actor.accountId, dates, tz, entry);
   for (const day of days) {
     authorize(actor, 'edit_entries', facts(day));
   }
   const returned = days.filter((d) => d.state === 'returned');
-  if (!returned.length) return;
+  if (!returned.length) return days;
   for (const day of returned) await transitionDay(w, day.id, ['returned'], { state: 'draft' });
   // Rare (only a returned day being corrected), so appending here rather than at the
   // end of the transaction costs little lock time.
@@ -58,6 +59,7 @@ async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates
     action: AUDIT_ACTIONS.timesheetDayRedrafted, actorId: actor.accountId, subjectId: actor.accountId,
     object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, from: 'returned', fields: ['state'] },
   })));
+  return days;
 }
 
 /**
@@ -68,8 +70,14 @@ async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates
 export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string): Promise<Entry> {
   const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
   const { first, last } = entryDates(d, tz);
-  const details = await encryptEntry(deps, w.shared(), actor.accountId, id, d, first);
-  await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz, { id, owner_id: actor.accountId, first_date: first, last_date: last, details });
+  // Sealed as a draft first, so the insert rides on the statement that locks the days;
+  // only an entry on a day once submitted (returned, being corrected) is sealed again.
+  const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'draft');
+  const days = await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz, { id, owner_id: actor.accountId, first_date: first, last_date: last, ...sealed });
+  if (purposeFor(days) === 'record') {
+    const again = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'record');
+    await updateEntry(w, id, actor.accountId, { first_date: first, last_date: last, ...again });
+  }
   return { id, ...d };
 }
 
@@ -151,9 +159,10 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();
-    await openDaysForEdit(deps, w, actor, dates, tz);
-    const details = await encryptEntry(deps, w.shared(), actor.accountId, id, d, after.first);
-    await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, details });
+    const days = await openDaysForEdit(deps, w, actor, dates, tz);
+    const purpose = purposeFor(days.filter((day) => day.date >= after.first && day.date <= after.last));
+    const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, after.first, purpose);
+    await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, ...sealed });
     await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
     return { id, ...d };
   });

@@ -25,6 +25,8 @@ export interface EntryDetails {
 /** An entry as presented. */
 export interface Entry extends EntryDetails {
   id: string;
+  /** The note was erased (its key shredded on request); `note` is then empty. */
+  note_erased?: true;
 }
 
 /** The local dates an entry counts on. */

@@ -2,6 +2,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import { timesheetPages } from './pages.js';
 import { sendReminders } from './reminders.js';
+import { draftsHandler, submittedDaysHandler } from './retention.js';
 import { registerTimesheetApi } from './routes.js';
 import type { TimesheetDeps } from './context.js';
 
@@ -9,7 +10,8 @@ import type { TimesheetDeps } from './context.js';
 export const REMINDER_QUEUE = 'timesheets.reminders';
 
 /**
- * The timesheets domain as the appliance mounts and runs it: JSON API, pages and,
+ * The timesheets domain as the appliance mounts and runs it: JSON API, pages, the
+ * retention handlers of its data (retention.ts) and,
  * when `timesheets.reminder.enabled`, the reminder job on its cron (switched off,
  * the schedule is removed).
  */
@@ -20,6 +22,7 @@ export function timesheetsModule(deps: TimesheetDeps & { logger: Logger }): Doma
     name: 'timesheets',
     api: (api) => registerTimesheetApi(api, deps),
     pages: timesheetPages(deps),
+    retention: [submittedDaysHandler(deps), draftsHandler(deps)],
     jobs: [
       reminder.enabled
         ? {

@@ -19,6 +19,7 @@ export async function myEventsSection(deps: TimesheetDeps, actor: Actor, l: Lang
   return html`
 <h2 id="changes">${t(l, 'rec.title')}</h2>
 <p>${t(l, 'rec.intro')}</p>
+<p><a href="/me/data">${l === 'nl' ? 'Mijn gegevens: alles wat over mij bewaard wordt, en downloaden' : 'My data: everything held about me, and its download'}</a></p>
 ${events.length
   ? html`<table class="list" id="events"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'rec.who')}</th><th>${t(l, 'rec.action')}</th><th>${t(l, 'rec.object')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'rec.fields')}</th></tr></thead>
 <tbody>${events.map((e) => html`<tr><td>${e.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${e.actor_name ?? e.actor_id}</td><td>${e.action}</td><td>${e.object_type ?? ''}</td><td>${e.date ?? ''}</td><td>${e.fields.join(', ')}</td></tr>`)}</tbody></table>

@@ -113,13 +113,19 @@ export interface DayRow {
   updated_at: Date;
 }
 
-/** A `time_entries` row (details still encrypted). */
+/** Which of the owner's keys seals an entry's details: `draft` until a day it touches is submitted. */
+export type EntryKeyPurpose = 'draft' | 'record';
+
+/** A `time_entries` row (details and note still encrypted). */
 export interface EntryRow {
   id: string;
   owner_id: string;
   first_date: string;
   last_date: string;
   details: string;
+  /** The note, sealed under the owner's note key; null when empty, or inside `details` (rows from before notes had a column). */
+  note: string | null;
+  key_purpose: EntryKeyPurpose;
   created_at: Date;
   updated_at: Date;
 }
@@ -135,7 +141,7 @@ export interface TimerRow {
 /** The columns of a day row, in table order. */
 export const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
 /** The columns of an entry row. */
-export const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'created_at', 'updated_at'];
+export const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'note', 'key_purpose', 'created_at', 'updated_at'];
 
 /** A day row as the driver returns it → DayRow (dates as text). */
 export function normaliseDay(row: Record<string, unknown>): DayRow {
@@ -164,7 +170,7 @@ function dateText(v: unknown): string {
  */
 export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
   if (!dates.length) return [];
-  const withEntry = entry ? ', e AS (INSERT INTO time_entries (id, owner_id, first_date, last_date, details) VALUES (?::uuid, ?::uuid, ?::date, ?::date, ?))' : '';
+  const withEntry = entry ? ', e AS (INSERT INTO time_entries (id, owner_id, first_date, last_date, details, note, key_purpose) VALUES (?::uuid, ?::uuid, ?::date, ?::date, ?, ?, ?))' : '';
   const { rows } = await walled(w, (trx) =>
     trx.raw<{ rows: Array<Record<string, unknown>> }>(
       `WITH d AS (
@@ -172,7 +178,7 @@ export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[]
          ON CONFLICT (owner_id, date) DO UPDATE SET owner_id = EXCLUDED.owner_id
          RETURNING ${DAY_COLUMNS.join(', ')})${withEntry}
        SELECT * FROM d ORDER BY date`,
-      [ownerId, timeZone, [...dates].sort(), ...(entry ? [entry.id, entry.owner_id, entry.first_date, entry.last_date, entry.details] : [])],
+      [ownerId, timeZone, [...dates].sort(), ...(entry ? [entry.id, entry.owner_id, entry.first_date, entry.last_date, entry.details, entry.note, entry.key_purpose] : [])],
     ),
   );
   return rows.map(normaliseDay);
@@ -190,6 +196,8 @@ export async function dayById(w: Wall, id: string, scope: (q: Knex.QueryBuilder)
 /** Filters for day lists. */
 export interface DayFilter {
   states?: DayState[];
+  /** Leave out the days of restricted people (GDPR art. 18: their kept records are only stored). */
+  withoutRestricted?: boolean;
   ownerId?: string;
   excludeOwnerId?: string;
   from?: string;
@@ -203,6 +211,7 @@ function applyFilter(q: Knex.QueryBuilder, f: DayFilter): Knex.QueryBuilder {
   if (f.excludeOwnerId) void q.whereNot('timesheet_days.owner_id', f.excludeOwnerId);
   if (f.from) void q.where('timesheet_days.date', '>=', f.from);
   if (f.to) void q.where('timesheet_days.date', '<=', f.to);
+  if (f.withoutRestricted) void q.whereNotExists((s) => s.select(s.client.raw('1')).from('accounts as ra').whereRaw('ra.id = timesheet_days.owner_id').whereNotNull('ra.restricted_at'));
   return q;
 }
 
@@ -247,8 +256,8 @@ export async function entryById(w: Wall, id: string, ownerId: string): Promise<E
   return row ? normaliseEntry(row as Record<string, unknown>) : undefined;
 }
 
-/** Replaces an entry's dates and details. */
-export async function updateEntry(w: Wall, id: string, ownerId: string, patch: Pick<EntryRow, 'first_date' | 'last_date' | 'details'>): Promise<boolean> {
+/** Replaces an entry's dates, details and note. */
+export async function updateEntry(w: Wall, id: string, ownerId: string, patch: Pick<EntryRow, 'first_date' | 'last_date' | 'details' | 'note' | 'key_purpose'>): Promise<boolean> {
   const n = await walled(w, (trx) => trx('time_entries').where({ id, owner_id: ownerId }).update({ ...patch, updated_at: trx.fn.now() }));
   return n === 1;
 }

@@ -59,6 +59,8 @@ export const entryResponse = z.object({
   project_id: z.string(),
   task_id: z.string().nullable(),
   note: z.string(),
+  /** Present (true) when the note was erased on request: `note` is then empty. */
+  note_erased: z.literal(true).optional(),
 });
 
 /** An entry within a day view: the part that falls on the day, and whether it overlaps another. */

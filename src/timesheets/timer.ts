@@ -36,7 +36,7 @@ async function checkTimerInput(deps: TimesheetDeps, actor: Actor, input: TimerSt
 }
 
 async function startIn(deps: TimesheetDeps, w: Wall, actor: Actor, t: TimerDetails): Promise<TimerView> {
-  const details = await deps.keys.encrypt(w.shared(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t));
+  const details = await deps.keys.encrypt(w.shared(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t), { purpose: 'draft' });
   if (!(await insertTimer(w, actor.accountId, details))) throw new ConflictError('A timer is already running; stop or switch it', 'timer_running');
   return presentTimer(t);
 }

@@ -34,7 +34,7 @@ try {
   const subjects = Array.from({ length: 50 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
   const sealed: string[] = [];
   await measure('keys.encrypt (50 subjects, DEK cache warm)', 2000, async (i) => {
-    sealed[i] = await services.keys.encrypt(db, subjects[i % 50]!, { table: 'bench', column: 'note', rowId: String(i) }, `note number ${i}`);
+    sealed[i] = await services.keys.encrypt(db, subjects[i % 50]!, { table: 'bench', column: 'note', rowId: String(i) }, `note number ${i}`, { purpose: 'note' });
   });
   await measure('keys.decrypt', 2000, (i) => services.keys.decrypt(db, subjects[i % 50]!, { table: 'bench', column: 'note', rowId: String(i) }, sealed[i]!));
   await measure('audit.record, 1 writer', 500, (i) => db.transaction((trx) => services.audit.record(trx, { action: 'bench.event.recorded', actorId: 'bench', payload: { i } })));

@@ -9,7 +9,7 @@ import type { SyncProblemCode } from '../../src/directory/errors.js';
 import { runScheduledDirectorySync } from '../../src/directory/job.js';
 import { runDirectorySync } from '../../src/directory/service.js';
 import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { FAKE_BASE, scriptedFakeDirectory, type FakeScript, type ScriptedFakeDirectory } from '../helpers/fake-directory.js';
+import { FAKE_BASE, fakeUserDn, scriptedFakeDirectory, type FakeScript, type ScriptedFakeDirectory } from '../helpers/fake-directory.js';
 import { testLogger } from '../helpers/log.js';
 import { arrayAuditRecorderStandIn, directoryConfig } from './support.js';
 
@@ -108,10 +108,14 @@ test('scripted fake directory: an error while writing rolls the whole sync back 
   const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8 });
   const standIn = arrayAuditRecorderStandIn();
   // Stand-in that fails at the end of the apply transaction, after every row was written.
-  const failing = { events: standIn.events, record: async (trx: Parameters<typeof standIn.record>[0], e: Parameters<typeof standIn.record>[1]) => {
-    if (e.action === 'directory.sync.applied') throw new Error('audit log unavailable');
-    return standIn.record(trx, e);
-  } };
+  const failing = {
+    events: standIn.events,
+    record: standIn.record,
+    recordMany: async (trx: Parameters<typeof standIn.recordMany>[0], es: Parameters<typeof standIn.recordMany>[1]) => {
+      if (es.some((e) => e.action === 'directory.sync.applied')) throw new Error('audit log unavailable');
+      return standIn.recordMany(trx, es);
+    },
+  };
   const r = await runDirectorySync(db.knex, { config, audit: failing, logger }, { trigger: 'test', actorId: 'system', full: true });
   t.is(r.outcome, 'failed');
   t.is(r.problem?.code, 'apply_failed');
@@ -119,4 +123,18 @@ test('scripted fake directory: an error while writing rolls the whole sync back 
   t.true(standIn.events.some((e) => e.action === 'directory.sync.failed'));
   const run = await db.knex('directory_sync_runs').orderBy('started_at', 'desc').first();
   t.is(run.error_code, 'apply_failed');
+});
+
+test('scripted fake directory: a group whose members come in ranges (AD hands out 1,500 at a time; Samba all at once) is read whole', async (t) => {
+  const db = await useTestDatabase(t);
+  const fake = await scriptedFakeDirectory({ kind: 'users', count: 25 });
+  t.teardown(() => fake.stop());
+  const group = `CN=Everyone,OU=Groups,${FAKE_BASE}`;
+  fake.groups = [{ dn: group, guid: 1, members: Array.from({ length: 25 }, (_, i) => fakeUserDn(i + 1)) }];
+  fake.rangeSize = 10;
+  const config = directoryConfig({ urls: [fake.url], allow_plain_ldap: true, base_dns: [`OU=Staff,${FAKE_BASE}`], page_size: 8, roles: { employee_groups: [group] } });
+  const r = await runDirectorySync(db.knex, { config, audit: arrayAuditRecorderStandIn(), logger }, { trigger: 'test', actorId: 'system', full: true });
+  t.is(r.outcome, 'applied', JSON.stringify(r.problem));
+  t.is(Number((await db.knex('role_assignments').where({ role: 'employee', reason: group }).count<{ n: string }[]>({ n: '*' }))[0]!.n), 25);
+  t.is((await db.knex('directory_groups').first()).members.length, 25);
 });

@@ -26,6 +26,10 @@ export function arrayAuditRecorderStandIn(): AuditRecorder & { events: RecordedA
       events.push(event);
       return event;
     },
+    async recordMany(_trx, batch) {
+      events.push(...batch);
+      return batch;
+    },
   };
 }
 

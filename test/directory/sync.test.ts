@@ -6,6 +6,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { runDirectorySync, type SyncOptions } from '../../src/directory/service.js';
 import { connectDirectory } from '../../src/directory/ldap.js';
+import { runMatchesDigest } from '../../src/directory/digest.js';
 import { formatStatus } from '../../src/directory/presenter.js';
 import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
@@ -231,14 +232,21 @@ test.serial('removal from a nested admin group removes the role and revokes sess
   t.deepEqual(await roleLines(db.knex, alice.id), [`employee <- ${GROUPS.employees}`]);
   t.is(await liveSessions(db.knex, alice.id), 0);
   t.is((await accountByUsername(db.knex, 'alice')).status, 'active');
-  t.true(r.audit.events.some((e) => e.action === 'admin.role.revoked' && e.subjectId === alice.id));
+  // One event for the run, whose digest covers the role change; none per role.
+  t.false(r.audit.events.some((e) => e.action === 'admin.role.revoked'));
+  const applied = r.audit.events.find((e) => e.action === 'directory.sync.applied')!;
+  const run = await db.knex('directory_sync_runs').where({ id: applied.payload!.runId }).first();
+  t.true(runMatchesDigest(run, applied.payload!.digest));
+  run.diff.roleChanges[0].change = 'added';
+  t.false(runMatchesDigest(run, applied.payload!.digest), 'an edited run record no longer matches');
 });
 
-test.serial('a removed user is deactivated by the full reconcile, never deleted', async (t) => {
+test.serial('a user moved out of the base DNs is deactivated by the full reconcile, never deleted', async (t) => {
   const { db, samba } = t.context;
   const frank = await accountByUsername(db.knex, 'frank');
   const admin = await samba.admin();
-  await admin.remove(userDn(USERS.frank));
+  // Out of scope, not deleted: no tombstone, so only a full read notices (deletions: sync-edges.test.ts).
+  await admin.move(userDn(USERS.frank), `CN=${USERS.frank.cn},CN=Users,DC=corp,DC=example,DC=test`);
   await admin.close();
 
   const incremental = await sync(t);

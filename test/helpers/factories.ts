@@ -150,6 +150,11 @@ export function buildAuditor(a: TestApp, opts: PersonOptions = {}): Promise<Buil
   return buildPerson(a, ['auditor'], opts);
 }
 
+/** A privacy officer (`dpo`); enrolled in TOTP. */
+export function buildDpo(a: TestApp, opts: PersonOptions = {}): Promise<BuiltPerson> {
+  return buildPerson(a, ['dpo'], opts);
+}
+
 /** The local date `daysBack` days before today in `timeZone` (entries must lie in the allowed window). */
 export function localDate(daysBack = 1, timeZone = 'Europe/Amsterdam'): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() - daysBack * 86_400_000));

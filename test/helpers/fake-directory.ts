@@ -31,6 +31,12 @@ export interface ScriptedFakeDirectory {
   script: FakeScript;
   /** How many search requests for users arrived (paged requests count one each). */
   userSearches: number;
+  /**
+   * Groups the group search returns, handing out `member` at most `rangeSize` values
+   * at a time as AD does (`member;range=0-1499`, then base searches for the next range).
+   */
+  groups: Array<{ dn: string; guid: number; members: string[] }>;
+  rangeSize: number;
   stop(): Promise<void>;
 }
 
@@ -45,10 +51,15 @@ function guid(i: number): Buffer {
   return b;
 }
 
+/** DN of the i-th scripted user (1-based). */
+export function fakeUserDn(i: number): string {
+  return `CN=Fake User ${String(i).padStart(4, '0')},OU=Staff,${FAKE_BASE}`;
+}
+
 function userEntry(i: number) {
   const n = String(i).padStart(4, '0');
   return {
-    dn: `CN=Fake User ${n},OU=Staff,${FAKE_BASE}`,
+    dn: fakeUserDn(i),
     attributes: { objectGUID: guid(i), sAMAccountName: `fake${n}`, displayName: `Fake User ${n}`, userAccountControl: '512' },
   };
 }
@@ -61,6 +72,8 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
     url: '',
     script: initial,
     userSearches: 0,
+    groups: [],
+    rangeSize: 1500,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 
@@ -95,13 +108,25 @@ export async function scriptedFakeDirectory(initial: FakeScript): Promise<Script
       res.end();
       return next();
     }
+    /** `member` values from `from`, as one range of at most rangeSize values. */
+    const ranged = (members: string[], from: number) => {
+      const to = Math.min(members.length, from + fake.rangeSize) - 1;
+      if (from === 0 && members.length <= fake.rangeSize) return { member: members };
+      return { [`member;range=${from}-${to === members.length - 1 ? '*' : to}`]: members.slice(from, to + 1) };
+    };
     if (req.scopeName === 'base') {
-      // Group existence checks: every configured group "exists" (and has no members).
-      res.send({ dn: base, attributes: { objectClass: 'group' } });
+      const group = fake.groups.find((g) => g.dn.toLowerCase() === base.toLowerCase());
+      const wanted = /member;range=(\d+)-\*/i.exec((req as unknown as { attributes: string[] }).attributes.join(' '));
+      res.send({ dn: base, attributes: { objectClass: 'group', ...(group && wanted ? ranged(group.members, Number(wanted[1])) : {}) } });
       res.end();
       return next();
     }
-    if (/memberOf/i.test(req.filter.toString())) {
+    if (/isDeleted/i.test(req.filter.toString())) {
+      res.end();
+      return next();
+    }
+    if (/objectClass=group\)/i.test(req.filter.toString())) {
+      for (const g of fake.groups) res.send({ dn: g.dn, attributes: { objectGUID: guid(100_000 + g.guid), ...ranged(g.members, 0) } });
       res.end();
       return next();
     }

@@ -5,8 +5,9 @@
  * domain CORP.EXAMPLE.TEST into a temporary directory under the run directory,
  * starts `samba` with only its LDAP service (127.0.0.1:389 and LDAPS :636, with a
  * test CA whose server certificate names 127.0.0.1), and loads the fixture
- * directory with one `ldapadd`. Only one Samba can bind :389 at a time, so all
- * Samba tests live in one file and run serially.
+ * directory with one `ldapadd`. Only one Samba can bind :389 at a time: the Samba
+ * test files take a machine-wide lock file and run one after the other, each file's
+ * tests serially.
  *
  * The one fixed port in the main suite, on purpose: Samba's AD DC has no setting for
  * its LDAP ports (it always binds 389 and 636, as AD clients and tools expect of a
@@ -14,7 +15,8 @@
  * else in test/ asks the OS for one (test/helpers/net.ts, or listen on port 0).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -150,6 +152,8 @@ export interface SambaAdmin {
   remove(dn: string): Promise<void>;
   replace(dn: string, attr: string, value: string): Promise<void>;
   removeMember(groupDn: string, memberDn: string): Promise<void>;
+  addMember(groupDn: string, memberDn: string): Promise<void>;
+  add(dn: string, attributes: Record<string, string | string[]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -189,12 +193,67 @@ async function makeCertificates(tls: string): Promise<void> {
   chmodSync(o('server.key'), 0o600);
 }
 
+/** Adds the records of an LDIF file with one `ldapadd` as Administrator, over LDAPS (AD accepts unicodePwd only encrypted). */
+export async function loadLdif(samba: Pick<SambaDirectory, 'adminPasswordFile' | 'caFile'>, ldifFile: string): Promise<void> {
+  await run('ldapadd', ['-x', '-H', 'ldaps://127.0.0.1:636', '-D', ADMIN_DN, '-y', samba.adminPasswordFile, '-f', ldifFile], {
+    env: { ...process.env, LDAPTLS_CACERT: samba.caFile }, timeout: 600_000, maxBuffer: 64 * 1024 * 1024,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`ldapadd failed: ${err.stderr ?? err.message}`);
+  });
+}
+
+const LOCK_FILE = path.join(tmpdir(), 'uurwerk-samba-389.lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes the machine-wide Samba lock (a file holding our pid): the Samba test files
+ * wait for each other instead of failing on :389, and a lock left by a process that
+ * died is taken over.
+ */
+async function acquireSambaLock(): Promise<() => void> {
+  await waitUntil(async () => {
+    try {
+      writeFileSync(LOCK_FILE, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      const holder = Number(readFileSync(LOCK_FILE, 'utf8').trim() || '0');
+      if (!holder || !alive(holder)) rmSync(LOCK_FILE, { force: true });
+      return false;
+    }
+  }, { timeoutMs: 15 * 60_000, what: 'the Samba lock (another Samba test file is running)', intervalMs: 500 });
+  return () => {
+    try {
+      if (readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) unlinkSync(LOCK_FILE);
+    } catch {
+      // already gone
+    }
+  };
+}
+
 /**
  * Provisions a fresh domain, starts Samba and loads the fixture (~20 s). Refuses to
  * start when something already listens on :389 (another Samba left over).
  */
 export async function startSamba(): Promise<SambaDirectory> {
   if (!sambaInstalled()) throw new Error('Samba is not installed: apt-get install -y samba ldap-utils (see .ci/run)');
+  const release = await acquireSambaLock();
+  try {
+    return await startSambaLocked(release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function startSambaLocked(release: () => void): Promise<SambaDirectory> {
   if (await portOpen(389)) throw new Error('something already listens on 127.0.0.1:389 (a Samba from an earlier run?); only one can run at a time');
   const dir = mkdtempSync(path.join(runDir(), 'samba-'));
   const adminPassword = 'Adm1n-' + Math.random().toString(36).slice(2, 10) + '!';
@@ -234,6 +293,7 @@ export async function startSamba(): Promise<SambaDirectory> {
     }
     await waitFor(async () => !(await portOpen(389)), 10_000, 'port 389 to be free').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    release();
   };
   try {
     await waitFor(async () => {
@@ -242,12 +302,7 @@ export async function startSamba(): Promise<SambaDirectory> {
     }, 60_000, 'samba to listen on 389 and 636');
     const ldif = path.join(dir, 'fixture.ldif');
     writeFileSync(ldif, fixtureLdif());
-    // Over LDAPS: AD accepts unicodePwd only on an encrypted connection.
-    await run('ldapadd', ['-x', '-H', 'ldaps://127.0.0.1:636', '-D', ADMIN_DN, '-y', adminPasswordFile, '-f', ldif], {
-      env: { ...process.env, LDAPTLS_CACERT: path.join(tls, 'ca.pem') }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024,
-    }).catch((err: Error & { stderr?: string }) => {
-      throw new Error(`ldapadd failed: ${err.stderr ?? err.message}`);
-    });
+    await loadLdif({ adminPasswordFile, caFile: path.join(tls, 'ca.pem') }, ldif);
   } catch (err) {
     await stop();
     throw err;
@@ -264,6 +319,8 @@ export async function startSamba(): Promise<SambaDirectory> {
         remove: (dn) => client.del(dn),
         replace: (dn, attr, value) => client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: attr, values: [value] }) })),
         removeMember: (groupDn, memberDn) => client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [memberDn] }) })),
+        addMember: (groupDn, memberDn) => client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [memberDn] }) })),
+        add: (dn, attributes) => client.add(dn, attributes),
         close: () => client.unbind(),
       };
     },

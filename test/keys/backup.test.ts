@@ -18,7 +18,7 @@ test('backup → restore round-trips the keyring (KEKs and signing key); a wrong
   const { events, hook } = collectEvents();
   const { keyring, dataDir } = await freshKeyring(t, db.knex, hook);
   const logger = testLogger(t.title);
-  const env = await createKeyService(keyring, logger).encrypt(db.knex, 'emp-1', ref, 'bewaard');
+  const env = await createKeyService(keyring, logger).encrypt(db.knex, 'emp-1', ref, 'bewaard', { purpose: 'record' });
   const text = await backupKeyring(db.knex, keyring, 'correct horse battery staple', { logger, onKeyEvent: hook, file: '/escrow/k.json', kdfN: 2 ** 14 });
   t.false(text.includes(keyring.exportMaterial().keks.get(1)!.toString('base64')));
   t.false(text.includes('PRIVATE KEY'));
@@ -79,7 +79,7 @@ test('CLI: keys:init, keys:status, keys:rotate, keys:retire, keys:backup (stdin)
 
   const logger = testLogger(t.title);
   const keyring = await openKeyring({ data_dir: dataDir }, db.knex, { logger });
-  const env = await createKeyService(keyring, logger).encrypt(db.knex, 'emp-c', ref, 'via de CLI');
+  const env = await createKeyService(keyring, logger).encrypt(db.knex, 'emp-c', ref, 'via de CLI', { purpose: 'record' });
 
   r = await cli(['keys:rotate', '--config', cfg]);
   t.is(r.code, 0, r.stderr);

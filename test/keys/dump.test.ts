@@ -26,7 +26,7 @@ test('a pg_dump of the database and the log output contain no KEK, no unwrapped 
   const secrets = ['Afspraak bij de psycholoog om 15:00', 'Zwangerschapsecho, vrij genomen', 'Gesprek met vakbond over ontslag'];
   for (const [i, secret] of secrets.entries()) {
     const id = `row-${i}`;
-    await db.knex('diary').insert({ id, subject: `emp-${i}`, note: await keys.encrypt(db.knex, `emp-${i}`, { table: 'diary', column: 'note', rowId: id }, secret, { year: 2025 + (i % 2) }) });
+    await db.knex('diary').insert({ id, subject: `emp-${i}`, note: await keys.encrypt(db.knex, `emp-${i}`, { table: 'diary', column: 'note', rowId: id }, secret, { year: 2025 + (i % 2), purpose: 'record' }) });
   }
   await keys.shred(db.knex, 'emp-0');
   await rotateKek(db.knex, keyring, { logger });

@@ -1,9 +1,13 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { formatEnvelope, seal, valueAad, wrapAad } from '../../src/keys/crypto.js';
 import { DecryptError, KeyringError, KeyShreddedError } from '../../src/keys/errors.js';
 import { openKeyring, retireKek, rotateKek } from '../../src/keys/lifecycle.js';
 import { createKeyService } from '../../src/keys/service.js';
+import type { KeySlot, ShredRecord } from '../../src/keys/types.js';
+import type { Knex } from '../../src/platform/db.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
 import { collectEvents, freshKeyring } from './helpers.js';
@@ -14,8 +18,8 @@ test('encrypt → decrypt round-trips; the envelope is text without the plaintex
   const db = await useTestDatabase(t);
   const { keyring } = await freshKeyring(t, db.knex);
   const keys = createKeyService(keyring, testLogger(t.title));
-  const a = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé');
-  const b = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé');
+  const a = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé', { purpose: 'note' });
+  const b = await keys.encrypt(db.knex, 'emp-1', ref('r1'), 'Tandarts 14:00 — privé', { purpose: 'note' });
   t.regex(a, /^uk1\.[0-9a-f-]{36}\.[A-Za-z0-9_-]+$/);
   t.false(a.includes('Tandarts'));
   t.not(a, b);
@@ -28,8 +32,8 @@ test('a ciphertext moved to another row, column, table or subject, or altered, d
   const { keyring } = await freshKeyring(t, db.knex);
   const keys = createKeyService(keyring, testLogger(t.title));
   await db.knex.raw('CREATE TABLE notes_t (id text PRIMARY KEY, subject text, note text, other text)');
-  const env1 = await keys.encrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), 'secret one');
-  await keys.encrypt(db.knex, 'emp-2', ref('row-2', 'note', 'notes_t'), 'secret two');
+  const env1 = await keys.encrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), 'secret one', { purpose: 'note' });
+  await keys.encrypt(db.knex, 'emp-2', ref('row-2', 'note', 'notes_t'), 'secret two', { purpose: 'note' });
   await db.knex('notes_t').insert([{ id: 'row-1', subject: 'emp-1', note: env1 }, { id: 'row-2', subject: 'emp-1', note: 'x' }]);
   // An attacker with database access copies row 1's ciphertext into row 2 and another column.
   await db.knex.raw("UPDATE notes_t SET note = (SELECT note FROM notes_t WHERE id = 'row-1'), other = (SELECT note FROM notes_t WHERE id = 'row-1') WHERE id = 'row-2'");
@@ -45,16 +49,17 @@ test('a ciphertext moved to another row, column, table or subject, or altered, d
   t.is(await keys.decrypt(db.knex, 'emp-1', ref('row-1', 'note', 'notes_t'), env1), 'secret one');
 });
 
-test('data keys are per subject and per year, stored only wrapped', async (t) => {
+test('data keys are per subject, purpose and year, stored only wrapped', async (t) => {
   const db = await useTestDatabase(t);
   const { keyring } = await freshKeyring(t, db.knex);
   const keys = createKeyService(keyring, testLogger(t.title));
-  await keys.encrypt(db.knex, 'emp-1', ref('a'), 'x', { year: 2025 });
-  await keys.encrypt(db.knex, 'emp-1', ref('b'), 'x', { year: 2026 });
-  await keys.encrypt(db.knex, 'emp-1', ref('c'), 'x', { year: 2026 });
-  await keys.encrypt(db.knex, 'emp-2', ref('d'), 'x', { year: 2026 });
-  const rows = await db.knex('data_keys').select('subject', 'year', 'kek_version', 'wrapped').orderBy(['subject', 'year']);
-  t.deepEqual(rows.map((r) => `${r.subject}/${r.year}/v${r.kek_version}`), ['emp-1/2025/v1', 'emp-1/2026/v1', 'emp-2/2026/v1']);
+  await keys.encrypt(db.knex, 'emp-1', ref('a'), 'x', { year: 2025, purpose: 'record' });
+  await keys.encrypt(db.knex, 'emp-1', ref('b'), 'x', { year: 2026, purpose: 'record' });
+  await keys.encrypt(db.knex, 'emp-1', ref('c'), 'x', { year: 2026, purpose: 'record' });
+  await keys.encrypt(db.knex, 'emp-2', ref('d'), 'x', { year: 2026, purpose: 'record' });
+  await keys.encrypt(db.knex, 'emp-1', ref('e'), 'x', { year: 2026, purpose: 'draft' });
+  const rows = await db.knex('data_keys').select('subject', 'purpose', 'year', 'kek_version', 'wrapped').orderBy(['subject', 'year', 'purpose']);
+  t.deepEqual(rows.map((r) => `${r.subject}/${r.purpose}/${r.year}/v${r.kek_version}`), ['emp-1/record/2025/v1', 'emp-1/draft/2026/v1', 'emp-1/record/2026/v1', 'emp-2/record/2026/v1']);
   for (const r of rows) t.is((r.wrapped as Buffer).length, 60);
 });
 
@@ -63,7 +68,7 @@ test('concurrent first use of a subject/year creates exactly one data key, and e
   const { keyring } = await freshKeyring(t, db.knex);
   // Separate service instances (as in separate processes) so no in-memory state is shared.
   const services = Array.from({ length: 8 }, () => createKeyService(keyring, testLogger(t.title)));
-  const envelopes = await Promise.all(services.map((s, i) => db.knex.transaction((trx) => s.encrypt(trx, 'emp-new', ref(`r${i}`), `value ${i}`, { year: 2026 }))));
+  const envelopes = await Promise.all(services.map((s, i) => db.knex.transaction((trx) => s.encrypt(trx, 'emp-new', ref(`r${i}`), `value ${i}`, { year: 2026, purpose: 'record' }))));
   const counted = await db.knex('data_keys').where({ subject: 'emp-new', year: 2026 }).count('* as n').first();
   t.is(Number(counted?.n), 1);
   const keys = createKeyService(keyring, testLogger(t.title));
@@ -75,10 +80,10 @@ test('a data key made in a rolled-back transaction is not used afterwards', asyn
   const { keyring } = await freshKeyring(t, db.knex);
   const keys = createKeyService(keyring, testLogger(t.title));
   await t.throwsAsync(db.knex.transaction(async (trx) => {
-    await keys.encrypt(trx, 'emp-r', ref('x'), 'lost', { year: 2026 });
+    await keys.encrypt(trx, 'emp-r', ref('x'), 'lost', { year: 2026, purpose: 'record' });
     throw new Error('rollback');
   }), { message: 'rollback' });
-  const env = await keys.encrypt(db.knex, 'emp-r', ref('y'), 'kept', { year: 2026 });
+  const env = await keys.encrypt(db.knex, 'emp-r', ref('y'), 'kept', { year: 2026, purpose: 'record' });
   t.is(await createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-r', ref('y'), env), 'kept');
 });
 
@@ -86,25 +91,27 @@ test('shred(subject, year) destroys that key and leaves a tombstone; decrypt the
   const db = await useTestDatabase(t);
   const { keyring } = await freshKeyring(t, db.knex);
   const { events, hook } = collectEvents();
-  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: hook });
-  const old = await keys.encrypt(db.knex, 'emp-9', ref('a'), 'from 2019', { year: 2019 });
-  const now = await keys.encrypt(db.knex, 'emp-9', ref('b'), 'from 2026', { year: 2026 });
-  const other = await keys.encrypt(db.knex, 'emp-10', ref('c'), 'someone else', { year: 2019 });
+  const ledger: ShredRecord[] = [];
+  const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: hook, ledger: { record: async (e) => void ledger.push(...e) } });
+  const old = await keys.encrypt(db.knex, 'emp-9', ref('a'), 'from 2019', { year: 2019, purpose: 'record' });
+  const now = await keys.encrypt(db.knex, 'emp-9', ref('b'), 'from 2026', { year: 2026, purpose: 'record' });
+  const other = await keys.encrypt(db.knex, 'emp-10', ref('c'), 'someone else', { year: 2019, purpose: 'record' });
 
   t.is(await keys.shred(db.knex, 'emp-9', 2019), 1);
   await t.throwsAsync(keys.decrypt(db.knex, 'emp-9', ref('a'), old), { instanceOf: KeyShreddedError });
   // A fresh service (another process) sees the same.
   await t.throwsAsync(createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-9', ref('a'), old), { instanceOf: KeyShreddedError });
-  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('z'), 'new 2019 data', { year: 2019 }), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('z'), 'new 2019 data', { year: 2019, purpose: 'record' }), { instanceOf: KeyShreddedError });
   t.is(await keys.decrypt(db.knex, 'emp-9', ref('b'), now), 'from 2026');
   t.is(await keys.decrypt(db.knex, 'emp-10', ref('c'), other), 'someone else');
 
   t.is(await keys.shred(db.knex, 'emp-9'), 1);
   await t.throwsAsync(keys.decrypt(db.knex, 'emp-9', ref('b'), now), { instanceOf: KeyShreddedError });
-  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('q'), 'x', { year: 2030 }), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-9', ref('q'), 'x', { year: 2030, purpose: 'record' }), { instanceOf: KeyShreddedError });
   const tombs = await db.knex('key_tombstones').where({ subject: 'emp-9' }).orderBy('id');
   t.deepEqual(tombs.map((r) => [r.year, r.key_ids.length]), [[2019, 1], [null, 1]]);
   t.deepEqual(events.map((e) => [e.action, e.subject, e.details.keys_destroyed]), [['keys.shred', 'emp-9', 1], ['keys.shred', 'emp-9', 1]]);
+  t.deepEqual(ledger.map((r) => [r.subject, r.purpose, r.year]), [['emp-9', 'record', 2019], ['emp-9', 'record', 2026]], 'shred() writes the ledger too');
   t.is(await keys.decrypt(db.knex, 'emp-10', ref('c'), other), 'someone else');
 });
 
@@ -115,7 +122,7 @@ test('rotation re-wraps every data key (data untouched), everything stays readab
   const logger = testLogger(t.title);
   const keys = createKeyService(keyring, logger);
   const values: Array<[string, string, string]> = [];
-  for (let i = 0; i < 5; i++) values.push([`emp-${i}`, `r${i}`, await keys.encrypt(db.knex, `emp-${i}`, ref(`r${i}`), `value ${i}`, { year: 2024 + (i % 3) })]);
+  for (let i = 0; i < 5; i++) values.push([`emp-${i}`, `r${i}`, await keys.encrypt(db.knex, `emp-${i}`, ref(`r${i}`), `value ${i}`, { year: 2024 + (i % 3), purpose: 'record' })]);
   const before = await db.knex('data_keys').select('id', 'wrapped').orderBy('id');
 
   const { version, rewrapped } = await rotateKek(db.knex, keyring, { logger, onKeyEvent: hook, actor: 'test' });
@@ -130,7 +137,7 @@ test('rotation re-wraps every data key (data untouched), everything stays readab
   t.deepEqual(reopened.versions(), [1, 2]);
   for (const [s, r, env] of values) t.is(await createKeyService(reopened, logger).decrypt(db.knex, s, ref(r), env), `value ${r.slice(1)}`);
   // New data keys are wrapped with v2.
-  await keys.encrypt(db.knex, 'emp-late', ref('late'), 'x', { year: 2026 });
+  await keys.encrypt(db.knex, 'emp-late', ref('late'), 'x', { year: 2026, purpose: 'record' });
   t.is((await db.knex('data_keys').where({ subject: 'emp-late' }).first()).kek_version, 2);
 
   await t.throwsAsync(retireKek(db.knex, keyring, 2, { logger }), { instanceOf: KeyringError, message: /active/ });
@@ -153,7 +160,7 @@ test('retire re-wraps a straggler data key still wrapped by the old KEK before d
   // hiding v2's canary while it encrypts (the canary is how servers learn the active KEK).
   const v2 = await db.knex('key_canaries').where({ kek_version: 2 }).first();
   await db.knex('key_canaries').where({ kek_version: 2 }).delete();
-  const env = await keys.encrypt(db.knex, 'emp-s', ref('s'), 'straggler', { year: 2026 });
+  const env = await keys.encrypt(db.knex, 'emp-s', ref('s'), 'straggler', { year: 2026, purpose: 'record' });
   await db.knex('key_canaries').insert(v2);
   t.is((await db.knex('data_keys').where({ subject: 'emp-s' }).first()).kek_version, 1);
   const { rewrapped } = await retireKek(db.knex, keyring, 1, { logger });
@@ -168,7 +175,7 @@ test('decryptMany opens many values in order, fetching the data keys not in memo
   const writer = createKeyService(keyring, testLogger(t.title));
   const items = [];
   for (const [i, subject, year] of [[1, 'emp-1', 2025], [2, 'emp-1', 2026], [3, 'emp-2', 2026], [4, 'emp-1', 2026]] as const) {
-    items.push({ subject, ref: ref(`r${i}`), envelope: await writer.encrypt(db.knex, subject, ref(`r${i}`), `value ${i}`, { year }) });
+    items.push({ subject, ref: ref(`r${i}`), envelope: await writer.encrypt(db.knex, subject, ref(`r${i}`), `value ${i}`, { year, purpose: 'record' }) });
   }
   // A fresh service has nothing in memory: three data keys, one query.
   const keys = createKeyService(keyring, testLogger(t.title));
@@ -184,4 +191,74 @@ test('decryptMany opens many values in order, fetching the data keys not in memo
   await keys.shred(db.knex, 'emp-2');
   await t.throwsAsync(keys.decryptMany(db.knex, [items[2]!]), { instanceOf: KeyShreddedError });
   await t.throwsAsync(keys.decryptMany(db.knex, [{ ...items[3]!, subject: 'emp-2' }]), { instanceOf: DecryptError });
+});
+
+test('a purpose is required: encrypt without one, or with an unknown one, is refused before any key is made', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  // @ts-expect-error the purpose is required
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-1', ref('a'), 'x'), { instanceOf: TypeError, message: /purpose/ });
+  // @ts-expect-error not a purpose
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-1', ref('a'), 'x', { purpose: 'forever' }), { instanceOf: TypeError, message: /purpose/ });
+  t.is(Number((await db.knex('data_keys').count('* as n').first())?.n), 0);
+});
+
+test('a draft key shredded leaves the record key of the same person and year readable (and the note key too)', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const recorded: ShredRecord[][] = [];
+  const keys = createKeyService(keyring, testLogger(t.title), { ledger: { record: async (e) => void recorded.push([...e]) } });
+  const draft = await keys.encrypt(db.knex, 'emp-1', ref('d'), 'concept', { year: 2026, purpose: 'draft' });
+  const record = await keys.encrypt(db.knex, 'emp-1', ref('r'), 'ingediend', { year: 2026, purpose: 'record' });
+  const note = await keys.encrypt(db.knex, 'emp-1', ref('n'), 'notitie', { year: 2026, purpose: 'note' });
+  const ids = await db.knex.transaction((trx) => keys.shredKeys(trx, [{ subject: 'emp-1', purpose: 'draft', year: 2026 }, { subject: 'emp-1', purpose: 'draft', year: 2020 }]));
+  t.is(ids.length, 1, 'only the key that existed');
+  const fresh = createKeyService(keyring, testLogger(t.title));
+  await t.throwsAsync(fresh.decrypt(db.knex, 'emp-1', ref('d'), draft), { instanceOf: KeyShreddedError });
+  await t.throwsAsync(keys.decrypt(db.knex, 'emp-1', ref('d'), draft), { instanceOf: KeyShreddedError });
+  t.is(await fresh.decrypt(db.knex, 'emp-1', ref('r'), record), 'ingediend');
+  t.is(await fresh.decrypt(db.knex, 'emp-1', ref('n'), note), 'notitie');
+  t.deepEqual(await fresh.decryptEach(db.knex, [{ subject: 'emp-1', ref: ref('d'), envelope: draft }, { subject: 'emp-1', ref: ref('r'), envelope: record }]), [null, 'ingediend']);
+  // No new draft key for that year; other purposes of the year go on.
+  await t.throwsAsync(keys.encrypt(db.knex, 'emp-1', ref('x'), 'x', { year: 2026, purpose: 'draft' }), { instanceOf: KeyShreddedError });
+  await keys.encrypt(db.knex, 'emp-1', ref('y'), 'y', { year: 2026, purpose: 'record' });
+  // The ledger heard of the key before it went, with its purpose; the tombstone names it.
+  t.deepEqual(recorded.map((batch) => batch.map((r) => [r.keyId, r.subject, r.purpose, r.year])), [[[ids[0], 'emp-1', 'draft', 2026]]]);
+  const tombs = await db.knex('key_tombstones').where({ subject: 'emp-1' }).select('purpose', 'year', 'key_ids');
+  t.deepEqual(tombs.map((r) => [r.purpose, r.year, r.key_ids]), [['draft', 2026, ids]]);
+  await t.throwsAsync(keys.shredKeys(db.knex as unknown as Knex.Transaction, []), { message: /transaction/ });
+});
+
+test('two nodes shredding the same keys at once: each key is destroyed (and recorded as destroyed) once', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const slots: KeySlot[] = [];
+  const writer = createKeyService(keyring, testLogger(t.title));
+  for (let i = 0; i < 20; i++) {
+    await writer.encrypt(db.knex, `emp-${i}`, ref(`r${i}`), 'x', { year: 2019, purpose: 'record' });
+    slots.push({ subject: `emp-${i}`, purpose: 'record', year: 2019 });
+  }
+  const ledger: string[] = [];
+  const nodes = [0, 1].map(() => createKeyService(keyring, testLogger(t.title), { ledger: { record: async (e) => void ledger.push(...e.map((r) => r.keyId)) } }));
+  const results = await Promise.all(nodes.map((n, i) => db.knex.transaction((trx) => n.shredKeys(trx, i === 0 ? slots : [...slots].reverse()))));
+  t.is(results[0]!.length + results[1]!.length, 20);
+  t.is(new Set([...results[0]!, ...results[1]!]).size, 20);
+  t.is(Number((await db.knex('key_tombstones').count('* as n').first())?.n), 20);
+  t.deepEqual([...ledger].sort(), [...results[0]!, ...results[1]!].sort(), 'each key in the ledger once');
+});
+
+test('the wrapping binds the purpose: a key row relabelled to another purpose no longer unwraps; a key made before purposes still does', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  const env = await keys.encrypt(db.knex, 'emp-1', ref('d'), 'concept', { year: 2026, purpose: 'draft' });
+  await db.knex('data_keys').where({ subject: 'emp-1' }).update({ purpose: 'record' });
+  await t.throwsAsync(createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-1', ref('d'), env), { instanceOf: DecryptError });
+  // A key as made before purposes: wrapped without one, labelled record by the migration.
+  const dek = randomBytes(32);
+  const id = randomUUID();
+  await db.knex('data_keys').insert({ id, subject: 'emp-old', purpose: 'record', year: 2024, kek_version: 1, wrapped: seal(keyring.kek(1), dek, wrapAad('emp-old', 2024, 1)) });
+  const legacy = formatEnvelope(id, seal(dek, Buffer.from('oud'), valueAad(ref('o'), 'emp-old', id)));
+  t.is(await createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-old', ref('o'), legacy), 'oud');
 });

@@ -25,7 +25,7 @@ test('erase restricts the account once and seals the reason under the person\'s 
 test('erase of a person whose data key of this year is already shredded still restricts and audits, without the reason', async (t) => {
   const w = await retentionWorld(t);
   const person = await seedAccount(w.knex, { username: 'shredded' });
-  await w.services.keys.encrypt(w.knex, person, { table: 't', column: 'c', rowId: 'r' }, 'x');
+  await w.services.keys.encrypt(w.knex, person, { table: 't', column: 'c', rowId: 'r' }, 'x', { purpose: 'record' });
   await w.services.keys.shred(w.knex, person);
   await erasePerson({ db: w.knex, audit: w.services.audit, handlers: w.handlers, clock: fixedClock(new Date()) }, { personId: person, reason: 'second request', dryRun: false, actorId: 'cli:dpo' });
   t.truthy((await w.knex('accounts').where({ id: person }).first()).restricted_at);

@@ -64,7 +64,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   // d1 (approved): a different duration, re-encrypted under the owner's own key, so it decrypts fine.
   const row = await a.db.knex('time_entries').where({ id: e1 }).first('details');
   const plain = JSON.parse(await a.app.keys.decrypt(a.db.knex, owner.id, entryRef(e1), row.details)) as { minutes: number };
-  const forged = await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e1), JSON.stringify({ ...plain, minutes: 480 }), { year: Number(d1.slice(0, 4)) });
+  const forged = await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e1), JSON.stringify({ ...plain, minutes: 480 }), { year: Number(d1.slice(0, 4)), purpose: 'record' });
   await a.db.knex('time_entries').where({ id: e1 }).update({ details: forged });
   // d2 (submitted): one entry row deleted by the database owner.
   await a.db.knex('time_entries').where({ id: e2 }).delete();
@@ -76,7 +76,7 @@ test('submit and approve record a digest of the day; audit:verify names each loc
   // d5 (submitted): changed before the admin approves it; the approval digests the changed content.
   const row5 = await a.db.knex('time_entries').where({ id: e5 }).first('details');
   const plain5 = JSON.parse(await a.app.keys.decrypt(a.db.knex, owner.id, entryRef(e5), row5.details)) as { minutes: number };
-  await a.db.knex('time_entries').where({ id: e5 }).update({ details: await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e5), JSON.stringify({ ...plain5, minutes: 200 }), { year: Number(d5.slice(0, 4)) }) });
+  await a.db.knex('time_entries').where({ id: e5 }).update({ details: await a.app.keys.encrypt(a.db.knex, owner.id, entryRef(e5), JSON.stringify({ ...plain5, minutes: 200 }), { year: Number(d5.slice(0, 4)), purpose: 'record' }) });
   t.is((await admin.c.json('POST', `/api/v1/days/${ids[d5]}/approve`)).status, 200);
   // d6 (submitted): set to approved by hand, with no approve event.
   await a.db.knex('timesheet_days').where({ id: ids[d6] }).update({ state: 'approved', approved_at: new Date(), approved_by: admin.id });
@@ -119,4 +119,23 @@ test('audit:verify does not call a shredded person’s locked days changed: eras
   const r = await runCli(['audit:verify', '--config', cliConfig(t, a)]);
   t.is(r.code, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /locked days checked against their digest: 0 \(not checkable: 1 of people whose keys were shredded\)/);
+});
+
+test('audit:verify after an erasure: a locked day whose note was erased (note key shredded, erasure audited) is not checkable, not changed; without the audited erasure it is a change', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const owner = await person(a, { inTeam: 'team-a' });
+  const admin = await person(a, { adminOf: 'team-a' });
+  t.is((await owner.c.json('POST', '/api/v1/me/entries', { date: daysAgo(1), duration_minutes: 30, project_id: projectId, note: 'wis mij' })).status, 201);
+  const sub = await owner.c.json<Day>('POST', `/api/v1/me/days/${daysAgo(1)}/submit`);
+  t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/approve`)).status, 200);
+  const year = Number(daysAgo(1).slice(0, 4));
+  await a.db.knex.transaction((trx) => a.app.keys.shredKeys(trx, [{ subject: owner.id, purpose: 'note', year }]));
+  const config = cliConfig(t, a);
+  const hidden = await runCli(['audit:verify', '--config', config]);
+  t.is(hidden.code, 1, 'a note key shredded behind the audit log looks like a change');
+  // The erasure as `uurwerk erase` records it (the retention orchestrator's event).
+  await a.db.knex.transaction((trx) => a.app.services.audit.record(trx, { action: 'retention.erased', actorId: 'cli:test', subjectId: owner.id, payload: { keys: 1 } }));
+  const r = await runCli(['audit:verify', '--config', config]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /not checkable: 1 of people whose keys were shredded/);
 });

@@ -28,7 +28,7 @@ test('timer: start, one per person, switch, stop records the entry; a running ti
   // Pretend the running timer started two hours ago (its details are encrypted, so
   // they are rewritten through the key service), then restart the server.
   const startedAt = new Date(Date.now() - 2 * 3600_000).toISOString();
-  const details = await a.app.keys.encrypt(a.db.knex, emp.id, { table: 'running_timers', column: 'details', rowId: emp.id }, JSON.stringify({ started_at: startedAt, project_id: projectId, task_id: taskId, note: 'second' }));
+  const details = await a.app.keys.encrypt(a.db.knex, emp.id, { table: 'running_timers', column: 'details', rowId: emp.id }, JSON.stringify({ started_at: startedAt, project_id: projectId, task_id: taskId, note: 'second' }), { purpose: 'draft' });
   await a.db.knex('running_timers').where({ owner_id: emp.id }).update({ details });
   await a.app.stop();
   const again = await startAppliance(a.config, testLogger(t.title), { jobs: false });

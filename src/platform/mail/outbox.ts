@@ -26,7 +26,7 @@ export interface OutboxBodyRef {
  * hands in the keys domain's `KeyService`, which has exactly this shape.
  */
 export interface MailCipher {
-  encrypt(db: Knex | Knex.Transaction, subject: string, ref: OutboxBodyRef, plaintext: string): Promise<string>;
+  encrypt(db: Knex | Knex.Transaction, subject: string, ref: OutboxBodyRef, plaintext: string, opts: { purpose: 'mail' }): Promise<string>;
   decrypt(db: Knex | Knex.Transaction, subject: string, ref: OutboxBodyRef, envelope: string): Promise<string>;
 }
 
@@ -62,7 +62,7 @@ export async function enqueueMail(trx: Knex | Knex.Transaction, mail: OutgoingMa
   if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error, 'mail'));
   const id = randomUUID();
   const body = async (column: OutboxBodyRef['column'], text: string): Promise<string> =>
-    cipher ? cipher.encrypt(trx, MAIL_OUTBOX_SUBJECT, { table: 'mail_outbox', column, rowId: id }, text) : text;
+    cipher ? cipher.encrypt(trx, MAIL_OUTBOX_SUBJECT, { table: 'mail_outbox', column, rowId: id }, text, { purpose: 'mail' }) : text;
   await trx('mail_outbox').insert({
     id,
     recipients: parsed.data.to,

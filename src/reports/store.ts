@@ -1,0 +1,129 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
+import type { KeyService } from '../keys/types.js';
+import type { Config } from '../platform/config.js';
+import type { Knex } from '../platform/db.js';
+import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
+import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
+import { checkReopen } from './closures.js';
+import { periodStart } from './periods.js';
+
+/**
+ * The report store: what organisation reports add up, recorded when a day is
+ * approved and removed when it is reopened, without a person's identity.
+ *
+ * The approval only seals the day's figures into `report_inbox` (one envelope under
+ * the system subject `system:reports`, in the approval's transaction). A fold job
+ * later opens a batch of them — at least k distinct people, or the oldest past
+ * `reports.fold_max_delay_hours` — and adds them to `report_cells` under person
+ * pseudonyms, so no row of the store was written by, or can be tied through its
+ * transaction to, one person's approval.
+ */
+
+/** The key subject of the inbox envelopes and of the pseudonym key. */
+export const REPORTS_SUBJECT = 'system:reports';
+
+/** Stands for "no task" in the store's keys. */
+export const NO_TASK = '00000000-0000-0000-0000-000000000000';
+
+const inboxRef = (id: string) => ({ table: 'report_inbox', column: 'sealed', rowId: id });
+const keyRef = { table: 'report_key', column: 'sealed', rowId: '1' };
+
+/** What the store needs. */
+export interface StoreDeps {
+  db: Knex;
+  config: Readonly<Config>;
+  keys: KeyService;
+}
+
+interface Pending extends DayFigures {
+  sign: 1 | -1;
+}
+
+async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): Promise<void> {
+  const rows = [];
+  for (const item of items) {
+    if (!item.parts.some((p) => p.minutes > 0)) continue;
+    const id = randomUUID();
+    rows.push({ id, sealed: await keys.encrypt(trx, REPORTS_SUBJECT, inboxRef(id), JSON.stringify(item), { purpose: 'record' }) });
+  }
+  if (rows.length) await trx('report_inbox').insert(rows);
+}
+
+/**
+ * The hook the timesheet workflow calls at approval and reopen (injected by src/app).
+ * A reopen is first checked against closed periods (closures.ts): refused in a
+ * payroll-locked period, audited in an invoiced one.
+ */
+export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): DayFiguresHook {
+  return {
+    approved: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    reopened: async (trx, day, actorId) => {
+      await checkReopen(trx, deps.audit, day, actorId);
+      await seal(deps.keys, trx, [{ ...day, sign: -1 }]);
+    },
+  };
+}
+
+/** The store's key: 32 random bytes, made on first use, resting sealed under the keyring. */
+async function storeKeys(deps: StoreDeps, trx: Knex.Transaction): Promise<StoreKeys> {
+  const row = (await trx('report_key').where({ id: 1 }).first('sealed')) as { sealed: string } | undefined;
+  if (row) return deriveKeys(Buffer.from(await deps.keys.decrypt(trx, REPORTS_SUBJECT, keyRef, row.sealed), 'base64'));
+  const key = randomBytes(32);
+  await trx('report_key').insert({ id: 1, sealed: await deps.keys.encrypt(trx, REPORTS_SUBJECT, keyRef, key.toString('base64'), { purpose: 'record' }) });
+  return deriveKeys(key);
+}
+
+/** The week slice a day's minutes go into: its ISO week, and its month (weeks are split at month ends). */
+function sliceOf(date: string): { period: string; month: string } {
+  return { period: periodStart('week', date), month: periodStart('month', date) };
+}
+
+/** What one fold did (counts only, for the log line). */
+export interface FoldResult {
+  folded: number;
+  waiting: number;
+}
+
+/**
+ * Folds the pending approvals and reopens into the store, in one transaction, in
+ * the order they happened. Waits (folds nothing) while the pending days hold fewer
+ * than k distinct people and the oldest is younger than the configured delay, unless
+ * `force` (tests, and an operator who accepts the smaller batch).
+ */
+export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?: Date } = {}): Promise<FoldResult> {
+  return deps.db.transaction(async (trx) => {
+    // One fold at a time, across nodes.
+    await trx.raw("SELECT pg_advisory_xact_lock(hashtext('uurwerk.reports.fold'))");
+    const rows = (await trx('report_inbox').orderBy('seq').select('id', 'sealed', 'created_at')) as Array<{ id: string; sealed: string; created_at: Date }>;
+    if (!rows.length) return { folded: 0, waiting: 0 };
+    const plain = await deps.keys.decryptMany(trx, rows.map((r) => ({ subject: REPORTS_SUBJECT, ref: inboxRef(r.id), envelope: r.sealed })));
+    const items = plain.map((p) => JSON.parse(p) as Pending);
+    const people = new Set(items.map((i) => i.ownerId)).size;
+    const ageHours = ((opts.now ?? new Date()).getTime() - rows[0]!.created_at.getTime()) / 3_600_000;
+    if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length };
+    const keys = await storeKeys(deps, trx);
+    // Sum every change per store row first, so a row is written once per fold.
+    const deltas = new Map<string, Change>();
+    for (const item of items) {
+      const place = sliceOf(item.date);
+      const person = pseudonym(keys, place.period, item.ownerId);
+      for (const part of item.parts) {
+        if (part.minutes <= 0) continue;
+        const task = part.task_id ?? NO_TASK;
+        const k = [place.period, place.month, item.teams.join('\u0001'), part.project_id, task, person.toString('hex')].join('|');
+        const d = deltas.get(k) ?? { ...place, teams: item.teams, project_id: part.project_id, task_id: task, person, minutes: 0 };
+        d.minutes += item.sign * part.minutes;
+        deltas.set(k, d);
+      }
+    }
+    const changes = [...deltas.values()].filter((d) => d.minutes !== 0);
+    if (changes.length) {
+      await applyChanges(trx, keys, changes);
+      await publishSlices(trx, keys, changes, deps.config.reports.k);
+    }
+    await trx('report_inbox').whereIn('id', rows.map((r) => r.id)).delete();
+    return { folded: rows.length, waiting: 0 };
+  });
+}
+

@@ -1,0 +1,46 @@
+import test from 'ava';
+import { person } from '../timesheets/helpers.js';
+import { reportsApp } from './helpers.js';
+
+// The visibility matrix extended to reports, billing and payroll: every role against every
+// endpoint of this domain (status only; what each sees within its reach is tested beside
+// the feature). A cell changing here is a change to who may see what.
+
+test('reports, invoices and payroll by role: 200 for the roles the matrix names, 403 for the rest', async (t) => {
+  const { a } = await reportsApp(t);
+  const [cust] = (await a.db.knex('customers').insert({ name: 'Matrix BV' }).returning('id')) as Array<{ id: string }>;
+  const r = '2026-01-01';
+  const s = '2026-01-31';
+  const who = {
+    employee: await person(a, {}),
+    team_admin: await person(a, { adminOf: 'ward-a' }),
+    reports: await person(a, { roles: ['reports'] }),
+    payroll: await person(a, { roles: ['payroll'] }),
+    operator: await person(a, { roles: ['operator'] }),
+    auditor: await person(a, { roles: ['auditor'] }),
+    dpo: await person(a, { roles: ['dpo'] }),
+  };
+  const calls: Array<[string, string, string, unknown?]> = [
+    ['hours report', 'GET', `/api/v1/reports/hours?period=month&from=${r}&to=${s}`],
+    ['budgets', 'GET', '/api/v1/reports/budgets'],
+    ['invoice sums', 'GET', `/api/v1/billing/invoice?customer_id=${cust!.id}&from=${r}&to=${s}`],
+    ['invoice detail', 'GET', `/api/v1/billing/invoice?customer_id=${cust!.id}&from=${r}&to=${s}&detail=true`],
+    ['payroll export', 'GET', `/api/v1/payroll?from=${r}&to=${s}`],
+    ['rates', 'GET', '/api/v1/billing/rates'],
+  ];
+  const expected: Record<string, Record<keyof typeof who, number>> = {
+    'hours report': { employee: 403, team_admin: 200, reports: 200, payroll: 403, operator: 403, auditor: 403, dpo: 403 },
+    budgets: { employee: 403, team_admin: 200, reports: 200, payroll: 403, operator: 403, auditor: 403, dpo: 403 },
+    'invoice sums': { employee: 403, team_admin: 200, reports: 200, payroll: 403, operator: 403, auditor: 403, dpo: 403 },
+    'invoice detail': { employee: 403, team_admin: 200, reports: 403, payroll: 403, operator: 403, auditor: 403, dpo: 403 },
+    'payroll export': { employee: 403, team_admin: 200, reports: 403, payroll: 200, operator: 403, auditor: 403, dpo: 403 },
+    rates: { employee: 403, team_admin: 403, reports: 200, payroll: 403, operator: 200, auditor: 403, dpo: 403 },
+  };
+  const got: Record<string, Record<string, number>> = {};
+  for (const [name, method, path] of calls) {
+    got[name] = {};
+    for (const [role, p] of Object.entries(who)) got[name]![role] = (await p.c.json(method, path)).status;
+    t.is((await fetch(`${a.url}${path}`)).status, 401, `${name}: anonymous`);
+  }
+  t.deepEqual(got, expected);
+});
