@@ -127,13 +127,12 @@ export async function insertEvents(deps: CaptureDeps, trx: Knex.Transaction, acc
   const fresh = kept.filter((e) => e.id === undefined || !replaced.has(e.id)).length;
   const { rows: ids } = await trx.raw<{ rows: Array<{ id: string }> }>(`SELECT nextval('capture_events_id_seq') AS id FROM generate_series(1, ?)`, [fresh]);
   let next = 0;
-  const rows = [];
-  for (const e of kept) {
+  const rows = kept.map((e) => {
     const id = e.id !== undefined && replaced.has(e.id) ? e.id : Number(ids[next++]!.id);
-    const day = utcDay(e.start);
-    const data = await deps.keys.encrypt(trx, daySubject(accountId, day), eventRef(id), JSON.stringify(e.data), captureKeyOpts(Number(day.slice(0, 4))));
-    rows.push({ id, bucket_id: bucketId, account_id: accountId, day, starts_at: new Date(e.start), duration: e.duration, data });
-  }
+    return { id, bucket_id: bucketId, account_id: accountId, day: utcDay(e.start), starts_at: new Date(e.start), duration: e.duration, data: JSON.stringify(e.data) };
+  });
+  const sealed = await deps.keys.encryptMany(trx, rows.map((r) => ({ subject: daySubject(accountId, r.day), ref: eventRef(r.id), plaintext: r.data, ...captureKeyOpts(Number(r.day.slice(0, 4))) })));
+  rows.forEach((r, i) => (r.data = sealed[i]!));
   for (let i = 0; i < rows.length; i += 1000) await trx('capture_events').insert(rows.slice(i, i + 1000));
   await trx('capture_buckets').where({ id: bucketId }).update({ last_event_id: null, last_updated: trx.fn.now() });
   return rows.length;

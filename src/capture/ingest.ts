@@ -137,9 +137,9 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
     if (created.length) {
       const { rows: ids } = await trx.raw<{ rows: Array<{ id: string }> }>(`SELECT nextval('capture_events_id_seq') AS id FROM generate_series(1, ?)`, [created.length]);
       created.forEach((c, n) => (c.last.ev.id = Number(ids[n]!.id)));
-      for (const c of created) {
-        c.last.envelope = await keys.encrypt(trx, daySubject(c.accountId, c.last.day), eventRef(c.last.ev.id!), JSON.stringify(c.last.ev.data), captureKeyOpts(Number(c.last.day.slice(0, 4))));
-      }
+      // One key lookup for all of them (the day keys exist: the first heartbeat of a day made its key).
+      const sealed = await keys.encryptMany(trx, created.map((c) => ({ subject: daySubject(c.accountId, c.last.day), ref: eventRef(c.last.ev.id!), plaintext: JSON.stringify(c.last.ev.data), ...captureKeyOpts(Number(c.last.day.slice(0, 4))) })));
+      created.forEach((c, n) => (c.last.envelope = sealed[n]!));
       await trx.raw(
         `INSERT INTO capture_events (id, bucket_id, account_id, day, starts_at, duration, data)
          SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::date[], ?::timestamptz[], ?::float8[], ?::text[])`,
