@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
+import { captureModule } from '../capture/module.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -47,12 +48,14 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
+  const capture = captureModule({ db, config, keys, audit });
   // Filled below from every module's retention handlers; the retention job, the operator
   // console and the erase a granted privacy request runs read it at call time.
   const handlers: RetentionHandler[] = [];
   const modules = [
     identity,
     timesheets,
+    capture,
     reportsModule({ db, config, keys, audit, logger }),
     operatorModule(authDeps, { handlers }),
     mydataModule({

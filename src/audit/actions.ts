@@ -83,6 +83,10 @@ export const AUDIT_ACTIONS = {
   retentionHoldReleased: 'retention.hold_released',
   retentionErased: 'retention.erased',
   shredReplayed: 'keys.shred_replayed', // keys the shred ledger names, destroyed again after a restore or at start
+  captureSettingsChanged: 'capture.settings.changed', // pause or exclusions changed (which fields, never the patterns)
+  capturePeriodDeleted: 'capture.period.deleted', // the employee deleted captured days (dates and counts)
+  captureBucketDeleted: 'capture.bucket.deleted',
+  captureImported: 'capture.import.applied', // an ActivityWatch export imported (counts only)
 
   // My data (src/mydata): a person's export of everything held about them (art. 15/20)
   myDataExportRequested: 'privacy.my_data.export_requested',

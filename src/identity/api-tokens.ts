@@ -3,8 +3,11 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
 
-/** What a personal API token may do. Everything else answers 403 for a token. */
-export const TOKEN_SCOPES = ['entries:read', 'entries:write'] as const;
+/**
+ * What a personal API token may do. Everything else answers 403 for a token.
+ * `capture`: an ActivityWatch agent sending the person's activity (src/capture/).
+ */
+export const TOKEN_SCOPES = ['entries:read', 'entries:write', 'capture'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** Prefix that makes a leaked token recognisable (secret scanners, log reviews). */

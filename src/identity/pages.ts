@@ -277,6 +277,7 @@ ${ended.length ? html`<h3>${t(l, 'tokens.ended')}</h3><table class="list" id="en
   <label>${t(l, 'tokens.name')}<input type="text" name="name" maxlength="100" required></label>
   <label><span><input type="checkbox" name="scope_read" value="1" checked> ${t(l, 'tokens.scope_read')}</span></label>
   <label><span><input type="checkbox" name="scope_write" value="1" checked> ${t(l, 'tokens.scope_write')}</span></label>
+  <label><span><input type="checkbox" name="scope_capture" value="1"> ${t(l, 'tokens.scope_capture')}</span></label>
   <label>${t(l, 'tokens.expires')}<input type="text" name="expires_in_days" inputmode="numeric" pattern="[0-9]{1,3}" value="90"></label>
   <button type="submit">${t(l, 'tokens.create')}</button>
 </form>
@@ -288,7 +289,7 @@ ${ended.length ? html`<h3>${t(l, 'tokens.ended')}</h3><table class="list" id="en
     const c = ctx as unknown as AppContext;
     await withAuth(c, deps, async () => {
       const body = formBody(c);
-      const scopes = [...(field(body, 'scope_read') ? ['entries:read' as const] : []), ...(field(body, 'scope_write') ? ['entries:write' as const] : [])];
+      const scopes = [...(field(body, 'scope_read') ? ['entries:read' as const] : []), ...(field(body, 'scope_write') ? ['entries:write' as const] : []), ...(field(body, 'scope_capture') ? ['capture' as const] : [])];
       const input = validate(tokenCreateBody, { name: field(body, 'name'), scopes, expires_in_days: Number(field(body, 'expires_in_days') || '90') });
       const created = await createApiToken(deps.db, deps.audit, c.state.auth!.accountId, { name: input.name, scopes: input.scopes, expiresInDays: input.expires_in_days });
       const l = c.state.lang;

@@ -76,10 +76,10 @@ export const passwordChangeBody = z.strictObject({ current_password: z.string().
 export const acceptedResponse = z.object({ status: z.literal('accepted') });
 export const okResponse = z.object({ status: z.literal('ok') });
 
-export const tokenScopeSchema = z.enum(['entries:read', 'entries:write']);
+export const tokenScopeSchema = z.enum(['entries:read', 'entries:write', 'capture']);
 export const tokenCreateBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
-  scopes: z.array(tokenScopeSchema).min(1).max(2),
+  scopes: z.array(tokenScopeSchema).min(1).max(3),
   expires_in_days: z.number().int().min(1).max(365).default(90),
 });
 const tokenFields = {

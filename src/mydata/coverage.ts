@@ -50,6 +50,10 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
   'public.period_closures.closed_by': 'the admin who closed a billing or payroll period: an act on the organisation’s periods, not data about the person; closing is an audit event by them',
   'public.auth_throttle.key': 'failure counters keyed by account name or address, short-lived (cleared by housekeeping within the throttle window)',
+  'public.capture_events.account_id': 'raw captured activity: short-lived (retention.raw_capture); exported in full, while it exists, by GET /api/v1/me/capture/export (aw-server format), not yet inside this archive',
+  'public.capture_days.account_id': 'as capture_events: the days that hold raw activity',
+  'public.capture_buckets.account_id': 'as capture_events: the ActivityWatch buckets the activity came in',
+  'public.capture_settings.account_id': 'as capture_events: pause and exclusions, shown at GET /api/v1/me/capture/settings',
 };
 
 /**

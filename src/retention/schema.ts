@@ -79,7 +79,7 @@ export const statusResponse = z.object({
       legal_minimum: z.string().nullable(),
       ground: z.string(),
       at_end: z.string(),
-      state: z.enum(['active', 'nothing_held', 'no_handler']),
+      state: z.enum(['active', 'no_handler']),
       oldest: z.string().nullable(),
       next_due: z.string().nullable(),
       due: counts,

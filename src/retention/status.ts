@@ -6,8 +6,6 @@ import { activeHolds } from './holds.js';
 import { CATEGORIES, CATEGORY_NAMES, cutoffFor, dueAt, type RetentionCategory } from './policy.js';
 
 /** Categories the product keeps no data of yet (no table, so no handler). */
-const NOT_YET_HELD: ReadonlySet<RetentionCategory> = new Set(['requests', 'breaches', 'raw_capture']);
-
 /** One category in `retention:status`, `GET /api/v1/retention` and the operator page. */
 export interface CategoryStatus {
   category: RetentionCategory;
@@ -15,8 +13,8 @@ export interface CategoryStatus {
   legal_minimum: string | null;
   ground: string;
   at_end: string;
-  /** `active` (a handler runs), `nothing_held` (no such data exists yet), `no_handler`. */
-  state: 'active' | 'nothing_held' | 'no_handler';
+  /** `active` (a handler runs), `no_handler` (no module in this build forgets it). */
+  state: 'active' | 'no_handler';
   /** Oldest anchor still held (ISO), null when none. */
   oldest: string | null;
   /** When the oldest data becomes due (ISO), null when nothing is held. */
@@ -65,7 +63,7 @@ export async function retentionStatus(db: Knex, retention: Readonly<Config['rete
     const h = byCategory.get(category);
     const base = { category, setting, legal_minimum: policy.legalMinimum ?? null, ground: policy.ground, at_end: policy.atEnd, last_run_counts: run?.counts[category] ?? null };
     if (!h) {
-      categories.push({ ...base, state: NOT_YET_HELD.has(category) ? 'nothing_held' : 'no_handler', oldest: null, next_due: null, due: {}, held: {} });
+      categories.push({ ...base, state: 'no_handler', oldest: null, next_due: null, due: {}, held: {} });
       continue;
     }
     const oldest = await h.oldest(db, { asOf });
@@ -92,10 +90,6 @@ export function formatStatus(s: RetentionStatus): string[] {
   for (const c of s.categories) {
     lines.push('');
     lines.push(`${c.category}: ${c.setting}${c.legal_minimum ? ` (legal minimum ${c.legal_minimum})` : ''}`);
-    if (c.state === 'nothing_held') {
-      lines.push('  nothing held yet');
-      continue;
-    }
     if (c.state === 'no_handler') {
       lines.push('  no handler in this build: nothing is deleted for this category yet');
       continue;

@@ -20,7 +20,8 @@ test('GET /retention: anonymous 401, employee 403, operator, auditor and DPO 200
   const r = await operator.client.json<{ categories: Array<{ category: string; state: string; setting: string }>; last_run: unknown }>('GET', '/api/v1/retention');
   t.is(r.status, 200);
   t.is(r.body.categories.length, 10);
-  t.like(r.body.categories.find((c) => c.category === 'requests'), { state: 'nothing_held', setting: '5 years' });
+  t.like(r.body.categories.find((c) => c.category === 'requests'), { state: 'active', setting: '5 years' });
+  t.deepEqual(r.body.categories.filter((c) => c.state !== 'active').map((c) => c.category), [], 'every category has its handler in the running appliance');
   t.like(r.body.categories.find((c) => c.category === 'sign_in_records'), { state: 'active', setting: '30 days' });
   t.is(r.body.last_run, null);
   const auditor = await buildAuditor(a);
@@ -90,7 +91,7 @@ test('the operator page shows retention per category and the holds in force; emp
   const page = await (await operator.client.call('GET', '/operator?lang=en', undefined, { accept: 'text/html' })).text();
   t.regex(page, /<h2 id="retention-h">Retention<\/h2>/);
   t.regex(page, /<pre id="retention-status">[^<]*sign_in_records: 30 days/);
-  t.regex(page, /requests: 5 years\n {2}nothing held yet/);
+  t.regex(page, /requests: 5 years\n {2}oldest held: none/);
   t.regex(page, new RegExp(`<ul id="legal-holds"><li><code>[^<]*person ${employee.id}`));
   t.is((await employee.client.call('GET', '/operator', undefined, { accept: 'text/html' })).status, 404);
 });

@@ -1,0 +1,180 @@
+/**
+ * The capture benchmark of issue 17: heartbeats per second acknowledged durably
+ * (each answer waits for its group commit; PostgreSQL with fsync and synchronous
+ * commit on) from N simulated agents, one per employee, beside two baselines in the
+ * same run — a bare Koa server that parses the same JSON and answers it, and a bare
+ * PostgreSQL loop of single-row INSERTs (autocommit) on the pool's connections — and
+ * the p99 of an interactive request (GET /api/v1/me/days/:date) idle and during the
+ * heartbeat load. Prints one table; asserts nothing.
+ *
+ * Run: `npm run bench:capture` (CAPTURE_BENCH_CLIENTS=500 for the full size,
+ * CAPTURE_BENCH_SECONDS to change the time per scenario; small defaults for a smoke run).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Koa from 'koa';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startAppliance } from '../../src/app/appliance.js';
+import { createApiToken } from '../../src/identity/api-tokens.js';
+import { parseConfig } from '../../src/platform/config.js';
+import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { buildDirectoryAccount, buildLocalAccount, localDate, sessionFor } from '../helpers/factories.js';
+import { freePort } from '../helpers/net.js';
+import { runLoad } from './load-client.js';
+import { asTestApp, sessionHeaders } from './load-seed.js';
+
+interface AgentSpec {
+  base: string;
+  /** Path prefix of the heartbeat call ('' for the bare server). */
+  prefix: string;
+  tokens: string[];
+  durationMs: number;
+}
+
+interface AgentResult {
+  acked: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+/** One agent per token, each sending its next heartbeat as soon as the last was acknowledged (in a child process). */
+async function agents(spec: AgentSpec): Promise<AgentResult> {
+  const url = new URL(spec.base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.tokens.length });
+  const latencies: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  const until = started + spec.durationMs;
+  const t0 = Date.now() - 3_600_000;
+  const beat = (token: string, i: number, a: number) => new Promise<void>((done) => {
+    // A window watcher: the same window for ten beats a second apart, then the next.
+    const body = JSON.stringify({ timestamp: new Date(t0 + i * 1000).toISOString(), duration: 0, data: { app: 'editor', title: `agent ${a} file ${Math.floor(i / 10)}` } });
+    const t = performance.now();
+    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', agent, path: `${spec.prefix}/buckets/aw-watcher-window_b${a}/heartbeat?pulsetime=2`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 200) latencies.push(performance.now() - t);
+        else failed++;
+        done();
+      });
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', () => { failed++; done(); });
+    req.end(body);
+  });
+  await Promise.all(spec.tokens.map(async (token, a) => {
+    for (let i = 0; performance.now() < until; i++) await beat(token, i, a);
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((x, y) => x - y);
+  return { acked: latencies.length, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
+}
+
+function runAgents(spec: AgentSpec): Promise<AgentResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--agents'], { execArgv: ['--import=tsx'] });
+    child.once('message', (r) => resolve(r as AgentResult));
+    child.once('error', reject);
+    child.send(spec);
+  });
+}
+
+async function main(): Promise<void> {
+  const clients = Number(process.env.CAPTURE_BENCH_CLIENTS ?? 50);
+  const durationMs = Number(process.env.CAPTURE_BENCH_SECONDS ?? 5) * 1000;
+  const logger = pino({ level: 'silent' });
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-capture-bench-'));
+  const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  const app = await startAppliance(config, logger, { jobs: false });
+  const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
+  const servers: Server[] = [];
+  try {
+    process.stderr.write(`seeding ${clients} employees with a capture token and a bucket...\n`);
+    const a = asTestApp(app, config, pgServer.url);
+    const tokens: string[] = [];
+    for (let i = 0; i < clients; i++) {
+      // Directory accounts: no password hash to compute, so seeding 500 takes seconds.
+      const id = await buildDirectoryAccount(app.db, { username: `agent-${i}`, roles: ['employee'] });
+      const { token } = await createApiToken(app.db, app.services.audit, id, { name: 'bench', scopes: ['capture'], expiresInDays: 1 });
+      tokens.push(token);
+      const res = await fetch(`${app.url}/api/v1/aw/api/0/buckets/aw-watcher-window_b${i}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ client: 'bench', type: 'currentwindow', hostname: 'h' }) });
+      if (res.status !== 200) throw new Error(`bucket: ${res.status}`);
+    }
+    const prober = await buildLocalAccount(app.db, app.services.audit, { roles: ['employee'] });
+    const probe = { method: 'GET' as const, path: `/api/v1/me/days/${localDate(1)}`, headers: sessionHeaders(await sessionFor(a, prober.id)) };
+
+    // Baseline 1: bare Koa, same requests, JSON parsed and echoed.
+    const koa = new Koa();
+    koa.use(async (ctx) => {
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.req) chunks.push(c as Buffer);
+      ctx.body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    });
+    const bare = koa.listen(0, '127.0.0.1');
+    servers.push(bare);
+    await new Promise((r) => bare.once('listening', r));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
+    process.stderr.write(`bare Koa, ${clients} agents...\n`);
+    const koaR = await runAgents({ base: bareUrl, prefix: '', tokens, durationMs });
+
+    // Baseline 2: bare PostgreSQL, single-row INSERT + commit on every pooled connection.
+    await pool.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, at timestamptz NOT NULL, duration float8 NOT NULL, data text NOT NULL)');
+    process.stderr.write(`bare PostgreSQL insert loop on ${config.database.pool_max} connections...\n`);
+    let inserted = 0;
+    const pgStart = performance.now();
+    await Promise.all(Array.from({ length: config.database.pool_max }, async () => {
+      while (performance.now() - pgStart < durationMs) {
+        await pool.query('INSERT INTO bench_rows (at, duration, data) VALUES (now(), 0, $1)', ['x'.repeat(120)]);
+        inserted++;
+      }
+    }));
+    const pgPerSecond = inserted / ((performance.now() - pgStart) / 1000);
+
+    process.stderr.write('interactive probe, idle...\n');
+    const idle = await runLoad({ base: app.url, connections: 1, durationMs: Math.min(durationMs, 3000), requests: [probe] });
+    process.stderr.write(`Uurwerk heartbeats, ${clients} agents, with the interactive probe beside them...\n`);
+    const [ours, busy] = await Promise.all([
+      runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs }),
+      runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] }),
+    ]);
+    const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
+
+    const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(10);
+    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; PostgreSQL fsync on, synchronous_commit on`);
+    console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
+    console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
+    console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);
+    console.log(`${'Uurwerk heartbeats acknowledged (committed)'.padEnd(52)} ${f(ours.perSecond)} ${f(ours.p50)} ${f(ours.p99)} ${String(ours.failed).padStart(8)}`);
+    console.log(`${'interactive GET /me/days/:date, idle'.padEnd(52)} ${f(idle.perSecond)} ${f(idle.p50)} ${f(idle.p99)} ${String(idle.non2xx + idle.errors).padStart(8)}`);
+    console.log(`${'interactive GET /me/days/:date, during heartbeats'.padEnd(52)} ${f(busy.perSecond)} ${f(busy.p50)} ${f(busy.p99)} ${String(busy.non2xx + busy.errors).padStart(8)}`);
+    console.log(`heartbeats ÷ bare Koa ${(ours.perSecond / koaR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(ours.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busy.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
+  } finally {
+    for (const s of servers) s.close();
+    await pool.end();
+    await app.stop();
+    await pgServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--agents') && process.send) {
+  process.once('message', (spec) => {
+    void agents(spec as AgentSpec).then((r) => process.send!(r, () => process.disconnect()));
+  });
+} else {
+  await main();
+}
