@@ -190,6 +190,17 @@ function loggedLines(): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
+test('the access log names the route pattern, not what the client put in the path (a bucket named after a laptop)', async (t) => {
+  const a = await appWithProbeRoutes(t);
+  const res = await a.request('/api/v1/probe/4242', json({ name: 'x', hours: 1 }));
+  t.is(res.status, 200);
+  const line = loggedLines().map((l) => JSON.parse(l) as { msg?: string; requestId?: string; path?: string }).find((l) => l.msg === 'request' && l.requestId === res.headers.get('x-request-id'));
+  t.is(line?.path, '/api/v1/probe/:id');
+  const missing = await a.request('/api/v1/no-such-route/jans-laptop');
+  const other = loggedLines().map((l) => JSON.parse(l) as { msg?: string; requestId?: string; path?: string }).find((l) => l.msg === 'request' && l.requestId === missing.headers.get('x-request-id'));
+  t.is(other?.path, '/api/v1/no-such-route/jans-laptop', 'no route matched: the path itself, as before');
+});
+
 test('5xx answers carry a generic message and the request id; the log line with that id has the real error', async (t) => {
   const holder: { knex?: Knex } = {};
   const crash = (path: string, fn: () => Promise<unknown>): ApiRoute => ({

@@ -11,7 +11,9 @@ const FORWARDING_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded
  * Gives every request an id (echoed in `X-Request-Id`), a child logger carrying it,
  * the client's address (honouring X-Forwarded-For only from `trustedProxies`) and one
  * access-log line when the response is done. The address is personal data; it is in
- * the access log so abuse can be traced, and kept only as long as the logs.
+ * the access log so abuse can be traced, and kept only as long as the logs. The path
+ * logged is the matched route's pattern where there is one (`/api/v1/aw/api/0/buckets/:id`),
+ * so what a client puts in a path (a bucket named after a laptop, a date) stays out of the log.
  */
 export function requestContext(root: Logger, trustedProxies: readonly string[] = []): Middleware<AppState> {
   const log = root.child({ module: 'http' });
@@ -33,7 +35,8 @@ export function requestContext(root: Logger, trustedProxies: readonly string[] =
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, client: address }, 'request');
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      ctx.state.log.info({ method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, client: address }, 'request');
     }
   };
 }
