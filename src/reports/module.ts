@@ -11,7 +11,7 @@ import { registerReportsApi } from './routes.js';
 import { registerWorkingTimeApi } from './working-time-service.js';
 import { foldPending, reportStoreHook } from './store.js';
 
-/** The queue (and cron row) of the fold of approved and reopened days into the report store. */
+/** The queue (and cron row) of the fold of submitted, returned and reopened days into the report store. */
 export const REPORTS_FOLD_QUEUE = 'reports.fold';
 
 /** What the reports module is built from. */
@@ -23,7 +23,7 @@ export interface ReportsModuleDeps {
   logger: Logger;
 }
 
-/** The hook the timesheet workflow calls at approval and reopen (give it to the timesheets module). */
+/** The hook the timesheet workflow calls at submit, return and reopen (give it to the timesheets module). */
 export function reportsHook(deps: ReportsModuleDeps): DayFiguresHook {
   return reportStoreHook(deps);
 }

@@ -11,7 +11,7 @@ const auth = { session: true, roles: ['reports', 'team_admin'] } as const;
 export function registerReportsApi(api: ApiRegistry, deps: ReportDeps): void {
   api.add({
     method: 'get', path: '/reports/hours', operationId: 'hoursReport', tags, auth,
-    summary: 'Approved hours by customer, project, task, team or billable, per week, month, quarter or year (cells of fewer than k people suppressed)',
+    summary: 'Submitted and approved hours by customer, project, task, team or billable, per week, month, quarter or year (cells of fewer than k people suppressed)',
     query: reportQuery, response: reportResponse,
     handler: async (ctx, { query }) => hoursReport(deps, currentActor(ctx), query),
   });

@@ -10,14 +10,15 @@ import { periodStart } from './periods.js';
 
 /**
  * The report store: what organisation reports add up, recorded when a day is
- * approved and removed when it is reopened, without a person's identity.
+ * submitted and removed when it is returned or (once approved) reopened, without a
+ * person's identity. Approval records nothing: the day already counts.
  *
- * The approval only seals the day's figures into `report_inbox` (one envelope under
- * the system subject `system:reports`, in the approval's transaction). A fold job
+ * A submit (return, reopen) only seals the day's figures into `report_inbox` (one
+ * envelope under the system subject `system:reports`, in that step's transaction). A fold job
  * later opens a batch of them — at least k distinct people, or the oldest past
  * `reports.fold_max_delay_hours` — and adds them to `report_cells` under person
  * pseudonyms, so no row of the store was written by, or can be tied through its
- * transaction to, one person's approval.
+ * transaction to, one person's submit.
  */
 
 /** The key subject of the inbox envelopes and of the pseudonym key. */
@@ -51,13 +52,15 @@ async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): 
 }
 
 /**
- * The hook the timesheet workflow calls at approval and reopen (injected by src/app).
- * A reopen is first checked against closed periods (closures.ts): refused in a
- * payroll-locked period, audited in an invoiced one.
+ * The hook the timesheet workflow calls at submit, return and reopen (injected by src/app):
+ * a day counts while it is submitted or approved. A reopen is first checked against
+ * closed periods (closures.ts): refused in a payroll-locked period, audited in an
+ * invoiced one.
  */
 export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): DayFiguresHook {
   return {
-    approved: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    submitted: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    returned: (trx, day) => seal(deps.keys, trx, [{ ...day, sign: -1 }]),
     reopened: async (trx, day, actorId) => {
       await checkReopen(trx, deps.audit, day, actorId);
       await seal(deps.keys, trx, [{ ...day, sign: -1 }]);
@@ -86,7 +89,7 @@ export interface FoldResult {
 }
 
 /**
- * Folds the pending approvals and reopens into the store, in one transaction, in
+ * Folds the pending submits, returns and reopens into the store, in one transaction, in
  * the order they happened. Waits (folds nothing) while the pending days hold fewer
  * than k distinct people and the oldest is younger than the configured delay, unless
  * `force` (tests, and an operator who accepts the smaller batch).

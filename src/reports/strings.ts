@@ -6,7 +6,7 @@ import type { Lang } from '../web/i18n.js';
  */
 const en = {
   title: 'Reports',
-  intro: 'Approved hours of the organisation. A figure that rests on fewer than {k} people is not shown, and is counted in no total.',
+  intro: 'Submitted and approved hours of the organisation (never drafts). A figure that rests on fewer than {k} people is not shown, and is counted in no total.',
   period: 'Period',
   week: 'week', month: 'month', quarter: 'quarter', year: 'year',
   from: 'From', to: 'To',

@@ -17,7 +17,7 @@ export interface TimesheetDeps {
   config: Readonly<Config>;
   keys: KeyService;
   audit: AuditLog;
-  /** Told of every approval and reopen, inside its transaction (the report store; injected by src/app). */
+  /** Told of every submit, return and reopen, inside its transaction (the report store; injected by src/app). */
   dayFigures?: DayFiguresHook;
 }
 
@@ -30,9 +30,14 @@ export interface DayFigures {
   parts: Array<{ project_id: string; task_id: string | null; minutes: number }>;
 }
 
-/** Records a day's figures at approval and removes them at reopen, in the workflow's transaction. */
+/**
+ * Counts a day's figures while it is submitted or approved, in the workflow's transaction:
+ * added at submit, removed when a submitted day is returned or an approved day reopened
+ * (approval changes nothing: the day already counts).
+ */
 export interface DayFiguresHook {
-  approved(trx: Knex.Transaction, days: DayFigures[]): Promise<void>;
+  submitted(trx: Knex.Transaction, days: DayFigures[]): Promise<void>;
+  returned(trx: Knex.Transaction, day: DayFigures): Promise<void>;
   reopened(trx: Knex.Transaction, day: DayFigures, actorId: string): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
-import { commentRef, facts, figuresOf, type DayFigures, type TimesheetDeps } from './context.js';
+import { commentRef, facts, figuresOf, type TimesheetDeps } from './context.js';
 import { dayDigest } from './day-digest.js';
 import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
@@ -60,6 +60,7 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
       }, { cipher: deps.keys });
     }
     const view = await buildDayView(deps, w, actor.accountId, date, next, tz);
+    await deps.dayFigures?.submitted(await w.own(), [figuresOf(next, view.totals)]);
     await deps.audit.record(await w.own(), {
       action: AUDIT_ACTIONS.timesheetDaySubmitted,
       actorId: actor.accountId,
@@ -84,7 +85,6 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
   return inWall(deps.db, actor.accountId, async (w) => {
     const out: DaySummary[] = [];
     const events = [];
-    const figures: DayFigures[] = [];
     for (const id of [...new Set(ids)].sort()) {
       const day = await dayForReview(w, actor, id);
       authorize(actor, 'review', facts(day));
@@ -99,9 +99,8 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
         payload: { date: day.date, fields: ['state', 'approved_at', 'approved_by'], digest: dayDigest(view) },
       });
       out.push(summarise(next, view));
-      figures.push(figuresOf(next, view.totals));
     }
-    await deps.dayFigures?.approved(await w.own(), figures);
+    // Nothing for the reports: the day counts since its submission.
     await deps.audit.recordMany(await w.own(), events);
     return out;
   });
@@ -134,8 +133,10 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
       personal: { [kind === 'return' ? 'comment' : 'reason']: text },
     });
     const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
-    // The entries of an approved day cannot change, so these are the figures its approval recorded.
-    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figuresOf(day, view.totals), actor.accountId);
+    // The entries of a submitted or approved day cannot change, so these are the figures its submission recorded.
+    const figures = figuresOf(day, view.totals);
+    if (kind === 'reopen') await deps.dayFigures?.reopened(await w.own(), figures, actor.accountId);
+    else await deps.dayFigures?.returned(await w.own(), figures);
     return summarise(next, view);
   });
 }

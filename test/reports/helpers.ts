@@ -25,13 +25,13 @@ export async function reportsApp(t: ExecutionContext, overrides: Record<string, 
   return { a, projectId, taskId, taskId2: task2!.id, projectId2: p2!.id };
 }
 
-/** Folds pending approvals now (as the reports.fold job does, without waiting for a batch of k people). */
+/** Folds pending submits, returns and reopens now (as the reports.fold job does, without waiting for a batch of k people). */
 export function fold(a: TestApp) {
   return foldPending({ db: a.app.db, config: a.config, keys: a.app.keys }, { force: true });
 }
 
 /**
- * Seeds the report store through its own hook (what an approval records), for
+ * Seeds the report store through its own hook (what a submit records), for
  * people who need no account: `people` synthetic owners in `teams`, each with
  * `minutes` on `date` on the project/task. Returns the owner ids.
  */
@@ -41,8 +41,16 @@ export async function seedFigures(a: TestApp, opts: { people: number; teams: str
     ownerId, date: opts.date, teams: opts.teams,
     parts: [{ project_id: opts.projectId, task_id: opts.taskId, minutes: typeof opts.minutes === 'function' ? opts.minutes(i) : opts.minutes }],
   }));
-  await a.app.db.transaction((trx) => reportStoreHook({ keys: a.app.keys, audit: a.app.services.audit }).approved(trx, days));
+  await a.app.db.transaction((trx) => reportStoreHook({ keys: a.app.keys, audit: a.app.services.audit }).submitted(trx, days));
   return owners;
+}
+
+/** Takes seeded figures out again, as a return of a submitted day records it (one envelope per day). */
+export async function returnFigures(a: TestApp, days: DayFigures[]): Promise<void> {
+  const hook = reportStoreHook({ keys: a.app.keys, audit: a.app.services.audit });
+  await a.app.db.transaction(async (trx) => {
+    for (const day of days) await hook.returned(trx, day);
+  });
 }
 
 /** Reopens seeded figures (what a reopen records). */

@@ -6,18 +6,19 @@ import { foldPending } from '../../src/reports/store.js';
 import { daysAgo, person } from '../timesheets/helpers.js';
 import { analyst, cellOf, fold, recordAndSubmit, reportsApp, seedFigures, type Report } from './helpers.js';
 
-test('approval records figures without a person, a fold adds them up, reopen takes them out of the cells; below k suppressed', async (t) => {
+test('submit records figures without a person, a fold adds them up; approval adds nothing, return and reopen take them out; below k suppressed', async (t) => {
   const { a, projectId, taskId } = await reportsApp(t);
   const admin = await person(a, { adminOf: 'ward-a' });
   const staff = [];
   for (let i = 0; i < 5; i++) staff.push(await person(a, { inTeam: 'ward-a' }));
   const date = daysAgo(2);
+  const inbox = async () => Number((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n);
+  const present = async () => Number((await a.db.knex('report_cells').where({ present: true }).count({ n: '*' }))[0]!.n);
+  // A submitted day counts: the submit seals its figures into the inbox only.
   const days = [];
-  for (const p of staff) days.push(await recordAndSubmit(p, { projectId, taskId, date }));
-  // Submitted days are not in the store; approval seals figures into the inbox only.
-  for (const d of days.slice(0, 4)) t.is((await admin.c.json('POST', `/api/v1/days/${d.id}/approve`)).status, 200);
-  t.is(Number((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n), 4);
-  t.is(Number((await a.db.knex('report_cells').count({ n: '*' }))[0]!.n), 0, 'nothing is written to the store in the approval itself');
+  for (const p of staff.slice(0, 4)) days.push(await recordAndSubmit(p, { projectId, taskId, date }));
+  t.is(await inbox(), 4);
+  t.is(Number((await a.db.knex('report_cells').count({ n: '*' }))[0]!.n), 0, 'nothing is written to the store in the submit itself');
 
   // What the inbox and store hold names nobody and carries no note.
   const dump = JSON.stringify(await a.db.knex('report_inbox').select('*'));
@@ -41,19 +42,36 @@ test('approval records figures without a person, a fold adds them up, reopen tak
   t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: null, suppressed: true }, 'four people: fewer than k');
   t.deepEqual(r.body.totals.total, { minutes: null, suppressed: true });
 
-  t.is((await admin.c.json('POST', `/api/v1/days/${days[4]!.id}/approve`)).status, 200);
+  days.push(await recordAndSubmit(staff[4]!, { projectId, taskId, date }));
   await fold(a);
   r = await ask();
-  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 5 * 480, suppressed: false }, 'five people: shown');
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 5 * 480, suppressed: false }, 'five submitted days, none approved: shown');
   t.is(r.body.totals.total.minutes, 2400);
 
-  // Reopen one day: the fold takes its figures out of the cells. The published slice
-  // changes only once k people changed in it, so the figure stays as published.
-  t.is((await admin.c.json('POST', `/api/v1/days/${days[0]!.id}/reopen`, { reason: 'wrong ward' })).status, 200);
+  // Approving does not count a day twice: nothing goes into the inbox, the fold changes nothing.
+  for (const d of days.slice(1)) t.is((await admin.c.json('POST', `/api/v1/days/${d.id}/approve`)).status, 200);
+  t.is(await inbox(), 0, 'approval records nothing');
   await fold(a);
-  t.is(Number((await a.db.knex('report_cells').where({ present: true }).count({ n: '*' }))[0]!.n), 4, 'the slice holds four people again');
+  t.is(await present(), 5);
   r = await ask();
-  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 2400, suppressed: false }, 'one reopen alone does not republish the slice');
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 2400, suppressed: false }, 'approved days are counted once');
+
+  // A returned day stops counting. The published slice changes only once k people
+  // changed in it, so the figure stays as published.
+  t.is((await admin.c.json('POST', `/api/v1/days/${days[0]!.id}/return`, { comment: 'wrong ward' })).status, 200);
+  t.is(await inbox(), 1);
+  await fold(a);
+  t.is(await present(), 4, 'the returned day left the slice');
+  // A reopened (approved) day stops counting too.
+  t.is((await admin.c.json('POST', `/api/v1/days/${days[1]!.id}/reopen`, { reason: 'wrong ward' })).status, 200);
+  await fold(a);
+  t.is(await present(), 3, 'the reopened day left the slice');
+  r = await ask();
+  t.deepEqual(cellOf(r.body, 'Ward rota'), { minutes: 2400, suppressed: false }, 'two changes alone do not republish the slice');
+  // Submitted again, the returned day counts again.
+  t.is((await staff[0]!.c.json('POST', `/api/v1/me/days/${date}/submit`)).status, 200);
+  await fold(a);
+  t.is(await present(), 4);
 });
 
 test('reports are for the reports role and team admins (their teams); operators and auditors get 403; no person grouping', async (t) => {

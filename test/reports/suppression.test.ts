@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseConfig, ConfigError } from '../../src/platform/config.js';
 import { person } from '../timesheets/helpers.js';
-import { analyst, cellOf, fold, reportsApp, seedFigures, type Report } from './helpers.js';
+import { analyst, cellOf, fold, reportsApp, returnFigures, seedFigures, type Report } from './helpers.js';
 
 // The attacks a curious admin would try, against figures seeded through the store's own
 // approval hook (synthetic owners: the store never needs an account) and read through the API.
@@ -85,21 +85,31 @@ test('a team with one person added: the extra person is in no figure of either t
   t.is((await get(admin.c, base)).totals.total.minutes, 2000);
 });
 
-test('over time: one more person (or one reopen) in a published slice changes no figure until k people changed', async (t) => {
+test('over time: one more person (or one return) in a published slice changes no figure until k people changed', async (t) => {
   const { a, projectId, taskId } = await reportsApp(t);
   await seedFigures(a, { people: 5, teams: ['ward-a'], date: '2026-03-10', projectId, taskId, minutes: 400 });
   await fold(a);
   const boss = await analyst(a);
   const q = 'period=week&from=2026-03-09&to=2026-03-15&group_by=none';
   t.is((await get(boss.c, q)).totals.total.minutes, 2000);
-  // A sixth person joins the team and their day of that week is approved late.
-  await seedFigures(a, { people: 1, teams: ['ward-a'], date: '2026-03-11', projectId, taskId, minutes: 321 });
+  // A sixth person joins the team and submits their day of that week late.
+  const late = await seedFigures(a, { people: 1, teams: ['ward-a'], date: '2026-03-11', projectId, taskId, minutes: 321 });
   await fold(a);
   t.is((await get(boss.c, q)).totals.total.minutes, 2000, 'before − after would be the newcomer: the slice is not republished');
   // Four more late days: five changed people, so the slice is published again.
-  await seedFigures(a, { people: 4, teams: ['ward-a'], date: '2026-03-12', projectId, taskId, minutes: 100 });
+  const later = await seedFigures(a, { people: 4, teams: ['ward-a'], date: '2026-03-12', projectId, taskId, minutes: 100 });
   await fold(a);
   t.is((await get(boss.c, q)).totals.total.minutes, 2000 + 321 + 400);
+  // The latecomer's day is returned: it stops counting, but alone it republishes nothing.
+  const day = (ownerId: string, date: string, minutes: number) => ({ ownerId, date, teams: ['ward-a'], parts: [{ project_id: projectId, task_id: taskId, minutes }] });
+  await returnFigures(a, [day(late[0]!, '2026-03-11', 321)]);
+  await fold(a);
+  t.is((await get(boss.c, q)).totals.total.minutes, 2721, 'before − after would be the returned day: the slice is not republished');
+  // The four other late days are returned too: five changed people, so the slice is
+  // published again, without any of the returned days.
+  await returnFigures(a, later.map((o) => day(o, '2026-03-12', 100)));
+  await fold(a);
+  t.is((await get(boss.c, q)).totals.total.minutes, 2000);
 });
 
 test('team admins see only slices of their teams; k is configurable upwards only', async (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { person } from '../timesheets/helpers.js';
-import { reportsApp } from './helpers.js';
+import { daysAgo, person } from '../timesheets/helpers.js';
+import { fold, recordAndSubmit, reportsApp, type Report } from './helpers.js';
 
 // The visibility matrix extended to reports, billing and payroll: every role against every
 // endpoint of this domain (status only; what each sees within its reach is tested beside
@@ -43,4 +43,21 @@ test('reports, invoices and payroll by role: 200 for the roles the matrix names,
     t.is((await fetch(`${a.url}${path}`)).status, 401, `${name}: anonymous`);
   }
   t.deepEqual(got, expected);
+});
+
+test('a team admin sees the submitted days of their team in reports before approving any; another team admin does not', async (t) => {
+  const { a, projectId, taskId } = await reportsApp(t);
+  const date = daysAgo(2);
+  for (let i = 0; i < 5; i++) await recordAndSubmit(await person(a, { inTeam: 'ward-a' }), { projectId, taskId, date });
+  await fold(a);
+  const q = `/api/v1/reports/hours?period=month&from=${date}&to=${date}&group_by=team`;
+  const adminA = await person(a, { adminOf: 'ward-a' });
+  const mine = await adminA.c.json<Report>('GET', q);
+  t.is(mine.status, 200);
+  t.deepEqual(mine.body.rows.map((r) => [r.label, r.total.minutes]), [['ward-a', 2400]], 'five submitted days count, none approved');
+  const adminB = await person(a, { adminOf: 'ward-b' });
+  const theirs = await adminB.c.json<Report>('GET', q);
+  t.is(theirs.status, 200);
+  t.deepEqual(theirs.body.rows, [], 'ward-a is outside ward-b admin scope');
+  t.is((await adminB.c.json('GET', `${q}&team=ward-a`)).status, 404);
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { REPORTS_SUBJECT } from '../../src/reports/store.js';
 import { checkWorkingTime } from '../../src/reports/working-time.js';
 import { parseConfig } from '../../src/platform/config.js';
 import { at, person } from '../timesheets/helpers.js';
@@ -69,5 +70,9 @@ test('the employee sees daily totals, breaks and warnings for their week; an adm
   t.is((await other.c.json('GET', `/api/v1/days/${sub.body.id}/working-time`)).status, 404);
   const reads = (await a.db.knex('audit.events').where({ action: 'privacy.personal_data.read', actor_id: admin.id }).select('payload')) as Array<{ payload: { what: string } }>;
   t.true(reads.some((r) => r.payload.what === 'working_time'));
-  t.is((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n, '0', 'nothing of this enters the report store');
+  // The submitted day enters the report store with its figures only: no warning, break or shift.
+  const inbox = (await a.db.knex('report_inbox').select('id', 'sealed')) as Array<{ id: string; sealed: string }>;
+  t.is(inbox.length, 1, 'one envelope: the submitted day');
+  const sealed = JSON.parse(await a.app.keys.decrypt(a.app.db, REPORTS_SUBJECT, { table: 'report_inbox', column: 'sealed', rowId: inbox[0]!.id }, inbox[0]!.sealed)) as Record<string, unknown>;
+  t.deepEqual(Object.keys(sealed).sort(), ['date', 'ownerId', 'parts', 'sign', 'teams'], 'nothing of the warnings enters the report store');
 });
