@@ -1,45 +1,26 @@
-import { randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { z } from 'zod';
 import type { Knex } from '../platform/db.js';
-import { KEY_BYTES, open, seal } from './crypto.js';
+import { KEY_BYTES } from './crypto.js';
 import { KeyringError } from './errors.js';
 import { SIGNING_KEY_FILE, loadKeyring, writeKeyringMaterial, type DiskKeyring, type KeyringMaterial } from './keyring.js';
 import { LEDGER_FILE, formatRecord, openShredLedger, parseLedger } from './ledger.js';
 import { verifyKeyring, type KeyOpsOptions } from './lifecycle.js';
+import { openWithPassphrase, sealWithPassphrase } from './passphrase-file.js';
 import { inTransaction } from './service.js';
 import type { ShredRecord } from './types.js';
 
 /**
- * The keyring as one passphrase-protected file, for escrow apart from database
- * backups. scrypt derives the key from the passphrase; AES-256-GCM seals a JSON
- * document with every KEK and the signing key; the header (format, KDF parameters,
- * salt) is the associated data, so it cannot be altered either. Since version 2 the
+ * The keyring as one passphrase-protected file (src/keys/passphrase-file.ts), for
+ * escrow apart from database backups: a JSON document with every KEK and the signing
+ * key. Since version 2 the
  * document also holds the shred ledger, so a keyring restored from escrow still
  * knows which data keys were destroyed.
  */
 
 const FORMAT = 'uurwerk-keyring-backup';
-/** scrypt cost: 2^17 × 8 × 128 B = 128 MiB and a few hundred ms per attempt. */
-const DEFAULT_KDF = { name: 'scrypt', N: 2 ** 17, r: 8, p: 1 } as const;
 /** Shortest passphrase accepted for a new backup. */
 export const MIN_PASSPHRASE_LENGTH = 12;
-
-const headerSchema = z.strictObject({
-  format: z.literal(FORMAT),
-  version: z.union([z.literal(1), z.literal(2)]),
-  created_at: z.string(),
-  kdf: z.strictObject({
-    name: z.literal('scrypt'),
-    N: z.number().int().min(2 ** 14).max(2 ** 22),
-    r: z.number().int().min(1).max(32),
-    p: z.number().int().min(1).max(16),
-    salt: z.string().min(16),
-  }),
-  cipher: z.literal('aes-256-gcm'),
-});
-
-const fileSchema = z.strictObject({ header: headerSchema, sealed: z.string().min(1) });
 
 const payloadSchema = z.strictObject({
   keks: z.record(z.string().regex(/^[1-9][0-9]*$/), z.string()),
@@ -53,53 +34,26 @@ export interface BackupContents extends KeyringMaterial {
   ledger: ShredRecord[];
 }
 
-type Header = z.infer<typeof headerSchema>;
-
-function deriveKey(passphrase: string, kdf: Header['kdf']): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), KEY_BYTES, {
-    N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
-  });
-}
-
-function headerAad(header: Header): Buffer {
-  return Buffer.from(JSON.stringify(header), 'utf8');
-}
-
 /** Seals keyring material and the shred ledger with a passphrase; returns the backup file's text. */
 export function sealBackup(material: KeyringMaterial, passphrase: string, kdf: { N?: number } = {}, ledger: readonly ShredRecord[] = []): string {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw new KeyringError(`the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
-  const header: Header = {
-    format: FORMAT, version: 2, created_at: new Date().toISOString(),
-    kdf: { ...DEFAULT_KDF, N: kdf.N ?? DEFAULT_KDF.N, salt: randomBytes(16).toString('base64') },
-    cipher: 'aes-256-gcm',
-  };
   const payload = {
     keks: Object.fromEntries([...material.keks].map(([v, b]) => [String(v), b.toString('base64')])),
     signing_key_pem: material.signingKeyPem,
     shred_ledger: ledger.map(formatRecord).join(''),
   };
-  const key = deriveKey(passphrase, header.kdf);
-  const plain = Buffer.from(JSON.stringify(payload), 'utf8');
-  const sealed = seal(key, plain, headerAad(header));
-  plain.fill(0);
-  key.fill(0);
-  return `${JSON.stringify({ header, sealed: sealed.toString('base64') }, null, 2)}\n`;
+  return sealWithPassphrase(Buffer.from(JSON.stringify(payload), 'utf8'), passphrase, { format: FORMAT, version: 2, createdAt: new Date().toISOString(), kdfN: kdf.N, indent: 2 });
 }
 
 /** Opens a backup file's text; a wrong passphrase or an altered file gives one clear error. */
 export function openBackup(text: string, passphrase: string): BackupContents {
-  let parsed: z.infer<typeof fileSchema>;
-  try {
-    parsed = fileSchema.parse(JSON.parse(text));
-  } catch {
-    throw new KeyringError('not an Uurwerk keyring backup (unreadable or unknown format)');
-  }
-  const key = deriveKey(passphrase, parsed.header.kdf);
-  const plain = open(key, Buffer.from(parsed.sealed, 'base64'), headerAad(parsed.header));
-  key.fill(0);
-  if (!plain) throw new KeyringError('the keyring backup does not open: wrong passphrase, or the file was altered');
+  const { header, plain } = openWithPassphrase(text, passphrase, {
+    accepts: (h) => h.format === FORMAT && (h.version === 1 || h.version === 2) && h.compression === undefined,
+    unreadable: () => new KeyringError('not an Uurwerk keyring backup (unreadable or unknown format)'),
+    wrong: () => new KeyringError('the keyring backup does not open: wrong passphrase, or the file was altered'),
+  });
   const payload = payloadSchema.parse(JSON.parse(plain.toString('utf8')));
-  if (parsed.header.version === 1 && payload.shred_ledger !== undefined) throw new KeyringError('not an Uurwerk keyring backup (a version 1 file with a shred ledger)');
+  if (header.version === 1 && payload.shred_ledger !== undefined) throw new KeyringError('not an Uurwerk keyring backup (a version 1 file with a shred ledger)');
   plain.fill(0);
   const keks = new Map<number, Buffer>();
   for (const [v, b64] of Object.entries(payload.keks)) {
