@@ -18,6 +18,7 @@ import { privacyModule } from '../privacy/module.js';
 import { requestsAbout } from '../privacy/requests.js';
 import { systemClock } from '../platform/clock.js';
 import { erasePerson } from '../retention/erase.js';
+import { checkHandlers } from '../retention/run.js';
 import { timesheetsModule } from '../timesheets/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
@@ -75,6 +76,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     webModule(config, { anyAccount: () => anyAccountExists(db) }),
   ];
   handlers.push(...retentionHandlers(modules));
+  checkHandlers(handlers); // one handler per category, known categories only: fail at start, not at 03:23
   return modules;
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { registerRetentionApi } from './routes.js';
-import { checkHandlers, runRetention } from './run.js';
+import { runRetention } from './run.js';
 
 /** The queue (and cron row) of the daily retention run. */
 export const RETENTION_QUEUE = 'retention.run';
@@ -28,7 +28,6 @@ export interface RetentionModuleDeps {
  * the API. The job payload is empty: nothing personal goes into pg-boss.
  */
 export function retentionModule(deps: RetentionModuleDeps): DomainModule {
-  checkHandlers(deps.handlers);
   const clock = deps.clock ?? systemClock;
   const log = deps.logger.child({ module: 'retention' });
   return {
