@@ -54,8 +54,7 @@ function mine(v: RequestView): MyRequestView {
 
 /** The actor's own requests, newest first (filed by them or recorded for them). */
 export async function listMyRequests(deps: PrivacyDeps, actor: Actor): Promise<MyRequestView[]> {
-  const rows = (await selectRequests(deps.db).where('r.subject_id', actor.accountId).orderBy('r.received_at', 'desc')) as RequestRow[];
-  return (await presentRequests(deps, deps.db, rows)).map(mine);
+  return requestsAbout(deps, actor.accountId);
 }
 
 /** Every request about one person, as they see their own (for the "My data" export). */
