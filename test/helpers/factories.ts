@@ -74,6 +74,22 @@ export interface PersonOptions {
 }
 
 /**
+ * A code the appliance will accept now: each 30 s step's code works once, so a second
+ * sign-in within the step of the last one uses the next step's code (±1 step is allowed),
+ * waiting only when even that one is used up.
+ */
+export async function unusedTotp(a: TestApp, username: string, secret: string): Promise<string> {
+  for (;;) {
+    const row = await a.db.knex('totp_factors').join('accounts', 'accounts.id', 'totp_factors.account_id').where('accounts.username', username).first<{ last_step: string | null } | undefined>('totp_factors.last_step');
+    const last = Number(row?.last_step ?? 0);
+    const now = Math.floor(Date.now() / 30_000);
+    const step = Math.max(now, last + 1);
+    if (step <= now + 1) return currentTotp(secret, step * 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/**
  * Signs in through the real API (`POST /api/v1/session`) and, with `step`
  * 'complete', finishes the second factor: enrols TOTP when the account has none,
  * or answers with a code from `totpSecret`.
@@ -85,7 +101,7 @@ export async function signIn(a: TestApp, who: { username: string; password: stri
   if (step === 'password-only' || r.body.state === 'authenticated') return { client, state: r.body.state, totpSecret: who.totpSecret };
   if (r.body.state === 'second_factor_required') {
     if (!who.totpSecret) throw new Error('a second factor is required but no TOTP secret is known');
-    const done = await client.json<{ state: SessionState }>('POST', '/api/v1/session/second-factor', { code: await currentTotp(who.totpSecret) });
+    const done = await client.json<{ state: SessionState }>('POST', '/api/v1/session/second-factor', { code: await unusedTotp(a, who.username, who.totpSecret) });
     if (done.status !== 200) throw new Error(`second factor answered ${done.status}: ${JSON.stringify(done.body)}`);
     return { client, state: done.body.state, totpSecret: who.totpSecret };
   }
