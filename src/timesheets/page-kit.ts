@@ -1,0 +1,118 @@
+/**
+ * What the timesheet pages share: the session gate, form helpers, the entries table.
+ */
+import { loadActor } from '../identity/auth-service.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import type { Actor } from '../identity/policy.js';
+import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { validate } from '../platform/http/api.js';
+import type { AppContext } from '../platform/http/context.js';
+import { assertCleanInput } from '../platform/http/input-guard.js';
+import { html, type SafeHtml } from '../web/html.js';
+import { t, type Lang, type MessageKey } from '../web/i18n.js';
+import { listProjects } from './master-data.js';
+import type { TimesheetDeps } from './context.js';
+import type { DayView } from './presenter.js';
+import { type DayState } from './policy.js';
+import * as s from './schema.js';
+import { addDays, localTime } from './tz.js';
+
+/** A parsed form body. */
+export type Form = Record<string, unknown>;
+/** A form field as text ('' when absent or not text). */
+export const field = (body: Form, name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '');
+/** The parsed form body of a post. */
+export const formBody = (ctx: AppContext): Form => ((ctx.request as { body?: Form }).body ?? {});
+/** Narrows the router's context to the appliance's. */
+export const c = (ctx: unknown) => ctx as AppContext;
+
+/** The hidden CSRF field every form carries. */
+export function csrf(ctx: AppContext): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${csrfToken(ctx) ?? ''}">`;
+}
+
+/** The problem (role=alert) or success (role=status) line at the top of a page. */
+export function notice(ctx: AppContext, problem?: string): SafeHtml {
+  const ok = typeof ctx.query.ok === 'string' && ctx.query.ok.startsWith('ts.') ? (ctx.query.ok as MessageKey) : undefined;
+  return html`${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}${ok ? html`<p class="ok" role="status">${t(ctx.state.lang, ok)}</p>` : ''}`;
+}
+
+/** A day state in the page's language. */
+export const stateLabel = (l: Lang, s: DayState) => t(l, `ts.state_${s}` as MessageKey);
+/** Minutes as h:mm. */
+export const hm = (minutes: number) => `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+
+/**
+ * Runs a page that needs a full session; others go to sign-in. Who you are comes
+ * before what you sent: the form and URL are checked (unreadable body, NUL bytes,
+ * over-long strings) only after authentication, then each handler validates with
+ * the API's schemas.
+ */
+export async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Actor) => Promise<void>, opts: { maxLength?: number } = {}): Promise<void> {
+  let accountId: string;
+  try {
+    accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
+  } catch (err) {
+    if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
+    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    throw err;
+  }
+  assertCleanInput(ctx, opts);
+  await fn(await loadActor(deps.db, accountId));
+}
+
+/** A date from the URL or a form, checked with the API's date schema (422 naming the field). */
+export const dateFrom = (value: unknown, field: string): string => validate(s.calendarDateSchema, value, { prefix: field });
+
+/** An id from the URL, checked with the API's id schema. */
+export const idFrom = (id: string | undefined): string => validate(s.idParams, { id }, { prefix: 'path' }).id;
+
+/** Form field names for the schema fields they fill. */
+export const FORM_NAMES = { project_id: 'project', task_id: 'project' };
+
+/** Turns expected failures of a form post into a message on the page. */
+export function problemText(err: unknown): string | undefined {
+  if (err instanceof ValidationError) return err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  if (err instanceof AppError && err.status === 409) return err.message;
+  return undefined;
+}
+
+/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`) in minutes; undefined when unreadable. */
+export function parseHours(raw: string): number | undefined {
+  const hm = /^(\d{1,2}):([0-5]\d)$/.exec(raw);
+  if (hm) return Number(hm[1]) * 60 + Number(hm[2]);
+  const dec = /^\d{1,2}([.,]\d{1,2})?$/.test(raw) ? Number(raw.replace(',', '.')) : NaN;
+  return Number.isFinite(dec) ? Math.round(dec * 60) : undefined;
+}
+
+/** The Monday of the week a date lies in. */
+export function mondayOf(date: string): string {
+  const dow = new Date(`${date}T12:00:00Z`).getUTCDay();
+  return addDays(date, -((dow + 6) % 7));
+}
+
+/** The project and task options of a picker. */
+export async function projectOptions(deps: TimesheetDeps): Promise<SafeHtml> {
+  const projects = await listProjects(deps.db, false);
+  return html`${projects.map((p) => html`<option value="${p.id}">${p.customer_name ? `${p.customer_name} — ` : ''}${p.name}</option>${p.tasks.map((task) => html`<option value="${p.id}/${task.id}">${p.name} › ${task.name}</option>`)}`)}`;
+}
+
+/** A picker value `project/task` as the API's two fields. */
+export function splitProject(v: string): { project_id: string; task_id: string | null } {
+  const [project_id = '', task_id] = v.split('/');
+  return { project_id, task_id: task_id || null };
+}
+
+/** A day's entries with their totals, and per-entry actions. */
+export function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: string) => SafeHtml): SafeHtml {
+  if (!day.entries.length) return html`<p>${t(l, 'ts.no_entries')}</p>`;
+  const totals = html`<h2>${t(l, 'ts.totals')}</h2><table class="list" id="totals"><tbody>${day.totals.map((x) => html`<tr><td>${x.project_name}${x.task_name ? ` › ${x.task_name}` : ''}</td><td>${hm(x.minutes)}</td></tr>`)}</tbody></table>`;
+  return html`<table class="list" id="entries">
+<thead><tr><th>${t(l, 'ts.start')}</th><th>${t(l, 'ts.end')}</th><th>${t(l, 'ts.project')}</th><th>${t(l, 'ts.note')}</th><th>${t(l, 'ts.total')}</th><th></th></tr></thead>
+<tbody>${day.entries.map((e) => html`<tr>
+  <td>${e.start ? localTime(new Date(e.start), tz) : '—'}</td><td>${e.end ? localTime(new Date(e.end), tz) : '—'}</td>
+  <td>${day.totals.find((x) => x.project_id === e.project_id)?.project_name ?? ''}</td>
+  <td class="note">${e.note}${e.overlaps ? html` <strong>(${t(l, 'ts.overlaps')})</strong>` : ''}</td>
+  <td>${hm(e.minutes_on_day)}</td><td>${actions(e.id)}</td></tr>`)}</tbody>
+<tfoot><tr><th colspan="4">${t(l, 'ts.total')}</th><th id="day-total">${hm(day.total_minutes)}</th><th></th></tr></tfoot></table>${totals}`;
+}
