@@ -6,18 +6,16 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { html } from '../web/html.js';
 import { t } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
-import { myEventsSection } from './my-record-page.js';
 import type { TimesheetDeps } from './context.js';
 import { submitDay } from './day-workflow.js';
 import { getMyDay } from './days.js';
 import { createEntry, removeEntry } from './entries.js';
-import { dataReadsOf } from './my-record.js';
 import { timeZoneOf } from './settings.js';
 import * as s from './schema.js';
 import { addDays, localInstant } from './tz.js';
 import { field, formBody, c, csrf, notice, stateLabel, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable } from './page-kit.js';
 
-/** My day: review, add, delete and submit; and who saw my data. */
+/** My day: review, add, delete and submit. */
 export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
   const dayPage = async (x: AppContext, actor: Actor, date: string, problem?: string) => {
     const l = x.state.lang;
@@ -101,21 +99,6 @@ ${open
         return dayPage(c(ctx), actor, date, problem);
       }
       ctx.redirect(`/timesheets/day/${date}?ok=ts.submitted_ok`);
-    }),
-  );
-
-  router.get('/timesheets/data-reads', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      const x = c(ctx);
-      const l = x.state.lang;
-      const reads = await dataReadsOf(deps, actor);
-      sendPage(x, deps.config, t(l, 'ts.reads_title'), html`
-<h1>${t(l, 'ts.reads_title')}</h1>
-${reads.length
-  ? html`<table class="list" id="reads"><thead><tr><th>${t(l, 'ts.when')}</th><th>${t(l, 'ts.reader')}</th><th>${t(l, 'ts.what')}</th><th>${t(l, 'ts.date')}</th></tr></thead>
-<tbody>${reads.map((r) => html`<tr><td>${r.at.slice(0, 16).replace('T', ' ')} UTC</td><td>${r.reader_name ?? r.reader_id}</td><td>${r.what}</td><td>${r.date ?? ''}</td></tr>`)}</tbody></table>`
-  : html`<p>${t(l, 'ts.reads_empty')}</p>`}
-${await myEventsSection(deps, actor, l, x.query)}`);
     }),
   );
 }

@@ -3,6 +3,7 @@ import type { AppState } from '../platform/http/context.js';
 import type { TimesheetDeps } from './context.js';
 import { dayPages } from './day-pages.js';
 import { masterDataPages } from './master-data-pages.js';
+import { readsPages } from './reads-pages.js';
 import { reviewPages } from './review-pages.js';
 import { weekPages } from './week-pages.js';
 
@@ -19,6 +20,7 @@ export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   weekPages(router, deps);
   dayPages(router, deps);
   reviewPages(router, deps);
+  readsPages(router, deps);
   masterDataPages(router, deps);
   return router;
 }
