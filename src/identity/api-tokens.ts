@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
+import type { Actor } from './policy.js';
+import type { Role } from './repository.js';
 
 /**
  * What a personal API token may do. Everything else answers 403 for a token.
@@ -65,27 +67,74 @@ export async function endedApiTokens(db: Knex, accountId: string): Promise<Ended
 
 /** Revokes one of the account's tokens; false when there is no such live token. */
 export async function revokeApiToken(db: Knex, audit: AuditLog, accountId: string, id: string): Promise<boolean> {
-  return db.transaction(async (trx) => {
+  const revoked = await db.transaction(async (trx) => {
     const n = await trx('api_tokens').where({ id, account_id: accountId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoke_reason: 'revoked by owner' });
     if (n === 0) return false;
     await audit.record(trx, { action: AUDIT_ACTIONS.apiTokenRevoked, actorId: accountId, subjectId: accountId, object: { type: 'api_token', id } });
     return true;
   });
+  if (revoked) forgetCachedTokens(accountId); // after the commit, so no racing lookup caches it again
+  return revoked;
 }
 
-/** The account and scopes behind a presented token, if it is live and its account active. */
-export async function findApiToken(db: Knex, token: string): Promise<{ id: string; accountId: string; scopes: TokenScope[] } | undefined> {
+/** A live token as the request pipeline uses it: who, with which scopes, and their roles. */
+export interface LiveToken {
+  id: string;
+  accountId: string;
+  scopes: TokenScope[];
+  actor: Actor;
+}
+
+/**
+ * Tokens recently found live, by hash, for `auth.token_cache_seconds`: an agent sending a
+ * heartbeat every few seconds would otherwise cost a lookup per request. A revocation on
+ * this node takes effect at once (`forgetCachedTokens`); one on another node, or a role
+ * change made by the directory sync, within the cache's lifetime.
+ */
+const cache = new Map<string, { token: LiveToken; until: number }>();
+const CACHE_MAX = 10_000;
+
+/** Drops cached tokens: all of them, or those of one account. */
+export function forgetCachedTokens(accountId?: string): void {
+  if (accountId === undefined) return cache.clear();
+  for (const [k, v] of cache) if (v.token.accountId === accountId) cache.delete(k);
+}
+
+/**
+ * The account, scopes and roles behind a presented token, if it is live and its account
+ * active — one query (token, account and role assignments together), or none while cached.
+ */
+export async function findApiToken(db: Knex, token: string, cacheSeconds = 0): Promise<LiveToken | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
-  const row = await db('api_tokens as t')
+  const hash = hashToken(token);
+  const key = hash.toString('base64');
+  const hit = cache.get(key);
+  if (hit && hit.until > Date.now()) return hit.token;
+  if (hit) cache.delete(key);
+  const row = (await db('api_tokens as t')
     .join('accounts as a', 'a.id', 't.account_id')
-    .where('t.token_hash', hashToken(token))
+    .leftJoin('role_assignments as r', 'r.account_id', 't.account_id')
+    .where('t.token_hash', hash)
     .whereNull('t.revoked_at')
     .andWhere('t.expires_at', '>', db.fn.now())
     .andWhere('a.status', 'active')
-    .first('t.id', 't.account_id', 't.scopes', 't.last_used_at');
+    .groupBy('t.id')
+    .first('t.id', 't.account_id', 't.scopes', 't.last_used_at', 't.expires_at', db.raw(`coalesce(json_agg(json_build_object('role', r.role, 'team', r.team)) FILTER (WHERE r.role IS NOT NULL), '[]') AS roles`))) as
+    | { id: string; account_id: string; scopes: TokenScope[]; last_used_at: Date | null; expires_at: Date; roles: Array<{ role: Role; team: string }> }
+    | undefined;
   if (!row) return undefined;
   if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
     await db('api_tokens').where({ id: row.id }).update({ last_used_at: db.fn.now() });
   }
-  return { id: row.id, accountId: row.account_id, scopes: row.scopes };
+  const live: LiveToken = {
+    id: row.id,
+    accountId: row.account_id,
+    scopes: row.scopes,
+    actor: { accountId: row.account_id, roles: new Set(row.roles.map((r) => r.role)), teams: new Set(row.roles.filter((r) => r.role === 'team_admin').map((r) => r.team)) },
+  };
+  if (cacheSeconds > 0) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(key, { token: live, until: Math.min(Date.now() + cacheSeconds * 1000, new Date(row.expires_at).getTime()) });
+  }
+  return live;
 }

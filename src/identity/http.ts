@@ -61,8 +61,9 @@ export function sessionMiddleware(db: Knex, config: Readonly<Config>, policy: Co
     if (bearer) {
       // A personal API token: no cookie is involved, so no CSRF check is needed; an
       // invalid token is a 401 rather than falling back to a cookie session.
-      const t = await findApiToken(db, bearer);
+      const t = await findApiToken(db, bearer, config.auth.token_cache_seconds);
       if (!t) throw new UnauthenticatedError('The API token is not valid (unknown, expired or revoked)');
+      ctx.state.actor = t.actor; // loaded with the token: no second lookup in the authenticator
       ctx.state.auth = { sessionId: `token:${t.id}`, accountId: t.accountId, token: '', secondFactorDone: true, createdAt: new Date(), absoluteExpiresAt: new Date(8.64e15), apiToken: { id: t.id, scopes: t.scopes } };
       return next();
     }
@@ -143,7 +144,7 @@ export function authenticator(db: Knex, config: Readonly<Config>): Authenticator
       return;
     }
     const auth = await requireAuth(ctx, db, config, { tokenScope: requirement.token });
-    const actor = await loadActor(db, auth.accountId);
+    const actor = auth.apiToken && ctx.state.actor ? (ctx.state.actor as Actor) : await loadActor(db, auth.accountId);
     ctx.state.actor = actor;
     authorize(actor, 'call', { roles: requirement.roles ?? [] });
   };

@@ -1,6 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
+import { forgetCachedTokens } from './api-tokens.js';
 
 /** What ended when a person's access was revoked. */
 export interface Revocation {
@@ -28,6 +29,10 @@ export async function revokeAccess(trx: Knex | Knex.Transaction, accountId: stri
     .andWhere('expires_at', '>', trx.fn.now())
     .update({ revoked_at: trx.fn.now(), revoke_reason: reason.slice(0, 200) })
     .returning(['id', 'name'])) as Array<{ id: string; name: string }>;
+  // Now and once more after the caller's transaction had time to commit: a lookup racing
+  // the commit could otherwise cache the token as live again.
+  forgetCachedTokens(accountId);
+  setTimeout(() => forgetCachedTokens(accountId), 1_000).unref();
   return { sessions, tokens: tokens.sort((a, b) => a.id.localeCompare(b.id)) };
 }
 

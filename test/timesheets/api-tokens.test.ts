@@ -1,4 +1,5 @@
 import test from 'ava';
+import { GOOD_PASSWORD, signIn } from '../helpers/factories.js';
 import { daysAgo, person, timesheetApp } from './helpers.js';
 
 /** Calls the API with a bearer token only (no cookie, no CSRF token). */
@@ -15,7 +16,8 @@ function withToken(url: string, token: string) {
 }
 
 test('personal API tokens: shown once, stored hashed, scoped to own entries, revocable', async (t) => {
-  const { a, projectId } = await timesheetApp(t);
+  // No token cache here: the expiry below is made in the database, as another node would see it.
+  const { a, projectId } = await timesheetApp(t, { auth: { throttle_base_seconds: 30, token_cache_seconds: 0 } });
   const emp = await person(a);
   const other = await person(a);
 
@@ -59,4 +61,31 @@ test('personal API tokens: shown once, stored hashed, scoped to own entries, rev
   t.is((await reader('GET', `/api/v1/me/days/${daysAgo(1)}`)).status, 401, 'expired');
   const events = await a.db.knex('audit.events').where('action', 'like', 'auth.api_token.%').pluck('action');
   t.deepEqual(events.sort(), ['auth.api_token.created', 'auth.api_token.created', 'auth.api_token.revoked']);
+});
+
+test('the token cache: a revocation on this node ends the token at once; a change made elsewhere within token_cache_seconds', async (t) => {
+  const { a } = await timesheetApp(t, { auth: { throttle_base_seconds: 30, token_cache_seconds: 1 } });
+  const emp = await person(a);
+  const mint = async (name: string) => withToken(a.url, (await emp.c.json<{ token: string }>('POST', '/api/v1/me/tokens', { name, scopes: ['entries:read'] })).body.token);
+  const first = await mint('one');
+  t.is((await first('GET', '/api/v1/me/timer')).status, 200);
+  // Revoked by its owner on this node: gone at once, although it was just cached.
+  const [id] = (await emp.c.json<{ tokens: Array<{ id: string }> }>('GET', '/api/v1/me/tokens')).body.tokens.map((x) => x.id);
+  t.is((await emp.c.call('DELETE', `/api/v1/me/tokens/${id}`)).status, 204);
+  t.is((await first('GET', '/api/v1/me/timer')).status, 401, 'owner revocation');
+
+  // "Sign out everywhere" ends tokens too (revokeAccess), also at once.
+  const second = await mint('two');
+  t.is((await second('GET', '/api/v1/me/timer')).status, 200);
+  t.is((await emp.c.call('DELETE', '/api/v1/me/sessions')).status, 200);
+  t.is((await second('GET', '/api/v1/me/timer')).status, 401, 'revokeAccess');
+
+  // A revocation written by another node reaches this one within the cache's lifetime.
+  const { client: other } = await signIn(a, { username: emp.username, password: GOOD_PASSWORD });
+  const third = withToken(a.url, (await other.json<{ token: string }>('POST', '/api/v1/me/tokens', { name: 'three', scopes: ['entries:read'] })).body.token);
+  t.is((await third('GET', '/api/v1/me/timer')).status, 200);
+  await a.db.knex('api_tokens').whereNull('revoked_at').update({ revoked_at: a.db.knex.fn.now(), revoke_reason: 'elsewhere' });
+  t.is((await third('GET', '/api/v1/me/timer')).status, 200, 'still trusted from the cache (the documented bound)');
+  await new Promise((r) => setTimeout(r, 1_100));
+  t.is((await third('GET', '/api/v1/me/timer')).status, 401, 'after token_cache_seconds');
 });
