@@ -87,6 +87,8 @@ export const AUDIT_ACTIONS = {
   capturePeriodDeleted: 'capture.period.deleted', // the employee deleted captured days (dates and counts)
   captureBucketDeleted: 'capture.bucket.deleted',
   captureImported: 'capture.import.applied', // an ActivityWatch export imported (counts only)
+  captureTemplatePublished: 'capture.template.published', // mapping rules shared with a team (team and count, never patterns)
+  captureTemplateWithdrawn: 'capture.template.withdrawn',
 
   // My data (src/mydata): a person's export of everything held about them (art. 15/20)
   myDataExportRequested: 'privacy.my_data.export_requested',

@@ -70,6 +70,8 @@ export function rawCaptureRetention(keys: KeyService): RetentionHandler {
         const r = await shredDays(trx, keys, days);
         await trx('capture_buckets').where({ account_id: personId }).delete();
         await trx('capture_settings').where({ account_id: personId }).delete();
+        // Templates the person shared stay with their team, no longer naming who shared them.
+        await trx('capture_rule_templates').where({ created_by: personId }).update({ created_by: null });
         const settingsKeys = await keys.shred(trx, settingsSubject(personId));
         return { days: r.days, events: r.events, buckets, keys: r.keys + settingsKeys };
       });

@@ -3,6 +3,7 @@ import type { CaptureDeps } from './context.js';
 import { rawCaptureRetention } from './forget.js';
 import { heartbeatIngest } from './ingest.js';
 import { registerMyCaptureApi } from './my-capture.js';
+import { capturePages } from './pages.js';
 import { registerAwApi } from './routes.js';
 
 /**
@@ -18,6 +19,7 @@ export function captureModule(deps: CaptureDeps): DomainModule {
       registerAwApi(api, deps, ingest);
       registerMyCaptureApi(api, deps);
     },
+    pages: capturePages(deps),
     retention: [rawCaptureRetention(deps.keys)],
   };
 }

@@ -6,6 +6,7 @@ import type { CaptureDeps } from './context.js';
 import { acceptBody, acceptSuggestion, captureDay, captureDayOf } from './day.js';
 import { awExport, awImportBody, exportCapture, importCapture } from './export.js';
 import { deletePeriod } from './forget.js';
+import { applyTemplate, listTemplates, mappingRules, publishTemplate, publishTemplateBody, readMapping, ruleTemplate, withdrawTemplate, writeMapping } from './mapping.js';
 import { captureSettings, date, deletePeriodBody, deletePeriodResponse, device } from './schema.js';
 import { readSettings, writeSettings } from './settings.js';
 
@@ -16,6 +17,7 @@ import { readSettings, writeSettings } from './settings.js';
  * token (an agent cannot lift a pause or an exclusion).
  */
 
+const templateParams = z.strictObject({ id: z.uuid() });
 const OWNER: RouteAuth = { session: true, roles: ['employee'] };
 const TAGS = ['capture'];
 
@@ -61,13 +63,46 @@ export function registerMyCaptureApi(api: ApiRegistry, deps: CaptureDeps): void 
     handler: (ctx, { body }) => importCapture(deps, currentActor(ctx).accountId, body),
   });
   api.add({
-    method: 'get', path: '/me/capture/days/:date', operationId: 'getMyCaptureDay', summary: 'My activity of one UTC day: timeline, AFK breaks, suggestions by app (never time until I make entries)', tags: TAGS, auth: OWNER,
+    method: 'get', path: '/me/capture/days/:date', operationId: 'getMyCaptureDay', summary: 'My activity of one day in my time zone: timeline, AFK breaks, suggestions by mapping rule and by app (never time until I accept one)', tags: TAGS, auth: OWNER,
     params: z.strictObject({ date }), response: captureDay,
     handler: (ctx, { params }) => captureDayOf(deps, currentActor(ctx).accountId, params.date),
   });
   api.add({
-    method: 'post', path: '/me/capture/days/:date/accept', operationId: 'acceptMyCaptureSuggestion', summary: "Turn one suggestion (an app's blocks that day) into my entries", tags: TAGS, auth: OWNER,
+    method: 'post', path: '/me/capture/days/:date/accept', operationId: 'acceptMyCaptureSuggestion', summary: "Turn one suggestion (a rule's or an app's blocks that day) into my entries", tags: TAGS, auth: OWNER,
     params: z.strictObject({ date }), body: acceptBody, response: z.object({ entries: z.number() }), status: 201,
     handler: (ctx, { params, body }) => acceptSuggestion(deps, currentActor(ctx), params.date, body),
+  });
+  api.add({
+    method: 'get', path: '/me/capture/mapping', operationId: 'getMyCaptureMapping', summary: 'My mapping rules (activity pattern → project), first match wins', tags: TAGS, auth: OWNER,
+    response: mappingRules,
+    handler: async (ctx) => ({ rules: await readMapping(deps, currentActor(ctx).accountId) }),
+  });
+  api.add({
+    method: 'put', path: '/me/capture/mapping', operationId: 'putMyCaptureMapping', summary: 'Replace my mapping rules (422 names each rule with an unknown project or task)', tags: TAGS, auth: OWNER,
+    body: mappingRules, response: mappingRules,
+    handler: async (ctx, { body }) => ({ rules: await writeMapping(deps, currentActor(ctx).accountId, body.rules) }),
+  });
+  api.add({
+    method: 'get', path: '/me/capture/templates', operationId: 'listCaptureTemplates', summary: 'Mapping-rule templates shared with my teams (patterns and projects, never activity)', tags: TAGS, auth: OWNER,
+    response: z.object({ templates: z.array(ruleTemplate) }),
+    handler: async (ctx) => ({ templates: await listTemplates(deps, currentActor(ctx)) }),
+  });
+  api.add({
+    method: 'post', path: '/me/capture/templates', operationId: 'publishCaptureTemplate', summary: 'Share my current mapping rules with a team I belong to', tags: TAGS, auth: OWNER,
+    body: publishTemplateBody, response: ruleTemplate, status: 201,
+    handler: (ctx, { body }) => publishTemplate(deps, currentActor(ctx), body),
+  });
+  api.add({
+    method: 'post', path: '/me/capture/templates/:id/apply', operationId: 'applyCaptureTemplate', summary: "Copy a team template's rules after my own", tags: TAGS, auth: OWNER,
+    params: templateParams, response: mappingRules,
+    handler: async (ctx, { params }) => ({ rules: await applyTemplate(deps, currentActor(ctx), params.id) }),
+  });
+  api.add({
+    method: 'delete', path: '/me/capture/templates/:id', operationId: 'withdrawCaptureTemplate', summary: 'Withdraw a template I shared', tags: TAGS, auth: OWNER, status: 204,
+    params: templateParams, response: z.null(),
+    handler: async (ctx, { params }) => {
+      await withdrawTemplate(deps, currentActor(ctx), params.id);
+      return null;
+    },
   });
 }

@@ -31,7 +31,8 @@ export interface CompiledRules {
   drops(data: Record<string, unknown>): boolean;
 }
 
-function wildcard(pattern: string): RegExp {
+/** A case-insensitive wildcard pattern (`*` any run; without `*`, matches anywhere). */
+export function wildcard(pattern: string): RegExp {
   const body = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
   return new RegExp(pattern.includes('*') ? `^${body}$` : body, 'is');
 }
