@@ -333,6 +333,12 @@ const privacySchema = z
     dpo_email: mailAddress.optional(),
     works_council_name: z.string().min(1).max(200).optional(),
     works_council_email: mailAddress.optional(),
+    /**
+     * Ask every signed-in person to confirm each notice version, and team admins to agree
+     * to the confidentiality statement before opening other people's days. Off only where
+     * people are informed another way; the works-council pack names it as weaker privacy.
+     */
+    require_acknowledgement: z.boolean().default(true),
     /** Where a person may lodge a complaint (GDPR art. 77). */
     supervisory_authority: z.string().min(1).max(300).default('Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl)'),
   })

@@ -98,6 +98,8 @@ export interface PrivacyFacts {
   egress: { directory: string[]; mailRelay: string; externalDatabase: boolean };
   /** Settings below a legal minimum or longer than the default (weaker privacy). */
   findings: PolicyFinding[];
+  /** Whether people are asked to confirm the notice (and admins the confidentiality statement). */
+  acknowledgementRequired: boolean;
 }
 
 const DEFAULTS = configSchema.parse({});
@@ -143,6 +145,7 @@ export function privacyFacts(config: Readonly<Config>): PrivacyFacts {
     tls: config.server.tls !== undefined,
     egress: { directory: [...config.directory.urls], mailRelay: `${config.mail.host}:${config.mail.port}`, externalDatabase: config.database.url !== undefined },
     findings: policyFindings(config.retention, DEFAULTS.retention),
+    acknowledgementRequired: pc.require_acknowledgement,
   };
 }
 
@@ -164,7 +167,7 @@ export function privacySettings(config: Readonly<Config>): Record<string, string
   out['directory.roles.teams'] = roles.teams.map((t) => `${t.name}: ${t.admin_groups.join(', ')} → ${'ou' in t.scope ? t.scope.ou : t.scope.groups.join(', ')}`).join('; ');
   out['directory.urls'] = config.directory.urls.join('; ');
   out['mail.host'] = config.mail.host;
-  for (const [k, v] of Object.entries(config.privacy)) out[`privacy.${k}`] = v ?? '';
+  for (const [k, v] of Object.entries(config.privacy)) out[`privacy.${k}`] = String(v ?? '');
   out['ui.organisation_name'] = config.ui.organisation_name;
   return out;
 }

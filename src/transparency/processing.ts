@@ -40,6 +40,7 @@ export function measures(facts: PrivacyFacts, lang: Lang): string[] {
     tr(lang, 'measure.encryption'),
     tr(lang, 'measure.audit'),
     tr(lang, 'measure.retention'),
+    tr(lang, facts.acknowledgementRequired ? 'measure.ack_on' : 'measure.ack_off'),
     `${tr(lang, 'measure.egress')} ${tr(lang, 'measure.egress_targets', { directory: dir, mail: facts.egress.mailRelay, db: tr(lang, facts.egress.externalDatabase ? 'db.external' : 'db.embedded') })}`,
   ];
 }
@@ -65,7 +66,10 @@ export function recordsOfProcessingJson(config: Readonly<Config>, lang: Lang = '
     })),
     g_measures: measures(f, lang),
     report_threshold_k: f.k,
-    findings: f.findings.map(({ key, kind, setting, reference }) => ({ key, kind, setting, reference })),
+    findings: [
+      ...f.findings.map(({ key, kind, setting, reference }) => ({ key, kind, setting, reference })),
+      ...(f.acknowledgementRequired ? [] : [{ key: 'privacy.require_acknowledgement', kind: 'weaker_privacy', setting: 'false', reference: 'true' }]),
+    ],
   };
 }
 
