@@ -90,6 +90,7 @@ export function transparencyPages(deps: TransparencyDeps): Router<AppState> {
   router.get('/privacy/works-council', (ctx) => page(c(ctx), deps, async (actor) => {
     if (!PACK_ROLES.some((r) => actor.roles.has(r))) throw new NotFoundError();
     const lang = c(ctx).state.lang;
+    await deps.currentVersion(); // the history ends with the settings the pack describes
     const body = packView(lang, privacyFacts(deps.config), await privacySettingsHistory(deps.db), new Date());
     sendPage(c(ctx), deps.config, tr(lang, 'pack.title'), html`<link rel="stylesheet" href="/static/transparency.css">${body}`);
   }));
