@@ -108,3 +108,24 @@ export function recordsOfProcessing(config: Readonly<Config>, lang: Lang = 'en')
   const json = recordsOfProcessingJson(config, lang);
   return { json, markdown: recordsOfProcessingMarkdown(json) };
 }
+
+/** The notice as JSON for every signed-in person: the record's facts without the internal detail (group names, hosts) the pack keeps for its readers. */
+export function noticeDocument(config: Readonly<Config>, lang: Lang) {
+  const r = recordsOfProcessingJson(config, lang);
+  const f = privacyFacts(config);
+  return {
+    language: lang,
+    controller: r.a_controller.controller,
+    dpo: r.a_controller.dpo,
+    supervisory_authority: f.supervisoryAuthority,
+    purposes: r.b_purposes,
+    data_subjects: r.c_data_subjects,
+    personal_data: r.c_personal_data,
+    recipients: r.d_recipients.map(({ role, text, second_factor }) => ({ role, text, second_factor })),
+    recipients_outside: [] as [],
+    transfers: r.e_transfers,
+    retention: r.f_retention,
+    report_threshold_k: r.report_threshold_k,
+    rights: f.rights.map((x) => ({ right: x.right, text: tr(lang, `right.${x.right}` as TransparencyKey), path: x.path || null })),
+  };
+}

@@ -2,7 +2,7 @@ import { currentActor } from '../identity/http.js';
 import type { ApiRegistry } from '../platform/http/api.js';
 import { acknowledgeConfidentiality, acknowledgeNotice, noticeAcknowledgedAt } from './acks.js';
 import type { TransparencyDeps } from './context.js';
-import { recordsOfProcessingJson } from './processing.js';
+import { noticeDocument } from './processing.js';
 import * as s from './schema.js';
 
 const tags = ['transparency'];
@@ -15,7 +15,7 @@ export function registerTransparencyApi(api: ApiRegistry, deps: TransparencyDeps
     handler: async (ctx) => {
       const v = await deps.currentVersion();
       const at = await noticeAcknowledgedAt(deps.db, currentActor(ctx).accountId, v.version);
-      return { version: v.version, since: v.at, acknowledgedAt: at?.toISOString() ?? null, notice: recordsOfProcessingJson(deps.config, ctx.state.lang) };
+      return { version: v.version, since: v.at, acknowledgedAt: at?.toISOString() ?? null, notice: noticeDocument(deps.config, ctx.state.lang) };
     },
   });
   api.add({

@@ -18,28 +18,27 @@ export const emptyBody = z.strictObject({});
 /** An acknowledgement as stored. */
 export const ackResponse = z.object({ version: z.number().int(), acknowledgedAt: instant });
 
-/** The notice: its version, whether the caller confirmed it, and its content (art. 30(1) a–g shape). */
+/** The notice: its version, whether the caller confirmed it, and its content (no group names or hosts: those are for the pack). */
 export const noticeResponse = z.object({
   version: z.number().int(),
   since: instant,
   acknowledgedAt: instant.nullable(),
   notice: z.object({
-    article: z.literal('GDPR art. 30(1)'),
     language: z.enum(['nl', 'en']),
-    activity: z.string(),
-    a_controller: z.object({ controller: contact.extend({ address: z.string().nullable() }), dpo: contact }),
-    b_purposes: z.array(item),
-    c_data_subjects: z.array(item),
-    c_personal_data: z.array(item.extend({ retention_categories: z.array(z.string()) })),
-    d_recipients: z.array(z.object({ role: z.string(), text: z.string(), granted_by_groups: z.array(z.string()), second_factor: z.boolean() })),
-    d_recipients_outside: z.array(z.never()),
-    e_transfers: z.object({ third_countries: z.array(z.never()), text: z.string() }),
-    f_retention: z.array(z.object({
+    controller: contact.extend({ address: z.string().nullable() }),
+    dpo: contact,
+    supervisory_authority: z.string(),
+    purposes: z.array(item),
+    data_subjects: z.array(item),
+    personal_data: z.array(item.extend({ retention_categories: z.array(z.string()) })),
+    recipients: z.array(z.object({ role: z.string(), text: z.string(), second_factor: z.boolean() })),
+    recipients_outside: z.array(z.never()),
+    transfers: z.object({ third_countries: z.array(z.never()), text: z.string() }),
+    retention: z.array(z.object({
       category: z.string(), name: z.string(), period: z.string(), default: z.string(), counted_from: z.string(),
       legal_minimum: z.string().nullable(), ground: z.string(), at_end: z.string(),
     })),
-    g_measures: z.array(z.string()),
     report_threshold_k: z.number().int(),
-    findings: z.array(z.object({ key: z.string(), kind: z.string(), setting: z.string(), reference: z.string() })),
+    rights: z.array(z.object({ right: z.string(), text: z.string(), path: z.string().nullable() })),
   }),
 });

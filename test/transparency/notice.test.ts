@@ -52,6 +52,8 @@ test('a signed-in person is sent to the notice from any page until they confirm 
   t.is(api.body.version, 1);
   t.is(api.body.acknowledgedAt, null);
   t.is(api.body.notice.report_threshold_k, 5);
+  // Group names and hosts are the pack's (for its readers), not every employee's.
+  t.false(/granted_by_groups|g_measures|localhost:25/.test(JSON.stringify(api.body)));
 
   // 400-class before success: a missing version is named; a version not in force is 409.
   const bad = await emp.client.json<{ error: { code: string; message: string } }>('POST', '/api/v1/privacy/notice/acknowledgements', {});
