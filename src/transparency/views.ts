@@ -105,7 +105,7 @@ ${factsSections(lang, f)}
 <section aria-labelledby="h-measures"><h2 id="h-measures">${tr(lang, 'h.measures')}</h2>
 <ul>${measures(f, lang).map((m) => html`<li>${m}</li>`)}</ul>
 ${f.findings.length || !f.acknowledgementRequired
-    ? html`<h3>${tr(lang, 'h.findings')}</h3><ul class="findings">${f.findings.map((x) => html`<li><code>${x.key}</code>: ${x.message}</li>`)}${f.acknowledgementRequired ? '' : html`<li><code>privacy.require_acknowledgement</code>: ${tr(lang, 'measure.ack_off')}</li>`}</ul>`
+    ? html`<h3>${tr(lang, 'h.findings')}</h3><ul class="findings">${f.findings.map((x) => html`<li><code>${x.key}</code>: ${x.setting}, ${tr(lang, `finding.${x.kind}`, { reference: x.reference })}</li>`)}${f.acknowledgementRequired ? '' : html`<li><code>privacy.require_acknowledgement</code>: ${tr(lang, 'measure.ack_off')}</li>`}</ul>`
     : ''}</section>
 <section aria-labelledby="h-history"><h2 id="h-history">${tr(lang, 'h.history')}</h2>
 ${historyTable(lang, history)}</section>

@@ -75,7 +75,7 @@ test('a team admin agrees to the confidentiality statement before opening anothe
 });
 
 test('the works-council pack: privacy officer, auditor and operator open it; team admins and employees get 404; the export renders the same pack', async (t) => {
-  const a = await startTestApp(t, { privacy: { dpo_name: 'F. Officier', dpo_email: 'fg@example.org', works_council_email: 'or@example.org' } });
+  const a = await startTestApp(t, { privacy: { dpo_name: 'F. Officier', dpo_email: 'fg@example.org', works_council_email: 'or@example.org' }, retention: { submitted_days: '10 years' } });
   const people = { dpo: await buildDpo(a), auditor: await buildAuditor(a), operator: await buildOperator(a), admin: await buildTeamAdmin(a), emp: await buildEmployee(a) };
   for (const who of ['dpo', 'auditor', 'operator'] as const) {
     const r = await get(people[who].client, '/privacy/works-council?lang=en');
@@ -94,5 +94,6 @@ test('the works-council pack: privacy officer, auditor and operator open it; tea
   t.regex(file, /F\. Officier/);
   t.regex(file, /mailto:or@example\.org/);
   t.regex(file, /<tr data-version="1">/);
+  t.regex(file, /<code>retention\.submitted_days<\/code>: 10 years, langer dan de standaard van 7 years/);
   t.false(/<script/i.test(file));
 });
