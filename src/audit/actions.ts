@@ -106,6 +106,11 @@ export const AUDIT_ACTIONS = {
   privacyBreachRecorded: 'privacy.breach.recorded',
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
+
+  // Transparency (src/transparency): notice versions and acknowledgements (version numbers only).
+  privacySettingsVersioned: 'transparency.settings.versioned', // privacy-relevant settings changed: a new notice version
+  privacyNoticeAcknowledged: 'transparency.notice.acknowledged', // a person confirmed reading a notice version
+  confidentialityAcknowledged: 'transparency.confidentiality.acknowledged', // an admin agreed to the confidentiality statement
 } as const;
 
 /** One of the names above. */
