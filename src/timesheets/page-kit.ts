@@ -15,6 +15,7 @@ import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
 import * as s from './schema.js';
+import { parseDuration } from './time-input.js';
 import { addDays, localTime } from './tz.js';
 
 /** A parsed form body. */
@@ -77,12 +78,10 @@ export function problemText(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`) in minutes; undefined when unreadable. */
+/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`, `8`) in minutes; undefined when unreadable (the same parser as the day page). */
 export function parseHours(raw: string): number | undefined {
-  const hm = /^(\d{1,2}):([0-5]\d)$/.exec(raw);
-  if (hm) return Number(hm[1]) * 60 + Number(hm[2]);
-  const dec = /^\d{1,2}([.,]\d{1,2})?$/.test(raw) ? Number(raw.replace(',', '.')) : NaN;
-  return Number.isFinite(dec) ? Math.round(dec * 60) : undefined;
+  const p = parseDuration(raw);
+  return p.ok ? p.minutes : undefined;
 }
 
 /** The Monday of the week a date lies in. */
