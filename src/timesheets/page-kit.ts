@@ -8,7 +8,7 @@ import { AppError, UnauthenticatedError, ValidationError } from '../platform/err
 import { validate } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
-import { html, type SafeHtml } from '../web/html.js';
+import { escapeHtml, html, SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { listProjects } from './master-data.js';
 import type { TimesheetDeps } from './context.js';
@@ -114,4 +114,11 @@ export function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: st
   <td class="note">${e.note}${e.overlaps ? html` <strong>(${t(l, 'ts.overlaps')})</strong>` : ''}</td>
   <td>${hm(e.minutes_on_day)}</td><td>${actions(e.id)}</td></tr>`)}</tbody>
 <tfoot><tr><th colspan="4">${t(l, 'ts.total')}</th><th id="day-total">${hm(day.total_minutes)}</th><th></th></tr></tfoot></table>${totals}`;
+}
+
+/** A picker's options (from projectOptions) with `value` chosen: an input error or an edit form keeps the project. */
+export function withSelected(options: SafeHtml, value: string): SafeHtml {
+  if (!value) return options;
+  const attr = `value="${escapeHtml(value)}"`;
+  return new SafeHtml(options.value.replace(attr, `${attr} selected`));
 }
