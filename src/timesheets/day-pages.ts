@@ -95,7 +95,7 @@ export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
       const e = day.entries.find((en) => en.id === id)!;
       const mine = failed?.form === id ? failed : undefined;
       return html`<details class="edit"${mine ? html` open` : ''}><summary>${et(l, 'edit')}</summary>
-<form method="post" action="/timesheets/entries/${id}/edit" class="form" id="edit-${id}" aria-label="${et(l, 'edit_entry')}">${csrf(x)}<input type="hidden" name="date" value="${date}"><input type="hidden" name="base" value="${baseOf(e, tz)}">
+<form method="post" action="/timesheets/entries/${id}/edit" class="form" id="edit-${id}">${csrf(x)}<input type="hidden" name="date" value="${date}"><input type="hidden" name="base" value="${baseOf(e, tz)}">
 ${entryFields(l, options, mine?.typed ?? typedOf(e, tz), mine?.confirm ?? false)}
 <button type="submit">${et(l, 'save')}</button></form></details>
 <form method="post" action="/timesheets/entries/${id}/delete">${csrf(x)}<input type="hidden" name="date" value="${date}"><button type="submit" class="link">${t(l, 'ts.delete')}</button></form>`;
