@@ -43,8 +43,10 @@ async function pendingMinutes(a: Awaited<ReturnType<typeof timesheetApp>>['a']):
 test('the owner takes a submitted day back before anyone opened it: draft again, audited, out of the report store, gone from the inbox', async (t) => {
   const { a, owner, admin, date, dayId } = await setup(t);
   t.is(await pendingMinutes(a), 240, 'the submitted day counts');
-  // Listing the inbox is not opening the day.
+  // Listing the inbox is not opening the day, nor is the owner reading it by id.
   t.is((await admin.c.json<{ total: number }>('GET', '/api/v1/days')).body.total, 1);
+  t.is((await owner.c.json('GET', `/api/v1/days/${dayId}`)).status, 200);
+  t.is((await a.db.knex('timesheet_days').where({ id: dayId }).first('opened_at')).opened_at, null);
   const r = await owner.c.json<{ state: string }>('POST', `/api/v1/me/days/${date}/take-back`);
   t.is(r.status, 200);
   t.is(r.body.state, 'draft');
