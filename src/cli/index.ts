@@ -14,6 +14,7 @@ import { registerDirectoryCommands } from './directory.js';
 import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
+import { registerPeopleCommands } from './people.js';
 import { registerRetentionCommands } from './retention.js';
 import { registerTlsCommands } from './tls.js';
 import { keyCommandAuditHook, openCoreServices } from '../app/services.js';
@@ -153,6 +154,7 @@ Every command accepts --help.`)
   registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
   registerIdentityCommands(program);
   registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });
+  registerPeopleCommands(program);
   registerRetentionCommands(program);
   registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();
