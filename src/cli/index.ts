@@ -15,6 +15,7 @@ import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
 import { registerPeopleCommands } from './people.js';
+import { registerDemoCommands } from './demo.js';
 import { registerRetentionCommands } from './retention.js';
 import { registerTlsCommands } from './tls.js';
 import { keyCommandAuditHook, openCoreServices } from '../app/services.js';
@@ -155,6 +156,7 @@ Every command accepts --help.`)
   registerIdentityCommands(program);
   registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });
   registerPeopleCommands(program);
+  registerDemoCommands(program);
   registerRetentionCommands(program);
   registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();
