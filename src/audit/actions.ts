@@ -49,6 +49,15 @@ export const AUDIT_ACTIONS = {
   roleGranted: 'admin.role.granted',
   roleRevoked: 'admin.role.revoked',
 
+  // Local people and teams, managed by operators (src/identity/local-people.ts, local-teams.ts)
+  accountUpdated: 'admin.account.updated', // payload: the changed field names, never their content
+  accountDeactivatedByOperator: 'admin.account.deactivated',
+  accountReactivatedByOperator: 'admin.account.reactivated',
+  setPasswordMailed: 'admin.account.set_password_mailed',
+  teamCreated: 'admin.team.created',
+  teamMemberAdded: 'admin.team.member_added',
+  teamMemberRemoved: 'admin.team.member_removed',
+
   // Timesheets: the life of a day (src/timesheets)
   timesheetDaySubmitted: 'timesheet.day.submitted',
   timesheetDayReturned: 'timesheet.day.returned',

@@ -14,6 +14,9 @@ import { registerDirectoryCommands } from './directory.js';
 import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
+import { registerPeopleCommands } from './people.js';
+import { registerDemoCommands } from './demo.js';
+import { firstStartHint, startedFromCheckout } from './first-start.js';
 import { registerRetentionCommands } from './retention.js';
 import { registerTlsCommands } from './tls.js';
 import { keyCommandAuditHook, openCoreServices } from '../app/services.js';
@@ -37,9 +40,9 @@ async function serve(file?: string): Promise<number> {
     await new Promise((r) => logger.flush(() => r(undefined)));
     return EXIT.failure;
   }
-  logger.info(
-    'No accounts are created by default. Create the first operator account with: uurwerk operator:create --username NAME --password-file FILE (or the password on standard input)',
-  );
+  // One line, only while no account exists, naming the command as this install runs it.
+  const hint = await firstStartHint(appliance.db, startedFromCheckout(), file).catch(() => undefined);
+  if (hint) logger.info({ hint: 'first_operator' }, hint);
   return new Promise<number>((resolve) => {
     let signals = 0;
     // Leaving without stopping the embedded PostgreSQL would leave it running with no
@@ -153,6 +156,8 @@ Every command accepts --help.`)
   registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
   registerIdentityCommands(program);
   registerKeyCommands(program, { onKeyEvent: keyCommandAuditHook() });
+  registerPeopleCommands(program);
+  registerDemoCommands(program);
   registerRetentionCommands(program);
   registerTlsCommands(program);
   for (const c of program.commands) c.exitOverride();

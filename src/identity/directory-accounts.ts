@@ -43,7 +43,7 @@ export interface RevokedSessions {
 
 /** Reads what the directory sync plans against, in the caller's (locked) transaction. */
 export async function directoryIdentityState(trx: Knex.Transaction): Promise<DirectoryIdentityState> {
-  return { accounts: await directoryAccounts(trx), roles: await roleAssignments(trx, 'directory'), scope: await teamScopeMembers(trx) };
+  return { accounts: await directoryAccounts(trx), roles: await roleAssignments(trx, 'directory'), scope: await teamScopeMembers(trx, 'directory') };
 }
 
 /** Mail addresses of the active operators (the directory mails them when a sync fails or is held back). */
@@ -75,7 +75,7 @@ export async function applyDirectoryChanges(trx: Knex.Transaction, changes: Dire
     await trx('role_assignments').where({ account_id: r.account_id, role: r.role, team: r.team, reason: r.reason, source: 'directory' }).delete();
   }
   await insertChunked(trx, 'role_assignments', changes.rolesToAdd);
-  for (const s of changes.scopeToRemove) await trx('team_scope_members').where({ team: s.team, account_id: s.account_id, via: s.via }).delete();
+  for (const s of changes.scopeToRemove) await trx('team_scope_members').where({ team: s.team, account_id: s.account_id, via: s.via, source: 'directory' }).delete();
   await insertChunked(trx, 'team_scope_members', changes.scopeToAdd);
 
   const revoked: RevokedSessions[] = [];

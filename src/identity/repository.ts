@@ -1,6 +1,8 @@
 import type { Knex } from '../platform/db.js';
 import type { AccountRow, AccountSource, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
+export { ROLES } from './types.js';
+
 export type { AccountRow, AccountSource, AccountStatus, Role, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
 /** Every account that came from the directory (all statuses). */
@@ -23,9 +25,10 @@ export async function rolesOf(db: Knex | Knex.Transaction, accountId: string): P
   return db<RoleAssignmentRow>('role_assignments').where({ account_id: accountId }).orderBy(['role', 'team', 'reason']);
 }
 
-/** The whole team-scope table. */
-export async function teamScopeMembers(db: Knex | Knex.Transaction): Promise<TeamScopeRow[]> {
-  return db<TeamScopeRow>('team_scope_members').select('team', 'account_id', 'via');
+/** The team-scope table: every row, or only the rows one source manages. */
+export async function teamScopeMembers(db: Knex | Knex.Transaction, source?: AccountSource): Promise<TeamScopeRow[]> {
+  const q = db<TeamScopeRow>('team_scope_members').select('team', 'account_id', 'via');
+  return source ? q.where({ source }) : q;
 }
 
 /** Mail addresses of active accounts holding the operator role (any source). */
@@ -42,4 +45,25 @@ export async function operatorEmails(db: Knex | Knex.Transaction): Promise<strin
 /** Inserts many rows in chunks (one statement per chunk keeps big first syncs fast). */
 export async function insertChunked<T extends object>(trx: Knex.Transaction, table: string, rows: T[], chunk = 500): Promise<void> {
   for (let i = 0; i < rows.length; i += chunk) await trx(table).insert(rows.slice(i, i + chunk));
+}
+
+/** A local account by username (case-insensitive), or undefined. */
+export async function localAccountByName(db: Knex | Knex.Transaction, username: string): Promise<AccountRow | undefined> {
+  return db<AccountRow>('accounts').where({ source: 'local' }).andWhereRaw('lower(username) = lower(?)', [username]).first();
+}
+
+/** The teams whose scope holds an account, per source. */
+export async function teamsOf(db: Knex | Knex.Transaction, accountId: string): Promise<TeamScopeRow[]> {
+  return db<TeamScopeRow>('team_scope_members').where({ account_id: accountId }).orderBy(['team', 'via']).select('team', 'account_id', 'via', 'source');
+}
+
+/** How many active accounts hold the operator role, leaving one account out. */
+export async function otherActiveOperators(db: Knex | Knex.Transaction, exceptId: string): Promise<number> {
+  const row = await db('role_assignments as r')
+    .join('accounts as a', 'a.id', 'r.account_id')
+    .where({ 'r.role': 'operator', 'a.status': 'active' })
+    .whereNot('a.id', exceptId)
+    .countDistinct<{ n: string }[]>({ n: 'a.id' })
+    .first();
+  return Number(row?.n ?? 0);
 }

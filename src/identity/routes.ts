@@ -17,6 +17,7 @@ import { allowEnrolment } from './enrolment-hold.js';
 import { createApiToken, listApiTokens, revokeApiToken, type TokenRow } from './api-tokens.js';
 import { csrfTokenFor, liveSessionsOf, revokeSession } from './sessions-service.js';
 import { z } from 'zod';
+import { registerLocalPeopleApi } from './local-people-routes.js';
 
 /** Where the request came from. */
 export function requestMeta(ctx: AppContext): RequestMeta {
@@ -217,6 +218,8 @@ export function registerIdentityApi(api: ApiRegistry, deps: AuthDeps, policy: Co
       return { status: 'ok' as const, lifted: await allowEnrolment(deps.db, deps.audit, auth.accountId, params.id) };
     },
   });
+  // Operators: local people, teams and role grants (sites without a directory, or beside one).
+  registerLocalPeopleApi(api, deps);
 }
 
 /** The session fields the services take. */

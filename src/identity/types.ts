@@ -49,7 +49,12 @@ export interface TeamScopeRow {
   team: string;
   account_id: string;
   via: string;
+  /** Who manages the row (default 'directory'); the directory sync never touches 'local' rows. */
+  source?: AccountSource;
 }
+
+/** Every role, in the order pages list them. */
+export const ROLES: readonly Role[] = ['employee', 'team_admin', 'operator', 'auditor', 'dpo', 'reports', 'payroll'];
 
 /** The account fields the directory supplies (and keeps up to date). */
 export type DirectoryAccountFields = Pick<AccountRow, 'username' | 'display_name' | 'given_name' | 'surname' | 'email' | 'department' | 'employee_number' | 'expires_at'> & { dn: string };

@@ -43,6 +43,7 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.legal_holds.account_id': 'a legal hold may concern litigation; the privacy officer discloses it on request (art. 23 GDPR); its placing and release are audit events about the person',
   'public.legal_holds.created_by': 'who placed a legal hold (an operator’s cli:<user> or account id): the hold belongs to the person it concerns; placing it is an audit event by the operator',
   'public.legal_holds.released_by': 'who released a legal hold: as created_by',
+  'public.local_teams.created_by': 'who created a local team (an operator’s cli:<user> or account id): the team is the organisation’s; creating it is an audit event by that operator',
   'public.retention_runs.started_by': 'who started a retention run (system or cli:<os user>); the run is an audit event by them',
   'public.privacy_requests.recorded_by': 'the privacy officer who recorded another person’s request: the request belongs to the person it concerns (whose export lists it); recording it is an audit event by the officer',
   'public.privacy_requests.decided_by': 'the privacy officer who decided another person’s request: as recorded_by',

@@ -4,7 +4,7 @@ import { recentRuns, syncState } from '../directory/repository.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { html } from '../web/html.js';
-import { t, type MessageKey } from '../web/i18n.js';
+import { t } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import { loadActor, revokeAllSessions, type AuthDeps } from '../identity/auth-service.js';
 import { allowEnrolment } from '../identity/enrolment-hold.js';
@@ -16,6 +16,8 @@ import type { RetentionHandler } from '../platform/retention.js';
 import { listHolds } from '../retention/holds.js';
 import { holdLine } from '../retention/presenter.js';
 import { formatStatus as formatRetention, retentionStatus } from '../retention/status.js';
+import { peoplePages, peopleSection } from './people-pages.js';
+import { o, type OperatorKey } from './strings.js';
 
 /** The retention section's own strings (nl/en), kept here beside the one section that uses them. */
 const RETENTION_TEXT = {
@@ -44,7 +46,7 @@ export async function usersWithRoles(deps: Pick<AuthDeps, 'db'>): Promise<UserRo
 }
 
 /** Throws 404 unless the signed-in person is an operator (the console's existence is not revealed). */
-async function requireOperator(ctx: AppContext, deps: AuthDeps): Promise<string> {
+export async function requireOperator(ctx: AppContext, deps: AuthDeps): Promise<string> {
   const auth = await requireAuth(ctx, deps.db, deps.config);
   const actor = await loadActor(deps.db, auth.accountId);
   if (!hasRole(actor, 'operator')) throw new NotFoundError();
@@ -67,6 +69,7 @@ export function operatorPages(deps: AuthDeps, retentionHandlers: readonly Retent
     const holds = await listHolds(deps.db);
     const rt = RETENTION_TEXT[l];
     const token = csrfToken(c);
+    const people = await peopleSection(c, deps);
     sendPage(c, deps.config, t(l, 'operator.title'), html`
 <h1>${t(l, 'operator.title')}</h1>
 <p class="muted">${t(l, 'operator.no_time_data')}</p>
@@ -81,12 +84,15 @@ ${holds.length ? html`<ul id="legal-holds">${holds.map((h) => html`<li><code>${h
 <p class="muted">${rt.hint}</p></section>
 <section aria-labelledby="users-h"><h2 id="users-h">${t(l, 'operator.users')}</h2>
 <table class="list" id="users"><thead><tr><th scope="col">${t(l, 'operator.user')}</th><th scope="col">${t(l, 'operator.source')}</th><th scope="col">${t(l, 'operator.status')}</th><th scope="col">${t(l, 'operator.roles')}</th><th scope="col"><span class="visually-hidden">${t(l, 'operator.revoke')}</span></th></tr></thead>
-<tbody>${users.map((u) => html`<tr><td>${u.display_name ?? u.username} <code>${u.username}</code></td><td>${u.source}</td><td>${u.status}</td>
-<td><ul>${u.roles.map((r) => html`<li>${t(l, `account.role.${r.role}` as MessageKey)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul></td>
-<td><form method="post" action="/operator/accounts/${u.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.revoke')}</button></form>
+<tbody>${users.map((u) => html`<tr><td>${u.display_name ?? u.username} <code>${u.username}</code></td><td>${o(l, `source.${u.source}` as OperatorKey)}</td><td>${o(l, `status.${u.status}` as OperatorKey)}</td>
+<td><ul>${u.roles.map((r) => html`<li>${o(l, `role.${r.role}`)}${r.team ? html` (${r.team})` : html``} — ${t(l, 'account.via')} <code>${r.reason}</code></li>`)}</ul></td>
+<td><a href="/operator/people/${u.id}">${o(l, 'people.edit')}<span class="visually-hidden"> ${u.username}</span></a>
+<form method="post" action="/operator/accounts/${u.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.revoke')}</button></form>
 ${u.enrolment_needs_confirmation ? html`<p class="notice">${t(l, 'operator.enrolment_waiting')}</p><form method="post" action="/operator/accounts/${u.id}/allow-enrolment" class="inline"><input type="hidden" name="_csrf" value="${token}"><button type="submit" class="link">${t(l, 'operator.confirm_enrolment')}</button></form>` : html``}</td></tr>`)}</tbody></table>
-</section>`);
+</section>
+${people}`);
   });
+  peoplePages(router, deps, (ctx) => requireOperator(ctx, deps));
   router.post('/operator/accounts/:id/revoke', async (ctx) => {
     const c = ctx as unknown as AppContext;
     const operatorId = await requireOperator(c, deps);

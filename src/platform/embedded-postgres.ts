@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,62 @@ export interface EmbeddedOptions {
   logger: Logger;
   /** Database to create on first start (besides `postgres`). */
   database?: string;
+  /**
+   * Where a cluster goes when the `postgres` user cannot reach `dataDir` (root running
+   * from a 0700 checkout under /root): `<relocateRoot>/<hash of dataDir>`. Default
+   * UURWERK_EMBEDDED_PG_ROOT, else /var/lib/uurwerk/embedded-pg.
+   */
+  relocateRoot?: string;
+}
+
+/** Where relocated clusters live unless told otherwise. */
+export const DEFAULT_RELOCATE_ROOT = '/var/lib/uurwerk/embedded-pg';
+
+/** The file in the data directory that names a relocated cluster. */
+const LOCATION_FILE = 'postgres.location';
+
+/**
+ * The directory of the embedded cluster of `dataDir`: `<dataDir>/postgres`, or the
+ * relocated one its `postgres.location` file names (backup and decommission tools
+ * look here rather than guessing).
+ */
+export function embeddedClusterDir(dataDir: string): string {
+  try {
+    const named = readFileSync(path.join(dataDir, LOCATION_FILE), 'utf8').trim();
+    if (named) return named;
+  } catch {
+    // no relocation recorded
+  }
+  return path.join(dataDir, 'postgres');
+}
+
+/** The relocated cluster directory for a data directory: stable per checkout, distinct between checkouts. */
+export function relocatedClusterDir(dataDir: string, root: string): string {
+  return path.join(root, createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16));
+}
+
+/**
+ * Picks the cluster directory. Started as root, the server runs as `postgres`, which
+ * must pass through every parent of the cluster. When a parent of the data directory
+ * shuts it out (a checkout under /root, mode 0700), the cluster is kept under
+ * `relocateRoot` instead and the choice is recorded in the data directory: the
+ * person's own directories keep their modes.
+ */
+function chooseClusterDir(opts: EmbeddedOptions, owner: { uid: number; gid: number } | undefined, log: Logger): string {
+  const recorded = path.join(opts.dataDir, LOCATION_FILE);
+  if (existsSync(recorded)) return embeddedClusterDir(opts.dataDir);
+  const local = path.join(opts.dataDir, 'postgres');
+  if (!owner || existsSync(path.join(local, 'PG_VERSION'))) return local;
+  // The data directory itself is Uurwerk's own (made o+x below); only its parents are the person's.
+  const blocked = firstBlockingDir(path.dirname(path.resolve(opts.dataDir)), owner.uid);
+  if (!blocked) return local;
+  const root = opts.relocateRoot ?? process.env.UURWERK_EMBEDDED_PG_ROOT ?? DEFAULT_RELOCATE_ROOT;
+  const dir = relocatedClusterDir(opts.dataDir, root);
+  const stuck = firstBlockingDir(root, owner.uid);
+  if (stuck) throw new Error(`embedded PostgreSQL runs as user "postgres", which cannot reach ${blocked} (the data directory) nor ${stuck} (the relocation directory ${root}); set UURWERK_EMBEDDED_PG_ROOT to a directory it can pass through`);
+  log.info({ dir, unreachable: blocked }, 'the postgres user cannot reach the data directory; keeping the embedded cluster here instead');
+  writeFileSync(recorded, dir + '\n', { mode: 0o600 });
+  return dir;
 }
 
 const SUPERUSER = 'uurwerk';
@@ -69,14 +125,18 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const log = opts.logger.child({ module: 'embedded-postgres' });
   const bin = await binaries();
   const owner = serverUser();
-  const clusterDir = path.join(opts.dataDir, 'postgres');
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o750 });
+  const clusterDir = chooseClusterDir(opts, owner, log);
+  const relocated = clusterDir !== path.join(opts.dataDir, 'postgres');
   const passwordFile = path.join(opts.dataDir, 'postgres.password');
   const spawnOpts = { ...(owner ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
 
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o750 });
   // When we are root the server runs as `postgres`, which must be able to pass
   // through the data directory (not list it) to reach its own cluster directory.
-  if (owner) {
+  if (relocated && owner) {
+    // Parents made here are ours (root's) and only need to be passable; the cluster itself is 0700 below.
+    mkdirSync(path.dirname(clusterDir), { recursive: true, mode: 0o755 });
+  } else if (owner) {
     chmodSync(opts.dataDir, (statSync(opts.dataDir).mode & 0o777) | 0o001);
     assertTraversable(path.dirname(path.resolve(opts.dataDir)), owner.uid);
   }
@@ -91,7 +151,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
     if (owner) chownSync(clusterDir, owner.uid, owner.gid);
     // initdb reads the password from a file the server user can read; removed right after.
-    const pwTmp = path.join(opts.dataDir, '.initdb-password');
+    const pwTmp = relocated ? `${clusterDir}.initdb-password` : path.join(opts.dataDir, '.initdb-password');
     writeFileSync(pwTmp, password + '\n', { mode: 0o600 });
     if (owner) chownSync(pwTmp, owner.uid, owner.gid);
     try {
@@ -174,13 +234,27 @@ function ownerAlive(ownerFile: string): boolean {
 
 /** Fails with the fix when a parent directory of the data dir shuts out the `postgres` user. */
 function assertTraversable(dir: string, uid: number): void {
+  const d = firstBlockingDir(dir, uid);
+  if (d) throw new Error(`embedded PostgreSQL runs as user "postgres", which cannot reach ${d}: run \`chmod o+x ${d}\` or choose a data_dir below a directory it can pass through`);
+}
+
+/**
+ * The first directory on the way to `dir` (itself included, when it exists) that the
+ * user cannot pass through, or undefined. Group bits are not read: the service user
+ * is in no group of ours. A directory not made yet is judged by its parents.
+ */
+function firstBlockingDir(dir: string, uid: number): string | undefined {
+  const chain: string[] = [];
   for (let d = dir; ; d = path.dirname(d)) {
-    const st = statSync(d);
-    if (st.uid !== uid && (st.mode & 0o001) === 0) {
-      throw new Error(`embedded PostgreSQL runs as user "postgres", which cannot reach ${d}: run \`chmod o+x ${d}\` or choose a data_dir below a directory it can pass through`);
-    }
-    if (d === path.dirname(d)) return;
+    chain.unshift(d);
+    if (d === path.dirname(d)) break;
   }
+  for (const d of chain) {
+    if (!existsSync(d)) return undefined;
+    const st = statSync(d);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) return d;
+  }
+  return undefined;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -54,7 +54,8 @@ export function pageRoutes(config: Readonly<Config>, deps: StartPageDeps): Route
 ${noAccounts
     ? html`<section class="notice" aria-labelledby="setup-title">
   <h2 id="setup-title">${t(lang, 'start.no_accounts')}</h2>
-  <pre><code>uurwerk operator:create --username admin --password-file /path/to/file</code></pre>
+  <pre><code>uurwerk operator:create --username admin --password-file /path/to/file
+# from a checkout: npm run uurwerk -- operator:create --username admin --password-file /path/to/file</code></pre>
   <p>${t(lang, 'start.setup_hint')}</p>
 </section>`
     : ctx.state.auth
