@@ -104,6 +104,9 @@ export const AUDIT_ACTIONS = {
   privacyBreachRecorded: 'privacy.breach.recorded',
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
+
+  // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
+  complianceAuditorRead: 'compliance.auditor.read',
 } as const;
 
 /** One of the names above. */
