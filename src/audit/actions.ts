@@ -121,6 +121,8 @@ export const AUDIT_ACTIONS = {
   privacySettingsVersioned: 'transparency.settings.versioned', // privacy-relevant settings changed: a new notice version
   privacyNoticeAcknowledged: 'transparency.notice.acknowledged', // a person confirmed reading a notice version
   confidentialityAcknowledged: 'transparency.confidentiality.acknowledged', // an admin agreed to the confidentiality statement
+  // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
+  complianceAuditorRead: 'compliance.auditor.read',
 } as const;
 
 /** One of the names above. */
