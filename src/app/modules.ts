@@ -11,6 +11,7 @@ import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { mailModule } from '../platform/mail-module.js';
 import { mydataModule } from '../mydata/module.js';
+import { MetricsRegistry, metricsModule } from '../platform/metrics.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { retentionModule } from '../retention/module.js';
@@ -53,7 +54,10 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   // Filled below from every module's retention handlers; the retention job, the operator
   // console and the erase a granted privacy request runs read it at call time.
   const handlers: RetentionHandler[] = [];
+  // /metrics (off unless configured): first, so it times every request after it.
+  const metrics = new MetricsRegistry();
   const modules = [
+    metricsModule(config.metrics, metrics),
     identity,
     timesheets,
     capture,
@@ -65,7 +69,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
       requests: { columns: ['public.privacy_requests.subject_id'], list: (d, accountId) => requestsAbout({ db: d, config, keys, audit, clock: systemClock }, accountId) as unknown as Promise<Array<Record<string, unknown>>> },
     }),
     privacyModule({
-      db, config, keys, audit, logger,
+      db, config, keys, audit, logger, keyring, metrics,
       // A granted erasure runs the retention erase: what no legal duty keeps goes, the rest is restricted.
       erasePerson: (personId, reason) => erasePerson({ db, audit, handlers, clock: systemClock }, { personId, reason, dryRun: false, actorId: 'system:privacy-request' }),
     }),

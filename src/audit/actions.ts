@@ -104,6 +104,13 @@ export const AUDIT_ACTIONS = {
   privacyBreachRecorded: 'privacy.breach.recorded',
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
+
+  // Alarms, correction requests and register reads (issue 13, src/privacy, src/timesheets/corrections.ts)
+  alarmRaised: 'privacy.alarm.raised', // an incident opened (kind, breach number, mails sent)
+  alarmCleared: 'privacy.alarm.cleared', // its condition is gone
+  privacyRegisterViewed: 'privacy.register.viewed', // a privacy officer or auditor read a register (view and filters, no content)
+  correctionRequested: 'timesheet.correction.requested', // the owner of a locked day asks for a correction
+  correctionResolved: 'timesheet.correction.resolved', // the admin reopened the day for it, or declined
 } as const;
 
 /** One of the names above. */

@@ -158,11 +158,26 @@ export async function backupDatabase(target: DumpTarget, tools: PgTools, outFile
     chmodSync(partial, 0o600);
     const entries = await listEntries(tools, partial);
     renameSync(partial, file);
-    return { file, bytes: statSync(file).size, entries };
+    const bytes = statSync(file).size;
+    await recordBackupRun(target, bytes);
+    return { file, bytes, entries };
   } catch (err) {
     rmSync(partial, { force: true });
     if (err instanceof BackupError) throw err;
     throw toolFailure('pg_dump', err);
+  }
+}
+
+/** Records a finished backup (`backup_runs`), so the alarm checks know the age of the last one. */
+async function recordBackupRun(target: DumpTarget, bytes: number): Promise<void> {
+  const client = new pg.Client({ connectionString: target.connectionString, application_name: 'uurwerk-backup' });
+  await client.connect();
+  try {
+    await client.query('INSERT INTO backup_runs (bytes) VALUES ($1)', [bytes]);
+  } catch (err) {
+    throw new BackupError(`the backup was written, but recording it in the database failed: ${(err as Error).message}`);
+  } finally {
+    await client.end();
   }
 }
 
