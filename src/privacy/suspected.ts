@@ -103,3 +103,13 @@ export async function runSuspectedChecks(deps: AlarmDeps): Promise<AlarmResult> 
   const findings = (await Promise.all([checkAuditLog(deps), checkCanaries(deps), checkCheckpointSchedule(deps), checkAdminReads(deps), checkFailedSignIns(deps), checkExports(deps)])).flat();
   return applyFindings(deps, SUSPECTED_KINDS, findings);
 }
+
+/**
+ * Records the outcome of `uurwerk audit:verify` against the database: a failure
+ * opens (once) a suspected entry under the key `cli:audit-log`; a clean run over the
+ * whole log closes it. The periodic check leaves this key alone.
+ */
+export async function recordVerifyOutcome(deps: AlarmDeps, problems: ReadonlyArray<{ kind: string }>, wholeLog: boolean): Promise<AlarmResult> {
+  const findings = auditFindings(problems).map((f) => ({ ...f, key: 'cli:audit-log' }));
+  return applyFindings(deps, ['audit_verify'], findings, (k) => wholeLog && k === 'cli:audit-log');
+}

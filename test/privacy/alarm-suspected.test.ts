@@ -1,11 +1,18 @@
 import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openCoreServices } from '../../src/app/services.js';
+import { parseConfig } from '../../src/platform/config.js';
+import { runCli } from '../helpers/cli.js';
+import { useTestDatabase } from '../helpers/db.js';
 import { createCheckpoint } from '../../src/audit/checkpoints.js';
 import { fixedClock, type Clock } from '../../src/platform/clock.js';
 import { createTransport, deliverDue } from '../../src/platform/mail/delivery.js';
 import type { AlarmDeps } from '../../src/privacy/alarms.js';
 import { runSuspectedChecks } from '../../src/privacy/suspected.js';
 import type { BreachView } from '../../src/privacy/schema.js';
-import { tamper } from '../audit/helpers.js';
+import { appendEvents, tamper } from '../audit/helpers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { buildDay, buildDpo, buildEmployee, buildOperator, buildPerson, buildProject, buildTeamAdmin, localDate } from '../helpers/factories.js';
 import { testLogger } from '../helpers/log.js';
@@ -116,4 +123,32 @@ test('a mass export (many exports by one account within the window) raises an al
   t.deepEqual(await openKinds(a), ['mass_export']);
   const later = fixedClock(new Date(Date.now() + (a.config.alarms.window_minutes + 1) * 60_000));
   t.deepEqual(await runSuspectedChecks({ ...deps(a, later) }), { opened: 0, cleared: 1 }, 'out of the window: closed');
+});
+
+test('`uurwerk audit:verify` that finds damage opens one suspected entry; a clean whole-log run closes it', async (t) => {
+  const db = await useTestDatabase(t);
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-alarm-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = path.join(dir, 'data');
+  const { keyring, audit } = await openCoreServices(parseConfig({ data_dir: dataDir, database: { url: db.url } }, 'test'), db.knex, testLogger(t.title));
+  await appendEvents(db.knex, audit, 4);
+  await createCheckpoint(db.knex, keyring);
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, `data_dir: ${dataDir}\ndatabase:\n  url: ${db.url}\nlog:\n  level: warn\n`);
+  const env = { UURWERK_CONFIG: '' };
+  t.is((await runCli(['audit:verify', '--config', config], { env, timeoutMs: 240_000 })).code, 0);
+  t.is(await db.knex('alarms').count<Array<{ n: string }>>('* as n').first().then((r) => Number(r!.n)), 0);
+
+  const original = (await db.knex('audit.events').where({ seq: 3 }).first('payload')) as { payload: unknown };
+  await tamper(db.knex, `UPDATE audit.events SET payload = '{"i": 99}' WHERE seq = 3`);
+  for (let i = 0; i < 2; i++) t.is((await runCli(['audit:verify', '--config', config], { env, timeoutMs: 240_000 })).code, 1);
+  const rows = (await db.knex('alarms').select('kind', 'key', 'breach_id', 'cleared_at')) as Array<{ kind: string; key: string; breach_id: string | null; cleared_at: Date | null }>;
+  t.is(rows.length, 1, 'two failing runs, one incident');
+  t.like(rows[0], { kind: 'audit_verify', key: 'cli:audit-log', cleared_at: null });
+  t.truthy(rows[0]!.breach_id);
+  t.is(await db.knex('privacy_breaches').count<Array<{ n: string }>>('* as n').first().then((r) => Number(r!.n)), 1);
+
+  await tamper(db.knex, 'UPDATE audit.events SET payload = ?::jsonb WHERE seq = 3', [JSON.stringify(original.payload)]);
+  t.is((await runCli(['audit:verify', '--config', config], { env, timeoutMs: 240_000 })).code, 0, 'the row put back');
+  t.truthy((await db.knex('alarms').first('cleared_at'))!.cleared_at, 'the incident is closed');
 });
