@@ -1,4 +1,5 @@
 import type { Knex } from '../platform/db.js';
+import { html, type SafeHtml } from '../web/html.js';
 import { ALARM_TITLES, applyFindings, openAlarms, OPERATIONAL_KINDS, type AlarmDeps, type AlarmResult, type Finding, type OpenAlarm } from './alarms.js';
 
 /**
@@ -58,8 +59,6 @@ export async function runOperationalChecks(deps: AlarmDeps): Promise<AlarmResult
   return applyFindings(deps, OPERATIONAL_KINDS, operationalFindings(figures, deps.config.alarms));
 }
 
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** Dutch titles of the alarm kinds, for the operator page. */
 const TITLES_NL: Record<string, string> = {
   directory_sync: 'Directorysynchronisatie mislukt of tegengehouden',
@@ -69,17 +68,18 @@ const TITLES_NL: Record<string, string> = {
 };
 
 /**
- * The operator page's "operational failures" section (HTML): each open operational
- * alarm with when it started and its counts, or a line saying there are none.
+ * The operator page's "operational failures" section: each open operational alarm
+ * with when it started and its counts, or a line saying there are none.
  */
-export async function operationalStatusSection(db: Knex, lang: 'nl' | 'en'): Promise<string> {
+export async function operationalStatusSection(db: Knex, lang: 'nl' | 'en'): Promise<SafeHtml> {
   const open: OpenAlarm[] = await openAlarms(db, 'operational');
   const title = lang === 'nl' ? 'Operationele storingen' : 'Operational failures';
-  if (!open.length) return `<section aria-labelledby="ops-failures"><h2 id="ops-failures">${title}</h2><p>${lang === 'nl' ? 'Geen.' : 'None.'}</p></section>`;
-  const items = open.map((a) => {
+  const item = (a: OpenAlarm) => {
     const name = lang === 'nl' ? (TITLES_NL[a.kind] ?? ALARM_TITLES[a.kind]) : ALARM_TITLES[a.kind];
     const facts = Object.entries(a.detail).map(([k, v]) => `${k}: ${String(v)}`).join(', ');
-    return `<li><strong>${escape(name)}</strong> — ${lang === 'nl' ? 'sinds' : 'since'} <time datetime="${a.opened_at.toISOString()}">${a.opened_at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time> (${escape(facts)})</li>`;
-  });
-  return `<section aria-labelledby="ops-failures"><h2 id="ops-failures">${title}</h2><ul>${items.join('')}</ul></section>`;
+    const at = a.opened_at.toISOString();
+    return html`<li><strong>${name}</strong> — ${lang === 'nl' ? 'sinds' : 'since'} <time datetime="${at}">${at.slice(0, 16).replace('T', ' ')} UTC</time> (${facts})</li>`;
+  };
+  return html`<section aria-labelledby="ops-failures-h"><h2 id="ops-failures-h">${title}</h2>
+${open.length ? html`<ul id="ops-failures">${open.map(item)}</ul>` : html`<p id="ops-failures">${lang === 'nl' ? 'Geen.' : 'None.'}</p>`}</section>`;
 }

@@ -27,23 +27,25 @@ test('a mail relay that takes no mail for an hour raises one operational alarm, 
   t.teardown(() => smtp.close());
   const closed = await freePort();
   const a = await startTestApp(t, { mail: { host: '127.0.0.1', port: closed, tls: 'none' } });
-  await buildOperator(a, { email: 'ops@corp.example.test' });
+  const ops = await buildOperator(a, { email: 'ops@corp.example.test' });
   await a.db.knex.transaction((trx) => enqueueMail(trx, { to: ['someone@corp.example.test'], subject: 'x', text: 'y' }));
   await deliverDue(a.app.db, createTransport(a.config.mail), a.config.mail, testLogger(t.title), { cipher: a.app.keys }).catch(() => undefined);
   t.deepEqual(await runOperationalChecks(deps(a)), { opened: 0, cleared: 0 }, 'waiting a moment is no failure');
   t.deepEqual(await runOperationalChecks(deps(a, hours(1.1))), { opened: 1, cleared: 0 });
   t.deepEqual(await runOperationalChecks(deps(a, hours(1.2))), { opened: 0, cleared: 0 }, 'still down: the same incident');
   t.deepEqual(await openKinds(a), ['mail_relay']);
-  const en = await operationalStatusSection(a.db.knex, 'en');
+  const en = String(await operationalStatusSection(a.db.knex, 'en'));
   t.regex(en, /The mail relay has not taken mail/);
-  t.regex(await operationalStatusSection(a.db.knex, 'nl'), /mailrelay/);
+  t.regex(String(await operationalStatusSection(a.db.knex, 'nl')), /mailrelay/);
+  const page = await (await ops.client.call('GET', '/operator?lang=en')).text();
+  t.regex(page, /<h2 id="ops-failures-h">Operational failures<\/h2>\s*<ul id="ops-failures"><li><strong>The mail relay has not taken mail/, 'on the operator page');
   const toOps = (await a.db.knex('mail_outbox').where('subject', 'Uurwerk: operational failure').select('recipients')) as Array<{ recipients: string[] }>;
   t.deepEqual(toOps.map((m) => m.recipients), [['ops@corp.example.test']], 'the operators are told once (the mail waits for the relay)');
 
   const mailConfig = { ...a.config.mail, port: smtp.port };
   await deliverDue(a.app.db, createTransport(mailConfig), mailConfig, testLogger(t.title), { cipher: a.app.keys });
   t.deepEqual(await runOperationalChecks(deps(a, hours(1.3))), { opened: 0, cleared: 1 });
-  t.regex(await operationalStatusSection(a.db.knex, 'en'), /None\./);
+  t.regex(String(await operationalStatusSection(a.db.knex, 'en')), /None\./);
   t.true(smtp.received.some((m) => m.to.includes('ops@corp.example.test') && m.raw.includes('/operator')));
 });
 
