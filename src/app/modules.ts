@@ -1,6 +1,8 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
+import { exportCapture } from '../capture/export.js';
 import { captureModule } from '../capture/module.js';
+import { readSettings } from '../capture/settings.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -67,6 +69,11 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
       db, config, keys, audit, logger,
       // "My data" lists the person's own requests from the register.
       requests: { columns: ['public.privacy_requests.subject_id'], list: (d, accountId) => requestsAbout({ db: d, config, keys, audit, clock: systemClock }, accountId) as unknown as Promise<Array<Record<string, unknown>>> },
+      // ... and the person's raw captured activity, as capture/*.json in the zip.
+      capture: {
+        columns: ['public.capture_events.account_id', 'public.capture_days.account_id', 'public.capture_buckets.account_id', 'public.capture_settings.account_id'],
+        files: async (d, accountId) => ({ 'buckets.json': await exportCapture({ db: d, config, keys, audit }, accountId), 'settings.json': await readSettings({ db: d, config, keys, audit }, accountId) }),
+      },
     }),
     privacyModule({
       db, config, keys, audit, logger, keyring, metrics,

@@ -28,6 +28,7 @@ export const COVERED: Readonly<Record<ColumnName, string>> = {
   'public.mail_outbox.recipients': 'mails',
   'public.mail_outbox.subject': 'mails', // the subject line (matched by name, not a person id); shown for mails to the person
   'public.mydata_exports.account_id': 'exports',
+  'public.timesheet_corrections.owner_id': 'corrections',
   'audit.events.subject_id': 'audit_events',
   'audit.events.actor_id': 'audit_events',
 };
@@ -50,10 +51,8 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
   'public.period_closures.closed_by': 'the admin who closed a billing or payroll period: an act on the organisation’s periods, not data about the person; closing is an audit event by them',
   'public.auth_throttle.key': 'failure counters keyed by account name or address, short-lived (cleared by housekeeping within the throttle window)',
-  'public.capture_events.account_id': 'raw captured activity: short-lived (retention.raw_capture); exported in full, while it exists, by GET /api/v1/me/capture/export (aw-server format), not yet inside this archive',
-  'public.capture_days.account_id': 'as capture_events: the days that hold raw activity',
-  'public.capture_buckets.account_id': 'as capture_events: the ActivityWatch buckets the activity came in',
-  'public.capture_settings.account_id': 'as capture_events: pause and exclusions, shown at GET /api/v1/me/capture/settings',
+  'public.timesheet_corrections.resolved_by': 'the admin who resolved another person’s correction request: the request belongs to its owner (whose export shows it); resolving it is an audit event by the admin',
+  'public.alarms.key': 'what an alarm concerns (a KEK version, a hash of a throttle key, the account whose reads were unusual): a security record for the privacy officer, disclosed on request; the breach entry it opened is the register’s',
 };
 
 /**
