@@ -11,6 +11,7 @@ import { submitDay } from './day-workflow.js';
 import { getMyDay } from './days.js';
 import { createEntry, removeEntry } from './entries.js';
 import { timeZoneOf } from './settings.js';
+import { correctionLink } from './correction-pages.js';
 import * as s from './schema.js';
 import { addDays, localInstant } from './tz.js';
 import { field, formBody, c, csrf, notice, stateLabel, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable } from './page-kit.js';
@@ -38,7 +39,7 @@ ${open
 <label>${t(l, 'ts.note')}<input type="text" name="note"></label>
 <button type="submit">${t(l, 'ts.add_entry')}</button></form>
 <form method="post" action="/timesheets/day/${date}/submit" class="form">${csrf(x)}<button type="submit" id="submit-day">${t(l, 'ts.submit_day')}</button></form>`
-  : html`<p>${t(l, 'ts.locked')}</p>`}
+  : html`<p>${t(l, 'ts.locked')}</p>${correctionLink(l, date)}`}
 <p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
   };
 

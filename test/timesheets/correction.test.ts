@@ -63,3 +63,33 @@ test('a correction request is refused on a draft day (naming the field) and for 
   t.is((await admin.client.json<CorrectionView>('POST', `/api/v1/corrections/${ok.body.id}/resolve`, { action: 'reopen' })).body.status, 'reopened');
   t.is((await emp.client.json<{ state: string }>('GET', `/api/v1/me/days/${submitted.date}`)).body.state, 'returned');
 });
+
+test('the locked day page links to the correction page, whose form files a request and lists its state (nl and en)', async (t) => {
+  const a = await startTestApp(t);
+  const admin = await buildTeamAdmin(a, { team: 'team-a' });
+  const emp = await buildEmployee(a, { team: 'team-a' });
+  const { projectId } = await buildProject(a, { by: admin, team: 'team-a' });
+  const locked = await buildDay(emp, { projectId, state: 'submitted', date: localDate(2) });
+  const draft = await buildDay(emp, { projectId, state: 'draft', date: localDate(3) });
+
+  const dayPage = await (await emp.client.call('GET', `/timesheets/day/${locked.date}?lang=en`)).text();
+  t.true(dayPage.includes(`href="/timesheets/day/${locked.date}/correction"`), 'the locked day links to the request');
+  t.false((await (await emp.client.call('GET', `/timesheets/day/${draft.date}`)).text()).includes('/correction"'), 'a draft is edited directly');
+
+  const form = await emp.client.call('GET', `/timesheets/day/${locked.date}/correction?lang=en`);
+  t.is(form.status, 200);
+  t.regex(await form.text(), /<option value="[0-9a-f-]{36}">/, 'the day’s entries to choose from');
+  const posted = await emp.client.call('POST', `/timesheets/day/${locked.date}/correction`, { text: 'PAGE-MARKER the start time is wrong', entry_id: locked.entryId });
+  t.is(posted.status, 302);
+  t.is(posted.headers.get('location'), `/timesheets/day/${locked.date}/correction?ok=sent`);
+  const after = await (await emp.client.call('GET', `/timesheets/day/${locked.date}/correction?ok=sent&lang=nl`)).text();
+  t.regex(after, /Uw verzoek is verstuurd/);
+  t.regex(after, /<strong>open<\/strong>: PAGE-MARKER the start time is wrong/);
+
+  const empty = await emp.client.call('POST', `/timesheets/day/${locked.date}/correction?lang=en`, { text: '' });
+  t.is(empty.status, 422);
+  t.regex(await empty.text(), /role="alert">[^<]*text/, 'the problem names the field');
+  const onDraft = await emp.client.call('POST', `/timesheets/day/${draft.date}/correction?lang=en`, { text: 'x' });
+  t.is(onDraft.status, 422);
+  t.is(await a.db.knex('timesheet_corrections').count<Array<{ n: string }>>('* as n').first().then((r) => Number(r!.n)), 1);
+});
