@@ -102,7 +102,10 @@ export async function correctionInbox(deps: TimesheetDeps, actor: Actor): Promis
   return inWall(deps.db, actor.accountId, async (w) => {
     const open = (await (await w.own())('timesheet_corrections').where({ status: 'open' }).whereNot({ owner_id: actor.accountId }).orderBy('created_at')) as Row[];
     if (!open.length) return [];
-    const days = (await walled(w, (trx) => trx('timesheet_days').whereIn('timesheet_days.id', open.map((r) => r.day_id)).modify(visibleDays(actor)).select('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow[];
+    const days = (await walled(w, (trx) => trx('timesheet_days').whereIn('timesheet_days.id', open.map((r) => r.day_id)).modify(visibleDays(actor))
+      // Restricted people's requests drop out of the inbox, as their days do (art. 18).
+      .whereNotExists((q) => q.select(trx.raw('1')).from('accounts as ra').whereRaw('ra.id = timesheet_days.owner_id').whereNotNull('ra.restricted_at'))
+      .select('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow[];
     const mine = new Map(days.filter((d) => isScopedAdmin(actor, facts(d))).map((d) => [d.id, d]));
     const rows = open.filter((r) => mine.has(r.day_id));
     if (!rows.length) return [];
