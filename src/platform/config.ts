@@ -325,7 +325,7 @@ const alarmsSchema = z
     /** The window reads, exports and failed jobs are counted over. */
     window_minutes: z.number().int().min(5).max(24 * 60).default(60),
     /** Reads of other people's days by one account in the window that raise an alarm. */
-    reads_per_window: z.number().int().min(1).max(1_000_000).default(300),
+    reads_per_window: z.number().int().min(1).max(1_000_000).default(1000),
     /** Exports by one account in the window that raise an alarm. */
     exports_per_window: z.number().int().min(1).max(10_000).default(20),
     /** Failed sign-ins counted for one account (or one address) that raise an alarm. */

@@ -93,3 +93,15 @@ test('the locked day page links to the correction page, whose form files a reque
   t.is(onDraft.status, 422);
   t.is(await a.db.knex('timesheet_corrections').count<Array<{ n: string }>>('* as n').first().then((r) => Number(r!.n)), 1);
 });
+
+test('a restricted person’s correction requests drop out of the admin’s correction inbox', async (t) => {
+  const a = await startTestApp(t);
+  const admin = await buildTeamAdmin(a, { team: 'team-a' });
+  const emp = await buildEmployee(a, { team: 'team-a' });
+  const { projectId } = await buildProject(a, { by: admin, team: 'team-a' });
+  const day = await buildDay(emp, { projectId, state: 'approved', admin, date: localDate(2) });
+  t.is((await emp.client.json('POST', `/api/v1/me/days/${day.date}/corrections`, { text: 'please fix' })).status, 201);
+  t.is((await admin.client.json<{ corrections: CorrectionView[] }>('GET', '/api/v1/corrections')).body.corrections.length, 1);
+  await a.db.knex('accounts').where({ id: emp.id }).update({ restricted_at: a.db.knex.fn.now() }); // what a granted erasure sets
+  t.deepEqual((await admin.client.json<{ corrections: CorrectionView[] }>('GET', '/api/v1/corrections')).body.corrections, []);
+});
