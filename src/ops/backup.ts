@@ -140,6 +140,8 @@ export interface BackupResult {
   bytes: number;
   /** Number of entries in the dump's table of contents (tables, indexes, data, ...). */
   entries: number;
+  /** Whether the backup was recorded in the database (`backup_runs`, read by the backup-age alarm). */
+  recorded: boolean;
 }
 
 /**
@@ -159,8 +161,7 @@ export async function backupDatabase(target: DumpTarget, tools: PgTools, outFile
     const entries = await listEntries(tools, partial);
     renameSync(partial, file);
     const bytes = statSync(file).size;
-    await recordBackupRun(target, bytes);
-    return { file, bytes, entries };
+    return { file, bytes, entries, recorded: await recordBackupRun(target, bytes) };
   } catch (err) {
     rmSync(partial, { force: true });
     if (err instanceof BackupError) throw err;
@@ -168,16 +169,21 @@ export async function backupDatabase(target: DumpTarget, tools: PgTools, outFile
   }
 }
 
-/** Records a finished backup (`backup_runs`), so the alarm checks know the age of the last one. */
-async function recordBackupRun(target: DumpTarget, bytes: number): Promise<void> {
+/**
+ * Records a finished backup (`backup_runs`), so the alarm checks know the age of the
+ * last one. A good dump stays good when this fails (a role without INSERT, a database
+ * not yet migrated): false, and the caller says so; the backup-age alarm then tells too.
+ */
+async function recordBackupRun(target: DumpTarget, bytes: number): Promise<boolean> {
   const client = new pg.Client({ connectionString: target.connectionString, application_name: 'uurwerk-backup' });
-  await client.connect();
   try {
+    await client.connect();
     await client.query('INSERT INTO backup_runs (bytes) VALUES ($1)', [bytes]);
-  } catch (err) {
-    throw new BackupError(`the backup was written, but recording it in the database failed: ${(err as Error).message}`);
+    return true;
+  } catch {
+    return false;
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -67,7 +67,7 @@ test('no backup for longer than configured raises an alarm; a real `backup` reco
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const target = await openDumpTarget(a.config, testLogger(t.title));
   try {
-    await backupDatabase(target, findPgTools(), path.join(dir, 'db.dump'));
+    t.true((await backupDatabase(target, findPgTools(), path.join(dir, 'db.dump'))).recorded);
   } finally {
     await target.release();
   }
