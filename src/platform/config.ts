@@ -331,7 +331,7 @@ const alarmsSchema = z
     /** Failed sign-ins counted for one account (or one address) that raise an alarm. */
     failed_signins_account: z.number().int().min(1).max(10_000).default(10),
     failed_signins_address: z.number().int().min(1).max(100_000).default(50),
-    /** Minutes after the last checkpoint, with events waiting, before the checkpoint job counts as missed (it runs hourly). */
+    /** Minutes an event may wait for a checkpoint before the (hourly) checkpoint job counts as missed. */
     checkpoint_late_minutes: z.number().int().min(61).max(7 * 24 * 60).default(130),
     /** The last `uurwerk backup` may be this old; 0 switches the check off. */
     backup_max_age_hours: z.number().int().min(0).max(24 * 90).default(26),
