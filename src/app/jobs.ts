@@ -7,7 +7,7 @@ import { MAIL_QUEUE } from '../platform/mail-module.js';
 import { MYDATA_EXPORT_QUEUE } from '../mydata/module.js';
 import type { BackgroundListener, DomainModule } from '../platform/module.js';
 import { RETENTION_QUEUE } from '../retention/module.js';
-import { PRIVACY_REMINDER_QUEUE } from '../privacy/module.js';
+import { PRIVACY_ALARM_QUEUE, PRIVACY_REMINDER_QUEUE } from '../privacy/module.js';
 import { REPORTS_FOLD_QUEUE } from '../reports/module.js';
 import { REMINDER_QUEUE } from '../timesheets/module.js';
 
@@ -30,6 +30,7 @@ export const QUEUES = {
   mydataExport: MYDATA_EXPORT_QUEUE,
   privacyReminders: PRIVACY_REMINDER_QUEUE,
   reportsFold: REPORTS_FOLD_QUEUE,
+  privacyAlarms: PRIVACY_ALARM_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

@@ -1,7 +1,9 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
+import { exportCapture } from '../capture/export.js';
 import { captureModule } from '../capture/module.js';
 import { complianceModule } from '../compliance/module.js';
+import { readSettings } from '../capture/settings.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -12,6 +14,7 @@ import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { mailModule } from '../platform/mail-module.js';
 import { mydataModule } from '../mydata/module.js';
+import { MetricsRegistry, metricsModule } from '../platform/metrics.js';
 import type { DomainModule } from '../platform/module.js';
 import type { RetentionHandler } from '../platform/retention.js';
 import { retentionModule } from '../retention/module.js';
@@ -55,7 +58,10 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   // Filled below from every module's retention handlers; the retention job, the operator
   // console and the erase a granted privacy request runs read it at call time.
   const handlers: RetentionHandler[] = [];
+  // /metrics (off unless configured): first, so it times every request after it.
+  const metrics = new MetricsRegistry();
   const modules = [
+    metricsModule(config.metrics, metrics),
     identity,
     transparencyModule({ db, config, audit }), // its gates run before the timesheets routes
     timesheets,
@@ -66,9 +72,14 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
       db, config, keys, audit, logger,
       // "My data" lists the person's own requests from the register.
       requests: { columns: ['public.privacy_requests.subject_id'], list: (d, accountId) => requestsAbout({ db: d, config, keys, audit, clock: systemClock }, accountId) as unknown as Promise<Array<Record<string, unknown>>> },
+      // ... and the person's raw captured activity, as capture/*.json in the zip.
+      capture: {
+        columns: ['public.capture_events.account_id', 'public.capture_days.account_id', 'public.capture_buckets.account_id', 'public.capture_settings.account_id'],
+        files: async (d, accountId) => ({ 'buckets.json': await exportCapture({ db: d, config, keys, audit }, accountId), 'settings.json': await readSettings({ db: d, config, keys, audit }, accountId) }),
+      },
     }),
     privacyModule({
-      db, config, keys, audit, logger,
+      db, config, keys, audit, logger, keyring, metrics,
       // A granted erasure runs the retention erase: what no legal duty keeps goes, the rest is restricted.
       erasePerson: (personId, reason) => erasePerson({ db, audit, handlers, clock: systemClock }, { personId, reason, dryRun: false, actorId: 'system:privacy-request' }),
     }),

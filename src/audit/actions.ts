@@ -123,6 +123,12 @@ export const AUDIT_ACTIONS = {
   confidentialityAcknowledged: 'transparency.confidentiality.acknowledged', // an admin agreed to the confidentiality statement
   // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
   complianceAuditorRead: 'compliance.auditor.read',
+  // Alarms, correction requests and register reads (issue 13, src/privacy, src/timesheets/corrections.ts)
+  alarmRaised: 'privacy.alarm.raised', // an incident opened (kind, breach number, mails sent)
+  alarmCleared: 'privacy.alarm.cleared', // its condition is gone
+  privacyRegisterViewed: 'privacy.register.viewed', // a privacy officer or auditor read a register (view and filters, no content)
+  correctionRequested: 'timesheet.correction.requested', // the owner of a locked day asks for a correction
+  correctionResolved: 'timesheet.correction.resolved', // the admin reopened the day for it, or declined
 } as const;
 
 /** One of the names above. */

@@ -18,6 +18,8 @@ import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDat
 import { EXIT, out } from './output.js';
 import { verifyDayDigests } from '../timesheets/day-digest.js';
 import { recordVerifyRun } from '../compliance/verification.js';
+import { systemClock } from '../platform/clock.js';
+import { recordVerifyOutcome } from '../privacy/suspected.js';
 
 interface Ctx {
   config: Readonly<Config>;
@@ -138,7 +140,8 @@ Events after the last checkpoint can only be checked for consistency, not agains
         const r = await verifyDatabase(db, { from: opts.from, to: opts.to, keys: [{ keyId: own.keyId, publicKey: own.publicKey }, ...extra] });
         // Online only (it needs the data keys): every locked day against the digest its
         // submit or approve event recorded. The timesheets domain owns the check.
-        const days = await verifyDayDigests({ db, config, keys: createKeyService(keyring, logger) });
+        const keys = createKeyService(keyring, logger);
+        const days = await verifyDayDigests({ db, config, keys });
         const aged = r.anchor ? await agedOutDays(db, r.anchor.checkpoint, days.problems.filter((p) => p.seq === null).map((p) => p.dayId)) : new Set<string>();
         days.problems = days.problems.filter((p) => !(p.seq === null && aged.has(p.dayId)));
         days.ok = days.problems.length === 0;
@@ -146,6 +149,8 @@ Events after the last checkpoint can only be checked for consistency, not agains
         if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${skipped.length ? ` (not checkable: ${skipped.join('; ')})` : ''}`);
         const problems = [...r.problems, ...days.problems.map((p) => ({ kind: 'content-changed' as const, ...(p.seq ? { seq: p.seq } : {}), message: p.message }))];
         await recordVerifyRun(db, 'cli', { ...r, problems }); // the auditor's view shows the last run (src/compliance)
+        // A failure is a suspected breach: one entry in the register, mail to privacy officers and operators (issue 13).
+        await recordVerifyOutcome({ db, config, keys, audit: createAuditLog(keys), clock: systemClock, keyring }, problems, !opts.from && !opts.to);
         return printReport({ ...r, ok: r.ok && days.ok, problems }, opts.json === true);
       });
     });

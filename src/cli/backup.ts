@@ -67,6 +67,7 @@ export function registerBackupCommands(program: Command): void {
           const res = await backupDatabase(target, tools, opts.out);
           out.line(`backup written: ${res.file} (${res.bytes} bytes, ${res.entries} entries)`);
           out.line('the keyring is not in this file: keep a current `uurwerk keys:backup` alongside it');
+          if (!res.recorded) out.line('warning: the backup could not be recorded in the database (backup_runs), so the backup-age alarm does not know of it');
           return EXIT.ok;
         } finally {
           await target.release();

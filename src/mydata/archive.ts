@@ -2,7 +2,7 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
 import { exportJsonSchema, type ExportDocument } from './schema.js';
 
 /**
- * The download as one zip (fflate): `export.json` (the whole document),
+ * The download as one zip (fflate): `export.json` (the whole document), `capture/*.json` (raw activity, given as `extra`),
  * `export.schema.json` (its JSON Schema) and `csv/<table>.csv`, one file per table of
  * the document, with a header row. Nested values (payloads, scopes) are JSON in their
  * cell. A cell that a spreadsheet would run as a formula (starting with = + - @ tab or
@@ -49,17 +49,19 @@ export function csvTables(doc: ExportDocument): Record<string, string> {
     list('password_resets', doc.password_resets, ['created_at']),
     list('exports', doc.exports, ['id', 'status', 'created_at']),
     list('requests', doc.requests ?? [], ['id']),
+    list('corrections', doc.corrections, ['id', 'day_id', 'status', 'text']),
   ]);
 }
 
 /** The zip of a document, as bytes. */
-export function buildZip(doc: ExportDocument): Uint8Array {
+export function buildZip(doc: ExportDocument, extra: Record<string, unknown> = {}): Uint8Array {
   const files: Zippable = {
     'export.json': strToU8(`${JSON.stringify(doc, null, 2)}\n`),
     'export.schema.json': strToU8(`${JSON.stringify(exportJsonSchema(), null, 2)}\n`),
     'README.txt': strToU8(README),
   };
   for (const [name, csv] of Object.entries(csvTables(doc))) files[`csv/${name}.csv`] = strToU8(csv);
+  for (const [name, content] of Object.entries(extra)) files[name] = strToU8(`${JSON.stringify(content, null, 2)}\n`);
   return zipSync(files, { level: 6, mtime: new Date(doc.generated_at) });
 }
 
@@ -69,6 +71,8 @@ export.json         the whole record, in JSON; its structure is described by
 export.schema.json  (JSON Schema, draft 2020-12).
 csv/*.csv           the same record, one CSV file per table (UTF-8, comma-separated,
                     a header row); nested values are JSON inside their cell.
+capture/*.json      raw captured activity (ActivityWatch), where there is any, in the
+                    aw-server export format.
 
 "notes" in export.json says what is not in here and why.
 `;

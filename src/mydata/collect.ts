@@ -23,20 +23,39 @@ export interface MyDataRequestsSource {
   list(db: Knex, accountId: string): Promise<Array<Record<string, unknown>>>;
 }
 
+/**
+ * Where raw captured activity plugs into "My data" (capture sits above this module,
+ * so the composition root hands it in): the columns it covers and the files, by name
+ * under `capture/` in the zip, of one person.
+ */
+export interface MyDataCaptureSource {
+  columns: readonly string[];
+  files(db: Knex, accountId: string): Promise<Record<string, unknown>>;
+}
+
 /** What collecting needs. */
 export interface CollectDeps {
   db: Knex;
   keys: KeyService;
   /** The request register, where the installation has one (else `requests` is null). */
   requests?: MyDataRequestsSource;
+  /** Raw capture, where the installation has it (else `capture` is null). */
+  capture?: MyDataCaptureSource;
 }
 
 /** The note on mail bodies, as the page and the export say it. */
 export const MAIL_BODIES_NOTE = 'Mail bodies are sealed while waiting in the outbox and emptied as soon as a mail is delivered or fails for good; only recipient, subject, times and status are kept, and those are shown here.';
 
 /** Every covered column with its section: the export's own and the wired extensions'. */
-export function coveredColumns(deps: Pick<CollectDeps, 'requests'>): Record<string, string> {
-  return { ...COVERED, ...Object.fromEntries((deps.requests?.columns ?? []).map((c) => [c, 'requests'])) };
+export function coveredColumns(deps: Pick<CollectDeps, 'requests' | 'capture'>): Record<string, string> {
+  return { ...COVERED, ...Object.fromEntries((deps.requests?.columns ?? []).map((c) => [c, 'requests'])), ...Object.fromEntries((deps.capture?.columns ?? []).map((c) => [c, 'capture'])) };
+}
+
+/** The person's correction requests on locked days, text decrypted (null once its key is shredded). */
+async function correctionsOf(db: Knex, keys: KeyService, accountId: string): Promise<ExportDocument['corrections']> {
+  const rows = (await db('timesheet_corrections').where({ owner_id: accountId }).orderBy('created_at')) as Array<{ id: string; day_id: string; entry_id: string | null; text: string; status: string; created_at: Date; resolved_at: Date | null }>;
+  const texts = await keys.decryptEach(db, rows.map((r) => ({ subject: accountId, ref: { table: 'timesheet_corrections', column: 'text', rowId: r.id }, envelope: r.text })));
+  return rows.map((r, i) => ({ id: r.id, day_id: r.day_id, entry_id: r.entry_id, text: texts[i] ?? null, status: r.status, created_at: r.created_at.toISOString(), resolved_at: r.resolved_at?.toISOString() ?? null }));
 }
 
 /** Reports a step and how far the whole is (0–100). */
@@ -63,7 +82,7 @@ export async function summaryOf(deps: CollectDeps, accountId: string): Promise<S
 const AUDIT_PAGE = 2000;
 
 /** The full export document of one person, reporting progress as it goes. */
-export async function exportDocumentOf(deps: CollectDeps, accountId: string, progress: Progress): Promise<ExportDocument> {
+export async function exportDocumentOf(deps: CollectDeps, accountId: string, progress: Progress, files: Record<string, unknown> = {}): Promise<ExportDocument> {
   const { db, keys } = deps;
   const account = await accountOf(db, accountId);
   if (!account) throw new NotFoundError();
@@ -97,17 +116,24 @@ export async function exportDocumentOf(deps: CollectDeps, accountId: string, pro
     after = page[page.length - 1]!.seq;
   }
   const requests = deps.requests ? await deps.requests.list(db, accountId) : null;
+  const corrections = await correctionsOf(db, keys, accountId);
+  await progress('capture', 88);
+  // Raw activity goes beside export.json as capture/*.json (filled into `files` for the zip).
+  const captured = deps.capture ? await deps.capture.files(db, accountId) : null;
+  for (const [name, content] of Object.entries(captured ?? {})) files[`capture/${name}`] = content;
   await progress('packing', 90);
 
   const notes = [MAIL_BODIES_NOTE, 'Mails are found by your current mail address; mails to an earlier address are not matched.',
     'Secrets are never exported: password and token hashes, second-factor secrets and recovery codes stay out; the times they were set up and used are in "credentials".',
     'Audit events by you about another person carry only their clear details; personal details are decrypted only on events about you.'];
   if (!deps.requests) notes.push('This installation has no request register; "requests" is null.');
+  if (captured) notes.push('Raw captured activity (ActivityWatch) is in capture/*.json beside this file, in the aw-server export format; it is kept only for the raw-capture retention period.');
   if ([...entries.values()].some((e) => e.unreadable) || audit_events.some((e) => e.unreadable)) notes.push('Some values are marked unreadable: their data key was destroyed (crypto-shredded) at the end of their retention period or on erasure.');
   return {
     format: 'uurwerk.my-data.v1', generated_at: new Date().toISOString(), account_id: accountId, notes, sources: coveredColumns(deps),
     profile: profileOf(account), settings, credentials, roles, teams, days: days.sort((a, b) => a.date.localeCompare(b.date)),
     entries: [...entries.values()].sort((a, b) => a.first_date.localeCompare(b.first_date) || a.created_at.localeCompare(b.created_at)),
-    running_timer, audit_events, sessions, api_tokens, mails, password_resets, exports, requests,
+    running_timer, audit_events, sessions, api_tokens, mails, password_resets, exports, requests, corrections,
+    capture: captured ? { files: Object.keys(captured).map((n) => `capture/${n}`), note: 'aw-server export format' } : null,
   };
 }

@@ -89,10 +89,11 @@ export async function buildExport(deps: ExportDeps, id: string): Promise<'built'
   if (!claimed) return 'not-queued';
   const accountId = claimed.account_id;
   try {
+    const files: Record<string, unknown> = {};
     const doc = await exportDocumentOf(deps, accountId, async (step, percent) => {
       await deps.db('mydata_exports').where({ id }).update({ step, progress: Math.min(99, Math.max(0, percent)) });
-    });
-    const zip = buildZip(doc);
+    }, files);
+    const zip = buildZip(doc, files);
     await deps.db.transaction(async (trx) => {
       const archive = await deps.keys.encrypt(trx, accountId, archiveRef(id), Buffer.from(zip).toString('base64'), { purpose: 'profile' });
       await trx('mydata_exports').where({ id }).update({ status: 'ready', progress: 100, step: 'ready', archive, bytes: zip.length, finished_at: trx.fn.now() });

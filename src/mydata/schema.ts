@@ -63,6 +63,12 @@ export const resetRow = z.object({ created_at: instant, expires_at: instant, use
 /** One of the person's own "My data" exports. */
 export const exportRow = z.object({ id: z.uuid(), status: z.string(), created_at: instant, finished_at: maybeInstant, expires_at: instant, fetched_at: maybeInstant });
 
+/** A correction request on one of the person's locked days (text decrypted). */
+export const correctionRow = z.object({ id: z.uuid(), day_id: z.uuid(), entry_id: z.string().nullable(), text: z.string().nullable(), status: z.string(), created_at: instant, resolved_at: maybeInstant });
+
+/** Raw captured activity: which `capture/*.json` files of the zip hold it. */
+export const captureSection = z.object({ files: z.array(z.string()), note: z.string() });
+
 /** Sign-in factors, without any secret or hash. */
 export const credentialsSection = z.object({
   password_changed_at: maybeInstant, totp_enrolled_at: maybeInstant, totp_confirmed_at: maybeInstant, recovery_codes_left: z.number(), recovery_codes_used: z.array(instant),
@@ -90,6 +96,8 @@ export const exportDocument = z.object({
   password_resets: z.array(resetRow),
   exports: z.array(exportRow),
   requests: z.array(json).nullable().describe('Data-subject requests; null where the request register is not part of this installation'),
+  corrections: z.array(correctionRow).describe('Correction requests on locked days (rectification)'),
+  capture: captureSection.nullable().describe('Raw captured activity, in capture/*.json beside export.json; null where capture is not part of this installation'),
 });
 export type ExportDocument = z.infer<typeof exportDocument>;
 

@@ -18,6 +18,7 @@ import { holdLine } from '../retention/presenter.js';
 import { formatStatus as formatRetention, retentionStatus } from '../retention/status.js';
 import { peoplePages, peopleSection } from './people-pages.js';
 import { o, type OperatorKey } from './strings.js';
+import { operationalStatusSection } from '../privacy/operational.js';
 
 /** The retention section's own strings (nl/en), kept here beside the one section that uses them. */
 const RETENTION_TEXT = {
@@ -77,6 +78,7 @@ ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked'
 <section aria-labelledby="sync-h"><h2 id="sync-h">${t(l, 'operator.sync')}</h2>
 <pre id="sync-status">${status.join('\n')}</pre>
 <p class="muted">${t(l, 'operator.sync_hint')}</p></section>
+${await operationalStatusSection(deps.db, l)}
 <section aria-labelledby="retention-h"><h2 id="retention-h">${rt.title}</h2>
 <pre id="retention-status">${retention.join('\n')}</pre>
 <h3>${rt.holds}</h3>

@@ -140,6 +140,8 @@ export interface BackupResult {
   bytes: number;
   /** Number of entries in the dump's table of contents (tables, indexes, data, ...). */
   entries: number;
+  /** Whether the backup was recorded in the database (`backup_runs`, read by the backup-age alarm). */
+  recorded: boolean;
 }
 
 /**
@@ -158,11 +160,30 @@ export async function backupDatabase(target: DumpTarget, tools: PgTools, outFile
     chmodSync(partial, 0o600);
     const entries = await listEntries(tools, partial);
     renameSync(partial, file);
-    return { file, bytes: statSync(file).size, entries };
+    const bytes = statSync(file).size;
+    return { file, bytes, entries, recorded: await recordBackupRun(target, bytes) };
   } catch (err) {
     rmSync(partial, { force: true });
     if (err instanceof BackupError) throw err;
     throw toolFailure('pg_dump', err);
+  }
+}
+
+/**
+ * Records a finished backup (`backup_runs`), so the alarm checks know the age of the
+ * last one. A good dump stays good when this fails (a role without INSERT, a database
+ * not yet migrated): false, and the caller says so; the backup-age alarm then tells too.
+ */
+async function recordBackupRun(target: DumpTarget, bytes: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: target.connectionString, application_name: 'uurwerk-backup' });
+  try {
+    await client.connect();
+    await client.query('INSERT INTO backup_runs (bytes) VALUES ($1)', [bytes]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

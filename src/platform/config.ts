@@ -351,6 +351,39 @@ const privacySchema = z
   })
   .prefault({});
 
+/** Alarms (issue 13): thresholds of the suspected-breach and operational checks. */
+const alarmsSchema = z
+  .strictObject({
+    /** When the checks run (UTC cron). */
+    check_cron: cron.default('*/10 * * * *'),
+    /** The window reads, exports and failed jobs are counted over. */
+    window_minutes: z.number().int().min(5).max(24 * 60).default(60),
+    /** Reads of other people's days by one account in the window that raise an alarm. */
+    reads_per_window: z.number().int().min(1).max(1_000_000).default(1000),
+    /** Exports by one account in the window that raise an alarm. */
+    exports_per_window: z.number().int().min(1).max(10_000).default(20),
+    /** Failed sign-ins counted for one account (or one address) that raise an alarm. */
+    failed_signins_account: z.number().int().min(1).max(10_000).default(10),
+    failed_signins_address: z.number().int().min(1).max(100_000).default(50),
+    /** Minutes an event may wait for a checkpoint before the (hourly) checkpoint job counts as missed. */
+    checkpoint_late_minutes: z.number().int().min(61).max(7 * 24 * 60).default(130),
+    /** The last `uurwerk backup` may be this old; 0 switches the check off. */
+    backup_max_age_hours: z.number().int().min(0).max(24 * 90).default(26),
+    /** Mail waiting this long in the outbox means the relay is unreachable. */
+    mail_stuck_minutes: z.number().int().min(5).max(24 * 60).default(60),
+  })
+  .prefault({});
+
+/** `/metrics` in the Prometheus text format: off unless enabled, then only with the bearer token from `token_file`. */
+const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** A file holding the scrape token (at least 32 characters); required when enabled. */
+    token_file: existingFile.optional(),
+  })
+  .refine((m) => !m.enabled || m.token_file !== undefined, { path: ['token_file'], message: 'is required when metrics.enabled is true' })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -366,6 +399,8 @@ export const configSchema = z.strictObject({
   retention: retentionSchema,
   reports: reportsSchema,
   privacy: privacySchema,
+  alarms: alarmsSchema,
+  metrics: metricsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

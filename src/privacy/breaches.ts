@@ -118,13 +118,20 @@ export async function recordBreach(deps: PrivacyDeps, actor: Actor, body: Record
   authorize(actor, 'keep_registers', undefined);
   const content = validate(breachContent, { ...body, note: null });
   checkTimes(deps, content);
-  const id = await deps.db.transaction(async (trx) => {
-    const [b] = (await trx('privacy_breaches').insert({ created_by: actor.accountId }).returning(['id'])) as Array<{ id: string }>;
-    await trx('privacy_breach_versions').insert({ ...(await seal(deps, trx, b!.id, 1, content)), breach_id: b!.id, version: 1, recorded_by: actor.accountId, recorded_at: deps.clock.now() });
-    await deps.audit.record(trx, { action: AUDIT_ACTIONS.privacyBreachRecorded, actorId: actor.accountId, object: { type: 'privacy_breach', id: b!.id }, payload: { version: 1, status: content.status, authority: content.authority, people_informed: content.people_informed } });
-    return b!.id;
-  });
+  const id = await deps.db.transaction((trx) => insertBreach(deps, trx, actor.accountId, content));
   return getBreach(deps, actor, id);
+}
+
+/**
+ * Writes a new breach entry (first version) in the caller's transaction, audited,
+ * and returns its id: the register's own form and the alarms (`system:alarms`) both
+ * record through here.
+ */
+export async function insertBreach(deps: PrivacyDeps, trx: Knex.Transaction, by: string, content: BreachContent): Promise<string> {
+  const [b] = (await trx('privacy_breaches').insert({ created_by: by }).returning(['id'])) as Array<{ id: string }>;
+  await trx('privacy_breach_versions').insert({ ...(await seal(deps, trx, b!.id, 1, content)), breach_id: b!.id, version: 1, recorded_by: by, recorded_at: deps.clock.now() });
+  await deps.audit.record(trx, { action: AUDIT_ACTIONS.privacyBreachRecorded, actorId: by, object: { type: 'privacy_breach', id: b!.id }, payload: { version: 1, status: content.status, authority: content.authority, people_informed: content.people_informed } });
+  return b!.id;
 }
 
 /** Appends an amendment: the latest version with the given fields changed, and why. */

@@ -9,6 +9,7 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html, type SafeHtml } from '../web/html.js';
 import { sendPage } from '../web/routes.js';
 import { amendBreach, getBreach, listBreaches, recordBreach } from './breaches.js';
+import { auditRegisterView } from './register-reads.js';
 import type { PrivacyDeps } from './context.js';
 import { isPrivacyOfficer } from './policy.js';
 import { closeRequest, decideRequest, extendRequest, fileRequest, getRequest, listMyRequests, listRequests, noteIdentityCheck, recordRequest } from './requests.js';
@@ -90,6 +91,7 @@ export function privacyPages(deps: PrivacyDeps): Router<AppState> {
   const requestsPage = async (ctx: AppContext, actor: Actor, problem?: string) => {
     const l = ctx.state.lang;
     const list = await listRequests(deps, actor);
+    await auditRegisterView(deps, actor, 'requests', { filters: ctx.query });
     render(ctx, p(l, 'req.title'), notice(problem), requestRegisterView(l, csrfToken(ctx) ?? '', list, isPrivacyOfficer(actor)));
   };
   router.get('/privacy/requests', (ctx) => page(c(ctx), deps, (actor) => requestsPage(c(ctx), actor)));
@@ -99,6 +101,7 @@ export function privacyPages(deps: PrivacyDeps): Router<AppState> {
   const requestPage = async (ctx: AppContext, actor: Actor, id: string, problem?: string) => {
     const l = ctx.state.lang;
     const r = await getRequest(deps, actor, id);
+    await auditRegisterView(deps, actor, 'request', { id });
     render(ctx, `${p(l, 'req.detail')} ${r.number}`, notice(problem), requestDetailView(l, csrfToken(ctx) ?? '', r, isPrivacyOfficer(actor)));
   };
   router.get('/privacy/requests/:id', (ctx) => page(c(ctx), deps, (actor) => requestPage(c(ctx), actor, idOf(c(ctx)))));
@@ -117,7 +120,9 @@ export function privacyPages(deps: PrivacyDeps): Router<AppState> {
 
   const breachesPage = async (ctx: AppContext, actor: Actor, problem?: string) => {
     const l = ctx.state.lang;
-    render(ctx, p(l, 'br.title'), notice(problem), breachRegisterView(l, csrfToken(ctx) ?? '', await listBreaches(deps, actor), isPrivacyOfficer(actor)));
+    const list = await listBreaches(deps, actor);
+    await auditRegisterView(deps, actor, 'breaches', { filters: ctx.query });
+    render(ctx, p(l, 'br.title'), notice(problem), breachRegisterView(l, csrfToken(ctx) ?? '', list, isPrivacyOfficer(actor)));
   };
   const counts = ['people_count', 'records_count'];
   router.get('/privacy/breaches', (ctx) => page(c(ctx), deps, (actor) => breachesPage(c(ctx), actor)));
@@ -127,6 +132,7 @@ export function privacyPages(deps: PrivacyDeps): Router<AppState> {
   const breachPage = async (ctx: AppContext, actor: Actor, id: string, problem?: string) => {
     const l = ctx.state.lang;
     const b = await getBreach(deps, actor, id);
+    await auditRegisterView(deps, actor, 'breach', { id });
     render(ctx, `${p(l, 'br.title')}: ${b.number}`, notice(problem), breachDetailView(l, csrfToken(ctx) ?? '', b, isPrivacyOfficer(actor)));
   };
   router.get('/privacy/breaches/:id', (ctx) => page(c(ctx), deps, (actor) => breachPage(c(ctx), actor, idOf(c(ctx)))));

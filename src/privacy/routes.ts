@@ -1,6 +1,7 @@
 import { currentActor } from '../identity/http.js';
 import type { ApiRegistry } from '../platform/http/api.js';
 import { amendBreach, getBreach, listBreaches, recordBreach } from './breaches.js';
+import { auditRegisterView } from './register-reads.js';
 import type { PrivacyDeps } from './context.js';
 import { closeRequest, decideRequest, extendRequest, fileRequest, getMyRequest, getRequest, listMyRequests, listRequests, noteIdentityCheck, recordRequest } from './requests.js';
 import * as s from './schema.js';
@@ -33,7 +34,11 @@ export function registerPrivacyApi(api: ApiRegistry, deps: PrivacyDeps): void {
   api.add({
     method: 'get', path: '/privacy/requests', operationId: 'listPrivacyRequests', summary: 'The request register: open requests overdue first, then by deadline (privacy officer, auditor)', tags, auth: READERS,
     response: s.requestListResponse,
-    handler: async (ctx) => ({ requests: await listRequests(deps, currentActor(ctx)) }),
+    handler: async (ctx) => {
+      const requests = await listRequests(deps, currentActor(ctx));
+      await auditRegisterView(deps, currentActor(ctx), 'requests', { filters: ctx.query });
+      return { requests };
+    },
   });
   api.add({
     method: 'post', path: '/privacy/requests', operationId: 'recordPrivacyRequest', summary: 'Record a request received by letter, mail or in person, also for someone who left', tags, auth: KEEPER, status: 201,
@@ -43,7 +48,11 @@ export function registerPrivacyApi(api: ApiRegistry, deps: PrivacyDeps): void {
   api.add({
     method: 'get', path: '/privacy/requests/:id', operationId: 'getPrivacyRequest', summary: 'One request of the register', tags, auth: READERS,
     params: s.idParams, response: s.requestResponse,
-    handler: async (ctx, { params }) => getRequest(deps, currentActor(ctx), params.id),
+    handler: async (ctx, { params }) => {
+      const r = await getRequest(deps, currentActor(ctx), params.id);
+      await auditRegisterView(deps, currentActor(ctx), 'request', { id: params.id });
+      return r;
+    },
   });
   api.add({
     method: 'post', path: '/privacy/requests/:id/identity-check', operationId: 'notePrivacyRequestIdentityCheck', summary: 'Note how the person’s identity was checked', tags, auth: KEEPER,
@@ -70,7 +79,11 @@ export function registerPrivacyApi(api: ApiRegistry, deps: PrivacyDeps): void {
   api.add({
     method: 'get', path: '/privacy/breaches', operationId: 'listBreaches', summary: 'The breach register: latest versions with their 24/72-hour clocks (privacy officer, auditor)', tags, auth: READERS,
     response: s.breachListResponse,
-    handler: async (ctx) => ({ breaches: await listBreaches(deps, currentActor(ctx)) }),
+    handler: async (ctx) => {
+      const breaches = await listBreaches(deps, currentActor(ctx));
+      await auditRegisterView(deps, currentActor(ctx), 'breaches', { filters: ctx.query });
+      return { breaches };
+    },
   });
   api.add({
     method: 'post', path: '/privacy/breaches', operationId: 'recordBreach', summary: 'Record a breach (suspected or confirmed)', tags, auth: KEEPER, status: 201,
@@ -80,7 +93,11 @@ export function registerPrivacyApi(api: ApiRegistry, deps: PrivacyDeps): void {
   api.add({
     method: 'get', path: '/privacy/breaches/:id', operationId: 'getBreach', summary: 'One breach with every version', tags, auth: READERS,
     params: s.idParams, response: s.breachResponse,
-    handler: async (ctx, { params }) => getBreach(deps, currentActor(ctx), params.id),
+    handler: async (ctx, { params }) => {
+      const b = await getBreach(deps, currentActor(ctx), params.id);
+      await auditRegisterView(deps, currentActor(ctx), 'breach', { id: params.id });
+      return b;
+    },
   });
   api.add({
     method: 'post', path: '/privacy/breaches/:id/amendments', operationId: 'amendBreach', summary: 'Amend a breach: appends a version with the changed fields and why (entries are never edited in place)', tags, auth: KEEPER, status: 201,

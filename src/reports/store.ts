@@ -7,6 +7,7 @@ import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
 import { checkReopen } from './closures.js';
 import { periodStart } from './periods.js';
+import { removeRestrictedCells, restrictedAmong } from './restricted.js';
 
 /**
  * The report store: what organisation reports add up, recorded when a day is
@@ -86,6 +87,8 @@ function sliceOf(date: string): { period: string; month: string } {
 export interface FoldResult {
   folded: number;
   waiting: number;
+  /** Cells of restricted people emptied in this fold (absent when none). */
+  restrictedCellsRemoved?: number;
 }
 
 /**
@@ -98,13 +101,18 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
   return deps.db.transaction(async (trx) => {
     // One fold at a time, across nodes.
     await trx.raw("SELECT pg_advisory_xact_lock(hashtext('uurwerk.reports.fold'))");
+    // Restricted people's figures leave the store (restricted.ts); reported only when there were any.
+    const removed = await removeRestrictedCells(trx, () => storeKeys(deps, trx), deps.config.reports.k);
+    const extra = removed ? { restrictedCellsRemoved: removed } : {};
     const rows = (await trx('report_inbox').orderBy('seq').select('id', 'sealed', 'created_at')) as Array<{ id: string; sealed: string; created_at: Date }>;
-    if (!rows.length) return { folded: 0, waiting: 0 };
+    if (!rows.length) return { folded: 0, waiting: 0, ...extra };
     const plain = await deps.keys.decryptMany(trx, rows.map((r) => ({ subject: REPORTS_SUBJECT, ref: inboxRef(r.id), envelope: r.sealed })));
-    const items = plain.map((p) => JSON.parse(p) as Pending);
+    const all = plain.map((p) => JSON.parse(p) as Pending);
+    const restricted = await restrictedAmong(trx, [...new Set(all.map((i) => i.ownerId))]);
+    const items = all.filter((i) => !restricted.has(i.ownerId));
     const people = new Set(items.map((i) => i.ownerId)).size;
     const ageHours = ((opts.now ?? new Date()).getTime() - rows[0]!.created_at.getTime()) / 3_600_000;
-    if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length };
+    if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length, ...extra };
     const keys = await storeKeys(deps, trx);
     // Sum every change per store row first, so a row is written once per fold.
     const deltas = new Map<string, Change>();
@@ -126,7 +134,7 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
       await publishSlices(trx, keys, changes, deps.config.reports.k);
     }
     await trx('report_inbox').whereIn('id', rows.map((r) => r.id)).delete();
-    return { folded: rows.length, waiting: 0 };
+    return { folded: rows.length, waiting: 0, ...extra };
   });
 }
 

@@ -13,6 +13,7 @@ import { changeEntry, createEntry, removeEntry } from './entries.js';
 import { entryDates } from './entry-rules.js';
 import type { DayView } from './presenter.js';
 import { timeZoneOf } from './settings.js';
+import { correctionLink } from './correction-pages.js';
 import * as s from './schema.js';
 import { et, isEntryStringKey } from './strings.js';
 import { clock, parseDuration, parseTimeOfDay } from './time-input.js';
@@ -119,7 +120,7 @@ ${entryFields(l, options, adding?.typed ?? EMPTY, adding?.confirm ?? false)}
 ${day.state === 'submitted'
   ? html`<form method="post" action="/timesheets/day/${date}/take-back" class="form" id="take-back">${csrf(x)}<p>${et(l, 'take_back_hint')}</p><button type="submit">${et(l, 'take_back')}</button></form>`
   : ''}
-<!-- rights: a correction request for a locked day goes here (the rights module's link or section). -->`}
+${correctionLink(l, date)}`}
 <p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
   };
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { AppState } from '../platform/http/context.js';
 import type { TimesheetDeps } from './context.js';
+import { correctionPages } from './correction-pages.js';
 import { dayPages } from './day-pages.js';
 import { masterDataPages } from './master-data-pages.js';
 import { readsPages } from './reads-pages.js';
@@ -22,5 +23,6 @@ export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   reviewPages(router, deps);
   readsPages(router, deps);
   masterDataPages(router, deps);
+  correctionPages(router, deps);
   return router;
 }

@@ -11,6 +11,7 @@ import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from '
 import { dataReadsOf, eventsAbout } from './my-record.js';
 import { getSettings, setSettings } from './settings.js';
 import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
+import { correctionBody, correctionInbox, correctionListResponse, correctionResponse, myCorrections, requestCorrection, resolveBody, resolveCorrection } from './corrections.js';
 
 const tags = ['timesheets'];
 
@@ -169,5 +170,26 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'put', path: '/projects/:id/archived', operationId: 'archiveProject', summary: 'Archive or restore a project', tags: ['master-data'], auth: { session: true, roles: ['operator', 'team_admin'] },
     params: s.idParams, body: s.archiveBody, response: s.projectResponse,
     handler: async (ctx, { params, body }) => setProjectArchived(deps.db, currentActor(ctx), params.id, body.archived),
+  });
+  // --- correction requests on locked days (rectification, src/timesheets/corrections.ts)
+  api.add({
+    method: 'post', path: '/me/days/:date/corrections', operationId: 'requestCorrection', summary: 'Ask the admins in scope to correct my submitted or approved day (optionally one entry)', tags: ['privacy'], auth: { session: true }, status: 201,
+    params: s.dateParams, body: correctionBody, response: correctionResponse,
+    handler: async (ctx, { params, body }) => requestCorrection(deps, currentActor(ctx), params.date, body),
+  });
+  api.add({
+    method: 'get', path: '/me/corrections', operationId: 'myCorrections', summary: 'My correction requests and their state', tags: ['privacy'], auth: { session: true },
+    response: correctionListResponse,
+    handler: async (ctx) => ({ corrections: await myCorrections(deps, currentActor(ctx)) }),
+  });
+  api.add({
+    method: 'get', path: '/corrections', operationId: 'correctionInbox', summary: 'Open correction requests on days in my scope (each listed one is an audited read)', tags: ['privacy'], auth: { session: true, roles: ['team_admin'] },
+    response: correctionListResponse,
+    handler: async (ctx) => ({ corrections: await correctionInbox(deps, currentActor(ctx)) }),
+  });
+  api.add({
+    method: 'post', path: '/corrections/:id/resolve', operationId: 'resolveCorrection', summary: 'Reopen (or return) the day with the request as reason, or decline the request', tags: ['privacy'], auth: { session: true, roles: ['team_admin'] },
+    params: s.idParams, body: resolveBody, response: correctionResponse,
+    handler: async (ctx, { params, body }) => resolveCorrection(deps, currentActor(ctx), params.id, body.action),
   });
 }

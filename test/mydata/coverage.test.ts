@@ -45,9 +45,11 @@ test('a new table referring to accounts, or a new text column named like a perso
   await db.knex.raw('CREATE TABLE future_notes (id serial PRIMARY KEY, written_for uuid REFERENCES accounts (id))');
   await db.knex.raw('CREATE TABLE future_log (id serial PRIMARY KEY, changed_by text)');
   const register = ['public.privacy_requests.subject_id']; // covered by the wired request register
-  const missing = await uncoveredColumns(db.knex, coveredColumns({ requests: { columns: register, list: () => Promise.resolve([]) } }));
+  const capture = { columns: ['public.capture_events.account_id', 'public.capture_days.account_id', 'public.capture_buckets.account_id', 'public.capture_settings.account_id'], files: () => Promise.resolve({}) };
+  t.true((await uncoveredColumns(db.knex, coveredColumns({ requests: { columns: register, list: () => Promise.resolve([]) } }))).includes('public.capture_events.account_id'), 'raw capture counts only once its source is wired');
+  const missing = await uncoveredColumns(db.knex, coveredColumns({ capture, requests: { columns: register, list: () => Promise.resolve([]) } }));
   t.deepEqual(missing, ['public.future_log.changed_by', 'public.future_notes.written_for']);
   // A source another domain plugs in (as the request register does) covers its columns.
-  const wired = coveredColumns({ requests: { columns: [...register, 'public.future_notes.written_for', 'public.future_log.changed_by'], list: () => Promise.resolve([]) } });
+  const wired = coveredColumns({ capture, requests: { columns: [...register, 'public.future_notes.written_for', 'public.future_log.changed_by'], list: () => Promise.resolve([]) } });
   t.deepEqual(await uncoveredColumns(db.knex, wired), []);
 });

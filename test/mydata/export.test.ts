@@ -118,7 +118,8 @@ test('download: built by the job with progress, fetched once by its owner only (
   t.regex(got.res.headers.get('cache-control') ?? '', /no-store/);
   const doc = exportDocument.parse(JSON.parse(got.files!['export.json']!)) as ExportDocument;
   t.is(doc.account_id, owner.id);
-  t.deepEqual(doc.sources, { ...coveredColumns({}), 'public.privacy_requests.subject_id': 'requests' }, 'the export names every table it read and the section each fed');
+  const captureColumns = ['public.capture_events.account_id', 'public.capture_days.account_id', 'public.capture_buckets.account_id', 'public.capture_settings.account_id'];
+  t.deepEqual(doc.sources, { ...coveredColumns({}), 'public.privacy_requests.subject_id': 'requests', ...Object.fromEntries(captureColumns.map((c) => [c, 'capture'])) }, 'the export names every table it read and the section each fed');
   t.true(doc.entries.some((e) => e.note === 'a note only the owner wrote'));
   t.deepEqual(JSON.parse(got.files!['export.schema.json']!), exportJsonSchema(), 'the schema ships beside the JSON');
   t.deepEqual(JSON.parse(readFileSync(path.join(root, 'src/mydata/export.schema.json'), 'utf8')), exportJsonSchema(), 'and the copy in the repository is current');

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import type { Actor } from '../identity/policy.js';
+import type { Knex } from '../platform/db.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { facts, type TimesheetDeps } from './context.js';
+import { reopenDay, returnDay } from './day-workflow.js';
+import { isOwner, isScopedAdmin, visibleDays } from './policy.js';
+import { inWall, walled, type DayRow } from './repository.js';
+
+/**
+ * Correction requests (rectification, art. 16): a draft is edited directly, a locked
+ * day (submitted or approved) gets a request. The owner writes what is wrong (and may
+ * name an entry); the request reaches the admins whose scope holds the day (their
+ * correction inbox, an audited read like the day inbox); an admin resolves it by
+ * reopening the day (approved) or returning it (submitted) with the request as the
+ * reason, which puts it back in the owner's hands, or declines it. The text rests
+ * sealed under the owner's key; audit events name the day and state, never the text.
+ */
+
+export const CORRECTION_STATUSES = ['open', 'reopened', 'declined'] as const;
+
+/** A new request: what is wrong, and optionally which entry. */
+export const correctionBody = z.strictObject({
+  text: z.string().trim().min(1).max(2000),
+  entry_id: z.uuid().nullable().default(null),
+});
+export type CorrectionBody = z.infer<typeof correctionBody>;
+
+/** How an admin resolves a request. */
+export const resolveBody = z.strictObject({ action: z.enum(['reopen', 'decline']) });
+
+export const correctionResponse = z.object({
+  id: z.uuid(),
+  day_id: z.uuid(),
+  date: z.string(),
+  owner_id: z.uuid(),
+  entry_id: z.uuid().nullable(),
+  text: z.string(),
+  status: z.enum(CORRECTION_STATUSES),
+  created_at: z.string(),
+  resolved_at: z.string().nullable(),
+});
+export type CorrectionView = z.infer<typeof correctionResponse>;
+export const correctionListResponse = z.object({ corrections: z.array(correctionResponse) });
+
+interface Row {
+  id: string;
+  day_id: string;
+  owner_id: string;
+  entry_id: string | null;
+  text: string;
+  status: (typeof CORRECTION_STATUSES)[number];
+  created_at: Date;
+  resolved_at: Date | null;
+}
+
+const textRef = (id: string) => ({ table: 'timesheet_corrections', column: 'text', rowId: id });
+
+async function present(deps: TimesheetDeps, db: Knex | Knex.Transaction, rows: Row[], dates: Map<string, string>): Promise<CorrectionView[]> {
+  const texts = await deps.keys.decryptEach(db, rows.map((r) => ({ subject: r.owner_id, ref: textRef(r.id), envelope: r.text })));
+  return rows.map((r, i) => ({
+    id: r.id, day_id: r.day_id, date: dates.get(r.day_id) ?? '', owner_id: r.owner_id, entry_id: r.entry_id,
+    text: texts[i] ?? '', status: r.status, created_at: r.created_at.toISOString(), resolved_at: r.resolved_at?.toISOString() ?? null,
+  }));
+}
+
+/** Files a correction request on one of the actor's own locked days. */
+export async function requestCorrection(deps: TimesheetDeps, actor: Actor, date: string, body: CorrectionBody): Promise<CorrectionView> {
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const day = (await walled(w, (trx) => trx('timesheet_days').where({ owner_id: actor.accountId, date }).first())) as DayRow | undefined;
+    if (!day) throw new NotFoundError();
+    if (day.state !== 'submitted' && day.state !== 'approved') {
+      throw new ValidationError([{ field: 'date', message: 'only a submitted or approved day takes a correction request; change a draft or returned day directly' }]);
+    }
+    if (body.entry_id) {
+      const entry = await walled(w, (trx) => trx('time_entries').where({ id: body.entry_id, owner_id: actor.accountId }).where('first_date', '<=', date).where('last_date', '>=', date).first('id'));
+      if (!entry) throw new ValidationError([{ field: 'entry_id', message: 'is not one of your entries on this day' }]);
+    }
+    const trx = await w.own();
+    const id = randomUUID();
+    const text = await deps.keys.encrypt(trx, actor.accountId, textRef(id), body.text, { purpose: 'record' });
+    const [row] = (await trx('timesheet_corrections').insert({ id, day_id: day.id, owner_id: actor.accountId, entry_id: body.entry_id, text }).returning('*')) as Row[];
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.correctionRequested, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'timesheet_day', id: day.id }, payload: { date, entry: body.entry_id !== null } });
+    return (await present(deps, trx, [row!], new Map([[day.id, date]])))[0]!;
+  });
+}
+
+/** The actor's own correction requests, newest first (optionally of one day). */
+export async function myCorrections(deps: TimesheetDeps, actor: Actor, date?: string): Promise<CorrectionView[]> {
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const days = (await walled(w, (trx) => trx('timesheet_days').where({ owner_id: actor.accountId }).modify((q) => (date ? q.where({ date }) : q)).select('id', trx.raw('date::text as date')))) as Array<{ id: string; date: string }>;
+    const trx = await w.own();
+    const rows = (await trx('timesheet_corrections').where({ owner_id: actor.accountId }).whereIn('day_id', days.map((d) => d.id)).orderBy('created_at', 'desc')) as Row[];
+    return present(deps, trx, rows, new Map(days.map((d) => [d.id, d.date])));
+  });
+}
+
+/** The open requests on days in the admin's scope (their correction inbox); each listed request is an audited read. */
+export async function correctionInbox(deps: TimesheetDeps, actor: Actor): Promise<CorrectionView[]> {
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const open = (await (await w.own())('timesheet_corrections').where({ status: 'open' }).whereNot({ owner_id: actor.accountId }).orderBy('created_at')) as Row[];
+    if (!open.length) return [];
+    const days = (await walled(w, (trx) => trx('timesheet_days').whereIn('timesheet_days.id', open.map((r) => r.day_id)).modify(visibleDays(actor))
+      // Restricted people's requests drop out of the inbox, as their days do (art. 18).
+      .whereNotExists((q) => q.select(trx.raw('1')).from('accounts as ra').whereRaw('ra.id = timesheet_days.owner_id').whereNotNull('ra.restricted_at'))
+      .select('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow[];
+    const mine = new Map(days.filter((d) => isScopedAdmin(actor, facts(d))).map((d) => [d.id, d]));
+    const rows = open.filter((r) => mine.has(r.day_id));
+    if (!rows.length) return [];
+    const trx = await w.own();
+    await deps.audit.recordMany(trx, rows.map((r) => ({ action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: r.owner_id, object: { type: 'timesheet_correction', id: r.id }, payload: { what: 'correction_request', date: mine.get(r.day_id)!.date } })));
+    return present(deps, trx, rows, new Map([...mine].map(([id, d]) => [id, d.date])));
+  });
+}
+
+/**
+ * Resolves an open request: `reopen` sends the day back to its owner through the
+ * existing workflow (reopen an approved day, return a submitted one) with the request
+ * as the reason; `decline` closes it. 404 outside the admin's scope.
+ */
+export async function resolveCorrection(deps: TimesheetDeps, actor: Actor, id: string, action: 'reopen' | 'decline'): Promise<CorrectionView> {
+  const found = await inWall(deps.db, actor.accountId, async (w) => {
+    const row = (await (await w.own())('timesheet_corrections').where({ id }).first()) as Row | undefined;
+    if (!row) throw new NotFoundError();
+    const day = (await walled(w, (trx) => trx('timesheet_days').where('timesheet_days.id', row.day_id).modify(visibleDays(actor)).first('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow | undefined;
+    if (!day || isOwner(actor, facts(day)) || !isScopedAdmin(actor, facts(day))) throw new NotFoundError();
+    if (row.status !== 'open') throw new ValidationError([{ field: 'action', message: `the request is already ${row.status}` }]);
+    const [text] = await deps.keys.decryptMany(await w.own(), [{ subject: row.owner_id, ref: textRef(row.id), envelope: row.text }]);
+    return { row, day, text: text! };
+  });
+  const { row, day, text } = found;
+  if (action === 'reopen') {
+    const reason = `Correction request: ${text}`.slice(0, 2000);
+    if (day.state === 'approved') await reopenDay(deps, actor, day.id, reason);
+    else if (day.state === 'submitted') await returnDay(deps, actor, day.id, reason);
+    else throw new ValidationError([{ field: 'action', message: 'the day is no longer locked; nothing to reopen' }]);
+  }
+  const status = action === 'reopen' ? 'reopened' : 'declined';
+  return deps.db.transaction(async (trx) => {
+    const [updated] = (await trx('timesheet_corrections').where({ id, status: 'open' }).update({ status, resolved_at: trx.fn.now(), resolved_by: actor.accountId }).returning('*')) as Row[];
+    if (!updated) throw new ValidationError([{ field: 'action', message: 'the request was resolved meanwhile' }]);
+    await deps.audit.record(trx, { action: AUDIT_ACTIONS.correctionResolved, actorId: actor.accountId, subjectId: row.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, status } });
+    return (await present(deps, trx, [updated], new Map([[day.id, day.date]])))[0]!;
+  });
+}
