@@ -53,6 +53,7 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.capture_events.account_id': 'raw captured activity: short-lived (retention.raw_capture); exported in full, while it exists, by GET /api/v1/me/capture/export (aw-server format), not yet inside this archive',
   'public.capture_days.account_id': 'as capture_events: the days that hold raw activity',
   'public.capture_buckets.account_id': 'as capture_events: the ActivityWatch buckets the activity came in',
+  'public.timesheet_favourites.account_id': 'the projects a person pinned in the week grid: shown on the week page and at GET /api/v1/me/favourites, not yet inside this archive',
   'public.capture_settings.account_id': 'as capture_events: pause and exclusions, shown at GET /api/v1/me/capture/settings',
 };
 
