@@ -32,7 +32,7 @@ ${entriesTable(l, day, tz, (id) => (open ? html`<form method="post" action="/tim
 ${open
   ? html`<h2>${t(l, 'ts.add_entry')}</h2>
 <form method="post" action="/timesheets/day/${date}/entries" class="form" id="add-entry">${csrf(x)}
-<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps)}</select></label>
+<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps, l)}</select></label>
 <label>${t(l, 'ts.start')}<input type="text" name="start" inputmode="numeric" pattern="[0-2][0-9]:[0-5][0-9]" required></label>
 <label>${t(l, 'ts.end')}<input type="text" name="end" inputmode="numeric" pattern="[0-2][0-9]:[0-5][0-9]" required></label>
 <label>${t(l, 'ts.note')}<input type="text" name="note"></label>

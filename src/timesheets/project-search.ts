@@ -1,5 +1,11 @@
-import type { ProjectView } from './master-data.js';
-import { keyOf, type RowKey } from './week-grid.js';
+import type { Actor } from '../identity/policy.js';
+import type { TimesheetDeps } from './context.js';
+import { listMyDays } from './days.js';
+import { listFavourites } from './favourites.js';
+import { listProjects, type ProjectView } from './master-data.js';
+import { timeZoneOf } from './settings.js';
+import { addDays, localDate } from './tz.js';
+import { keyOf, recentRows, type RowKey } from './week-grid.js';
 
 /**
  * The project picker's search: every open project and each of its open tasks as one
@@ -62,4 +68,14 @@ export function searchChoices(choices: readonly PickerChoice[], q: string, recen
     .sort((a, b) => a.rank - b.rank || a.recent - b.recent || alpha(a.c).localeCompare(alpha(b.c)))
     .slice(0, limit)
     .map((x) => x.c);
+}
+
+/**
+ * The picker's search for one person: their pins and the rows they used in the last
+ * four weeks count as recent (pins first).
+ */
+export async function searchProjects(deps: TimesheetDeps, actor: Actor, q: string): Promise<PickerChoice[]> {
+  const today = localDate(new Date(), await timeZoneOf(deps, actor.accountId));
+  const recent = [...(await listFavourites(deps, actor)), ...recentRows(await listMyDays(deps, actor, addDays(today, -27), today))];
+  return searchChoices(choicesOf(await listProjects(deps.db, false), recent), q, recent);
 }

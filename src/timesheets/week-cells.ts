@@ -9,7 +9,9 @@ import { minutesOnDay } from './presenter.js';
 import { ownDaysWithEntries } from './read-queries.js';
 import { deleteEntry, entriesTouching, inWall, updateEntry, type Wall } from './repository.js';
 import { openEntries, sealEntry } from './sealing.js';
-import { keyOf, type RowKey } from './week-grid.js';
+import { cellOf, keyOf, type RowKey } from './week-grid.js';
+import { getMyDay } from './days.js';
+import { parseHours } from './page-kit.js';
 
 /**
  * Writing the week grid: setting a cell (a row's time on a day) and copying a day's
@@ -123,4 +125,23 @@ export async function copyDays(deps: TimesheetDeps, actor: Actor, pairs: Array<{
     if (written.length) await deps.audit.recordMany(await w.own(), written.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
     return { entries: written.length, days: filled };
   });
+}
+
+/**
+ * Sets one cell from the API (`hours` as typed, or `minutes`) and answers with the
+ * cell and its day's new total. Problems name `hours`/`minutes`, as the request did.
+ */
+export async function setOneCell(deps: TimesheetDeps, actor: Actor, body: RowKey & { date: string; minutes?: number; hours?: string }): Promise<CellInput & { day_total_minutes: number }> {
+  const field = body.hours !== undefined ? 'hours' : 'minutes';
+  const minutes = body.minutes ?? (body.hours!.trim() === '' ? 0 : parseHours(body.hours!.trim()));
+  if (minutes === undefined) throw new ValidationError([{ field: 'hours', message: 'use hours such as 1:30 or 1.5' }]);
+  const cell = { project_id: body.project_id, task_id: body.task_id, date: body.date, minutes };
+  try {
+    await setCells(deps, actor, [cell]);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(err.fields.map((f) => ({ ...f, field: f.field.replace(/^cells\.0\.minutes$/, field).replace(/^cells\.0\./, '') })));
+    throw err;
+  }
+  const day = await getMyDay(deps, actor, body.date);
+  return { ...cell, minutes: cellOf(day, cell).minutes, day_total_minutes: day.total_minutes };
 }
