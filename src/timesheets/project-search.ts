@@ -11,7 +11,7 @@ import { keyOf, recentRows, type RowKey } from './week-grid.js';
  * The project picker's search: every open project and each of its open tasks as one
  * choice, matched on code, project, task and customer, in a fixed order — an exact
  * code first, then names starting with the text, then names containing it; within each,
- * recently used first, then by customer, project and task.
+ * recently used first, then by customer (those without one last), project and task.
  */
 
 /** One choice of the picker. */
@@ -59,7 +59,7 @@ export function matchRank(c: PickerChoice, q: string): number | undefined {
 export function searchChoices(choices: readonly PickerChoice[], q: string, recent: readonly RowKey[] = [], limit = 50): PickerChoice[] {
   const needle = q.trim().toLowerCase();
   const recency = new Map(recent.map((r, i) => [keyOf(r), i]));
-  const alpha = (c: PickerChoice) => `${c.customer_name ?? ''}\u0000${c.project_name}\u0000${c.task_name ?? ''}`.toLowerCase();
+  const alpha = (c: PickerChoice) => `${c.customer_name ?? '\uffff'}\u0000${c.project_name}\u0000${c.task_name ?? ''}`.toLowerCase();
   return choices
     .flatMap((c) => {
       const rank = matchRank(c, needle);
