@@ -83,6 +83,8 @@
       items = body.results.filter((r) => [...select.options].some((o) => o.value === r.value));
       render();
     };
+    // Focus selects the current choice's text, so typing starts a new search.
+    input.addEventListener('focus', () => input.select());
     input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => void search(), 120); });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'ArrowDown') {
