@@ -31,7 +31,7 @@ test('Chromium: a cell saves in place on leaving it and the totals follow; a bad
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   await page.goto(`${a.url}/timesheets?week=${monday}&lang=en`);
   // The week's own content (main) fits; the grid scrolls inside its own box. (The shared header is another part's.)
-  const wide = await page.evaluate(() => [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.grid-scroll')).map((el) => `${el.tagName}#${el.id}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`));
+  const wide = await page.evaluate(() => Array.from(document.querySelectorAll('main *')).filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.grid-scroll')).map((el) => `${el.tagName}#${el.id}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`));
   t.deepEqual(wide, [], 'nothing in main wider than 390 px');
   t.true(await page.evaluate(() => document.querySelector('.grid-scroll')!.getBoundingClientRect().right <= window.innerWidth));
 
