@@ -54,6 +54,7 @@ export const AUDIT_ACTIONS = {
   timesheetDayReturned: 'timesheet.day.returned',
   timesheetDayApproved: 'timesheet.day.approved',
   timesheetDayReopened: 'timesheet.day.reopened',
+  timesheetDayTakenBack: 'timesheet.day.taken_back', // a submitted day back to draft by its owner, before any reviewer opened it
 
   // Timesheets: every other change to time data and master data (src/timesheets).
   // Payloads name the changed fields, never their content.

@@ -243,8 +243,13 @@ const timesheetsSchema = z
     time_zone: timeZone.default('Europe/Amsterdam'),
     /** Longest note on a time entry, in characters. */
     note_max_length: z.number().int().min(1).max(20000).default(2000),
-    /** Longest single time entry, in hours. */
-    max_entry_hours: z.number().int().min(1).max(48).default(24),
+    /**
+     * An entry longer than this many hours, or a day whose total goes over
+     * max_day_hours, is saved only when confirmed (`confirm_long`); the inbox flags it.
+     * No entry may ever last over 24 hours. A timer forgotten running stops at max_entry_hours.
+     */
+    max_entry_hours: z.number().int().min(1).max(24).default(12),
+    max_day_hours: z.number().int().min(1).max(24).default(12),
     /** Entries may lie at most this many days in the past / future. */
     max_days_back: z.number().int().min(1).max(3660).default(400),
     max_days_ahead: z.number().int().min(0).max(366).default(60),

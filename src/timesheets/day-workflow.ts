@@ -8,7 +8,7 @@ import { dayDigest } from './day-digest.js';
 import { buildDayView } from './days.js';
 import { authorize, visibleDays } from './policy.js';
 import { summarise, type DaySummary, type DayView } from './presenter.js';
-import { dayById, inWall, lockDaysForOwner, transitionDay, type DayRow, type Wall } from './repository.js';
+import { DAY_COLUMNS, dayById, inWall, lockDaysForOwner, normaliseDay, transitionDay, walled, type DayRow, type Wall } from './repository.js';
 import { sealDayForRecord } from './sealing.js';
 import { timeZoneOf } from './settings.js';
 
@@ -46,7 +46,7 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
       ? ((await (await w.own())('role_assignments').where({ role: 'team_admin' }).whereIn('team', teams).whereNot('account_id', actor.accountId).distinct('account_id')) as Array<{ account_id: string }>).map((r) => r.account_id).sort()
       : [];
     const next = await transitionDay(w, day.id, ['draft', 'returned'], {
-      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null,
+      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null, opened_at: null,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
     // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
@@ -149,4 +149,35 @@ export function returnDay(deps: TimesheetDeps, actor: Actor, id: string, comment
 /** Reopens an approved day with a reason (audited; the owner is mailed a link): it goes back to the owner as returned. */
 export function reopenDay(deps: TimesheetDeps, actor: Actor, id: string, reason: string): Promise<DaySummary> {
   return sendBack(deps, actor, id, reason, 'reopen');
+}
+
+/**
+ * Takes the actor's submitted day back to draft while no reviewer has opened it (409
+ * `day_opened` once one has, `day_not_submitted` for any other state). The guard is in
+ * the UPDATE itself, so a reviewer opening the day at the same moment wins or loses
+ * cleanly. The day leaves the report store as a returned day does; audited.
+ */
+export async function takeBackDay(deps: TimesheetDeps, actor: Actor, date: string): Promise<DayView> {
+  const tz = await timeZoneOf(deps, actor.accountId);
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const [day] = await lockDaysForOwner(w, actor.accountId, [date], tz);
+    if (!day) throw new NotFoundError();
+    authorize(actor, 'read', facts(day));
+    if (day.state !== 'submitted') throw new ConflictError(`The day ${date} is ${day.state}, not submitted; only a submitted day can be taken back`, 'day_not_submitted');
+    const [row] = await walled(w, (trx) =>
+      trx('timesheet_days').where({ id: day.id, state: 'submitted' }).whereNull('opened_at')
+        .update({ state: 'draft', version: trx.raw('version + 1'), updated_at: trx.fn.now() })
+        .returning(DAY_COLUMNS),
+    );
+    if (!row) throw new ConflictError(`A reviewer has already opened the day ${date}; ask them to return it to you`, 'day_opened');
+    const next = normaliseDay(row as Record<string, unknown>);
+    const view = await buildDayView(deps, w, actor.accountId, date, next, tz);
+    // The entries did not change since the submit, so these are the figures it recorded.
+    await deps.dayFigures?.returned(await w.own(), figuresOf(day, view.totals));
+    await deps.audit.record(await w.own(), {
+      action: AUDIT_ACTIONS.timesheetDayTakenBack, actorId: actor.accountId, subjectId: actor.accountId,
+      object: { type: 'timesheet_day', id: day.id }, payload: { date, from: 'submitted', fields: ['state'] },
+    });
+    return view;
+  });
 }

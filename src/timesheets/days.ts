@@ -3,9 +3,9 @@ import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { allNames, commentRef, facts, type TimesheetDeps } from './context.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
-import { dayEntries, presentDay, summarise, type DaySummary, type DayView } from './presenter.js';
+import { dayEntries, dayFlags, presentDay, summarise, type DayView, type InboxDay } from './presenter.js';
 import { dayWithEntriesById, entriesOnDays, ownDaysWithEntries } from './read-queries.js';
-import { entriesTouching, inWall, listDays, type DayRow, type EntryRow, type Wall } from './repository.js';
+import { entriesTouching, inWall, listDays, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { openEntries } from './sealing.js';
 import { datesBetween } from './tz.js';
 
@@ -91,7 +91,11 @@ export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Pro
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
     const [view] = await presentDays(deps, w, [{ ownerId: day.owner_id, date: day.date, day, zone: day.time_zone }], entries);
-    if (isForeignRead(actor, facts(day))) await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
+    if (isForeignRead(actor, facts(day))) {
+      // The first look by a reviewer ends the owner's chance to take the day back.
+      if (day.state === 'submitted') await walled(w, (trx) => trx('timesheet_days').where({ id: day.id }).whereNull('opened_at').update({ opened_at: trx.fn.now() }));
+      await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
+    }
     return view!;
   });
 }
@@ -105,18 +109,18 @@ export async function listReviewDays(
   deps: TimesheetDeps,
   actor: Actor,
   q: { state?: 'submitted' | 'returned' | 'approved'; person?: string; from?: string; to?: string; project_id?: string },
-): Promise<{ total: number; days: DaySummary[] }> {
+): Promise<{ total: number; days: InboxDay[] }> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to, withoutRestricted: true });
     const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
     const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
     const views = await presentDays(deps, w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);
-    const days: DaySummary[] = [];
+    const days: InboxDay[] = [];
     const read: DayRow[] = [];
     for (const [i, day] of listed.entries()) {
       const view = views[i]!;
       if (q.project_id && !view.entries.some((e) => e.project_id === q.project_id)) continue;
-      days.push(summarise(day, view));
+      days.push({ ...summarise(day, view), flags: dayFlags(view, deps.config.timesheets) });
       read.push(day);
     }
     await deps.audit.recordMany(await w.own(), read.map((day) => readEvent(actor, day, 'day_summary')));

@@ -5,9 +5,10 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { facts, type TimesheetDeps } from './context.js';
-import { checkEntry, detailsFrom, entryDates, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
+import { checkEntry, detailsFrom, entryDates, longProblems, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { authorize } from './policy.js';
-import { deleteEntry, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
+import { deleteEntry, entriesTouching, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
+import { minutesOnDay } from './presenter.js';
 import { openEntries, sealEntry } from './sealing.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
@@ -81,6 +82,27 @@ export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: 
   return { id, ...d };
 }
 
+/**
+ * The totals of the days new or changed entries touch, with them in place of `replaced`
+ * (the owner's other entries decrypted in one batch, inside the wall).
+ */
+async function totalsWith(deps: TimesheetDeps, w: Wall, ownerId: string, added: EntryDetails[], tz: string, replaced?: string): Promise<Map<string, number>> {
+  const spans = added.map((d) => entryDates(d, tz));
+  const from = spans.map((x) => x.first).sort()[0]!;
+  const to = spans.map((x) => x.last).sort().at(-1)!;
+  const rows = (await entriesTouching(w, ownerId, from, to)).filter((r) => r.id !== replaced);
+  const all: EntryDetails[] = [...(rows.length ? (await openEntries(deps, w.shared(), rows)).entries : []), ...added];
+  return new Map(datesBetween(from, to).map((date) => [date, all.reduce((n, e) => n + minutesOnDay(e, date, tz), 0)]));
+}
+
+/** Refuses (422 naming `confirm_long`) an entry or day over its limit unless confirmed. */
+async function checkLong(deps: TimesheetDeps, w: Wall, ownerId: string, d: EntryDetails, tz: string, replaced?: string): Promise<void> {
+  const totals = await totalsWith(deps, w, ownerId, [d], tz, replaced);
+  const { first, last } = entryDates(d, tz);
+  const problems = longProblems(deps.config.timesheets, d, datesBetween(first, last).map((date) => ({ date, minutes: totals.get(date) ?? 0 })));
+  if (problems.length) throw new ValidationError(problems);
+}
+
 /** Creates one of the actor's own entries (422 naming fields; nothing written on any problem). */
 export async function createEntry(deps: TimesheetDeps, actor: Actor, input: EntryCreateBody): Promise<Entry> {
   const d = detailsFrom(input);
@@ -89,6 +111,7 @@ export async function createEntry(deps: TimesheetDeps, actor: Actor, input: Entr
     // project lookup is granted to the row-security role (no switch, no extra trip).
     const tz = w.actorTimeZone ?? deps.config.timesheets.time_zone;
     await checkEntry(deps, d, tz, w.shared());
+    if (input.confirm_long !== true) await checkLong(deps, w, actor.accountId, d, tz);
     const entry = await writeEntry(deps, w, actor, d, tz);
     await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
     return entry;
@@ -111,6 +134,14 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
   }
   if (problems.length) throw new ValidationError(problems);
   return inWall(deps.db, actor.accountId, async (w) => {
+    // The days as they will stand with the whole batch: an entry not confirmed may not take one over its limit.
+    const totals = await totalsWith(deps, w, actor.accountId, all, tz);
+    for (const [i, d] of all.entries()) {
+      if (inputs[i]!.confirm_long === true) continue;
+      const { first, last } = entryDates(d, tz);
+      problems.push(...longProblems(deps.config.timesheets, d, datesBetween(first, last).map((date) => ({ date, minutes: totals.get(date) ?? 0 })), `entries.${i}.confirm_long`));
+    }
+    if (problems.length) throw new ValidationError(problems);
     const out: Entry[] = [];
     for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
     await deps.audit.recordMany(await w.own(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
@@ -156,6 +187,9 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
     const old = await decryptEntry(deps, w.shared(), row);
     const d = detailsFrom(mergeChange(old, input));
     await checkEntry(deps, d, tz);
+    // Only a change of when or how long asks again; a new note on a long entry does not.
+    const timing = input.start !== undefined || input.end !== undefined || input.date !== undefined || input.duration_minutes !== undefined;
+    if (timing && input.confirm_long !== true) await checkLong(deps, w, actor.accountId, d, tz, id);
     const before = { first: row.first_date, last: row.last_date };
     const after = entryDates(d, tz);
     const dates = [...new Set([...datesBetween(before.first, before.last), ...datesBetween(after.first, after.last)])].sort();

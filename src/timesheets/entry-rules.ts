@@ -29,6 +29,34 @@ export interface Entry extends EntryDetails {
   note_erased?: true;
 }
 
+/** No entry lasts longer than this, confirmed or not (a longer stretch is split over entries). */
+export const ENTRY_CEILING_HOURS = 24;
+
+/** The limits above which an entry or a day needs confirming (`timesheets.max_entry_hours`, `max_day_hours`). */
+export interface LongLimits {
+  max_entry_hours: number;
+  max_day_hours: number;
+}
+
+const hours = (minutes: number) => `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+
+/**
+ * What only a confirmation lets through (`confirm_long`, 422 naming it otherwise): an
+ * entry longer than max_entry_hours, or a day whose total with the entry goes over
+ * max_day_hours. Long days happen (a night shift, a trade fair); a typo that makes one
+ * should not pass unseen.
+ */
+export function longProblems(limits: LongLimits, d: EntryDetails, days: ReadonlyArray<{ date: string; minutes: number }>, field = 'confirm_long'): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  if (d.minutes > limits.max_entry_hours * 60) {
+    out.push({ field, message: `the entry lasts ${hours(d.minutes)} h, more than ${limits.max_entry_hours} h; confirm to save it` });
+  }
+  for (const day of days) {
+    if (day.minutes > limits.max_day_hours * 60) out.push({ field, message: `the day ${day.date} would hold ${hours(day.minutes)} h, more than ${limits.max_day_hours} h; confirm to save it` });
+  }
+  return out;
+}
+
 /** The local dates an entry counts on. */
 export function entryDates(d: EntryDetails, tz: string): { first: string; last: string } {
   if (d.date) return { first: d.date, last: d.date };
@@ -55,12 +83,12 @@ export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: st
     if (d.start !== null && d.end !== null) {
       const ms = new Date(d.end).getTime() - new Date(d.start).getTime();
       if (ms <= 0) problems.push({ field: 'end', message: 'must be after start' });
-      else if (ms > cfg.max_entry_hours * 3600_000) problems.push({ field: 'end', message: `an entry may last at most ${cfg.max_entry_hours} hours` });
+      else if (ms > ENTRY_CEILING_HOURS * 3600_000) problems.push({ field: 'end', message: `an entry may last at most ${ENTRY_CEILING_HOURS} hours` });
       checkDate('start', localDate(new Date(d.start), tz));
     }
   } else if (d.date !== null) {
     checkDate('date', d.date);
-    if (d.minutes > cfg.max_entry_hours * 60) problems.push({ field: 'duration_minutes', message: `an entry may last at most ${cfg.max_entry_hours} hours` });
+    if (d.minutes > ENTRY_CEILING_HOURS * 60) problems.push({ field: 'duration_minutes', message: `an entry may last at most ${ENTRY_CEILING_HOURS} hours` });
   } else {
     problems.push({ field: 'start', message: 'give start and end, or date and duration_minutes' });
   }

@@ -8,7 +8,7 @@ import { AppError, UnauthenticatedError, ValidationError } from '../platform/err
 import { validate } from '../platform/http/api.js';
 import type { AppContext } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
-import { html, type SafeHtml } from '../web/html.js';
+import { escapeHtml, html, SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { listProjects } from './master-data.js';
 import type { TimesheetDeps } from './context.js';
@@ -16,6 +16,7 @@ import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
 import * as s from './schema.js';
 import { choicesOf } from './project-search.js';
+import { parseDuration } from './time-input.js';
 import { addDays, localTime } from './tz.js';
 import { keyOf, type RowKey } from './week-grid.js';
 import { wt } from './week-strings.js';
@@ -80,12 +81,10 @@ export function problemText(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`) in minutes; undefined when unreadable. */
+/** Hours as typed in the week grid (`1:30`, `1.5`, `1,5`, `8`) in minutes; undefined when unreadable (the same parser as the day page). */
 export function parseHours(raw: string): number | undefined {
-  const hm = /^(\d{1,2}):([0-5]\d)$/.exec(raw);
-  if (hm) return Number(hm[1]) * 60 + Number(hm[2]);
-  const dec = /^\d{1,2}([.,]\d{1,2})?$/.test(raw) ? Number(raw.replace(',', '.')) : NaN;
-  return Number.isFinite(dec) ? Math.round(dec * 60) : undefined;
+  const p = parseDuration(raw);
+  return p.ok ? p.minutes : undefined;
 }
 
 /** The Monday of the week a date lies in. */
@@ -128,4 +127,11 @@ export function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: st
   <td class="note">${e.note}${e.overlaps ? html` <strong>(${t(l, 'ts.overlaps')})</strong>` : ''}</td>
   <td>${hm(e.minutes_on_day)}</td><td>${actions(e.id)}</td></tr>`)}</tbody>
 <tfoot><tr><th colspan="4">${t(l, 'ts.total')}</th><th id="day-total">${hm(day.total_minutes)}</th><th></th></tr></tfoot></table>${totals}`;
+}
+
+/** A picker's options (from projectOptions) with `value` chosen: an input error or an edit form keeps the project. */
+export function withSelected(options: SafeHtml, value: string): SafeHtml {
+  if (!value) return options;
+  const attr = `value="${escapeHtml(value)}"`;
+  return new SafeHtml(options.value.replace(attr, `${attr} selected`));
 }

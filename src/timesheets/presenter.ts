@@ -1,6 +1,7 @@
 import type { DayState } from './policy.js';
 import type { DayRow } from './repository.js';
-import type { Entry, EntryDetails } from './entry-rules.js';
+import { entryDates, type Entry, type EntryDetails, type LongLimits } from './entry-rules.js';
+import type { DayFlag } from './schema.js';
 import { daySpan } from './tz.js';
 
 /**
@@ -126,6 +127,24 @@ export function presentDay(c: DayContext, entries: DayView['entries']): DayView 
 /** A day in a list, from its row and its presented view. */
 export function summarise(row: DayRow, view: DayView): DaySummary {
   return { id: row.id, owner_id: row.owner_id, owner_name: view.owner_name, date: row.date, state: row.state, total_minutes: view.total_minutes, submitted_at: view.submitted_at };
+}
+
+/** A day in the admin's inbox: its summary and what deserves a second look. */
+export interface InboxDay extends DaySummary {
+  flags: DayFlag[];
+}
+
+/**
+ * What the inbox flags on a day, from its presented view (nothing read twice): an entry
+ * running over midnight, overlapping entries, an entry or the day over its limit.
+ */
+export function dayFlags(view: DayView, limits: LongLimits): DayFlag[] {
+  const flags: DayFlag[] = [];
+  if (view.entries.some((e) => e.start !== null && entryDates(e, view.time_zone).first !== entryDates(e, view.time_zone).last)) flags.push('overnight');
+  if (view.entries.some((e) => e.overlaps)) flags.push('overlap');
+  if (view.entries.some((e) => e.minutes > limits.max_entry_hours * 60)) flags.push('long_entry');
+  if (view.total_minutes > limits.max_day_hours * 60) flags.push('long_day');
+  return flags;
 }
 
 /** An audit row as the owner's record reads it (actor joined to a display name). */

@@ -5,9 +5,10 @@ import { html } from '../web/html.js';
 import { t } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import type { TimesheetDeps } from './context.js';
-import { approveDays, returnDay } from './day-workflow.js';
+import { approveDays, reopenDay, returnDay } from './day-workflow.js';
 import { getDay, listReviewDays } from './days.js';
 import * as s from './schema.js';
+import { et, isEntryStringKey } from './strings.js';
 import { field, formBody, c, csrf, notice, stateLabel, hm, page, idFrom, entriesTable } from './page-kit.js';
 
 /** The admin's inbox, the review page of a submitted day, approve and return. */
@@ -22,8 +23,9 @@ export function reviewPages(router: Router<AppState>, deps: TimesheetDeps): void
 ${notice(x)}
 ${days.length
   ? html`<form method="post" action="/timesheets/inbox/approve">${csrf(x)}
-<table class="list" id="inbox"><thead><tr><th></th><th>${t(l, 'ts.person')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.total')}</th><th></th></tr></thead>
-<tbody>${days.map((d) => html`<tr><td><input type="checkbox" name="ids" value="${d.id}" aria-label="${d.owner_name ?? ''} ${d.date}"></td><td>${d.owner_name ?? ''}</td><td>${d.date}</td><td>${hm(d.total_minutes)}</td><td><a href="/timesheets/days/${d.id}">${t(l, 'ts.open_day')}</a></td></tr>`)}</tbody></table>
+<table class="list" id="inbox"><thead><tr><th></th><th>${t(l, 'ts.person')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.total')}</th><th>${et(l, 'flags')}</th><th></th></tr></thead>
+<tbody>${days.map((d) => html`<tr><td><input type="checkbox" name="ids" value="${d.id}" aria-label="${d.owner_name ?? ''} ${d.date}"></td><td>${d.owner_name ?? ''}</td><td>${d.date}</td><td>${hm(d.total_minutes)}</td>
+<td class="flags">${d.flags.map((f) => html`<strong class="flag" data-flag="${f}">${et(l, `flag_${f}`)}</strong> `)}</td><td><a href="/timesheets/days/${d.id}">${t(l, 'ts.open_day')}</a></td></tr>`)}</tbody></table>
 <p><button type="submit" class="button">${t(l, 'ts.approve_selected')}</button></p></form>`
   : html`<p id="inbox-empty">${t(l, 'ts.inbox_empty')}</p>`}`);
     }),
@@ -45,7 +47,7 @@ ${days.length
       const day = await getDay(deps, actor, idFrom(ctx.params.id));
       sendPage(x, deps.config, t(l, 'ts.review_title'), html`
 <h1>${t(l, 'ts.review_title')}: ${day.owner_name ?? ''}, ${day.date}</h1>
-${notice(x)}
+${notice(x)}${isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}</p>` : ''}
 <p>${t(l, 'ts.state')}: <strong id="day-state">${stateLabel(l, day.state)}</strong></p>
 ${entriesTable(l, day, day.time_zone, () => html``)}
 ${day.state === 'submitted' && day.owner_id !== actor.accountId
@@ -53,6 +55,11 @@ ${day.state === 'submitted' && day.owner_id !== actor.accountId
 <form method="post" action="/timesheets/days/${day.id}/return" class="form">${csrf(x)}
 <label>${t(l, 'ts.return_comment')}<input type="text" name="comment" required></label>
 <button type="submit">${t(l, 'ts.return')}</button></form>`
+  : ''}
+${day.state === 'approved' && day.owner_id !== actor.accountId
+  ? html`<form method="post" action="/timesheets/days/${day.id}/reopen" class="form" id="reopen">${csrf(x)}
+<label>${et(l, 'reopen_reason')}<input type="text" name="reason" required></label>
+<button type="submit">${et(l, 'reopen')}</button></form>`
   : ''}
 <p><a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a></p>`);
     }),
@@ -71,6 +78,15 @@ ${day.state === 'submitted' && day.owner_id !== actor.accountId
       const { comment } = validate(s.returnBody, { comment: field(formBody(c(ctx)), 'comment') });
       await returnDay(deps, actor, id, comment);
       ctx.redirect('/timesheets/inbox?ok=ts.returned_ok');
+    }),
+  );
+
+  router.post('/timesheets/days/:id/reopen', (ctx) =>
+    page(c(ctx), deps, async (actor) => {
+      const id = idFrom(ctx.params.id);
+      const { reason } = validate(s.reopenBody, { reason: field(formBody(c(ctx)), 'reason') });
+      await reopenDay(deps, actor, id, reason);
+      ctx.redirect(`/timesheets/days/${id}?ok=reopened_ok`);
     }),
   );
 }

@@ -5,7 +5,7 @@ import { importMasterData } from './import.js';
 import { createCustomer, createProject, createTask, listProjects, setProjectArchived } from './master-data.js';
 import * as s from './schema.js';
 import type { TimesheetDeps } from './context.js';
-import { approveDays, reopenDay, returnDay, submitDay } from './day-workflow.js';
+import { approveDays, reopenDay, returnDay, submitDay, takeBackDay } from './day-workflow.js';
 import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
 import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
 import { dataReadsOf, eventsAbout } from './my-record.js';
@@ -75,6 +75,11 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'post', path: '/me/days/:date/submit', operationId: 'submitDay', summary: 'Submit my day for review (freezes it; mails the admins in scope)', tags, auth: { session: true },
     params: s.dateParams, body: s.noFieldsBody, response: s.dayResponse,
     handler: async (ctx, { params }) => submitDay(deps, currentActor(ctx), params.date),
+  });
+  api.add({
+    method: 'post', path: '/me/days/:date/take-back', operationId: 'takeBackDay', summary: 'Take my submitted day back to draft (409 once a reviewer opened it)', tags, auth: { session: true },
+    params: s.dateParams, body: s.noFieldsBody, response: s.dayResponse,
+    handler: async (ctx, { params }) => takeBackDay(deps, currentActor(ctx), params.date),
   });
   api.add({
     method: 'get', path: '/me/timer', operationId: 'getTimer', summary: 'My running timer', tags, auth: { session: true, token: 'entries:read' },

@@ -31,6 +31,8 @@ export const entryCreateBody = z.strictObject({
   project_id: uuid,
   task_id: uuid.nullable().optional(),
   note: z.string().optional(),
+  /** Save an entry over `timesheets.max_entry_hours`, or one that takes its day over `max_day_hours` (422 without). */
+  confirm_long: z.boolean().optional(),
 });
 export type EntryCreateBody = z.infer<typeof entryCreateBody>;
 
@@ -46,6 +48,8 @@ export const entryUpdateBody = z.strictObject({
   project_id: uuid.optional(),
   task_id: uuid.nullable().optional(),
   note: z.string().optional(),
+  /** As for a new entry: a change that makes the entry or its day too long needs it. */
+  confirm_long: z.boolean().optional(),
 });
 export type EntryUpdateBody = z.infer<typeof entryUpdateBody>;
 
@@ -107,8 +111,15 @@ export const daySummaryResponse = z.object({
   submitted_at: z.string().nullable(),
 });
 
+/** What the inbox flags on a day: an entry over midnight, overlapping entries, an entry or the day over its limit. */
+export const DAY_FLAGS = ['overnight', 'overlap', 'long_entry', 'long_day'] as const;
+export type DayFlag = (typeof DAY_FLAGS)[number];
+
+/** A day in the admin's inbox: its summary and what deserves a second look. */
+export const inboxDayResponse = daySummaryResponse.extend({ flags: z.array(z.enum(DAY_FLAGS)) });
+
 /** A list of days with the number that matched. */
-export const dayListResponse = z.object({ total: z.number(), days: z.array(daySummaryResponse) });
+export const dayListResponse = z.object({ total: z.number(), days: z.array(inboxDayResponse) });
 
 /** The admin inbox / review list filters. */
 export const inboxQuery = z.strictObject({

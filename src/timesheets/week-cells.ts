@@ -11,7 +11,7 @@ import { deleteEntry, entriesTouching, inWall, updateEntry, type Wall } from './
 import { openEntries, sealEntry } from './sealing.js';
 import { cellOf, keyOf, type RowKey } from './week-grid.js';
 import { getMyDay } from './days.js';
-import { parseHours } from './page-kit.js';
+import { parseDuration } from './time-input.js';
 
 /**
  * Writing the week grid: setting a cell (a row's time on a day) and copying a day's
@@ -133,8 +133,9 @@ export async function copyDays(deps: TimesheetDeps, actor: Actor, pairs: Array<{
  */
 export async function setOneCell(deps: TimesheetDeps, actor: Actor, body: RowKey & { date: string; minutes?: number; hours?: string }): Promise<CellInput & { day_total_minutes: number }> {
   const field = body.hours !== undefined ? 'hours' : 'minutes';
-  const minutes = body.minutes ?? (body.hours!.trim() === '' ? 0 : parseHours(body.hours!.trim()));
-  if (minutes === undefined) throw new ValidationError([{ field: 'hours', message: 'use hours such as 1:30 or 1.5' }]);
+  const parsed = body.minutes !== undefined || body.hours!.trim() === '' ? { ok: true as const, minutes: body.minutes ?? 0 } : parseDuration(body.hours!);
+  if (!parsed.ok) throw new ValidationError([{ field: 'hours', message: parsed.message }]);
+  const minutes = parsed.minutes;
   const cell = { project_id: body.project_id, task_id: body.task_id, date: body.date, minutes };
   try {
     await setCells(deps, actor, [cell]);

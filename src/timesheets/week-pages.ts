@@ -14,7 +14,8 @@ import { getTimer, startTimer, stopTimer } from './timer.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate, localTime } from './tz.js';
-import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, parseHours, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
+import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
+import { parseDuration } from './time-input.js';
 import { copyDays, setCells, type CellInput } from './week-cells.js';
 import { keyOf } from './week-grid.js';
 import { myExportQuery, rowKeyBody } from './week-schema.js';
@@ -32,8 +33,9 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
   const put = (key: string, date: string, raw: string) => {
     const row = splitProject(key);
     const name = `${w.label(row)}, ${dayLabel(l, date)} (${date})`;
-    const minutes = raw === '' ? 0 : parseHours(raw);
-    if (minutes === undefined) return problems.push({ field: name, message: wt(l, 'bad_hours') });
+    const parsed = raw === '' ? { ok: true as const, minutes: 0 } : parseDuration(raw);
+    if (!parsed.ok) return problems.push({ field: name, message: wt(l, 'bad_hours') });
+    const minutes = parsed.minutes;
     const at = cells.findIndex((x) => keyOf(x) === key && x.date === date);
     if (at >= 0) {
       cells.splice(at, 1);

@@ -57,6 +57,10 @@ test('Chromium: an employee records two entries and submits; the admin approves 
   t.is((await page.textContent('#day-total'))?.trim(), '5:30');
   await page.focus('#submit-day');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  // Submitting asks once: the day and its total, then one button.
+  t.regex((await page.textContent('#submit-question')) ?? '', /5:30/);
+  await page.focus('#confirm-submit');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   t.is((await page.textContent('#day-state'))?.trim(), 'Submitted');
 
   // The week grid: 1:30 on the day before, in one go; a bad cell is refused whole.

@@ -85,7 +85,7 @@ test('an entry across midnight counts on both days; DST days have 23 and 25 hour
   const autumn = await emp.c.json<Day>('GET', `/api/v1/me/days/${lastSunday(9)}`);
   t.is(spring.body.day_minutes, 23 * 60);
   t.is(autumn.body.day_minutes, 25 * 60);
-  const full = await emp.c.json('POST', '/api/v1/me/entries', { start: at(lastSunday(9), '00:00'), end: new Date(Date.parse(at(lastSunday(9), '00:00')) + 24 * 3600_000).toISOString(), project_id: projectId });
+  const full = await emp.c.json('POST', '/api/v1/me/entries', { start: at(lastSunday(9), '00:00'), end: new Date(Date.parse(at(lastSunday(9), '00:00')) + 24 * 3600_000).toISOString(), project_id: projectId, confirm_long: true });
   t.is(full.status, 201, JSON.stringify(full.body));
   const autumn2 = await emp.c.json<Day>('GET', `/api/v1/me/days/${lastSunday(9)}`);
   t.is(autumn2.body.total_minutes, 24 * 60, 'the whole 24 h fall on the 25-hour day');
