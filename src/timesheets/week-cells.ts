@@ -4,7 +4,7 @@ import type { Actor } from '../identity/policy.js';
 import { ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { TimesheetDeps } from './context.js';
 import { entryEvent, fieldsSet, openDaysForEdit, writeEntry } from './entries.js';
-import { validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
+import { longProblems, validateEntry, type Entry, type EntryDetails, type LongLimits } from './entry-rules.js';
 import { minutesOnDay } from './presenter.js';
 import { ownDaysWithEntries } from './read-queries.js';
 import { deleteEntry, entriesTouching, inWall, updateEntry, type Wall } from './repository.js';
@@ -33,12 +33,36 @@ async function ownEntries(deps: TimesheetDeps, w: Wall, ownerId: string, from: s
 }
 
 /**
+ * The confirmations the cells need: a cell longer than an entry may be without asking,
+ * or a day whose total grows past its limit (a day that only shrinks asks nothing).
+ */
+function longCells(limits: LongLimits, cells: readonly CellInput[], entries: readonly Entry[], tz: string): FieldProblem[] {
+  const before = (date: string) => entries.reduce((n, e) => n + minutesOnDay(e, date, tz), 0);
+  const after = new Map<string, number>();
+  for (const c of cells) {
+    const old = entries.filter((e) => keyOf(e) === keyOf(c)).reduce((n, e) => n + minutesOnDay(e, c.date, tz), 0);
+    after.set(c.date, (after.get(c.date) ?? before(c.date)) - old + c.minutes);
+  }
+  const asked = new Set<string>();
+  return cells.flatMap((c, i) => {
+    if (c.minutes <= 0) return [];
+    const total = after.get(c.date)!;
+    const day = total > before(c.date) && !asked.has(c.date) ? [{ date: c.date, minutes: total }] : [];
+    const out = longProblems(limits, durationOf(c, c.date, c.minutes), day, `cells.${i}.confirm_long`);
+    if (out.length) asked.add(c.date);
+    return out;
+  });
+}
+
+/**
  * Sets cells of the actor's own grid. A cell of duration entries only is replaced: one
  * entry keeps the new minutes (and the notes of all of them), the others go; 0 removes
  * them all. A cell holding a start–end entry is refused (422 naming the cell: change it
- * on the day page). Locked days answer 409. Problems are named `cells.<i>.minutes`.
+ * on the day page). Locked days answer 409. Problems are named `cells.<i>.minutes`;
+ * a cell over `max_entry_hours`, or a day it takes over `max_day_hours`, needs
+ * `confirmLong` (`cells.<i>.confirm_long` otherwise), as on the day page.
  */
-export async function setCells(deps: TimesheetDeps, actor: Actor, cells: CellInput[]): Promise<void> {
+export async function setCells(deps: TimesheetDeps, actor: Actor, cells: CellInput[], opts: { confirmLong?: boolean } = {}): Promise<void> {
   if (!cells.length) return;
   const cfg = deps.config.timesheets;
   return inWall(deps.db, actor.accountId, async (w) => {
@@ -56,6 +80,7 @@ export async function setCells(deps: TimesheetDeps, actor: Actor, cells: CellInp
     for (const [i, c] of cells.entries()) {
       if (inCell(c).some((e) => e.start !== null)) problems.push({ field: `cells.${i}.minutes`, message: 'holds start–end entries; change them on the day page' });
     }
+    if (!opts.confirmLong) problems.push(...longCells(cfg, cells, entries, tz));
     if (problems.length) throw new ValidationError(problems);
     const days = await openDaysForEdit(deps, w, actor, dates, tz);
     const events: AuditEventInput[] = [];
@@ -131,14 +156,14 @@ export async function copyDays(deps: TimesheetDeps, actor: Actor, pairs: Array<{
  * Sets one cell from the API (`hours` as typed, or `minutes`) and answers with the
  * cell and its day's new total. Problems name `hours`/`minutes`, as the request did.
  */
-export async function setOneCell(deps: TimesheetDeps, actor: Actor, body: RowKey & { date: string; minutes?: number; hours?: string }): Promise<CellInput & { day_total_minutes: number }> {
+export async function setOneCell(deps: TimesheetDeps, actor: Actor, body: RowKey & { date: string; minutes?: number; hours?: string; confirm_long?: boolean }): Promise<CellInput & { day_total_minutes: number }> {
   const field = body.hours !== undefined ? 'hours' : 'minutes';
   const parsed = body.minutes !== undefined || body.hours!.trim() === '' ? { ok: true as const, minutes: body.minutes ?? 0 } : parseDuration(body.hours!);
   if (!parsed.ok) throw new ValidationError([{ field: 'hours', message: parsed.message }]);
   const minutes = parsed.minutes;
   const cell = { project_id: body.project_id, task_id: body.task_id, date: body.date, minutes };
   try {
-    await setCells(deps, actor, [cell]);
+    await setCells(deps, actor, [cell], { confirmLong: body.confirm_long === true });
   } catch (err) {
     if (err instanceof ValidationError) throw new ValidationError(err.fields.map((f) => ({ ...f, field: f.field.replace(/^cells\.0\.minutes$/, field).replace(/^cells\.0\./, '') })));
     throw err;

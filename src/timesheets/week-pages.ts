@@ -61,7 +61,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
 
 /** My week: the timer, the grid with its pins and copy, and my own time as a file. */
 export function weekPages(router: Router<AppState>, deps: TimesheetDeps): void {
-  const weekPage = async (x: AppContext, actor: Actor, asked: string | undefined, problem?: string, typed?: Form) => {
+  const weekPage = async (x: AppContext, actor: Actor, asked: string | undefined, problem?: string, typed?: Form, confirm = false) => {
     const l = x.state.lang;
     const tz = await timeZoneOf(deps, actor.accountId);
     const today = localDate(new Date(), tz);
@@ -89,6 +89,7 @@ ${timer.running
 <form method="post" action="/timesheets/week" id="week-grid" aria-labelledby="grid-h">${csrf(x)}<input type="hidden" name="week" value="${monday}">
 <p id="grid-hint">${wt(l, 'grid_hint')}</p>
 ${gridTable(l, w, picker, typed)}
+${confirm ? html`<p><label><input type="checkbox" name="confirm_long" value="yes"> ${wt(l, 'confirm_long')}</label></p>` : ''}
 <p id="grid-status" role="status" data-saved="${wt(l, 'saved')}" data-failed="${wt(l, 'not_saved')}"></p>
 <p><button type="submit" class="button">${wt(l, 'save')}</button></p></form>
 <section aria-labelledby="copy-h"><h2 id="copy-h">${wt(l, 'copy_title')}</h2>
@@ -114,21 +115,23 @@ ${favouritesSection(l, w, csrf(x), picker)}
       const l = c(ctx).state.lang;
       const body = formBody(c(ctx));
       const week = mondayOf(dateFrom(body.week, 'week'));
+      let confirm = false;
       try {
         const w = await loadWeek(deps, actor, week);
         const { cells, names, problems } = postedCells(l, body, w);
         if (problems.length) throw new ValidationError(problems);
         try {
-          await setCells(deps, actor, cells);
+          await setCells(deps, actor, cells, { confirmLong: field(body, 'confirm_long') === 'yes' });
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
+          confirm = err.fields.some((f) => f.field.endsWith('.confirm_long'));
           throw new ValidationError(err.fields.map((f) => ({ ...f, field: names[Number(/^cells\.(\d+)\./.exec(f.field)?.[1] ?? -1)] ?? f.field })));
         }
       } catch (err) {
         const problem = problemText(err);
         if (!problem) throw err;
         c(ctx).status = err instanceof ValidationError ? 422 : 409;
-        return weekPage(c(ctx), actor, week, problem, body);
+        return weekPage(c(ctx), actor, week, problem, body, confirm);
       }
       ctx.redirect(`/timesheets?week=${week}&ok=ts.saved`);
     }),

@@ -18,6 +18,8 @@ export const weekCellBody = z.strictObject({
   task_id: uuid.nullable().default(null),
   minutes: z.number().int().min(0).max(24 * 60).optional(),
   hours: z.string().max(10).optional(),
+  /** Save a cell over `max_entry_hours`, or one taking its day over `max_day_hours`, anyway. */
+  confirm_long: z.boolean().optional(),
 }).refine((b) => (b.minutes === undefined) !== (b.hours === undefined), { message: 'give minutes or hours, not both', path: ['minutes'] });
 
 /** A cell after it was set, with the new total of its day. */

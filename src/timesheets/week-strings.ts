@@ -41,6 +41,7 @@ const en = {
   picker_none: 'No project matches.',
   picker_recent: 'Recent and pinned',
   picker_no_customer: 'Without customer',
+  confirm_long: 'Yes, save these long hours',
   saved: 'Saved.',
   not_saved: 'Not saved',
 } as const;
@@ -84,6 +85,7 @@ const nl: Record<Key, string> = {
   picker_none: 'Geen project gevonden.',
   picker_recent: 'Recent en vastgezet',
   picker_no_customer: 'Zonder klant',
+  confirm_long: 'Ja, deze lange uren opslaan',
   saved: 'Opgeslagen.',
   not_saved: 'Niet opgeslagen',
 };

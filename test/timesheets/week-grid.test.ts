@@ -181,3 +181,33 @@ test('pins: a pinned row leads the grid; pins are private (row security) and go 
   t.is(unpin.status, 302);
   t.deepEqual((await emp.c.json<{ favourites: unknown[] }>('GET', '/api/v1/me/favourites')).body.favourites, []);
 });
+
+test('long hours in the grid ask once, as on the day page: a cell over the entry limit, or a day grown over its limit, needs confirm_long (API and form)', async (t) => {
+  const { a, projectId, taskId } = await timesheetApp(t);
+  const emp = await person(a);
+  const date = daysAgo(5);
+  const cell = (task: string | null, body: Record<string, unknown>) => emp.c.json<Err>('PUT', '/api/v1/me/week-cells', { date, project_id: projectId, task_id: task, ...body });
+  const long = await cell(null, { hours: '13' });
+  t.is(long.status, 422);
+  t.is(long.body.error.details?.[0]?.field, 'confirm_long');
+  t.is((await cell(null, { hours: '7' })).status, 200);
+  const day = await cell(taskId, { hours: '6' });
+  t.is(day.status, 422);
+  t.regex(day.body.error.details?.[0]?.message ?? '', /13:00 h, more than 12 h/);
+  t.is((await cell(taskId, { hours: '6', confirm_long: true })).status, 200);
+  t.is((await cell(taskId, { hours: '5' })).status, 200); // a long day that shrinks asks nothing
+  t.is((await emp.c.json<Day>('GET', `/api/v1/me/days/${date}`)).body.total_minutes, 720);
+
+  const other = daysAgo(6);
+  const monday = mondayOf(other);
+  const field = `c:${projectId}/@${other}`;
+  const asked = await postForm(emp.c, '/timesheets/week', { week: monday, project: `${projectId}/`, [`h_${other}`]: '14' });
+  t.is(asked.status, 422);
+  t.true(asked.text.includes('name="confirm_long"'));
+  t.regex(asked.text, /confirm to save it/);
+  t.is((await emp.c.json<Day>('GET', `/api/v1/me/days/${other}`)).body.total_minutes, 0);
+  const confirmed = await postForm(emp.c, '/timesheets/week', { week: monday, project: `${projectId}/`, [`h_${other}`]: '14', confirm_long: 'yes' });
+  t.is(confirmed.status, 302);
+  t.is((await emp.c.json<Day>('GET', `/api/v1/me/days/${other}`)).body.total_minutes, 840);
+  t.true((await page(emp.c, `/timesheets?week=${other}&lang=en`)).includes(`name="${field}" value="14:00"`));
+});
