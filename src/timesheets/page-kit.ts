@@ -15,10 +15,10 @@ import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
 import * as s from './schema.js';
-import { choicesOf } from './project-search.js';
+import { choicesOf, pickerValue } from './project-search.js';
 import { parseDuration } from './time-input.js';
 import { addDays, localTime } from './tz.js';
-import { keyOf, type RowKey } from './week-grid.js';
+import type { RowKey } from './week-grid.js';
 import { wt } from './week-strings.js';
 
 /** A parsed form body. */
@@ -101,7 +101,7 @@ export function mondayOf(date: string): string {
 export async function projectOptions(deps: TimesheetDeps, l: Lang = 'en', first: readonly RowKey[] = []): Promise<SafeHtml> {
   const choices = choicesOf(await listProjects(deps.db, false), first);
   const byValue = new Map(choices.map((c) => [c.value, c]));
-  const top = first.flatMap((r) => byValue.get(keyOf(r)) ?? []);
+  const top = first.flatMap((r) => byValue.get(pickerValue(r)) ?? []);
   const groups = new Map<string, typeof choices>();
   for (const c of choices) groups.set(c.customer_name ?? '', [...(groups.get(c.customer_name ?? '') ?? []), c]);
   const names = [...groups.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));

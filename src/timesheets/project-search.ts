@@ -14,9 +14,12 @@ import { keyOf, recentRows, type RowKey } from './week-grid.js';
  * recently used first, then by customer (those without one last), project and task.
  */
 
+/** A row as a picker's option value: `project/task`, or the project id alone (the value the pages always used). */
+export const pickerValue = (r: RowKey): string => (r.task_id ? `${r.project_id}/${r.task_id}` : r.project_id);
+
 /** One choice of the picker. */
 export interface PickerChoice {
-  /** `project/task` (task empty for the project itself): the form value. */
+  /** `project/task`, or the project id alone: the form value (pickerValue). */
   value: string;
   project_id: string;
   task_id: string | null;
@@ -40,7 +43,7 @@ export function choicesOf(projects: readonly ProjectView[], recent: readonly Row
     { project_id: p.id, task_id: null as string | null, task_name: null as string | null },
     ...p.tasks.filter((t) => !t.archived).map((t) => ({ project_id: p.id, task_id: t.id, task_name: t.name })),
   ].map((x): PickerChoice => {
-    const c = { ...x, value: keyOf(x), code: p.code, customer_name: p.customer_name, project_name: p.name, recent: recentKeys.has(keyOf(x)) };
+    const c = { ...x, value: pickerValue(x), code: p.code, customer_name: p.customer_name, project_name: p.name, recent: recentKeys.has(keyOf(x)) };
     return { ...c, label: choiceLabel(c) };
   }));
 }
@@ -63,7 +66,7 @@ export function searchChoices(choices: readonly PickerChoice[], q: string, recen
   return choices
     .flatMap((c) => {
       const rank = matchRank(c, needle);
-      return rank === undefined ? [] : [{ c, rank, recent: recency.get(c.value) ?? Number.MAX_SAFE_INTEGER }];
+      return rank === undefined ? [] : [{ c, rank, recent: recency.get(keyOf(c)) ?? Number.MAX_SAFE_INTEGER }];
     })
     .sort((a, b) => a.rank - b.rank || a.recent - b.recent || alpha(a.c).localeCompare(alpha(b.c)))
     .slice(0, limit)

@@ -53,8 +53,8 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
   for (const date of w.grid.dates) {
     const raw = field(body, `h_${date}`).trim();
     if (!raw) continue;
-    if (!/^[0-9a-f-]{36}\/([0-9a-f-]{36})?$/.test(project)) problems.push({ field: `${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, message: wt(l, 'pick_project') });
-    else put(project, date, raw);
+    if (!/^[0-9a-f-]{36}(\/([0-9a-f-]{36})?)?$/.test(project)) problems.push({ field: `${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, message: wt(l, 'pick_project') });
+    else put(keyOf(splitProject(project)), date, raw);
   }
   return { cells, names, problems };
 }

@@ -6,9 +6,9 @@ import { listMyDays } from './days.js';
 import { listFavourites } from './favourites.js';
 import { listProjects } from './master-data.js';
 import { hm, stateLabel, type Form } from './page-kit.js';
-import { choiceLabel } from './project-search.js';
+import { choiceLabel, pickerValue } from './project-search.js';
 import { addDays } from './tz.js';
-import { buildGrid, keyOf, recentRows, type RowKey, type WeekGrid } from './week-grid.js';
+import { buildGrid, recentRows, type RowKey, type WeekGrid } from './week-grid.js';
 import { dayLabel, wt } from './week-strings.js';
 
 /**
@@ -84,7 +84,7 @@ export function gridTable(l: Lang, w: LoadedWeek, picker: SafeHtml, typed?: Form
 /** The pinned rows with their unpin buttons, and a picker to pin another. */
 export function favouritesSection(l: Lang, w: LoadedWeek, csrfField: SafeHtml, picker: SafeHtml): SafeHtml {
   return html`<section aria-labelledby="fav-h"><h2 id="fav-h">${wt(l, 'favourites')}</h2><p>${wt(l, 'favourites_hint')}</p>
-${w.favourites.length ? html`<ul id="favourites">${w.favourites.map((f) => html`<li>${w.label(f)} <form method="post" action="/timesheets/favourites" class="inline">${csrfField}<input type="hidden" name="week" value="${w.monday}"><input type="hidden" name="project" value="${keyOf(f)}"><input type="hidden" name="pinned" value="false"><button type="submit" class="link">${wt(l, 'unpin')}</button></form></li>`)}</ul>` : html`<p>${wt(l, 'no_favourites')}</p>`}
+${w.favourites.length ? html`<ul id="favourites">${w.favourites.map((f) => html`<li>${w.label(f)} <form method="post" action="/timesheets/favourites" class="inline">${csrfField}<input type="hidden" name="week" value="${w.monday}"><input type="hidden" name="project" value="${pickerValue(f)}"><input type="hidden" name="pinned" value="false"><button type="submit" class="link">${wt(l, 'unpin')}</button></form></li>`)}</ul>` : html`<p>${wt(l, 'no_favourites')}</p>`}
 <form method="post" action="/timesheets/favourites" class="form" id="pin-form">${csrfField}<input type="hidden" name="week" value="${w.monday}"><input type="hidden" name="pinned" value="true">
 <label for="pin-project">${wt(l, 'pin')}</label> <select id="pin-project" name="project" data-picker data-search-label="${wt(l, 'picker_search')}" data-none="${wt(l, 'picker_none')}">${picker}</select>
 <button type="submit">${wt(l, 'pin')}</button></form></section>`;

@@ -21,10 +21,10 @@ test('picker order (pure): exact code, then prefixes on project/task/customer, t
   ];
   const recent = [{ project_id: 'p3', task_id: null }];
   const order = searchChoices(choicesOf(projects, recent), 'ABC', recent).map((c) => c.value);
-  t.deepEqual(order, ['p1/', 'p3/', 'p2/', 'p6/p6-t0', 'p4/']);
+  t.deepEqual(order, ['p1', 'p3', 'p2', 'p6/p6-t0', 'p4']);
   t.false(order.some((v) => v.startsWith('p5')));
   // No text: everything open, recent first, then by customer, project, task.
-  t.is(searchChoices(choicesOf(projects, recent), '', recent)[0]!.value, 'p3/');
+  t.is(searchChoices(choicesOf(projects, recent), '', recent)[0]!.value, 'p3');
   t.deepEqual(searchChoices(choicesOf(projects), 'nothing like it'), []);
 });
 
@@ -42,10 +42,10 @@ test('GET /api/v1/me/project-search: 401, then matches on code, customer and tas
   t.is(r.status, 200);
   const values = r.body.results.map((x) => x.value);
   // Exact code first; then prefix matches (recent Ward rota › Planning first, then by name); the archived project never.
-  t.is(values[0], `${coded!.id}/`);
+  t.is(values[0], coded!.id);
   t.is(values[1], `${projectId}/${taskId}`);
   t.true(r.body.results[1]!.recent);
-  t.deepEqual(new Set(values), new Set([`${coded!.id}/`, `${projectId}/${taskId}`, `${projectId}/`]));
+  t.deepEqual(new Set(values), new Set([coded!.id, `${projectId}/${taskId}`, projectId]));
   t.is(r.body.results[0]!.label, 'Ward Hospital — Night cover [WARD]');
   const byTask = await emp.c.json<Results>('GET', '/api/v1/me/project-search?q=plan');
   t.deepEqual(byTask.body.results.map((x) => x.value), [`${projectId}/${taskId}`]);
