@@ -31,20 +31,11 @@ export async function up(knex: Knex): Promise<void> {
     BEGIN
       IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'uurwerk_rls') THEN
         GRANT SELECT, INSERT, DELETE ON timesheet_favourites TO uurwerk_rls;
-        GRANT SELECT (code) ON projects TO uurwerk_rls;
       END IF;
     END $$;
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`
-    DO $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'uurwerk_rls') THEN
-        REVOKE SELECT (code) ON projects FROM uurwerk_rls;
-      END IF;
-    END $$;
-  `);
   await knex.raw('DROP TABLE timesheet_favourites');
 }
