@@ -2,7 +2,9 @@ import test from 'ava';
 import { mondayOf } from '../../src/timesheets/page-kit.js';
 import { addDays } from '../../src/timesheets/tz.js';
 import { inWall, walled } from '../../src/timesheets/repository.js';
+import { draftsHandler } from '../../src/timesheets/retention.js';
 import type { ApiClient } from '../helpers/client.js';
+import { NO_HOLDS, timesheetDeps } from '../retention/forget-helpers.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
 
 type Err = { error: { code: string; details?: Array<{ field: string; message: string }> } };
@@ -210,4 +212,13 @@ test('long hours in the grid ask once, as on the day page: a cell over the entry
   t.is(confirmed.status, 302);
   t.is((await emp.c.json<Day>('GET', `/api/v1/me/days/${other}`)).body.total_minutes, 840);
   t.true((await page(emp.c, `/timesheets?week=${other}&lang=en`)).includes(`name="${field}" value="14:00"`));
+});
+
+test('erasing a person removes their pins with their drafts (uurwerk erase --person)', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const emp = await person(a);
+  const other = await person(a);
+  for (const p of [emp, other]) t.is((await p.c.json('PUT', '/api/v1/me/favourites', { project_id: projectId, pinned: true })).status, 200);
+  await draftsHandler(timesheetDeps(a)).erase!(a.db.knex, emp.id, { dryRun: false, holds: NO_HOLDS });
+  t.deepEqual(await a.db.knex('timesheet_favourites').pluck('account_id'), [other.id]);
 });
