@@ -89,7 +89,7 @@ export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
     const day = await getMyDay(deps, actor, date);
     const tz = day.time_zone;
     const open = day.state === 'draft' || day.state === 'returned';
-    const options = open ? await projectOptions(deps) : html``;
+    const options = open ? await projectOptions(deps, l) : html``;
     const ok = isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}</p>` : '';
     const rowActions = (id: string): SafeHtml => {
       if (!open) return html``;

@@ -46,7 +46,7 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
  * returned day goes back to draft (the owner is correcting it). 409 naming the date
  * otherwise. The lock makes edit and submit of the same day strictly ordered.
  */
-async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
+export async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
   const days = await lockDaysForOwner(w, actor.accountId, dates, tz, entry);
   for (const day of days) {
     authorize(actor, 'edit_entries', facts(day));

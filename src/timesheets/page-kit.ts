@@ -15,8 +15,11 @@ import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
 import * as s from './schema.js';
+import { choicesOf, pickerValue } from './project-search.js';
 import { parseDuration } from './time-input.js';
 import { addDays, localTime } from './tz.js';
+import type { RowKey } from './week-grid.js';
+import { wt } from './week-strings.js';
 
 /** A parsed form body. */
 export type Form = Record<string, unknown>;
@@ -90,10 +93,20 @@ export function mondayOf(date: string): string {
   return addDays(date, -((dow + 6) % 7));
 }
 
-/** The project and task options of a picker. */
-export async function projectOptions(deps: TimesheetDeps): Promise<SafeHtml> {
-  const projects = await listProjects(deps.db, false);
-  return html`${projects.map((p) => html`<option value="${p.id}">${p.customer_name ? `${p.customer_name} — ` : ''}${p.name}</option>${p.tasks.map((task) => html`<option value="${p.id}/${task.id}">${p.name} › ${task.name}</option>`)}`)}`;
+/**
+ * The options of a project picker: a plain `<select>` works without script, grouped by
+ * customer (`<optgroup>`), with the person's recent and pinned rows first in a group
+ * of their own; picker.js turns a `select[data-picker]` into a searching combobox.
+ */
+export async function projectOptions(deps: TimesheetDeps, l: Lang = 'en', first: readonly RowKey[] = []): Promise<SafeHtml> {
+  const choices = choicesOf(await listProjects(deps.db, false), first);
+  const byValue = new Map(choices.map((c) => [c.value, c]));
+  const top = first.flatMap((r) => byValue.get(pickerValue(r)) ?? []);
+  const groups = new Map<string, typeof choices>();
+  for (const c of choices) groups.set(c.customer_name ?? '', [...(groups.get(c.customer_name ?? '') ?? []), c]);
+  const names = [...groups.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
+  const option = (c: (typeof choices)[number]) => html`<option value="${c.value}">${c.project_name}${c.task_name ? ` › ${c.task_name}` : ''}${c.code ? ` [${c.code}]` : ''}</option>`;
+  return html`${top.length ? html`<optgroup label="${wt(l, 'picker_recent')}">${top.map((c) => html`<option value="${c.value}">${c.label}</option>`)}</optgroup>` : ''}${names.map((n) => html`<optgroup label="${n || wt(l, 'picker_no_customer')}">${groups.get(n)!.map(option)}</optgroup>`)}`;
 }
 
 /** A picker value `project/task` as the API's two fields. */

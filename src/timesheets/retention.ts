@@ -15,7 +15,7 @@ import {
  *   leaves only unreadable rows or keys without data, both finished by the next run.
  * - `drafts`: days never submitted and their entries, due by date; the draft key of
  *   year Y goes once all of Y is due and no held draft is left under it.
- * - `erase(person)`: the person's drafts and running timer deleted, draft and note keys
+ * - `erase(person)`: the person's drafts, running timer and pinned grid rows deleted, draft and note keys
  *   shredded (notes of kept days read as erased); what the fiscal duty keeps stays.
  *
  * Holds: a person hold keeps everything of that person; a range hold keeps rows dated
@@ -269,6 +269,8 @@ export async function eraseTimeData(deps: TimesheetDeps, db: Knex, personId: str
       }
     }
     out.timers = await deleteTimerOf(trx, personId, opts.dryRun);
+    // The pinned grid rows say which projects the person works on: they go with the drafts.
+    if (!opts.dryRun) await trx('timesheet_favourites').where({ account_id: personId }).delete();
     // Keys: every draft key with no draft left under it (after the deletes above, only
     // held drafts are), and every note key of a year without held notes.
     const heldOnly = opts.dryRun ? { heldBy: h, timers: false } : {};

@@ -12,6 +12,12 @@ import { dataReadsOf, eventsAbout } from './my-record.js';
 import { getSettings, setSettings } from './settings.js';
 import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 import { correctionBody, correctionInbox, correctionListResponse, correctionResponse, myCorrections, requestCorrection, resolveBody, resolveCorrection } from './corrections.js';
+import { listFavourites, pinFavourite, unpinFavourite } from './favourites.js';
+import { mondayOf } from './page-kit.js';
+import { searchProjects } from './project-search.js';
+import { addDays } from './tz.js';
+import { copyDays, setOneCell } from './week-cells.js';
+import * as ws from './week-schema.js';
 
 const tags = ['timesheets'];
 
@@ -191,5 +197,44 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'post', path: '/corrections/:id/resolve', operationId: 'resolveCorrection', summary: 'Reopen (or return) the day with the request as reason, or decline the request', tags: ['privacy'], auth: { session: true, roles: ['team_admin'] },
     params: s.idParams, body: resolveBody, response: correctionResponse,
     handler: async (ctx, { params, body }) => resolveCorrection(deps, currentActor(ctx), params.id, body.action),
+  });
+
+  registerWeekApi(api, deps);
+}
+
+/** The week grid's API: set a cell, copy last week, pins, the picker's search. */
+function registerWeekApi(api: ApiRegistry, deps: TimesheetDeps): void {
+  api.add({
+    method: 'put', path: '/me/week-cells', operationId: 'setWeekCell', summary: 'Set my time on a project (and task) for a day: replaces that cell’s duration entries (refused for start–end entries and locked days)', tags, auth: { session: true, token: 'entries:write' },
+    body: ws.weekCellBody, response: ws.weekCellResponse,
+    handler: async (ctx, { body }) => setOneCell(deps, currentActor(ctx), body),
+  });
+  api.add({
+    method: 'post', path: '/me/weeks/:date/copy-previous', operationId: 'copyPreviousWeek', summary: 'Copy last week’s rows and durations into the empty draft days of the week holding date (never overwrites)', tags, auth: { session: true, token: 'entries:write' },
+    params: ws.weekParams, body: s.noFieldsBody, response: ws.copyResponse,
+    handler: async (ctx, { params }) => {
+      const monday = mondayOf(params.date);
+      return copyDays(deps, currentActor(ctx), [0, 1, 2, 3, 4, 5, 6].map((i) => ({ from: addDays(monday, i - 7), to: addDays(monday, i) })));
+    },
+  });
+  api.add({
+    method: 'get', path: '/me/favourites', operationId: 'listFavourites', summary: 'My pinned grid rows', tags, auth: { session: true, token: 'entries:read' },
+    response: ws.favouritesResponse,
+    handler: async (ctx) => ({ favourites: await listFavourites(deps, currentActor(ctx)) }),
+  });
+  api.add({
+    method: 'put', path: '/me/favourites', operationId: 'setFavourite', summary: 'Pin or unpin a grid row', tags, auth: { session: true, token: 'entries:write' },
+    body: ws.favouriteBody, response: ws.favouritesResponse,
+    handler: async (ctx, { body }) => {
+      const actor = currentActor(ctx);
+      const row = { project_id: body.project_id, task_id: body.task_id };
+      await (body.pinned ? pinFavourite(deps, actor, row) : unpinFavourite(deps, actor, row));
+      return { favourites: await listFavourites(deps, actor) };
+    },
+  });
+  api.add({
+    method: 'get', path: '/me/project-search', operationId: 'searchProjects', summary: 'The project picker: open projects and tasks matching q on code, project, task or customer (exact code, then prefix, then contains; recent first within each)', tags: ['master-data'], auth: { session: true, token: 'entries:read' },
+    query: ws.projectSearchQuery, response: ws.projectSearchResponse,
+    handler: async (ctx, { query }) => ({ results: await searchProjects(deps, currentActor(ctx), query.q) }),
   });
 }

@@ -11,6 +11,8 @@ export interface PageOptions {
   main: SafeHtml;
   /** Set when someone is signed in: the CSRF token for the sign-out form. */
   signedIn?: { csrf: string };
+  /** Extra /static scripts and stylesheets of this page only (paths under /static/). */
+  assets?: { scripts?: string[]; styles?: string[] };
 }
 
 /**
@@ -31,6 +33,7 @@ export function layout(p: PageOptions): string {
 <link rel="stylesheet" href="/static/app.css">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <script src="/static/app.js" defer></script>
+${(p.assets?.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`)}${(p.assets?.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body>
 <a class="skip-link" href="#main">${t(p.lang, 'nav.skip')}</a>

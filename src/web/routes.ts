@@ -4,17 +4,18 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import type { DomainModule } from '../platform/module.js';
 import { html } from './html.js';
 import { t } from './i18n.js';
-import { layout } from './layout.js';
+import { layout, type PageOptions } from './layout.js';
 
 /**
  * Renders a complete page into the response. The signed-in navigation (with its
  * sign-out form) shows when the identity middleware put a CSRF token in
  * `ctx.state.csrf`: the web layer knows no sessions, so it never imports identity.
+ * `assets` adds a page's own /static scripts and stylesheets.
  */
-export function sendPage(ctx: AppContext, config: Readonly<Config>, title: string, main: ReturnType<typeof html>): void {
+export function sendPage(ctx: AppContext, config: Readonly<Config>, title: string, main: ReturnType<typeof html>, assets?: PageOptions['assets']): void {
   ctx.type = 'text/html; charset=utf-8';
   const signedIn = ctx.state.csrf !== undefined ? { csrf: ctx.state.csrf } : undefined;
-  ctx.body = layout({ lang: ctx.state.lang, title, organisation: config.ui.organisation_name, path: ctx.path, main, signedIn });
+  ctx.body = layout({ lang: ctx.state.lang, title, organisation: config.ui.organisation_name, path: ctx.path, main, signedIn, assets });
 }
 
 /** The error page used by the error middleware for browsers. */
