@@ -104,6 +104,9 @@ export const AUDIT_ACTIONS = {
   privacyBreachRecorded: 'privacy.breach.recorded',
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
+
+  // The timer widget (src/timesheets/timer.ts): project, task or note changed while it runs.
+  timesheetTimerChanged: 'timesheet.timer.changed',
 } as const;
 
 /** One of the names above. */

@@ -5,6 +5,7 @@ import { dayPages } from './day-pages.js';
 import { masterDataPages } from './master-data-pages.js';
 import { readsPages } from './reads-pages.js';
 import { reviewPages } from './review-pages.js';
+import { timerPages } from './timer-page.js';
 import { weekPages } from './week-pages.js';
 
 export { parseHours } from './page-kit.js';
@@ -22,5 +23,6 @@ export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   reviewPages(router, deps);
   readsPages(router, deps);
   masterDataPages(router, deps);
+  timerPages(router, deps);
   return router;
 }

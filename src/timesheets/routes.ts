@@ -10,7 +10,7 @@ import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
 import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
 import { dataReadsOf, eventsAbout } from './my-record.js';
 import { getSettings, setSettings } from './settings.js';
-import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
+import { changeTimer, getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 
 const tags = ['timesheets'];
 
@@ -164,5 +164,12 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'put', path: '/projects/:id/archived', operationId: 'archiveProject', summary: 'Archive or restore a project', tags: ['master-data'], auth: { session: true, roles: ['operator', 'team_admin'] },
     params: s.idParams, body: s.archiveBody, response: s.projectResponse,
     handler: async (ctx, { params, body }) => setProjectArchived(deps.db, currentActor(ctx), params.id, body.archived),
+  });
+
+  // --- the timer widget on every page (daily)
+  api.add({
+    method: 'patch', path: '/me/timer', operationId: 'changeTimer', summary: 'Change my running timer’s project, task or note (its start stays)', tags, auth: { session: true, token: 'entries:write' },
+    body: s.timerChangeBody, response: s.timerResponse,
+    handler: async (ctx, { body }) => changeTimer(deps, currentActor(ctx), body),
   });
 }

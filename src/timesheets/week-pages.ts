@@ -10,34 +10,22 @@ import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
 import { createEntries } from './entries.js';
 import { timeZoneOf } from './settings.js';
-import { getTimer, startTimer, stopTimer } from './timer.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
-import { addDays, localDate, localTime } from './tz.js';
+import { addDays, localDate } from './tz.js';
 import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, FORM_NAMES, problemText, parseHours, mondayOf, projectOptions, splitProject } from './page-kit.js';
 
-/** My week: the timer, the week list and the hours grid. */
+/** My week: the week list and the hours grid (the timer is in the layout, see timer-page.ts). */
 export function weekPages(router: Router<AppState>, deps: TimesheetDeps): void {
   const weekPage = async (x: AppContext, actor: Actor, asked: string | undefined, problem?: string) => {
     const l = x.state.lang;
     const tz = await timeZoneOf(deps, actor.accountId);
     const monday = mondayOf(asked ?? localDate(new Date(), tz));
     const days = await listMyDays(deps, actor, monday, addDays(monday, 6));
-    const timer = await getTimer(deps, actor);
     sendPage(x, deps.config, t(l, 'ts.week_title'), html`
 <h1>${t(l, 'ts.week_title')}</h1>
 ${notice(x, problem)}
 <p>${t(l, 'ts.privacy_note')}</p>
-<section aria-labelledby="timer-h"><h2 id="timer-h">${t(l, 'ts.timer')}</h2>
-${timer.running
-  ? html`<p id="timer-state">${t(l, 'ts.timer_running')} ${localTime(new Date(timer.started_at!), tz)} (${timer.note ?? ''})</p>
-<form method="post" action="/timesheets/timer/stop" class="form">${csrf(x)}<button type="submit">${t(l, 'ts.timer_stop')}</button></form>`
-  : html`<p id="timer-state">${t(l, 'ts.timer_stopped')}</p>
-<form method="post" action="/timesheets/timer/start" class="form">${csrf(x)}
-<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps)}</select></label>
-<label>${t(l, 'ts.note')}<input type="text" name="note"></label>
-<button type="submit">${t(l, 'ts.timer_start')}</button></form>`}
-</section>
 <nav aria-label="${t(l, 'ts.week_title')}"><a href="/timesheets?week=${addDays(monday, -7)}">${t(l, 'ts.previous_week')}</a> · <a href="/timesheets?week=${addDays(monday, 7)}">${t(l, 'ts.next_week')}</a></nav>
 <table class="list" id="week"><thead><tr><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.state')}</th><th>${t(l, 'ts.total')}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><td><a href="/timesheets/day/${d.date}">${d.date}</a></td><td>${stateLabel(l, d.state)}</td><td>${hm(d.total_minutes)}</td></tr>`)}</tbody></table>
@@ -81,21 +69,6 @@ ${timer.running
         return weekPage(c(ctx), actor, week, problem);
       }
       ctx.redirect(`/timesheets?week=${week}&ok=ts.saved`);
-    }),
-  );
-
-  router.post('/timesheets/timer/start', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      const body = formBody(c(ctx));
-      await startTimer(deps, actor, validate(s.timerStartBody, { ...splitProject(field(body, 'project')), note: field(body, 'note') }, { rename: FORM_NAMES }));
-      ctx.redirect('/timesheets?ok=ts.saved');
-    }),
-  );
-
-  router.post('/timesheets/timer/stop', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      await stopTimer(deps, actor);
-      ctx.redirect('/timesheets?ok=ts.saved');
     }),
   );
 }
