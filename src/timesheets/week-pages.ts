@@ -9,6 +9,7 @@ import { sendPage } from '../web/routes.js';
 import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
 import { createEntries } from './entries.js';
+import { returnedDays, returnedDaysBanner } from './home.js';
 import { timeZoneOf } from './settings.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
@@ -25,6 +26,7 @@ export function weekPages(router: Router<AppState>, deps: TimesheetDeps): void {
     sendPage(x, deps.config, t(l, 'ts.week_title'), html`
 <h1>${t(l, 'ts.week_title')}</h1>
 ${notice(x, problem)}
+${returnedDaysBanner(l, await returnedDays(deps, actor))}
 <p>${t(l, 'ts.privacy_note')}</p>
 <nav aria-label="${t(l, 'ts.week_title')}"><a href="/timesheets?week=${addDays(monday, -7)}">${t(l, 'ts.previous_week')}</a> · <a href="/timesheets?week=${addDays(monday, 7)}">${t(l, 'ts.next_week')}</a></nav>
 <table class="list" id="week"><thead><tr><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.state')}</th><th>${t(l, 'ts.total')}</th></tr></thead>
