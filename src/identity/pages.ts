@@ -6,6 +6,7 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { canOpenOperatorConsole } from './policy.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
+import { safeNext, signInUrl, withNext } from '../web/next.js';
 import { sendPage } from '../web/routes.js';
 import {
   completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset, revokeAllSessions,
@@ -34,8 +35,8 @@ function message(ctx: AppContext, kind: 'error' | 'ok', key: MessageKey | undefi
 }
 
 /** Sends the browser to the step a half-finished sign-in must take next. */
-function redirectForState(ctx: AppContext, state: string): void {
-  ctx.redirect(state === 'second_factor_required' ? '/second-factor' : state === 'totp_enrolment_required' ? '/account/totp' : '/account');
+function redirectForState(ctx: AppContext, state: string, next?: string): void {
+  ctx.redirect(state === 'second_factor_required' ? withNext('/second-factor', next) : state === 'totp_enrolment_required' ? '/account/totp' : (next ?? '/account'));
 }
 
 /**
@@ -49,7 +50,7 @@ async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>
     await requireAuth(ctx, deps.db, deps.config);
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return redirectForState(ctx, err.state);
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx);
@@ -67,6 +68,7 @@ export function identityPages(deps: AuthDeps, policy: CookiePolicy): Router<AppS
 <h1>${t(l, 'signin.title')}</h1>
 ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
 <form method="post" action="/sign-in" class="form">
+  ${safeNext(ctx.query.next ?? formBody(ctx).next) ? html`<input type="hidden" name="next" value="${safeNext(ctx.query.next ?? formBody(ctx).next)}">` : ''}
   <label>${t(l, 'signin.username')}<input type="text" name="username" autocomplete="username" required autofocus></label>
   <label>${t(l, 'signin.password')}<input type="password" name="password" autocomplete="current-password" required></label>
   ${hasDirectory ? html`<label>${t(l, 'signin.source')}<select name="source">
@@ -90,7 +92,7 @@ ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
     try {
       const grant = await signIn(deps, { username: input.username, password: input.password, source: input.source ?? defaultSource(deps) }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      redirectForState(c, grant.state);
+      redirectForState(c, grant.state, safeNext(body.next));
     } catch (err) {
       if (err instanceof ThrottledError) {
         ctx.status = 429;
@@ -112,7 +114,7 @@ ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
 ${message(ctx, 'error', error)}
 <p>${t(l, 'twofa.intro')}</p>
 <form method="post" action="/second-factor" class="form">
-  ${csrfInput(ctx)}
+  ${csrfInput(ctx)}${safeNext(ctx.query.next ?? formBody(ctx).next) ? html`<input type="hidden" name="next" value="${safeNext(ctx.query.next ?? formBody(ctx).next)}">` : ''}
   <label>${t(l, 'twofa.code')}<input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" autofocus></label>
   <label>${t(l, 'twofa.recovery')}<input type="text" name="recovery_code" autocomplete="off"></label>
   <button type="submit">${t(l, 'twofa.submit')}</button>
@@ -135,7 +137,7 @@ ${message(ctx, 'error', error)}
       const input = validate(secondFactorBody, code ? { code } : { recovery_code: recovery });
       const grant = await completeSecondFactor(deps, toLive(c.state.auth), { code: input.code, recoveryCode: input.recovery_code }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      ctx.redirect('/account');
+      ctx.redirect(safeNext(body.next) ?? '/account');
     } catch (err) {
       if (err instanceof ThrottledError) {
         ctx.status = 429;
