@@ -6,7 +6,9 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { canOpenOperatorConsole } from './policy.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
+import { z } from 'zod';
 import { safeNext, signInUrl, withNext } from '../web/next.js';
+import { ui } from '../web/ui-strings.js';
 import { sendPage } from '../web/routes.js';
 import {
   completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset, revokeAllSessions,
@@ -56,6 +58,9 @@ async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>
   assertCleanInput(ctx);
   await fn();
 }
+
+/** Recovery codes posted back by their page's language switch (shown again, never stored). */
+const recoveryCodesEcho = z.strictObject({ codes: z.array(z.string().regex(/^[A-Za-z0-9-]{4,64}$/, 'a recovery code')).min(1).max(20) });
 
 /** The sign-in, second-factor, enrolment, account and password-reset pages. */
 export function identityPages(deps: AuthDeps, policy: CookiePolicy): Router<AppState> {
@@ -221,6 +226,30 @@ ${message(ctx, 'error', error)}
     }
   });
 
+  /**
+   * The recovery codes, shown once. The language switch on this page is a form that
+   * posts the codes back to /account/totp/codes, which shows the same codes in the
+   * other language: a link would lose them.
+   */
+  const recoveryCodesPage = (c: AppContext, codes: readonly string[]) => {
+    const l = c.state.lang;
+    sendPage(c, deps.config, t(l, 'enrol.title'), html`
+<h1>${t(l, 'enrol.done')}</h1>
+<p>${t(l, 'enrol.recovery_intro')}</p>
+<ul class="codes" id="recovery-codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
+<p class="muted">${ui(l, 'lang.keep_codes')}</p>
+<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`, { languageForm: { action: '/account/totp/codes', fields: codes.map((code) => ['code', code] as const) } });
+  };
+
+  router.post('/account/totp/codes', (ctx) =>
+    withAuth(ctx as unknown as AppContext, deps, async () => {
+      const c = ctx as unknown as AppContext;
+      const raw = formBody(c).code;
+      const codes = validate(recoveryCodesEcho, { codes: Array.isArray(raw) ? raw : [raw] });
+      recoveryCodesPage(c, codes.codes);
+    }),
+  );
+
   router.post('/account/totp/confirm', async (ctx) => {
     const c = ctx as unknown as AppContext;
     if (!(await enrolGuard(c))) return;
@@ -228,12 +257,7 @@ ${message(ctx, 'error', error)}
       const { code } = validate(totpConfirmBody, { code: field(formBody(c), 'code').trim() });
       const grant = await confirmTotpEnrolment(deps, toLive(c.state.auth!), code, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      const l = c.state.lang;
-      sendPage(c, deps.config, t(l, 'enrol.title'), html`
-<h1>${t(l, 'enrol.done')}</h1>
-<p>${t(l, 'enrol.recovery_intro')}</p>
-<ul class="codes" id="recovery-codes">${grant.recoveryCodes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
-<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`);
+      recoveryCodesPage(c, grant.recoveryCodes);
     } catch (err) {
       if (err instanceof ValidationError) {
         ctx.status = 422;

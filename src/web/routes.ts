@@ -32,7 +32,8 @@ export function languagePath(ctx: AppContext): string {
   if (ref) {
     try {
       const u = new URL(ref);
-      if (u.origin === ctx.origin) {
+      // Same origin: the Referer names this appliance's host (Referrer-Policy same-origin sends no other).
+      if (u.host === ctx.get('Host') && (u.protocol === 'http:' || u.protocol === 'https:')) {
         u.searchParams.delete('lang');
         return u.pathname + u.search;
       }

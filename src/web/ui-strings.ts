@@ -3,7 +3,7 @@ import type { Lang } from './i18n.js';
 /**
  * Dutch and English strings of the layout's everyday parts: the menu, the timer
  * widget, the keyboard shortcuts and the signed-in start page. Each language is
- * complete (a test compares the keys). Dutch addresses the reader with "je".
+ * complete (a test compares the keys). Dutch addresses the reader with "u", as every catalogue does.
  */
 const en = {
   'menu.week': 'My week',
@@ -69,7 +69,7 @@ const nl: Record<UiKey, string> = {
   'timer.recorded': 'Vastgelegd',
   'timer.on_day': 'bekijk de dag',
   'timer.failed': 'De timer kon niet worden gewijzigd',
-  'timer.page_intro': 'De timer legt een boeking vast vanaf het moment dat je start tot je stopt. Terwijl hij loopt kun je het project en de notitie wijzigen, of in één stap overstappen op een ander project.',
+  'timer.page_intro': 'De timer legt een boeking vast vanaf het moment dat u start tot u stopt. Terwijl hij loopt kunt u het project en de notitie wijzigen, of in één stap overstappen op een ander project.',
   'keys.title': 'Sneltoetsen',
   'keys.hint': 'Druk op ? voor de sneltoetsen',
   'keys.timer': 'Timer starten of stoppen',
@@ -83,10 +83,10 @@ const nl: Record<UiKey, string> = {
   'home.week': 'Deze week',
   'home.open_day': 'Vandaag openen',
   'home.open_week': 'Mijn week openen',
-  'home.returned': 'Dagen die naar je zijn teruggestuurd',
+  'home.returned': 'Dagen die naar u zijn teruggestuurd',
   'home.returned_intro': 'Een teambeheerder heeft deze dagen met een opmerking teruggestuurd. Verbeter ze en dien ze opnieuw in.',
   'home.comment': 'Opmerking',
-  'home.inbox': 'Dagen die in je inbox wachten',
+  'home.inbox': 'Dagen die in uw inbox wachten',
   'home.open_inbox': 'Inbox openen',
   'home.recorded': 'vastgelegd',
   'lang.keep_codes': 'Wisselen van taal toont dezelfde codes opnieuw.',

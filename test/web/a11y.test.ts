@@ -11,6 +11,9 @@ import { pageWorld, type Viewer } from './page-list.js';
 /** axe-core, read from node_modules and evaluated in the page by the test (the appliance never serves it). */
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** Words that appear in English text but not in Dutch (catalogue fallbacks, hard-coded labels). */
+const ENGLISH = /\b(the|and|with|your|you|yes|none|reason|state|draft|submitted|approved|returned|save|delete|add|running|stopped|never|not|from|who|when|what|page|sign|local)\b/gi;
+
 interface AxeResult { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }
 
 async function pages(browser: Browser, url: string, world: Awaited<ReturnType<typeof pageWorld>>, viewport: { width: number; height: number }): Promise<Record<Viewer, Page>> {
@@ -39,6 +42,15 @@ test('Chromium, every listed page in both languages: no WCAG 2.1 A/AA violation 
       if (as !== 'anonymous') await page.waitForSelector('#timer-count', { timeout: 5000 }).catch(() => problems.push(`${as} ${path}: the timer widget did not load`));
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       if (width > 390) problems.push(`${as} ${path} (${lang}): ${width} px wide at 390 px`);
+      if (lang === 'nl') {
+        // No English on a Dutch page: words that only English uses, outside code and user data.
+        const text = await page.evaluate(() => {
+          const main = document.body.cloneNode(true) as HTMLElement;
+          main.querySelectorAll('code, pre, .note, q, [lang="en"], [translate="no"], script, dialog:not([open])').forEach((el) => el.remove());
+          return main.innerText;
+        });
+        for (const m of text.matchAll(ENGLISH)) problems.push(`${as} ${path} (nl): English "${text.slice(Math.max(0, m.index - 30), m.index + 30).replace(/\s+/g, ' ')}"`);
+      }
       await page.evaluate(AXE);
       const result = (await page.evaluate(() => (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as AxeResult;
       for (const v of result.violations) problems.push(`${as} ${path} (${lang}): ${v.id} — ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

@@ -34,7 +34,7 @@ test('the start page shows today, the week and returned days with their comment 
   const before = Number((await a.db.knex('audit.events').max({ m: 'seq' }).first())!.m);
   const adminStart = await (await admin.client.call('GET', '/?lang=nl')).text();
   t.regex(adminStart, /id="inbox-count">1</);
-  t.regex(adminStart, /Dagen die in je inbox wachten/);
+  t.regex(adminStart, /Dagen die in uw inbox wachten/);
   const reads = await a.db.knex('audit.events').where('seq', '>', before).where('action', 'like', '%read%').count({ n: '*' }).first();
   t.is(Number(reads!.n), 0, 'counting the inbox reads no one’s day');
 });

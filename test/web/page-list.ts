@@ -25,7 +25,7 @@ export async function pageWorld(a: TestApp): Promise<PageWorld> {
   const employee = await buildEmployee(a, { team: 'ward-3' });
   const operator = await buildOperator(a);
   const dpo = await buildDpo(a);
-  const { projectId } = await buildProject(a, { by: admin, team: 'ward-3', name: 'Ward rota with a rather long project name' });
+  const { projectId } = await buildProject(a, { by: admin, team: 'ward-3', name: 'Roosterplanning voor de verpleegafdeling drie' });
   const submitted = await buildDay(employee, { projectId, state: 'submitted', date: localDate(2) });
   await buildDay(employee, { projectId, state: 'returned', admin, comment: 'Please split the night shift', date: localDate(3) });
   const dayId = (await a.db.knex('timesheet_days').where({ owner_id: employee.id, date: submitted.date }).first('id')).id as string;
