@@ -51,3 +51,20 @@ test('Chromium: keyboard shortcuts — ? opens the help dialog (focus inside, Es
   await Promise.all([page.waitForURL(`**/timesheets/day/${day}`), page.keyboard.press('[')]);
   t.deepEqual(errors, []);
 });
+
+test('Chromium: after a save without JavaScript widgets, focus returns where the action was (the fragment the redirect names)', async (t) => {
+  const a = await startTestApp(t);
+  const { projectId } = await buildProject(a);
+  const emp = await buildEmployee(a);
+  t.is((await emp.client.json('POST', '/api/v1/me/timer/start', { project_id: projectId, note: 'x' })).status, 201);
+  const browser = await launchBrowser(t);
+  const { page, errors } = await pageAs(browser, a.url, emp);
+  await page.goto(`${a.url}/timesheets/timer?lang=en`);
+  await page.fill('#timer-change input[name=note]', 'changed');
+  await Promise.all([page.waitForNavigation(), page.click('#timer-change button[type=submit]:not([formaction])')]);
+  t.regex(page.url(), /#timer-change$/);
+  await page.waitForFunction(() => document.getElementById('timer-change')?.contains(document.activeElement) ?? false, undefined, { timeout: 3000 });
+  t.is(await page.evaluate(() => document.activeElement?.tagName), 'SELECT', 'focus is back on the first field of the form that was saved');
+  t.is((await emp.client.json<{ note: string }>('GET', '/api/v1/me/timer')).body.note, 'changed');
+  t.deepEqual(errors, []);
+});
