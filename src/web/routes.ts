@@ -18,13 +18,14 @@ export interface SendPageOptions {
 
 /**
  * Where the language links of a page go: the page itself for GET (its query kept,
- * without `lang`); after a form post, the page the form was on (same origin, from
+ * without `lang` and one-time notices); after a form post, the page the form was on (same origin, from
  * the Referer), else the start page — never back to a POST-only path.
  */
 export function languagePath(ctx: AppContext): string {
   if (ctx.method === 'GET' || ctx.method === 'HEAD') {
     const q = new URLSearchParams(ctx.querystring);
-    q.delete('lang');
+    // A one-time notice ("saved", "signed out") is not shown again in the other language.
+    for (const once of ['lang', 'ok', 'signed_out']) q.delete(once);
     const rest = q.toString();
     return ctx.path + (rest ? `?${rest}` : '');
   }
