@@ -5,7 +5,7 @@ import { captureModule } from '../capture/module.js';
 import { complianceModule } from '../compliance/module.js';
 import { readSettings } from '../capture/settings.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
-import type { AuthDeps } from '../identity/auth-service.js';
+import { loadActor, type AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
 import { reportsHook, reportsModule } from '../reports/module.js';
@@ -23,6 +23,7 @@ import { requestsAbout } from '../privacy/requests.js';
 import { systemClock } from '../platform/clock.js';
 import { erasePerson } from '../retention/erase.js';
 import { checkHandlers } from '../retention/run.js';
+import { homeSection } from '../timesheets/home.js';
 import { timesheetsModule } from '../timesheets/module.js';
 import { transparencyModule } from '../transparency/module.js';
 import { webModule } from '../web/routes.js';
@@ -50,7 +51,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const { keys, audit, keyring } = deps.services;
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   const identity = identityModule(authDeps, deps.tls);
-  const timesheets = timesheetsModule({ db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) });
+  const timesheetDeps = { db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) };
+  const timesheets = timesheetsModule(timesheetDeps);
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });
   const mail = mailModule({ db, config, logger, transport: deps.transport, cipher: keys });
@@ -88,7 +90,12 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     mail,
     retentionModule({ db, config, audit, logger, handlers }),
     complianceModule({ db, config, audit, keyring, handlers }),
-    webModule(config, { anyAccount: () => anyAccountExists(db) }),
+    webModule(config, {
+      anyAccount: () => anyAccountExists(db),
+      // The layout's menu by role, and the signed-in start page (web imports no domain).
+      roles: async (accountId) => (await loadActor(db, accountId)).roles,
+      home: homeSection(timesheetDeps),
+    }),
   ];
   handlers.push(...retentionHandlers(modules));
   checkHandlers(handlers); // one handler per category, known categories only: fail at start, not at 03:23

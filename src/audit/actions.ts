@@ -129,6 +129,8 @@ export const AUDIT_ACTIONS = {
   privacyRegisterViewed: 'privacy.register.viewed', // a privacy officer or auditor read a register (view and filters, no content)
   correctionRequested: 'timesheet.correction.requested', // the owner of a locked day asks for a correction
   correctionResolved: 'timesheet.correction.resolved', // the admin reopened the day for it, or declined
+  // The timer widget (src/timesheets/timer.ts): project, task or note changed while it runs.
+  timesheetTimerChanged: 'timesheet.timer.changed',
 } as const;
 
 /** One of the names above. */

@@ -6,6 +6,9 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { canOpenOperatorConsole } from './policy.js';
 import { html, SafeHtml } from '../web/html.js';
 import { t, type MessageKey } from '../web/i18n.js';
+import { z } from 'zod';
+import { safeNext, signInUrl, withNext } from '../web/next.js';
+import { ui } from '../web/ui-strings.js';
 import { sendPage } from '../web/routes.js';
 import {
   completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset, revokeAllSessions,
@@ -34,8 +37,8 @@ function message(ctx: AppContext, kind: 'error' | 'ok', key: MessageKey | undefi
 }
 
 /** Sends the browser to the step a half-finished sign-in must take next. */
-function redirectForState(ctx: AppContext, state: string): void {
-  ctx.redirect(state === 'second_factor_required' ? '/second-factor' : state === 'totp_enrolment_required' ? '/account/totp' : '/account');
+function redirectForState(ctx: AppContext, state: string, next?: string): void {
+  ctx.redirect(state === 'second_factor_required' ? withNext('/second-factor', next) : state === 'totp_enrolment_required' ? '/account/totp' : (next ?? '/account'));
 }
 
 /**
@@ -49,12 +52,15 @@ async function withAuth(ctx: AppContext, deps: AuthDeps, fn: () => Promise<void>
     await requireAuth(ctx, deps.db, deps.config);
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return redirectForState(ctx, err.state);
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx);
   await fn();
 }
+
+/** Recovery codes posted back by their page's language switch (shown again, never stored). */
+const recoveryCodesEcho = z.strictObject({ codes: z.array(z.string().regex(/^[A-Za-z0-9-]{4,64}$/, 'a recovery code')).min(1).max(20) });
 
 /** The sign-in, second-factor, enrolment, account and password-reset pages. */
 export function identityPages(deps: AuthDeps, policy: CookiePolicy): Router<AppState> {
@@ -67,6 +73,7 @@ export function identityPages(deps: AuthDeps, policy: CookiePolicy): Router<AppS
 <h1>${t(l, 'signin.title')}</h1>
 ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
 <form method="post" action="/sign-in" class="form">
+  ${safeNext(ctx.query.next ?? formBody(ctx).next) ? html`<input type="hidden" name="next" value="${safeNext(ctx.query.next ?? formBody(ctx).next)}">` : ''}
   <label>${t(l, 'signin.username')}<input type="text" name="username" autocomplete="username" required autofocus></label>
   <label>${t(l, 'signin.password')}<input type="password" name="password" autocomplete="current-password" required></label>
   ${hasDirectory ? html`<label>${t(l, 'signin.source')}<select name="source">
@@ -90,7 +97,7 @@ ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
     try {
       const grant = await signIn(deps, { username: input.username, password: input.password, source: input.source ?? defaultSource(deps) }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      redirectForState(c, grant.state);
+      redirectForState(c, grant.state, safeNext(body.next));
     } catch (err) {
       if (err instanceof ThrottledError) {
         ctx.status = 429;
@@ -112,7 +119,7 @@ ${message(ctx, 'error', error)}${message(ctx, 'ok', notice)}
 ${message(ctx, 'error', error)}
 <p>${t(l, 'twofa.intro')}</p>
 <form method="post" action="/second-factor" class="form">
-  ${csrfInput(ctx)}
+  ${csrfInput(ctx)}${safeNext(ctx.query.next ?? formBody(ctx).next) ? html`<input type="hidden" name="next" value="${safeNext(ctx.query.next ?? formBody(ctx).next)}">` : ''}
   <label>${t(l, 'twofa.code')}<input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" autofocus></label>
   <label>${t(l, 'twofa.recovery')}<input type="text" name="recovery_code" autocomplete="off"></label>
   <button type="submit">${t(l, 'twofa.submit')}</button>
@@ -135,7 +142,7 @@ ${message(ctx, 'error', error)}
       const input = validate(secondFactorBody, code ? { code } : { recovery_code: recovery });
       const grant = await completeSecondFactor(deps, toLive(c.state.auth), { code: input.code, recoveryCode: input.recovery_code }, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      ctx.redirect('/account');
+      ctx.redirect(safeNext(body.next) ?? '/account');
     } catch (err) {
       if (err instanceof ThrottledError) {
         ctx.status = 429;
@@ -219,6 +226,30 @@ ${message(ctx, 'error', error)}
     }
   });
 
+  /**
+   * The recovery codes, shown once. The language switch on this page is a form that
+   * posts the codes back to /account/totp/codes, which shows the same codes in the
+   * other language: a link would lose them.
+   */
+  const recoveryCodesPage = (c: AppContext, codes: readonly string[]) => {
+    const l = c.state.lang;
+    sendPage(c, deps.config, t(l, 'enrol.title'), html`
+<h1>${t(l, 'enrol.done')}</h1>
+<p>${t(l, 'enrol.recovery_intro')}</p>
+<ul class="codes" id="recovery-codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
+<p class="muted">${ui(l, 'lang.keep_codes')}</p>
+<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`, { languageForm: { action: '/account/totp/codes', fields: codes.map((code) => ['code', code] as const) } });
+  };
+
+  router.post('/account/totp/codes', (ctx) =>
+    withAuth(ctx as unknown as AppContext, deps, async () => {
+      const c = ctx as unknown as AppContext;
+      const raw = formBody(c).code;
+      const codes = validate(recoveryCodesEcho, { codes: Array.isArray(raw) ? raw : [raw] });
+      recoveryCodesPage(c, codes.codes);
+    }),
+  );
+
   router.post('/account/totp/confirm', async (ctx) => {
     const c = ctx as unknown as AppContext;
     if (!(await enrolGuard(c))) return;
@@ -226,12 +257,7 @@ ${message(ctx, 'error', error)}
       const { code } = validate(totpConfirmBody, { code: field(formBody(c), 'code').trim() });
       const grant = await confirmTotpEnrolment(deps, toLive(c.state.auth!), code, requestMeta(c));
       setSessionCookie(c, policy, grant.token);
-      const l = c.state.lang;
-      sendPage(c, deps.config, t(l, 'enrol.title'), html`
-<h1>${t(l, 'enrol.done')}</h1>
-<p>${t(l, 'enrol.recovery_intro')}</p>
-<ul class="codes" id="recovery-codes">${grant.recoveryCodes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
-<p><a class="button" href="/account">${t(l, 'nav.account')}</a></p>`);
+      recoveryCodesPage(c, grant.recoveryCodes);
     } catch (err) {
       if (err instanceof ValidationError) {
         ctx.status = 422;

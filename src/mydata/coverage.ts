@@ -53,13 +53,9 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
   'public.period_closures.closed_by': 'the admin who closed a billing or payroll period: an act on the organisation’s periods, not data about the person; closing is an audit event by them',
   'public.auth_throttle.key': 'failure counters keyed by account name or address, short-lived (cleared by housekeeping within the throttle window)',
-  'public.capture_events.account_id': 'raw captured activity: short-lived (retention.raw_capture); exported in full, while it exists, by GET /api/v1/me/capture/export (aw-server format), not yet inside this archive',
-  'public.capture_days.account_id': 'as capture_events: the days that hold raw activity',
-  'public.capture_buckets.account_id': 'as capture_events: the ActivityWatch buckets the activity came in',
   'public.transparency_notice_acks.account_id': 'that the person confirmed a notice version, and when: each confirmation is also an audit event by the person (privacy notice acknowledged), which the audit_events section shows',
   'public.transparency_confidentiality_acks.account_id': 'that an admin agreed to the confidentiality statement: also an audit event by the admin, which the audit_events section shows',
   'public.timesheet_favourites.account_id': 'the projects a person pinned in the week grid: shown on the week page and at GET /api/v1/me/favourites, not yet inside this archive',
-  'public.capture_settings.account_id': 'as capture_events: pause and exclusions, shown at GET /api/v1/me/capture/settings',
   'public.timesheet_corrections.resolved_by': 'the admin who resolved another person’s correction request: the request belongs to its owner (whose export shows it); resolving it is an audit event by the admin',
   'public.alarms.key': 'what an alarm concerns (a KEK version, a hash of a throttle key, the account whose reads were unusual): a security record for the privacy officer, disclosed on request; the breach entry it opened is the register’s',
 };

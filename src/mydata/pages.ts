@@ -6,7 +6,7 @@ import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html, type SafeHtml } from '../web/html.js';
-import type { Lang } from '../web/i18n.js';
+import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import type { Config } from '../platform/config.js';
 import { summaryOf } from './collect.js';
@@ -60,7 +60,7 @@ ${table([m(l, 'role'), m(l, 'team'), m(l, 'reason')], sum.roles.map((r) => html`
 ${sum.teams.length ? html`<p>${m(l, 'teams')}: ${sum.teams.map((t) => t.team).join(', ')}</p>` : ''}
 <h2 id="counts">${m(l, 'counts')}</h2>
 <dl class="facts">
-<dt>${m(l, 'days')}</dt><dd>${String(d.draft + d.submitted + d.returned + d.approved)} (${stateLine(d)})</dd>
+<dt>${m(l, 'days')}</dt><dd>${String(d.draft + d.submitted + d.returned + d.approved)} (${stateLine(l, d)})</dd>
 <dt>${m(l, 'entries')}</dt><dd>${String(sum.counts.entries)}</dd>
 <dt>${m(l, 'audit_about')}</dt><dd>${String(sum.counts.audit_about_me)}</dd>
 <dt>${m(l, 'audit_by')}</dt><dd>${String(sum.counts.audit_by_me)}</dd>
@@ -80,7 +80,8 @@ ${sum.requests === null ? html`<p>${m(l, 'requests_none')}</p>` : table(['id', m
 ${table([m(l, 'when'), m(l, 'status'), m(l, 'expires')], sum.exports.map((x) => html`<tr><td><a href="/me/data/exports/${x.id}">${when(x.created_at)}</a></td><td>${stateText(l, x.status)}</td><td>${when(x.expires_at)}</td></tr>`), l, 'export-list')}`);
 }
 
-const stateLine = (d: Record<string, number>) => Object.entries(d).map(([k, v]) => `${k} ${v}`).join(', ');
+// Day states in the page's language (the shared catalogue's words), not their codes.
+const stateLine = (l: Lang, d: Record<string, number>) => Object.entries(d).map(([k, v]) => `${t(l, `ts.state_${k}` as MessageKey).toLowerCase()} ${v}`).join(', ');
 
 async function statusPage(ctx: AppContext, deps: ExportDeps & { config: Readonly<Config> }, accountId: string): Promise<void> {
   const l = ctx.state.lang;

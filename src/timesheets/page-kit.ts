@@ -10,6 +10,7 @@ import type { AppContext } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import { escapeHtml, html, SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
+import { signInUrl } from '../web/next.js';
 import { listProjects } from './master-data.js';
 import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
@@ -58,7 +59,7 @@ export async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Act
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx, opts);

@@ -6,6 +6,7 @@ import { dayPages } from './day-pages.js';
 import { masterDataPages } from './master-data-pages.js';
 import { readsPages } from './reads-pages.js';
 import { reviewPages } from './review-pages.js';
+import { timerPages } from './timer-page.js';
 import { weekPages } from './week-pages.js';
 
 export { parseHours } from './page-kit.js';
@@ -24,5 +25,6 @@ export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   readsPages(router, deps);
   masterDataPages(router, deps);
   correctionPages(router, deps);
+  timerPages(router, deps);
   return router;
 }

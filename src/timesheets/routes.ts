@@ -10,7 +10,6 @@ import { getDay, getMyDay, listMyDays, listReviewDays } from './days.js';
 import { changeEntry, createEntries, createEntry, getEntry, removeEntry } from './entries.js';
 import { dataReadsOf, eventsAbout } from './my-record.js';
 import { getSettings, setSettings } from './settings.js';
-import { getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 import { correctionBody, correctionInbox, correctionListResponse, correctionResponse, myCorrections, requestCorrection, resolveBody, resolveCorrection } from './corrections.js';
 import { listFavourites, pinFavourite, unpinFavourite } from './favourites.js';
 import { mondayOf } from './page-kit.js';
@@ -18,6 +17,7 @@ import { searchProjects } from './project-search.js';
 import { addDays } from './tz.js';
 import { copyDays, setOneCell } from './week-cells.js';
 import * as ws from './week-schema.js';
+import { changeTimer, getTimer, startTimer, stopTimer, switchTimer } from './timer.js';
 
 const tags = ['timesheets'];
 
@@ -197,6 +197,13 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
     method: 'post', path: '/corrections/:id/resolve', operationId: 'resolveCorrection', summary: 'Reopen (or return) the day with the request as reason, or decline the request', tags: ['privacy'], auth: { session: true, roles: ['team_admin'] },
     params: s.idParams, body: resolveBody, response: correctionResponse,
     handler: async (ctx, { params, body }) => resolveCorrection(deps, currentActor(ctx), params.id, body.action),
+  });
+
+  // --- the timer widget on every page (daily)
+  api.add({
+    method: 'patch', path: '/me/timer', operationId: 'changeTimer', summary: 'Change my running timer’s project, task or note (its start stays)', tags, auth: { session: true, token: 'entries:write' },
+    body: s.timerChangeBody, response: s.timerResponse,
+    handler: async (ctx, { body }) => changeTimer(deps, currentActor(ctx), body),
   });
 
   registerWeekApi(api, deps);

@@ -148,6 +148,12 @@ export const timerStartBody = z.strictObject({
 });
 export type TimerStartBody = z.infer<typeof timerStartBody>;
 
+/** Change the running timer's project, task or note (at least one field). */
+export const timerChangeBody = z
+  .strictObject({ project_id: uuid.optional(), task_id: uuid.nullable().optional(), note: z.string().optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one of project_id, task_id, note' });
+export type TimerChangeBody = z.infer<typeof timerChangeBody>;
+
 /** The timer as its owner sees it. */
 export const timerResponse = z.object({
   running: z.boolean(),

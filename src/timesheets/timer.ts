@@ -7,7 +7,7 @@ import { entryEvent, fieldsSet, writeEntry } from './entries.js';
 import { checkEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { presentTimer, STOPPED, type TimerDetails, type TimerView } from './presenter.js';
 import { deleteTimer, inWall, insertTimer, timerOf, type Wall } from './repository.js';
-import type { TimerStartBody } from './schema.js';
+import type { TimerChangeBody, TimerStartBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
 
 /**
@@ -91,5 +91,31 @@ export async function switchTimer(deps: TimesheetDeps, actor: Actor, input: Time
     const event = entryEvent(actor, AUDIT_ACTIONS.timesheetTimerSwitched, entry.id, fieldsSet(entry));
     await deps.audit.record(await w.own(), { ...event, payload: { ...event.payload, timer_fields: timerFields(t) } });
     return { entry, timer };
+  });
+}
+
+/**
+ * Changes the running timer's project, task or note; its start stays. A new project
+ * without a task clears the task. 409 when no timer runs.
+ */
+export async function changeTimer(deps: TimesheetDeps, actor: Actor, input: TimerChangeBody): Promise<TimerView> {
+  return inWall(deps.db, actor.accountId, async (w) => {
+    const row = await deleteTimer(w, actor.accountId);
+    if (!row) throw new ConflictError('No timer is running', 'timer_not_running');
+    const old = await decryptTimer(deps, w.shared(), actor.accountId, row.details);
+    const projectChanged = input.project_id !== undefined && input.project_id !== old.project_id;
+    const merged: TimerStartBody = {
+      project_id: input.project_id ?? old.project_id,
+      task_id: input.task_id !== undefined ? input.task_id : projectChanged ? null : old.task_id,
+      note: input.note ?? old.note,
+    };
+    const checked = await checkTimerInput(deps, actor, merged, new Date());
+    const view = await startIn(deps, w, actor, { ...checked, started_at: old.started_at });
+    const changed = (['project_id', 'task_id', 'note'] as const).filter((k) => (merged[k] ?? null) !== (old[k] ?? null)).sort();
+    await deps.audit.record(await w.own(), {
+      action: AUDIT_ACTIONS.timesheetTimerChanged, actorId: actor.accountId, subjectId: actor.accountId,
+      object: { type: 'running_timer', id: actor.accountId }, payload: { fields: changed },
+    });
+    return view;
   });
 }

@@ -10,7 +10,7 @@ import type { TimesheetDeps } from './context.js';
 import { pinFavourite, unpinFavourite } from './favourites.js';
 import { exportMyTime } from './my-export.js';
 import { timeZoneOf } from './settings.js';
-import { getTimer, startTimer, stopTimer } from './timer.js';
+import { returnedDays, returnedDaysBanner } from './home.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate, localTime } from './tz.js';
@@ -59,7 +59,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
   return { cells, names, problems };
 }
 
-/** My week: the timer, the grid with its pins and copy, and my own time as a file. */
+/** My week: the grid with its pins and copy, and my own time as a file (the timer is in the layout, see timer-page.ts). */
 export function weekPages(router: Router<AppState>, deps: TimesheetDeps): void {
   const weekPage = async (x: AppContext, actor: Actor, asked: string | undefined, problem?: string, typed?: Form, confirm = false) => {
     const l = x.state.lang;
@@ -67,23 +67,13 @@ export function weekPages(router: Router<AppState>, deps: TimesheetDeps): void {
     const today = localDate(new Date(), tz);
     const monday = mondayOf(asked ?? today);
     const w = await loadWeek(deps, actor, monday);
-    const timer = await getTimer(deps, actor);
     const picker = await projectOptions(deps, l, [...w.favourites, ...w.recent]);
     const copied = typeof x.query.copied === 'string' && /^\d+$/.test(x.query.copied) ? Number(x.query.copied) : undefined;
     sendPage(x, deps.config, t(l, 'ts.week_title'), html`
 <h1>${t(l, 'ts.week_title')}</h1>
 ${notice(x, problem)}${copied === undefined ? '' : html`<p class="ok" role="status">${copied ? wt(l, 'copied', { n: copied }) : wt(l, 'nothing_copied')}</p>`}
+${returnedDaysBanner(l, await returnedDays(deps, actor))}
 <p>${t(l, 'ts.privacy_note')}</p>
-<section aria-labelledby="timer-h"><h2 id="timer-h">${t(l, 'ts.timer')}</h2>
-${timer.running
-  ? html`<p id="timer-state">${t(l, 'ts.timer_running')} ${localTime(new Date(timer.started_at!), tz)} (${timer.note ?? ''})</p>
-<form method="post" action="/timesheets/timer/stop" class="form">${csrf(x)}<button type="submit">${t(l, 'ts.timer_stop')}</button></form>`
-  : html`<p id="timer-state">${t(l, 'ts.timer_stopped')}</p>
-<form method="post" action="/timesheets/timer/start" class="form">${csrf(x)}
-<label>${t(l, 'ts.project')}<select name="project">${await projectOptions(deps)}</select></label>
-<label>${t(l, 'ts.note')}<input type="text" name="note"></label>
-<button type="submit">${t(l, 'ts.timer_start')}</button></form>`}
-</section>
 <nav aria-label="${t(l, 'ts.week_title')}"><a href="/timesheets?week=${addDays(monday, -7)}">${t(l, 'ts.previous_week')}</a> · <a href="/timesheets?week=${addDays(monday, 7)}">${t(l, 'ts.next_week')}</a></nav>
 <h2 id="grid-h">${wt(l, 'grid_title')}</h2>
 <form method="post" action="/timesheets/week" id="week-grid" aria-labelledby="grid-h">${csrf(x)}<input type="hidden" name="week" value="${monday}">
@@ -102,7 +92,7 @@ ${favouritesSection(l, w, csrf(x), picker)}
 <label>${wt(l, 'from')} <input type="date" name="from" value="${monday}" required></label>
 <label>${wt(l, 'to')} <input type="date" name="to" value="${addDays(monday, 6)}" required></label>
 <button type="submit" name="format" value="csv">${wt(l, 'export_csv')}</button> <button type="submit" name="format" value="xlsx">${wt(l, 'export_xlsx')}</button></form></section>
-<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a> · <a href="/timesheets/projects">${t(l, 'ts.md_title')}</a>${isTeamAdmin(actor) ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`, ASSETS);
+<p><a href="/timesheets/data-reads">${t(l, 'ts.reads_title')}</a> · <a href="/timesheets/projects">${t(l, 'ts.md_title')}</a>${isTeamAdmin(actor) ? html` · <a href="/timesheets/inbox">${t(l, 'ts.inbox_title')}</a>` : ''}</p>`, { assets: ASSETS });
   };
 
   router.get('/timesheets', (ctx) =>
@@ -179,21 +169,6 @@ ${favouritesSection(l, w, csrf(x), picker)}
       ctx.set('Cache-Control', 'no-store');
       ctx.type = file.type;
       ctx.body = file.body;
-    }),
-  );
-
-  router.post('/timesheets/timer/start', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      const body = formBody(c(ctx));
-      await startTimer(deps, actor, validate(s.timerStartBody, { ...splitProject(field(body, 'project')), note: field(body, 'note') }, { rename: FORM_NAMES }));
-      ctx.redirect('/timesheets?ok=ts.saved');
-    }),
-  );
-
-  router.post('/timesheets/timer/stop', (ctx) =>
-    page(c(ctx), deps, async (actor) => {
-      await stopTimer(deps, actor);
-      ctx.redirect('/timesheets?ok=ts.saved');
     }),
   );
 }

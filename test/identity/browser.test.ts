@@ -47,6 +47,6 @@ test('Chromium: an operator signs in, enrols TOTP with the server-rendered QR co
   t.regex(page.url(), /\/sign-in\?signed_out=1$/);
   t.is((await context.cookies()).find((c) => c.name === '__Host-uurwerk_session'), undefined, 'cookie cleared');
   const gone = await page.goto(`${a.url}/account`);
-  t.regex(gone!.url(), /\/sign-in$/);
+  t.regex(gone!.url(), /\/sign-in\?next=%2Faccount$/, 'sign-in, then back to the page asked for');
   t.deepEqual(consoleErrors, []);
 });

@@ -114,13 +114,13 @@ test('the employee sees the events about their own data, paged, beside who saw i
   const theirs = await other.c.json<{ events: Event[] }>('GET', '/api/v1/me/audit-events?limit=200');
   t.false(theirs.body.events.some((e) => ids.includes(e.object_id ?? '') || e.object_id === sub.body.id), 'only events whose subject is the caller');
 
-  const res = await emp.c.call('GET', '/timesheets/data-reads');
+  const res = await emp.c.call('GET', '/timesheets/data-reads?lang=en');
   t.is(res.status, 200);
   const page = await res.text();
   t.regex(page, /<table class="list" id="events">/);
-  t.regex(page, /timesheet\.day\.approved/);
+  t.regex(page, /<td>Day approved<\/td>/, 'the action in words, not its code');
   t.true(page.includes(approved.actor_name!), 'who, by name');
-  t.regex(page, /approved_at/);
+  t.regex(page, /state, approved at, approved by/);
   const bad = await emp.c.call('GET', '/timesheets/data-reads?before=-1');
   t.is(bad.status, 422);
 });
