@@ -13,7 +13,7 @@ import { timeZoneOf } from './settings.js';
 import { returnedDays, returnedDaysBanner } from './home.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
-import { addDays, localDate, localTime } from './tz.js';
+import { addDays, localDate } from './tz.js';
 import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
 import { parseDuration } from './time-input.js';
 import { copyDays, setCells, type CellInput } from './week-cells.js';

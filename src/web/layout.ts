@@ -8,6 +8,7 @@ export const MENU = [
   { key: 'menu.inbox', href: '/timesheets/inbox', roles: ['team_admin'] },
   { key: 'menu.reports', href: '/reports', roles: ['reports', 'team_admin'] },
   { key: 'menu.privacy', href: '/privacy/requests', roles: ['dpo'] },
+  { key: 'menu.audit', href: '/audit', roles: ['auditor'] },
   { key: 'menu.operator', href: '/operator', roles: ['operator'] },
 ] as const satisfies ReadonlyArray<{ key: UiKey; href: string; roles: readonly string[] | null }>;
 

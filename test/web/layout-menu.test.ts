@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startTestApp } from '../helpers/app.js';
-import { buildDay, buildDpo, buildEmployee, buildOperator, buildProject, buildTeamAdmin, localDate } from '../helpers/factories.js';
+import { buildAuditor, buildDay, buildDpo, buildEmployee, buildOperator, buildProject, buildTeamAdmin, localDate } from '../helpers/factories.js';
 
 const menuOf = (page: string): string[] => [...(/<nav aria-label="(?:Main menu|Hoofdmenu)"><ul>([\s\S]*?)<\/ul><\/nav>/.exec(page)?.[1] ?? '').matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
 
@@ -11,6 +11,7 @@ test('the menu shows each person the pages their roles open: the inbox for team 
   t.deepEqual(menuOf(await get(await buildTeamAdmin(a))), ['/', '/timesheets', '/timesheets/inbox', '/reports', '/account']);
   t.deepEqual(menuOf(await get(await buildOperator(a))), ['/', '/timesheets', '/operator', '/account']);
   t.deepEqual(menuOf(await get(await buildDpo(a))), ['/', '/timesheets', '/privacy/requests', '/account']);
+  t.deepEqual(menuOf(await get(await buildAuditor(a))), ['/', '/timesheets', '/audit', '/account']);
   const anonymous = await (await a.request('/?lang=en')).text();
   t.deepEqual(menuOf(anonymous), ['/', '/sign-in']);
   t.false(anonymous.includes('timer-widget'), 'no timer widget for anonymous visitors');
