@@ -105,7 +105,7 @@ ${input('from', cs(l, 'acc.from'), form.from)}${input('to', cs(l, 'acc.to'), for
 </form>
 <p>${cs(l, 'acc.period')}: ${when(period.from.toISOString())} – ${when(period.to.toISOString())}</p>
 <table class="list" id="access-review"><thead><tr><th>${cs(l, 'col.account')}</th><th>${cs(l, 'col.source')}</th><th>${cs(l, 'col.status')}</th><th>${cs(l, 'col.roles')}</th><th>${cs(l, 'col.last_sign_in')}</th><th>${cs(l, 'col.days_read')}</th><th>${cs(l, 'col.people_read')}</th></tr></thead>
-<tbody>${rows.map((r) => html`<tr data-account="${r.account_id}"><td>${r.username}<br><code>${r.account_id}</code></td><td>${r.source}</td><td>${r.status}</td><td><ul>${r.roles.map((x) => html`<li>${x.role}${x.team ? ` (${x.team})` : ''} — ${x.group ? html`<code>${x.group}</code>` : x.source === 'local' ? html`${cs(l, 'acc.local')}: ${x.reason}` : x.reason}</li>`)}</ul></td><td>${r.last_sign_in_at ? when(r.last_sign_in_at) : cs(l, 'acc.never')}</td><td class="num">${String(r.days_of_others_read)}</td><td class="num">${String(r.people_read)}</td></tr>`)}</tbody></table>`;
+<tbody>${rows.map((r) => html`<tr data-account="${r.account_id}"><td>${r.username}<br><code>${r.account_id}</code></td><td>${r.source}</td><td>${r.status}</td><td><ul>${r.roles.map((x) => html`<li>${x.role}${x.team ? ` (${x.team})` : ''} — ${x.group ? html`<code>${x.group}</code>` : x.source === 'local' ? html`${cs(l, 'acc.local')}: <q>${x.reason}</q>` : html`<q>${x.reason}</q>`}</li>`)}</ul></td><td>${r.last_sign_in_at ? when(r.last_sign_in_at) : cs(l, 'acc.never')}</td><td class="num">${String(r.days_of_others_read)}</td><td class="num">${String(r.people_read)}</td></tr>`)}</tbody></table>`;
 }
 
 /** The retention state, as the operator console prints it. */

@@ -1,8 +1,8 @@
 import type { TestApp } from '../helpers/app.js';
-import { buildDay, buildDpo, buildEmployee, buildOperator, buildProject, buildTeamAdmin, localDate, type BuiltPerson } from '../helpers/factories.js';
+import { buildAuditor, buildDay, buildDpo, buildEmployee, buildOperator, buildProject, buildTeamAdmin, localDate, type BuiltPerson } from '../helpers/factories.js';
 
 /** Who opens a page in the browser walks: nobody, or one of the people built below. */
-export type Viewer = 'anonymous' | 'employee' | 'team_admin' | 'operator' | 'dpo';
+export type Viewer = 'anonymous' | 'employee' | 'team_admin' | 'operator' | 'dpo' | 'auditor';
 
 /** One page to visit, as the person who can see it. */
 export interface ListedPage {
@@ -25,6 +25,7 @@ export async function pageWorld(a: TestApp): Promise<PageWorld> {
   const employee = await buildEmployee(a, { team: 'ward-3' });
   const operator = await buildOperator(a);
   const dpo = await buildDpo(a);
+  const auditor = await buildAuditor(a);
   const { projectId } = await buildProject(a, { by: admin, team: 'ward-3', name: 'Roosterplanning voor de verpleegafdeling drie' });
   const submitted = await buildDay(employee, { projectId, state: 'submitted', date: localDate(2) });
   await buildDay(employee, { projectId, state: 'returned', admin, comment: 'Please split the night shift', date: localDate(3) });
@@ -53,6 +54,17 @@ export async function pageWorld(a: TestApp): Promise<PageWorld> {
     { path: '/operator', as: 'operator' },
     { path: '/privacy/requests', as: 'dpo' },
     { path: '/privacy/breaches', as: 'dpo' },
+    { path: `/capture/day/${localDate(1)}`, as: 'employee' },
+    { path: `/timesheets/day/${submitted.date}/correction`, as: 'employee' },
+    { path: '/privacy/notice', as: 'employee' },
+    { path: '/privacy/works-council', as: 'dpo' },
+    { path: '/operator/people/new', as: 'operator' },
+    { path: '/audit', as: 'auditor' },
+    { path: '/audit/log', as: 'auditor' },
+    { path: '/audit/verification', as: 'auditor' },
+    { path: '/audit/access-review', as: 'auditor' },
+    { path: '/audit/retention', as: 'auditor' },
+    { path: '/audit/configuration', as: 'auditor' },
   ];
-  return { people: { employee, team_admin: admin, operator, dpo }, pages };
+  return { people: { employee, team_admin: admin, operator, dpo, auditor }, pages };
 }
