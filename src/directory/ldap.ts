@@ -33,10 +33,19 @@ export interface UserSearchResult {
 export interface DirectoryReader {
   readonly url: string;
   serverState(): Promise<ServerState>;
-  /** All users in the base DNs, or those changed since `sinceUsn` (exclusive). */
-  users(opts: { sinceUsn?: string; now: Date }): Promise<UserSearchResult>;
-  /** Every group of the domain with its direct members, or those changed since `sinceUsn` (exclusive). */
-  groups(opts: { sinceUsn?: string; namingContext: string | null }): Promise<DirectoryGroup[]>;
+  /**
+   * All users in the base DNs, or those changed since `sinceUsn` (exclusive) — and,
+   * either way, every user under the containers in `under` (renamed or moved OUs).
+   */
+  users(opts: { sinceUsn?: string; now: Date; under?: string[] }): Promise<UserSearchResult>;
+  /** Every group of the domain with its direct members, or those changed since `sinceUsn` (exclusive), and every group under `under`. */
+  groups(opts: { sinceUsn?: string; namingContext: string | null; under?: string[] }): Promise<DirectoryGroup[]>;
+  /**
+   * DNs of the OUs and containers changed since `sinceUsn`. Renaming or moving an OU
+   * changes the DN of everything below it without touching those objects' uSNChanged,
+   * so an incremental run re-reads what lies under each.
+   */
+  containers(opts: { sinceUsn: string; namingContext: string | null }): Promise<string[]>;
   /**
    * objectGUIDs of users and groups deleted since `sinceUsn` (the Show Deleted control,
    * `isDeleted=TRUE`): an incremental search under the base DNs cannot see them, as AD
@@ -51,6 +60,14 @@ export const SHOW_DELETED = '1.2.840.113556.1.4.417';
 
 /** Matches AD's ranged attribute names, e.g. `member;range=0-1499` (the last range ends in `*`). */
 const RANGED = /^member;range=(\d+)-(\d+|\*)$/i;
+
+/** Whether `dn` is `base` or lies below it (DNs compared without case or spaces after commas). */
+export function isUnder(dn: string, base: string): boolean {
+  const norm = (x: string) => x.toLowerCase().replace(/,\s+/g, ',');
+  const d = norm(dn);
+  const b = norm(base);
+  return d === b || d.endsWith(`,${b}`);
+}
 
 /** Escapes a value for use inside an LDAP filter (RFC 4515). */
 export function escapeFilterValue(value: string): string {
@@ -214,13 +231,16 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
         throw classifyLdapError(err, url, 'reading the rootDSE');
       }
     },
-    async users({ sinceUsn, now }) {
+    async users({ sinceUsn, now, under = [] }) {
       const filter = sinceUsn ? `(&${config.user_filter}(uSNChanged>=${BigInt(sinceUsn) + 1n}))` : config.user_filter;
       const byId = new Map<string, DirectoryUser>();
       const skipped: UserSearchResult['skipped'] = [];
       const references: string[] = [];
-      for (const base of config.base_dns) {
-        const r = await pagedSearch(base, filter, userAttributes(config), `searching users under ${base}`);
+      // Containers re-read in full must lie inside a base DN (a user outside them is out of scope).
+      const inScope = under.filter((dn) => config.base_dns.some((b) => isUnder(dn, b)));
+      const searches: Array<[string, string]> = [...config.base_dns.map((b): [string, string] => [b, filter]), ...inScope.map((dn): [string, string] => [dn, config.user_filter])];
+      for (const [base, f] of searches) {
+        const r = await pagedSearch(base, f, userAttributes(config), `searching users under ${base}`);
         references.push(...r.references);
         for (const entry of r.entries) {
           const u = toDirectoryUser(entry, config, now);
@@ -230,17 +250,29 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       }
       return { users: [...byId.values()], skipped, references };
     },
-    async groups({ sinceUsn, namingContext }) {
+    async groups({ sinceUsn, namingContext, under = [] }) {
       const filter = sinceUsn ? `(&(objectClass=group)(uSNChanged>=${BigInt(sinceUsn) + 1n}))` : '(objectClass=group)';
       const byGuid = new Map<string, DirectoryGroup>();
-      for (const base of namingContext ? [namingContext] : config.base_dns) {
-        const r = await pagedSearch(base, filter, ['objectGUID', 'member'], `searching groups under ${base}`);
+      const searches: Array<[string, string]> = [...(namingContext ? [namingContext] : config.base_dns).map((b): [string, string] => [b, filter]), ...under.map((dn): [string, string] => [dn, '(objectClass=group)'])];
+      for (const [base, f] of searches) {
+        const r = await pagedSearch(base, f, ['objectGUID', 'member'], `searching groups under ${base}`);
         for (const entry of r.entries) {
           const guid = entryId(entry, 'objectGUID');
           if (guid) byGuid.set(guid, { guid, dn: entry.dn, members: await allMembers(entry) });
         }
       }
       return [...byGuid.values()];
+    },
+    async containers({ sinceUsn, namingContext }) {
+      const filter = `(&(|(objectClass=organizationalUnit)(objectClass=container))(uSNChanged>=${BigInt(sinceUsn) + 1n}))`;
+      const dns = new Map<string, string>();
+      for (const base of namingContext ? [namingContext] : config.base_dns) {
+        const r = await pagedSearch(base, filter, ['objectGUID'], `searching changed containers under ${base}`);
+        for (const entry of r.entries) dns.set(entry.dn.toLowerCase(), entry.dn);
+      }
+      // A container below another changed one is read with it.
+      const all = [...dns.values()];
+      return all.filter((dn) => !all.some((other) => other !== dn && isUnder(dn, other)));
     },
     async deleted({ sinceUsn, namingContext }) {
       const filter = `(&(isDeleted=TRUE)(uSNChanged>=${BigInt(sinceUsn) + 1n})(|(objectClass=user)(objectClass=group)))`;

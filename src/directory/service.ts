@@ -50,10 +50,12 @@ async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<t
   const sameConfig = prev?.config_digest === configDigest(deps.config);
   const mode = opts.full || !sameServer || !sameConfig ? 'full' : 'incremental';
   const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
+  // A renamed or moved OU changes the DNs below it without touching those objects: re-read them.
+  const under = sinceUsn ? await reader.containers({ sinceUsn, namingContext: server.namingContext }) : [];
   // The three searches go out together on the one connection (LDAP multiplexes by message id).
   const [users, groups, deleted] = await Promise.all([
-    reader.users({ sinceUsn, now: started }),
-    reader.groups({ sinceUsn, namingContext: server.namingContext }),
+    reader.users({ sinceUsn, now: started, under }),
+    reader.groups({ sinceUsn, namingContext: server.namingContext, under }),
     sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
   ]);
   if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');

@@ -14,7 +14,7 @@ import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
-import { ADMIN_DN, FINANCE_OU, GROUPS, GROUPS_OU, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
+import { ADMIN_DN, FINANCE_OU, GROUPS, GROUPS_OU, SALES_OU, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
 import { accountByUsername, arrayAuditRecorderStandIn, directoryConfig, insertSession, liveSessions, roleLines } from './support.js';
 
 const test = anyTest as TestFn<{ samba: SambaDirectory; db: TestDatabase; config: DirectoryConfig }>;
@@ -155,6 +155,37 @@ test.serial('a user re-enabled in the directory is active again with the same ac
   t.is(after.id, bob.id);
   t.is(after.status, 'active');
   t.true(r.audit.events.some((e) => e.action === 'identity.account.reenabled' && e.subjectId === bob.id));
+});
+
+test.serial('a renamed OU: the next incremental run re-reads what lies under it — new DNs, the same accounts and roles', async (t) => {
+  const { db, samba } = t.context;
+  const before = await snapshot(db);
+  const bob = await accountByUsername(db.knex, 'bob');
+  const bobRoles = await roleLines(db.knex, bob.id);
+  const renamedOu = `OU=Sales Renamed,${STAFF_OU}`;
+  const admin = await samba.admin();
+  await admin.move(SALES_OU, renamedOu);
+  await admin.close();
+  try {
+    const r = await sync(t);
+    t.is(r.outcome, 'applied', JSON.stringify(r.problem));
+    t.is(r.mode, 'incremental');
+    const after = await accountByUsername(db.knex, 'bob');
+    t.is(after.id, bob.id);
+    t.is(after.dn, `CN=${USERS.bob.cn},${renamedOu}`, 'the DN follows the renamed OU');
+    t.is(after.status, bob.status);
+    t.deepEqual(r.diff!.roleChanges, []);
+    t.deepEqual(await roleLines(db.knex, bob.id), bobRoles);
+    t.is(r.diff!.deactivated.length, 0);
+  } finally {
+    const back = await samba.admin();
+    await back.move(renamedOu, SALES_OU);
+    await back.close();
+  }
+  const restored = await sync(t);
+  t.is(restored.mode, 'incremental');
+  t.is((await accountByUsername(db.knex, 'bob')).dn, userDn(USERS.bob));
+  t.deepEqual((await snapshot(db)).roles, before.roles);
 });
 
 test.serial('zero users: the held-back diff is stored and `ldap:status` shows it', async (t) => {
