@@ -104,6 +104,12 @@ export const AUDIT_ACTIONS = {
   privacyBreachRecorded: 'privacy.breach.recorded',
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
+
+  // The compliance export (src/compliance/export-*): started, built, fetched by an auditor; written by the CLI
+  complianceExportStarted: 'compliance.export.started',
+  complianceExportBuilt: 'compliance.export.built',
+  complianceExportDownloaded: 'compliance.export.downloaded',
+  complianceExportWritten: 'compliance.export.written',
 } as const;
 
 /** One of the names above. */
