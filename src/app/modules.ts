@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
 import { captureModule } from '../capture/module.js';
+import { complianceExportModule } from '../compliance/export-module.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -73,6 +74,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     auditMod,
     mail,
     retentionModule({ db, config, audit, logger, handlers }),
+    complianceExportModule({ db, config, logger, keys, audit, keyring, ledger: deps.services.ledger, handlers, clock: systemClock }),
     webModule(config, { anyAccount: () => anyAccountExists(db) }),
   ];
   handlers.push(...retentionHandlers(modules));
