@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
 import { captureModule } from '../capture/module.js';
 import { complianceExportModule } from '../compliance/export-module.js';
+import { complianceModule } from '../compliance/module.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
 import type { AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
@@ -75,6 +76,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     mail,
     retentionModule({ db, config, audit, logger, handlers }),
     complianceExportModule({ db, config, logger, keys, audit, keyring, ledger: deps.services.ledger, handlers, clock: systemClock }),
+    complianceModule({ db, config, audit, keyring, handlers }),
     webModule(config, { anyAccount: () => anyAccountExists(db) }),
   ];
   handlers.push(...retentionHandlers(modules));

@@ -110,6 +110,9 @@ export const AUDIT_ACTIONS = {
   complianceExportBuilt: 'compliance.export.built',
   complianceExportDownloaded: 'compliance.export.downloaded',
   complianceExportWritten: 'compliance.export.written',
+
+  // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
+  complianceAuditorRead: 'compliance.auditor.read',
 } as const;
 
 /** One of the names above. */

@@ -17,6 +17,7 @@ import type { Logger } from '../platform/logger.js';
 import { cliActorId, loadConfigOrReport, migrationsCurrent, quietLogger, withDatabase } from './common.js';
 import { EXIT, out } from './output.js';
 import { verifyDayDigests } from '../timesheets/day-digest.js';
+import { recordVerifyRun } from '../compliance/verification.js';
 
 interface Ctx {
   config: Readonly<Config>;
@@ -144,6 +145,7 @@ Events after the last checkpoint can only be checked for consistency, not agains
         const skipped = [days.daysWithoutDigest ? `${days.daysWithoutDigest} locked before digests were recorded` : '', days.daysShredded ? `${days.daysShredded} of people whose keys were shredded` : '', aged.size ? `${aged.size} whose events aged out of the audit log` : ''].filter(Boolean);
         if (!opts.json) out.line(`locked days checked against their digest: ${days.daysChecked}${skipped.length ? ` (not checkable: ${skipped.join('; ')})` : ''}`);
         const problems = [...r.problems, ...days.problems.map((p) => ({ kind: 'content-changed' as const, ...(p.seq ? { seq: p.seq } : {}), message: p.message }))];
+        await recordVerifyRun(db, 'cli', { ...r, problems }); // the auditor's view shows the last run (src/compliance)
         return printReport({ ...r, ok: r.ok && days.ok, problems }, opts.json === true);
       });
     });

@@ -5,15 +5,17 @@ import path from 'node:path';
 import test from 'ava';
 import { COMMANDS_BEGIN, COMMANDS_END } from '../../src/compliance/bundle-readme.js';
 import { buildComplianceBundle, type ComplianceDeps } from '../../src/compliance/export-bundle.js';
+import { complianceExtraFiles } from '../../src/compliance/export-extras.js';
 import type { Role } from '../../src/identity/repository.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { appendEventsAt } from '../audit/helpers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 /** The export's own deps, from the running appliance (no retention handlers: not needed here). */
-export function exportDeps(a: TestApp): ComplianceDeps {
+function exportDeps(a: TestApp): ComplianceDeps {
   const s = a.app.services;
-  return { db: a.app.db, config: a.config, keys: s.keys, audit: s.audit, clock: systemClock, keyring: s.keyring, ledger: s.ledger, handlers: [] };
+  const deps = { db: a.app.db, config: a.config, keys: s.keys, audit: s.audit, clock: systemClock, keyring: s.keyring, ledger: s.ledger, handlers: [] };
+  return { ...deps, extraFiles: complianceExtraFiles(deps) };
 }
 
 const auditorActor = { accountId: 'cli:test', roles: new Set<Role>(['auditor']), teams: new Set<string>() };
@@ -69,7 +71,7 @@ test('the README’s openssl and sha256sum commands verify the bundle; one chang
   t.true(ok.some((c) => /Signature Verified Successfully/.test(c.out)));
 
   const names = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
-  for (const n of ['README.txt', 'SHA256SUMS', 'SHA256SUMS.sig', 'manifest.json', 'manifest.sig', 'keys/audit-public-key.pem', 'measures.json', 'registers/requests.json', 'registers/breaches.json', 'retention/state.json', 'retention/shred-log.jsonl', 'audit/checkpoints.jsonl']) {
+  for (const n of ['README.txt', 'SHA256SUMS', 'SHA256SUMS.sig', 'manifest.json', 'manifest.sig', 'keys/audit-public-key.pem', 'measures.json', 'registers/requests.json', 'registers/breaches.json', 'retention/state.json', 'retention/shred-log.jsonl', 'audit/checkpoints.jsonl', 'access-review.json', 'access-review.csv']) {
     t.true(names.includes(n), `${n} is in the bundle`);
   }
   for (const name of names) {
