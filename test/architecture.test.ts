@@ -129,7 +129,7 @@ test("the directory never imports identity's repository (it asks identity to cha
  * The layers as README.md's Architecture section draws them, top to bottom: a folder
  * imports only folders below it. A new folder must be placed here (and in the README).
  */
-const LAYERS = ['main', 'cli', 'app', 'ops', 'operator', 'compliance', 'capture', 'mydata', 'privacy', 'retention', 'directory', 'reports', 'timesheets', 'identity', 'audit', 'keys', 'web', 'platform'];
+const LAYERS = ['main', 'cli', 'app', 'ops', 'operator', 'compliance', 'transparency', 'capture', 'mydata', 'privacy', 'retention', 'directory', 'reports', 'timesheets', 'identity', 'audit', 'keys', 'web', 'platform'];
 
 test('every folder of src/ has its place in the layers, and imports only folders below it', (t) => {
   const folders = [...new Set(edges.flatMap((e) => [e.from, e.to]))].sort();

@@ -22,6 +22,7 @@ import { systemClock } from '../platform/clock.js';
 import { erasePerson } from '../retention/erase.js';
 import { checkHandlers } from '../retention/run.js';
 import { timesheetsModule } from '../timesheets/module.js';
+import { transparencyModule } from '../transparency/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
 
@@ -57,6 +58,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const handlers: RetentionHandler[] = [];
   const modules = [
     identity,
+    transparencyModule({ db, config, audit }), // its gates run before the timesheets routes
     timesheets,
     capture,
     reportsModule({ db, config, keys, audit, logger }),

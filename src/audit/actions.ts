@@ -113,6 +113,11 @@ export const AUDIT_ACTIONS = {
 
   // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
   complianceAuditorRead: 'compliance.auditor.read',
+
+  // Transparency (src/transparency): notice versions and acknowledgements (version numbers only).
+  privacySettingsVersioned: 'transparency.settings.versioned', // privacy-relevant settings changed: a new notice version
+  privacyNoticeAcknowledged: 'transparency.notice.acknowledged', // a person confirmed reading a notice version
+  confidentialityAcknowledged: 'transparency.confidentiality.acknowledged', // an admin agreed to the confidentiality statement
 } as const;
 
 /** One of the names above. */

@@ -1,3 +1,4 @@
+import { privacySettingsHistory, recordsOfProcessing, worksCouncilPackHtml } from '../transparency/module.js';
 import { accessReview, type AccessReviewRow } from './access-review.js';
 import type { BundleFile } from './bundle.js';
 import { eventPeriod, type ComplianceDeps, type ExtraFiles } from './export-bundle.js';
@@ -42,7 +43,27 @@ function accessReviewFiles(deps: Omit<ComplianceDeps, 'extraFiles'>): ExtraFiles
   };
 }
 
+/**
+ * The transparency module's documents: the records of processing (GDPR art. 30) from
+ * the live configuration, the works-council pack (Dutch and English, standalone HTML)
+ * and the history of the privacy-relevant settings (each version a notice version).
+ * Read only: the export records no new settings version.
+ */
+function transparencyFiles(deps: Omit<ComplianceDeps, 'extraFiles'>): ExtraFiles {
+  return async ({ now }) => {
+    const records = recordsOfProcessing(deps.config, 'en');
+    const history = await privacySettingsHistory(deps.db);
+    return [
+      { name: 'records-of-processing.json', what: 'records of processing (GDPR art. 30) generated from the live configuration: controller and privacy officer, purposes, categories of people and data, recipients, transfers, retention', source: JSON.stringify(records.json, null, 2) + '\n' },
+      { name: 'records-of-processing.md', what: 'the same records of processing, readable', source: records.markdown },
+      { name: 'works-council-pack.nl.html', what: 'the works-council pack (WOR art. 27(1)(l)), Dutch, printable', source: await worksCouncilPackHtml({ db: deps.db, config: deps.config }, 'nl', now) },
+      { name: 'works-council-pack.en.html', what: 'the works-council pack, English, printable', source: await worksCouncilPackHtml({ db: deps.db, config: deps.config }, 'en', now) },
+      { name: 'privacy-settings-history.json', what: 'every version of the privacy-relevant settings (each a new notice version), oldest first', source: JSON.stringify({ versions: history }, null, 2) + '\n' },
+    ];
+  };
+}
+
 /** Every producer of further files, in bundle order. */
 export function complianceExtraFiles(deps: Omit<ComplianceDeps, 'extraFiles'>): ExtraFiles[] {
-  return [accessReviewFiles(deps)];
+  return [accessReviewFiles(deps), transparencyFiles(deps)];
 }

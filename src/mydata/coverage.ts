@@ -53,6 +53,8 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.capture_events.account_id': 'raw captured activity: short-lived (retention.raw_capture); exported in full, while it exists, by GET /api/v1/me/capture/export (aw-server format), not yet inside this archive',
   'public.capture_days.account_id': 'as capture_events: the days that hold raw activity',
   'public.capture_buckets.account_id': 'as capture_events: the ActivityWatch buckets the activity came in',
+  'public.transparency_notice_acks.account_id': 'that the person confirmed a notice version, and when: each confirmation is also an audit event by the person (privacy notice acknowledged), which the audit_events section shows',
+  'public.transparency_confidentiality_acks.account_id': 'that an admin agreed to the confidentiality statement: also an audit event by the admin, which the audit_events section shows',
   'public.capture_settings.account_id': 'as capture_events: pause and exclusions, shown at GET /api/v1/me/capture/settings',
 };
 

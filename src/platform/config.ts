@@ -317,6 +317,33 @@ const reportsSchema = z
   })
   .prefault({});
 
+/**
+ * Who is responsible for the processing, for the privacy notice, the works-council pack
+ * and the records of processing (GDPR art. 30(1)(a), 13(1)(a-b), 13(2)(d)). The
+ * organisation's display name stays `ui.organisation_name` (the controller's name
+ * unless `controller_name` gives the legal entity's). Unset contacts read "not configured".
+ */
+const mailAddress = z.email('must be a mail address such as privacy@example.org');
+const privacySchema = z
+  .strictObject({
+    controller_name: z.string().min(1).max(200).optional(),
+    controller_address: z.string().min(1).max(500).optional(),
+    controller_email: mailAddress.optional(),
+    dpo_name: z.string().min(1).max(200).optional(),
+    dpo_email: mailAddress.optional(),
+    works_council_name: z.string().min(1).max(200).optional(),
+    works_council_email: mailAddress.optional(),
+    /**
+     * Ask every signed-in person to confirm each notice version, and team admins to agree
+     * to the confidentiality statement before opening other people's days. Off only where
+     * people are informed another way; the works-council pack names it as weaker privacy.
+     */
+    require_acknowledgement: z.boolean().default(true),
+    /** Where a person may lodge a complaint (GDPR art. 77). */
+    supervisory_authority: z.string().min(1).max(300).default('Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl)'),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -331,6 +358,7 @@ export const configSchema = z.strictObject({
   timesheets: timesheetsSchema,
   retention: retentionSchema,
   reports: reportsSchema,
+  privacy: privacySchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

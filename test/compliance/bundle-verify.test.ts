@@ -71,7 +71,7 @@ test('the README’s openssl and sha256sum commands verify the bundle; one chang
   t.true(ok.some((c) => /Signature Verified Successfully/.test(c.out)));
 
   const names = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
-  for (const n of ['README.txt', 'SHA256SUMS', 'SHA256SUMS.sig', 'manifest.json', 'manifest.sig', 'keys/audit-public-key.pem', 'measures.json', 'registers/requests.json', 'registers/breaches.json', 'retention/state.json', 'retention/shred-log.jsonl', 'audit/checkpoints.jsonl', 'access-review.json', 'access-review.csv']) {
+  for (const n of ['README.txt', 'SHA256SUMS', 'SHA256SUMS.sig', 'manifest.json', 'manifest.sig', 'keys/audit-public-key.pem', 'measures.json', 'registers/requests.json', 'registers/breaches.json', 'retention/state.json', 'retention/shred-log.jsonl', 'audit/checkpoints.jsonl', 'access-review.json', 'access-review.csv', 'records-of-processing.json', 'records-of-processing.md', 'works-council-pack.nl.html', 'works-council-pack.en.html', 'privacy-settings-history.json']) {
     t.true(names.includes(n), `${n} is in the bundle`);
   }
   for (const name of names) {

@@ -29,6 +29,9 @@ export async function startTestApp(t: ExecutionContext, overrides: DeepPartial<C
     server: { port: 0, ...(overrides.server ?? {}) },
     database: { url: db.url, ...(overrides.database ?? {}) },
     log: { level: 'debug' },
+    // The notice and confidentiality gates are tested in test/transparency/; elsewhere a
+    // person is taken to have read them, unless a test asks for the gates.
+    privacy: { require_acknowledgement: false, ...(overrides.privacy ?? {}) },
   };
   const config = parseConfig(raw, 'test');
   const app = await startAppliance(config, testLogger(t.title), { jobs: false, ...opts });
