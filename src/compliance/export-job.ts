@@ -14,8 +14,9 @@ import { buildComplianceBundle, type ComplianceDeps, type PeriodDates } from './
  * through a link whose token only they were shown, within 24 hours; then the file is
  * removed. Only the auditor who started an export reaches it (every query is keyed on
  * their account id; anyone else's id answers 404). The zip holds no key that opens
- * the encrypted personal details in the events and no free text of the registers, so
- * it rests unsealed for those hours, readable by the appliance's OS user only (0600).
+ * the encrypted personal details in the events and no free text of the registers; it
+ * names accounts (the access review), so it rests for those hours only, readable by
+ * the appliance's OS user only (0600).
  */
 
 /** How long a download link works. */
