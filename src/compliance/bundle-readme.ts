@@ -20,9 +20,9 @@ export function verificationCommands(): string[] {
     `openssl pkeyutl -verify -pubin -inkey ${KEY} -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig`,
     'sha256sum --strict -c SHA256SUMS',
     `grep -q "\\"SHA256SUMS\\": \\"$(sha256sum SHA256SUMS | cut -c1-64)\\"" manifest.json`,
-    `for m in audit/checkpoints/*.msg; do openssl pkeyutl -verify -pubin -inkey ${KEY} -rawin -in "$m" -sigfile "\${m%.msg}.sig" || exit 1; done`,
-    `p=; for m in audit/checkpoints/*.msg; do if [ -n "$p" ]; then grep -q "\\"prev_checkpoint_hash\\":\\"$(sha256sum < "$p" | cut -c1-64)\\"" "$m" || exit 1; fi; p=$m; done`,
-    `for m in audit/checkpoints/*.msg; do s=$(${lastSeq}); h=$(${head}); if grep -q "^{\\"type\\":\\"event\\",\\"seq\\":$s," audit/events.jsonl audit/events-after-period.jsonl; then grep -q "^{\\"type\\":\\"event\\",\\"seq\\":$s,.*\\"hash\\":\\"$h\\"}$" audit/events.jsonl audit/events-after-period.jsonl || exit 1; fi; done`,
+    `for m in audit/checkpoints/*.msg; do [ -e "$m" ] || continue; openssl pkeyutl -verify -pubin -inkey ${KEY} -rawin -in "$m" -sigfile "\${m%.msg}.sig" || exit 1; done`,
+    `p=; for m in audit/checkpoints/*.msg; do [ -e "$m" ] || continue; if [ -n "$p" ]; then grep -q "\\"prev_checkpoint_hash\\":\\"$(sha256sum < "$p" | cut -c1-64)\\"" "$m" || exit 1; fi; p=$m; done`,
+    `for m in audit/checkpoints/*.msg; do [ -e "$m" ] || continue; s=$(${lastSeq}); h=$(${head}); if grep -q "^{\\"type\\":\\"event\\",\\"seq\\":$s," audit/events.jsonl audit/events-after-period.jsonl; then grep -q "^{\\"type\\":\\"event\\",\\"seq\\":$s,.*\\"hash\\":\\"$h\\"}$" audit/events.jsonl audit/events-after-period.jsonl || exit 1; fi; done`,
   ];
 }
 

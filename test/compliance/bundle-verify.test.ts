@@ -91,3 +91,17 @@ test('the README’s openssl and sha256sum commands verify the bundle; one chang
     t.true(res.some((c) => c.status !== 0), `one changed byte in ${name} makes a command fail`);
   }
 });
+
+test('a period without events gives a bundle that verifies too, with no events and no checkpoints', async (t) => {
+  const a = await startTestApp(t);
+  const work = mkdtempSync(path.join(tmpdir(), 'uurwerk-cexport-empty-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const zip = path.join(work, 'bundle.zip');
+  const r = await buildComplianceBundle(exportDeps(a), { from: '2020-01-01', to: '2020-01-31' }, zip, auditorActor);
+  t.is(r.events, 0);
+  t.is(r.checkpoints, 0);
+  const dir = path.join(work, 'unzipped');
+  execFileSync('unzip', ['-q', zip, '-d', dir]);
+  t.is(readFileSync(path.join(dir, 'audit/events.jsonl'), 'utf8'), '');
+  t.deepEqual(runCommands(dir, readmeCommands(dir)).filter((c) => c.status !== 0), []);
+});
