@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { KeyObject } from 'node:crypto';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Knex } from '../platform/db.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
@@ -147,5 +149,40 @@ export async function* eventLineBatches(db: Db, first: number, last: number, per
     let text = '';
     for (const r of rows) text += r.line + '\n';
     yield { text, count: rows.length, lastSeq: Number(rows[rows.length - 1]!.seq) };
+  }
+}
+
+/**
+ * Streams the same JSON lines as `eventLineBatches`, but through one `COPY ... TO
+ * STDOUT` on a connection of its own that shares the snapshot of `trx` (exported with
+ * `pg_export_snapshot`): PostgreSQL sends the lines as one stream, node-postgres builds
+ * no row objects, and pg-copy-streams pauses the socket while the consumer is behind,
+ * so memory stays flat. CSV with the control characters 0x01/0x02 as quote and
+ * delimiter writes each line as is: JSON text never holds a raw control character.
+ * Yields raw chunks (lines may span chunks) and the count of lines in each.
+ */
+export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ chunk: Buffer; count: number }> {
+  const { rows } = await trx.raw<{ rows: Array<{ s: string }> }>('SELECT pg_export_snapshot() AS s');
+  const snapshot = rows[0]!.s;
+  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error('unexpected snapshot id');
+  const conn = (trx.client as { config: { connection: pg.ClientConfig } }).config.connection;
+  // A long COPY is this connection's purpose: the pool's statement timeout does not apply.
+  const client = new pg.Client({ ...conn, statement_timeout: 0, application_name: 'uurwerk-export' });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+    const where = [`seq BETWEEN ${Math.trunc(first)} AND ${Math.trunc(last)}`];
+    if (period.from) where.push(`at >= '${period.from.toISOString()}'::timestamptz`);
+    if (period.to) where.push(`at < '${period.to.toISOString()}'::timestamptz`);
+    const stream = client.query(copyTo(`COPY (SELECT ${EVENT_LINE_SQL} FROM audit.events WHERE ${where.join(' AND ')} ORDER BY seq) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let count = 0;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+      yield { chunk, count };
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

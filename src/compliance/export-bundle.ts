@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { checkpointMessage } from '../audit/canonical.js';
 import { checkpointsAnchoring, createCheckpoint } from '../audit/checkpoints.js';
-import { eventLineBatches, seqBoundsOfPeriod, type EventPeriod } from '../audit/export.js';
+import { eventLineBatches, eventLinesByCopy, seqBoundsOfPeriod, type EventPeriod } from '../audit/export.js';
 import { publicKeyFingerprint } from '../audit/verify.js';
 import type { Actor } from '../identity/policy.js';
 import type { FileShredLedger } from '../keys/ledger.js';
@@ -78,10 +78,12 @@ export async function buildComplianceBundle(deps: ComplianceDeps, period: Period
     const add = (name: string, what: string, source: BundleFile['source'], level?: number) => files.push({ name, source, level, what });
     add('audit/events.jsonl', 'the audit events of the period, one JSON object a line, with their chain hashes (prev_hash, hash)', async function* () {
       if (!bounds) return;
-      for await (const b of eventLineBatches(trx, bounds.first, bounds.last, range)) {
+      let shown = 0;
+      for await (const b of eventLinesByCopy(trx, bounds.first, bounds.last, range)) {
         events += b.count;
-        await progress('events', 5 + Math.floor((80 * (b.lastSeq - bounds.first + 1)) / totalEvents));
-        yield b.text;
+        const percent = 5 + Math.floor((80 * Math.min(events, totalEvents)) / totalEvents);
+        if (percent !== shown) await progress('events', (shown = percent));
+        yield b.chunk;
       }
     }, 1);
     add('audit/events-after-period.jsonl', 'the events after the period up to the last checkpoint below: the chain from the period’s last event to its signed anchor', async function* () {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { COMMANDS_BEGIN, COMMANDS_END } from '../../src/compliance/bundle-readme.js';
+import { eventLineBatches } from '../../src/audit/export.js';
 import { buildComplianceBundle, type ComplianceDeps } from '../../src/compliance/export-bundle.js';
 import { complianceExtraFiles } from '../../src/compliance/export-extras.js';
 import type { Role } from '../../src/identity/repository.js';
@@ -104,4 +105,22 @@ test('a period without events gives a bundle that verifies too, with no events a
   execFileSync('unzip', ['-q', zip, '-d', dir]);
   t.is(readFileSync(path.join(dir, 'audit/events.jsonl'), 'utf8'), '');
   t.deepEqual(runCommands(dir, readmeCommands(dir)).filter((c) => c.status !== 0), []);
+});
+
+test('events travel through COPY byte for byte: awkward payloads (quotes, backslashes, control characters, non-ASCII) come out as the line query writes them', async (t) => {
+  const a = await startTestApp(t);
+  const awkward = ['quote " and \\ backslash', 'line\nbreak\ttab\r', 'ctrl \u0001\u0002 end', 'ünïcødé — 🕰', '\\x01\\x02'];
+  await a.app.db.transaction((trx) => a.app.services.audit.recordMany(trx, awkward.map((text, i) => ({ action: 'test.awkward.payload', actorId: 'test', payload: { text, i, nested: { text } } }))));
+  const work = mkdtempSync(path.join(tmpdir(), 'uurwerk-cexport-awkward-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const zip = path.join(work, 'bundle.zip');
+  await buildComplianceBundle(exportDeps(a), { from: null, to: null }, zip, auditorActor);
+  const dir = path.join(work, 'unzipped');
+  execFileSync('unzip', ['-q', zip, '-d', dir]);
+  const exported = readFileSync(path.join(dir, 'audit/events.jsonl'), 'utf8');
+  let expected = '';
+  for await (const b of eventLineBatches(a.app.db, 1, Number.MAX_SAFE_INTEGER)) expected += b.text;
+  t.is(exported, expected);
+  const texts = exported.trim().split('\n').map((l) => JSON.parse(l) as { action: string; payload: { text?: string } }).filter((e) => e.action === 'test.awkward.payload').map((e) => e.payload.text);
+  t.deepEqual(texts, awkward);
 });
