@@ -165,7 +165,8 @@ export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, la
   const { rows } = await trx.raw<{ rows: Array<{ s: string }> }>('SELECT pg_export_snapshot() AS s');
   const snapshot = rows[0]!.s;
   if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error('unexpected snapshot id');
-  const conn = (trx.client as { config: { connection: pg.ClientConfig } }).config.connection;
+  const given = (trx.client as { config: { connection: pg.ClientConfig | string } }).config.connection;
+  const conn: pg.ClientConfig = typeof given === 'string' ? { connectionString: given } : given;
   // A long COPY is this connection's purpose: the pool's statement timeout does not apply.
   const client = new pg.Client({ ...conn, statement_timeout: 0, application_name: 'uurwerk-export' });
   await client.connect();
