@@ -168,7 +168,8 @@ export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, la
   const given = (trx.client as { config: { connection: pg.ClientConfig | string } }).config.connection;
   const conn: pg.ClientConfig = typeof given === 'string' ? { connectionString: given } : given;
   // A long COPY is this connection's purpose: the pool's statement timeout does not apply.
-  const client = new pg.Client({ ...conn, statement_timeout: 0, application_name: 'uurwerk-export' });
+  // knex keeps a password parsed from a URL as a non-enumerable property: copy it by name.
+  const client = new pg.Client({ ...conn, password: conn.password, statement_timeout: 0, application_name: 'uurwerk-export' });
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
