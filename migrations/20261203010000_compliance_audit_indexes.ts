@@ -3,10 +3,11 @@ import type { Knex } from 'knex';
 /**
  * What the auditor's view reads from the audit log, made cheap at any size:
  *
- * - `audit_events_actor (actor_id, seq)` and `audit_events_action_seq (action, seq)`:
- *   a page filtered by actor or action walks the index in seq order from the
- *   keyset bound and stops after one page (never OFFSET, never a sort of all hits).
- *   The database runs with the C locale, so `action LIKE 'auth.%'` uses the same index.
+ * - `audit_events_actor (actor_id, seq)`: a page filtered by actor walks the index in
+ *   seq order from the keyset bound and stops after one page (never OFFSET). Subjects
+ *   have `audit_events_subject (subject_id, seq)` already; an action (prefix, a range in
+ *   the C locale) uses `audit_events_action_at` where it is rare, and the primary key,
+ *   stopping after one page, where it is common: no further index to slow appends.
  * - `audit_events_at (at)`: a time-range filter narrows to the range's rows.
  * - `audit_events_sign_in (subject_id, seq) WHERE action = 'auth.login.succeeded'`: the
  *   access review's last sign-in per account is one probe into this small partial index.
@@ -20,7 +21,6 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE INDEX audit_events_actor ON audit.events (actor_id, seq);
-    CREATE INDEX audit_events_action_seq ON audit.events (action, seq);
     CREATE INDEX audit_events_at ON audit.events (at);
     CREATE INDEX audit_events_sign_in ON audit.events (subject_id, seq) WHERE action = 'auth.login.succeeded';
 
@@ -49,7 +49,6 @@ export async function down(knex: Knex): Promise<void> {
     DROP TABLE compliance_verify_runs;
     DROP INDEX audit.audit_events_sign_in;
     DROP INDEX audit.audit_events_at;
-    DROP INDEX audit.audit_events_action_seq;
     DROP INDEX audit.audit_events_actor;
   `);
 }

@@ -7,7 +7,8 @@ import type { AuditEventView, EventsPage, EventsQuery } from './schema.js';
  * The audit log as the auditor browses it: filtered by actor, subject, action
  * prefix and time, newest first, paged by `seq` (keyset: `seq < before`, never
  * OFFSET), so page 10,000 costs what page 1 costs. Each filter has an index that
- * yields rows in seq order or narrows to the range (migration 20261203010000);
+ * yields rows in seq order or narrows to the range (migration 20261203010000), or
+ * matches so often that walking the primary key back stops after one page;
  * the EXPLAIN test in test/compliance/view-explain.test.ts holds the plan to it.
  */
 

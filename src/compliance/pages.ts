@@ -42,10 +42,10 @@ async function page(ctx: AppContext, deps: ComplianceDeps, fn: (actor: Actor) =>
   await fn(actor);
 }
 
-/** The query's non-empty single values (an empty form field means "not given"). */
+/** The query's non-empty values (an empty form field means "not given"), the layout's `lang` switch left out. */
 function queryFields(ctx: AppContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, v] of Object.entries(ctx.query)) if (v !== undefined && v !== '') out[name] = v;
+  for (const [name, v] of Object.entries(ctx.query)) if (name !== 'lang' && v !== undefined && v !== '') out[name] = v;
   return out;
 }
 

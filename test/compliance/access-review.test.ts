@@ -51,3 +51,34 @@ test('the access review lists every account with roles, granting group, last sig
   t.is(before.find((r) => r.account_id === admin.id)!.days_of_others_read, 0);
   await t.throwsAsync(accessReview(db, { from: new Date(), to: new Date(Date.now() - 1) }), { instanceOf: RangeError });
 });
+
+test('the access review through the API and the page: default the last 90 days, or the period asked for', async (t) => {
+  const a = await startTestApp(t);
+  const auditor = await buildAuditor(a);
+  const dirId = await buildDirectoryAccount(a.db.knex, { username: 'dir-nurse', roles: ['employee'] });
+  type Review = { from: string; to: string; accounts: Array<{ account_id: string; roles: Array<{ group: string | null }>; last_sign_in_at: string | null }> };
+
+  const r = await auditor.client.json<Review>('GET', '/api/v1/audit/access-review');
+  t.is(r.status, 200);
+  const days = (Date.parse(r.body.to) - Date.parse(r.body.from)) / 86_400_000;
+  t.is(Math.round(days), 90);
+  t.true(Math.abs(Date.parse(r.body.to) - Date.now()) < 60_000, 'up to now');
+  t.is(r.body.accounts.find((x) => x.account_id === dirId)!.roles[0]!.group, 'CN=employee,OU=Groups,DC=corp,DC=example,DC=test');
+  t.truthy(r.body.accounts.find((x) => x.account_id === auditor.id)!.last_sign_in_at);
+
+  const chosen = await auditor.client.json<Review>('GET', '/api/v1/audit/access-review?from=2026-01-01&to=2026-03-31');
+  t.is(chosen.status, 200);
+  t.is(chosen.body.from, '2025-12-31T23:00:00.000Z', 'a date is the organisation’s day (Europe/Amsterdam)');
+  t.is(chosen.body.to, '2026-03-31T22:00:00.000Z', '`to` is inclusive: up to the start of the next day');
+  const backwards = await auditor.client.json<{ error: { details: Array<{ field: string }> } }>('GET', '/api/v1/audit/access-review?from=2026-03-01&to=2026-01-01');
+  t.is(backwards.status, 422);
+  t.deepEqual(backwards.body.error.details.map((d) => d.field), ['query.to']);
+  const future = await auditor.client.json<{ error: { details: Array<{ field: string }> } }>('GET', '/api/v1/audit/access-review?from=2999-01-01');
+  t.is(future.status, 422);
+  t.deepEqual(future.body.error.details.map((d) => d.field), ['query.from']);
+
+  const page = await (await auditor.client.call('GET', '/audit/access-review?from=2026-01-01&to=2026-03-31', undefined, { accept: 'text/html' })).text();
+  t.true(page.includes(`data-account="${dirId}"`));
+  t.true(page.includes('CN=employee,OU=Groups,DC=corp,DC=example,DC=test'));
+  t.true(page.includes('value="2026-01-01"'), 'the form keeps the period');
+});

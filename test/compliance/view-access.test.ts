@@ -63,6 +63,14 @@ test('every route of the auditor’s view: anonymous 401 / sign-in, employee, te
   // The registers it links to are readable by the auditor (the privacy module's own pages).
   for (const p of ['/privacy/requests', '/privacy/breaches']) t.is((await auditor.client.call('GET', p, undefined, html)).status, 200, p);
 
+  // The retention state is the operator console's, read-only.
+  const retention = await auditor.client.json<{ categories: Array<{ category: string; setting: string }> }>('GET', '/api/v1/audit/retention');
+  t.like(retention.body.categories.find((c) => c.category === 'submitted_days'), { setting: '7 years' });
+  t.regex(await (await auditor.client.call('GET', '/audit/retention', undefined, html)).text(), /<pre id="retention-status">[^<]*submitted_days: 7 years/);
+
+  // The layout's language switch (?lang=en) is not a filter.
+  for (const path of PAGES) t.is((await auditor.client.call('GET', `${path}?lang=en`, undefined, html)).status, 200, `${path}?lang=en`);
+
   // Hostile input from the auditor: 4xx, never 500.
   t.is((await auditor.client.call('GET', '/api/v1/audit/events?actor=a%00b')).status, 422);
   t.is((await auditor.client.call('GET', '/audit/log?actor=a%00b', undefined, html)).status, 422);
