@@ -22,7 +22,8 @@ export const downloadQuery = z.strictObject({ token: z.string().regex(/^[A-Za-z0
 
 /** The compliance export API: start (201 with the one-time link), progress, the auditor's list. */
 export function registerComplianceExportApi(api: ApiRegistry, deps: ExportJobDeps, send: SendComplianceJob): void {
-  const tags = ['compliance'];
+  // Its own tag: the auditor's view (tag 'compliance') only reads; this starts builds.
+  const tags = ['compliance-export'];
   api.add({
     method: 'post', path: '/audit/exports', operationId: 'startComplianceExport', summary: 'Build the signed compliance export of a period in the background; returns the one-time download link (auditor)', tags,
     auth: AUDITOR, status: 201, body: periodBody, response: status.extend({ download_url: z.string() }),
