@@ -1,4 +1,5 @@
 import { AUDIT_CHECKPOINT_QUEUE } from '../audit/module.js';
+import { COMPLIANCE_EXPORT_QUEUE } from '../compliance/export-module.js';
 import { DIRECTORY_QUEUES } from '../directory/module.js';
 import type { Config } from '../platform/config.js';
 import { startJobEngine, type JobDefinition, type JobEngine } from '../platform/jobs.js';
@@ -31,6 +32,7 @@ export const QUEUES = {
   privacyReminders: PRIVACY_REMINDER_QUEUE,
   reportsFold: REPORTS_FOLD_QUEUE,
   privacyAlarms: PRIVACY_ALARM_QUEUE,
+  complianceExport: COMPLIANCE_EXPORT_QUEUE,
 } as const;
 
 /** The list form of QUEUES, for installJobSchema. */

@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
 import { exportCapture } from '../capture/export.js';
 import { captureModule } from '../capture/module.js';
+import { complianceExportModule } from '../compliance/export-module.js';
 import { complianceModule } from '../compliance/module.js';
 import { readSettings } from '../capture/settings.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
@@ -89,6 +90,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     auditMod,
     mail,
     retentionModule({ db, config, audit, logger, handlers }),
+    complianceExportModule({ db, config, logger, keys, audit, keyring, ledger: deps.services.ledger, handlers, clock: systemClock }),
     complianceModule({ db, config, audit, keyring, handlers }),
     webModule(config, {
       anyAccount: () => anyAccountExists(db),

@@ -117,12 +117,19 @@ export const AUDIT_ACTIONS = {
   privacyBreachAmended: 'privacy.breach.amended',
   privacyRemindersSent: 'privacy.reminders.sent',
 
+  // The compliance export (src/compliance/export-*): started, built, fetched by an auditor; written by the CLI
+  complianceExportStarted: 'compliance.export.started',
+  complianceExportBuilt: 'compliance.export.built',
+  complianceExportDownloaded: 'compliance.export.downloaded',
+  complianceExportWritten: 'compliance.export.written',
+
+  // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
+  complianceAuditorRead: 'compliance.auditor.read',
+
   // Transparency (src/transparency): notice versions and acknowledgements (version numbers only).
   privacySettingsVersioned: 'transparency.settings.versioned', // privacy-relevant settings changed: a new notice version
   privacyNoticeAcknowledged: 'transparency.notice.acknowledged', // a person confirmed reading a notice version
   confidentialityAcknowledged: 'transparency.confidentiality.acknowledged', // an admin agreed to the confidentiality statement
-  // The auditor's view (src/compliance): one event per page or API read, naming the view and its filters
-  complianceAuditorRead: 'compliance.auditor.read',
   // Alarms, correction requests and register reads (issue 13, src/privacy, src/timesheets/corrections.ts)
   alarmRaised: 'privacy.alarm.raised', // an incident opened (kind, breach number, mails sent)
   alarmCleared: 'privacy.alarm.cleared', // its condition is gone

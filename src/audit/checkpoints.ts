@@ -68,3 +68,22 @@ export async function checkpointAndLog(db: Knex, keyring: Pick<Keyring, 'auditSi
     return null;
   }
 }
+
+/**
+ * The checkpoints that anchor events first..last: every checkpoint whose range meets
+ * it, up to and including the first that reaches past `last` (its signed head vouches
+ * for the period's last event). In number order.
+ */
+export async function checkpointsAnchoring(db: Knex | Knex.Transaction, first: number, last: number): Promise<CheckpointRow[]> {
+  const rows = (await db.withSchema('audit').table('checkpoints').where('last_seq', '>=', first).orderBy('number')) as Array<Record<string, unknown>>;
+  const out: CheckpointRow[] = [];
+  for (const r of rows) {
+    const cp: CheckpointRow = {
+      number: Number(r.number), at: (r.at as Date).toISOString(), first_seq: Number(r.first_seq), last_seq: Number(r.last_seq),
+      head_hash: r.head_hash as string, prev_checkpoint_hash: r.prev_checkpoint_hash as string, key_id: r.key_id as string, signature: r.signature as string, hash: r.hash as string,
+    };
+    out.push(cp);
+    if (cp.last_seq >= last) break;
+  }
+  return out;
+}

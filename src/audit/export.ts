@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { KeyObject } from 'node:crypto';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Knex } from '../platform/db.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
@@ -9,9 +11,10 @@ import { publicKeyFingerprint, type ExportHeader } from './verify.js';
  * One event as the JSON line `verifyExportFile` reads, built by PostgreSQL: compact,
  * keys in the order the JavaScript export wrote them, `at` as ISO 8601 UTC with
  * milliseconds (the form the hash covers), payload as jsonb prints it (the same
- * values the verifier reads through node-postgres).
+ * values the verifier reads through node-postgres). Exported for the compliance
+ * benchmark, which times it beside a plain COPY.
  */
-const EVENT_LINE = `'{"type":"event","seq":' || seq
+export const EVENT_LINE_SQL = `'{"type":"event","seq":' || seq
   || ',"id":' || to_json(id::text)::text
   || ',"at":"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'
   || ',"actor_id":' || to_json(actor_id)::text
@@ -32,7 +35,7 @@ const EVENT_LINE = `'{"type":"event","seq":' || seq
 async function writeEvents(trx: Knex.Transaction, last: number, write: (text: string) => Promise<void>, batch = 2000): Promise<number> {
   type Line = { seq: string | number; line: string };
   const fetch = (after: number): Promise<Line[]> =>
-    trx.withSchema('audit').table('events').select('seq', trx.raw(`${EVENT_LINE} AS line`))
+    trx.withSchema('audit').table('events').select('seq', trx.raw(`${EVENT_LINE_SQL} AS line`))
       .where('seq', '>', after).andWhere('seq', '<=', last).orderBy('seq').limit(batch) as unknown as Promise<Line[]>;
   let count = 0;
   let pending: Promise<Line[]> | null = fetch(0);
@@ -93,5 +96,95 @@ export async function exportAuditLog(db: Knex, outFile: string, publicKeys: Read
   } catch (err) {
     out.destroy();
     throw err;
+  }
+}
+
+type Db = Knex | Knex.Transaction;
+
+/** A period of event time, [from, to); null leaves that side open. */
+export interface EventPeriod {
+  from: Date | null;
+  to: Date | null;
+}
+
+/**
+ * The seq bounds of the events whose time falls in the period (null when none),
+ * found through the index on `at`: two index probes, whatever the size of the log.
+ */
+export async function seqBoundsOfPeriod(db: Db, period: EventPeriod): Promise<{ first: number; last: number } | null> {
+  const ev = () => db.withSchema('audit').table('events');
+  const firstQ = ev().first('seq');
+  if (period.from) void firstQ.where('at', '>=', period.from).orderBy([{ column: 'at' }, { column: 'seq' }]);
+  else void firstQ.orderBy('seq');
+  const lastQ = ev().first('seq');
+  if (period.to) void lastQ.where('at', '<', period.to).orderBy([{ column: 'at', order: 'desc' }, { column: 'seq', order: 'desc' }]);
+  else void lastQ.orderBy('seq', 'desc');
+  const [f, l] = (await Promise.all([firstQ, lastQ])) as Array<{ seq: string | number } | undefined>;
+  if (!f || !l || Number(f.seq) > Number(l.seq)) return null;
+  return { first: Number(f.seq), last: Number(l.seq) };
+}
+
+/**
+ * Streams the events first..last whose time lies in the period as JSON lines (the
+ * `audit:export` line, chain hashes included), in batches of ready-made text built by
+ * PostgreSQL (keyset on seq, the next batch requested before the current one is
+ * handed out): memory stays flat whatever the size of the log.
+ */
+export async function* eventLineBatches(db: Db, first: number, last: number, period: EventPeriod = { from: null, to: null }, batch = 5000): AsyncGenerator<{ text: string; count: number; lastSeq: number }> {
+  type Line = { seq: string | number; line: string };
+  const fetch = (after: number): Promise<Line[]> => {
+    const q = db.withSchema('audit').table('events').select('seq', db.raw(`${EVENT_LINE_SQL} AS line`))
+      .where('seq', '>', after).andWhere('seq', '<=', last).orderBy('seq').limit(batch);
+    if (period.from) void q.andWhere('at', '>=', period.from);
+    if (period.to) void q.andWhere('at', '<', period.to);
+    return q as unknown as Promise<Line[]>;
+  };
+  let pending: Promise<Line[]> | null = fetch(first - 1);
+  while (pending) {
+    const rows: Line[] = await pending;
+    pending = rows.length < batch ? null : fetch(Number(rows[rows.length - 1]!.seq));
+    // A consumer that stops early leaves the prefetch unread; it must not become an unhandled rejection.
+    pending?.catch(() => undefined);
+    if (!rows.length) return;
+    let text = '';
+    for (const r of rows) text += r.line + '\n';
+    yield { text, count: rows.length, lastSeq: Number(rows[rows.length - 1]!.seq) };
+  }
+}
+
+/**
+ * Streams the same JSON lines as `eventLineBatches`, but through one `COPY ... TO
+ * STDOUT` on a connection of its own that shares the snapshot of `trx` (exported with
+ * `pg_export_snapshot`): PostgreSQL sends the lines as one stream, node-postgres builds
+ * no row objects, and pg-copy-streams pauses the socket while the consumer is behind,
+ * so memory stays flat. CSV with the control characters 0x01/0x02 as quote and
+ * delimiter writes each line as is: JSON text never holds a raw control character.
+ * Yields raw chunks (lines may span chunks) and the count of lines in each.
+ */
+export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ chunk: Buffer; count: number }> {
+  const { rows } = await trx.raw<{ rows: Array<{ s: string }> }>('SELECT pg_export_snapshot() AS s');
+  const snapshot = rows[0]!.s;
+  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error('unexpected snapshot id');
+  const given = (trx.client as { config: { connection: pg.ClientConfig | string } }).config.connection;
+  const conn: pg.ClientConfig = typeof given === 'string' ? { connectionString: given } : given;
+  // A long COPY is this connection's purpose: the pool's statement timeout does not apply.
+  // knex keeps a password parsed from a URL as a non-enumerable property: copy it by name.
+  const client = new pg.Client({ ...conn, password: conn.password, statement_timeout: 0, application_name: 'uurwerk-export' });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+    const where = [`seq BETWEEN ${Math.trunc(first)} AND ${Math.trunc(last)}`];
+    if (period.from) where.push(`at >= '${period.from.toISOString()}'::timestamptz`);
+    if (period.to) where.push(`at < '${period.to.toISOString()}'::timestamptz`);
+    const stream = client.query(copyTo(`COPY (SELECT ${EVENT_LINE_SQL} FROM audit.events WHERE ${where.join(' AND ')} ORDER BY seq) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let count = 0;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+      yield { chunk, count };
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

@@ -9,6 +9,7 @@ import { retentionFindings } from '../retention/findings.js';
 import { packageVersion } from '../platform/paths.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
+import { registerComplianceCommands } from './compliance.js';
 import { registerDecommissionCommands } from './decommission.js';
 import { registerDirectoryCommands } from './directory.js';
 import { configFile, ExitError, loadConfigOrExit, withDatabase } from './common.js';
@@ -152,6 +153,7 @@ Every command accepts --help.`)
 
   registerAuditCommands(program);
   registerBackupCommands(program);
+  registerComplianceCommands(program);
   registerDecommissionCommands(program);
   registerDirectoryCommands(program, { audit: async (db, config, logger) => (await openCoreServices(config, db, logger)).audit });
   registerIdentityCommands(program);

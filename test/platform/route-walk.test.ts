@@ -27,7 +27,7 @@ interface Operation {
 /** Page routes anyone may reach without a session (each answers 200 or a redirect). */
 const PUBLIC_PAGES = new Set(['GET /', 'GET /sign-in', 'POST /sign-in', 'GET /second-factor', 'GET /password-reset', 'POST /password-reset', 'POST /password-reset/complete', 'POST /sign-out']);
 /** Page prefixes only some roles reach, and what an employee gets there (404: the console is not revealed). */
-const ROLE_GATED_PAGES: Array<[string, number]> = [['/operator', 404]];
+const ROLE_GATED_PAGES: Array<[string, number]> = [['/operator', 404], ['/audit/export', 404]];
 
 /** A path with its parameters filled in (a date, a fresh uuid). */
 function concrete(path: string): string {

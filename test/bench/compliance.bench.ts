@@ -1,0 +1,141 @@
+/**
+ * Benchmarks the compliance export: N audit events (BENCH_EVENTS, default 20,000 for a
+ * smoke run; the documented run uses 1,000,000 and 10,000,000) exported as the signed
+ * bundle, beside PostgreSQL's own `COPY (SELECT * FROM audit.events ORDER BY seq) TO
+ * STDOUT` of the same rows, measured in the same run (the machine is shared: the ratio
+ * matters, not the seconds). Each runs in a child process so its peak RSS is its own.
+ * Targets (issue 14): export RSS peak < 200 MB, export time ≤ 2 × COPY.
+ * Prints figures; asserts nothing. Run:
+ *   BENCH_EVENTS=1000000 npm run bench:compliance
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import pg from 'pg';
+import { pino } from 'pino';
+
+/** Counts the bytes of a COPY ... TO STDOUT without keeping them. */
+class CopyOutCounter extends pg.Query {
+  bytes = 0;
+  handleCopyData(msg: { chunk: Buffer }): void {
+    this.bytes += msg.chunk.length;
+  }
+}
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+/** Child: runs one operation, prints {ms, rssMB, detail}. */
+async function child(op: string, url: string, dataDir: string): Promise<void> {
+  let started = process.hrtime.bigint();
+  let detail = '';
+  if (op === 'copy') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const q = new CopyOutCounter('COPY (SELECT * FROM audit.events ORDER BY seq) TO STDOUT');
+    await new Promise<void>((resolve, reject) => {
+      q.on('end', () => resolve());
+      q.on('error', reject);
+      void client.query(q);
+    });
+    detail = `${(q.bytes / 1e6).toFixed(0)} MB of rows`;
+    await client.end();
+  } else if (op === 'lines' || op === 'copylines') {
+    const { eventLineBatches, EVENT_LINE_SQL } = await import('../../src/audit/export.js');
+    const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
+    started = process.hrtime.bigint();
+    let bytes = 0;
+    if (op === 'lines') {
+      for await (const b of eventLineBatches(db, 1, Number.MAX_SAFE_INTEGER)) bytes += b.text.length;
+    } else {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const q = new CopyOutCounter(`COPY (SELECT ${EVENT_LINE_SQL} FROM audit.events ORDER BY seq) TO STDOUT`);
+      await new Promise<void>((resolve, reject) => {
+        q.on('end', () => resolve());
+        q.on('error', reject);
+        void client.query(q);
+      });
+      bytes = q.bytes;
+      await client.end();
+    }
+    detail = `${(bytes / 1e6).toFixed(0)} MB of lines`;
+    await db.destroy();
+  } else {
+    const { parseConfig } = await import('../../src/platform/config.js');
+    const { openCoreServices } = await import('../../src/app/services.js');
+    const { buildComplianceBundle } = await import('../../src/compliance/export-bundle.js');
+    const { systemClock } = await import('../../src/platform/clock.js');
+    const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
+    try {
+      const config = parseConfig({ data_dir: dataDir, database: { url }, log: { level: 'silent' } }, 'bench');
+      const s = await openCoreServices(config, db, pino({ level: 'silent' }));
+      const file = path.join(dataDir, `bundle-${Date.now()}.zip`);
+      // Timed from here: loading the code (tsx compiles it on the fly) is no part of the export.
+      started = process.hrtime.bigint();
+      const rssBefore = process.memoryUsage().rss / 1048576;
+      const r = await buildComplianceBundle({ db, config, keys: s.keys, audit: s.audit, clock: systemClock, keyring: s.keyring, ledger: s.ledger, handlers: [] }, { from: null, to: null }, file, { accountId: 'bench', roles: new Set(['auditor']), teams: new Set() });
+      detail = `${r.events} events, zip ${(r.bytes / 1e6).toFixed(0)} MB, RSS ${rssBefore.toFixed(0)} MB with the code loaded before the export began`;
+      rmSync(file);
+    } finally {
+      await db.destroy();
+    }
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, detail }));
+}
+
+async function main(): Promise<void> {
+  const { startAppliance } = await import('../../src/app/appliance.js');
+  const { parseConfig } = await import('../../src/platform/config.js');
+  const { startEmbeddedPostgres } = await import('../../src/platform/embedded-postgres.js');
+  const { recordPlainEvents } = await import('../../src/audit/service.js');
+  const { createCheckpoint } = await import('../../src/audit/checkpoints.js');
+  const { freePort } = await import('../helpers/net.js');
+  const events = Number(process.env.BENCH_EVENTS ?? 20_000);
+  const logger = pino({ level: 'silent' });
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-compliance-bench-'));
+  const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  const app = await startAppliance(config, logger, { jobs: false });
+  const { db } = app;
+  const self = fileURLToPath(import.meta.url);
+  const run = (op: string): { ms: number; rssMB: number; detail: string } => {
+    const outText = execFileSync(process.execPath, ['--import=tsx', self, '--child', op, '--url', pgServer.url, '--dir', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    return JSON.parse(outText.trim().split('\n').at(-1)!) as { ms: number; rssMB: number; detail: string };
+  };
+  try {
+    const seedStart = Date.now();
+    const have = Number(((await db('audit.events').count({ n: '*' }).first()) as { n: string }).n);
+    for (let i = have; i < events; i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, events - i) }, (_, j) => ({
+        action: 'timesheet.entry.created', actorId: `acct-${(i + j) % 200}`, subjectId: `acct-${(i + j) % 200}`,
+        object: { type: 'time_entry', id: `00000000-0000-4000-8000-${String(i + j).padStart(12, '0')}` }, payload: { fields: ['minutes', 'note', 'project_id'], i: i + j },
+      }));
+      await db.transaction((trx) => recordPlainEvents(trx, batch));
+    }
+    await createCheckpoint(db, app.keyring);
+    await db.raw('VACUUM ANALYZE audit.events');
+    console.log(`seeded ${events} events in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+    const copy = run('copy');
+    const exp = run('export');
+    if (process.env.BENCH_PARTS) for (const op of ['lines', 'copylines']) console.log(op, JSON.stringify(run(op)));
+    const line = (name: string, r: { ms: number; rssMB: number; detail: string }) =>
+      console.log(`${name.padEnd(22)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${r.rssMB.toFixed(0).padStart(5)} MB RSS  ${(r.ms / copy.ms).toFixed(2).padStart(6)} × COPY  ${r.detail}`);
+    line('COPY TO STDOUT', copy);
+    line('compliance:export', exp);
+    console.log(`targets: RSS < 200 MB (${exp.rssMB < 200 ? 'met' : 'MISSED'}), time ≤ 2 × COPY (${exp.ms <= 2 * copy.ms ? 'met' : 'MISSED'})`);
+  } finally {
+    await app.stop();
+    await pgServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) await child(arg('--child')!, arg('--url')!, arg('--dir')!);
+else await main();
