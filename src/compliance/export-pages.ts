@@ -14,6 +14,7 @@ import { claimDownload, complianceExportStatus, listComplianceExports, removeExp
 import { parsePeriod } from './export-period.js';
 import { downloadQuery, exportParams, type SendComplianceJob } from './export-routes.js';
 import { t, type ExportKey } from './export-strings.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The auditor's compliance export pages: the form and the auditor's exports, an
@@ -34,7 +35,7 @@ async function auditor(ctx: AppContext, deps: ExportJobDeps, asFile = false): Pr
   } catch (err) {
     if (asFile) throw err;
     if (err instanceof SecondFactorRequiredError) ctx.redirect('/second-factor');
-    else if (err instanceof UnauthenticatedError) ctx.redirect('/sign-in');
+    else if (err instanceof UnauthenticatedError) ctx.redirect(signInUrl(ctx));
     else throw err;
     return undefined;
   }

@@ -14,6 +14,7 @@ import * as s from './schema.js';
 import { readAccessReview, readConfigFlags, readEvents, readHome, readRetention, readVerification } from './service.js';
 import { cs } from './strings.js';
 import { accessReviewView, configurationView, homeView, logView, retentionView, verificationView } from './views.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The auditor's pages under /audit: a start page tying the views together, the audit
@@ -33,7 +34,7 @@ async function page(ctx: AppContext, deps: ComplianceDeps, fn: (actor: Actor) =>
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   const actor = await loadActor(deps.db, accountId);

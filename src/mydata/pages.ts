@@ -14,6 +14,7 @@ import { downloadExport, exportStatus, startExport, type ExportDeps } from './ex
 import type { SendExportJob } from './routes.js';
 import * as s from './schema.js';
 import { m, type MyDataKey } from './strings.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The "My data" pages: the summary with the download form, an export's progress
@@ -34,7 +35,7 @@ async function person(ctx: AppContext, deps: ExportDeps & { config: Readonly<Con
   } catch (err) {
     if (asFile) throw err; // a download answers 401/403, not a sign-in page
     if (err instanceof SecondFactorRequiredError) ctx.redirect('/second-factor');
-    else if (err instanceof UnauthenticatedError) ctx.redirect('/sign-in');
+    else if (err instanceof UnauthenticatedError) ctx.redirect(signInUrl(ctx));
     else throw err;
     return undefined;
   }

@@ -16,6 +16,7 @@ import { closeRequest, decideRequest, extendRequest, fileRequest, getRequest, li
 import * as s from './schema.js';
 import { p } from './strings.js';
 import { breachDetailView, breachRegisterView, myRequestsView, notice, requestDetailView, requestRegisterView } from './views.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The privacy pages: "My requests" for everyone signed in; the request and breach
@@ -45,7 +46,7 @@ async function page(ctx: AppContext, deps: PrivacyDeps, fn: (actor: Actor) => Pr
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx);

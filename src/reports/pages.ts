@@ -19,6 +19,7 @@ import { reportQuery, type ReportQueryInput } from './schema.js';
 import { budgetReport, hoursReport, type ReportDeps } from './service.js';
 import { rt } from './strings.js';
 import { myWorkingTime, workingTimeQuery } from './working-time-service.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The report pages: a form (the API's query schema), the table, a bar chart per
@@ -35,7 +36,7 @@ async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Pro
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx);

@@ -16,6 +16,7 @@ import { noticeAckBody } from './schema.js';
 import { tr } from './strings.js';
 import { privacySettingsHistory } from './versions.js';
 import { confidentialityView, noticeView, packView } from './views.js';
+import { signInUrl } from '../web/next.js';
 
 /**
  * The pages: the privacy notice (everyone signed in; confirm once per version), the
@@ -39,7 +40,7 @@ async function page(ctx: AppContext, deps: TransparencyDeps, fn: (actor: Actor) 
     accountId = (await requireAuth(ctx, deps.db, deps.config)).accountId;
   } catch (err) {
     if (err instanceof SecondFactorRequiredError) return ctx.redirect('/second-factor');
-    if (err instanceof UnauthenticatedError) return ctx.redirect('/sign-in');
+    if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
   assertCleanInput(ctx);

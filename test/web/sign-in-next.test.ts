@@ -36,3 +36,12 @@ test('sign-in returns to the page that was asked for; a foreign or protocol-rela
     t.is(r.headers.get('location'), '/account', evil);
   }
 });
+
+test('every domain’s pages send a signed-out visitor to sign-in with the page to return to', async (t) => {
+  const a = await startTestApp(t);
+  for (const path of ['/reports', '/privacy/requests', '/me/data', '/privacy/notice', '/audit', '/audit/export', `/capture/day/2026-11-30`, '/timesheets/inbox']) {
+    const r = await a.request(path, { redirect: 'manual' });
+    t.is(r.status, 302, path);
+    t.is(r.headers.get('location'), `/sign-in?next=${encodeURIComponent(path)}`, path);
+  }
+});
