@@ -8,8 +8,8 @@ import { retentionFindings } from '../retention/findings.js';
 /**
  * The technical and organisational measures as they stand, read from the live
  * configuration, the keyring's records and the audit log: what `measures.json` of the
- * compliance export says. Where the appliance keeps no record (database backups made
- * with `uurwerk backup` are not recorded anywhere), it says "unknown" rather than guess.
+ * compliance export says. Where the appliance keeps no record (no `uurwerk backup` has
+ * finished since backups are recorded in `backup_runs`), it says so rather than guess.
  */
 
 /** One recorded change of configuration keys (values are never recorded, only which keys changed). */
@@ -61,6 +61,7 @@ export async function measuresDocument(db: Knex, config: Readonly<Config>, now: 
     | { id: string; status: string; started_at: Date; finished_at: Date | null; error: string | null } | undefined;
   const lastRotation = await lastEventAt(db, AUDIT_ACTIONS.kekRotated);
   const keyringBackup = await lastEventAt(db, AUDIT_ACTIONS.keyringBackedUp);
+  const dbBackup = (await db('backup_runs').max({ at: 'finished_at' }).first()) as { at: Date | null } | undefined;
   const tls = config.server.tls;
   return {
     as_of: now.toISOString(),
@@ -81,7 +82,8 @@ export async function measuresDocument(db: Knex, config: Readonly<Config>, now: 
       last_key_rotation: lastRotation ?? 'never (the first KEK is still active)',
     },
     backup: {
-      database_last_backup: 'unknown: `uurwerk backup` keeps no record the appliance can read; ask the operator for the backup log',
+      database_last_backup: dbBackup?.at ? new Date(dbBackup.at).toISOString() : 'none recorded: no `uurwerk backup` has finished since backups are recorded (backup_runs); ask the operator for older backup logs',
+      backup_max_age_hours: config.alarms.backup_max_age_hours,
       keyring_last_backup: keyringBackup ?? 'none recorded in the audit log',
     },
     egress: {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import test from 'ava';
 import { COMMANDS_BEGIN, COMMANDS_END } from '../../src/compliance/bundle-readme.js';
 import { eventLineBatches } from '../../src/audit/export.js';
+import { measuresDocument } from '../../src/compliance/bundle-measures.js';
 import { buildComplianceBundle, type ComplianceDeps } from '../../src/compliance/export-bundle.js';
 import { complianceExtraFiles } from '../../src/compliance/export-extras.js';
 import type { Role } from '../../src/identity/repository.js';
@@ -123,4 +124,13 @@ test('events travel through COPY byte for byte: awkward payloads (quotes, backsl
   t.is(exported, expected);
   const texts = exported.trim().split('\n').map((l) => JSON.parse(l) as { action: string; payload: { text?: string } }).filter((e) => e.action === 'test.awkward.payload').map((e) => e.payload.text);
   t.deepEqual(texts, awkward);
+});
+
+test('measures: the last database backup is the last one `uurwerk backup` recorded, or says none is recorded', async (t) => {
+  const a = await startTestApp(t);
+  const before = (await measuresDocument(a.app.db, a.config, new Date())) as { backup: { database_last_backup: string } };
+  t.regex(before.backup.database_last_backup, /^none recorded/);
+  await a.db.knex('backup_runs').insert({ bytes: 1234, finished_at: new Date('2026-11-30T02:00:00Z') });
+  const after = (await measuresDocument(a.app.db, a.config, new Date())) as { backup: { database_last_backup: string } };
+  t.is(after.backup.database_last_backup, '2026-11-30T02:00:00.000Z');
 });
