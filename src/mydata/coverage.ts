@@ -49,6 +49,7 @@ export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
   'public.privacy_requests.recorded_by': 'the privacy officer who recorded another person’s request: the request belongs to the person it concerns (whose export lists it); recording it is an audit event by the officer',
   'public.privacy_requests.decided_by': 'the privacy officer who decided another person’s request: as recorded_by',
   'public.privacy_breaches.created_by': 'who opened a breach entry: the register is the organisation’s; opening it is an audit event by that officer',
+  'public.compliance_exports.requested_by': 'the auditor who started a compliance export: the record that an organisational export happened (period, state, times), kept as such; starting, building and fetching it are audit events by the auditor, which the audit_events section shows',
   'public.capture_rule_templates.created_by': 'who shared a set of mapping rules with a team: the template (patterns and projects, no activity) is the team’s, listed to its members at GET /api/v1/me/capture/templates (marked as theirs to the author); the author’s own rules are in their capture settings; sharing is an audit event by them',
   'public.privacy_breach_versions.recorded_by': 'who amended a breach entry: as privacy_breaches.created_by',
   'public.period_closures.closed_by': 'the admin who closed a billing or payroll period: an act on the organisation’s periods, not data about the person; closing is an audit event by them',
