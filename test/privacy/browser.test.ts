@@ -36,7 +36,7 @@ test('Chromium, keyboard only: an employee files a restriction request; the priv
   await ep.keyboard.type('Only keep what the law requires');
   await ep.keyboard.press('Tab');
   await Promise.all([ep.waitForNavigation(), ep.keyboard.press('Enter')]);
-  t.regex((await ep.textContent('[role=status]')) ?? '', /Your request was received/);
+  t.regex((await ep.textContent('main [role=status]')) ?? '', /Your request was received/);
   t.regex((await ep.textContent('#my-requests tbody')) ?? '', /Restriction of processing/);
 
   const dp = await (await browser.newContext()).newPage();
