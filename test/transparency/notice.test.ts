@@ -30,7 +30,7 @@ test('a signed-in person is sent to the notice from any page until they confirm 
   const a = await startTestApp(t, GATED);
   // 401 first: no session, the notice page asks for sign-in and the API for a session.
   const anonymous = new ApiClient(a.url);
-  t.is((await get(anonymous, '/privacy/notice')).location, '/sign-in');
+  t.is((await get(anonymous, '/privacy/notice')).location, '/sign-in?next=%2Fprivacy%2Fnotice');
   t.is((await anonymous.json('GET', '/api/v1/privacy/notice')).status, 401);
   t.is((await anonymous.json('POST', '/api/v1/privacy/notice/acknowledgements', { version: 1 })).status, 401);
 
