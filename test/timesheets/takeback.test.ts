@@ -82,7 +82,7 @@ test('pages: the owner takes back from the day page; after the admin opened the 
   const { a, owner, admin, date, dayId } = await setup(t);
   const dayPage = await (await owner.c.call('GET', `/timesheets/day/${date}?lang=en`)).text();
   t.regex(dayPage, /id="take-back"/);
-  t.regex(dayPage, /<!-- rights: /, 'the spot for the correction request on a locked day');
+  t.regex(dayPage, /id="correction-link"/, 'a locked day links to its correction request');
   const back = await postForm(owner.c, `/timesheets/day/${date}/take-back`, {});
   t.is(back.status, 302);
   t.regex((await (await owner.c.call('GET', back.location!.replace(/^https?:\/\/[^/]+/, '') + '&lang=en')).text()), /The day is a draft again/);
