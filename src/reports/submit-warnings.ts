@@ -12,11 +12,11 @@ import { myWorkingTime, workingTimeOfDay } from './working-time-service.js';
  * every day of that week). Computed on request, never stored, never blocking.
  */
 
-// This file's own two strings (nl and en), beside the report catalogue's rule names.
-const WORDS = {
+// This file's own two strings (nl and en, the type holds both to the same keys), beside the report catalogue's rule names.
+const WORDS: Record<Lang, Record<'title' | 'not_blocking', string>> = {
   en: { title: 'Working-time warnings', not_blocking: 'A warning, not a block: the day can be submitted and approved.' },
   nl: { title: 'Waarschuwingen arbeidstijd', not_blocking: 'Een waarschuwing, geen blokkade: de dag kan worden ingediend en goedgekeurd.' },
-} as const;
+};
 
 const hm = (m: number) => `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
 
