@@ -10,6 +10,7 @@ import { loadActor, type AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
 import { reportsHook, reportsModule } from '../reports/module.js';
+import { submitWarnings } from '../reports/submit-warnings.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
@@ -52,7 +53,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const { keys, audit, keyring } = deps.services;
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   const identity = identityModule(authDeps, deps.tls);
-  const timesheetDeps = { db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) };
+  const timesheetBase = { db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) };
+  const timesheetDeps = { ...timesheetBase, workingTimeWarnings: submitWarnings(timesheetBase) }; // working-time warnings at submit and review (reports' rules)
   const timesheets = timesheetsModule(timesheetDeps);
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });

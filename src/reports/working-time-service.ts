@@ -42,7 +42,11 @@ export async function myWorkingTime(deps: TimesheetDeps, actor: Actor, date: str
 
 /** An admin's view of the week of a day their scope holds (404 otherwise), over the days of that person they may see. */
 export async function dayWorkingTime(deps: TimesheetDeps, actor: Actor, dayId: string): Promise<WorkingTimeView> {
-  const day = await getDay(deps, actor, dayId);
+  return workingTimeOfDay(deps, actor, await getDay(deps, actor, dayId));
+}
+
+/** The same for a day already read through the policy (`getDay`): no second read of the day itself. */
+export async function workingTimeOfDay(deps: TimesheetDeps, actor: Actor, day: { owner_id: string; date: string; time_zone: string }): Promise<WorkingTimeView> {
   const monday = mondayOf(day.date);
   if (day.owner_id === actor.accountId) return myWorkingTime(deps, actor, day.date);
   const views = await approvedDays(deps, actor, 'scope', { from: addDays(monday, -1), to: addDays(monday, 6) }, { states: ['submitted', 'returned', 'approved'], ownerId: day.owner_id, audit: 'working_time' });

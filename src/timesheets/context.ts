@@ -1,7 +1,10 @@
 import type { AuditLog } from '../audit/service.js';
+import type { Actor } from '../identity/policy.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
+import type { SafeHtml } from '../web/html.js';
+import type { Lang } from '../web/i18n.js';
 import type { DayFacts } from './policy.js';
 import type { DayRow } from './repository.js';
 
@@ -19,6 +22,26 @@ export interface TimesheetDeps {
   audit: AuditLog;
   /** Told of every submit, return and reopen, inside its transaction (the report store; injected by src/app). */
   dayFigures?: DayFiguresHook;
+  /** Working-time warnings shown at submit and on review (the reports domain's rules; injected by src/app). */
+  workingTimeWarnings?: WorkingTimeWarnings;
+}
+
+/** A working-time warning of a day (minutes measured against the rule's limit): a warning, never a block. */
+export interface DayWarning {
+  code: 'long_shift' | 'long_week' | 'short_rest' | 'short_break';
+  date: string;
+  value: number;
+  limit: number;
+}
+
+/** The working-time check as the timesheet pages and the submit API call it. */
+export interface WorkingTimeWarnings {
+  /** The warnings the actor's own day carries, from their own days of that week (drafts included). */
+  mine(actor: Actor, date: string): Promise<DayWarning[]>;
+  /** The warnings of a day the actor reviews, from that person's week they may see (audited reads). */
+  ofDay(actor: Actor, day: { owner_id: string; date: string; time_zone: string }): Promise<DayWarning[]>;
+  /** The warnings as a list on a page (nothing when there are none). */
+  list(lang: Lang, warnings: DayWarning[]): SafeHtml;
 }
 
 /** A day's figures as aggregates need them: no entry, no note, no time of day. */

@@ -185,6 +185,7 @@ ${correctionLink(l, date)}`}
 <h1>${t(l, 'ts.submit_day')}</h1>
 <form method="post" action="/timesheets/day/${date}/submit" class="form" id="confirm-submit-form">${csrf(x)}<input type="hidden" name="confirm" value="yes">
 <p id="submit-question">${et(l, 'submit_confirm', { date, hours: hm(day.total_minutes) })}</p>
+${deps.workingTimeWarnings ? deps.workingTimeWarnings.list(l, await deps.workingTimeWarnings.mine(actor, date)) : ''}
 <button type="submit" id="confirm-submit">${et(l, 'submit_yes')}</button></form>
 <p><a href="/timesheets/day/${date}">${et(l, 'cancel')}</a></p>`);
       }

@@ -50,6 +50,7 @@ ${days.length
 ${notice(x)}${isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}</p>` : ''}
 <p>${t(l, 'ts.state')}: <strong id="day-state">${stateLabel(l, day.state)}</strong></p>
 ${entriesTable(l, day, day.time_zone, () => html``)}
+${deps.workingTimeWarnings ? deps.workingTimeWarnings.list(l, await deps.workingTimeWarnings.ofDay(actor, day)) : ''}
 ${day.state === 'submitted' && day.owner_id !== actor.accountId
   ? html`<form method="post" action="/timesheets/days/${day.id}/approve" class="form">${csrf(x)}<button type="submit" id="approve">${t(l, 'ts.approve')}</button></form>
 <form method="post" action="/timesheets/days/${day.id}/return" class="form">${csrf(x)}

@@ -74,8 +74,12 @@ export function registerTimesheetApi(api: ApiRegistry, deps: TimesheetDeps): voi
   });
   api.add({
     method: 'post', path: '/me/days/:date/submit', operationId: 'submitDay', summary: 'Submit my day for review (freezes it; mails the admins in scope)', tags, auth: { session: true },
-    params: s.dateParams, body: s.noFieldsBody, response: s.dayResponse,
-    handler: async (ctx, { params }) => submitDay(deps, currentActor(ctx), params.date),
+    params: s.dateParams, body: s.noFieldsBody, response: s.dayResponse.extend({ warnings: z.array(s.dayWarning).optional() }),
+    handler: async (ctx, { params }) => {
+      const day = await submitDay(deps, currentActor(ctx), params.date);
+      // The working-time warnings the day carries (its owner's own week): shown, never blocking.
+      return deps.workingTimeWarnings ? { ...day, warnings: await deps.workingTimeWarnings.mine(currentActor(ctx), params.date) } : day;
+    },
   });
   api.add({
     method: 'post', path: '/me/days/:date/take-back', operationId: 'takeBackDay', summary: 'Take my submitted day back to draft (409 once a reviewer opened it)', tags, auth: { session: true },

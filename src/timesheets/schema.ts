@@ -101,6 +101,9 @@ export const dayResponse = z.object({
 });
 
 /** A day in a list (no entries). */
+/** A working-time warning of a day (submit response): the rule, the day, measured value and limit in minutes. */
+export const dayWarning = z.object({ code: z.enum(['long_shift', 'long_week', 'short_rest', 'short_break']), date: z.string(), value: z.number().int(), limit: z.number().int() });
+
 export const daySummaryResponse = z.object({
   id: z.string(),
   owner_id: z.string(),
