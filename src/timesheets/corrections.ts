@@ -77,6 +77,8 @@ async function present(deps: TimesheetDeps, db: Knex | Knex.Transaction, rows: R
  */
 async function mailAdmins(deps: TimesheetDeps, trx: Knex.Transaction, day: DayRow, date: string): Promise<void> {
   if (!day.scope_teams.length) return;
+  // A restricted person's requests are left out of the inbox (art. 18): no mail points there either.
+  if ((await trx('accounts').where({ id: day.owner_id }).whereNotNull('restricted_at').first('id')) !== undefined) return;
   const rows = (await trx('role_assignments as r').join('accounts as a', 'a.id', 'r.account_id')
     .where({ 'r.role': 'team_admin', 'a.status': 'active' }).whereIn('r.team', day.scope_teams).whereNot('r.account_id', day.owner_id).whereNotNull('a.email')
     .distinct('a.email')) as Array<{ email: string }>;

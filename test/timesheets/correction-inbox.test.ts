@@ -107,4 +107,9 @@ test('a correction request mails the admins in scope once, at a real SMTP server
   t.notRegex(mail.raw, /MAIL-SECRET/, 'no request text');
   t.notRegex(mail.raw, new RegExp(emp.username), 'no name');
   t.notRegex(mail.raw, /owner@corp/, 'no owner address');
+
+  await a.db.knex('accounts').where({ id: emp.id }).update({ restricted_at: a.db.knex.fn.now() }); // what a granted restriction sets
+  t.is((await emp.client.json('POST', `/api/v1/me/days/${day.date}/corrections`, { text: 'a second one' })).status, 201);
+  await deliverDue(a.app.db, transport, a.config.mail, logger, { cipher: a.app.keys });
+  t.is(smtp.received.length, before + 1, 'a restricted person’s request stays out of the inbox and so mails nobody');
 });
