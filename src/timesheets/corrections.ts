@@ -4,10 +4,11 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { enqueueMail } from '../platform/mail/outbox.js';
 import { facts, type TimesheetDeps } from './context.js';
 import { reopenDay, returnDay } from './day-workflow.js';
-import { isOwner, isScopedAdmin, visibleDays } from './policy.js';
-import { inWall, walled, type DayRow } from './repository.js';
+import { DAY_STATES, isOwner, isScopedAdmin, visibleDays, type DayState } from './policy.js';
+import { inWall, walled, type DayRow, type Wall } from './repository.js';
 
 /**
  * Correction requests (rectification, art. 16): a draft is edited directly, a locked
@@ -35,6 +36,7 @@ export const correctionResponse = z.object({
   id: z.uuid(),
   day_id: z.uuid(),
   date: z.string(),
+  day_state: z.enum(DAY_STATES),
   owner_id: z.uuid(),
   entry_id: z.uuid().nullable(),
   text: z.string(),
@@ -58,12 +60,36 @@ interface Row {
 
 const textRef = (id: string) => ({ table: 'timesheet_corrections', column: 'text', rowId: id });
 
-async function present(deps: TimesheetDeps, db: Knex | Knex.Transaction, rows: Row[], dates: Map<string, string>): Promise<CorrectionView[]> {
+type DayOf = Map<string, { date: string; state: DayState }>;
+
+async function present(deps: TimesheetDeps, db: Knex | Knex.Transaction, rows: Row[], days: DayOf): Promise<CorrectionView[]> {
   const texts = await deps.keys.decryptEach(db, rows.map((r) => ({ subject: r.owner_id, ref: textRef(r.id), envelope: r.text })));
   return rows.map((r, i) => ({
-    id: r.id, day_id: r.day_id, date: dates.get(r.day_id) ?? '', owner_id: r.owner_id, entry_id: r.entry_id,
+    id: r.id, day_id: r.day_id, date: days.get(r.day_id)?.date ?? '', day_state: days.get(r.day_id)?.state ?? 'draft', owner_id: r.owner_id, entry_id: r.entry_id,
     text: texts[i] ?? '', status: r.status, created_at: r.created_at.toISOString(), resolved_at: r.resolved_at?.toISOString() ?? null,
   }));
+}
+
+/**
+ * Tells the admins whose scope holds the day (team admins of the teams recorded at
+ * submit, as `isScopedAdmin` judges) through the outbox, in the request's transaction:
+ * the date and a link only — never a name or the request's text.
+ */
+async function mailAdmins(deps: TimesheetDeps, trx: Knex.Transaction, day: DayRow, date: string): Promise<void> {
+  if (!day.scope_teams.length) return;
+  // A restricted person's requests are left out of the inbox (art. 18): no mail points there either.
+  if ((await trx('accounts').where({ id: day.owner_id }).whereNotNull('restricted_at').first('id')) !== undefined) return;
+  const rows = (await trx('role_assignments as r').join('accounts as a', 'a.id', 'r.account_id')
+    .where({ 'r.role': 'team_admin', 'a.status': 'active' }).whereIn('r.team', day.scope_teams).whereNot('r.account_id', day.owner_id).whereNotNull('a.email')
+    .distinct('a.email')) as Array<{ email: string }>;
+  const to = rows.map((r) => r.email).sort();
+  if (!to.length) return;
+  const base = deps.config.server.public_url?.replace(/\/$/, '') ?? '';
+  await enqueueMail(trx, {
+    to,
+    subject: `Uurwerk: a correction was requested for a day (${date})`,
+    text: `A correction was requested for a locked day (${date}) in your scope.\n\nOpen the correction requests to reopen the day or decline the request:\n${base}/timesheets/corrections\n`,
+  }, { cipher: deps.keys });
 }
 
 /** Files a correction request on one of the actor's own locked days. */
@@ -83,35 +109,47 @@ export async function requestCorrection(deps: TimesheetDeps, actor: Actor, date:
     const text = await deps.keys.encrypt(trx, actor.accountId, textRef(id), body.text, { purpose: 'record' });
     const [row] = (await trx('timesheet_corrections').insert({ id, day_id: day.id, owner_id: actor.accountId, entry_id: body.entry_id, text }).returning('*')) as Row[];
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.correctionRequested, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'timesheet_day', id: day.id }, payload: { date, entry: body.entry_id !== null } });
-    return (await present(deps, trx, [row!], new Map([[day.id, date]])))[0]!;
+    await mailAdmins(deps, trx, day, date);
+    return (await present(deps, trx, [row!], new Map([[day.id, { date, state: day.state }]])))[0]!;
   });
 }
 
 /** The actor's own correction requests, newest first (optionally of one day). */
 export async function myCorrections(deps: TimesheetDeps, actor: Actor, date?: string): Promise<CorrectionView[]> {
   return inWall(deps.db, actor.accountId, async (w) => {
-    const days = (await walled(w, (trx) => trx('timesheet_days').where({ owner_id: actor.accountId }).modify((q) => (date ? q.where({ date }) : q)).select('id', trx.raw('date::text as date')))) as Array<{ id: string; date: string }>;
+    const days = (await walled(w, (trx) => trx('timesheet_days').where({ owner_id: actor.accountId }).modify((q) => (date ? q.where({ date }) : q)).select('id', 'state', trx.raw('date::text as date')))) as Array<{ id: string; date: string; state: DayState }>;
     const trx = await w.own();
     const rows = (await trx('timesheet_corrections').where({ owner_id: actor.accountId }).whereIn('day_id', days.map((d) => d.id)).orderBy('created_at', 'desc')) as Row[];
-    return present(deps, trx, rows, new Map(days.map((d) => [d.id, d.date])));
+    return present(deps, trx, rows, new Map(days.map((d) => [d.id, { date: d.date, state: d.state }])));
   });
+}
+
+/** The open requests on days in the admin's scope, with their days (not yet read: no audit, no decryption). */
+async function openInScope(w: Wall, actor: Actor): Promise<{ rows: Row[]; mine: Map<string, DayRow> }> {
+  const open = (await (await w.own())('timesheet_corrections').where({ status: 'open' }).whereNot({ owner_id: actor.accountId }).orderBy('created_at')) as Row[];
+  if (!open.length) return { rows: [], mine: new Map() };
+  const days = (await walled(w, (trx) => trx('timesheet_days').whereIn('timesheet_days.id', open.map((r) => r.day_id)).modify(visibleDays(actor))
+    // Restricted people's requests drop out of the inbox, as their days do (art. 18).
+    .whereNotExists((q) => q.select(trx.raw('1')).from('accounts as ra').whereRaw('ra.id = timesheet_days.owner_id').whereNotNull('ra.restricted_at'))
+    .select('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow[];
+  const mine = new Map(days.filter((d) => isScopedAdmin(actor, facts(d))).map((d) => [d.id, d]));
+  return { rows: open.filter((r) => mine.has(r.day_id)), mine };
+}
+
+/** How many open requests wait in the admin's scope (a count for the inbox link: nothing personal is read). */
+export async function correctionCount(deps: TimesheetDeps, actor: Actor): Promise<number> {
+  if (!actor.roles.has('team_admin')) return 0;
+  return inWall(deps.db, actor.accountId, async (w) => (await openInScope(w, actor)).rows.length);
 }
 
 /** The open requests on days in the admin's scope (their correction inbox); each listed request is an audited read. */
 export async function correctionInbox(deps: TimesheetDeps, actor: Actor): Promise<CorrectionView[]> {
   return inWall(deps.db, actor.accountId, async (w) => {
-    const open = (await (await w.own())('timesheet_corrections').where({ status: 'open' }).whereNot({ owner_id: actor.accountId }).orderBy('created_at')) as Row[];
-    if (!open.length) return [];
-    const days = (await walled(w, (trx) => trx('timesheet_days').whereIn('timesheet_days.id', open.map((r) => r.day_id)).modify(visibleDays(actor))
-      // Restricted people's requests drop out of the inbox, as their days do (art. 18).
-      .whereNotExists((q) => q.select(trx.raw('1')).from('accounts as ra').whereRaw('ra.id = timesheet_days.owner_id').whereNotNull('ra.restricted_at'))
-      .select('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow[];
-    const mine = new Map(days.filter((d) => isScopedAdmin(actor, facts(d))).map((d) => [d.id, d]));
-    const rows = open.filter((r) => mine.has(r.day_id));
+    const { rows, mine } = await openInScope(w, actor);
     if (!rows.length) return [];
     const trx = await w.own();
     await deps.audit.recordMany(trx, rows.map((r) => ({ action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: r.owner_id, object: { type: 'timesheet_correction', id: r.id }, payload: { what: 'correction_request', date: mine.get(r.day_id)!.date } })));
-    return present(deps, trx, rows, new Map([...mine].map(([id, d]) => [id, d.date])));
+    return present(deps, trx, rows, new Map([...mine].map(([id, d]) => [id, { date: d.date, state: d.state }])));
   });
 }
 
@@ -142,6 +180,7 @@ export async function resolveCorrection(deps: TimesheetDeps, actor: Actor, id: s
     const [updated] = (await trx('timesheet_corrections').where({ id, status: 'open' }).update({ status, resolved_at: trx.fn.now(), resolved_by: actor.accountId }).returning('*')) as Row[];
     if (!updated) throw new ValidationError([{ field: 'action', message: 'the request was resolved meanwhile' }]);
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.correctionResolved, actorId: actor.accountId, subjectId: row.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, status } });
-    return (await present(deps, trx, [updated], new Map([[day.id, day.date]])))[0]!;
+    const state: DayState = action === 'reopen' ? 'returned' : day.state;
+    return (await present(deps, trx, [updated], new Map([[day.id, { date: day.date, state }]])))[0]!;
   });
 }

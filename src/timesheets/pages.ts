@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { AppState } from '../platform/http/context.js';
 import type { TimesheetDeps } from './context.js';
+import { correctionInboxPages } from './correction-inbox-pages.js';
 import { correctionPages } from './correction-pages.js';
 import { dayPages } from './day-pages.js';
 import { masterDataPages } from './master-data-pages.js';
@@ -25,6 +26,7 @@ export function timesheetPages(deps: TimesheetDeps): Router<AppState> {
   readsPages(router, deps);
   masterDataPages(router, deps);
   correctionPages(router, deps);
+  correctionInboxPages(router, deps);
   timerPages(router, deps);
   return router;
 }

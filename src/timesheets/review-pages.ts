@@ -5,6 +5,7 @@ import { html } from '../web/html.js';
 import { t } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
 import type { TimesheetDeps } from './context.js';
+import { correctionInboxLink } from './correction-inbox-pages.js';
 import { approveDays, reopenDay, returnDay } from './day-workflow.js';
 import { getDay, listReviewDays } from './days.js';
 import * as s from './schema.js';
@@ -21,6 +22,7 @@ export function reviewPages(router: Router<AppState>, deps: TimesheetDeps): void
       sendPage(x, deps.config, t(l, 'ts.inbox_title'), html`
 <h1>${t(l, 'ts.inbox_title')}</h1>
 ${notice(x)}
+${await correctionInboxLink(deps, actor, l)}
 ${days.length
   ? html`<form method="post" action="/timesheets/inbox/approve">${csrf(x)}
 <table class="list" id="inbox"><thead><tr><th></th><th>${t(l, 'ts.person')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.total')}</th><th>${et(l, 'flags')}</th><th></th></tr></thead>

@@ -30,6 +30,8 @@ export async function pageWorld(a: TestApp): Promise<PageWorld> {
   const submitted = await buildDay(employee, { projectId, state: 'submitted', date: localDate(2) });
   await buildDay(employee, { projectId, state: 'returned', admin, comment: 'Please split the night shift', date: localDate(3) });
   const dayId = (await a.db.knex('timesheet_days').where({ owner_id: employee.id, date: submitted.date }).first('id')).id as string;
+  // An open correction request, so the admin's correction inbox shows a row with its forms.
+  await employee.client.json('POST', `/api/v1/me/days/${submitted.date}/corrections`, { text: 'De nachtdienst liep tot zeven uur' });
   const pages: ListedPage[] = [
     { path: '/', as: 'anonymous' },
     { path: '/sign-in', as: 'anonymous' },
@@ -50,6 +52,7 @@ export async function pageWorld(a: TestApp): Promise<PageWorld> {
     { path: '/timesheets/inbox', as: 'team_admin' },
     { path: `/timesheets/days/${dayId}`, as: 'team_admin' },
     { path: '/reports', as: 'team_admin' },
+    { path: '/timesheets/corrections', as: 'team_admin' },
     { path: '/timesheets/projects', as: 'operator' },
     { path: '/operator', as: 'operator' },
     { path: '/privacy/requests', as: 'dpo' },
