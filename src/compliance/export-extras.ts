@@ -1,4 +1,5 @@
 import { privacySettingsHistory, recordsOfProcessing, worksCouncilPackHtml } from '../transparency/module.js';
+import { csvField } from '../platform/csv.js';
 import { accessReview, type AccessReviewRow } from './access-review.js';
 import type { BundleFile } from './bundle.js';
 import { eventPeriod, type ComplianceDeps, type ExtraFiles } from './export-bundle.js';
@@ -11,12 +12,6 @@ import { eventPeriod, type ComplianceDeps, type ExtraFiles } from './export-bund
  * never differ.
  */
 
-/** A CSV field: quoted, quotes doubled; a leading = + - @ is neutralised so a spreadsheet shows it as text. */
-function csvField(v: string | number | null): string {
-  const s = v === null ? '' : String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 /** The access review as CSV, one account a line, its roles joined (role@team via group). */
 export function accessReviewCsv(rows: readonly AccessReviewRow[]): string {
@@ -25,7 +20,7 @@ export function accessReviewCsv(rows: readonly AccessReviewRow[]): string {
     r.account_id, r.username, r.source, r.status,
     r.roles.map((x) => `${x.role}${x.team ? `@${x.team}` : ''} via ${x.group ?? x.source}`).join('; '),
     r.last_sign_in_at, r.days_of_others_read, r.people_read,
-  ].map(csvField).join(','));
+  ].map((v) => csvField(v ?? '', 'always')).join(','));
   return [head.join(','), ...lines].join('\r\n') + '\r\n';
 }
 

@@ -1,4 +1,5 @@
 import { strToU8, zipSync, type Zippable } from 'fflate';
+import { csvField } from '../platform/csv.js';
 import { exportJsonSchema, type ExportDocument } from './schema.js';
 
 /**
@@ -12,9 +13,7 @@ import { exportJsonSchema, type ExportDocument } from './schema.js';
 /** One CSV cell: quoted, quotes doubled, formulas defused. */
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return `"${s.replace(/"/g, '""')}"`;
+  return csvField(typeof v === 'object' ? JSON.stringify(v) : String(v), 'always');
 }
 
 /** Rows as CSV with the given columns (CRLF line ends, as RFC 4180 has them). */

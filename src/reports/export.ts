@@ -32,17 +32,8 @@ export function budgetTable(b: BudgetView): Array<Array<string | number>> {
   ];
 }
 
-/** A CSV field: quoted when needed, and a leading = + - @ neutralised (no formula injection). */
-function csvField(v: string | number): string {
-  if (typeof v === 'number') return String(v);
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Rows as CSV (RFC 4180, CRLF line ends, UTF-8). */
-export function toCsv(rows: Array<Array<string | number>>): string {
-  return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
+/** Rows as CSV (RFC 4180, CRLF line ends, UTF-8; formulas defused). */
+export { toCsv } from '../platform/csv.js';
 
 /** Rows as an XLSX workbook, one sheet per entry (written by exceljs). */
 export async function toXlsx(sheets: Record<string, Array<Array<string | number>>>): Promise<Buffer> {

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { ValidationError } from '../platform/errors.js';
+import { toCsv } from '../platform/csv.js';
 import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
 import { listProjects } from './master-data.js';
@@ -28,12 +29,6 @@ export interface ExportFile {
   name: string;
 }
 
-/** A CSV field: quoted when needed; a leading = + - @ tab or CR neutralised so no spreadsheet runs it as a formula. */
-export function csvField(v: string | number): string {
-  if (typeof v === 'number') return String(v);
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** The export's rows (header first) from day views. */
 export function exportRows(days: readonly DayView[], customers: ReadonlyMap<string, string>): Array<Array<string | number>> {
@@ -67,7 +62,7 @@ export async function exportMyTime(deps: TimesheetDeps, actor: Actor, from: stri
   const rows = exportRows(days, customers);
   let file: ExportFile;
   if (format === 'csv') {
-    file = { body: Buffer.from(rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n', 'utf8'), type: 'text/csv; charset=utf-8', name: `my-time-${from}-${to}.csv` };
+    file = { body: Buffer.from(toCsv(rows), 'utf8'), type: 'text/csv; charset=utf-8', name: `my-time-${from}-${to}.csv` };
   } else {
     const wb = new ExcelJS.Workbook();
     wb.creator = 'Uurwerk';
