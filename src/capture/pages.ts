@@ -5,9 +5,9 @@ import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { getMyDay } from '../timesheets/days.js';
 import { listProjects } from '../timesheets/master-data.js';
-import { c, csrf, field, formBody, hm, page } from '../timesheets/page-kit.js';
+import { c, csrf, field, formBody, hm, page, projectOptions, splitProject, withSelected } from '../timesheets/page-kit.js';
 import { addDays, localTime } from '../timesheets/tz.js';
-import { html, type SafeHtml } from '../web/html.js';
+import { html } from '../web/html.js';
 import { sendPage } from '../web/routes.js';
 import type { CaptureDeps } from './context.js';
 import { acceptBody, acceptSuggestion, captureDayOf } from './day.js';
@@ -24,15 +24,6 @@ import { ct } from './strings.js';
 
 const dateFrom = (v: unknown, name: string) => validate(dateSchema, v, { prefix: name });
 const uuidFrom = (v: unknown) => validate(mappingRule.shape.project_id, v, { prefix: 'path.id' });
-const split = (v: string) => {
-  const [project_id = '', task_id] = v.split('/');
-  return { project_id, task_id: task_id || null };
-};
-
-async function projectPicker(deps: CaptureDeps, selected: string | null): Promise<SafeHtml> {
-  const projects = await listProjects(deps.db, false);
-  return html`${projects.map((p) => html`<option value="${p.id}"${selected === p.id ? html` selected` : ''}>${p.customer_name ? `${p.customer_name} — ` : ''}${p.name}</option>${p.tasks.map((task) => html`<option value="${p.id}/${task.id}"${selected === `${p.id}/${task.id}` ? html` selected` : ''}>${p.name} › ${task.name}</option>`)}`)}`;
-}
 
 /** The capture pages. */
 export function capturePages(deps: CaptureDeps): Router<AppState> {
@@ -50,6 +41,7 @@ export function capturePages(deps: CaptureDeps): Router<AppState> {
     const at = (iso: string) => localTime(new Date(iso), tz);
     const teams = (await deps.db('team_scope_members').where({ account_id: actor.accountId }).distinct('team').pluck('team')) as string[];
     const projectNames = new Map((await listProjects(deps.db, true)).map((p) => [p.id, p.name]));
+    const options = await projectOptions(deps, l); // one picker, preselected per row
     const ok = x.query.ok === 'saved' ? ct(l, 'saved') : x.query.ok === 'accepted' ? ct(l, 'accepted') : undefined;
     const ruleLabel = (r: MappingRule) => `${ct(l, `field.${r.field}`)}: ${r.pattern}`;
     sendPage(x, deps.config, `${ct(l, 'title')} ${date}`, html`
@@ -76,10 +68,10 @@ ${day.breaks.length ? html`<ul id="breaks">${day.breaks.map((b) => html`<li>${at
 <h2>${ct(l, 'suggestions')}</h2>
 ${day.suggestions.length
   ? html`<div class="table-scroll"><table class="list" id="suggestions"><thead><tr><th>${ct(l, 'col.app')} / ${ct(l, 'col.rule')}</th><th>${ct(l, 'col.time')}</th><th>${ct(l, 'col.blocks')}</th><th>${ct(l, 'col.project')}</th></tr></thead>
-<tbody>${await Promise.all(day.suggestions.map(async (s, i) => html`<tr><td>${s.rule === null ? s.label : ruleLabel(rules[s.rule]!)}</td><td>${hm(Math.round(s.seconds / 60))}</td><td>${String(s.blocks.length)}</td>
+<tbody>${day.suggestions.map((s, i) => html`<tr><td>${s.rule === null ? s.label : ruleLabel(rules[s.rule]!)}</td><td>${hm(Math.round(s.seconds / 60))}</td><td>${String(s.blocks.length)}</td>
 <td><form method="post" action="/capture/day/${date}/accept" class="inline">${csrf(x)}<input type="hidden" name="key" value="${s.key}">
-<label for="sp-${i}" class="visually-hidden">${ct(l, 'col.project')}</label><select id="sp-${i}" name="project">${await projectPicker(deps, s.project_id ? (s.task_id ? `${s.project_id}/${s.task_id}` : s.project_id) : null)}</select>
-<button type="submit">${ct(l, 'accept')}</button></form></td></tr>`))}</tbody></table></div>`
+<label for="sp-${i}" class="visually-hidden">${ct(l, 'col.project')}</label><select id="sp-${i}" name="project">${withSelected(options, s.project_id ? (s.task_id ? `${s.project_id}/${s.task_id}` : s.project_id) : '')}</select>
+<button type="submit">${ct(l, 'accept')}</button></form></td></tr>`)}</tbody></table></div>`
   : html`<p>${ct(l, 'no_activity')}</p>`}
 <h2 id="rules-h">${ct(l, 'rules')}</h2>
 <p>${ct(l, 'rules_intro')}</p>
@@ -90,7 +82,7 @@ ${rules.length
 <form method="post" action="/capture/rules" class="form" id="add-rule">${csrf(x)}<input type="hidden" name="date" value="${date}">
 <label>${ct(l, 'col.rule')}<select name="field"><option value="app">${ct(l, 'field.app')}</option><option value="title">${ct(l, 'field.title')}</option><option value="url">${ct(l, 'field.url')}</option></select></label>
 <label>${ct(l, 'pattern')}<input type="text" name="pattern" required maxlength="200"></label>
-<label>${ct(l, 'col.project')}<select name="project">${await projectPicker(deps, null)}</select></label>
+<label>${ct(l, 'col.project')}<select name="project">${options}</select></label>
 <button type="submit">${ct(l, 'add_rule')}</button></form>
 <h2>${ct(l, 'templates')}</h2>
 <p>${ct(l, 'templates_intro')}</p>
@@ -130,12 +122,12 @@ ${teams.length && rules.length
 
   router.get('/capture/day/:date', (ctx) => page(c(ctx), deps, (actor) => dayPage(c(ctx), actor, dateFrom(ctx.params.date, 'path.date'))));
   router.post('/capture/day/:date/accept', post(async (actor, body, x) => {
-    const input = validate(acceptBody, { key: field(body, 'key'), ...split(field(body, 'project')) }, { rename: { project_id: 'project', task_id: 'project' } });
+    const input = validate(acceptBody, { key: field(body, 'key'), ...splitProject(field(body, 'project')) }, { rename: { project_id: 'project', task_id: 'project' } });
     await acceptSuggestion(deps, actor, dateFrom(x.params.date, 'path.date'), input);
     return 'accepted';
   }));
   router.post('/capture/rules', post(async (actor, body) => {
-    const rule = validate(mappingRule, { field: field(body, 'field'), pattern: field(body, 'pattern'), ...split(field(body, 'project')) }, { rename: { project_id: 'project', task_id: 'project' } });
+    const rule = validate(mappingRule, { field: field(body, 'field'), pattern: field(body, 'pattern'), ...splitProject(field(body, 'project')) }, { rename: { project_id: 'project', task_id: 'project' } });
     await writeMapping(deps, actor.accountId, [...(await readMapping(deps, actor.accountId)), rule]);
     return 'saved';
   }));
