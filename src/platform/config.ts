@@ -1,20 +1,16 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { alarmsSchema, metricsSchema, privacySchema } from './config-oversight.js';
+import { cron, existingFile } from './config-values.js';
 
 /**
  * One YAML file configures the whole appliance. Every key is documented in
  * `config.example.yaml`; this schema is the single source of truth for what is
  * accepted. Objects are strict, so a typo is an error rather than a silent default.
  */
-
-/** A path to a file that must exist and be readable when the config is loaded. */
-const existingFile = z
-  .string()
-  .min(1)
-  .refine((p) => existsSync(p) && statSync(p).isFile(), { message: 'file does not exist or is not a regular file' });
 
 const port = z.number().int().min(0).max(65535);
 
@@ -105,9 +101,6 @@ const jobsSchema = z
     housekeeping_cron: z.string().min(9).default('17 * * * *'),
   })
   .prefault({});
-
-/** A cron expression (5 fields, UTC) as pg-boss accepts it. */
-const cron = z.string().regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression with 5 fields');
 
 /** A distinguished name as written in the directory (not parsed, only sanity-checked). */
 const dn = z.string().min(3).regex(/=/, 'must be a distinguished name such as OU=Staff,DC=corp,DC=example');
@@ -322,66 +315,6 @@ const reportsSchema = z
       })
       .prefault({}),
   })
-  .prefault({});
-
-/**
- * Who is responsible for the processing, for the privacy notice, the works-council pack
- * and the records of processing (GDPR art. 30(1)(a), 13(1)(a-b), 13(2)(d)). The
- * organisation's display name stays `ui.organisation_name` (the controller's name
- * unless `controller_name` gives the legal entity's). Unset contacts read "not configured".
- */
-const mailAddress = z.email('must be a mail address such as privacy@example.org');
-const privacySchema = z
-  .strictObject({
-    controller_name: z.string().min(1).max(200).optional(),
-    controller_address: z.string().min(1).max(500).optional(),
-    controller_email: mailAddress.optional(),
-    dpo_name: z.string().min(1).max(200).optional(),
-    dpo_email: mailAddress.optional(),
-    works_council_name: z.string().min(1).max(200).optional(),
-    works_council_email: mailAddress.optional(),
-    /**
-     * Ask every signed-in person to confirm each notice version, and team admins to agree
-     * to the confidentiality statement before opening other people's days. Off only where
-     * people are informed another way; the works-council pack names it as weaker privacy.
-     */
-    require_acknowledgement: z.boolean().default(true),
-    /** Where a person may lodge a complaint (GDPR art. 77). */
-    supervisory_authority: z.string().min(1).max(300).default('Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl)'),
-  })
-  .prefault({});
-
-/** Alarms (issue 13): thresholds of the suspected-breach and operational checks. */
-const alarmsSchema = z
-  .strictObject({
-    /** When the checks run (UTC cron). */
-    check_cron: cron.default('*/10 * * * *'),
-    /** The window reads, exports and failed jobs are counted over. */
-    window_minutes: z.number().int().min(5).max(24 * 60).default(60),
-    /** Reads of other people's days by one account in the window that raise an alarm. */
-    reads_per_window: z.number().int().min(1).max(1_000_000).default(1000),
-    /** Exports by one account in the window that raise an alarm. */
-    exports_per_window: z.number().int().min(1).max(10_000).default(20),
-    /** Failed sign-ins counted for one account (or one address) that raise an alarm. */
-    failed_signins_account: z.number().int().min(1).max(10_000).default(10),
-    failed_signins_address: z.number().int().min(1).max(100_000).default(50),
-    /** Minutes an event may wait for a checkpoint before the (hourly) checkpoint job counts as missed. */
-    checkpoint_late_minutes: z.number().int().min(61).max(7 * 24 * 60).default(130),
-    /** The last `uurwerk backup` may be this old; 0 switches the check off. */
-    backup_max_age_hours: z.number().int().min(0).max(24 * 90).default(26),
-    /** Mail waiting this long in the outbox means the relay is unreachable. */
-    mail_stuck_minutes: z.number().int().min(5).max(24 * 60).default(60),
-  })
-  .prefault({});
-
-/** `/metrics` in the Prometheus text format: off unless enabled, then only with the bearer token from `token_file`. */
-const metricsSchema = z
-  .strictObject({
-    enabled: z.boolean().default(false),
-    /** A file holding the scrape token (at least 32 characters); required when enabled. */
-    token_file: existingFile.optional(),
-  })
-  .refine((m) => !m.enabled || m.token_file !== undefined, { path: ['token_file'], message: 'is required when metrics.enabled is true' })
   .prefault({});
 
 export const configSchema = z.strictObject({
