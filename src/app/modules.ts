@@ -6,7 +6,7 @@ import { complianceExportModule } from '../compliance/export-module.js';
 import { complianceModule } from '../compliance/module.js';
 import { readSettings } from '../capture/settings.js';
 import { directoryAuthenticator, directoryModule } from '../directory/module.js';
-import { loadActor, type AuthDeps } from '../identity/auth-service.js';
+import { type AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
 import { reportsHook, reportsModule } from '../reports/module.js';
@@ -30,6 +30,7 @@ import { timesheetsModule } from '../timesheets/module.js';
 import { transparencyModule } from '../transparency/module.js';
 import { webModule } from '../web/routes.js';
 import type { CoreServices } from './services.js';
+import { requestActor } from '../identity/http.js';
 
 /** What the modules of the appliance are built from. */
 export interface ModuleDeps {
@@ -97,7 +98,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
     webModule(config, {
       anyAccount: () => anyAccountExists(db),
       // The layout's menu by role, and the signed-in start page (web imports no domain).
-      roles: async (accountId) => (await loadActor(db, accountId)).roles,
+      roles: async (ctx, accountId) => (await requestActor(ctx, db, accountId)).roles,
       home: homeSection(timesheetDeps),
     }),
   ];

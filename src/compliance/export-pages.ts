@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import { hasRole, type Actor } from '../identity/policy.js';
 import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -39,7 +38,7 @@ async function auditor(ctx: AppContext, deps: ExportJobDeps, asFile = false): Pr
     else throw err;
     return undefined;
   }
-  const actor = await loadActor(deps.db, accountId);
+  const actor = await requestActor(ctx, deps.db, accountId);
   if (!hasRole(actor, 'auditor')) throw new NotFoundError();
   assertCleanInput(ctx);
   return actor;

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import { UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -37,7 +36,7 @@ async function page(ctx: AppContext, deps: ComplianceDeps, fn: (actor: Actor) =>
     if (err instanceof UnauthenticatedError) return ctx.redirect(signInUrl(ctx));
     throw err;
   }
-  const actor = await loadActor(deps.db, accountId);
+  const actor = await requestActor(ctx, deps.db, accountId);
   authorizeAuditorRead(actor); // before reading anything the caller sent
   assertCleanInput(ctx);
   await fn(actor);

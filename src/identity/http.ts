@@ -144,10 +144,21 @@ export function authenticator(db: Knex, config: Readonly<Config>): Authenticator
       return;
     }
     const auth = await requireAuth(ctx, db, config, { tokenScope: requirement.token });
-    const actor = auth.apiToken && ctx.state.actor ? (ctx.state.actor as Actor) : await loadActor(db, auth.accountId);
-    ctx.state.actor = actor;
+    const actor = await requestActor(ctx, db, auth.accountId);
     authorize(actor, 'call', { roles: requirement.roles ?? [] });
   };
+}
+
+/**
+ * The signed-in person's actor, loaded once per request: the gates, the menu and the
+ * page of one request share it (`ctx.state.actor`), instead of each reading the roles.
+ */
+export async function requestActor(ctx: AppContext, db: Knex, accountId: string): Promise<Actor> {
+  const known = ctx.state.actor;
+  if (known && known.accountId === accountId) return known as Actor;
+  const actor = await loadActor(db, accountId);
+  ctx.state.actor = actor;
+  return actor;
 }
 
 /**

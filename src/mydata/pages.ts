@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import { UnauthenticatedError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
@@ -31,7 +30,7 @@ async function person(ctx: AppContext, deps: ExportDeps & { config: Readonly<Con
   try {
     const id = (await requireAuth(ctx, deps.db, deps.config)).accountId;
     assertCleanInput(ctx, {});
-    return (await loadActor(deps.db, id)).accountId;
+    return (await requestActor(ctx, deps.db, id)).accountId;
   } catch (err) {
     if (asFile) throw err; // a download answers 401/403, not a sign-in page
     if (err instanceof SecondFactorRequiredError) ctx.redirect('/second-factor');

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -50,7 +49,7 @@ async function page(ctx: AppContext, deps: PrivacyDeps, fn: (actor: Actor) => Pr
     throw err;
   }
   assertCleanInput(ctx);
-  await fn(await loadActor(deps.db, accountId));
+  await fn(await requestActor(ctx, deps.db, accountId));
 }
 
 /** Expected failures of a form post as a line on the page (422 and 409); anything else is thrown. */

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import { UnauthenticatedError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -40,7 +39,7 @@ async function page(ctx: AppContext, deps: ReportDeps, fn: (actor: Actor) => Pro
     throw err;
   }
   assertCleanInput(ctx);
-  const actor = await loadActor(deps.db, accountId);
+  const actor = await requestActor(ctx, deps.db, accountId);
   guard(actor);
   await fn(actor);
 }

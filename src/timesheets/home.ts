@@ -1,4 +1,3 @@
-import { loadActor } from '../identity/auth-service.js';
 import type { Actor } from '../identity/policy.js';
 import type { AppContext } from '../platform/http/context.js';
 import { html, type SafeHtml } from '../web/html.js';
@@ -12,6 +11,7 @@ import { facts } from './context.js';
 import { inWall, listDays } from './repository.js';
 import { timeZoneOf } from './settings.js';
 import { addDays, localDate } from './tz.js';
+import { requestActor } from '../identity/http.js';
 
 /** A day returned to its owner, with the admin's comment. */
 export interface ReturnedDay {
@@ -57,7 +57,7 @@ export function homeSection(deps: TimesheetDeps): (ctx: AppContext) => Promise<S
     const auth = ctx.state.auth;
     if (!auth || !auth.secondFactorDone || auth.apiToken) return undefined;
     const l = ctx.state.lang;
-    const actor = await loadActor(deps.db, auth.accountId);
+    const actor = await requestActor(ctx, deps.db, auth.accountId);
     const tz = await timeZoneOf(deps, actor.accountId);
     const today = localDate(new Date(), tz);
     const monday = mondayOf(today);

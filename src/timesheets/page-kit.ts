@@ -1,8 +1,7 @@
 /**
  * What the timesheet pages share: the session gate, form helpers, the entries table.
  */
-import { loadActor } from '../identity/auth-service.js';
-import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -63,7 +62,7 @@ export async function page(ctx: AppContext, deps: TimesheetDeps, fn: (actor: Act
     throw err;
   }
   assertCleanInput(ctx, opts);
-  await fn(await loadActor(deps.db, accountId));
+  await fn(await requestActor(ctx, deps.db, accountId));
 }
 
 /** A date from the URL or a form, checked with the API's date schema (422 naming the field). */

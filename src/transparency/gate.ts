@@ -1,6 +1,5 @@
 import type { Middleware } from 'koa';
-import { loadActor } from '../identity/auth-service.js';
-import { requireAuth } from '../identity/http.js';
+import { requireAuth, requestActor } from '../identity/http.js';
 import { AppError } from '../platform/errors.js';
 import { inWall, walled } from '../timesheets/repository.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
@@ -82,7 +81,7 @@ export function confidentialityGate(deps: TransparencyDeps): Middleware<AppState
     if (!asked) return next();
     const accountId = await fullSession(c, deps);
     if (!accountId) return next();
-    const actor = await loadActor(deps.db, accountId);
+    const actor = await requestActor(c, deps.db, accountId);
     if (!actor.roles.has('team_admin')) return next(); // only admins read other people's days
     if (await hasAcknowledgedConfidentiality(deps.db, accountId)) return next();
     if (asked.id !== 'list' && UUID.test(asked.id)) {

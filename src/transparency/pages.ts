@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { loadActor } from '../identity/auth-service.js';
-import { csrfToken, requireAuth, SecondFactorRequiredError } from '../identity/http.js';
+import { csrfToken, requireAuth, SecondFactorRequiredError, requestActor } from '../identity/http.js';
 import type { Actor } from '../identity/policy.js';
 import { AppError, NotFoundError, UnauthenticatedError } from '../platform/errors.js';
 import { validate } from '../platform/http/api.js';
@@ -44,7 +43,7 @@ async function page(ctx: AppContext, deps: TransparencyDeps, fn: (actor: Actor) 
     throw err;
   }
   assertCleanInput(ctx);
-  await fn(await loadActor(deps.db, accountId));
+  await fn(await requestActor(ctx, deps.db, accountId));
 }
 
 /** The transparency pages' router. */

@@ -78,7 +78,7 @@ export interface StartPageDeps {
   /** Whether any account exists yet (else the page shows how to create the first operator). */
   anyAccount: () => Promise<boolean>;
   /** The role names of a signed-in account (for the menu); absent: no menu by role. */
-  roles?: (accountId: string) => Promise<ReadonlySet<string>>;
+  roles?: (ctx: AppContext, accountId: string) => Promise<ReadonlySet<string>>;
   /** What the start page shows a signed-in person (today, the week, returned days, the inbox). */
   home?: (ctx: AppContext) => Promise<SafeHtml | undefined>;
 }
@@ -92,11 +92,11 @@ export function webModule(config: Readonly<Config>, deps: StartPageDeps): Domain
  * Finds the roles of a fully signed-in person (session, second factor done) on page
  * requests, so that every page's layout shows the menu they may use.
  */
-function menuMiddleware(roles: (accountId: string) => Promise<ReadonlySet<string>>): Middleware<AppState> {
+function menuMiddleware(roles: (ctx: AppContext, accountId: string) => Promise<ReadonlySet<string>>): Middleware<AppState> {
   return async (ctx, next) => {
     const auth = ctx.state.auth;
     if (auth && auth.secondFactorDone && !auth.apiToken && !ctx.path.startsWith('/api/') && !ctx.path.startsWith('/static/')) {
-      rolesOf.set(ctx.state, await roles(auth.accountId));
+      rolesOf.set(ctx.state, await roles(ctx as unknown as AppContext, auth.accountId));
     }
     await next();
   };
