@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { checkpointAndLog } from '../audit/checkpoints.js';
+import { startChainTimer, withFlush } from '../audit/chainer.js';
 import { recordConfigChange } from '../audit/config-changes.js';
 import type { DiskKeyring } from '../keys/keyring.js';
 import type { KeyService } from '../keys/types.js';
@@ -78,6 +79,10 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // not match the database stop the start here, not at the first encrypted read.
     const services = await openCoreServices(config, db, logger);
     const { keyring, keys, audit } = services;
+    // Group commit: events a crash left staged are chained now, then every second as a fallback.
+    await audit.flush();
+    const stopChaining = startChainTimer(() => audit.flush(), logger);
+    undo.push(() => stopChaining(false));
     const changedKeys = await recordConfigChange(db, audit, config);
     if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
     // Retention settings below a legal minimum or above the default (weaker privacy): named at every start.
@@ -87,7 +92,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
 
     let jobs: Jobs | undefined;
     if (opts.jobs !== false) {
-      jobs = await startJobs({ connectionString: String(target.connection.connectionString), config, logger, modules });
+      const auditLog = logger.child({ module: 'audit' });
+      jobs = await startJobs({ connectionString: String(target.connection.connectionString), config, logger, modules, aroundJob: (fn) => withFlush(() => audit.flush(), auditLog, fn) });
       const j = jobs;
       undo.push(() => j.stop(1000));
     }
@@ -110,7 +116,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       );
     }
 
-    const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring });
+    const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining });
     return { url, db, jobs, server, target, keyring, keys, services, stop, abort };
   } catch (err) {
     await unwind();
@@ -127,6 +133,8 @@ interface ShutdownParts {
   server: Server;
   jobs?: Jobs;
   keyring: DiskKeyring;
+  /** Ends the audit chain timer; with `true`, chains what is still staged first. */
+  stopChaining: (final?: boolean) => Promise<void>;
 }
 
 /**
@@ -142,6 +150,7 @@ function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
   const abort = async (reason: string): Promise<void> => {
     log.warn({ reason }, 'stopping now: dropping connections and stopping the database (fast mode)');
     server.closeAllConnections();
+    void p.stopChaining(false);
     // `pg_ctl stop -m fast` ends every session, so statements in flight fail at once
     // instead of holding the pool (and the exit) until their statement timeout.
     await stopDatabase();
@@ -155,6 +164,7 @@ function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
     const graceful = (async () => {
       await closeServer(server, Math.max(500, deadline - 3000));
       if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
+      await p.stopChaining(true);
       // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
       await checkpointAndLog(db, p.keyring, p.logger, 'shutdown');
       await db.destroy();

@@ -50,9 +50,15 @@ export interface Jobs extends JobEngine {
  * (stopped again before the engine). A job on a queue missing
  * from QUEUES is refused: `uurwerk migrate` would not have created it.
  */
-export async function startJobs(deps: { connectionString: string; config: Readonly<Config>; logger: Logger; modules: readonly DomainModule[] }): Promise<Jobs> {
+export async function startJobs(deps: {
+  connectionString: string; config: Readonly<Config>; logger: Logger; modules: readonly DomainModule[];
+  /** Wraps each job's handler (the audit log chains what the job staged before the job counts as done). */
+  aroundJob?: <T>(fn: () => Promise<T>) => Promise<T>;
+}): Promise<Jobs> {
   const log = deps.logger.child({ module: 'jobs' });
-  const jobs: JobDefinition[] = deps.modules.flatMap((m) => m.jobs ?? []);
+  const around = deps.aroundJob;
+  const jobs: JobDefinition[] = deps.modules.flatMap((m) => m.jobs ?? [])
+    .map((j) => (around && j.handler ? { ...j, handler: ((h) => (data: Record<string, unknown>) => around(() => h(data)))(j.handler) } : j));
   for (const j of jobs) if (!ALL_QUEUES.includes(j.queue)) throw new Error(`job queue ${j.queue} is not listed in src/app/jobs.ts QUEUES`);
   const steps = deps.modules.flatMap((m) => m.housekeeping ?? []);
   if (steps.length > 0) {
@@ -60,9 +66,12 @@ export async function startJobs(deps: { connectionString: string; config: Readon
       queue: HOUSEKEEPING_QUEUE,
       cron: deps.config.jobs.housekeeping_cron,
       handler: async () => {
-        const counts: Record<string, number> = {};
-        for (const step of steps) Object.assign(counts, await step());
-        log.info(counts, 'housekeeping done');
+        const run = async () => {
+          const counts: Record<string, number> = {};
+          for (const step of steps) Object.assign(counts, await step());
+          log.info(counts, 'housekeeping done');
+        };
+        await (around ? around(run) : run());
       },
     });
   }

@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
+import { auditFlushModule } from '../audit/chainer.js';
 import { exportCapture } from '../capture/export.js';
 import { captureModule } from '../capture/module.js';
 import { complianceExportModule } from '../compliance/export-module.js';
@@ -68,6 +69,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const metrics = new MetricsRegistry();
   const modules = [
     metricsModule(config.metrics, metrics),
+    auditFlushModule(() => audit.flush(), logger), // a request that staged audit events answers once they are chained
     identity,
     transparencyModule({ db, config, audit }), // its gates run before the timesheets routes
     timesheets,

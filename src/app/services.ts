@@ -42,7 +42,7 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
     shredKeys: (...args) => holder.keys!.shredKeys(...args),
     keySlots: (...args) => holder.keys!.keySlots(...args),
   };
-  const audit = createAuditLog(forward);
+  const audit = createAuditLog(forward, db);
   const onKeyEvent: KeyEventHook = keyEventHook(audit);
   const keyring = await openKeyring(config, db, { logger, onKeyEvent, actor: 'system' });
   const ledger = openShredLedger(keyring.dir);

@@ -141,3 +141,30 @@ export async function agedAnchors(db: Db): Promise<Set<string>> {
     .select(db.raw(`payload->>'anchor_checkpoint' AS n`), db.raw(`payload->>'last_seq' AS l`))) as Array<{ n: string | null; l: string | null }>;
   return new Set(rows.map((r) => `${r.n}:${r.l}`));
 }
+
+/** An event as staged by its caller: everything but seq, time and hashes, plus its staging order. */
+export type StagedEvent = Omit<AuditEventRow, 'seq' | 'at' | 'prev_hash' | 'hash'>;
+
+/** Stages events in the caller's transaction, in order, in one statement (no lock, no head read). */
+export async function insertStaged(trx: Db, rows: readonly StagedEvent[]): Promise<void> {
+  if (!rows.length) return;
+  await trx.withSchema('audit').table('pending').insert(rows.map((row) => ({ ...row, payload: JSON.stringify(row.payload) })));
+}
+
+/** The oldest committed staged events (at most `limit`), in staging order, with their staging number. */
+export async function stagedBatch(trx: Db, limit: number): Promise<Array<StagedEvent & { n: string }>> {
+  return (await trx.withSchema('audit').table('pending').orderBy('n').limit(limit)
+    .select('n', 'id', 'actor_id', 'subject_id', 'action', 'object_type', 'object_id', 'payload', 'personal')) as Array<StagedEvent & { n: string }>;
+}
+
+/** Removes staged rows once chained (the table's trigger lets only chained ones go). */
+export async function deleteStaged(trx: Db, ns: readonly string[]): Promise<void> {
+  if (!ns.length) return;
+  await trx.raw('DELETE FROM audit.pending WHERE n = ANY(?::bigint[])', [ns as string[]]);
+}
+
+/** How many events are staged and not yet chained (committed ones only, as this snapshot sees them). */
+export async function stagedCount(db: Db): Promise<number> {
+  const r = (await db.withSchema('audit').table('pending').count({ c: '*' }).first()) as { c: string | number } | undefined;
+  return Number(r?.c ?? 0);
+}

@@ -3,8 +3,9 @@ import type { Knex } from '../platform/db.js';
 import { ValidationError } from '../platform/errors.js';
 import type { CipherRef, KeyEventHook, KeyService } from '../keys/types.js';
 import { ACTION_PATTERN } from './actions.js';
-import { eventHash, GENESIS_HASH, type AuditEventRow, type JsonValue } from './canonical.js';
-import { eventBySeq, headAndClock, insertEvents, lockEvents } from './repository.js';
+import type { JsonValue } from './canonical.js';
+import { coalescedFlush, noteStaged } from './chainer.js';
+import { eventBySeq, insertStaged, type StagedEvent } from './repository.js';
 
 /** What a caller records. Ids are pseudonymous (account ids, `system`, `cli:<user>`), never names. */
 export interface AuditEventInput {
@@ -20,24 +21,30 @@ export interface AuditEventInput {
   personal?: Record<string, unknown> | null;
 }
 
-/** Where a recorded event landed in the chain. */
+/**
+ * A staged event. Its seq, time and hash are given when a chain pass takes it
+ * (`AuditLog.flush`), after the caller's transaction committed.
+ */
 export interface RecordedEvent {
-  seq: number;
   id: string;
-  at: string;
-  hash: string;
 }
 
 /** The audit log as other domains use it. */
 export interface AuditLog {
   /**
-   * Appends one event inside the caller's transaction, so the event commits or rolls
-   * back with the change it records. Takes the append lock until that transaction
-   * ends: call it late in the transaction, after the slow work.
+   * Stages one event inside the caller's transaction, so the event commits or rolls
+   * back with the change it records. One INSERT, no lock: the chain pass that
+   * `flush` runs (after each request and job, and every second) numbers and hashes it.
    */
   record(trx: Knex.Transaction, event: AuditEventInput): Promise<RecordedEvent>;
-  /** Appends several events in order under one lock and one insert (batched operations). */
+  /** Stages several events in order in one insert (batched operations); they are chained in that order. */
   recordMany(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]>;
+  /**
+   * Chains every event staged and committed before the call (group commit: callers
+   * arriving during a pass share the next one). A no-op for a log built without a
+   * database handle (key commands: their close runs the pass).
+   */
+  flush(): Promise<void>;
   /** Decrypts an event's personal details (throws the key service's error once the subject is shredded). */
   readPersonal(db: Knex | Knex.Transaction, seq: number): Promise<Record<string, unknown> | null>;
 }
@@ -93,7 +100,7 @@ function checkId(key: string, value: string | null | undefined, max: number, req
 }
 
 /** An event checked and ready to chain: everything but seq, time and hashes. */
-type Prepared = Omit<AuditEventRow, 'seq' | 'at' | 'prev_hash' | 'hash'>;
+type Prepared = StagedEvent;
 
 function prepare(event: AuditEventInput, id: string, personal: string | null): Prepared {
   if (typeof event.action !== 'string' || !ACTION_PATTERN.test(event.action)) fail('action', 'must look like domain.object.verb');
@@ -108,25 +115,14 @@ function prepare(event: AuditEventInput, id: string, personal: string | null): P
   return { id, actor_id: actorId, subject_id: subjectId, action: event.action, object_type: objectType, object_id: objectId, payload, personal };
 }
 
-/**
- * Chains prepared events onto the head under the append lock and inserts them in one
- * statement (the trigger sees the rows before it in the same statement).
- */
-async function append(trx: Knex.Transaction, prepared: Prepared[]): Promise<RecordedEvent[]> {
-  // An advisory xact lock taken outside a transaction is released at once, which
-  // would let two appends compute the same seq; refuse rather than fork.
+/** Stages prepared events in the caller's transaction, in one statement. */
+async function stage(trx: Knex.Transaction, prepared: Prepared[]): Promise<RecordedEvent[]> {
+  // Outside a transaction the event would commit even if the change it records failed.
   if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
   if (!prepared.length) return [];
-  await lockEvents(trx);
-  const head = await headAndClock(trx);
-  let prev = head.hash ?? GENESIS_HASH;
-  const rows = prepared.map((p, i) => {
-    const row: Omit<AuditEventRow, 'hash'> = { ...p, seq: head.seq + 1 + i, at: head.now.toISOString(), prev_hash: prev };
-    prev = eventHash(row);
-    return { ...row, hash: prev };
-  });
-  await insertEvents(trx, rows);
-  return rows.map((r) => ({ seq: r.seq, id: r.id, at: r.at, hash: r.hash }));
+  await insertStaged(trx, prepared);
+  noteStaged();
+  return prepared.map((p) => ({ id: p.id }));
 }
 
 /**
@@ -138,18 +134,21 @@ async function append(trx: Knex.Transaction, prepared: Prepared[]): Promise<Reco
 export async function recordPlainEvents(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]> {
   // Refused rather than dropped: a caller with personal details must have them encrypted.
   if (events.some((e) => e.personal)) fail('personal', 'needs AuditLog.record, which encrypts it');
-  return append(trx, events.map((e) => prepare(e, randomUUID(), null)));
+  return stage(trx, events.map((e) => prepare(e, randomUUID(), null)));
 }
 
-/** Creates the audit log on top of the key service (used for the `personal` column only). */
-export function createAuditLog(keys: KeyService): AuditLog {
+/**
+ * Creates the audit log on top of the key service (used for the `personal` column
+ * only). `db` is what `flush` chains with; without it, staged events wait for the
+ * next pass of whoever has one (the CLI's close, the appliance's timer).
+ */
+export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
+  const flush = db ? coalescedFlush(db) : () => Promise.resolve();
   const prepareAll = async (trx: Knex.Transaction, events: AuditEventInput[]): Promise<Prepared[]> => {
     const out: Prepared[] = [];
     for (const event of events) {
       const id = randomUUID();
       prepare(event, id, null); // refuse bad input before the key service creates a data key
-      // Encrypt before taking the lock: the key service may create a data key, and
-      // the lock serialises every audited transaction, so keep its hold short.
       const personal = event.personal ? await keys.encrypt(trx, event.subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal')), { purpose: 'audit' }) : null;
       out.push(prepare(event, id, personal));
     }
@@ -158,13 +157,15 @@ export function createAuditLog(keys: KeyService): AuditLog {
   return {
     async record(trx, event) {
       if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
-      return (await append(trx, await prepareAll(trx, [event])))[0]!;
+      return (await stage(trx, await prepareAll(trx, [event])))[0]!;
     },
 
     async recordMany(trx, events) {
       if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
-      return append(trx, await prepareAll(trx, events));
+      return stage(trx, await prepareAll(trx, events));
     },
+
+    flush,
 
     async readPersonal(db, seq) {
       const row = await eventBySeq(db, seq);

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../platform/config.js';
 import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { openCoreServices, type CoreServices } from '../app/services.js';
+import { chainAtClose } from '../audit/chainer.js';
 import { EXIT, out } from './output.js';
 
 /** Thrown inside a command to end with a given exit code and message. */
@@ -66,6 +67,7 @@ export async function withDatabase<T>(config: Readonly<Config>, logger: Logger, 
   try {
     return await fn(db, String(target.connection.connectionString));
   } finally {
+    await chainAtClose(db, logger); // group commit: what the command staged goes into the chain
     await db.destroy();
     await target.embedded?.stop();
   }

@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { canonicalJson, sha256Hex } from '../audit/canonical.js';
+import { chainStaged } from '../audit/chainer.js';
 import { KeyShreddedError } from '../keys/errors.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
@@ -65,7 +66,9 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
   const refuse = (): never => {
     throw new Error('the day-digest check records nothing');
   };
-  const td: TimesheetDeps = { ...deps, audit: { record: refuse, recordMany: refuse, readPersonal: refuse } };
+  const td: TimesheetDeps = { ...deps, audit: { record: refuse, recordMany: refuse, readPersonal: refuse, flush: () => Promise.resolve() } };
+  // Submit and approve events staged by requests that just committed belong in the check.
+  await chainStaged(deps.db);
   return inWall(deps.db, 'bypass', async (w) => {
     // No scope: housekeeping sees every locked day; no cap either, every one is checked.
     const days = await listDays(w, (q) => q, { states: ['submitted', 'approved'], limit: 1_000_000_000 });

@@ -8,7 +8,7 @@ import { eventHash } from '../../src/audit/canonical.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { ValidationError } from '../../src/platform/errors.js';
 import { KeyShreddedError } from '../../src/keys/errors.js';
-import { appendEvents, auditSetup, tamper } from './helpers.js';
+import { appendEvents, auditSetup, chained, tamper } from './helpers.js';
 
 function kinds(r: VerifyReport): string[] {
   return r.problems.map((p) => `${p.kind}@${p.seq ?? '-'}`);
@@ -44,7 +44,9 @@ test('a rolled-back transaction leaves no event and no hole in the sequence', as
     { message: 'the change failed' },
   );
   const r = await knex.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.configChanged, actorId: 'cli:root' }));
-  t.is(r.seq, 3);
+  await audit.flush();
+  t.is((await chained(knex, [r]))[0]!.seq, 3);
+  t.is(Number((await knex('audit.pending').count({ n: '*' }).first())!.n), 0, 'nothing of the rolled-back caller stays staged');
   t.true((await verifyDatabase(knex, { keys: trusted })).ok);
 });
 
@@ -189,8 +191,8 @@ test('an app role with the audit grant can append and read but not UPDATE/DELETE
 
 test('50 concurrent transactions append one unbroken chain', async (t) => {
   const { knex, keys, trusted } = await auditSetup(t);
-  const audit = createAuditLog(keys);
-  const results = await Promise.all(
+  const audit = createAuditLog(keys, knex);
+  const recorded = await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
       knex.transaction(async (trx) => {
         // Some work in the same transaction before the record, as a real caller would.
@@ -199,6 +201,8 @@ test('50 concurrent transactions append one unbroken chain', async (t) => {
       }),
     ),
   );
+  await audit.flush();
+  const results = await chained(knex, recorded);
   t.deepEqual(results.map((r) => r.seq).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
   const report = await verifyDatabase(knex, { keys: trusted });
   t.deepEqual(report.problems, []);
@@ -211,6 +215,7 @@ test('the chain still verifies after a subject is shredded; their personal detai
   await createCheckpoint(knex, keyring);
   t.deepEqual(await audit.readPersonal(knex, 1), { ip: '192.0.2.7', typedUsername: 'user-0' });
   t.true((await keys.shred(knex, 'emp-1')) > 0);
+  await audit.flush();
   await t.throwsAsync(audit.readPersonal(knex, 1), { instanceOf: KeyShreddedError });
   const shredEvent = await knex.withSchema('audit').table('events').orderBy('seq', 'desc').first();
   t.like(shredEvent, { seq: '7', action: AUDIT_ACTIONS.dataKeysShredded, subject_id: 'emp-1', personal: null }, 'the shred itself is in the log');

@@ -10,8 +10,22 @@ import { randomUUID } from 'node:crypto';
 import { eventHash, GENESIS_HASH, type AuditEventRow } from '../../src/audit/canonical.js';
 import { headAndClock, insertEvents } from '../../src/audit/repository.js';
 
-/** Appends `n` events, one transaction each, alternating subjects; some carry personal details. */
-export async function appendEvents(db: Knex, audit: AuditLog, n: number, subjects = ['emp-1', 'emp-2']): Promise<RecordedEvent[]> {
+/** A recorded event as a chain pass placed it. */
+export type ChainedEvent = RecordedEvent & { seq: number; at: string; hash: string };
+
+/** Where staged events landed in the chain (after `audit.flush()`), in the order given. */
+export async function chained(db: Knex, recorded: readonly RecordedEvent[]): Promise<ChainedEvent[]> {
+  const rows = (await db('audit.events').whereIn('id', recorded.map((r) => r.id)).select('id', 'seq', 'at', 'hash')) as Array<{ id: string; seq: string; at: Date; hash: string }>;
+  const byId = new Map(rows.map((r) => [r.id, { id: r.id, seq: Number(r.seq), at: r.at.toISOString(), hash: r.hash }]));
+  return recorded.map((r) => {
+    const c = byId.get(r.id);
+    if (!c) throw new Error(`event ${r.id} is not chained`);
+    return c;
+  });
+}
+
+/** Appends `n` events, one transaction each, alternating subjects; some carry personal details; chained before it returns. */
+export async function appendEvents(db: Knex, audit: AuditLog, n: number, subjects = ['emp-1', 'emp-2']): Promise<ChainedEvent[]> {
   const out: RecordedEvent[] = [];
   for (let i = 0; i < n; i++) {
     const subject = subjects[i % subjects.length]!;
@@ -28,7 +42,8 @@ export async function appendEvents(db: Knex, audit: AuditLog, n: number, subject
       ),
     );
   }
-  return out;
+  await audit.flush();
+  return chained(db, out);
 }
 
 /**
@@ -51,7 +66,7 @@ export async function auditSetup(t: Parameters<typeof useTestDatabase>[0]) {
   const { keyring } = await freshKeyring(t, db.knex);
   const holder: { audit?: AuditLog } = {};
   const keys = createKeyService(keyring, testLogger(t.title), { onKeyEvent: (trx, e) => keyEventHook(holder.audit!)(trx, e) });
-  const audit = (holder.audit = createAuditLog(keys));
+  const audit = (holder.audit = createAuditLog(keys, db.knex));
   const own = keyring.auditSigningKey();
   const trusted = [{ keyId: own.keyId, publicKey: own.publicKey }];
   return { db, knex: db.knex, keys, keyring, audit, trusted };

@@ -1,0 +1,149 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Knex } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import type { DomainModule } from '../platform/module.js';
+import { eventHash, GENESIS_HASH, type AuditEventRow } from './canonical.js';
+import { deleteStaged, headAndClock, insertEvents, lockEvents, stagedBatch } from './repository.js';
+
+/**
+ * Group commit. Callers stage events in `audit.pending` inside their own transaction
+ * (src/audit/service.ts); a chain pass moves every committed staged event into the
+ * chain under one append lock, one head read, one insert and one commit. The hash
+ * scheme is the one of src/audit/canonical.ts; `at` is the database clock of the pass,
+ * so it grows with seq as before.
+ */
+
+/** Rows per pass: 12 columns each stay under PostgreSQL's 65,535 bind parameters. */
+const BATCH = 4000;
+
+/**
+ * One chain pass over at most `limit` staged events; returns how many it chained.
+ * The advisory xact lock serialises passes across app nodes; under READ COMMITTED
+ * the staged rows are read after the lock is granted, so a pass never sees rows
+ * an earlier pass already moved.
+ */
+export async function chainOnce(db: Knex, limit = BATCH): Promise<number> {
+  return db.transaction(async (trx) => {
+    await lockEvents(trx);
+    const staged = await stagedBatch(trx, limit);
+    if (!staged.length) return 0;
+    const head = await headAndClock(trx);
+    let prev = head.hash ?? GENESIS_HASH;
+    const at = head.now.toISOString();
+    const rows: AuditEventRow[] = staged.map(({ n: _n, ...s }, i) => {
+      const row: Omit<AuditEventRow, 'hash'> = { ...s, seq: head.seq + 1 + i, at, prev_hash: prev };
+      prev = eventHash(row);
+      return { ...row, hash: prev };
+    });
+    await insertEvents(trx, rows);
+    await deleteStaged(trx, staged.map((s) => s.n));
+    return rows.length;
+  });
+}
+
+/** Chains every staged event committed before the call; returns how many. */
+export async function chainStaged(db: Knex): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await chainOnce(db);
+    total += n;
+    if (n < BATCH) return total;
+  }
+}
+
+/**
+ * Coalesces concurrent flushes: the first caller starts a pass; callers arriving
+ * while it runs share the next one (their events may have committed after the
+ * running pass read the staging table), so each caller's events are chained when
+ * its promise resolves, and N callers cost about two passes, not N.
+ */
+export function coalescedFlush(db: Knex): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const pass: Promise<void> = chainStaged(db)
+      .then(() => undefined)
+      .finally(() => {
+        if (running === pass) running = null;
+      });
+    running = pass;
+    return pass;
+  };
+  return () => {
+    if (!running) return start();
+    queued ??= running.catch(() => undefined).then(() => {
+      queued = null;
+      // A pass another caller started after the awaited one ended began after our commits too.
+      return running ?? start();
+    });
+    return queued;
+  };
+}
+
+const staging = new AsyncLocalStorage<{ staged: boolean }>();
+
+/** Marks the current request or job as having staged audit events (see `trackStaging`). */
+export function noteStaged(): void {
+  const store = staging.getStore();
+  if (store) store.staged = true;
+}
+
+/**
+ * Runs `fn` (a request's handlers, a job) and, when it staged audit events, chains
+ * them before returning, also when it failed (an event committed before the failure
+ * still belongs in the chain). A failed pass is logged, not thrown: the events stay
+ * staged and the next pass (the timer's at the latest) chains them.
+ */
+export async function withFlush<T>(flush: () => Promise<void>, log: Logger, fn: () => Promise<T>): Promise<T> {
+  const store = { staged: false };
+  try {
+    return await staging.run(store, fn);
+  } finally {
+    if (store.staged) await flush().catch((err: unknown) => log.error({ err }, 'audit chain pass failed; the events stay staged for the next pass'));
+  }
+}
+
+/**
+ * The HTTP side of group commit: a request that staged events gets its answer only
+ * once they are chained, so what the person sees next (the auditor's log, "who saw
+ * my data") already shows them. Mounted early, so every later middleware and route
+ * is inside it.
+ */
+export function auditFlushModule(flush: () => Promise<void>, logger: Logger): DomainModule {
+  const log = logger.child({ module: 'audit' });
+  return { name: 'audit-flush', middleware: [async (_ctx, next) => withFlush(flush, log, next)] };
+}
+
+/**
+ * The fallback pass every `intervalMs` (events staged outside a tracked request or
+ * job, or left by a crash between commit and chaining). Returns a stop function that
+ * ends the timer and, unless told otherwise (an emergency stop), runs a last pass.
+ */
+export function startChainTimer(flush: () => Promise<void>, logger: Logger, intervalMs = 1000): (final?: boolean) => Promise<void> {
+  const log = logger.child({ module: 'audit' });
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    flush().catch((err: unknown) => log.error({ err }, 'audit chain pass failed; retrying at the next tick')).finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref();
+  return async (final = true) => {
+    clearInterval(timer);
+    if (final) await flush();
+  };
+}
+
+/**
+ * The CLI's pass at close: chains what its commands staged. Skipped on a database
+ * without the staging table yet (before `uurwerk migrate`); a failure is logged and
+ * leaves the events staged for the appliance's next pass.
+ */
+export async function chainAtClose(db: Knex, logger: Logger): Promise<void> {
+  try {
+    const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>(`SELECT to_regclass('audit.pending')::text AS t`);
+    if (rows[0]?.t) await chainStaged(db);
+  } catch (err) {
+    logger.warn({ err }, 'could not chain staged audit events; the appliance chains them at its next start');
+  }
+}
