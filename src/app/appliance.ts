@@ -79,12 +79,12 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // not match the database stop the start here, not at the first encrypted read.
     const services = await openCoreServices(config, db, logger);
     const { keyring, keys, audit } = services;
-    // Group commit: events a crash left staged are chained now, then every second as a fallback.
+    const changedKeys = await recordConfigChange(db, audit, config);
+    if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
+    // Group commit: the start's events, and any a crash left staged, are chained now; then every second as a fallback.
     await audit.flush();
     const stopChaining = startChainTimer(() => audit.flush(), logger);
     undo.push(() => stopChaining(false));
-    const changedKeys = await recordConfigChange(db, audit, config);
-    if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
     // Retention settings below a legal minimum or above the default (weaker privacy): named at every start.
     for (const f of retentionFindings(config)) log.warn({ key: f.key, finding: f.kind, setting: f.setting, reference: f.reference }, `retention policy: ${f.key}: ${f.message}`);
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;

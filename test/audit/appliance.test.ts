@@ -8,6 +8,7 @@ import { QUEUES } from '../../src/app/jobs.js';
 test('the appliance signs a checkpoint at shutdown covering everything appended, and the log verifies', async (t) => {
   const { app, db } = await startTestApp(t);
   await app.db.transaction((trx) => app.services.audit.record(trx, { action: AUDIT_ACTIONS.configChanged, actorId: 'system', payload: { key: 'ui.default_language' } }));
+  await app.services.audit.flush();
   const head = await db.knex.withSchema('audit').table('events').max({ m: 'seq' }).first();
   await app.stop();
   const cps = await db.knex.withSchema('audit').table('checkpoints').orderBy('number');

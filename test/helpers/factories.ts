@@ -29,6 +29,7 @@ export async function buildLocalAccount(db: Knex, audit: AuditLog, opts: { usern
   const username = opts.username ?? `user${randomUUID().slice(0, 8)}`;
   const password = opts.password ?? GOOD_PASSWORD;
   const id = await createLocalAccount({ db, audit }, { username, password, roles: opts.roles ?? ['employee'], email: opts.email }, 'test');
+  await audit.flush(); // chained, as after the request that would have created it
   return { id, username, password };
 }
 
