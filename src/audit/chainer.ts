@@ -135,11 +135,13 @@ export function startChainTimer(flush: () => Promise<void>, logger: Logger, inte
 }
 
 /**
- * The CLI's pass at close: chains what its commands staged. Skipped on a database
- * without the staging table yet (before `uurwerk migrate`); a failure is logged and
- * leaves the events staged for the appliance's next pass.
+ * The CLI's pass at open and close: what earlier work committed is in the chain
+ * before a command reads it (`audit:verify`, `audit:checkpoint`), and what the
+ * command staged is chained before it exits. Skipped on a database without the
+ * staging table yet (before `uurwerk migrate`); a failure is logged and leaves the
+ * events staged for the next pass.
  */
-export async function chainAtClose(db: Knex, logger: Logger): Promise<void> {
+export async function chainForCli(db: Knex, logger: Logger): Promise<void> {
   try {
     const { rows } = await db.raw<{ rows: Array<{ t: string | null }> }>(`SELECT to_regclass('audit.pending')::text AS t`);
     if (rows[0]?.t) await chainStaged(db);

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../platform/config.js';
 import { createKnex, migrationStatus, openDatabaseTarget, type Knex } from '../platform/db.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { openCoreServices, type CoreServices } from '../app/services.js';
-import { chainAtClose } from '../audit/chainer.js';
+import { chainForCli } from '../audit/chainer.js';
 import { EXIT, out } from './output.js';
 
 /** Thrown inside a command to end with a given exit code and message. */
@@ -65,9 +65,10 @@ export async function withDatabase<T>(config: Readonly<Config>, logger: Logger, 
   const target = await openDatabaseTarget(config, logger);
   const db = createKnex(target.connection, config, 'uurwerk-cli');
   try {
+    await chainForCli(db, logger); // group commit: what others staged is chained before the command reads the log
     return await fn(db, String(target.connection.connectionString));
   } finally {
-    await chainAtClose(db, logger); // group commit: what the command staged goes into the chain
+    await chainForCli(db, logger); // ... and what the command staged, before it exits
     await db.destroy();
     await target.embedded?.stop();
   }

@@ -35,6 +35,8 @@ export const COVERED: Readonly<Record<ColumnName, string>> = {
 
 /** Columns that name a person but are deliberately not exported, each with the reason. */
 export const EXCLUDED: Readonly<Record<ColumnName, string>> = {
+  'audit.pending.subject_id': 'an audit event staged by the transaction that recorded it, only until the chain pass moves it into audit.events (before that request answers, or within a second); the audit_events section reads the chain, where the same event then is',
+  'audit.pending.actor_id': 'an audit event staged by the transaction that recorded it, only until the chain pass moves it into audit.events (before that request answers, or within a second); the audit_events section reads the chain, where the same event then is',
   'public.timesheet_days.returned_by': 'the admin who returned another person’s day: the day belongs to its owner (whose export shows it); the admin’s own return is in their audit events (by_me)',
   'public.timesheet_days.approved_by': 'the admin who approved another person’s day: the day belongs to its owner (whose export shows it); the admin’s own approval is in their audit events (by_me)',
   'public.timesheet_days.scope_admin_ids': 'the admins whose scope held a day at submission: the day belongs to its owner; an admin’s reads of it are audit events by them',
