@@ -23,22 +23,39 @@ const BATCH = 4000;
  * an earlier pass already moved.
  */
 export async function chainOnce(db: Knex, limit = BATCH): Promise<number> {
-  return db.transaction(async (trx) => {
-    await lockEvents(trx);
-    const staged = await stagedBatch(trx, limit);
-    if (!staged.length) return 0;
-    const head = await headAndClock(trx);
-    let prev = head.hash ?? GENESIS_HASH;
-    const at = head.now.toISOString();
-    const rows: AuditEventRow[] = staged.map(({ n: _n, ...s }, i) => {
-      const row: Omit<AuditEventRow, 'hash'> = { ...s, seq: head.seq + 1 + i, at, prev_hash: prev };
-      prev = eventHash(row);
-      return { ...row, hash: prev };
-    });
-    await insertEvents(trx, rows);
-    await deleteStaged(trx, staged.map((s) => s.n));
-    return rows.length;
+  return db.transaction((trx) => chainBatch(trx, limit));
+}
+
+/**
+ * A chain pass inside the caller's transaction, which then holds the append lock
+ * until it ends: for the rare caller whose own staged event must be in the chain
+ * when its change commits (ageing deletes events; verification accepts the gap only
+ * with the `audit.aged` record beside it). Chains the caller's own staged rows too.
+ */
+export async function chainWithin(trx: Knex.Transaction, opts: { all?: boolean } = {}): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await chainBatch(trx, BATCH);
+    total += n;
+    if (!opts.all || n < BATCH) return total;
+  }
+}
+
+async function chainBatch(trx: Knex.Transaction, limit: number): Promise<number> {
+  await lockEvents(trx);
+  const staged = await stagedBatch(trx, limit);
+  if (!staged.length) return 0;
+  const head = await headAndClock(trx);
+  let prev = head.hash ?? GENESIS_HASH;
+  const at = head.now.toISOString();
+  const rows: AuditEventRow[] = staged.map(({ n: _n, ...s }, i) => {
+    const row: Omit<AuditEventRow, 'hash'> = { ...s, seq: head.seq + 1 + i, at, prev_hash: prev };
+    prev = eventHash(row);
+    return { ...row, hash: prev };
   });
+  await insertEvents(trx, rows);
+  await deleteStaged(trx, staged.map((s) => s.n));
+  return rows.length;
 }
 
 /** Chains every staged event committed before the call; returns how many. */

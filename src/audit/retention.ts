@@ -2,6 +2,7 @@ import type { Knex } from '../platform/db.js';
 import type { RetentionCounts, RetentionHandler, RetentionHolds, RetentionScope } from '../platform/retention.js';
 import { AUDIT_ACTIONS, SYSTEM_ACTOR } from './actions.js';
 import { lockAgeing, maxSeq, minSeq } from './repository.js';
+import { chainWithin } from './chainer.js';
 import { recordPlainEvents } from './service.js';
 
 /**
@@ -129,6 +130,8 @@ export async function ageOnce(db: Knex, scope: RetentionScope): Promise<{ segmen
       object: { type: 'audit_checkpoint', id: String(step.number) },
       payload: { first_seq: segment.firstSeq, last_seq: segment.lastSeq, anchor_checkpoint: segment.anchorCheckpoint, events, cutoff_year: scope.cutoff.getUTCFullYear() },
     }]);
+    // The record of the gap must be in the chain when the gap commits (verify accepts it only then).
+    await chainWithin(trx, { all: true });
     return { segment, done: step.number === anchor.number };
   });
 }

@@ -1,3 +1,4 @@
+import { chainForCli } from '../audit/chainer.js';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../platform/config.js';
 import { createKnex, migrationStatus, type Knex } from '../platform/db.js';
@@ -104,6 +105,7 @@ export function registerBackupCommands(program: Command): void {
               if (code !== EXIT.ok) return code;
             }
           } finally {
+            await chainForCli(db, logger); // the replay's audit events go into the chain
             await db.destroy();
           }
           out.line('run `uurwerk migrate` if this dump comes from an older version, then start the service');

@@ -1,3 +1,4 @@
+import { chainStaged } from '../../src/audit/chainer.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,7 @@ export async function seedAccount(knex: Knex, opts: { username: string; deactiva
 
 /** Audit events with the given action, oldest first. */
 export async function auditEvents(knex: Knex, action: string): Promise<Array<{ seq: number; actor_id: string; subject_id: string | null; payload: Record<string, unknown>; personal: string | null }>> {
+  await chainStaged(knex); // group commit: what the service calls before staged, as a request's answer would have waited for
   return knex.withSchema('audit').table('events').where({ action }).orderBy('seq').select('seq', 'actor_id', 'subject_id', 'payload', 'personal');
 }
 
