@@ -1,16 +1,20 @@
 /**
- * Benchmarks the audit log: appends per second with 1 and 16 concurrent writers, then
+ * Benchmarks the audit log: appends per second with 1, 16 and 64 concurrent writers,
+ * each recording one event per transaction and counted once it is acknowledged (its
+ * transaction committed and `audit.flush()` returned, so the event is chained) —
+ * group commit — beside the old contract measured in the same run (lock, head read
+ * and insert inside the caller's transaction, held until it commits); then
  * `audit:verify`, `audit:checkpoint` and `audit:export` over N events, each beside
  * PostgreSQL's own `COPY (SELECT * FROM audit.events) TO STDOUT` of the same rows,
  * measured in the same run (the machine is shared: ratios matter, not seconds).
  * Every operation runs in a child process so its peak RSS is its own.
  * Prints figures; asserts nothing. Run:
- *   node --import=tsx test/bench/audit.bench.ts [--events 200000]
+ *   node --import=tsx test/bench/audit.bench.ts [--events 20000] [--seconds 4]
  */
 import { generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
@@ -18,6 +22,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createCheckpoint } from '../../src/audit/checkpoints.js';
 import { exportAuditLog } from '../../src/audit/export.js';
+import { chainWithin } from '../../src/audit/chainer.js';
 import { recordPlainEvents, type AuditEventInput } from '../../src/audit/service.js';
 import { verifyDatabase } from '../../src/audit/verify.js';
 
@@ -77,7 +82,8 @@ async function main(): Promise<void> {
   const { parseConfig } = await import('../../src/platform/config.js');
   const { startEmbeddedPostgres } = await import('../../src/platform/embedded-postgres.js');
   const { freePort } = await import('../helpers/net.js');
-  const events = Number(arg('--events') ?? 200_000);
+  const events = Number(arg('--events') ?? 20_000);
+  const seconds = Number(arg('--seconds') ?? 4);
   const logger = pino({ level: 'silent' });
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-audit-bench-'));
   const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
@@ -94,21 +100,38 @@ async function main(): Promise<void> {
   const event = (i: number): AuditEventInput => ({ action: 'timesheet.entry.created', actorId: `acct-${i % 200}`, subjectId: `acct-${i % 200}`, object: { type: 'time_entry', id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }, payload: { fields: ['minutes', 'note', 'project_id'], i } });
 
   try {
-    /** Appends for `seconds` with `writers` concurrent transactions of one event each. */
-    const appends = async (writers: number, seconds: number): Promise<number> => {
-      const until = Date.now() + seconds * 1000;
+    /**
+     * Appends for `secs` with `writers` concurrent transactions of one event each;
+     * events/s and the p50/p99 time from BEGIN to acknowledgement. `inline` is the
+     * old contract: chained inside the caller's transaction under the append lock.
+     */
+    const appends = async (writers: number, secs: number, inline: boolean): Promise<string> => {
+      const until = Date.now() + secs * 1000;
       let n = 0;
+      const took: number[] = [];
       const started = process.hrtime.bigint();
       await Promise.all(Array.from({ length: writers }, async () => {
         while (Date.now() < until) {
-          await db.transaction((trx) => services.audit.record(trx, event(n)));
+          const t0 = process.hrtime.bigint();
+          await db.transaction(async (trx) => {
+            await services.audit.record(trx, event(n));
+            if (inline) await chainWithin(trx);
+          });
+          if (!inline) await services.audit.flush();
+          took.push(Number(process.hrtime.bigint() - t0) / 1e6);
           n++;
         }
       }));
-      return (n * 1e9) / Number(process.hrtime.bigint() - started);
+      const rate = (n * 1e9) / Number(process.hrtime.bigint() - started);
+      took.sort((x, y) => x - y);
+      const q = (f: number) => (took[Math.min(took.length - 1, Math.floor(f * took.length))] ?? 0).toFixed(1);
+      return `${rate.toFixed(0).padStart(7)} events/s  p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
     };
-    console.log(`audit.record, 1 writer      ${(await appends(1, 4)).toFixed(0).padStart(7)} events/s`);
-    console.log(`audit.record, 16 writers    ${(await appends(16, 4)).toFixed(0).padStart(7)} events/s`);
+    const load = () => `load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+    for (const writers of [1, 16, 64]) {
+      console.log(`old: lock until commit, ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, true)}  (${load()})`);
+      console.log(`group commit,            ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, false)}  (${load()})`);
+    }
 
     // Seed through the service in large batches (one transaction each).
     const have = Number(((await db('audit.events').count({ n: '*' }).first()) as { n: string }).n);
@@ -116,6 +139,7 @@ async function main(): Promise<void> {
     for (let i = have; i < events; i += 5000) {
       const batch = Array.from({ length: Math.min(5000, events - i) }, (_, j) => event(i + j));
       await db.transaction((trx) => recordPlainEvents(trx, batch));
+      await services.audit.flush();
     }
     await db.raw('VACUUM ANALYZE audit.events');
     console.log(`seeded ${events} events in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
@@ -128,6 +152,7 @@ async function main(): Promise<void> {
     line('audit:checkpoint', run('checkpoint'), 4);
     // Incremental: the next checkpoint covers only what came after the first.
     await db.transaction((trx) => recordPlainEvents(trx, Array.from({ length: 1000 }, (_, j) => event(j))));
+    await services.audit.flush();
     line('checkpoint +1000', run('checkpoint'));
     line('audit:export', run('export'), 2);
   } finally {
