@@ -112,6 +112,7 @@ test('events travel through COPY byte for byte: awkward payloads (quotes, backsl
   const a = await startTestApp(t);
   const awkward = ['quote " and \\ backslash', 'line\nbreak\ttab\r', 'ctrl \u0001\u0002 end', 'ünïcødé — 🕰', '\\x01\\x02'];
   await a.app.db.transaction((trx) => a.app.services.audit.recordMany(trx, awkward.map((text, i) => ({ action: 'test.awkward.payload', actorId: 'test', payload: { text, i, nested: { text } } }))));
+  await a.app.services.audit.flush();
   const work = mkdtempSync(path.join(tmpdir(), 'uurwerk-cexport-awkward-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const zip = path.join(work, 'bundle.zip');

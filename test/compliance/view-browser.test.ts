@@ -8,6 +8,7 @@ test('Chromium: the auditor goes from /audit to the log, filters with the form a
   const a = await startTestApp(t);
   const auditor = await buildAuditor(a);
   await a.db.knex.transaction((trx) => a.app.services.audit.recordMany(trx, Array.from({ length: 30 }, (_, i) => ({ action: 'auth.login.failed', actorId: 'acct-walker', payload: { i } }))));
+  await a.app.services.audit.flush();
   const browser = await launchBrowser(t);
   const context = await browser.newContext();
   const page = await context.newPage();

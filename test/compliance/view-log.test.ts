@@ -16,6 +16,7 @@ async function seed(a: TestApp, n: number, offset: number): Promise<void> {
     return { action: ACTIONS[i % 5]!, actorId: ACTORS[i % 3]!, subjectId: SUBJECTS[i % 2 === 0 ? i % 3 : 2] ?? null, object: { type: 'thing', id: `t-${i}` }, payload: { i, nested: { ok: true } } };
   });
   await a.db.knex.transaction((trx) => a.app.services.audit.recordMany(trx, events));
+  await a.app.services.audit.flush(); // chained, as a request's answer would have waited for
 }
 
 interface Row { seq: string; at: Date; actor_id: string; subject_id: string | null; action: string; payload: Record<string, unknown> }
