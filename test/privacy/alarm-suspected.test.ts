@@ -1,3 +1,4 @@
+import { chainStaged } from '../../src/audit/chainer.js';
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ test('a tampered audit row raises one suspected breach, mailed to privacy office
   await buildOperator(a, { email: 'ops@corp.example.test' });
   t.deepEqual(await runSuspectedChecks(deps(a)), { opened: 0, cleared: 0 }, 'a healthy appliance raises nothing');
 
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const victim = (await a.db.knex('audit.events').orderBy('seq', 'desc').first('seq')) as { seq: string };
   await tamper(a.db.knex, `UPDATE audit.events SET payload = '{"forged": true}'::jsonb WHERE seq = ?`, [victim.seq]);
   t.deepEqual(await runSuspectedChecks(deps(a)), { opened: 1, cleared: 0 });
@@ -50,6 +52,7 @@ test('a tampered audit row raises one suspected breach, mailed to privacy office
     t.true(body.includes(`/privacy/breaches/${entry.id}`), 'links to the entry');
     t.false(body.includes('forged'), 'no content of the log');
   }
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const raised = await a.db.knex('audit.events').where({ action: 'privacy.alarm.raised' }).select('payload');
   t.is(raised.length, 1);
   t.like(raised[0]!.payload, { kind: 'audit_verify', mails: 2 });
@@ -139,6 +142,7 @@ test('`uurwerk audit:verify` that finds damage opens one suspected entry; a clea
   t.is((await runCli(['audit:verify', '--config', config], { env, timeoutMs: 240_000 })).code, 0);
   t.is(await db.knex('alarms').count<Array<{ n: string }>>('* as n').first().then((r) => Number(r!.n)), 0);
 
+  await chainStaged(db.knex); // chain what the calls before staged, as a request's answer would have waited for
   const original = (await db.knex('audit.events').where({ seq: 3 }).first('payload')) as { payload: unknown };
   await tamper(db.knex, `UPDATE audit.events SET payload = '{"i": 99}' WHERE seq = 3`);
   for (let i = 0; i < 2; i++) t.is((await runCli(['audit:verify', '--config', config], { env, timeoutMs: 240_000 })).code, 1);

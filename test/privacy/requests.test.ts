@@ -11,6 +11,7 @@ type Req = RequestView & { error?: { details?: Array<{ field: string }> } };
 
 /** The changes audited on a request (its reads, `privacy.register.viewed`, are tested in register-reads.test.ts). */
 async function actions(a: TestApp, objectId: string): Promise<string[]> {
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const rows = (await a.db.knex('audit.events').where({ object_type: 'privacy_request', object_id: objectId }).whereNot({ action: 'privacy.register.viewed' }).orderBy('seq').select('action')) as Array<{ action: string }>;
   return rows.map((r) => r.action);
 }
@@ -32,6 +33,7 @@ test('an employee files an erasure request with text: sealed at rest, listed for
   t.is((await other.client.json('GET', `/api/v1/me/privacy-requests/${filed.body.id}`)).status, 404);
   t.deepEqual((await other.client.json<{ requests: Req[] }>('GET', '/api/v1/me/privacy-requests')).body.requests, []);
   t.deepEqual(await actions(a, filed.body.id), ['privacy.request.filed']);
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const ev = (await a.db.knex('audit.events').where({ object_id: filed.body.id }).first()) as { subject_id: string; payload: Record<string, unknown> };
   t.is(ev.subject_id, emp.id);
   t.false(JSON.stringify(ev.payload).includes('MARKER'), 'the payload names fields, not text');
@@ -116,6 +118,7 @@ test('granting an erasure through the API runs the retention erase: the person i
   t.is(decided.body.decision, 'grant');
   t.is(decided.body.execution, 'done');
   t.truthy(((await a.db.knex('accounts').where({ id: emp.id }).first('restricted_at')) as { restricted_at: Date | null }).restricted_at, 'what the fiscal duty keeps is restricted');
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const erased = await a.db.knex('audit.events').where({ action: 'retention.erased', subject_id: emp.id }).count<Array<{ count: string }>>('* as count');
   t.is(Number(erased[0]!.count), 1);
   const seen = await dpo.client.json<Req>('GET', `/api/v1/privacy/requests/${filed.body.id}`);

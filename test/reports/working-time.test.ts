@@ -68,6 +68,7 @@ test('the employee sees daily totals, breaks and warnings for their week; an adm
   t.is(seen.status, 200);
   t.deepEqual(seen.body.warnings.map((w) => [w.code, w.date]), [['short_break', '2026-10-23']], 'the admin sees what the submitted days show');
   t.is((await other.c.json('GET', `/api/v1/days/${sub.body.id}/working-time`)).status, 404);
+  await a.app.services.audit.flush(); // chain what the calls before staged, as a request's answer would have waited for
   const reads = (await a.db.knex('audit.events').where({ action: 'privacy.personal_data.read', actor_id: admin.id }).select('payload')) as Array<{ payload: { what: string } }>;
   t.true(reads.some((r) => r.payload.what === 'working_time'));
   // The submitted day enters the report store with its figures only: no warning, break or shift.
