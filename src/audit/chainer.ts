@@ -78,6 +78,7 @@ export function coalescedFlush(db: Knex): () => Promise<void> {
   let running: Promise<void> | null = null;
   let queued: Promise<void> | null = null;
   const start = (): Promise<void> => {
+    unflushed = 0;
     const pass: Promise<void> = chainStaged(db)
       .then(() => undefined)
       .finally(() => {
@@ -98,9 +99,12 @@ export function coalescedFlush(db: Knex): () => Promise<void> {
 }
 
 const staging = new AsyncLocalStorage<{ staged: boolean }>();
+/** Events this process staged since the last pass started: the timer passes only when some are. */
+let unflushed = 0;
 
-/** Marks the current request or job as having staged audit events (see `trackStaging`). */
+/** Marks the current request or job as having staged audit events (see `withFlush`). */
 export function noteStaged(): void {
+  unflushed++;
   const store = staging.getStore();
   if (store) store.staged = true;
 }
@@ -132,15 +136,19 @@ export function auditFlushModule(flush: () => Promise<void>, logger: Logger): Do
 }
 
 /**
- * The fallback pass every `intervalMs` (events staged outside a tracked request or
- * job, or left by a crash between commit and chaining). Returns a stop function that
- * ends the timer and, unless told otherwise (an emergency stop), runs a last pass.
+ * The fallback pass: every `intervalMs` when this process staged events no pass has
+ * taken yet (outside a tracked request or job), and every `sweepEvery` ticks in any
+ * case (events of another node or of a CLI run, or left by a crash between commit
+ * and chaining). Idle ticks send nothing to the database. Returns a stop function
+ * that ends the timer and, unless told otherwise (an emergency stop), runs a last pass.
  */
-export function startChainTimer(flush: () => Promise<void>, logger: Logger, intervalMs = 1000): (final?: boolean) => Promise<void> {
+export function startChainTimer(flush: () => Promise<void>, logger: Logger, intervalMs = 1000, sweepEvery = 30): (final?: boolean) => Promise<void> {
   const log = logger.child({ module: 'audit' });
   let busy = false;
+  let ticks = 0;
   const timer = setInterval(() => {
-    if (busy) return;
+    ticks++;
+    if (busy || (unflushed === 0 && ticks % sweepEvery !== 0)) return;
     busy = true;
     flush().catch((err: unknown) => log.error({ err }, 'audit chain pass failed; retrying at the next tick')).finally(() => (busy = false));
   }, intervalMs);

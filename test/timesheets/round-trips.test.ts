@@ -46,8 +46,12 @@ async function countRequest(t: { log: (...a: unknown[]) => void }, a: TestApp, l
   });
   let auth = 0;
   while (auth < sql.length && AUTHENTICATION.test(sql[auth]!)) auth++;
-  t.log(`${label}: ${n - auth} statements (+${auth} authenticating)\n  ${sql.slice(auth).map((q) => q.replace(/\s+/g, ' ').slice(0, 140)).join('\n  ')}`);
-  return n - auth;
+  // The audit chain pass that ends a request which staged events (group commit) is
+  // shared work, one pass for every request that staged meanwhile: counted apart.
+  const passAt = sql.findIndex((q, i) => /^begin/i.test(q) && /pg_advisory_xact_lock/.test(sql[i + 1] ?? '') && /"audit"\."pending"/.test(sql[i + 2] ?? ''));
+  const chain = passAt >= auth ? sql.length - passAt : 0;
+  t.log(`${label}: ${n - auth - chain} statements (+${auth} authenticating, +${chain} audit chain pass)\n  ${sql.slice(auth).map((q) => q.replace(/\s+/g, ' ').slice(0, 140)).join('\n  ')}`);
+  return n - auth - chain;
 }
 
 /** Monday..Sunday of the week before last (all within the allowed window). */
