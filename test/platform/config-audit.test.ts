@@ -14,6 +14,7 @@ test('a configuration change between starts is recorded in the audit log by key,
 
   const changed = parseConfig({ ...JSON.parse(JSON.stringify(a.config)), mail: { ...a.config.mail, host: 'relay-two.example.test', port: 587 } }, 'test');
   t.deepEqual(await recordConfigChange(a.db.knex, a.app.services.audit, changed), ['mail.host', 'mail.port']);
+  await a.app.services.audit.flush(); // chained, as at the appliance's start
   const events = await a.db.knex('audit.events').where({ action: CONFIG_CHANGED }).orderBy('seq').select('payload');
   t.is(events.length, 2);
   t.false(JSON.stringify(events).includes('relay-two'), 'values are not in the log, only fingerprints');
