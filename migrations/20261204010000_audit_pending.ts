@@ -20,6 +20,9 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE TABLE audit.pending (
       n           bigserial PRIMARY KEY,
+      -- The staging transaction: a pass keeps each caller's events together (concurrent
+      -- inserts may interleave their n values), in the order of the caller's first one.
+      tx          bigint NOT NULL DEFAULT txid_current(),
       id          uuid NOT NULL UNIQUE,
       actor_id    text NOT NULL CHECK (length(actor_id) BETWEEN 1 AND 200),
       subject_id  text CHECK (length(subject_id) BETWEEN 1 AND 200),

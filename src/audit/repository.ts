@@ -153,7 +153,8 @@ export async function insertStaged(trx: Db, rows: readonly StagedEvent[]): Promi
 
 /** The oldest committed staged events (at most `limit`), in staging order, with their staging number. */
 export async function stagedBatch(trx: Db, limit: number): Promise<Array<StagedEvent & { n: string }>> {
-  return (await trx.withSchema('audit').table('pending').orderBy('n').limit(limit)
+  // Each caller's events stay contiguous and in order, callers in the order they staged.
+  return (await trx.withSchema('audit').table('pending').orderByRaw('min(n) OVER (PARTITION BY tx), n').limit(limit)
     .select('n', 'id', 'actor_id', 'subject_id', 'action', 'object_type', 'object_id', 'payload', 'personal')) as Array<StagedEvent & { n: string }>;
 }
 
