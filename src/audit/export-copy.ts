@@ -23,6 +23,8 @@ export async function* copyOutInSnapshot(trx: Knex.Transaction, select: string, 
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+    // Times print the same whatever the server's defaults (export-rows.ts parses them).
+    await client.query(`SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'`);
     const stream = client.query(copyTo(`COPY (${select}) TO STDOUT ${options}`));
     for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
     await client.query('COMMIT');

@@ -1,8 +1,8 @@
 import type { Knex } from '../platform/db.js';
 import { GENESIS_HASH } from './canonical.js';
-import { copyOutInSnapshot, COPY_JSON_FIELDS } from './export-copy.js';
+import { copyOutInSnapshot } from './export-copy.js';
+import { EVENT_COLUMNS, forEachLine, lineBlocks, parseEventRow, rowHash, type EventRowText } from './export-rows.js';
 import type { VerifyProblem } from './verify.js';
-import { CHECK_LINE_SQL, lineBlocks, lineHash, parseCheckLine, type CheckLine } from './verify-lines.js';
 
 const MISMATCH_LIMIT = 10_000;
 
@@ -29,7 +29,7 @@ export class LineChainCheck {
   private expected: number;
   private prevHash: string | null;
   private prevSeq: number;
-  private readonly mismatches: CheckLine[] = [];
+  private readonly mismatches: EventRowText[] = [];
   private readonly flagged = new Set<number>();
   private readonly links: Array<{ seq: number; prevSeq: number }> = [];
   private readonly problems: VerifyProblem[] = [];
@@ -49,7 +49,7 @@ export class LineChainCheck {
   }
 
   /** Feeds the next row (ascending seq) and whether its content matches its hash. */
-  push(row: CheckLine, ok: boolean): void {
+  push(row: EventRowText, ok: boolean): void {
     this.checked++;
     if (row.seq < this.expected) {
       this.problems.push({ kind: 'reordered', seq: row.seq, message: `seq ${row.seq} appears again or out of order after seq ${this.expected - 1}` });
@@ -99,7 +99,7 @@ export class LineChainCheck {
         }
         if (orig === undefined) continue;
         const entry = seen.has(m.hash);
-        if (orig !== m.seq && lineHash(m, orig) === m.hash) {
+        if (orig !== m.seq && rowHash(m, orig) === m.hash) {
           this.problems.push({ kind: 'reordered', seq: m.seq, message: `seq ${m.seq} holds the event written as seq ${orig} (rows reordered)` });
           if (entry) seen.set(m.hash, orig);
         } else {
@@ -125,8 +125,8 @@ export class LineChainCheck {
 }
 
 /**
- * Checks the chain of events from..to in the snapshot of `trx`: one COPY of lines
- * PostgreSQL builds (see verify-lines.ts), hashed as they arrive, with back-pressure
+ * Checks the chain of events from..to in the snapshot of `trx`: one plain COPY of the
+ * rows (see export-rows.ts), hashed as they arrive, with back-pressure
  * down to the socket. `anchorHash` is the hash of seq from-1 (GENESIS for 1, null
  * when unknown); `wanted` the seqs whose stored hash the checkpoint check needs.
  */
@@ -134,14 +134,12 @@ export async function checkChainByCopy(trx: Knex.Transaction, from: number, to: 
   const check = new LineChainCheck(from, anchorHash, wanted);
   const lo = Math.trunc(from);
   const hi = Math.trunc(Math.min(to, Number.MAX_SAFE_INTEGER));
-  const select = `SELECT ${CHECK_LINE_SQL} FROM audit.events WHERE seq BETWEEN ${lo} AND ${hi} ORDER BY seq`;
-  for await (const block of lineBlocks(copyOutInSnapshot(trx, select, COPY_JSON_FIELDS))) {
-    let at = 0;
-    for (let nl = block.indexOf('\n'); nl !== -1; nl = block.indexOf('\n', at)) {
-      const row = parseCheckLine(block.slice(at, nl));
-      check.push(row, lineHash(row) === row.hash);
-      at = nl + 1;
-    }
+  const select = `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE seq BETWEEN ${lo} AND ${hi} ORDER BY seq`;
+  for await (const block of lineBlocks(copyOutInSnapshot(trx, select, ''))) {
+    forEachLine(block, (line) => {
+      const row = parseEventRow(line);
+      check.push(row, rowHash(row) === row.hash);
+    });
   }
   const lookup: HashLookup = async (hashes) => {
     const rows = (await trx.withSchema('audit').table('events').select('seq', 'hash')
