@@ -75,6 +75,58 @@ export function parseEventRow(line: string): EventRowText {
 
 const str = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
 
+/** Bytes COPY text passes through raw but JSON must escape (the rest of 0x00-0x1f COPY escapes itself). */
+const RAW_CONTROL = /[\x00-\x08\x0e-\x1f]/;
+
+/**
+ * A COPY text field straight to its JSON text (what `to_json` / `JSON.stringify` of
+ * the value writes). Most fields hold neither backslash, quote nor control character:
+ * then the JSON text is the field in quotes, with no decoding and no escaping.
+ */
+function jsonField(f: string, clean: boolean): string {
+  if (clean && f.indexOf('\\') === -1 && f.indexOf('"') === -1) return '"' + f + '"';
+  return str(field(f));
+}
+
+/**
+ * The `audit:export` JSON line of one COPY text line (with its newline): the bytes
+ * `EVENT_LINE_SQL` builds, written without decoding the fields that need no escaping.
+ */
+export function eventLineOf(line: string): string {
+  const f = line.split('\t');
+  if (f.length !== 12) throw new Error(`audit COPY line with ${f.length} fields`);
+  const clean = !RAW_CONTROL.test(line);
+  return '{"type":"event","seq":' + f[0] + ',"id":"' + f[1] + '","at":"' + isoTime(f[2]!) + '","actor_id":' + jsonField(f[3]!, clean)
+    + ',"subject_id":' + jsonField(f[4]!, clean) + ',"action":' + jsonField(f[5]!, clean) + ',"object_type":' + jsonField(f[6]!, clean)
+    + ',"object_id":' + jsonField(f[7]!, clean) + ',"payload":' + (field(f[8]!) ?? 'null') + ',"personal":' + jsonField(f[9]!, clean)
+    + ',"prev_hash":' + jsonField(f[10]!, clean) + ',"hash":' + jsonField(f[11]!, clean) + '}\n';
+}
+
+/** What the chain check needs of one COPY text line: seq, hashes, and whether the row matches its hash. */
+export interface LineVerdict {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  ok: boolean;
+}
+
+/**
+ * Checks one COPY text line against its stored hash, writing the canonical JSON from
+ * the fields as they come (quoted as is where nothing needs escaping).
+ */
+export function lineVerdict(line: string): LineVerdict {
+  const f = line.split('\t');
+  if (f.length !== 12) throw new Error(`audit COPY line with ${f.length} fields`);
+  const clean = !RAW_CONTROL.test(line);
+  const text = '{"action":' + jsonField(f[5]!, clean) + ',"actor_id":' + jsonField(f[3]!, clean) + ',"at":"' + isoTime(f[2]!) + '","id":' + jsonField(f[1]!, clean)
+    + ',"object_id":' + jsonField(f[7]!, clean) + ',"object_type":' + jsonField(f[6]!, clean)
+    + ',"payload":' + canonicalJson(JSON.parse(field(f[8]!) ?? 'null') as JsonValue)
+    + ',"personal":' + jsonField(f[9]!, clean) + ',"prev_hash":' + jsonField(f[10]!, clean) + ',"seq":' + Number(f[0])
+    + ',"subject_id":' + jsonField(f[4]!, clean) + ',"v":1}';
+  const hash = field(f[11]!) ?? '';
+  return { seq: Number(f[0]), prevHash: field(f[10]!) ?? '', hash, ok: digest('sha256', text, 'hex') === hash };
+}
+
 /**
  * The hash the row must carry, written as seq `seq` (its own unless a reorder is being
  * tested): the bytes `eventHash` hashes, the payload read as node-postgres reads jsonb

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import type { Knex } from '../platform/db.js';
 import { copyOutInSnapshot } from './export-copy.js';
-import { EVENT_COLUMNS, eventLine, forEachLine, lineBlocks, parseEventRow } from './export-rows.js';
+import { EVENT_COLUMNS, eventLineOf, forEachLine, lineBlocks } from './export-rows.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
 
@@ -158,7 +158,7 @@ export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, la
     let text = '';
     let count = 0;
     forEachLine(block, (line) => {
-      text += eventLine(parseEventRow(line));
+      text += eventLineOf(line);
       count++;
     });
     yield { text, count };

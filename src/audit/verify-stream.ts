@@ -1,7 +1,7 @@
 import type { Knex } from '../platform/db.js';
 import { GENESIS_HASH } from './canonical.js';
 import { copyOutInSnapshot } from './export-copy.js';
-import { EVENT_COLUMNS, forEachLine, lineBlocks, parseEventRow, rowHash, type EventRowText } from './export-rows.js';
+import { EVENT_COLUMNS, forEachLine, lineBlocks, lineVerdict, parseEventRow, rowHash, type EventRowText, type LineVerdict } from './export-rows.js';
 import type { VerifyProblem } from './verify.js';
 
 const MISMATCH_LIMIT = 10_000;
@@ -48,8 +48,8 @@ export class LineChainCheck {
     this.prevSeq = from - 1;
   }
 
-  /** Feeds the next row (ascending seq) and whether its content matches its hash. */
-  push(row: EventRowText, ok: boolean): void {
+  /** Feeds the next row (ascending seq), whether its content matches its hash, and its COPY line (kept if it does not). */
+  push(row: Omit<LineVerdict, 'ok'>, ok: boolean, line: string): void {
     this.checked++;
     if (row.seq < this.expected) {
       this.problems.push({ kind: 'reordered', seq: row.seq, message: `seq ${row.seq} appears again or out of order after seq ${this.expected - 1}` });
@@ -64,7 +64,7 @@ export class LineChainCheck {
     if (!gap && this.prevHash !== null && row.prevHash !== this.prevHash) this.links.push({ seq: row.seq, prevSeq: this.prevSeq });
     if (!ok) {
       this.flagged.add(row.seq);
-      if (this.mismatches.length < MISMATCH_LIMIT) this.mismatches.push(row);
+      if (this.mismatches.length < MISMATCH_LIMIT) this.mismatches.push(parseEventRow(line));
       else this.problems.push({ kind: 'edited', seq: row.seq, message: `seq ${row.seq}: content does not match its hash` });
     }
     if (this.wanted.has(row.seq)) this.headAt.set(row.seq, row.hash);
@@ -137,8 +137,8 @@ export async function checkChainByCopy(trx: Knex.Transaction, from: number, to: 
   const select = `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE seq BETWEEN ${lo} AND ${hi} ORDER BY seq`;
   for await (const block of lineBlocks(copyOutInSnapshot(trx, select, ''))) {
     forEachLine(block, (line) => {
-      const row = parseEventRow(line);
-      check.push(row, rowHash(row) === row.hash);
+      const v = lineVerdict(line);
+      check.push(v, v.ok, line);
     });
   }
   const lookup: HashLookup = async (hashes) => {

@@ -5,7 +5,7 @@ import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { eventHash, eventHashReference, GENESIS_HASH, type AuditEventRow } from '../../src/audit/canonical.js';
 import { AuditIntegrityError, createCheckpoint } from '../../src/audit/checkpoints.js';
 import { copyOutInSnapshot } from '../../src/audit/export-copy.js';
-import { EVENT_COLUMNS, eventLine, forEachLine, lineBlocks, parseEventRow, rowHash } from '../../src/audit/export-rows.js';
+import { EVENT_COLUMNS, eventLine, eventLineOf, forEachLine, lineBlocks, lineVerdict, parseEventRow, rowHash } from '../../src/audit/export-rows.js';
 import { EVENT_LINE_SQL } from '../../src/audit/export.js';
 import { eventsInRange, headAndClock, insertEvents } from '../../src/audit/repository.js';
 import { recordPlainEvents } from '../../src/audit/service.js';
@@ -46,8 +46,9 @@ test('awkward rows: the hash bytes Node writes from COPY text equal the generic 
   t.truthy(await createCheckpoint(knex, keyring), 'the checkpoint verifies the same rows');
 
   await knex.transaction(async (trx) => {
-    const parsed: ReturnType<typeof parseEventRow>[] = [];
-    for await (const block of lineBlocks(copyOutInSnapshot(trx, `SELECT ${EVENT_COLUMNS} FROM audit.events ORDER BY seq`, ''))) forEachLine(block, (l) => parsed.push(parseEventRow(l)));
+    const lines: string[] = [];
+    for await (const block of lineBlocks(copyOutInSnapshot(trx, `SELECT ${EVENT_COLUMNS} FROM audit.events ORDER BY seq`, ''))) forEachLine(block, (l) => lines.push(l));
+    const parsed = lines.map(parseEventRow);
     const rows: AuditEventRow[] = [];
     for await (const r of eventsInRange(trx, 1, 1000)) rows.push(r);
     t.is(parsed.length, rows.length);
@@ -55,6 +56,8 @@ test('awkward rows: the hash bytes Node writes from COPY text equal the generic 
     t.deepEqual(parsed.map((p) => rowHash(p)), rows.map((r) => r.hash));
     const built = (await trx.raw<{ rows: Array<{ line: string }> }>(`SELECT ${EVENT_LINE_SQL} AS line FROM audit.events ORDER BY seq`)).rows.map((r) => r.line + '\n');
     t.deepEqual(parsed.map(eventLine), built, 'export lines byte-equal');
+    t.deepEqual(lines.map(eventLineOf), built, 'export lines written straight from COPY text byte-equal');
+    t.deepEqual(lines.map((l) => lineVerdict(l)), rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash, hash: r.hash, ok: true })), 'every row verifies straight from COPY text');
   });
 });
 
