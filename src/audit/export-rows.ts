@@ -127,6 +127,20 @@ export function lineVerdict(line: string): LineVerdict {
   return { seq: Number(f[0]), prevHash: field(f[10]!) ?? '', hash, ok: digest('sha256', text, 'hex') === hash };
 }
 
+/** Per line of a block: 1 when the row matches its stored hash. */
+export function blockFlags(block: string): Uint8Array {
+  const ok: number[] = [];
+  forEachLine(block, (line) => ok.push(lineVerdict(line).ok ? 1 : 0));
+  return Uint8Array.from(ok);
+}
+
+/** Seq and hashes of one COPY text line without reading the rest (seq first, prev_hash and hash last). */
+export function lineHashes(line: string): Omit<LineVerdict, 'ok'> {
+  const h = line.lastIndexOf('\t');
+  const p = line.lastIndexOf('\t', h - 1);
+  return { seq: Number(line.slice(0, line.indexOf('\t'))), prevHash: field(line.slice(p + 1, h)) ?? '', hash: field(line.slice(h + 1)) ?? '' };
+}
+
 /**
  * The hash the row must carry, written as seq `seq` (its own unless a reorder is being
  * tested): the bytes `eventHash` hashes, the payload read as node-postgres reads jsonb

@@ -10,6 +10,7 @@ import { EVENT_LINE_SQL } from '../../src/audit/export.js';
 import { eventsInRange, headAndClock, insertEvents } from '../../src/audit/repository.js';
 import { recordPlainEvents } from '../../src/audit/service.js';
 import { verifyDatabase, type VerifyReport } from '../../src/audit/verify.js';
+import { checkChainByCopy } from '../../src/audit/verify-stream.js';
 import type { Knex } from '../../src/platform/db.js';
 
 const kinds = (r: VerifyReport): string[] => r.problems.map((p) => `${p.kind}@${p.seq ?? ''}`);
@@ -77,6 +78,11 @@ test('thousands of events over many COPY chunks: an edit, a swap and a gap deep 
   t.deepEqual(kinds(r), ['edited@3001', 'reordered@4500', 'reordered@4501', 'gap@5200']);
   t.regex(r.problems[1]!.message, /seq 4500 holds the event written as seq 4501/);
   await t.throwsAsync(createCheckpoint(knex, keyring), { instanceOf: AuditIntegrityError, message: /seq 3001/ });
+  const threaded = await knex.transaction((trx) => checkChainByCopy(trx, 1, 6000, GENESIS_HASH, new Set([2999]), { worker: true }), { isolationLevel: 'repeatable read' });
+  t.deepEqual(threaded.problems, r.problems, 'the same findings with a worker thread hashing every other block');
+  t.is(threaded.checked, 5999);
+  t.true(threaded.workerBlocks > 0, 'the worker thread hashed blocks');
+  t.is(threaded.headAt.get(2999), (await knex('audit.events').where({ seq: 2999 }).first('hash')).hash);
   const ranged = await verifyDatabase(knex, { keys: trusted, from: 4400, to: 4600 });
   t.deepEqual(kinds(ranged), ['reordered@4500', 'reordered@4501']);
 });
