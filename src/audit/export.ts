@@ -154,13 +154,20 @@ export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, la
   if (period.from) where.push(`at >= '${period.from.toISOString()}'::timestamptz`);
   if (period.to) where.push(`at < '${period.to.toISOString()}'::timestamptz`);
   const select = `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE ${where.join(' AND ')} ORDER BY seq`;
+  let text = '';
+  let count = 0;
   for await (const block of lineBlocks(copyOutInSnapshot(trx, select, ''))) {
-    let text = '';
-    let count = 0;
     forEachLine(block, (line) => {
       text += eventLineOf(line);
       count++;
     });
+    // Socket-sized blocks gathered to about 256 KB: fewer, larger writes into the file or zlib.
+    if (text.length < YIELD_CHARS) continue;
     yield { text, count };
+    text = '';
+    count = 0;
   }
+  if (count) yield { text, count };
 }
+
+const YIELD_CHARS = 1 << 18;
