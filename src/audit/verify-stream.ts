@@ -153,7 +153,7 @@ export async function checkChainByCopy(
   const lo = Math.trunc(from);
   const hi = Math.trunc(Math.min(to, Number.MAX_SAFE_INTEGER));
   const select = `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE seq BETWEEN ${lo} AND ${hi} ORDER BY seq`;
-  const worker = opts.worker ?? HashWorker.worthIt(hi - lo + 1) ? new HashWorker() : undefined;
+  const worker = (opts.worker ?? HashWorker.worthIt(hi - lo + 1)) ? new HashWorker() : undefined;
   // Blocks in read order; every other one goes to the worker while this thread hashes the next.
   type Entry = { block: string; flags?: Uint8Array | Error; wait?: Promise<void>; threaded?: boolean };
   let workerBlocks = 0;
