@@ -3,8 +3,8 @@ import type { Knex } from '../platform/db.js';
 import type { Keyring } from '../keys/types.js';
 import type { Logger } from '../platform/logger.js';
 import { checkpointMessage, GENESIS_HASH, sha256Hex, type CheckpointRow } from './canonical.js';
-import { lastCheckpoint, headAndClock, insertCheckpoint, lockCheckpoints, eventsInRange } from './repository.js';
-import { ChainVerifier } from './verify.js';
+import { lastCheckpoint, headAndClock, insertCheckpoint, lockCheckpoints } from './repository.js';
+import { checkChainByCopy } from './verify-stream.js';
 
 /** Raised when the events since the last checkpoint do not verify: signing them would bless the damage. */
 export class AuditIntegrityError extends Error {
@@ -32,9 +32,8 @@ export async function createCheckpoint(db: Knex, keyring: Pick<Keyring, 'auditSi
     }
     if (head.seq === prevLast) return null;
 
-    const verifier = new ChainVerifier(prevLast + 1, prev?.head_hash ?? GENESIS_HASH, new Set());
-    for await (const row of eventsInRange(trx, prevLast + 1, head.seq)) verifier.push(row);
-    const problems = verifier.finish();
+    const verifier = await checkChainByCopy(trx, prevLast + 1, head.seq, prev?.head_hash ?? GENESIS_HASH, new Set());
+    const problems = verifier.problems;
     if (problems.length) throw new AuditIntegrityError(`refusing to sign checkpoint: ${problems.map((p) => p.message).join('; ')}`);
     if (verifier.last !== head.seq) throw new AuditIntegrityError(`refusing to sign checkpoint: expected events up to seq ${head.seq}, read up to ${verifier.last}`);
 

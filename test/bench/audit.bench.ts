@@ -14,7 +14,7 @@
 import { generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import os, { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
 
     const copy = run('copy');
     const line = (name: string, r: { ms: number; rssMB: number; detail: string }, target?: number) =>
-      console.log(`${name.padEnd(20)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${r.rssMB.toFixed(0).padStart(5)} MB RSS  ${(r.ms / copy.ms).toFixed(2).padStart(6)} × COPY${target ? ` (target ≤ ${target})` : ''}  ${r.detail}`);
+      console.log(`${name.padEnd(20)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${r.rssMB.toFixed(0).padStart(5)} MB RSS  ${(r.ms / copy.ms).toFixed(2).padStart(6)} × COPY${target ? ` (target ≤ ${target})` : ''}  load ${loadavg()[0]!.toFixed(1)}  ${r.detail}`);
     line('COPY TO STDOUT', copy);
     line('audit:verify', run('verify'), 4);
     line('audit:checkpoint', run('checkpoint'), 4);

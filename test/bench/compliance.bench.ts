@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(22)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${r.rssMB.toFixed(0).padStart(5)} MB RSS  ${(r.ms / copy.ms).toFixed(2).padStart(6)} × COPY  ${r.detail}`);
     line('COPY TO STDOUT', copy);
     line('compliance:export', exp);
+    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared: compare ratios)`);
     console.log(`targets: RSS < 200 MB (${exp.rssMB < 200 ? 'met' : 'MISSED'}), time ≤ 2 × COPY (${exp.ms <= 2 * copy.ms ? 'met' : 'MISSED'})`);
   } finally {
     await app.stop();

@@ -1,0 +1,60 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * One worker thread that hashes blocks of COPY lines (verify-worker.ts) while the main
+ * thread reads the next ones and hashes every other block itself: on two cores the
+ * chain check runs at about twice the speed of one thread. Should the worker fail to
+ * start (or die), `verdicts` rejects and the caller hashes the block itself, so a
+ * missing thread costs speed, never a verdict.
+ */
+export class HashWorker {
+  private readonly worker: Worker;
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (f: Uint8Array) => void; reject: (e: Error) => void }>();
+  private broken: Error | undefined;
+
+  constructor() {
+    // Compiled, this module is .js beside verify-worker.js. Run from source (tests, tsx),
+    // both are .ts and the thread loads tsx itself: a worker does not inherit the loader.
+    if (import.meta.url.endsWith('.ts')) {
+      const url = JSON.stringify(new URL('./verify-worker.ts', import.meta.url).href);
+      this.worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${url}); })`, { eval: true });
+    } else this.worker = new Worker(new URL('./verify-worker.js', import.meta.url));
+    this.worker.unref();
+    this.worker.on('message', (m: { id: number; flags: Uint8Array; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error) w?.reject(new Error(m.error));
+      else w?.resolve(m.flags);
+    });
+    const fail = (err: Error) => {
+      this.broken ??= err;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error('hash worker exited')));
+  }
+
+  /** Whether a worker is worth starting for `rows` rows on this machine. */
+  static worthIt(rows: number): boolean {
+    return rows >= 20_000 && availableParallelism() > 1;
+  }
+
+  /** Per line of `block`: 1 when the row matches its hash. */
+  verdicts(block: string): Promise<Uint8Array> {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, block });
+    });
+  }
+
+  /** Stops the thread. */
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
