@@ -170,7 +170,7 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
     if (problems.length) throw new ValidationError(problems);
     const out: Entry[] = [];
     for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
-    await deps.audit.recordMany(await w.own(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
+    await deps.audit.recordMany(await w.forAudit(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
     return out;
   });
 }
