@@ -112,6 +112,7 @@ export async function grantLocalRoleIn(trx: Knex.Transaction, deps: LocalAdminDe
   const held = await trx('role_assignments').where({ account_id: accountId, role, team: team ?? '', source: 'local' }).first('role');
   if (held) return false;
   await trx('role_assignments').insert({ account_id: accountId, role, team: team ?? '', reason: await grantedBy(trx, actorId), source: 'local' });
+  forgetSessionsOf(trx, accountId); // the new role counts at once on this node
   await deps.audit.record(trx, { action: AUDIT_ACTIONS.roleGranted, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { role, team: team ?? null, source: 'local' } });
   return true;
 }

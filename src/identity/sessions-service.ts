@@ -79,11 +79,11 @@ export interface SessionActor extends Actor {
 const cache = new Map<string, { session: LiveSession; until: number }>();
 const CACHE_MAX = 10_000;
 
-/** Drops cached sessions: all, those of one account, or one session by id. */
-export function forgetCachedSessions(which?: { accountId?: string; sessionId?: string }): void {
+/** Drops cached sessions: all, those of some accounts, or one session by id. */
+export function forgetCachedSessions(which?: { accountId?: string; accountIds?: ReadonlySet<string>; sessionId?: string }): void {
   if (!which) return cache.clear();
   for (const [k, v] of cache) {
-    if (v.session.accountId === which.accountId || v.session.id === which.sessionId) cache.delete(k);
+    if (v.session.accountId === which.accountId || v.session.id === which.sessionId || which.accountIds?.has(v.session.accountId)) cache.delete(k);
   }
 }
 
@@ -91,7 +91,7 @@ export function forgetCachedSessions(which?: { accountId?: string; sessionId?: s
  * Forgets now and again when the caller's transaction has ended: a lookup racing the
  * commit could otherwise cache the session as live again.
  */
-function forgetAroundCommit(db: Knex | Knex.Transaction, which: { accountId?: string; sessionId?: string }): void {
+function forgetAroundCommit(db: Knex | Knex.Transaction, which: Parameters<typeof forgetCachedSessions>[0] & object): void {
   forgetCachedSessions(which);
   const ended = 'executionPromise' in db && db.isTransaction ? (db as Knex.Transaction).executionPromise : undefined;
   const again = () => forgetCachedSessions(which);
@@ -101,6 +101,12 @@ function forgetAroundCommit(db: Knex | Knex.Transaction, which: { accountId?: st
 /** Forgets an account's cached sessions now and when the revoking transaction `db` ends. */
 export function forgetSessionsOf(db: Knex | Knex.Transaction, accountId: string): void {
   forgetAroundCommit(db, { accountId });
+}
+
+/** As `forgetSessionsOf` for many accounts (a directory sync's role changes): one pass over the cache. */
+export function forgetSessionsOfMany(db: Knex | Knex.Transaction, accountIds: Iterable<string>): void {
+  const ids = new Set(accountIds);
+  if (ids.size) forgetAroundCommit(db, { accountIds: ids });
 }
 
 /**
