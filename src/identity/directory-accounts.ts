@@ -1,6 +1,7 @@
 import type { Knex } from '../platform/db.js';
 import { directoryAccounts, insertChunked, operatorEmails, roleAssignments, teamScopeMembers } from './repository.js';
 import { revokeAccess } from './sessions.js';
+import { forgetSessionsOfMany } from './sessions-service.js';
 import type { AccountRow, AccountStatus, DirectoryAccountFields, RoleAssignmentRow, TeamScopeRow } from './types.js';
 
 /**
@@ -75,6 +76,8 @@ export async function applyDirectoryChanges(trx: Knex.Transaction, changes: Dire
     await trx('role_assignments').where({ account_id: r.account_id, role: r.role, team: r.team, reason: r.reason, source: 'directory' }).delete();
   }
   await insertChunked(trx, 'role_assignments', changes.rolesToAdd);
+  // A gained or lost role counts at once on this node, not after the session cache's lifetime.
+  forgetSessionsOfMany(trx, [...changes.rolesToAdd, ...changes.rolesToRemove].map((r) => r.account_id));
   for (const s of changes.scopeToRemove) await trx('team_scope_members').where({ team: s.team, account_id: s.account_id, via: s.via, source: 'directory' }).delete();
   await insertChunked(trx, 'team_scope_members', changes.scopeToAdd);
 

@@ -70,7 +70,11 @@ export function sessionMiddleware(db: Knex, config: Readonly<Config>, policy: Co
     const token = readCookie(c, policy.name);
     if (token && /^[A-Za-z0-9_-]{43}$/.test(token)) {
       const s = await findLiveSession(db, token, config.auth);
-      if (s) ctx.state.auth = { sessionId: s.id, accountId: s.accountId, token, secondFactorDone: s.secondFactorDone, createdAt: s.createdAt, absoluteExpiresAt: s.absoluteExpiresAt };
+      if (s) {
+        ctx.state.auth = { sessionId: s.id, accountId: s.accountId, token, secondFactorDone: s.secondFactorDone, createdAt: s.createdAt, absoluteExpiresAt: s.absoluteExpiresAt };
+        // Read with the session: the gates of a full session need no second lookup of the roles.
+        if (s.secondFactorDone && s.actor) ctx.state.actor = s.actor;
+      }
     }
     if (UNSAFE.has(ctx.method)) {
       // Browsers label every request with Sec-Fetch-Site; trust it when present. Without

@@ -4,6 +4,7 @@ import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { otherActiveOperators } from './repository.js';
+import { forgetSessionsOf } from './sessions-service.js';
 import { ROLES, type Role } from './types.js';
 
 /**
@@ -111,6 +112,7 @@ export async function grantLocalRoleIn(trx: Knex.Transaction, deps: LocalAdminDe
   const held = await trx('role_assignments').where({ account_id: accountId, role, team: team ?? '', source: 'local' }).first('role');
   if (held) return false;
   await trx('role_assignments').insert({ account_id: accountId, role, team: team ?? '', reason: await grantedBy(trx, actorId), source: 'local' });
+  forgetSessionsOf(trx, accountId); // the new role counts at once on this node
   await deps.audit.record(trx, { action: AUDIT_ACTIONS.roleGranted, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { role, team: team ?? null, source: 'local' } });
   return true;
 }
@@ -127,6 +129,7 @@ export async function revokeLocalRoleIn(trx: Knex.Transaction, deps: LocalAdminD
     if (!stillOperator && (await otherActiveOperators(trx, accountId)) === 0) throw new ConflictError('This is the last active operator; name another operator first', 'last_operator');
   }
   const n = await trx('role_assignments').where({ account_id: accountId, role, team: team ?? '', source: 'local' }).delete();
+  if (n) forgetSessionsOf(trx, accountId); // the lost role counts at once on this node
   if (n) await deps.audit.record(trx, { action: AUDIT_ACTIONS.roleRevoked, actorId, subjectId: accountId, object: { type: 'account', id: accountId }, payload: { role, team: team ?? null, source: 'local' } });
   return n > 0;
 }

@@ -2,6 +2,7 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
 import { forgetCachedTokens } from './api-tokens.js';
+import { forgetSessionsOf } from './sessions-service.js';
 
 /** What ended when a person's access was revoked. */
 export interface Revocation {
@@ -32,6 +33,7 @@ export async function revokeAccess(trx: Knex | Knex.Transaction, accountId: stri
   // Now and once more after the caller's transaction had time to commit: a lookup racing
   // the commit could otherwise cache the token as live again.
   forgetCachedTokens(accountId);
+  forgetSessionsOf(trx, accountId);
   setTimeout(() => forgetCachedTokens(accountId), 1_000).unref();
   return { sessions, tokens: tokens.sort((a, b) => a.id.localeCompare(b.id)) };
 }

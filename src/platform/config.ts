@@ -208,6 +208,8 @@ const authSchema = z
     totp_required_for_all: z.boolean().default(false),
     /** Seconds a personal API token found live is trusted without asking the database again (0: ask every time). */
     token_cache_seconds: z.number().int().min(0).max(60).default(5),
+    /** Seconds a session cookie found live is trusted without asking the database again (0: ask every time). */
+    session_cache_seconds: z.number().int().min(0).max(60).default(5),
     /** Failed sign-ins per account before it is throttled (backoff doubles per further failure). */
     account_max_failures: z.number().int().min(1).max(100).default(5),
     /** Failed sign-ins per source address before it is throttled. */

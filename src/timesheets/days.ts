@@ -94,7 +94,7 @@ export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Pro
     if (isForeignRead(actor, facts(day))) {
       // The first look by a reviewer ends the owner's chance to take the day back.
       if (day.state === 'submitted') await walled(w, (trx) => trx('timesheet_days').where({ id: day.id }).whereNull('opened_at').update({ opened_at: trx.fn.now() }));
-      await deps.audit.record(await w.own(), readEvent(actor, day, 'day'));
+      await deps.audit.record(await w.forAudit(), readEvent(actor, day, 'day'));
     }
     return view!;
   });
@@ -123,7 +123,7 @@ export async function listReviewDays(
       days.push({ ...summarise(day, view), flags: dayFlags(view, deps.config.timesheets) });
       read.push(day);
     }
-    await deps.audit.recordMany(await w.own(), read.map((day) => readEvent(actor, day, 'day_summary')));
+    await deps.audit.recordMany(await w.forAudit(), read.map((day) => readEvent(actor, day, 'day_summary')));
     return { total: days.length, days };
   });
 }

@@ -5,9 +5,9 @@ import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { facts, type TimesheetDeps } from './context.js';
-import { checkEntry, detailsFrom, entryDates, longProblems, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
+import { checkEntry, detailsFrom, entryDates, longProblems, mastersFrom, mastersLookup, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { authorize } from './policy.js';
-import { deleteEntry, entriesTouching, entryById, inWall, lockDaysForOwner, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
+import { deleteEntry, entriesTouching, entryById, inWall, lockDaysReading, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
 import { minutesOnDay } from './presenter.js';
 import { openEntries, sealEntry } from './sealing.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
@@ -41,13 +41,21 @@ export function entryEvent(actor: Actor, action: string, entryId: string, fields
   return { action, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'time_entry', id: entryId }, payload: { fields } };
 }
 
+/** A check on the owner's other entries touching [from, to], read by the statement that locks the days (it throws to roll back). */
+interface BeforeOpen {
+  from: string;
+  to: string;
+  check(others: EntryRow[]): Promise<void>;
+}
+
 /**
  * Locks the owner's days an entry touches and checks they are open for editing; a
  * returned day goes back to draft (the owner is correcting it). 409 naming the date
  * otherwise. The lock makes edit and submit of the same day strictly ordered.
  */
-export async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
-  const days = await lockDaysForOwner(w, actor.accountId, dates, tz, entry);
+export async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor, dates: string[], tz: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>, before?: BeforeOpen): Promise<DayRow[]> {
+  const { days, others } = await lockDaysReading(w, actor.accountId, dates, tz, entry, before);
+  if (before) await before.check(others);
   for (const day of days) {
     authorize(actor, 'edit_entries', facts(day));
   }
@@ -68,13 +76,16 @@ export async function openDaysForEdit(deps: TimesheetDeps, w: Wall, actor: Actor
  * the caller audits it. The entry is encrypted first, then inserted by the statement
  * that locks its days; a day not open throws and rolls the insert back.
  */
-export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string): Promise<Entry> {
+export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: EntryDetails, tz: string, checkLongDays = false): Promise<Entry> {
   const id = randomUUID(); // before encrypting: the id is bound into the ciphertext
   const { first, last } = entryDates(d, tz);
   // Sealed as a draft first, so the insert rides on the statement that locks the days;
   // only an entry on a day once submitted (returned, being corrected) is sealed again.
   const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'draft');
-  const days = await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz, { id, owner_id: actor.accountId, first_date: first, last_date: last, ...sealed });
+  // The day-over-the-limit check reads the other entries in that same statement and,
+  // when it refuses, throws before anything commits.
+  const before = checkLongDays ? { from: first, to: last, check: (others: EntryRow[]) => checkLongWith(deps, w, others, d, tz) } : undefined;
+  const days = await openDaysForEdit(deps, w, actor, datesBetween(first, last), tz, { id, owner_id: actor.accountId, first_date: first, last_date: last, ...sealed }, before);
   if (purposeFor(days) === 'record') {
     const again = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'record');
     await updateEntry(w, id, actor.accountId, { first_date: first, last_date: last, ...again });
@@ -87,17 +98,32 @@ export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: 
  * (the owner's other entries decrypted in one batch, inside the wall).
  */
 async function totalsWith(deps: TimesheetDeps, w: Wall, ownerId: string, added: EntryDetails[], tz: string, replaced?: string): Promise<Map<string, number>> {
+  const { from, to } = spanOf(added, tz);
+  return totalsFrom(deps, w, (await entriesTouching(w, ownerId, from, to)).filter((r) => r.id !== replaced), added, tz);
+}
+
+/** The first and last date the entries touch. */
+function spanOf(added: EntryDetails[], tz: string): { from: string; to: string } {
   const spans = added.map((d) => entryDates(d, tz));
-  const from = spans.map((x) => x.first).sort()[0]!;
-  const to = spans.map((x) => x.last).sort().at(-1)!;
-  const rows = (await entriesTouching(w, ownerId, from, to)).filter((r) => r.id !== replaced);
+  return { from: spans.map((x) => x.first).sort()[0]!, to: spans.map((x) => x.last).sort().at(-1)! };
+}
+
+/** The totals of the days `added` touches, given the owner's other entries there (decrypted in one batch). */
+async function totalsFrom(deps: TimesheetDeps, w: Wall, rows: EntryRow[], added: EntryDetails[], tz: string): Promise<Map<string, number>> {
+  const { from, to } = spanOf(added, tz);
   const all: EntryDetails[] = [...(rows.length ? (await openEntries(deps, w.shared(), rows)).entries : []), ...added];
   return new Map(datesBetween(from, to).map((date) => [date, all.reduce((n, e) => n + minutesOnDay(e, date, tz), 0)]));
 }
 
 /** Refuses (422 naming `confirm_long`) an entry or day over its limit unless confirmed. */
 async function checkLong(deps: TimesheetDeps, w: Wall, ownerId: string, d: EntryDetails, tz: string, replaced?: string): Promise<void> {
-  const totals = await totalsWith(deps, w, ownerId, [d], tz, replaced);
+  const { from, to } = spanOf([d], tz);
+  await checkLongWith(deps, w, (await entriesTouching(w, ownerId, from, to)).filter((r) => r.id !== replaced), d, tz);
+}
+
+/** As `checkLong`, given the owner's other entries on the entry's days. */
+async function checkLongWith(deps: TimesheetDeps, w: Wall, others: EntryRow[], d: EntryDetails, tz: string): Promise<void> {
+  const totals = await totalsFrom(deps, w, others, [d], tz);
   const { first, last } = entryDates(d, tz);
   const problems = longProblems(deps.config.timesheets, d, datesBetween(first, last).map((date) => ({ date, minutes: totals.get(date) ?? 0 })));
   if (problems.length) throw new ValidationError(problems);
@@ -107,15 +133,15 @@ async function checkLong(deps: TimesheetDeps, w: Wall, ownerId: string, d: Entry
 export async function createEntry(deps: TimesheetDeps, actor: Actor, input: EntryCreateBody): Promise<Entry> {
   const d = detailsFrom(input);
   return inWall(deps.db, actor.accountId, async (w) => {
-    // Checked inside the wall: the time zone came with its first statement, and the
-    // project lookup is granted to the row-security role (no switch, no extra trip).
+    // Checked inside the wall: the time zone, the project and the task came with its
+    // first statement; the other entries of the day come with the insert (issue 11's
+    // budget: BEGIN, first statement, data keys, insert, audit, COMMIT).
     const tz = w.actorTimeZone ?? deps.config.timesheets.time_zone;
-    await checkEntry(deps, d, tz, w.shared());
-    if (input.confirm_long !== true) await checkLong(deps, w, actor.accountId, d, tz);
-    const entry = await writeEntry(deps, w, actor, d, tz);
-    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
+    await checkEntry(deps, d, tz, w.shared(), mastersFrom(w.first));
+    const entry = await writeEntry(deps, w, actor, d, tz, input.confirm_long !== true);
+    await deps.audit.record(await w.forAudit(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
     return entry;
-  });
+  }, mastersLookup(d));
 }
 
 /**
@@ -144,7 +170,7 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
     if (problems.length) throw new ValidationError(problems);
     const out: Entry[] = [];
     for (const d of all) out.push(await writeEntry(deps, w, actor, d, tz));
-    await deps.audit.recordMany(await w.own(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
+    await deps.audit.recordMany(await w.forAudit(), out.map((e) => entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, e.id, fieldsSet(e))));
     return out;
   });
 }
@@ -197,7 +223,7 @@ export async function changeEntry(deps: TimesheetDeps, actor: Actor, id: string,
     const purpose = purposeFor(days.filter((day) => day.date >= after.first && day.date <= after.last));
     const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, after.first, purpose);
     await updateEntry(w, id, actor.accountId, { first_date: after.first, last_date: after.last, ...sealed });
-    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
+    await deps.audit.record(await w.forAudit(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryChanged, id, fieldsChanged(old, d)));
     return { id, ...d };
   });
 }
@@ -210,6 +236,6 @@ export async function removeEntry(deps: TimesheetDeps, actor: Actor, id: string)
     if (!row) throw new NotFoundError();
     await openDaysForEdit(deps, w, actor, datesBetween(row.first_date, row.last_date), tz);
     await deleteEntry(w, id, actor.accountId);
-    await deps.audit.record(await w.own(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
+    await deps.audit.record(await w.forAudit(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryDeleted, id, []));
   });
 }

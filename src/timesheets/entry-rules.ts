@@ -1,6 +1,7 @@
 import { ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { Knex } from '../platform/db.js';
 import type { TimesheetDeps } from './context.js';
+import type { FirstColumns } from './repository.js';
 import type { EntryCreateBody } from './schema.js';
 import { addDays, localDate } from './tz.js';
 
@@ -66,8 +67,32 @@ export function entryDates(d: EntryDetails, tz: string): { first: string; last: 
   return { first, last: last < first ? first : last };
 }
 
+/** An entry's project and task as the rules need them, read ahead (`mastersLookup`). */
+export interface Masters {
+  project: { id: string; archived_at: unknown; customer_archived_at: unknown } | null;
+  task: { project_id: string; archived_at: unknown } | null;
+}
+
+/**
+ * The project and task lookups of an entry as columns of a wall's first statement
+ * (master data lies outside the wall), so checking an entry costs no statement of its own.
+ */
+export function mastersLookup(d: Pick<EntryDetails, 'project_id' | 'task_id'>): FirstColumns {
+  return {
+    sql: `, (SELECT json_build_object('id', p.id, 'archived_at', p.archived_at, 'customer_archived_at', c.archived_at)
+               FROM projects p LEFT JOIN customers c ON c.id = p.customer_id WHERE p.id = ?::uuid) AS project,
+            (SELECT json_build_object('project_id', t.project_id, 'archived_at', t.archived_at) FROM tasks t WHERE t.id = ?::uuid) AS task`,
+    bindings: [d.project_id, d.task_id],
+  };
+}
+
+/** The masters a first statement read with `mastersLookup`. */
+export function mastersFrom(first: Readonly<Record<string, unknown>>): Masters {
+  return { project: (first.project ?? null) as Masters['project'], task: (first.task ?? null) as Masters['task'] };
+}
+
 /** Checks an entry's fields as a whole, collecting every problem (422 naming each field). */
-export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, problems: FieldProblem[], db?: Knex | Knex.Transaction): Promise<void> {
+export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, problems: FieldProblem[], db?: Knex | Knex.Transaction, masters?: Masters): Promise<void> {
   const cfg = deps.config.timesheets;
   const today = localDate(new Date(), tz);
   const earliest = addDays(today, -cfg.max_days_back);
@@ -96,14 +121,14 @@ export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: st
   if (d.note.length > cfg.note_max_length) problems.push({ field: 'note', message: `must be at most ${cfg.note_max_length} characters` });
   if (d.note.includes('\u0000')) problems.push({ field: 'note', message: 'must not contain NUL' });
 
-  const project = (await (db ?? deps.db)('projects as p')
+  const project = masters ? (masters.project ?? undefined) : ((await (db ?? deps.db)('projects as p')
     .leftJoin('customers as c', 'c.id', 'p.customer_id')
     .where('p.id', d.project_id)
-    .first('p.id', 'p.archived_at', 'c.archived_at as customer_archived_at')) as { id: string; archived_at: Date | null; customer_archived_at: Date | null } | undefined;
+    .first('p.id', 'p.archived_at', 'c.archived_at as customer_archived_at')) as Masters['project'] | undefined);
   if (!project) problems.push({ field: 'project_id', message: 'no such project' });
   else if (project.archived_at || project.customer_archived_at) problems.push({ field: 'project_id', message: 'the project is archived' });
   if (d.task_id !== null) {
-    const task = (await (db ?? deps.db)('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as { project_id: string; archived_at: Date | null } | undefined;
+    const task = masters ? (masters.task ?? undefined) : ((await (db ?? deps.db)('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as Masters['task'] | undefined);
     if (!task || task.project_id !== d.project_id) problems.push({ field: 'task_id', message: 'no such task in this project' });
     else if (task.archived_at) problems.push({ field: 'task_id', message: 'the task is archived' });
   }
@@ -126,8 +151,8 @@ export function detailsFrom(input: EntryCreateBody): EntryDetails {
 }
 
 /** Checks one entry and answers 422 naming every problem it has. */
-export async function checkEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, db?: Knex | Knex.Transaction): Promise<void> {
+export async function checkEntry(deps: TimesheetDeps, d: EntryDetails, tz: string, db?: Knex | Knex.Transaction, masters?: Masters): Promise<void> {
   const problems: FieldProblem[] = [];
-  await validateEntry(deps, d, tz, problems, db);
+  await validateEntry(deps, d, tz, problems, db, masters);
   if (problems.length) throw new ValidationError(problems);
 }

@@ -28,6 +28,20 @@ export interface Wall {
   shared(): Knex.Transaction;
   /** The acting account's own time zone setting (null: the organisation's), read in the first statement. */
   readonly actorTimeZone: string | null;
+  /** The extra columns the caller asked the first statement for (`inWall`'s `first`), by name. */
+  readonly first: Readonly<Record<string, unknown>>;
+  /**
+   * The transaction for audit events without personal details: as it stands when the
+   * row-security role may stage audit events itself (no role switch), else `own()`.
+   */
+  forAudit(): Promise<Knex.Transaction>;
+}
+
+/** Extra columns for a wall's first statement (lookups that need no wall: master data). */
+export interface FirstColumns {
+  /** A select list starting with a comma, e.g. `, (SELECT …) AS project`. */
+  sql: string;
+  bindings: readonly unknown[];
 }
 
 /** The wall's transaction and whether the row-security role is on right now. */
@@ -37,6 +51,25 @@ interface WallState extends Wall {
 }
 
 const roleUsable = new WeakMap<object, Promise<boolean>>();
+const roleStagesAudit = new WeakMap<object, Promise<boolean>>();
+
+/**
+ * Whether the row-security role may stage audit events (insert into `audit.pending`,
+ * granted by migration 20261204040000 once the staging table exists): then an audited
+ * write appends without stepping out of the role first. Checked once per pool.
+ */
+function canStageAudit(db: Knex): Promise<boolean> {
+  let p = roleStagesAudit.get(db);
+  if (!p) {
+    p = db
+      .raw(`SELECT CASE WHEN to_regclass('audit.pending') IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'uurwerk_rls') THEN false
+                   ELSE has_table_privilege('uurwerk_rls', 'audit.pending', 'INSERT') AND has_sequence_privilege('uurwerk_rls', 'audit.pending_n_seq', 'USAGE')
+                        AND has_schema_privilege('uurwerk_rls', 'audit', 'USAGE') END AS ok`)
+      .then((r: { rows: Array<{ ok: boolean }> }) => r.rows[0]?.ok === true);
+    roleStagesAudit.set(db, p);
+  }
+  return p;
+}
 
 /** Whether this connection can switch to the row-security role (checked once per pool). */
 function canUseRole(db: Knex): Promise<boolean> {
@@ -58,18 +91,24 @@ function canUseRole(db: Knex): Promise<boolean> {
  * on for consecutive wall queries and is switched off only when work beside the wall
  * asks for the connection's own role (`own()`), not around every statement.
  */
-export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wall) => Promise<T>): Promise<T> {
+export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wall) => Promise<T>, first?: FirstColumns): Promise<T> {
   const useRole = await canUseRole(db);
+  const stagesAudit = useRole && (await canStageAudit(db));
   return db.transaction(async (trx) => {
     const setting = actorId === 'bypass' ? `set_config('uurwerk.bypass', 'on', true)` : `set_config('uurwerk.actor', ?, true)`;
     // set_config('role', …, true) is SET LOCAL ROLE as a function: one statement for both,
     // and the actor's time zone comes along rather than in a statement of its own.
     const role = useRole ? `, set_config('role', 'uurwerk_rls', true)` : '';
     const tz = actorId === 'bypass' ? '' : ', (SELECT time_zone FROM timesheet_settings WHERE account_id = ?::uuid) AS time_zone';
-    const { rows } = await trx.raw<{ rows: Array<{ time_zone?: string | null }> }>(`SELECT ${setting}${role}${tz}`, actorId === 'bypass' ? [] : [actorId, actorId]);
+    // The caller's extra columns are evaluated before the role takes effect (it applies
+    // from the next statement): only lookups outside the wall belong there.
+    const { rows } = await trx.raw<{ rows: Array<Record<string, unknown> & { time_zone?: string | null }> }>(
+      `SELECT ${setting}${role}${tz}${first?.sql ?? ''}`, [...(actorId === 'bypass' ? [] : [actorId, actorId]), ...(first?.bindings ?? [])] as Knex.RawBinding[],
+    );
     const w: WallState = {
-      trx, actorId, useRole, roleOn: useRole, fn: trx.fn, actorTimeZone: rows[0]?.time_zone ?? null,
+      trx, actorId, useRole, roleOn: useRole, fn: trx.fn, actorTimeZone: rows[0]?.time_zone ?? null, first: rows[0] ?? {},
       shared: () => trx,
+      forAudit: () => (stagesAudit ? Promise.resolve(trx) : w.own()),
       async own() {
         // On failure the transaction rolls back, which undoes the role as well.
         if (w.roleOn) {
@@ -169,19 +208,37 @@ function dateText(v: unknown): string {
  * checks the days and throws (rolling both back) when one is not open.
  */
 export async function lockDaysForOwner(w: Wall, ownerId: string, dates: string[], timeZone: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>): Promise<DayRow[]> {
-  if (!dates.length) return [];
+  return (await lockDaysReading(w, ownerId, dates, timeZone, entry)).days;
+}
+
+/**
+ * As `lockDaysForOwner`, and with `others` the same statement reads the owner's entries
+ * touching [from, to] as they stood before it (the entry it inserts is not among them):
+ * an entry create's day-over-the-limit check costs no statement of its own.
+ */
+export async function lockDaysReading(w: Wall, ownerId: string, dates: string[], timeZone: string, entry?: Omit<EntryRow, 'created_at' | 'updated_at'>, others?: { from: string; to: string }): Promise<{ days: DayRow[]; others: EntryRow[] }> {
+  if (!dates.length) return { days: [], others: [] };
   const withEntry = entry ? ', e AS (INSERT INTO time_entries (id, owner_id, first_date, last_date, details, note, key_purpose) VALUES (?::uuid, ?::uuid, ?::date, ?::date, ?, ?, ?))' : '';
+  const readOthers = others
+    ? `, (SELECT coalesce(json_agg(o ORDER BY o.created_at, o.id), '[]') FROM (SELECT ${ENTRY_COLUMNS.join(', ')} FROM time_entries
+          WHERE owner_id = ?::uuid AND first_date <= ?::date AND last_date >= ?::date) o) AS others__`
+    : '';
   const { rows } = await walled(w, (trx) =>
     trx.raw<{ rows: Array<Record<string, unknown>> }>(
       `WITH d AS (
          INSERT INTO timesheet_days (owner_id, date, time_zone) SELECT ?::uuid, x, ? FROM unnest(?::date[]) AS x
          ON CONFLICT (owner_id, date) DO UPDATE SET owner_id = EXCLUDED.owner_id
          RETURNING ${DAY_COLUMNS.join(', ')})${withEntry}
-       SELECT * FROM d ORDER BY date`,
-      [ownerId, timeZone, [...dates].sort(), ...(entry ? [entry.id, entry.owner_id, entry.first_date, entry.last_date, entry.details, entry.note, entry.key_purpose] : [])],
+       SELECT d.*${readOthers} FROM d ORDER BY date`,
+      [ownerId, timeZone, [...dates].sort(), ...(entry ? [entry.id, entry.owner_id, entry.first_date, entry.last_date, entry.details, entry.note, entry.key_purpose] : []),
+        ...(others ? [ownerId, others.to, others.from] : [])],
     ),
   );
-  return rows.map(normaliseDay);
+  const found = (rows[0]?.others__ ?? []) as Array<Record<string, unknown>>;
+  return {
+    days: rows.map(({ others__: _, ...d }) => normaliseDay(d)),
+    others: found.map((e) => normaliseEntry({ ...e, created_at: new Date(e.created_at as string), updated_at: new Date(e.updated_at as string) })),
+  };
 }
 
 /** One day by id, narrowed by a policy scope; optionally locked. */

@@ -57,6 +57,9 @@ export async function seed(a: TestApp, size: SeedSize): Promise<Seeded> {
   const operator = await buildOperator(a, { source: 'directory' });
   const { projectId, taskId } = await buildProject(a, { by: operator });
   const admin = await buildTeamAdmin(a, { source: 'directory', team: TEAM });
+  // A team admin agrees to the confidentiality statement once before opening other people's days.
+  const ack = await admin.client.json('POST', '/api/v1/privacy/confidentiality/acknowledgements', {});
+  if (ack.status !== 201) throw new Error(`the confidentiality statement answered ${ack.status}: ${JSON.stringify(ack.body)}`);
   const employees: BuiltPerson[] = [];
   for (let i = 0; i < size.employees; i++) employees.push(await buildEmployee(a, { source: 'directory', team: TEAM }));
 
