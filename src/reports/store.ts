@@ -4,6 +4,7 @@ import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
+import { priceDays, type PricedPart } from './amounts.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
 import { checkReopen } from './closures.js';
 import { periodStart } from './periods.js';
@@ -38,7 +39,9 @@ export interface StoreDeps {
   keys: KeyService;
 }
 
-interface Pending extends DayFigures {
+/** A pending change: the day's figures (an addition with each billable part's amount), and its direction. */
+interface Pending extends Omit<DayFigures, 'parts'> {
+  parts: PricedPart[];
   sign: 1 | -1;
 }
 
@@ -60,7 +63,8 @@ async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): 
  */
 export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): DayFiguresHook {
   return {
-    submitted: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    // The amount is fixed here, at the rate valid on the day as of the submit (README: a later rate change does not rewrite it).
+    submitted: async (trx, days) => seal(deps.keys, trx, (await priceDays(trx, days)).map((d) => ({ ...d, sign: 1 as const }))),
     returned: (trx, day) => seal(deps.keys, trx, [{ ...day, sign: -1 }]),
     reopened: async (trx, day, actorId) => {
       await checkReopen(trx, deps.audit, day, actorId);
@@ -114,21 +118,17 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     const ageHours = ((opts.now ?? new Date()).getTime() - rows[0]!.created_at.getTime()) / 3_600_000;
     if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length, ...extra };
     const keys = await storeKeys(deps, trx);
-    // Sum every change per store row first, so a row is written once per fold.
-    const deltas = new Map<string, Change>();
+    // The changes in the order they happened: a removal takes its share of what the cell holds at that point.
+    const changes: Change[] = [];
     for (const item of items) {
       const place = sliceOf(item.date);
       const person = pseudonym(keys, place.period, item.ownerId);
       for (const part of item.parts) {
         if (part.minutes <= 0) continue;
-        const task = part.task_id ?? NO_TASK;
-        const k = [place.period, place.month, item.teams.join('\u0001'), part.project_id, task, person.toString('hex')].join('|');
-        const d = deltas.get(k) ?? { ...place, teams: item.teams, project_id: part.project_id, task_id: task, person, minutes: 0 };
-        d.minutes += item.sign * part.minutes;
-        deltas.set(k, d);
+        const amounts = item.sign > 0 && part.amount ? { [part.amount.currency]: part.amount.cents } : undefined;
+        changes.push({ ...place, teams: item.teams, project_id: part.project_id, task_id: part.task_id ?? NO_TASK, person, minutes: item.sign * part.minutes, amounts });
       }
     }
-    const changes = [...deltas.values()].filter((d) => d.minutes !== 0);
     if (changes.length) {
       await applyChanges(trx, keys, changes);
       await publishSlices(trx, keys, changes, deps.config.reports.k);
