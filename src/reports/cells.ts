@@ -59,7 +59,8 @@ function seal(keys: StoreKeys, c: CellKey, state: CellState): Buffer {
   return Buffer.concat([iv, body, cipher.getAuthTag()]);
 }
 
-function open(keys: StoreKeys, c: CellKey, sealed: Buffer): CellState {
+/** Opens a cell's sealed state (the fold and publishing; tests check sums with it). */
+export function open(keys: StoreKeys, c: CellKey, sealed: Buffer): CellState {
   const decipher = createDecipheriv('aes-256-gcm', keys.state, sealed.subarray(0, 12));
   decipher.setAAD(Buffer.from(keyText(c)));
   decipher.setAuthTag(sealed.subarray(sealed.length - 16));

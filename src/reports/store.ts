@@ -74,7 +74,7 @@ export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): Da
 }
 
 /** The store's key: 32 random bytes, made on first use, resting sealed under the keyring. */
-async function storeKeys(deps: StoreDeps, trx: Knex.Transaction): Promise<StoreKeys> {
+export async function storeKeysIn(deps: Pick<StoreDeps, 'keys'>, trx: Knex.Transaction): Promise<StoreKeys> {
   const row = (await trx('report_key').where({ id: 1 }).first('sealed')) as { sealed: string } | undefined;
   if (row) return deriveKeys(Buffer.from(await deps.keys.decrypt(trx, REPORTS_SUBJECT, keyRef, row.sealed), 'base64'));
   const key = randomBytes(32);
@@ -106,7 +106,7 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     // One fold at a time, across nodes.
     await trx.raw("SELECT pg_advisory_xact_lock(hashtext('uurwerk.reports.fold'))");
     // Restricted people's figures leave the store (restricted.ts); reported only when there were any.
-    const removed = await removeRestrictedCells(trx, () => storeKeys(deps, trx), deps.config.reports.k);
+    const removed = await removeRestrictedCells(trx, () => storeKeysIn(deps, trx), deps.config.reports.k);
     const extra = removed ? { restrictedCellsRemoved: removed } : {};
     const rows = (await trx('report_inbox').orderBy('seq').select('id', 'sealed', 'created_at')) as Array<{ id: string; sealed: string; created_at: Date }>;
     if (!rows.length) return { folded: 0, waiting: 0, ...extra };
@@ -117,7 +117,7 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     const people = new Set(items.map((i) => i.ownerId)).size;
     const ageHours = ((opts.now ?? new Date()).getTime() - rows[0]!.created_at.getTime()) / 3_600_000;
     if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length, ...extra };
-    const keys = await storeKeys(deps, trx);
+    const keys = await storeKeysIn(deps, trx);
     // The changes in the order they happened: a removal takes its share of what the cell holds at that point.
     const changes: Change[] = [];
     for (const item of items) {
