@@ -87,3 +87,29 @@ test('a lift before any fold ran since the restriction counts nothing twice: wha
   await foldPending(deps, { force: true });
   t.is(await heldMinutes(a), 2 * 480, 'her two days, each once: the folded one was emptied and the waiting one dropped before both were recorded again');
 });
+
+test('a restriction request granted in full restricts the person (out of reports at the next fold); partly granted leaves it to its actions; the lift brings the figures back', async (t) => {
+  const { a, projectId, taskId } = await reportsApp(t);
+  const deps = { db: a.app.db, config: a.config, keys: a.app.keys };
+  const ann = await person(a, { inTeam: 'ward-r' });
+  const bob = await person(a, { inTeam: 'ward-r' });
+  const dpo = await person(a, { roles: ['dpo'] });
+  await recordAndSubmit(ann, { projectId, taskId, date: daysAgo(2) });
+  await foldPending(deps, { force: true });
+  const restricted = async (id: string) => (await a.db.knex('accounts').where({ id }).first('restricted_at')).restricted_at !== null;
+  const file = async (who: typeof ann) => (await who.c.json<{ id: string }>('POST', '/api/v1/me/privacy-requests', { kind: 'restriction' })).body.id;
+  const partly = await dpo.c.json('POST', `/api/v1/privacy/requests/${await file(bob)}/decision`, { decision: 'partly', ground: 'fiscal duty', actions: 'drafts only' });
+  t.is(partly.status, 200, JSON.stringify(partly.body));
+  t.false(await restricted(bob.id), 'partly: carried out as its actions say');
+  const grant = await dpo.c.json<{ execution: string }>('POST', `/api/v1/privacy/requests/${await file(ann)}/decision`, { decision: 'grant' });
+  t.is(grant.status, 200, JSON.stringify(grant.body));
+  t.is(grant.body.execution, 'done');
+  t.true(await restricted(ann.id));
+  const decided = (await a.db.knex('audit.events').where({ action: 'privacy.request.decided', subject_id: ann.id }).first('payload')) as { payload: Record<string, unknown> };
+  t.like(decided.payload, { kind: 'restriction', decision: 'grant', restricted: true });
+  await foldPending(deps, { force: true });
+  t.is(await heldMinutes(a), 0, 'her figures left the store');
+  t.is((await dpo.c.json('POST', `/api/v1/privacy/restrictions/${ann.id}/lift`, { reason: 'objection resolved' })).status, 200);
+  await foldPending(deps, { force: true });
+  t.is(await heldMinutes(a), 480, 'and came back with the lift');
+});
