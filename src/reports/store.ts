@@ -8,7 +8,7 @@ import { priceDays, type PricedPart } from './amounts.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
 import { checkReopen } from './closures.js';
 import { periodStart } from './periods.js';
-import { removeRestrictedCells, restrictedAmong } from './restricted.js';
+import { presentCellsOf, removeRestrictedCells, restrictedAmong } from './restricted.js';
 
 /**
  * The report store: what organisation reports add up, recorded when a day is
@@ -39,16 +39,21 @@ export interface StoreDeps {
   keys: KeyService;
 }
 
-/** A pending change: the day's figures (an addition with each billable part's amount), and its direction. */
+/**
+ * A pending change: the day's figures (an addition with each billable part's amount), and
+ * its direction; or, with `reset`, "empty every cell of this person" (a lifted restriction,
+ * before their days are recorded again: restore.ts).
+ */
 interface Pending extends Omit<DayFigures, 'parts'> {
   parts: PricedPart[];
   sign: 1 | -1;
+  reset?: true;
 }
 
 async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): Promise<void> {
   const rows = [];
   for (const item of items) {
-    if (!item.parts.some((p) => p.minutes > 0)) continue;
+    if (!item.reset && !item.parts.some((p) => p.minutes > 0)) continue;
     const id = randomUUID();
     rows.push({ id, sealed: await keys.encrypt(trx, REPORTS_SUBJECT, inboxRef(id), JSON.stringify(item), { purpose: 'record' }) });
   }
@@ -71,6 +76,11 @@ export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): Da
       await seal(deps.keys, trx, [{ ...day, sign: -1 }]);
     },
   };
+}
+
+/** Seals "empty every cell of this person" into the inbox, in `trx`; the fold carries it out in its turn. */
+export function sealReset(keys: KeyService, trx: Knex.Transaction, ownerId: string): Promise<void> {
+  return seal(keys, trx, [{ ownerId, date: '', teams: [], parts: [], sign: -1, reset: true }]);
 }
 
 /** The store's key: 32 random bytes, made on first use, resting sealed under the keyring. */
@@ -121,6 +131,11 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     // The changes in the order they happened: a removal takes its share of what the cell holds at that point.
     const changes: Change[] = [];
     for (const item of items) {
+      if (item.reset) {
+        // A change far below any cell's minutes: applyChanges floors at zero, so the cell empties.
+        for (const cell of await presentCellsOf(trx, keys, [item.ownerId])) changes.push({ ...cell, minutes: -Number.MAX_SAFE_INTEGER });
+        continue;
+      }
       const place = sliceOf(item.date);
       const person = pseudonym(keys, place.period, item.ownerId);
       for (const part of item.parts) {

@@ -56,7 +56,8 @@ test('lifting a restriction records the person’s submitted and approved days a
   t.is(ok.status, 200, JSON.stringify(ok.body));
   t.is(ok.body.days_recorded, 2);
   t.is((await a.db.knex('accounts').where({ id: ann.id }).first('restricted_at')).restricted_at, null);
-  t.is(Number((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n), 2, 'one envelope per day, waiting for the fold like a submit');
+  t.is(Number((await a.db.knex('report_inbox').count({ n: '*' }))[0]!.n), 3, 'an "empty her cells" envelope and one per day, waiting for the fold like a submit');
+  t.is(await heldMinutes(a), 480, 'nothing in the store itself is written in the lift');
   await foldPending(deps, { force: true });
   t.is(await present(), before, 'her figures are back');
   t.is(await heldMinutes(a), 3 * 480, 'each day once');
