@@ -11,6 +11,7 @@ import { type AuthDeps } from '../identity/auth-service.js';
 import { anyAccountExists, identityModule } from '../identity/module.js';
 import { operatorModule } from '../operator/module.js';
 import { reportsHook, reportsModule } from '../reports/module.js';
+import { recordOwnerAgain } from '../reports/restore.js';
 import { submitWarnings } from '../reports/submit-warnings.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
@@ -90,6 +91,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
       db, config, keys, audit, logger, keyring, metrics,
       // A granted erasure runs the retention erase: what no legal duty keeps goes, the rest is restricted.
       erasePerson: (personId, reason) => erasePerson({ db, audit, handlers, clock: systemClock }, { personId, reason, dryRun: false, actorId: 'system:privacy-request' }),
+      // Lifting a restriction records the person's submitted and approved days into the report store again.
+      recordFiguresAgain: (trx, personId) => recordOwnerAgain({ db, config, keys, audit }, trx, personId),
     }),
     directory,
     auditMod,

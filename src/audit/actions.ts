@@ -134,6 +134,8 @@ export const AUDIT_ACTIONS = {
   alarmRaised: 'privacy.alarm.raised', // an incident opened (kind, breach number, mails sent)
   alarmCleared: 'privacy.alarm.cleared', // its condition is gone
   privacyRegisterViewed: 'privacy.register.viewed', // a privacy officer or auditor read a register (view and filters, no content)
+  // Restriction lifted (src/privacy/restriction.ts): the person counts in reports and inboxes again (days recorded again, no text).
+  privacyRestrictionLifted: 'privacy.restriction.lifted',
   correctionRequested: 'timesheet.correction.requested', // the owner of a locked day asks for a correction
   correctionResolved: 'timesheet.correction.resolved', // the admin reopened the day for it, or declined
   // The timer widget (src/timesheets/timer.ts): project, task or note changed while it runs.

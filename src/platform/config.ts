@@ -284,6 +284,7 @@ const retentionSchema = z
     leavers: retentionPeriod.default('1 year'),
     requests: retentionPeriod.default('5 years'),
     breaches: retentionPeriod.default('5 years'),
+    alarms: retentionPeriod.default('1 year'),
     /** Cron (UTC) of the daily retention run. */
     cron: cron.default('23 3 * * *'),
     /** Rows deleted (or keys shredded) per transaction, so requests keep their latency. */

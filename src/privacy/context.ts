@@ -19,7 +19,12 @@ export interface PrivacyDeps {
   audit: AuditLog;
   clock: Clock;
   erasePerson?: ErasePerson;
+  /** Records a person's submitted and approved days into the report store again, in the lift's transaction (the reports domain; wired by src/app). */
+  recordFiguresAgain?: RecordFiguresAgain;
 }
+
+/** What lifting a restriction hands to the reports domain: the lift's transaction and the person; answers how many days were recorded. */
+export type RecordFiguresAgain = (trx: Knex.Transaction, personId: string) => Promise<number>;
 
 /**
  * The key subject the privacy officer's own notes are sealed under (identity check,

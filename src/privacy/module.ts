@@ -6,7 +6,7 @@ import { registerAlarmMetrics, runAlarmChecks } from './alarm-job.js';
 import type { DomainModule } from '../platform/module.js';
 import type { PrivacyDeps } from './context.js';
 import { sendPrivacyReminders } from './reminders.js';
-import { breachRetention, requestRetention } from './retention.js';
+import { alarmRetention, breachRetention, requestRetention } from './retention.js';
 import { privacyPages } from './pages.js';
 import { registerPrivacyApi } from './routes.js';
 
@@ -43,7 +43,7 @@ export function privacyModule(input: Omit<PrivacyDeps, 'clock'> & { clock?: Cloc
     name: 'privacy',
     api: (api) => registerPrivacyApi(api, deps),
     pages: privacyPages(deps),
-    retention: [requestRetention, breachRetention],
+    retention: [requestRetention, breachRetention, alarmRetention],
     jobs: [{
       queue: PRIVACY_REMINDER_QUEUE,
       cron: REMINDER_CRON,

@@ -148,6 +148,8 @@ export function extendRequest(deps: PrivacyDeps, actor: Actor, id: string, reaso
 
 /** Whether granting the request runs the erase service. */
 const erases = (row: Pick<RequestRow, 'kind' | 'subject_id'>, decision: string) => row.kind === 'erasure' && decision !== 'refuse' && row.subject_id !== null;
+/** Whether the decision restricts the account (a restriction granted in full; "partly" is carried out as its actions say). */
+const restricts = (row: Pick<RequestRow, 'kind' | 'subject_id'>, decision: string) => row.kind === 'restriction' && decision === 'grant' && row.subject_id !== null;
 
 /**
  * Records the decision with its legal ground. Granting (or partly granting) an
@@ -158,14 +160,17 @@ export async function decideRequest(deps: PrivacyDeps, actor: Actor, id: string,
   let run: RequestRow | undefined;
   await change(deps, actor, id, AUDIT_ACTIONS.privacyRequestDecided, async (trx, row, seal) => {
     if (row.status !== 'open') throw new ConflictError('The request is already decided', 'already_decided');
-    const execution = erases(row, body.decision) ? 'pending' : null;
+    const restrict = restricts(row, body.decision);
+    const execution = erases(row, body.decision) ? 'pending' : restrict ? 'done' : null;
+    // A granted restriction takes effect in the decision's transaction: out of inboxes and reports, only stored (lifted in restriction.ts).
+    if (restrict) await trx('accounts').where({ id: row.subject_id! }).whereNull('restricted_at').update({ restricted_at: deps.clock.now() });
     await trx('privacy_requests').where({ id }).update({
       status: 'decided', decision: body.decision, decided_at: deps.clock.now(), decided_by: actor.accountId, execution,
       ground_sealed: body.ground ? await seal('ground_sealed', body.ground) : null,
       ...(body.actions ? { actions_sealed: await seal('actions_sealed', body.actions) } : {}),
     });
     if (execution) run = row;
-    return { decision: body.decision, execution, fields: Object.keys(body).filter((k) => k !== 'decision') };
+    return { decision: body.decision, execution, fields: Object.keys(body).filter((k) => k !== 'decision'), ...(restrict ? { restricted: true } : {}) };
   });
   if (run && deps.erasePerson) {
     const row = run;

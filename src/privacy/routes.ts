@@ -4,6 +4,7 @@ import { amendBreach, getBreach, listBreaches, recordBreach } from './breaches.j
 import { auditRegisterView } from './register-reads.js';
 import type { PrivacyDeps } from './context.js';
 import { closeRequest, decideRequest, extendRequest, fileRequest, getMyRequest, getRequest, listMyRequests, listRequests, noteIdentityCheck, recordRequest } from './requests.js';
+import { liftRestriction } from './restriction.js';
 import * as s from './schema.js';
 
 const tags = ['privacy'];
@@ -73,6 +74,11 @@ export function registerPrivacyApi(api: ApiRegistry, deps: PrivacyDeps): void {
     method: 'post', path: '/privacy/requests/:id/told', operationId: 'closePrivacyRequest', summary: 'Record that the person was told the outcome (closes the request)', tags, auth: KEEPER,
     params: s.idParams, body: s.toldBody, response: s.requestResponse,
     handler: async (ctx, { params, body }) => closeRequest(deps, currentActor(ctx), params.id, body),
+  });
+  api.add({
+    method: 'post', path: '/privacy/restrictions/:id/lift', operationId: 'liftRestriction', summary: 'Lift a person\'s restriction of processing (art. 18(3)), with the reason: their submitted and approved days count in reports again (audited)', tags, auth: KEEPER,
+    params: s.idParams, body: s.liftBody, response: s.liftResponse,
+    handler: async (ctx, { params, body }) => liftRestriction(deps, currentActor(ctx), params.id, body.reason),
   });
 
   // --- the breach register

@@ -48,6 +48,11 @@ export const identityBody = z.strictObject({ note: text(1000) });
 /** Why the deadline is extended by two months. */
 export const extensionBody = z.strictObject({ reason: text(1000) });
 /** The decision; a legal ground is required unless the request is granted in full. */
+/** Lifting a restriction: why (the person was told before, art. 18(3)). */
+export const liftBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
+/** What a lift did. */
+export const liftResponse = z.object({ account_id: z.string(), restricted: z.literal(false), days_recorded: z.number().int() });
+
 export const decisionBody = z.strictObject({
   decision: z.enum(DECISIONS),
   ground: text(2000).optional(),

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { html, type SafeHtml } from '../web/html.js';
 import type { InvoiceView, PayrollView } from './billing-schema.js';
-import type { BudgetView, Cell, ReportView } from './schema.js';
+import type { BudgetView, Cell, Money, ReportView } from './schema.js';
 
 /**
  * The shapes a report leaves the server in besides JSON: a table of text (for CSV and
@@ -21,6 +21,28 @@ export function reportTable(r: ReportView, totalLabel: string): Array<Array<stri
     [r.group_by, ...r.periods.map((p) => p.label), totalLabel],
     ...r.rows.map((row) => [row.label, ...row.cells.map(num), num(row.total)]),
     [totalLabel, ...r.totals.cells.map(num), num(r.totals.total)],
+  ];
+}
+
+/** The currencies any figure of the report holds, sorted. */
+export function currenciesOf(r: ReportView): string[] {
+  const all = [...r.rows.flatMap((row) => [...row.amounts, row.amount_total]), ...r.totals.amounts, r.totals.amount_total];
+  return [...new Set(all.flatMap((m) => (m ? Object.keys(m) : [])))].sort();
+}
+
+/** An amount in one currency with two decimals, or "< k" where the figure is suppressed. */
+export function amountText(m: Money, currency: string, k: number): string {
+  return m === null ? `< ${k}` : (m[currency] ?? 0).toFixed(2);
+}
+
+/** The report's billed value as rows of cells: one row per group and currency, then the totals per currency. */
+export function amountTable(r: ReportView, totalLabel: string, currencyLabel = 'currency'): Array<Array<string | number>> {
+  const num = (m: Money, cur: string): string | number => (m === null ? `< ${r.k}` : (m[cur] ?? 0));
+  const curs = currenciesOf(r);
+  return [
+    [r.group_by, currencyLabel, ...r.periods.map((p) => p.label), totalLabel],
+    ...r.rows.flatMap((row) => curs.map((cur) => [row.label, cur, ...row.amounts.map((m) => num(m, cur)), num(row.amount_total, cur)])),
+    ...curs.map((cur) => [totalLabel, cur, ...r.totals.amounts.map((m) => num(m, cur)), num(r.totals.amount_total, cur)]),
   ];
 }
 

@@ -10,7 +10,7 @@ import { sendPage } from '../web/routes.js';
 import type { TimesheetDeps } from '../timesheets/context.js';
 import { invoice } from './billing.js';
 import { invoiceQuery, payrollQuery } from './billing-schema.js';
-import { barChart, budgetTable, burnChart, hoursText, invoiceSheets, payrollSheet, reportTable, toCsv, toXlsx } from './export.js';
+import { amountText, amountTable, barChart, budgetTable, burnChart, currenciesOf, hoursText, invoiceSheets, payrollSheet, reportTable, toCsv, toXlsx } from './export.js';
 import { PAYROLL_COLUMNS, payrollExport } from './payroll.js';
 import { reportScope } from './policy.js';
 import { GROUP_BY } from './repository.js';
@@ -99,6 +99,12 @@ ${r.rows.length
 <tbody>${r.rows.map((row) => html`<tr><td>${row.label}</td>${row.cells.map((cell) => html`<td>${cell.suppressed ? rt(l, 'suppressed', k) : hoursText(cell, k)}</td>`)}<td>${row.total.suppressed ? rt(l, 'suppressed', k) : hoursText(row.total, k)}</td></tr>`)}</tbody>
 <tfoot><tr><th>${rt(l, 'total')}</th>${r.totals.cells.map((cell) => html`<th>${cell.suppressed ? rt(l, 'suppressed', k) : hoursText(cell, k)}</th>`)}<th id="grand-total">${r.totals.total.suppressed ? rt(l, 'suppressed', k) : hoursText(r.totals.total, k)}</th></tr></tfoot></table>`
   : html`<p id="no-figures">${rt(l, 'no_figures')}</p>`}
+${currenciesOf(r).length
+  ? html`<h2>${rt(l, 'amounts_title')}</h2><p>${rt(l, 'amounts_intro')}</p>
+<table class="list" id="amounts"><thead><tr><th>${rt(l, q.group_by)}</th><th>${rt(l, 'currency')}</th>${r.periods.map((p) => html`<th>${p.label}</th>`)}<th>${rt(l, 'total')}</th></tr></thead>
+<tbody>${r.rows.flatMap((row) => currenciesOf(r).map((cur) => html`<tr><td>${row.label}</td><td>${cur}</td>${row.amounts.map((m) => html`<td>${m === null ? rt(l, 'suppressed', k) : amountText(m, cur, k)}</td>`)}<td>${row.amount_total === null ? rt(l, 'suppressed', k) : amountText(row.amount_total, cur, k)}</td></tr>`))}</tbody>
+<tfoot>${currenciesOf(r).map((cur) => html`<tr><th>${rt(l, 'total')}</th><th>${cur}</th>${r.totals.amounts.map((m) => html`<th>${m === null ? rt(l, 'suppressed', k) : amountText(m, cur, k)}</th>`)}<th class="amount-total">${r.totals.amount_total === null ? rt(l, 'suppressed', k) : amountText(r.totals.amount_total, cur, k)}</th></tr>`)}</tfoot></table>`
+  : ''}
 <h2>${rt(l, 'budgets')}</h2>
 ${b.projects.length
   ? html`${burnChart(b, rt(l, 'budgets'))}
@@ -169,7 +175,8 @@ ${v.warnings.length
     router.get(`/reports/hours.${format}`, (ctx) =>
       page(c(ctx), deps, async (actor) => {
         const r = await hoursReport(deps, actor, question(c(ctx)));
-        await download(c(ctx), 'hours', { hours: reportTable(r, 'total') }, format);
+        // Billed value beside the hours (a second sheet, a second block in the CSV), under the same k rule.
+        await download(c(ctx), 'hours', { hours: reportTable(r, 'total'), amounts: amountTable(r, 'total') }, format);
       }),
     );
     router.get(`/reports/budgets.${format}`, (ctx) =>

@@ -50,9 +50,9 @@ const ROW_PERIOD: Record<PeriodKind, string> = {
 };
 
 /** FROM and WHERE shared by both queries, with their bindings. */
-function source(table: 'report_atoms' | 'report_months' | 'report_months_all', periodExpr: string, q: ReportQuery): { sql: string; bindings: Knex.Value[] } {
+function source(table: 'report_atoms' | 'report_months' | 'report_months_all', periodExpr: string, q: ReportQuery, join = ''): { sql: string; bindings: Knex.Value[] } {
   const bindings: Knex.Value[] = [];
-  let sql = `FROM ${table} x JOIN projects p ON p.id = x.project_id LEFT JOIN tasks tk ON tk.id = x.task_id`;
+  let sql = `FROM ${table} x JOIN projects p ON p.id = x.project_id LEFT JOIN tasks tk ON tk.id = x.task_id${join}`;
   if (q.groupBy === 'team') sql += ` CROSS JOIN LATERAL unnest(CASE WHEN cardinality(x.teams) = 0 THEN ARRAY[''] ELSE x.teams END) AS tm(team)`;
   sql += ` WHERE ${periodExpr} BETWEEN ?::date AND ?::date`;
   bindings.push(periodStart(q.kind, q.from), periodStart(q.kind, q.to));
@@ -83,26 +83,57 @@ function source(table: 'report_atoms' | 'report_months' | 'report_months_all', p
   return { sql, bindings };
 }
 
+/** Where a figure query reads, and which of its rows count (published, at least k people). */
+function figureSource(q: ReportQuery, k: number, join = ''): { per: string; src: { sql: string; bindings: Knex.Value[] }; ok: string; okBindings: Knex.Value[] } {
+  const per = ROW_PERIOD[q.kind];
+  // Weeks add up published slices; months, quarters and years their monthly sums (same slices, fewer rows).
+  const weekly = q.kind === 'week';
+  // Organisation-wide and not by team: the monthly sums over all team sets.
+  const org = !q.teams && q.team === undefined && q.groupBy !== 'team';
+  const src = source(weekly ? 'report_atoms' : org ? 'report_months_all' : 'report_months', per, q, join);
+  return { per, src, ok: weekly ? 'x.people >= ? AND x.minutes IS NOT NULL' : 'x.minutes IS NOT NULL', okBindings: weekly ? [k] : [] };
+}
+
+const SETS = 'GROUPING SETS ((per, key), (per), (key), ())';
+
 /**
  * The report's figures per cell, per period, per group and in all: sums of the
  * published week slices with at least k people (the others count nowhere), and
  * whether any such slice lies in the figure.
  */
 export async function figures(db: Knex, q: ReportQuery, k: number): Promise<FigureRow[]> {
-  const per = ROW_PERIOD[q.kind];
-  // Weeks add up published slices; months, quarters and years their monthly sums (same slices, fewer rows).
-  const weekly = q.kind === 'week';
-  // Organisation-wide and not by team: the monthly sums over all team sets.
-  const org = !q.teams && q.team === undefined && q.groupBy !== 'team';
-  const src = source(weekly ? 'report_atoms' : org ? 'report_months_all' : 'report_months', per, q);
-  const ok = weekly ? 'x.people >= ? AND x.minutes IS NOT NULL' : 'x.minutes IS NOT NULL';
+  const { per, src, ok, okBindings } = figureSource(q, k);
   const { rows } = await db.raw<{ rows: Array<{ period: string | null; key: string | null; minutes: string | null; published: boolean | null }> }>(
     `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, sum(minutes) FILTER (WHERE ok) AS minutes, bool_or(ok) AS published
        FROM (SELECT ${per} AS per, ${DIM[q.groupBy]} AS key, x.minutes, ${ok} AS ok ${src.sql}) s
-      GROUP BY GROUPING SETS ((per, key), (per), (key), ())`,
-    [...(weekly ? [k] : []), ...src.bindings],
+      GROUP BY ${SETS}`,
+    [...okBindings, ...src.bindings],
   );
   return rows.map((r) => ({ period: r.period, key: r.key, minutes: Number(r.minutes ?? 0), published: r.published === true }));
+}
+
+/** A figure's billed amount in one currency (cents); `period`/`key` null on totals. */
+export interface AmountRow {
+  period: string | null;
+  key: string | null;
+  currency: string;
+  cents: number;
+}
+
+/**
+ * The billed amounts of the same figures, per currency (never added across currencies):
+ * sums over exactly the published slices `figures` adds up, so an amount is shown
+ * only where its figure's minutes are.
+ */
+export async function amountFigures(db: Knex, q: ReportQuery, k: number): Promise<AmountRow[]> {
+  const { per, src, ok, okBindings } = figureSource(q, k, ' CROSS JOIN LATERAL jsonb_each_text(x.amounts) AS e');
+  const { rows } = await db.raw<{ rows: Array<{ period: string | null; key: string | null; currency: string; cents: string }> }>(
+    `SELECT to_char(per, 'YYYY-MM-DD') AS period, key, currency, sum(cents) AS cents
+       FROM (SELECT ${per} AS per, ${DIM[q.groupBy]} AS key, e.key AS currency, e.value::bigint AS cents ${src.sql} AND ${ok}) s
+      GROUP BY GROUPING SETS ((per, key, currency), (per, currency), (key, currency), (currency))`,
+    [...src.bindings, ...okBindings],
+  );
+  return rows.map((r) => ({ period: r.period, key: r.key, currency: r.currency, cents: Number(r.cents) }));
 }
 
 /** Display names of the keys of a grouping. */

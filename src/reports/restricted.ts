@@ -16,13 +16,11 @@ export async function restrictedAmong(trx: Knex.Transaction, ownerIds: readonly 
   return new Set((await trx('accounts').whereIn('id', ownerIds).whereNotNull('restricted_at').pluck('id')) as string[]);
 }
 
-/** Empties every present cell of a restricted person; returns how many. */
-export async function removeRestrictedCells(trx: Knex.Transaction, storeKeys: () => Promise<StoreKeys>, k: number): Promise<number> {
-  const people = (await trx('accounts').whereNotNull('restricted_at').pluck('id')) as string[];
-  if (!people.length) return 0;
+/** The present cells of these people: their pseudonym derived for every week the cells hold. */
+export async function presentCellsOf(trx: Knex.Transaction, keys: StoreKeys, people: readonly string[]): Promise<Array<Omit<Change, 'minutes'>>> {
+  if (!people.length) return [];
   const weeks = ((await trx('report_cells').where({ present: true }).distinct(trx.raw('period::text AS period'))) as Array<{ period: string }>).map((r) => r.period);
-  if (!weeks.length) return 0;
-  const keys = await storeKeys();
+  if (!weeks.length) return [];
   const wanted = people.flatMap((p) => weeks.map((w) => ({ period: w, person: pseudonym(keys, w, p).toString('hex') })));
   const { rows } = await trx.raw<{ rows: Array<Omit<Change, 'minutes'>> }>(
     `SELECT c.period::text AS period, c.month::text AS month, c.teams, c.project_id, c.task_id, c.person
@@ -30,6 +28,16 @@ export async function removeRestrictedCells(trx: Knex.Transaction, storeKeys: ()
       WHERE c.present`,
     [JSON.stringify(wanted)],
   );
+  return rows;
+}
+
+/** Empties every present cell of a restricted person; returns how many. */
+export async function removeRestrictedCells(trx: Knex.Transaction, storeKeys: () => Promise<StoreKeys>, k: number): Promise<number> {
+  const people = (await trx('accounts').whereNotNull('restricted_at').pluck('id')) as string[];
+  if (!people.length) return 0;
+  if (!(await trx('report_cells').where({ present: true }).first(trx.raw('1')))) return 0;
+  const keys = await storeKeys();
+  const rows = await presentCellsOf(trx, keys, people);
   if (!rows.length) return 0;
   // A change far below any cell's minutes: applyChanges floors at zero, so the cell empties.
   const changes: Change[] = rows.map((r) => ({ ...r, minutes: -Number.MAX_SAFE_INTEGER }));

@@ -29,7 +29,14 @@ export type ReportQueryInput = z.infer<typeof reportQuery>;
 export const cell = z.object({ minutes: z.number().int().nullable(), suppressed: z.boolean() });
 export type Cell = z.infer<typeof cell>;
 
-/** An hours report: one row per group, one column per period, with totals. */
+/**
+ * A figure's billed value per currency (ISO 4217 code → amount, two decimals; never
+ * added across currencies), or null exactly where the figure's minutes are suppressed.
+ */
+export const money = z.record(z.string(), z.number()).nullable();
+export type Money = z.infer<typeof money>;
+
+/** An hours report: one row per group, one column per period, with totals; `amounts` beside `cells`, `amount_total` beside `total`. */
 export const reportResponse = z.object({
   k: z.number().int(),
   period: z.enum(['week', 'month', 'quarter', 'year']),
@@ -37,8 +44,8 @@ export const reportResponse = z.object({
   from: z.string(),
   to: z.string(),
   periods: z.array(z.object({ start: z.string(), label: z.string() })),
-  rows: z.array(z.object({ key: z.string(), label: z.string(), cells: z.array(cell), total: cell })),
-  totals: z.object({ cells: z.array(cell), total: cell }),
+  rows: z.array(z.object({ key: z.string(), label: z.string(), cells: z.array(cell), total: cell, amounts: z.array(money), amount_total: money })),
+  totals: z.object({ cells: z.array(cell), total: cell, amounts: z.array(money), amount_total: money }),
 });
 export type ReportView = z.infer<typeof reportResponse>;
 

@@ -5,8 +5,8 @@ import { ValidationError } from '../platform/errors.js';
 import { ensureMonthsFor } from './cells.js';
 import { periodLabel, periodsBetween, type PeriodKind } from './periods.js';
 import { authorizeTeam, reportScope } from './policy.js';
-import { budgets, figures, keyLabels, type FigureRow, type ReportQuery } from './repository.js';
-import { MAX_PERIODS, type BudgetView, type Cell, type ReportQueryInput, type ReportView } from './schema.js';
+import { amountFigures, budgets, figures, keyLabels, type FigureRow, type ReportQuery } from './repository.js';
+import { MAX_PERIODS, type BudgetView, type Cell, type Money, type ReportQueryInput, type ReportView } from './schema.js';
 
 /**
  * Hours reports and budgets: the actor's scope, the store's figures, and the k rule
@@ -51,6 +51,13 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
   await ensureMonthsFor(deps.db, k);
   const figs = await figures(deps.db, q, k);
   const fig = new Map(figs.map((f) => [`${f.period ?? '*'}|${f.key ?? '*'}`, f]));
+  const money = new Map<string, Record<string, number>>();
+  for (const a of await amountFigures(deps.db, q, k)) {
+    const id = `${a.period ?? '*'}|${a.key ?? '*'}`;
+    money.set(id, { ...money.get(id), [a.currency]: a.cents / 100 });
+  }
+  // A figure's amounts under the same rule as its minutes: null where suppressed, else what its published slices hold.
+  const valued = (id: string): Money => (shown(fig.get(id)).suppressed ? null : (money.get(id) ?? {}));
   const keys = [...new Set(figs.map((f) => f.key).filter((x): x is string => x !== null))].sort();
   const labels = await keyLabels(deps.db, q.groupBy, keys);
   const label = (key: string): string => labels.get(key) ?? (q.groupBy === 'billable' ? (BILLABLE_LABEL[key] ?? key) : q.groupBy === 'customer' && key === '' ? '(no customer)' : q.groupBy === 'team' && key === '' ? '(no team)' : key === '00000000-0000-0000-0000-000000000000' ? '(no task)' : key);
@@ -60,13 +67,18 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
     cells: starts.map((p) => shown(fig.get(`${p}|${key}`))),
     // The row exists because something was recorded in it: without a published slice it is suppressed.
     total: shown(fig.get(`*|${key}`)),
+    amounts: starts.map((p) => valued(`${p}|${key}`)),
+    amount_total: valued(`*|${key}`),
   }));
   rows.sort((a, b) => a.label.localeCompare(b.label));
   return {
     k, period: kind, group_by: q.groupBy, from: starts[0]!, to: input.to,
     periods: starts.map((start) => ({ start, label: periodLabel(kind, start) })),
     rows,
-    totals: { cells: starts.map((p) => shown(fig.get(`${p}|*`))), total: shown(fig.get('*|*')) },
+    totals: {
+      cells: starts.map((p) => shown(fig.get(`${p}|*`))), total: shown(fig.get('*|*')),
+      amounts: starts.map((p) => valued(`${p}|*`)), amount_total: valued('*|*'),
+    },
   };
 }
 

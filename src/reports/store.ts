@@ -4,10 +4,11 @@ import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import type { DayFigures, DayFiguresHook } from '../timesheets/context.js';
+import { priceDays, type PricedPart } from './amounts.js';
 import { applyChanges, deriveKeys, pseudonym, publishSlices, type Change, type StoreKeys } from './cells.js';
 import { checkReopen } from './closures.js';
 import { periodStart } from './periods.js';
-import { removeRestrictedCells, restrictedAmong } from './restricted.js';
+import { presentCellsOf, removeRestrictedCells, restrictedAmong } from './restricted.js';
 
 /**
  * The report store: what organisation reports add up, recorded when a day is
@@ -38,14 +39,21 @@ export interface StoreDeps {
   keys: KeyService;
 }
 
-interface Pending extends DayFigures {
+/**
+ * A pending change: the day's figures (an addition with each billable part's amount), and
+ * its direction; or, with `reset`, "empty every cell of this person" (a lifted restriction,
+ * before their days are recorded again: restore.ts).
+ */
+interface Pending extends Omit<DayFigures, 'parts'> {
+  parts: PricedPart[];
   sign: 1 | -1;
+  reset?: true;
 }
 
 async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): Promise<void> {
   const rows = [];
   for (const item of items) {
-    if (!item.parts.some((p) => p.minutes > 0)) continue;
+    if (!item.reset && !item.parts.some((p) => p.minutes > 0)) continue;
     const id = randomUUID();
     rows.push({ id, sealed: await keys.encrypt(trx, REPORTS_SUBJECT, inboxRef(id), JSON.stringify(item), { purpose: 'record' }) });
   }
@@ -60,7 +68,8 @@ async function seal(keys: KeyService, trx: Knex.Transaction, items: Pending[]): 
  */
 export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): DayFiguresHook {
   return {
-    submitted: (trx, days) => seal(deps.keys, trx, days.map((d) => ({ ...d, sign: 1 }))),
+    // The amount is fixed here, at the rate valid on the day as of the submit (README: a later rate change does not rewrite it).
+    submitted: async (trx, days) => seal(deps.keys, trx, (await priceDays(trx, days)).map((d) => ({ ...d, sign: 1 as const }))),
     returned: (trx, day) => seal(deps.keys, trx, [{ ...day, sign: -1 }]),
     reopened: async (trx, day, actorId) => {
       await checkReopen(trx, deps.audit, day, actorId);
@@ -69,8 +78,13 @@ export function reportStoreHook(deps: { keys: KeyService; audit: AuditLog }): Da
   };
 }
 
+/** Seals "empty every cell of this person" into the inbox, in `trx`; the fold carries it out in its turn. */
+export function sealReset(keys: KeyService, trx: Knex.Transaction, ownerId: string): Promise<void> {
+  return seal(keys, trx, [{ ownerId, date: '', teams: [], parts: [], sign: -1, reset: true }]);
+}
+
 /** The store's key: 32 random bytes, made on first use, resting sealed under the keyring. */
-async function storeKeys(deps: StoreDeps, trx: Knex.Transaction): Promise<StoreKeys> {
+export async function storeKeysIn(deps: Pick<StoreDeps, 'keys'>, trx: Knex.Transaction): Promise<StoreKeys> {
   const row = (await trx('report_key').where({ id: 1 }).first('sealed')) as { sealed: string } | undefined;
   if (row) return deriveKeys(Buffer.from(await deps.keys.decrypt(trx, REPORTS_SUBJECT, keyRef, row.sealed), 'base64'));
   const key = randomBytes(32);
@@ -102,7 +116,7 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     // One fold at a time, across nodes.
     await trx.raw("SELECT pg_advisory_xact_lock(hashtext('uurwerk.reports.fold'))");
     // Restricted people's figures leave the store (restricted.ts); reported only when there were any.
-    const removed = await removeRestrictedCells(trx, () => storeKeys(deps, trx), deps.config.reports.k);
+    const removed = await removeRestrictedCells(trx, () => storeKeysIn(deps, trx), deps.config.reports.k);
     const extra = removed ? { restrictedCellsRemoved: removed } : {};
     const rows = (await trx('report_inbox').orderBy('seq').select('id', 'sealed', 'created_at')) as Array<{ id: string; sealed: string; created_at: Date }>;
     if (!rows.length) return { folded: 0, waiting: 0, ...extra };
@@ -113,22 +127,23 @@ export async function foldPending(deps: StoreDeps, opts: { force?: boolean; now?
     const people = new Set(items.map((i) => i.ownerId)).size;
     const ageHours = ((opts.now ?? new Date()).getTime() - rows[0]!.created_at.getTime()) / 3_600_000;
     if (!opts.force && people < deps.config.reports.k && ageHours < deps.config.reports.fold_max_delay_hours) return { folded: 0, waiting: rows.length, ...extra };
-    const keys = await storeKeys(deps, trx);
-    // Sum every change per store row first, so a row is written once per fold.
-    const deltas = new Map<string, Change>();
+    const keys = await storeKeysIn(deps, trx);
+    // The changes in the order they happened: a removal takes its share of what the cell holds at that point.
+    const changes: Change[] = [];
     for (const item of items) {
+      if (item.reset) {
+        // A change far below any cell's minutes: applyChanges floors at zero, so the cell empties.
+        for (const cell of await presentCellsOf(trx, keys, [item.ownerId])) changes.push({ ...cell, minutes: -Number.MAX_SAFE_INTEGER });
+        continue;
+      }
       const place = sliceOf(item.date);
       const person = pseudonym(keys, place.period, item.ownerId);
       for (const part of item.parts) {
         if (part.minutes <= 0) continue;
-        const task = part.task_id ?? NO_TASK;
-        const k = [place.period, place.month, item.teams.join('\u0001'), part.project_id, task, person.toString('hex')].join('|');
-        const d = deltas.get(k) ?? { ...place, teams: item.teams, project_id: part.project_id, task_id: task, person, minutes: 0 };
-        d.minutes += item.sign * part.minutes;
-        deltas.set(k, d);
+        const amounts = item.sign > 0 && part.amount ? { [part.amount.currency]: part.amount.cents } : undefined;
+        changes.push({ ...place, teams: item.teams, project_id: part.project_id, task_id: part.task_id ?? NO_TASK, person, minutes: item.sign * part.minutes, amounts });
       }
     }
-    const changes = [...deltas.values()].filter((d) => d.minutes !== 0);
     if (changes.length) {
       await applyChanges(trx, keys, changes);
       await publishSlices(trx, keys, changes, deps.config.reports.k);

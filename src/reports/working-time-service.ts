@@ -16,7 +16,8 @@ import { checkWorkingTime } from './working-time.js';
  * read). Computed on every request; nothing is stored.
  */
 
-const mondayOf = (date: string) => addDays(date, -((new Date(`${date}T12:00:00Z`).getUTCDay() + 6) % 7));
+/** The Monday of the ISO week holding `date`. */
+export const mondayOf = (date: string) => addDays(date, -((new Date(`${date}T12:00:00Z`).getUTCDay() + 6) % 7));
 
 export const workingTimeQuery = z.strictObject({ week: z.iso.date() });
 export const workingTimeResponse = z.object({
@@ -27,7 +28,8 @@ export const workingTimeResponse = z.object({
 });
 export type WorkingTimeView = z.infer<typeof workingTimeResponse>;
 
-function check(deps: TimesheetDeps, views: DayView[], monday: string, tz: string): WorkingTimeView {
+/** The working-time rules over a person's days around the week starting `monday`. */
+export function check(deps: TimesheetDeps, views: DayView[], monday: string, tz: string): WorkingTimeView {
   const week = views.filter((v) => v.date >= monday && v.date <= addDays(monday, 6));
   const r = checkWorkingTime(views.flatMap((v) => v.entries), week.map((v) => ({ date: v.date, total_minutes: v.total_minutes })), deps.config.reports.working_time, tz);
   return { week_start: monday, ...r };

@@ -83,6 +83,12 @@ export const CATEGORIES: Readonly<Record<RetentionCategory, CategoryPolicy>> = {
     ground: 'documentation of breaches (GDPR art. 33(5))',
     atEnd: 'breach records deleted',
   },
+  // Alarm rows of the periodic checks (src/privacy/suspected.ts, operational.ts), counted from clearing.
+  alarms: {
+    anchor: 'end',
+    ground: 'security of processing and detecting breaches (GDPR art. 32, 33); a suspected breach itself stays in the breach register',
+    atEnd: 'cleared alarm rows deleted (their breach entries stay); backup runs but the newest deleted',
+  },
 };
 
 /** Every category, in catalogue order. */

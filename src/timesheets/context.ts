@@ -6,7 +6,7 @@ import type { Knex } from '../platform/db.js';
 import type { SafeHtml } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import type { DayFacts } from './policy.js';
-import type { DayRow } from './repository.js';
+import type { DayRow, DayWarningCode, Wall } from './repository.js';
 
 /**
  * Plumbing shared by the timesheet operations (entries, days, workflow, timer,
@@ -28,7 +28,7 @@ export interface TimesheetDeps {
 
 /** A working-time warning of a day (minutes measured against the rule's limit): a warning, never a block. */
 export interface DayWarning {
-  code: 'long_shift' | 'long_week' | 'short_rest' | 'short_break';
+  code: DayWarningCode;
   date: string;
   value: number;
   limit: number;
@@ -38,10 +38,14 @@ export interface DayWarning {
 export interface WorkingTimeWarnings {
   /** The warnings the actor's own day carries, from their own days of that week (drafts included). */
   mine(actor: Actor, date: string): Promise<DayWarning[]>;
+  /** The warnings the actor's own day carries, read in the submit's own transaction (their codes are stored on the day). */
+  atSubmit(w: Wall, actor: Actor, date: string, tz: string): Promise<DayWarning[]>;
   /** The warnings of a day the actor reviews, from that person's week they may see (audited reads). */
   ofDay(actor: Actor, day: { owner_id: string; date: string; time_zone: string }): Promise<DayWarning[]>;
   /** The warnings as a list on a page (nothing when there are none). */
   list(lang: Lang, warnings: DayWarning[]): SafeHtml;
+  /** Stored warning codes as flags in a table cell (the inbox; nothing when there are none). */
+  flags(lang: Lang, codes: readonly DayWarningCode[]): SafeHtml;
 }
 
 /** A day's figures as aggregates need them: no entry, no note, no time of day. */

@@ -45,8 +45,10 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
     const admins = teams.length
       ? ((await (await w.own())('role_assignments').where({ role: 'team_admin' }).whereIn('team', teams).whereNot('account_id', actor.accountId).distinct('account_id')) as Array<{ account_id: string }>).map((r) => r.account_id).sort()
       : [];
+    // The working-time warnings the day carries, as codes on the day (the inbox flags them without reading the week).
+    const warnings = deps.workingTimeWarnings ? [...new Set((await deps.workingTimeWarnings.atSubmit(w, actor, date, tz)).map((x) => x.code))].sort() : [];
     const next = await transitionDay(w, day.id, ['draft', 'returned'], {
-      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null, opened_at: null,
+      state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null, opened_at: null, warnings,
     });
     if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
     // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
@@ -112,7 +114,7 @@ async function sendBack(deps: TimesheetDeps, actor: Actor, id: string, text: str
     authorize(actor, kind === 'return' ? 'review' : 'reopen', facts(day));
     const comment = await deps.keys.encrypt(await w.own(), day.owner_id, commentRef(day.id), text, { year: Number(day.date.slice(0, 4)), purpose: 'record' });
     const next = await transitionDay(w, id, [kind === 'return' ? 'submitted' : 'approved'], {
-      state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null,
+      state: 'returned', comment, returned_at: w.fn.now(), returned_by: actor.accountId, approved_at: null, approved_by: null, warnings: [],
     });
     if (!next) throw new ConflictError('The day changed meanwhile', 'day_changed');
     const to = await activeMail(await w.own(), [day.owner_id]);
@@ -166,7 +168,7 @@ export async function takeBackDay(deps: TimesheetDeps, actor: Actor, date: strin
     if (day.state !== 'submitted') throw new ConflictError(`The day ${date} is ${day.state}, not submitted; only a submitted day can be taken back`, 'day_not_submitted');
     const [row] = await walled(w, (trx) =>
       trx('timesheet_days').where({ id: day.id, state: 'submitted' }).whereNull('opened_at')
-        .update({ state: 'draft', version: trx.raw('version + 1'), updated_at: trx.fn.now() })
+        .update({ state: 'draft', warnings: [], version: trx.raw('version + 1'), updated_at: trx.fn.now() })
         .returning(DAY_COLUMNS),
     );
     if (!row) throw new ConflictError(`A reviewer has already opened the day ${date}; ask them to return it to you`, 'day_opened');

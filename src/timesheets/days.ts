@@ -120,7 +120,7 @@ export async function listReviewDays(
     for (const [i, day] of listed.entries()) {
       const view = views[i]!;
       if (q.project_id && !view.entries.some((e) => e.project_id === q.project_id)) continue;
-      days.push({ ...summarise(day, view), flags: dayFlags(view, deps.config.timesheets) });
+      days.push({ ...summarise(day, view), flags: dayFlags(view, deps.config.timesheets), warnings: day.warnings ?? [] });
       read.push(day);
     }
     await deps.audit.recordMany(await w.forAudit(), read.map((day) => readEvent(actor, day, 'day_summary')));

@@ -132,6 +132,8 @@ export function summarise(row: DayRow, view: DayView): DaySummary {
 /** A day in the admin's inbox: its summary and what deserves a second look. */
 export interface InboxDay extends DaySummary {
   flags: DayFlag[];
+  /** Working-time warning codes recorded at submit (no read of the person's week). */
+  warnings: DayRow['warnings'];
 }
 
 /**

@@ -132,6 +132,9 @@ export async function walled<T>(w: Wall, query: (trx: Knex.Transaction) => Promi
   return query(s.trx);
 }
 
+/** A working-time warning's code (the rules are the reports domain's; a day stores the codes it carried at submit). */
+export type DayWarningCode = 'long_shift' | 'long_week' | 'short_rest' | 'short_break';
+
 /** A `timesheet_days` row. */
 export interface DayRow {
   id: string;
@@ -150,6 +153,8 @@ export interface DayRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  /** The working-time warning codes recorded at submit (empty otherwise; src/reports/submit-warnings.ts). */
+  warnings: DayWarningCode[];
 }
 
 /** Which of the owner's keys seals an entry's details: `draft` until a day it touches is submitted. */
@@ -178,7 +183,7 @@ export interface TimerRow {
 
 // Dates come back as text (YYYY-MM-DD), never as JS Dates shifted by the server's zone.
 /** The columns of a day row, in table order. */
-export const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at'];
+export const DAY_COLUMNS = ['id', 'owner_id', 'date', 'state', 'time_zone', 'scope_teams', 'scope_admin_ids', 'comment', 'submitted_at', 'returned_at', 'returned_by', 'approved_at', 'approved_by', 'version', 'created_at', 'updated_at', 'warnings'];
 /** The columns of an entry row. */
 export const ENTRY_COLUMNS = ['id', 'owner_id', 'first_date', 'last_date', 'details', 'note', 'key_purpose', 'created_at', 'updated_at'];
 

@@ -27,7 +27,7 @@ ${days.length
   ? html`<form method="post" action="/timesheets/inbox/approve">${csrf(x)}
 <table class="list" id="inbox"><thead><tr><th></th><th>${t(l, 'ts.person')}</th><th>${t(l, 'ts.date')}</th><th>${t(l, 'ts.total')}</th><th>${et(l, 'flags')}</th><th></th></tr></thead>
 <tbody>${days.map((d) => html`<tr><td><input type="checkbox" name="ids" value="${d.id}" aria-label="${d.owner_name ?? ''} ${d.date}"></td><td>${d.owner_name ?? ''}</td><td>${d.date}</td><td>${hm(d.total_minutes)}</td>
-<td class="flags">${d.flags.map((f) => html`<strong class="flag" data-flag="${f}">${et(l, `flag_${f}`)}</strong> `)}</td><td><a href="/timesheets/days/${d.id}">${t(l, 'ts.open_day')}</a></td></tr>`)}</tbody></table>
+<td class="flags">${d.flags.map((f) => html`<strong class="flag" data-flag="${f}">${et(l, `flag_${f}`)}</strong> `)}${deps.workingTimeWarnings?.flags(l, d.warnings) ?? ''}</td><td><a href="/timesheets/days/${d.id}">${t(l, 'ts.open_day')}</a></td></tr>`)}</tbody></table>
 <p><button type="submit" class="button">${t(l, 'ts.approve_selected')}</button></p></form>`
   : html`<p id="inbox-empty">${t(l, 'ts.inbox_empty')}</p>`}`);
     }),

@@ -118,8 +118,11 @@ export const daySummaryResponse = z.object({
 export const DAY_FLAGS = ['overnight', 'overlap', 'long_entry', 'long_day'] as const;
 export type DayFlag = (typeof DAY_FLAGS)[number];
 
-/** A day in the admin's inbox: its summary and what deserves a second look. */
-export const inboxDayResponse = daySummaryResponse.extend({ flags: z.array(z.enum(DAY_FLAGS)) });
+/** The working-time warning codes a day carried at submit (the inbox's `warnings`). */
+export const DAY_WARNING_CODES = ['long_shift', 'long_week', 'short_rest', 'short_break'] as const;
+
+/** A day in the admin's inbox: its summary, what deserves a second look, and the working-time warnings recorded at submit. */
+export const inboxDayResponse = daySummaryResponse.extend({ flags: z.array(z.enum(DAY_FLAGS)), warnings: z.array(z.enum(DAY_WARNING_CODES)) });
 
 /** A list of days with the number that matched. */
 export const dayListResponse = z.object({ total: z.number(), days: z.array(inboxDayResponse) });

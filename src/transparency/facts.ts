@@ -25,7 +25,7 @@ export const DATA: Readonly<Record<string, readonly RetentionCategory[]>> = {
   time_records: ['submitted_days', 'drafts'],
   raw_capture: ['raw_capture'],
   sign_in: ['sign_in_records'],
-  audit: ['audit_events'],
+  audit: ['audit_events', 'alarms'],
   directory: ['directory_sync_runs'],
   mail: ['mail_outbox'],
   registers: ['requests', 'breaches'],

@@ -60,8 +60,10 @@ async function main(): Promise<void> {
       SELECT b.week, b.month, ARRAY[b.team], t.project_id, t.task_id, decode(md5(b.week || ':' || b.p), 'hex'), true, false, '\\x00'::bytea
         FROM bench_base b JOIN bench_tasks t ON t.pi = b.pi AND t.ti = b.ti`);
     await db.raw(`
-      INSERT INTO report_atoms (period, month, teams, project_id, task_id, people, minutes, recorded)
-      SELECT b.week, b.month, ARRAY[b.team], t.project_id, t.task_id, count(*), sum(b.days * 480), true
+      INSERT INTO report_atoms (period, month, teams, project_id, task_id, people, minutes, recorded, amounts)
+      SELECT b.week, b.month, ARRAY[b.team], t.project_id, t.task_id, count(*), sum(b.days * 480), true,
+             -- Billed value of the billable (even) projects at 75/h, every fourth project's customer in USD.
+             CASE WHEN min(t.pi) % 2 = 0 THEN jsonb_build_object(CASE WHEN min(t.pi) % 4 = 0 THEN 'USD' ELSE 'EUR' END, sum(b.days * 480) * 125) ELSE '{}'::jsonb END
         FROM bench_base b JOIN bench_tasks t ON t.pi = b.pi AND t.ti = b.ti
        GROUP BY 1, 2, 3, 4, 5`);
     await db.transaction((trx) => rollUpMonths(trx, null, config.reports.k));

@@ -45,7 +45,10 @@ test('closed requests and breaches go once retention.requests / retention.breach
   t.deepEqual(await breachRetention.plan(a.db.knex, scopeAt('2025-03-02T00:00:00Z', 'breaches')), { due: { breaches: 1 }, held: { breaches: 0 } });
   const rangeHeld = { ...scopeAt('2025-03-02T00:00:00Z', 'breaches'), holds: { ...noHolds, ranges: [{ from: '2020-02-01', to: '2020-02-29' }] } };
   t.deepEqual(await breachRetention.plan(a.db.knex, rangeHeld), { due: { breaches: 0 }, held: { breaches: 1 } }, 'a held date range keeps it');
+  // The alarm that opened the breach entry is kept under retention.alarms: it loses the link, and does not block the purge.
+  const [alarm] = (await a.db.knex('alarms').insert({ kind: 'audit_verify', key: 'chain', category: 'suspected', opened_at: new Date('2020-02-28T09:00:00Z'), last_seen_at: new Date('2020-02-28T09:00:00Z'), breach_id: b.id }).returning('id')) as Array<{ id: string }>;
   t.deepEqual(await breachRetention.purgeBatch(a.db.knex, scopeAt('2025-03-02T00:00:00Z', 'breaches')), { removed: { breaches: 1 }, done: true });
+  t.is((await a.db.knex('alarms').where({ id: alarm!.id }).first('breach_id')).breach_id, null);
   t.deepEqual((await a.db.knex('privacy_breaches').select('id')).map((r: { id: string }) => r.id), [openBreach.id]);
   t.deepEqual(await breachRetention.purgeBatch(a.db.knex, scopeAt('2025-03-02T00:00:00Z', 'breaches')), { removed: { breaches: 0 }, done: true }, 'idempotent');
   await t.throwsAsync(a.db.knex('privacy_breaches').where({ id: openBreach.id }).del(), { message: /append-only/ }, 'outside the retention path DELETE stays refused');

@@ -70,3 +70,44 @@ test('a 12 h 15 day: the submit page and the submit response carry long_shift (a
   t.is((await other.c.call('GET', `/timesheets/days/${sub.body.id}?lang=en`)).status, 404);
   t.false((await a.db.knex('audit.events').where({ action: 'privacy.personal_data.read', actor_id: other.id }).select('payload') as Array<{ payload: { what: string } }>).some((r) => r.payload.what === 'working_time'));
 });
+
+test('the inbox flags the warnings recorded at submit (page and GET /api/v1/days `warnings`) without reading the week; return and take-back clear them', async (t) => {
+  const { a, projectId } = await reportsApp(t);
+  const emp = await person(a, { inTeam: 'ward-a' });
+  const admin = await person(a, { adminOf: 'ward-a' });
+  const add = async (date: string, from: string, to: string) => {
+    const r = await emp.c.json('POST', '/api/v1/me/entries', { start: at(date, from), end: at(date, to), project_id: projectId, note: 'n', confirm_long: true });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+  };
+  const long = daysAgo(2);
+  const normal = daysAgo(9);
+  await add(long, '06:00', '12:00');
+  await add(long, '12:45', '19:00');
+  await add(normal, '09:00', '12:30');
+  await add(normal, '13:00', '17:00');
+  const sub = await emp.c.json<{ id: string }>('POST', `/api/v1/me/days/${long}/submit`);
+  t.is(sub.status, 200);
+  t.is((await emp.c.json('POST', `/api/v1/me/days/${normal}/submit`)).status, 200);
+  // Stored as codes only, on the day.
+  t.deepEqual((await a.db.knex('timesheet_days').where({ id: sub.body.id }).first('warnings')).warnings, ['long_shift']);
+
+  const list = await admin.c.json<{ days: Array<{ id: string; date: string; warnings: string[] }> }>('GET', '/api/v1/days');
+  t.is(list.status, 200);
+  t.deepEqual(list.body.days.map((d) => [d.date, d.warnings]).sort(), [[long, ['long_shift']], [normal, []]].sort());
+  const inbox = await (await admin.c.call('GET', '/timesheets/inbox?lang=en')).text();
+  t.regex(inbox, /<strong class="flag" data-warning="long_shift"[^>]*>Shift longer than allowed<\/strong>/);
+  t.is((inbox.match(/data-warning=/g) ?? []).length, 1, 'only the long day is flagged');
+  const nl = await (await admin.c.call('GET', '/timesheets/inbox?lang=nl')).text();
+  t.regex(nl, /Dienst langer dan toegestaan/);
+  // Listing reads no week: only the listed days' summaries are audited reads.
+  const reads = (await a.db.knex('audit.events').where({ action: 'privacy.personal_data.read', actor_id: admin.id }).select('payload')) as Array<{ payload: { what: string } }>;
+  t.false(reads.some((r) => r.payload.what === 'working_time'));
+
+  // Returned: the codes go; submitted again, they come back; taken back: gone.
+  t.is((await admin.c.json('POST', `/api/v1/days/${sub.body.id}/return`, { comment: 'please check' })).status, 200);
+  t.deepEqual((await a.db.knex('timesheet_days').where({ id: sub.body.id }).first('warnings')).warnings, []);
+  t.is((await emp.c.json('POST', `/api/v1/me/days/${long}/submit`)).status, 200);
+  t.deepEqual((await a.db.knex('timesheet_days').where({ id: sub.body.id }).first('warnings')).warnings, ['long_shift']);
+  t.is((await emp.c.json('POST', `/api/v1/me/days/${long}/take-back`)).status, 200);
+  t.deepEqual((await a.db.knex('timesheet_days').where({ id: sub.body.id }).first('warnings')).warnings, []);
+});

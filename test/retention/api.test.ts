@@ -19,7 +19,7 @@ test('GET /retention: anonymous 401, employee 403, operator, auditor and DPO 200
   const operator = await buildOperator(a);
   const r = await operator.client.json<{ categories: Array<{ category: string; state: string; setting: string }>; last_run: unknown }>('GET', '/api/v1/retention');
   t.is(r.status, 200);
-  t.is(r.body.categories.length, 10);
+  t.is(r.body.categories.length, 11);
   t.like(r.body.categories.find((c) => c.category === 'requests'), { state: 'active', setting: '5 years' });
   t.deepEqual(r.body.categories.filter((c) => c.state !== 'active').map((c) => c.category), [], 'every category has its handler in the running appliance');
   t.like(r.body.categories.find((c) => c.category === 'sign_in_records'), { state: 'active', setting: '30 days' });
