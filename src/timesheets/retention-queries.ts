@@ -96,39 +96,49 @@ export interface Deleted {
  * still, instead of one primary-key lookup each. `keep`, when given, is a condition on
  * the batch (`b`) that keeps a taken row (a day still in use); the walk moves past it.
  */
-async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor, keep?: { ctes: string; cond: string }): Promise<Deleted> {
+async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor, keep?: { ctes: string; cond: string }): Promise<Deleted & { ids: string[] }> {
   const from = after ? ` AND (${alias}.${col}, ${alias}.id) > (?::date, ?::uuid)` : '';
-  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string; n: number; seen: number }> }>(
+  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string; ids: string[] | null; seen: number }> }>(
     `WITH batch AS MATERIALIZED (
        SELECT ${alias}.ctid AS t, ${alias}.id, ${alias}.owner_id, ${alias}.${col} AS d FROM ${table} ${alias}
         WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED)${keep ? `, ${keep.ctes}` : ''},
-     gone AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT b.t FROM batch b${keep ? ` WHERE NOT (${keep.cond})` : ''})) RETURNING 1)
-     SELECT b.id::text AS id, b.d::text AS d, (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM batch)::int AS seen
+     gone AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT b.t FROM batch b${keep ? ` WHERE NOT (${keep.cond})` : ''})) RETURNING id)
+     SELECT b.id::text AS id, b.d::text AS d, (SELECT array_agg(id::text) FROM gone) AS ids, (SELECT count(*) FROM batch)::int AS seen
        FROM batch b ORDER BY b.d DESC, b.id DESC LIMIT 1`,
     [...bindings, ...(after ? [after.date, after.id] : []), limit],
   );
   const r = rows[0];
-  return r ? { n: r.n, seen: r.seen, last: { date: r.d, id: r.id } } : { n: 0, seen: 0 };
+  if (!r) return { n: 0, seen: 0, ids: [] };
+  const ids = r.ids ?? [];
+  return { n: ids.length, seen: r.seen, last: { date: r.d, id: r.id }, ids };
 }
 
 /** Deletes up to `limit` due, unheld entries (from `after` on). */
 export async function deleteDueEntries(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
   const [due, a] = entryDue(s);
   const [free, b] = entryFree(h);
-  return deleteWalking(trx, 'time_entries', 'e', s.purpose === 'record' ? 'first_date' : 'last_date', `${due} AND ${free}`, [...a, ...b], limit, after);
+  const { ids: _ids, ...r } = await deleteWalking(trx, 'time_entries', 'e', s.purpose === 'record' ? 'first_date' : 'last_date', `${due} AND ${free}`, [...a, ...b], limit, after);
+  return r;
 }
 
 /**
  * Walks up to `limit` due, unheld days (from `after` on) and deletes those no entry
  * touches any more; the others (kept by a held entry, or written meanwhile) stay.
+ * Then, in a statement of its own, the rows that hang on the deleted days (their
+ * correction requests): for the batches that run with the foreign keys' per-row
+ * triggers off (`housekeeping` in retention.ts). Its own statement sees every request
+ * committed before it, and one filed later waits for the day's lock and then fails
+ * its key check, so none is left dangling.
  */
 export async function deleteDueDays(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
   const [due, a] = dayDue(s);
   const [free, b] = dayFree(h);
-  return deleteWalking(trx, 'timesheet_days', 'd', 'date', `${due} AND ${free}`, [...a, ...b], limit, after, {
+  const { ids, ...r } = await deleteWalking(trx, 'timesheet_days', 'd', 'date', `${due} AND ${free}`, [...a, ...b], limit, after, {
     ctes: `span AS (SELECT min(d) AS lo, max(d) AS hi FROM batch), busy AS MATERIALIZED (${busyEntries})`,
     cond: 'EXISTS (SELECT 1 FROM busy x WHERE x.owner_id = b.owner_id AND x.first_date <= b.d AND x.last_date >= b.d)',
   });
+  if (ids.length) await trx.raw('DELETE FROM timesheet_corrections WHERE day_id = ANY (?::uuid[])', [ids]);
+  return r;
 }
 
 /** Counts of due rows: unheld (what a run would remove) and held (what holds keep back). */

@@ -69,13 +69,25 @@ async function entriesKeptByProject(deps: TimesheetDeps, memo: { last?: Memo }, 
 
 /**
  * A housekeeping transaction: behind the wall's bypass, as the connection's own role,
- * set in one statement. With `lazyCommit` the commit does not wait for the WAL flush:
- * a batch of deletions lost in a crash is simply done again by the next run (they are
- * idempotent), and not waiting is most of the cost of a small batch.
+ * set in one statement. With `rowBatch` (the batches of deletions):
+ *
+ * - the commit does not wait for the WAL flush: a batch of deletions lost in a crash is
+ *   simply done again by the next run (they are idempotent), and not waiting is most of
+ *   the cost of a small batch;
+ * - when the connection may (a superuser: the embedded database), the transaction runs
+ *   with `session_replication_role = replica`, which skips the foreign keys' per-row
+ *   triggers (the cascade from a day to its correction requests cost about as much as
+ *   the day's own delete). The batch deletes the children itself (`deleteDueDays`),
+ *   and nothing dangles (see there). Triggers that guard something are ENABLE ALWAYS (the audit log's)
+ *   and fire in replica mode too; time data has no other trigger. Elsewhere the
+ *   foreign key cascades as usual.
  */
-async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, lazyCommit = false): Promise<T> {
+async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, rowBatch = false): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`);
+    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)${rowBatch
+      ? `, set_config('synchronous_commit', 'off', true),
+         CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`
+      : ''}`);
     return fn(trx);
   });
 }
