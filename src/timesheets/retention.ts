@@ -78,8 +78,9 @@ async function entriesKeptByProject(deps: TimesheetDeps, memo: { last?: Memo }, 
  *   with `session_replication_role = replica`, which skips the foreign keys' per-row
  *   triggers (the cascade from a day to its correction requests cost about as much as
  *   the day's own delete). The batch deletes the children itself (`deleteDueDays`),
- *   and nothing dangles (see there). Triggers that guard something are ENABLE ALWAYS (the audit log's)
- *   and fire in replica mode too; time data has no other trigger. Elsewhere the
+ *   and nothing dangles (see there). Triggers that guard something are ENABLE ALWAYS
+ *   (the audit log's) and fire in replica mode too; time data has no other trigger
+ *   (a trigger added to it later must be ENABLE ALWAYS to fire here). Elsewhere the
  *   foreign key cascades as usual.
  */
 async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, rowBatch = false): Promise<T> {
