@@ -35,25 +35,16 @@ function entryFree(h: HeldParams): [string, Knex.Value[]] {
   ];
 }
 
-/** `d` (a day) is held by neither a person nor a range hold (days kept by a held entry stay through `busyEntries`). */
+/** `d` (a day) is held by neither a person nor a range hold (days kept by a held entry stay through `dayEmpty`). */
 function dayFree(h: HeldParams): [string, Knex.Value[]] {
   return [`NOT (d.owner_id = ANY (?::uuid[])) AND NOT EXISTS (SELECT 1 FROM unnest(?::date[], ?::date[]) AS r(f, t) WHERE d.date BETWEEN r.f AND r.t)`, [h.persons, h.from, h.to]];
 }
 
 /**
- * The entries that still touch any day of a batch (`batch`: its days, `span`: their
- * first and last date), gathered once per batch by range scans of the two partial date
- * indexes instead of one index probe per day: an entry spans at most three days (a
- * CHECK of time_entries), so a record entry touching the span starts in
- * [lo - 2, hi] and a draft entry ends in [lo, hi + 2]. Reads what the batch's own
- * transaction left (the entries it deleted are gone).
+ * No entry touches day `d` any more. An entry spans at most three days (a CHECK of
+ * time_entries), so the probe reads a bounded slice of the owner's index range.
  */
-const busyEntries = `
-  SELECT x.owner_id, x.first_date, x.last_date FROM time_entries x, span
-   WHERE x.key_purpose = 'record' AND x.first_date BETWEEN span.lo - 2 AND span.hi AND x.last_date >= span.lo
-  UNION ALL
-  SELECT x.owner_id, x.first_date, x.last_date FROM time_entries x, span
-   WHERE x.key_purpose = 'draft' AND x.last_date BETWEEN span.lo AND span.hi + 2 AND x.first_date <= span.hi`;
+const dayEmpty = 'NOT EXISTS (SELECT 1 FROM time_entries x WHERE x.owner_id = d.owner_id AND x.first_date BETWEEN d.date - 2 AND d.date AND x.last_date >= d.date)';
 
 /** Which entries and days a category covers, and the date they are due by. */
 export interface RowScope {
@@ -74,84 +65,50 @@ function dayDue(s: RowScope): [string, Knex.Value[]] {
   return [`d.submitted_at IS ${s.purpose === 'record' ? 'NOT ' : ''}NULL AND d.date < ?::date${s.ownerId ? ' AND d.owner_id = ?::uuid' : ''}`, [s.before, ...(s.ownerId ? [s.ownerId] : [])]];
 }
 
-/** Where a walk through due rows stopped: the (date, id) of the last row a batch took. */
+/** Where a walk through due rows stopped: the (date, id) of the last row a batch deleted. */
 export interface Cursor {
   date: string;
   id: string;
 }
 
-/** What one batch did: rows deleted, rows it took (deleted or found still in use), and where the next may start (unset when it took none). */
+/** What one batch deleted, and where the next may start (unset when it deleted nothing). */
 export interface Deleted {
   n: number;
-  seen: number;
   last?: Cursor;
 }
 
 /**
  * Deletes up to `limit` due rows walking the partial index in (date, id) order from
- * `after`, in one statement: each batch starts where the last ended instead of
- * stepping over the rows earlier batches deleted (still in the index until vacuumed).
- * SKIP LOCKED: two nodes purging at once take different rows instead of waiting (or
- * deadlocking). The rows go by their physical address (ctid), which their lock holds
- * still, instead of one primary-key lookup each. `keep`, when given, is a condition on
- * the batch (`b`) that keeps a taken row (a day still in use); the walk moves past it.
+ * `after`: each batch starts where the last ended instead of stepping over the rows
+ * earlier batches deleted (still in the index until vacuumed). SKIP LOCKED: two nodes
+ * purging at once take different rows instead of waiting (or deadlocking).
  */
-async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor, keep?: { ctes: string; cond: string }): Promise<Deleted & { ids: string[] }> {
+async function deleteWalking(trx: Trx, table: 'time_entries' | 'timesheet_days', alias: 'e' | 'd', col: string, where: string, bindings: Knex.Value[], limit: number, after?: Cursor): Promise<Deleted> {
   const from = after ? ` AND (${alias}.${col}, ${alias}.id) > (?::date, ?::uuid)` : '';
-  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string; ids: string[] | null; seen: number }> }>(
-    `WITH batch AS MATERIALIZED (
-       SELECT ${alias}.ctid AS t, ${alias}.id, ${alias}.owner_id, ${alias}.${col} AS d FROM ${table} ${alias}
-        WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED)${keep ? `, ${keep.ctes}` : ''},
-     gone AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT b.t FROM batch b${keep ? ` WHERE NOT (${keep.cond})` : ''})) RETURNING id)
-     SELECT b.id::text AS id, b.d::text AS d, (SELECT array_agg(id::text) FROM gone) AS ids, (SELECT count(*) FROM batch)::int AS seen
-       FROM batch b ORDER BY b.d DESC, b.id DESC LIMIT 1`,
+  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string }> }>(
+    // = ANY (ARRAY(…)), not IN (…): the planner would hash-join IN against a scan of the whole table.
+    `DELETE FROM ${table} WHERE id = ANY (ARRAY(
+       SELECT ${alias}.id FROM ${table} ${alias} WHERE ${where}${from} ORDER BY ${alias}.${col}, ${alias}.id LIMIT ? FOR UPDATE SKIP LOCKED))
+     RETURNING id::text AS id, ${col}::text AS d`,
     [...bindings, ...(after ? [after.date, after.id] : []), limit],
   );
-  const r = rows[0];
-  if (!r) return { n: 0, seen: 0, ids: [] };
-  const ids = r.ids ?? [];
-  return { n: ids.length, seen: r.seen, last: { date: r.d, id: r.id }, ids };
+  if (!rows.length) return { n: 0 };
+  const last = rows.reduce((m, r) => (r.d > m.d || (r.d === m.d && r.id > m.id) ? r : m));
+  return { n: rows.length, last: { date: last.d, id: last.id } };
 }
 
-/**
- * Deletes up to `limit` due, unheld entries (from `after` on): as `deleteWalking`, in
- * the plainer form that needs no common table expressions (every row taken goes; on a
- * batch of 5,000 it took half the time).
- */
+/** Deletes up to `limit` due, unheld entries (from `after` on). */
 export async function deleteDueEntries(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
   const [due, a] = entryDue(s);
   const [free, b] = entryFree(h);
-  const col = s.purpose === 'record' ? 'first_date' : 'last_date';
-  const from = after ? ` AND (e.${col}, e.id) > (?::date, ?::uuid)` : '';
-  const { rows } = await trx.raw<{ rows: Array<{ id: string; d: string }> }>(
-    `DELETE FROM time_entries WHERE ctid = ANY (ARRAY(
-       SELECT e.ctid FROM time_entries e WHERE ${due} AND ${free}${from} ORDER BY e.${col}, e.id LIMIT ? FOR UPDATE SKIP LOCKED))
-     RETURNING id::text AS id, ${col}::text AS d`,
-    [...a, ...b, ...(after ? [after.date, after.id] : []), limit],
-  );
-  if (!rows.length) return { n: 0, seen: 0 };
-  const last = rows.reduce((m, r) => (r.d > m.d || (r.d === m.d && r.id > m.id) ? r : m));
-  return { n: rows.length, seen: rows.length, last: { date: last.d, id: last.id } };
+  return deleteWalking(trx, 'time_entries', 'e', s.purpose === 'record' ? 'first_date' : 'last_date', `${due} AND ${free}`, [...a, ...b], limit, after);
 }
 
-/**
- * Walks up to `limit` due, unheld days (from `after` on) and deletes those no entry
- * touches any more; the others (kept by a held entry, or written meanwhile) stay.
- * Then, in a statement of its own, the rows that hang on the deleted days (their
- * correction requests): for the batches that run with the foreign keys' per-row
- * triggers off (`housekeeping` in retention.ts). Its own statement sees every request
- * committed before it, and one filed later waits for the day's lock and then fails
- * its key check, so none is left dangling.
- */
+/** Deletes up to `limit` due, unheld days that no entry touches any more (from `after` on). */
 export async function deleteDueDays(trx: Trx, s: RowScope, h: HeldParams, limit: number, after?: Cursor): Promise<Deleted> {
   const [due, a] = dayDue(s);
   const [free, b] = dayFree(h);
-  const { ids, ...r } = await deleteWalking(trx, 'timesheet_days', 'd', 'date', `${due} AND ${free}`, [...a, ...b], limit, after, {
-    ctes: `span AS (SELECT min(d) AS lo, max(d) AS hi FROM batch), busy AS MATERIALIZED (${busyEntries})`,
-    cond: 'EXISTS (SELECT 1 FROM busy x WHERE x.owner_id = b.owner_id AND x.first_date <= b.d AND x.last_date >= b.d)',
-  });
-  if (ids.length) await trx.raw('DELETE FROM timesheet_corrections WHERE day_id = ANY (?::uuid[])', [ids]);
-  return r;
+  return deleteWalking(trx, 'timesheet_days', 'd', 'date', `${due} AND ${free} AND ${dayEmpty}`, [...a, ...b], limit, after);
 }
 
 /** Counts of due rows: unheld (what a run would remove) and held (what holds keep back). */

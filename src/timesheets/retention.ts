@@ -26,8 +26,6 @@ import {
 
 /** How long the entries a project/customer hold keeps are remembered (the run's batches reuse them). */
 const HELD_MEMO_MS = 10 * 60_000;
-/** Rows one statement of an erasure takes. */
-const ERASE_CHUNK = 5000;
 /** Entries decrypted per round when looking for the ones a project/customer hold keeps. */
 const CHECK_CHUNK = 1000;
 
@@ -69,26 +67,13 @@ async function entriesKeptByProject(deps: TimesheetDeps, memo: { last?: Memo }, 
 
 /**
  * A housekeeping transaction: behind the wall's bypass, as the connection's own role,
- * set in one statement. With `rowBatch` (the batches of deletions):
- *
- * - the commit does not wait for the WAL flush: a batch of deletions lost in a crash is
- *   simply done again by the next run (they are idempotent), and not waiting is most of
- *   the cost of a small batch;
- * - when the connection may (a superuser: the embedded database), the transaction runs
- *   with `session_replication_role = replica`, which skips the foreign keys' per-row
- *   triggers (the cascade from a day to its correction requests cost about as much as
- *   the day's own delete). The batch deletes the children itself (`deleteDueDays`),
- *   and nothing dangles (see there). Triggers that guard something are ENABLE ALWAYS
- *   (the audit log's) and fire in replica mode too; time data has no other trigger
- *   (a trigger added to it later must be ENABLE ALWAYS to fire here). Elsewhere the
- *   foreign key cascades as usual.
+ * set in one statement. With `lazyCommit` the commit does not wait for the WAL flush:
+ * a batch of deletions lost in a crash is simply done again by the next run (they are
+ * idempotent), and not waiting is most of the cost of a small batch.
  */
-async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, rowBatch = false): Promise<T> {
+async function housekeeping<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, lazyCommit = false): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)${rowBatch
-      ? `, set_config('synchronous_commit', 'off', true),
-         CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`
-      : ''}`);
+    await trx.raw(`SELECT set_config('uurwerk.bypass', 'on', true)${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`);
     return fn(trx);
   });
 }
@@ -111,16 +96,13 @@ interface Walk {
  * goes once more from the start (rows skipped meanwhile: locked by another node, or
  * written behind the cursor); when a walk from the start ends short, the phase is done.
  */
-async function walkPhase(del: (limit: number, after?: Cursor) => Promise<Deleted>, st: Phase, budget: number): Promise<{ deleted: number; used: number }> {
-  let deleted = 0;
-  let used = 0;
-  while (!st.done && used < budget) {
+async function walkPhase(del: (limit: number, after?: Cursor) => Promise<Deleted>, st: Phase, budget: number): Promise<number> {
+  let n = 0;
+  while (!st.done && n < budget) {
     const fromStart = st.cursor === undefined;
-    const r = await del(budget - used, st.cursor);
-    const full = r.seen === budget - used;
-    deleted += r.n;
-    // A taken row that stayed (a day still in use) counts against the budget too.
-    used += r.seen;
+    const r = await del(budget - n, st.cursor);
+    const full = r.n === budget - n;
+    n += r.n;
     if (full) {
       st.cursor = r.last;
       continue;
@@ -128,17 +110,17 @@ async function walkPhase(del: (limit: number, after?: Cursor) => Promise<Deleted
     if (fromStart) st.done = true;
     else st.cursor = undefined;
   }
-  return { deleted, used };
+  return n;
 }
 
-/** Deletes up to `limit` due rows (entries first, then the days left empty); returns the counts and the rows taken. */
-async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number, walk: Walk): Promise<{ entries: number; days: number; used: number }> {
+/** Deletes up to `limit` due rows (entries first, then the days left empty); returns the counts. */
+async function deleteRows(db: Knex, s: RowScope, h: HeldParams, limit: number, walk: Walk): Promise<{ entries: number; days: number }> {
   // The walk moves on only once the batch committed: a batch that failed is walked again.
   const next = { entries: { ...walk.entries }, days: { ...walk.days } };
   const counts = await housekeeping(db, async (trx) => {
     const entries = await walkPhase((n, after) => deleteDueEntries(trx, s, h, n, after), next.entries, limit);
-    const days = next.entries.done ? await walkPhase((n, after) => deleteDueDays(trx, s, h, n, after), next.days, limit - entries.used) : { deleted: 0, used: 0 };
-    return { entries: entries.deleted, days: days.deleted, used: entries.used + days.used };
+    const days = next.entries.done ? await walkPhase((n, after) => deleteDueDays(trx, s, h, n, after), next.days, limit - entries) : 0;
+    return { entries, days };
   }, true);
   walk.entries = next.entries;
   walk.days = next.days;
@@ -212,8 +194,8 @@ function handler(deps: TimesheetDeps, c: Category): RetentionHandler {
       const h = await held(scope);
       const w = walkOf(scope);
       const rows = await deleteRows(db, c.rows(scope), h, scope.batchSize, w);
-      const removed: RetentionCounts = { entries: rows.entries, days: rows.days, keys: 0 };
-      const left = scope.batchSize - rows.used;
+      const removed: RetentionCounts = { ...rows, keys: 0 };
+      const left = scope.batchSize - rows.entries - rows.days;
       if (left <= 0 || !w.days.done) return { removed, done: false };
       removed.keys = await shredFreeKeys(deps, db, c.family, c.keyYear(scope), scope.holds, left);
       return { removed, done: removed.keys < left };
@@ -275,15 +257,15 @@ export async function eraseTimeData(deps: TimesheetDeps, db: Knex, personId: str
       out.draft_days = c.due.days;
     } else {
       // One person's drafts: a few thousand rows at most, in this one transaction.
-      for (let after: Cursor | undefined, seen = ERASE_CHUNK; seen === ERASE_CHUNK;) {
-        const r = await deleteDueEntries(trx, drafts, h, ERASE_CHUNK, after);
-        out.draft_entries += r.n;
-        ({ seen, last: after } = r);
+      for (;;) {
+        const { n } = await deleteDueEntries(trx, drafts, h, 5000);
+        out.draft_entries += n;
+        if (n < 5000) break;
       }
-      for (let after: Cursor | undefined, seen = ERASE_CHUNK; seen === ERASE_CHUNK;) {
-        const r = await deleteDueDays(trx, drafts, h, ERASE_CHUNK, after);
-        out.draft_days += r.n;
-        ({ seen, last: after } = r);
+      for (;;) {
+        const { n } = await deleteDueDays(trx, drafts, h, 5000);
+        out.draft_days += n;
+        if (n < 5000) break;
       }
     }
     out.timers = await deleteTimerOf(trx, personId, opts.dryRun);

@@ -162,7 +162,7 @@ test('a running timer keeps the draft key it is sealed under, even when its year
   t.deepEqual(await keysOf(a, owner.id), []);
 });
 
-test('the correction requests of an expired day go with it (the purge deletes them itself, the foreign key switched off for its batches); those of a kept day stay; a request for a missing day is still refused', async (t) => {
+test('the correction requests of an expired day go with it (the foreign key cascades, through the index of migration 20261204030000); those of a kept day stay; a request for a missing day is refused', async (t) => {
   const { a, projectId } = await timesheetApp(t);
   const owner = await person(a, { inTeam: 'team-a' });
   const admin = await person(a, { adminOf: 'team-a' });
@@ -173,7 +173,6 @@ test('the correction requests of an expired day go with it (the purge deletes th
   t.deepEqual(await purgeAll(submittedDaysHandler(timesheetDeps(a)), a.db.knex, scopeAt(a, 'submitted_days', '2027-01-03T03:00:00Z')), { entries: 1, days: 1, keys: 1 });
   const left = (await a.db.knex('timesheet_corrections').where({ owner_id: owner.id }).select('day_id')) as Array<{ day_id: string }>;
   t.deepEqual(left.map((r) => r.day_id), [kept.dayId]);
-  // Outside the purge's batches the foreign key guards as before.
   const err = await t.throwsAsync(a.db.knex('timesheet_corrections').insert(correction(old.dayId)));
   t.regex(err!.message, /foreign key/);
 });
