@@ -1,4 +1,5 @@
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { createKeyService } from '../../src/keys/service.js';
 import type { ShredRecord } from '../../src/keys/types.js';
 import { draftsHandler, submittedDaysHandler } from '../../src/timesheets/retention.js';
@@ -159,4 +160,19 @@ test('a running timer keeps the draft key it is sealed under, even when its year
   await bypass(a, (trx) => trx('running_timers').where({ owner_id: owner.id }).delete());
   t.deepEqual(await purgeAll(drafts, a.db.knex, scope), { entries: 0, days: 0, keys: 1 });
   t.deepEqual(await keysOf(a, owner.id), []);
+});
+
+test('the correction requests of an expired day go with it (the foreign key cascades, through the index of migration 20261204030000); those of a kept day stay; a request for a missing day is refused', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const owner = await person(a, { inTeam: 'team-a' });
+  const admin = await person(a, { adminOf: 'team-a' });
+  const old = await seedDay(a, { ownerId: owner.id, date: '2019-03-14', state: 'approved', projectId, team: 'team-a', approver: admin.id });
+  const kept = await seedDay(a, { ownerId: owner.id, date: '2020-01-06', state: 'approved', projectId, team: 'team-a', approver: admin.id });
+  const correction = (dayId: string) => ({ id: randomUUID(), day_id: dayId, owner_id: owner.id, text: 'sealed elsewhere; not read here' });
+  await a.db.knex('timesheet_corrections').insert([correction(old.dayId), correction(old.dayId), correction(kept.dayId)]);
+  t.deepEqual(await purgeAll(submittedDaysHandler(timesheetDeps(a)), a.db.knex, scopeAt(a, 'submitted_days', '2027-01-03T03:00:00Z')), { entries: 1, days: 1, keys: 1 });
+  const left = (await a.db.knex('timesheet_corrections').where({ owner_id: owner.id }).select('day_id')) as Array<{ day_id: string }>;
+  t.deepEqual(left.map((r) => r.day_id), [kept.dayId]);
+  const err = await t.throwsAsync(a.db.knex('timesheet_corrections').insert(correction(old.dayId)));
+  t.regex(err!.message, /foreign key/);
 });
