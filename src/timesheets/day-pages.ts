@@ -16,6 +16,7 @@ import { timeZoneOf } from './settings.js';
 import { correctionLink } from './correction-pages.js';
 import * as s from './schema.js';
 import { et, isEntryStringKey } from './strings.js';
+import { tsProblem } from './problems.js';
 import { clock, parseDuration, parseTimeOfDay } from './time-input.js';
 import { addDays, localInstant, localTime } from './tz.js';
 import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable, withSelected, type Form } from './page-kit.js';
@@ -38,22 +39,22 @@ interface Failed {
  * when "overnight" is ticked; otherwise an end at or before the start is refused), or
  * a duration on `base`. Problems name the form's fields (422).
  */
-function entryInput(body: Form, base: string, tz: string, l: Lang): s.EntryCreateBody {
+function entryInput(body: Form, base: string, tz: string): s.EntryCreateBody {
   const v = typedFrom(body);
   const problems: FieldProblem[] = [];
   const project = splitProject(v.project);
   const common = { ...project, note: v.note, ...(field(body, 'confirm_long') === 'yes' ? { confirm_long: true } : {}) };
   if (v.duration.trim()) {
-    if (v.start.trim() || v.end.trim()) throw new ValidationError([{ field: 'duration', message: et(l, 'both_given') }]);
+    if (v.start.trim() || v.end.trim()) throw new ValidationError([tsProblem('duration', 'form.both_given')]);
     const d = parseDuration(v.duration);
-    if (!d.ok) throw new ValidationError([{ field: 'duration', message: d.message }]);
+    if (!d.ok) throw new ValidationError([{ ...d, field: 'duration' }]);
     return validate(s.entryCreateBody, { ...common, date: base, duration_minutes: d.minutes }, { rename: { ...FORM_NAMES, duration_minutes: 'duration' } });
   }
   const start = parseTimeOfDay(v.start);
   const end = parseTimeOfDay(v.end);
-  if (!start.ok) problems.push({ field: 'start', message: start.message });
-  if (!end.ok) problems.push({ field: 'end', message: end.message });
-  if (start.ok && end.ok && end.minutes <= start.minutes && v.overnight !== 'yes') problems.push({ field: 'end', message: et(l, 'end_before_start') });
+  if (!start.ok) problems.push({ ...start, field: 'start' });
+  if (!end.ok) problems.push({ ...end, field: 'end' });
+  if (start.ok && end.ok && end.minutes <= start.minutes && v.overnight !== 'yes') problems.push(tsProblem('end', 'form.end_before_start'));
   if (problems.length || !start.ok || !end.ok) throw new ValidationError(problems);
   const from = localInstant(base, clock(start.minutes), tz);
   const to = localInstant(v.overnight === 'yes' ? addDays(base, 1) : base, clock(end.minutes), tz);
@@ -129,7 +130,7 @@ ${correctionLink(l, date)}`}
     try {
       await fn();
     } catch (err) {
-      const problem = problemText(err);
+      const problem = problemText(err, x.state.lang);
       if (!problem) throw err;
       x.status = err instanceof ValidationError ? 422 : 409;
       const confirm = err instanceof ValidationError && err.fields.some((f) => f.field.endsWith('confirm_long'));
@@ -146,7 +147,7 @@ ${correctionLink(l, date)}`}
     page(c(ctx), deps, async (actor) => {
       const date = dateParam(ctx);
       const tz = await timeZoneOf(deps, actor.accountId);
-      await attempt(c(ctx), actor, date, () => createEntry(deps, actor, entryInput(formBody(c(ctx)), date, tz, c(ctx).state.lang)), 'ts.saved', 'add');
+      await attempt(c(ctx), actor, date, () => createEntry(deps, actor, entryInput(formBody(c(ctx)), date, tz)), 'ts.saved', 'add');
     }),
   );
 
@@ -158,7 +159,7 @@ ${correctionLink(l, date)}`}
       const base = dateFrom(body.base, 'base');
       const tz = await timeZoneOf(deps, actor.accountId);
       await attempt(c(ctx), actor, date, async () => {
-        const input = entryInput(body, base, tz, c(ctx).state.lang);
+        const input = entryInput(body, base, tz);
         // Either form of entry replaces the other: a timed entry made a duration clears its times, and back.
         await changeEntry(deps, actor, id, input);
       }, 'ts.saved', id);

@@ -11,6 +11,8 @@ import { escapeHtml, html, SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { signInUrl } from '../web/next.js';
 import { listProjects } from './master-data.js';
+import './problems.js'; // registers the domain's problem wordings
+import { problemText as pageProblemText } from '../web/problems.js';
 import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
@@ -74,10 +76,12 @@ export const idFrom = (id: string | undefined): string => validate(s.idParams, {
 /** Form field names for the schema fields they fill. */
 export const FORM_NAMES = { project_id: 'project', task_id: 'project' };
 
-/** Turns expected failures of a form post into a message on the page. */
-export function problemText(err: unknown): string | undefined {
-  if (err instanceof ValidationError) return err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  if (err instanceof AppError && err.status === 409) return err.message;
+/**
+ * Turns expected failures of a form post (422, 409) into a message on the page, in
+ * its language: each field by its label, each problem worded from its code.
+ */
+export function problemText(err: unknown, l: Lang = 'en'): string | undefined {
+  if (err instanceof ValidationError || (err instanceof AppError && err.status === 409)) return pageProblemText(l, err);
   return undefined;
 }
 

@@ -16,6 +16,7 @@ import * as s from './schema.js';
 import { addDays, localDate } from './tz.js';
 import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
 import { parseDuration } from './time-input.js';
+import { tsProblem } from './problems.js';
 import { copyDays, setCells, type CellInput } from './week-cells.js';
 import { keyOf } from './week-grid.js';
 import { myExportQuery, rowKeyBody } from './week-schema.js';
@@ -34,7 +35,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
     const row = splitProject(key);
     const name = `${w.label(row)}, ${dayLabel(l, date)} (${date})`;
     const parsed = raw === '' ? { ok: true as const, minutes: 0 } : parseDuration(raw);
-    if (!parsed.ok) return problems.push({ field: name, message: wt(l, 'bad_hours') });
+    if (!parsed.ok) return problems.push(tsProblem(name, 'cell.bad_hours'));
     const minutes = parsed.minutes;
     const at = cells.findIndex((x) => keyOf(x) === key && x.date === date);
     if (at >= 0) {
@@ -53,7 +54,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
   for (const date of w.grid.dates) {
     const raw = field(body, `h_${date}`).trim();
     if (!raw) continue;
-    if (!/^[0-9a-f-]{36}(\/([0-9a-f-]{36})?)?$/.test(project)) problems.push({ field: `${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, message: wt(l, 'pick_project') });
+    if (!/^[0-9a-f-]{36}(\/([0-9a-f-]{36})?)?$/.test(project)) problems.push(tsProblem(`${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, 'cell.pick_project'));
     else put(keyOf(splitProject(project)), date, raw);
   }
   return { cells, names, problems };
@@ -118,7 +119,7 @@ ${favouritesSection(l, w, csrf(x), picker)}
           throw new ValidationError(err.fields.map((f) => ({ ...f, field: names[Number(/^cells\.(\d+)\./.exec(f.field)?.[1] ?? -1)] ?? f.field })));
         }
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = err instanceof ValidationError ? 422 : 409;
         return weekPage(c(ctx), actor, week, problem, body, confirm);
@@ -152,7 +153,7 @@ ${favouritesSection(l, w, csrf(x), picker)}
       try {
         await (field(body, 'pinned') === 'true' ? pinFavourite(deps, actor, key) : unpinFavourite(deps, actor, key));
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = 422;
         return weekPage(c(ctx), actor, week, problem);
