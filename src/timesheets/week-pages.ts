@@ -81,7 +81,7 @@ ${returnedDaysBanner(l, await returnedDays(deps, actor))}
 <p id="grid-hint">${wt(l, 'grid_hint')}</p>
 ${gridTable(l, w, picker, typed)}
 ${confirm ? html`<p><label><input type="checkbox" name="confirm_long" value="yes"> ${wt(l, 'confirm_long')}</label></p>` : ''}
-<p id="grid-status" role="status" data-saved="${wt(l, 'saved')}" data-failed="${wt(l, 'not_saved')}"></p>
+<p id="grid-status" role="status" data-saved="${wt(l, 'saved')}" data-failed="${wt(l, 'not_saved')}"${l === 'en' ? '' : html` data-problem="${wt(l, 'cell_problem')}"`}></p>
 <p><button type="submit" class="button">${wt(l, 'save')}</button></p></form>
 <section aria-labelledby="copy-h"><h2 id="copy-h">${wt(l, 'copy_title')}</h2>
 <form method="post" action="/timesheets/week/copy-last-week" class="form" id="copy-last-week">${csrf(x)}<input type="hidden" name="week" value="${monday}"><p>${wt(l, 'copy_hint')}</p><button type="submit">${wt(l, 'copy_last_week')}</button></form>
