@@ -19,7 +19,7 @@ import { et, isEntryStringKey } from './strings.js';
 import { tsProblem } from './problems.js';
 import { clock, parseDuration, parseTimeOfDay } from './time-input.js';
 import { addDays, localInstant, localTime } from './tz.js';
-import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable, withSelected, type Form } from './page-kit.js';
+import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable, withSelected, savedUrl, savedLink, type Form } from './page-kit.js';
 
 /** What the person typed into an entry form, kept to show it again after a problem. */
 type Typed = Record<'project' | 'start' | 'end' | 'duration' | 'note' | 'overnight', string>;
@@ -91,7 +91,7 @@ export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
     const tz = day.time_zone;
     const open = day.state === 'draft' || day.state === 'returned';
     const options = open ? await projectOptions(deps, l) : html``;
-    const ok = isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}</p>` : '';
+    const ok = isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}${savedLink(x)}</p>` : '';
     const rowActions = (id: string): SafeHtml => {
       if (!open) return html``;
       const e = day.entries.find((en) => en.id === id)!;
@@ -122,13 +122,18 @@ ${day.state === 'submitted'
   ? html`<form method="post" action="/timesheets/day/${date}/take-back" class="form" id="take-back">${csrf(x)}<p>${et(l, 'take_back_hint')}</p><button type="submit">${et(l, 'take_back')}</button></form>`
   : ''}
 ${correctionLink(l, date)}`}
-<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
+<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`, { assets: { scripts: ['/static/saved-focus.js'] } });
   };
 
-  /** Runs a form post; an expected problem shows the day again with everything typed (422 or 409). */
-  const attempt = async (x: AppContext, actor: Actor, date: string, fn: () => Promise<unknown>, done: string, failedForm?: string) => {
+  /**
+   * Runs a form post; an expected problem shows the day again with everything typed
+   * (422 or 409). A save returns to the row or part of the page it concerned (`at`,
+   * or the entry the call gave back), so the person carries on where they were.
+   */
+  const attempt = async (x: AppContext, actor: Actor, date: string, fn: () => Promise<unknown>, done: string, failedForm?: string, at?: string) => {
+    let result: unknown;
     try {
-      await fn();
+      result = await fn();
     } catch (err) {
       const problem = problemText(err, x.state.lang);
       if (!problem) throw err;
@@ -136,7 +141,8 @@ ${correctionLink(l, date)}`}
       const confirm = err instanceof ValidationError && err.fields.some((f) => f.field.endsWith('confirm_long'));
       return dayPage(x, actor, date, problem, failedForm ? { form: failedForm, typed: typedFrom(formBody(x)), confirm } : undefined);
     }
-    x.redirect(`/timesheets/day/${date}?ok=${done}`);
+    const saved = result && typeof result === 'object' && typeof (result as { id?: unknown }).id === 'string' ? `entry-${(result as { id: string }).id}` : undefined;
+    x.redirect(savedUrl(`/timesheets/day/${date}`, done, at ?? saved ?? 'entries'));
   };
 
   const dateParam = (ctx: { params: Record<string, string> }): string => validate(s.dateParams, { date: ctx.params.date }, { prefix: 'path' }).date;
@@ -161,7 +167,7 @@ ${correctionLink(l, date)}`}
       await attempt(c(ctx), actor, date, async () => {
         const input = entryInput(body, base, tz);
         // Either form of entry replaces the other: a timed entry made a duration clears its times, and back.
-        await changeEntry(deps, actor, id, input);
+        return changeEntry(deps, actor, id, input);
       }, 'ts.saved', id);
     }),
   );
@@ -170,7 +176,7 @@ ${correctionLink(l, date)}`}
     page(c(ctx), deps, async (actor) => {
       const id = idFrom(ctx.params.id);
       const date = dateFrom(formBody(c(ctx)).date, 'date');
-      await attempt(c(ctx), actor, date, () => removeEntry(deps, actor, id), 'ts.saved');
+      await attempt(c(ctx), actor, date, () => removeEntry(deps, actor, id), 'ts.saved', undefined, 'entries');
     }),
   );
 
@@ -190,14 +196,14 @@ ${deps.workingTimeWarnings ? deps.workingTimeWarnings.list(l, await deps.working
 <button type="submit" id="confirm-submit">${et(l, 'submit_yes')}</button></form>
 <p><a href="/timesheets/day/${date}">${et(l, 'cancel')}</a></p>`);
       }
-      await attempt(x, actor, date, () => submitDay(deps, actor, date), 'ts.submitted_ok');
+      await attempt(x, actor, date, () => submitDay(deps, actor, date), 'ts.submitted_ok', undefined, 'day-state');
     }),
   );
 
   router.post('/timesheets/day/:date/take-back', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const date = dateParam(ctx);
-      await attempt(c(ctx), actor, date, () => takeBackDay(deps, actor, date), 'taken_back_ok');
+      await attempt(c(ctx), actor, date, () => takeBackDay(deps, actor, date), 'taken_back_ok', undefined, 'day-state');
     }),
   );
 }

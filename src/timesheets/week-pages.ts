@@ -14,7 +14,7 @@ import { returnedDays, returnedDaysBanner } from './home.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate } from './tz.js';
-import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
+import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, cellId, savedUrl, type Form } from './page-kit.js';
 import { parseDuration } from './time-input.js';
 import { tsProblem } from './problems.js';
 import { copyDays, setCells, type CellInput } from './week-cells.js';
@@ -23,7 +23,7 @@ import { myExportQuery, rowKeyBody } from './week-schema.js';
 import { dayLabel, wt } from './week-strings.js';
 import { favouritesSection, gridTable, loadWeek, parseCellName } from './week-view.js';
 
-const ASSETS = { scripts: ['/static/week.js', '/static/picker.js'], styles: ['/static/week.css'] };
+const ASSETS = { scripts: ['/static/week.js', '/static/picker.js', '/static/saved-focus.js'], styles: ['/static/week.css'] };
 
 /** The cells a posted grid changes, and the problems of what it could not read (named by row and day). */
 function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof loadWeek>>): { cells: CellInput[]; names: string[]; problems: FieldProblem[] } {
@@ -107,10 +107,14 @@ ${favouritesSection(l, w, csrf(x), picker)}
       const body = formBody(c(ctx));
       const week = mondayOf(dateFrom(body.week, 'week'));
       let confirm = false;
+      let at = 'week-grid';
       try {
         const w = await loadWeek(deps, actor, week);
         const { cells, names, problems } = postedCells(l, body, w);
         if (problems.length) throw new ValidationError(problems);
+        // Back to the last cell saved (a new row's cell is found under its project once saved).
+        const last = cells.at(-1);
+        if (last) at = cellId(keyOf(last), last.date);
         try {
           await setCells(deps, actor, cells, { confirmLong: field(body, 'confirm_long') === 'yes' });
         } catch (err) {
@@ -124,7 +128,7 @@ ${favouritesSection(l, w, csrf(x), picker)}
         c(ctx).status = err instanceof ValidationError ? 422 : 409;
         return weekPage(c(ctx), actor, week, problem, body, confirm);
       }
-      ctx.redirect(`/timesheets?week=${week}&ok=ts.saved`);
+      ctx.redirect(savedUrl(`/timesheets?week=${week}`, 'ts.saved', at));
     }),
   );
 
