@@ -2,6 +2,7 @@ import test from 'ava';
 import type { ApiClient } from '../helpers/client.js';
 import { PLATFORM_PROBLEMS } from '../../src/web/problems.js';
 import { TIMESHEET_PROBLEMS } from '../../src/timesheets/problems.js';
+import { OPERATOR_PROBLEMS } from '../../src/operator/people-pages.js';
 import { mondayOf } from '../../src/timesheets/page-kit.js';
 import { addDays } from '../../src/timesheets/tz.js';
 import { startTestApp } from '../helpers/app.js';
@@ -21,7 +22,7 @@ type Catalogue = { en: Readonly<Record<string, string>>; nl: Readonly<Record<str
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
 test('the problem catalogues have the same keys and placeholders in Dutch and English', (t) => {
-  for (const c of [PLATFORM_PROBLEMS, TIMESHEET_PROBLEMS] as Catalogue[]) {
+  for (const c of [PLATFORM_PROBLEMS, TIMESHEET_PROBLEMS, OPERATOR_PROBLEMS] as Catalogue[]) {
     t.deepEqual(Object.keys(c.nl).sort(), Object.keys(c.en).sort());
     for (const k of Object.keys(c.en)) t.deepEqual(placeholders(c.nl[k]!), placeholders(c.en[k]!), k);
   }
@@ -80,6 +81,7 @@ test('every page form with bad input in Dutch shows its problem in Dutch (fields
     { as: emp.c, path: `/timesheets/day/${locked}/correction`, fields: { text: '   ', entry_id: '' }, status: 422, dutch: /Toelichting: / },
     { as: admin.c, path: '/timesheets/projects', fields: { name: 'x'.repeat(201), budget_hours: 'veel' }, status: 422, dutch: /Naam: mag hoogstens 200 tekens lang zijn; Budget \(uren\): moet een getal zijn/ },
     { as: admin.c, path: '/timesheets/customers', fields: { name: '' }, status: 422, dutch: /Naam: is verplicht/ },
+    { as: admin.c, path: '/operator/people', fields: { username: 'piet', display_name: 'Piet Paulusma', email: 'geen-adres', roles: 'employee' }, status: 422, dutch: /: is geen e-mailadres/ },
     { as: emp.c, path: '/timesheets/entries/geen-id/edit', fields: { date, base: date, project: projectId, start: '9:00', end: '10:00' }, status: 422, dutch: /is geen van de keuzes/ },
   ];
   const problems: string[] = [];
