@@ -122,7 +122,7 @@ ${day.state === 'submitted'
   ? html`<form method="post" action="/timesheets/day/${date}/take-back" class="form" id="take-back">${csrf(x)}<p>${et(l, 'take_back_hint')}</p><button type="submit">${et(l, 'take_back')}</button></form>`
   : ''}
 ${correctionLink(l, date)}`}
-<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`, { assets: { scripts: ['/static/saved-focus.js'] } });
+<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`, { assets: { scripts: ['/static/saved-focus.js'], styles: ['/static/day.css'] } });
   };
 
   /**

@@ -11,7 +11,7 @@ import { pageAs } from '../web/browser-session.js';
  * Focus after saves (issue 16): a save on the day page or the week grid posts a form
  * and comes back; the address then names the row or cell just saved, the notice links
  * to it, and (with script) the focus is on it, so the person does not start again at
- * the top of the page.
+ * the top of the page. At 390 px the day's times and totals never break inside.
  */
 test('Chromium: after saving on the day page and the week grid, the URL fragment and the focus are the saved row or cell', async (t) => {
   const a = await startTestApp(t);
@@ -33,6 +33,14 @@ test('Chromium: after saving on the day page and the week grid, the URL fragment
   t.is(new URL(page.url()).hash, `#entry-${id}`);
   t.is(await page.evaluate(() => document.activeElement?.id), `entry-${id}`, 'the saved row has the focus');
   t.is(await page.getAttribute('p.ok[role=status] a', 'href'), `#entry-${id}`, 'the notice links to the saved row');
+  // At 390 px a time and a total stay on one line ("10:3|0" would read as two numbers) and the day fits the screen.
+  const lines = await page.evaluate(() => Array.from(document.querySelectorAll('#entries tbody td:nth-child(-n+2), #entries tbody td:nth-child(5), #day-total')).map((td) => {
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    return new Set(Array.from(r.getClientRects()).map((x) => Math.round(x.top))).size;
+  }));
+  t.deepEqual(lines, [1, 1, 1, 1]);
+  t.true(await page.evaluate(() => document.documentElement.scrollWidth <= 390));
 
   // Edit it in place: the same row again.
   await page.click(`#entry-${id} details.edit summary`);
