@@ -41,6 +41,15 @@ test('Chromium: after saving on the day page and the week grid, the URL fragment
   }));
   t.deepEqual(lines, [1, 1, 1, 1]);
   t.true(await page.evaluate(() => document.documentElement.scrollWidth <= 390));
+  // The "overnight" tick box is on the line of its words, not alone above them.
+  t.true(await page.evaluate(() => {
+    const label = document.querySelector('#add-entry label.check')!;
+    const box = label.querySelector('input')!.getBoundingClientRect();
+    const r = document.createRange();
+    r.selectNodeContents(label.lastChild!);
+    const words = r.getClientRects()[0]!;
+    return box.bottom > words.top && box.top < words.bottom;
+  }));
 
   // Edit it in place: the same row again.
   await page.click(`#entry-${id} details.edit summary`);
