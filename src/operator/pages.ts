@@ -76,11 +76,11 @@ export function operatorPages(deps: AuthDeps, retentionHandlers: readonly Retent
 <p class="muted">${t(l, 'operator.no_time_data')}</p>
 ${ctx.query.revoked ? html`<p class="ok" role="status">${t(l, 'operator.revoked')}</p>` : html``}
 <section aria-labelledby="sync-h"><h2 id="sync-h">${t(l, 'operator.sync')}</h2>
-<pre id="sync-status">${status.join('\n')}</pre>
+<pre id="sync-status" lang="en" translate="no">${status.join('\n')}</pre>
 <p class="muted">${t(l, 'operator.sync_hint')}</p></section>
 ${await operationalStatusSection(deps.db, l)}
 <section aria-labelledby="retention-h"><h2 id="retention-h">${rt.title}</h2>
-<pre id="retention-status">${retention.join('\n')}</pre>
+<pre id="retention-status" lang="en" translate="no">${retention.join('\n')}</pre>
 <h3>${rt.holds}</h3>
 ${holds.length ? html`<ul id="legal-holds">${holds.map((h) => html`<li><code>${holdLine(h)}</code></li>`)}</ul>` : html`<p id="legal-holds">${rt.none}</p>`}
 <p class="muted">${rt.hint}</p></section>

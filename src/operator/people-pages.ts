@@ -11,6 +11,7 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { html, type SafeHtml } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
+import { addProblemCatalogue, problemMessage, problemText, type ProblemCatalogue } from '../web/problems.js';
 import { o, type OperatorKey } from './strings.js';
 
 type Form = Record<string, unknown>;
@@ -22,10 +23,17 @@ const list = (f: Form, name: string): string[] => {
 };
 const LABEL: Record<string, OperatorKey> = { username: 'people.username', display_name: 'people.display_name', email: 'people.email', roles: 'people.roles', teams: 'people.teams', admin_of: 'people.admin_of', name: 'teams.name' };
 
-/** The problem line of a refused form: each field by its label, with what is wrong. */
+/** The identity domain's conflicts as the operator pages word them (nl/en, same keys; see src/web/problems.ts). */
+export const OPERATOR_PROBLEMS: ProblemCatalogue = {
+  en: { last_operator: 'This is the last active operator; name another operator first.' },
+  nl: { last_operator: 'Dit is de laatste actieve operator; wijs eerst een andere operator aan.' },
+};
+addProblemCatalogue(OPERATOR_PROBLEMS);
+
+/** The problem line of a refused form, in the page's language: each field by its label, with what is wrong. */
 function problemLine(l: Lang, err: unknown): string | undefined {
-  if (err instanceof ValidationError) return err.fields.map((f) => `${LABEL[f.field.split('.')[0]!] ? o(l, LABEL[f.field.split('.')[0]!]!) : f.field}: ${f.message}`).join('; ');
-  if (err instanceof AppError && (err.status === 409 || err.status === 422)) return err.message;
+  if (err instanceof ValidationError) return err.fields.map((f) => `${LABEL[f.field.split('.')[0]!] ? o(l, LABEL[f.field.split('.')[0]!]!) : f.field}: ${problemMessage(l, f)}`).join('; ');
+  if (err instanceof AppError && (err.status === 409 || err.status === 422)) return problemText(l, err);
   return undefined;
 }
 

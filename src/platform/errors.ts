@@ -19,6 +19,8 @@ export class AppError extends Error {
   readonly details?: unknown;
   /** Response headers that belong to this error (Retry-After, ...). */
   headers?: Record<string, string>;
+  /** Values a page fills into its own wording of `code` (a date, a state); never sent by the API. */
+  params?: ProblemParams;
 
   constructor(status: number, code: string, message: string, details?: unknown, options: AppErrorOptions = {}) {
     super(message);
@@ -86,23 +88,35 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** 409: the request conflicts with the current state. */
+/** 409: the request conflicts with the current state. `params` fill a page's wording of `code`. */
 export class ConflictError extends AppError {
-  constructor(message: string, code = 'conflict') {
+  constructor(message: string, code = 'conflict', params?: ProblemParams) {
     super(409, code, message);
+    if (params) this.params = params;
   }
 }
 
-/** One invalid field in a request. */
+/** The values a problem's wording needs (a limit, a date), by placeholder name. */
+export type ProblemParams = Readonly<Record<string, string | number>>;
+
+/**
+ * One invalid field in a request. `message` is the API's English text; `code` and
+ * `params` let a page say the same in its own language (src/web/problems.ts).
+ */
 export interface FieldProblem {
   field: string;
   message: string;
+  code?: string;
+  params?: ProblemParams;
 }
 
-/** 422: the request was readable but fields are invalid; names each field. */
+/**
+ * 422: the request was readable but fields are invalid; names each field. The API's
+ * details keep their shape (field and message only): clients depend on it.
+ */
 export class ValidationError extends AppError {
   constructor(readonly fields: FieldProblem[]) {
-    super(422, 'validation_failed', `Invalid fields: ${fields.map((f) => `${f.field} (${f.message})`).join('; ')}`, fields);
+    super(422, 'validation_failed', `Invalid fields: ${fields.map((f) => `${f.field} (${f.message})`).join('; ')}`, fields.map((f) => ({ field: f.field, message: f.message })));
   }
 }
 
@@ -114,14 +128,14 @@ export function fromPostgresError(err: unknown): AppError | undefined {
     case '23505':
       return new ConflictError('The object already exists', 'already_exists');
     case '23503':
-      return new ValidationError([{ field: pgErr.constraint ?? 'reference', message: 'refers to an object that does not exist' }]);
+      return new ValidationError([{ field: pgErr.constraint ?? 'reference', message: 'refers to an object that does not exist', code: 'db.reference' }]);
     case '23502':
-      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is required' }]);
+      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is required', code: 'db.required' }]);
     case '22001':
-      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is too long' }]);
+      return new ValidationError([{ field: pgErr.column ?? 'field', message: 'is too long', code: 'db.too_long' }]);
     case '22021': // invalid byte sequence (a NUL byte in text); the input guard names the field first
     case '22P05': // untranslatable character (\u0000 in jsonb)
-      return new ValidationError([{ field: pgErr.column ?? 'input', message: 'must not contain NUL bytes or invalid characters' }]);
+      return new ValidationError([{ field: pgErr.column ?? 'input', message: 'must not contain NUL bytes or invalid characters', code: 'input.nul' }]);
     case '40001':
     case '40P01':
       return new ServiceUnavailableError('The request conflicted with another; try again', 'retry');

@@ -98,7 +98,7 @@ ${list.length
         const { action } = validate(resolveBody, { action: field(formBody(c(ctx)), 'action') });
         done = (await resolveCorrection(deps, actor, id, action)).status;
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = 422;
         return show(c(ctx), actor, problem);

@@ -81,7 +81,7 @@ ${mine.length ? html`<ul id="my-corrections">${mine.map((m) => html`<li><time da
         const entry = field(body, 'entry_id');
         await requestCorrection(deps, actor, date, validate(correctionBody, { text: field(body, 'text'), entry_id: entry === '' ? null : entry }));
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = 422;
         return show(c(ctx), actor, date, problem);

@@ -4,6 +4,7 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
 import { facts, type TimesheetDeps } from './context.js';
 import { reopenDay, returnDay } from './day-workflow.js';
@@ -98,11 +99,11 @@ export async function requestCorrection(deps: TimesheetDeps, actor: Actor, date:
     const day = (await walled(w, (trx) => trx('timesheet_days').where({ owner_id: actor.accountId, date }).first())) as DayRow | undefined;
     if (!day) throw new NotFoundError();
     if (day.state !== 'submitted' && day.state !== 'approved') {
-      throw new ValidationError([{ field: 'date', message: 'only a submitted or approved day takes a correction request; change a draft or returned day directly' }]);
+      throw new ValidationError([tsProblem('date', 'correction.day_open')]);
     }
     if (body.entry_id) {
       const entry = await walled(w, (trx) => trx('time_entries').where({ id: body.entry_id, owner_id: actor.accountId }).where('first_date', '<=', date).where('last_date', '>=', date).first('id'));
-      if (!entry) throw new ValidationError([{ field: 'entry_id', message: 'is not one of your entries on this day' }]);
+      if (!entry) throw new ValidationError([tsProblem('entry_id', 'correction.not_your_entry')]);
     }
     const trx = await w.own();
     const id = randomUUID();
@@ -164,7 +165,7 @@ export async function resolveCorrection(deps: TimesheetDeps, actor: Actor, id: s
     if (!row) throw new NotFoundError();
     const day = (await walled(w, (trx) => trx('timesheet_days').where('timesheet_days.id', row.day_id).modify(visibleDays(actor)).first('timesheet_days.*', trx.raw('timesheet_days.date::text as date')))) as DayRow | undefined;
     if (!day || isOwner(actor, facts(day)) || !isScopedAdmin(actor, facts(day))) throw new NotFoundError();
-    if (row.status !== 'open') throw new ValidationError([{ field: 'action', message: `the request is already ${row.status}` }]);
+    if (row.status !== 'open') throw new ValidationError([tsProblem('action', 'correction.resolved', { status: row.status })]);
     const [text] = await deps.keys.decryptMany(await w.own(), [{ subject: row.owner_id, ref: textRef(row.id), envelope: row.text }]);
     return { row, day, text: text! };
   });
@@ -173,12 +174,12 @@ export async function resolveCorrection(deps: TimesheetDeps, actor: Actor, id: s
     const reason = `Correction request: ${text}`.slice(0, 2000);
     if (day.state === 'approved') await reopenDay(deps, actor, day.id, reason);
     else if (day.state === 'submitted') await returnDay(deps, actor, day.id, reason);
-    else throw new ValidationError([{ field: 'action', message: 'the day is no longer locked; nothing to reopen' }]);
+    else throw new ValidationError([tsProblem('action', 'correction.not_locked')]);
   }
   const status = action === 'reopen' ? 'reopened' : 'declined';
   return deps.db.transaction(async (trx) => {
     const [updated] = (await trx('timesheet_corrections').where({ id, status: 'open' }).update({ status, resolved_at: trx.fn.now(), resolved_by: actor.accountId }).returning('*')) as Row[];
-    if (!updated) throw new ValidationError([{ field: 'action', message: 'the request was resolved meanwhile' }]);
+    if (!updated) throw new ValidationError([tsProblem('action', 'correction.resolved_meanwhile')]);
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.correctionResolved, actorId: actor.accountId, subjectId: row.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { date: day.date, status } });
     const state: DayState = action === 'reopen' ? 'returned' : day.state;
     return (await present(deps, trx, [updated], new Map([[day.id, { date: day.date, state }]])))[0]!;

@@ -16,9 +16,10 @@ import { timeZoneOf } from './settings.js';
 import { correctionLink } from './correction-pages.js';
 import * as s from './schema.js';
 import { et, isEntryStringKey } from './strings.js';
+import { tsProblem } from './problems.js';
 import { clock, parseDuration, parseTimeOfDay } from './time-input.js';
 import { addDays, localInstant, localTime } from './tz.js';
-import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable, withSelected, type Form } from './page-kit.js';
+import { field, formBody, c, csrf, notice, stateLabel, hm, page, dateFrom, idFrom, FORM_NAMES, problemText, projectOptions, splitProject, entriesTable, withSelected, savedUrl, savedLink, type Form } from './page-kit.js';
 
 /** What the person typed into an entry form, kept to show it again after a problem. */
 type Typed = Record<'project' | 'start' | 'end' | 'duration' | 'note' | 'overnight', string>;
@@ -38,22 +39,22 @@ interface Failed {
  * when "overnight" is ticked; otherwise an end at or before the start is refused), or
  * a duration on `base`. Problems name the form's fields (422).
  */
-function entryInput(body: Form, base: string, tz: string, l: Lang): s.EntryCreateBody {
+function entryInput(body: Form, base: string, tz: string): s.EntryCreateBody {
   const v = typedFrom(body);
   const problems: FieldProblem[] = [];
   const project = splitProject(v.project);
   const common = { ...project, note: v.note, ...(field(body, 'confirm_long') === 'yes' ? { confirm_long: true } : {}) };
   if (v.duration.trim()) {
-    if (v.start.trim() || v.end.trim()) throw new ValidationError([{ field: 'duration', message: et(l, 'both_given') }]);
+    if (v.start.trim() || v.end.trim()) throw new ValidationError([tsProblem('duration', 'form.both_given')]);
     const d = parseDuration(v.duration);
-    if (!d.ok) throw new ValidationError([{ field: 'duration', message: d.message }]);
+    if (!d.ok) throw new ValidationError([{ ...d, field: 'duration' }]);
     return validate(s.entryCreateBody, { ...common, date: base, duration_minutes: d.minutes }, { rename: { ...FORM_NAMES, duration_minutes: 'duration' } });
   }
   const start = parseTimeOfDay(v.start);
   const end = parseTimeOfDay(v.end);
-  if (!start.ok) problems.push({ field: 'start', message: start.message });
-  if (!end.ok) problems.push({ field: 'end', message: end.message });
-  if (start.ok && end.ok && end.minutes <= start.minutes && v.overnight !== 'yes') problems.push({ field: 'end', message: et(l, 'end_before_start') });
+  if (!start.ok) problems.push({ ...start, field: 'start' });
+  if (!end.ok) problems.push({ ...end, field: 'end' });
+  if (start.ok && end.ok && end.minutes <= start.minutes && v.overnight !== 'yes') problems.push(tsProblem('end', 'form.end_before_start'));
   if (problems.length || !start.ok || !end.ok) throw new ValidationError(problems);
   const from = localInstant(base, clock(start.minutes), tz);
   const to = localInstant(v.overnight === 'yes' ? addDays(base, 1) : base, clock(end.minutes), tz);
@@ -90,7 +91,7 @@ export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
     const tz = day.time_zone;
     const open = day.state === 'draft' || day.state === 'returned';
     const options = open ? await projectOptions(deps, l) : html``;
-    const ok = isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}</p>` : '';
+    const ok = isEntryStringKey(x.query.ok) ? html`<p class="ok" role="status">${et(l, x.query.ok)}${savedLink(x)}</p>` : '';
     const rowActions = (id: string): SafeHtml => {
       if (!open) return html``;
       const e = day.entries.find((en) => en.id === id)!;
@@ -121,21 +122,27 @@ ${day.state === 'submitted'
   ? html`<form method="post" action="/timesheets/day/${date}/take-back" class="form" id="take-back">${csrf(x)}<p>${et(l, 'take_back_hint')}</p><button type="submit">${et(l, 'take_back')}</button></form>`
   : ''}
 ${correctionLink(l, date)}`}
-<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`);
+<p><a href="/timesheets?week=${date}">${t(l, 'ts.week_title')}</a></p>`, { assets: { scripts: ['/static/saved-focus.js'], styles: ['/static/day.css'] } });
   };
 
-  /** Runs a form post; an expected problem shows the day again with everything typed (422 or 409). */
-  const attempt = async (x: AppContext, actor: Actor, date: string, fn: () => Promise<unknown>, done: string, failedForm?: string) => {
+  /**
+   * Runs a form post; an expected problem shows the day again with everything typed
+   * (422 or 409). A save returns to the row or part of the page it concerned (`at`,
+   * or the entry the call gave back), so the person carries on where they were.
+   */
+  const attempt = async (x: AppContext, actor: Actor, date: string, fn: () => Promise<unknown>, done: string, failedForm?: string, at?: string) => {
+    let result: unknown;
     try {
-      await fn();
+      result = await fn();
     } catch (err) {
-      const problem = problemText(err);
+      const problem = problemText(err, x.state.lang);
       if (!problem) throw err;
       x.status = err instanceof ValidationError ? 422 : 409;
       const confirm = err instanceof ValidationError && err.fields.some((f) => f.field.endsWith('confirm_long'));
       return dayPage(x, actor, date, problem, failedForm ? { form: failedForm, typed: typedFrom(formBody(x)), confirm } : undefined);
     }
-    x.redirect(`/timesheets/day/${date}?ok=${done}`);
+    const saved = result && typeof result === 'object' && typeof (result as { id?: unknown }).id === 'string' ? `entry-${(result as { id: string }).id}` : undefined;
+    x.redirect(savedUrl(`/timesheets/day/${date}`, done, at ?? saved ?? 'entries'));
   };
 
   const dateParam = (ctx: { params: Record<string, string> }): string => validate(s.dateParams, { date: ctx.params.date }, { prefix: 'path' }).date;
@@ -146,7 +153,7 @@ ${correctionLink(l, date)}`}
     page(c(ctx), deps, async (actor) => {
       const date = dateParam(ctx);
       const tz = await timeZoneOf(deps, actor.accountId);
-      await attempt(c(ctx), actor, date, () => createEntry(deps, actor, entryInput(formBody(c(ctx)), date, tz, c(ctx).state.lang)), 'ts.saved', 'add');
+      await attempt(c(ctx), actor, date, () => createEntry(deps, actor, entryInput(formBody(c(ctx)), date, tz)), 'ts.saved', 'add');
     }),
   );
 
@@ -158,9 +165,9 @@ ${correctionLink(l, date)}`}
       const base = dateFrom(body.base, 'base');
       const tz = await timeZoneOf(deps, actor.accountId);
       await attempt(c(ctx), actor, date, async () => {
-        const input = entryInput(body, base, tz, c(ctx).state.lang);
+        const input = entryInput(body, base, tz);
         // Either form of entry replaces the other: a timed entry made a duration clears its times, and back.
-        await changeEntry(deps, actor, id, input);
+        return changeEntry(deps, actor, id, input);
       }, 'ts.saved', id);
     }),
   );
@@ -169,7 +176,7 @@ ${correctionLink(l, date)}`}
     page(c(ctx), deps, async (actor) => {
       const id = idFrom(ctx.params.id);
       const date = dateFrom(formBody(c(ctx)).date, 'date');
-      await attempt(c(ctx), actor, date, () => removeEntry(deps, actor, id), 'ts.saved');
+      await attempt(c(ctx), actor, date, () => removeEntry(deps, actor, id), 'ts.saved', undefined, 'entries');
     }),
   );
 
@@ -189,14 +196,14 @@ ${deps.workingTimeWarnings ? deps.workingTimeWarnings.list(l, await deps.working
 <button type="submit" id="confirm-submit">${et(l, 'submit_yes')}</button></form>
 <p><a href="/timesheets/day/${date}">${et(l, 'cancel')}</a></p>`);
       }
-      await attempt(x, actor, date, () => submitDay(deps, actor, date), 'ts.submitted_ok');
+      await attempt(x, actor, date, () => submitDay(deps, actor, date), 'ts.submitted_ok', undefined, 'day-state');
     }),
   );
 
   router.post('/timesheets/day/:date/take-back', (ctx) =>
     page(c(ctx), deps, async (actor) => {
       const date = dateParam(ctx);
-      await attempt(c(ctx), actor, date, () => takeBackDay(deps, actor, date), 'taken_back_ok');
+      await attempt(c(ctx), actor, date, () => takeBackDay(deps, actor, date), 'taken_back_ok', undefined, 'day-state');
     }),
   );
 }

@@ -2,6 +2,7 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
+import { tsConflict } from './problems.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
 import { commentRef, facts, figuresOf, type TimesheetDeps } from './context.js';
 import { dayDigest } from './day-digest.js';
@@ -50,7 +51,7 @@ export async function submitDay(deps: TimesheetDeps, actor: Actor, date: string)
     const next = await transitionDay(w, day.id, ['draft', 'returned'], {
       state: 'submitted', scope_teams: teams, scope_admin_ids: admins, submitted_at: w.fn.now(), comment: null, returned_at: null, returned_by: null, opened_at: null, warnings,
     });
-    if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open');
+    if (!next) throw new ConflictError(`The day ${date} changed meanwhile`, 'day_not_open', { key: 'day_changed' });
     // From now on the day is kept for the fiscal duty: its entries leave the draft keys.
     await sealDayForRecord(deps, w, actor.accountId, date);
     const to = await activeMail(await w.own(), admins);
@@ -91,7 +92,7 @@ export async function approveDays(deps: TimesheetDeps, actor: Actor, ids: string
       const day = await dayForReview(w, actor, id);
       authorize(actor, 'review', facts(day));
       const next = await transitionDay(w, id, ['submitted'], { state: 'approved', approved_at: w.fn.now(), approved_by: actor.accountId });
-      if (!next) throw new ConflictError('The day changed meanwhile', 'day_not_submitted');
+      if (!next) throw new ConflictError('The day changed meanwhile', 'day_not_submitted', { key: 'day_changed' });
       const view = await buildDayView(deps, w, next.owner_id, next.date, next, next.time_zone);
       events.push({
         action: AUDIT_ACTIONS.timesheetDayApproved,
@@ -165,13 +166,13 @@ export async function takeBackDay(deps: TimesheetDeps, actor: Actor, date: strin
     const [day] = await lockDaysForOwner(w, actor.accountId, [date], tz);
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
-    if (day.state !== 'submitted') throw new ConflictError(`The day ${date} is ${day.state}, not submitted; only a submitted day can be taken back`, 'day_not_submitted');
+    if (day.state !== 'submitted') throw new ConflictError(`The day ${date} is ${day.state}, not submitted; only a submitted day can be taken back`, 'day_not_submitted', { date, state: day.state });
     const [row] = await walled(w, (trx) =>
       trx('timesheet_days').where({ id: day.id, state: 'submitted' }).whereNull('opened_at')
         .update({ state: 'draft', warnings: [], version: trx.raw('version + 1'), updated_at: trx.fn.now() })
         .returning(DAY_COLUMNS),
     );
-    if (!row) throw new ConflictError(`A reviewer has already opened the day ${date}; ask them to return it to you`, 'day_opened');
+    if (!row) throw tsConflict('day_opened', { date });
     const next = normaliseDay(row as Record<string, unknown>);
     const view = await buildDayView(deps, w, actor.accountId, date, next, tz);
     // The entries did not change since the submit, so these are the figures it recorded.

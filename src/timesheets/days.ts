@@ -1,6 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import { allNames, commentRef, facts, type TimesheetDeps } from './context.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, dayFlags, presentDay, summarise, type DayView, type InboxDay } from './presenter.js';
@@ -70,8 +71,8 @@ export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string):
 
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
-  if (to < from) throw new ValidationError([{ field: 'query.to', message: 'must not be before from' }]);
-  if (datesBetween(from, to).length > 62) throw new ValidationError([{ field: 'query.to', message: 'a range may hold at most 62 days' }]);
+  if (to < from) throw new ValidationError([tsProblem('query.to', 'range.before_from')]);
+  if (datesBetween(from, to).length > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
   return inWall(deps.db, actor.accountId, async (w) => {
     // One statement for the range's days and entries; each date takes the entries touching it.
     const { days, entries } = await ownDaysWithEntries(w, actor.accountId, from, to);

@@ -156,7 +156,7 @@ export async function createEntries(deps: TimesheetDeps, actor: Actor, inputs: E
   for (const [i, d] of all.entries()) {
     const own: FieldProblem[] = [];
     await validateEntry(deps, d, tz, own);
-    problems.push(...own.map((p) => ({ field: `entries.${i}.${p.field}`, message: p.message })));
+    problems.push(...own.map((p) => ({ ...p, field: `entries.${i}.${p.field}` })));
   }
   if (problems.length) throw new ValidationError(problems);
   return inWall(deps.db, actor.accountId, async (w) => {

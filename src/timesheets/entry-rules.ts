@@ -2,6 +2,7 @@ import { ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { Knex } from '../platform/db.js';
 import type { TimesheetDeps } from './context.js';
 import type { FirstColumns } from './repository.js';
+import { tsProblem } from './problems.js';
 import type { EntryCreateBody } from './schema.js';
 import { addDays, localDate } from './tz.js';
 
@@ -50,10 +51,10 @@ const hours = (minutes: number) => `${Math.floor(minutes / 60)}:${String(minutes
 export function longProblems(limits: LongLimits, d: EntryDetails, days: ReadonlyArray<{ date: string; minutes: number }>, field = 'confirm_long'): FieldProblem[] {
   const out: FieldProblem[] = [];
   if (d.minutes > limits.max_entry_hours * 60) {
-    out.push({ field, message: `the entry lasts ${hours(d.minutes)} h, more than ${limits.max_entry_hours} h; confirm to save it` });
+    out.push(tsProblem(field, 'entry.long_entry', { hours: hours(d.minutes), max: limits.max_entry_hours }));
   }
   for (const day of days) {
-    if (day.minutes > limits.max_day_hours * 60) out.push({ field, message: `the day ${day.date} would hold ${hours(day.minutes)} h, more than ${limits.max_day_hours} h; confirm to save it` });
+    if (day.minutes > limits.max_day_hours * 60) out.push(tsProblem(field, 'entry.long_day', { date: day.date, hours: hours(day.minutes), max: limits.max_day_hours }));
   }
   return out;
 }
@@ -98,39 +99,39 @@ export async function validateEntry(deps: TimesheetDeps, d: EntryDetails, tz: st
   const earliest = addDays(today, -cfg.max_days_back);
   const latest = addDays(today, cfg.max_days_ahead);
   const checkDate = (field: string, date: string) => {
-    if (date < earliest) problems.push({ field, message: `must not lie more than ${cfg.max_days_back} days in the past` });
-    else if (date > latest) problems.push({ field, message: `must not lie more than ${cfg.max_days_ahead} days in the future` });
+    if (date < earliest) problems.push(tsProblem(field, 'entry.days_back', { n: cfg.max_days_back }));
+    else if (date > latest) problems.push(tsProblem(field, 'entry.days_ahead', { n: cfg.max_days_ahead }));
   };
   if (d.start !== null || d.end !== null) {
-    if (d.start === null) problems.push({ field: 'start', message: 'is required with end' });
-    if (d.end === null) problems.push({ field: 'end', message: 'is required with start' });
-    if (d.date !== null) problems.push({ field: 'date', message: 'give start and end, or date and duration_minutes, not both' });
+    if (d.start === null) problems.push(tsProblem('start', 'entry.start_required'));
+    if (d.end === null) problems.push(tsProblem('end', 'entry.end_required'));
+    if (d.date !== null) problems.push(tsProblem('date', 'entry.both_forms'));
     if (d.start !== null && d.end !== null) {
       const ms = new Date(d.end).getTime() - new Date(d.start).getTime();
-      if (ms <= 0) problems.push({ field: 'end', message: 'must be after start' });
-      else if (ms > ENTRY_CEILING_HOURS * 3600_000) problems.push({ field: 'end', message: `an entry may last at most ${ENTRY_CEILING_HOURS} hours` });
+      if (ms <= 0) problems.push(tsProblem('end', 'entry.end_after_start'));
+      else if (ms > ENTRY_CEILING_HOURS * 3600_000) problems.push(tsProblem('end', 'entry.ceiling', { max: ENTRY_CEILING_HOURS }));
       checkDate('start', localDate(new Date(d.start), tz));
     }
   } else if (d.date !== null) {
     checkDate('date', d.date);
-    if (d.minutes > ENTRY_CEILING_HOURS * 60) problems.push({ field: 'duration_minutes', message: `an entry may last at most ${ENTRY_CEILING_HOURS} hours` });
+    if (d.minutes > ENTRY_CEILING_HOURS * 60) problems.push(tsProblem('duration_minutes', 'entry.ceiling', { max: ENTRY_CEILING_HOURS }));
   } else {
-    problems.push({ field: 'start', message: 'give start and end, or date and duration_minutes' });
+    problems.push(tsProblem('start', 'entry.no_form'));
   }
-  if (d.date !== null && d.minutes < 1) problems.push({ field: 'duration_minutes', message: 'is required with date' });
-  if (d.note.length > cfg.note_max_length) problems.push({ field: 'note', message: `must be at most ${cfg.note_max_length} characters` });
-  if (d.note.includes('\u0000')) problems.push({ field: 'note', message: 'must not contain NUL' });
+  if (d.date !== null && d.minutes < 1) problems.push(tsProblem('duration_minutes', 'entry.duration_required'));
+  if (d.note.length > cfg.note_max_length) problems.push(tsProblem('note', 'entry.note_too_long', { max: cfg.note_max_length }));
+  if (d.note.includes('\u0000')) problems.push(tsProblem('note', 'entry.note_nul'));
 
   const project = masters ? (masters.project ?? undefined) : ((await (db ?? deps.db)('projects as p')
     .leftJoin('customers as c', 'c.id', 'p.customer_id')
     .where('p.id', d.project_id)
     .first('p.id', 'p.archived_at', 'c.archived_at as customer_archived_at')) as Masters['project'] | undefined);
-  if (!project) problems.push({ field: 'project_id', message: 'no such project' });
-  else if (project.archived_at || project.customer_archived_at) problems.push({ field: 'project_id', message: 'the project is archived' });
+  if (!project) problems.push(tsProblem('project_id', 'entry.no_project'));
+  else if (project.archived_at || project.customer_archived_at) problems.push(tsProblem('project_id', 'entry.project_archived'));
   if (d.task_id !== null) {
     const task = masters ? (masters.task ?? undefined) : ((await (db ?? deps.db)('tasks').where({ id: d.task_id }).first('project_id', 'archived_at')) as Masters['task'] | undefined);
-    if (!task || task.project_id !== d.project_id) problems.push({ field: 'task_id', message: 'no such task in this project' });
-    else if (task.archived_at) problems.push({ field: 'task_id', message: 'the task is archived' });
+    if (!task || task.project_id !== d.project_id) problems.push(tsProblem('task_id', 'entry.no_task'));
+    else if (task.archived_at) problems.push(tsProblem('task_id', 'entry.task_archived'));
   }
 }
 

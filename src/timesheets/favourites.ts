@@ -1,5 +1,6 @@
 import type { Actor } from '../identity/policy.js';
 import { ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import type { TimesheetDeps } from './context.js';
 import { inWall, walled } from './repository.js';
 import type { RowKey } from './week-grid.js';
@@ -19,10 +20,10 @@ export async function listFavourites(deps: TimesheetDeps, actor: Actor): Promise
 /** Pins a row (422 naming the field for an unknown or archived project or task; pinning twice is a no-op). */
 export async function pinFavourite(deps: TimesheetDeps, actor: Actor, row: RowKey): Promise<void> {
   const project = (await deps.db('projects').where({ id: row.project_id }).first('archived_at')) as { archived_at: Date | null } | undefined;
-  if (!project || project.archived_at) throw new ValidationError([{ field: 'project_id', message: project ? 'the project is archived' : 'no such project' }]);
+  if (!project || project.archived_at) throw new ValidationError([tsProblem('project_id', project ? 'entry.project_archived' : 'entry.no_project')]);
   if (row.task_id) {
     const task = (await deps.db('tasks').where({ id: row.task_id }).first('project_id', 'archived_at')) as { project_id: string; archived_at: Date | null } | undefined;
-    if (!task || task.project_id !== row.project_id || task.archived_at) throw new ValidationError([{ field: 'task_id', message: 'no such open task in this project' }]);
+    if (!task || task.project_id !== row.project_id || task.archived_at) throw new ValidationError([tsProblem('task_id', 'cell.no_open_task')]);
   }
   await inWall(deps.db, actor.accountId, (w) =>
     walled(w, (trx) => trx.raw(

@@ -11,6 +11,7 @@ import { createCustomer, createProject, createTask, listProjects, setProjectArch
 import type { TimesheetDeps } from './context.js';
 import { canManageMasterData } from './policy.js';
 import * as s from './schema.js';
+import { problemText as pageProblemText } from '../web/problems.js';
 import { field, formBody, c, csrf, notice, page, idFrom, problemText, type Form } from './page-kit.js';
 
 /** Customers, projects and tasks: the list for everyone, the forms for those who manage them. */
@@ -50,7 +51,7 @@ ${manage
       try {
         await fn(actor, formBody(c(ctx)));
       } catch (err) {
-        const problem = problemText(err) ?? (err instanceof AppError && err.status === 403 ? err.message : undefined);
+        const problem = problemText(err, c(ctx).state.lang) ?? (err instanceof AppError && err.status === 403 ? pageProblemText(c(ctx).state.lang, err) : undefined);
         if (!problem) throw err;
         c(ctx).status = err instanceof AppError ? err.status : 422;
         return masterDataPage(c(ctx), actor, problem);

@@ -3,6 +3,7 @@ import { recordPlainEvents } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import { authorize, defaultProjectTeam } from './policy.js';
 
 /**
@@ -76,8 +77,8 @@ export async function createProject(
   authorize(actor, 'manage_master_data', { team });
   if (input.customer_id) {
     const c = await db('customers').where({ id: input.customer_id }).first('archived_at');
-    if (!c) throw new ValidationError([{ field: 'customer_id', message: 'no such customer' }]);
-    if (c.archived_at) throw new ValidationError([{ field: 'customer_id', message: 'the customer is archived' }]);
+    if (!c) throw new ValidationError([tsProblem('customer_id', 'customer.none')]);
+    if (c.archived_at) throw new ValidationError([tsProblem('customer_id', 'customer.archived')]);
   }
   const id = await db.transaction(async (trx) => {
     const [row] = (await trx('projects')

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import { toCsv } from '../platform/csv.js';
 import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
@@ -50,8 +51,8 @@ export function exportRows(days: readonly DayView[], customers: ReadonlyMap<stri
  * period) and records `privacy.personal_data.exported` with the period and counts.
  */
 export async function exportMyTime(deps: TimesheetDeps, actor: Actor, from: string, to: string, format: 'csv' | 'xlsx'): Promise<ExportFile> {
-  if (to < from) throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);
-  if (datesBetween(from, to).length > MY_EXPORT_MAX_DAYS) throw new ValidationError([{ field: 'to', message: `a period may hold at most ${MY_EXPORT_MAX_DAYS} days` }]);
+  if (to < from) throw new ValidationError([tsProblem('to', 'range.before_from')]);
+  if (datesBetween(from, to).length > MY_EXPORT_MAX_DAYS) throw new ValidationError([tsProblem('to', 'export.max_days', { n: MY_EXPORT_MAX_DAYS })]);
   const days: DayView[] = [];
   // listMyDays reads at most 62 days at a time.
   for (let start = from; start <= to; start = addDays(start, 62)) {

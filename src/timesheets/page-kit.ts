@@ -11,6 +11,8 @@ import { escapeHtml, html, SafeHtml } from '../web/html.js';
 import { t, type Lang, type MessageKey } from '../web/i18n.js';
 import { signInUrl } from '../web/next.js';
 import { listProjects } from './master-data.js';
+import './problems.js'; // registers the domain's problem wordings
+import { problemText as pageProblemText } from '../web/problems.js';
 import type { TimesheetDeps } from './context.js';
 import type { DayView } from './presenter.js';
 import { type DayState } from './policy.js';
@@ -35,10 +37,28 @@ export function csrf(ctx: AppContext): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${csrfToken(ctx) ?? ''}">`;
 }
 
-/** The problem (role=alert) or success (role=status) line at the top of a page. */
+/** The problem (role=alert) or success (role=status) line at the top of a page; a success links to what was saved (`?at=`). */
 export function notice(ctx: AppContext, problem?: string): SafeHtml {
   const ok = typeof ctx.query.ok === 'string' && ctx.query.ok.startsWith('ts.') ? (ctx.query.ok as MessageKey) : undefined;
-  return html`${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}${ok ? html`<p class="ok" role="status">${t(ctx.state.lang, ok)}</p>` : ''}`;
+  return html`${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}${ok ? html`<p class="ok" role="status">${t(ctx.state.lang, ok)}${savedLink(ctx)}</p>` : ''}`;
+}
+
+/** Ids a save may return to (`#entry-…`, `#cell-…`, or a part of the page). */
+const SAVED_ID = /^(?:(?:entry|cell)-[0-9a-z_-]{1,120}|day-state|entries|add-entry|week-grid)$/;
+
+/**
+ * Where a form post goes back to after a save: the page with `?ok=` and the id of
+ * the row or cell just saved, in the query (for the notice's link) and as the
+ * fragment (the browser scrolls there; saved-focus.js puts the focus there).
+ */
+export function savedUrl(path: string, ok: string, at: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}ok=${ok}&at=${encodeURIComponent(at)}#${at}`;
+}
+
+/** The notice's link to the row or cell just saved, when the address names one. */
+export function savedLink(ctx: AppContext): SafeHtml | string {
+  const at = typeof ctx.query.at === 'string' && SAVED_ID.test(ctx.query.at) ? ctx.query.at : undefined;
+  return at ? html` <a href="#${at}">${wt(ctx.state.lang, 'to_saved')}</a>` : '';
 }
 
 /** A day state in the page's language. */
@@ -74,10 +94,12 @@ export const idFrom = (id: string | undefined): string => validate(s.idParams, {
 /** Form field names for the schema fields they fill. */
 export const FORM_NAMES = { project_id: 'project', task_id: 'project' };
 
-/** Turns expected failures of a form post into a message on the page. */
-export function problemText(err: unknown): string | undefined {
-  if (err instanceof ValidationError) return err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  if (err instanceof AppError && err.status === 409) return err.message;
+/**
+ * Turns expected failures of a form post (422, 409) into a message on the page, in
+ * its language: each field by its label, each problem worded from its code.
+ */
+export function problemText(err: unknown, l: Lang = 'en'): string | undefined {
+  if (err instanceof ValidationError || (err instanceof AppError && err.status === 409)) return pageProblemText(l, err);
   return undefined;
 }
 
@@ -109,6 +131,9 @@ export async function projectOptions(deps: TimesheetDeps, l: Lang = 'en', first:
   return html`${top.length ? html`<optgroup label="${wt(l, 'picker_recent')}">${top.map((c) => html`<option value="${c.value}">${c.label}</option>`)}</optgroup>` : ''}${names.map((n) => html`<optgroup label="${n || wt(l, 'picker_no_customer')}">${groups.get(n)!.map(option)}</optgroup>`)}`;
 }
 
+/** The id of a week grid cell's input (a row key `project/task` and a date), for the fragment a save returns to. */
+export const cellId = (key: string, date: string): string => `cell-${key.replace('/', '_')}-${date}`;
+
 /** A picker value `project/task` as the API's two fields. */
 export function splitProject(v: string): { project_id: string; task_id: string | null } {
   const [project_id = '', task_id] = v.split('/');
@@ -121,7 +146,7 @@ export function entriesTable(l: Lang, day: DayView, tz: string, actions: (id: st
   const totals = html`<h2>${t(l, 'ts.totals')}</h2><table class="list" id="totals"><tbody>${day.totals.map((x) => html`<tr><td>${x.project_name}${x.task_name ? ` › ${x.task_name}` : ''}</td><td>${hm(x.minutes)}</td></tr>`)}</tbody></table>`;
   return html`<table class="list" id="entries">
 <thead><tr><th>${t(l, 'ts.start')}</th><th>${t(l, 'ts.end')}</th><th>${t(l, 'ts.project')}</th><th>${t(l, 'ts.note')}</th><th>${t(l, 'ts.total')}</th><th></th></tr></thead>
-<tbody>${day.entries.map((e) => html`<tr>
+<tbody>${day.entries.map((e) => html`<tr id="entry-${e.id}" tabindex="-1">
   <td>${e.start ? localTime(new Date(e.start), tz) : '—'}</td><td>${e.end ? localTime(new Date(e.end), tz) : '—'}</td>
   <td>${day.totals.find((x) => x.project_id === e.project_id)?.project_name ?? ''}</td>
   <td class="note">${e.note}${e.overlaps ? html` <strong>(${t(l, 'ts.overlaps')})</strong>` : ''}</td>

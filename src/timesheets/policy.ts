@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../identity/policy.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../platform/errors.js';
+import { ForbiddenError, NotFoundError } from '../platform/errors.js';
+import { tsConflict } from './problems.js';
 
 /**
  * Who may do what with time data (pure, no I/O). Each rule exists twice: as a
@@ -130,22 +131,22 @@ export function authorize(actor: Actor, action: DayAction | MasterDataAction, ob
   }
   const day = object as DayFacts | undefined;
   if (!day || !canRead(actor, day)) throw new NotFoundError();
-  const which = day.date ? `The day ${day.date}` : 'The day';
+  const which = { ...(day.date ? { date: day.date } : {}), state: day.state };
   switch (action) {
     case 'read':
       return;
     case 'edit_entries':
     case 'submit':
       if (!isOwner(actor, day)) throw new ForbiddenError('Only the owner changes the entries of a day');
-      if (!canEditEntries(actor, day)) throw new ConflictError(`${which} is ${day.state}; ${action === 'submit' ? 'it cannot be submitted' : 'its entries cannot change'}`, action === 'submit' ? 'day_not_open' : 'day_locked');
+      if (!canEditEntries(actor, day)) throw tsConflict(action === 'submit' ? 'day_not_open' : 'day_locked', which);
       return;
     case 'review':
       if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reviews it');
-      if (!canReview(actor, day)) throw new ConflictError(`${which} is ${day.state}, not submitted`, 'day_not_submitted');
+      if (!canReview(actor, day)) throw tsConflict('day_not_submitted', which);
       return;
     case 'reopen':
       if (!isScopedAdmin(actor, day)) throw new ForbiddenError('Only a team admin whose scope holds the day reopens it');
-      if (!canReopen(actor, day)) throw new ConflictError(`${which} is ${day.state}, not approved`, 'day_not_approved');
+      if (!canReopen(actor, day)) throw tsConflict('day_not_approved', which);
       return;
   }
 }

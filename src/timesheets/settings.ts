@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { ValidationError } from '../platform/errors.js';
+import { tsProblem } from './problems.js';
 import type { TimesheetDeps } from './context.js';
 import { isTimeZone } from './tz.js';
 
@@ -23,7 +24,7 @@ export async function getSettings(deps: TimesheetDeps, accountId: string): Promi
 
 /** Sets (or clears, with null) a person's own time zone; 422 for a name the runtime does not know. */
 export async function setSettings(deps: TimesheetDeps, accountId: string, input: { time_zone: string | null }): Promise<SettingsView> {
-  if (input.time_zone !== null && !isTimeZone(input.time_zone)) throw new ValidationError([{ field: 'time_zone', message: 'unknown time zone; use an IANA name such as Europe/Amsterdam' }]);
+  if (input.time_zone !== null && !isTimeZone(input.time_zone)) throw new ValidationError([tsProblem('time_zone', 'settings.time_zone')]);
   await deps.db.transaction(async (trx) => {
     await trx('timesheet_settings')
       .insert({ account_id: accountId, time_zone: input.time_zone })

@@ -5,11 +5,16 @@
  * A time of day: `9:00`, `09:00`, `0900`, `900`, `9.30`, `9` (00:00 to 23:59).
  * A duration in hours: `8`, `10,5`, `10.5`, `1:30`, `0:45` (up to 24 hours).
  */
+import type { FieldProblem } from '../platform/errors.js';
+import { tsProblem, type TsProblemCode } from './problems.js';
 
-/** What a parse gives: minutes, or a message saying what to type instead. */
-export type Parsed = { ok: true; minutes: number } | { ok: false; message: string };
+/** What a parse gives: minutes, or a problem (message, code, values) saying what to type instead. */
+export type Parsed = { ok: true; minutes: number } | ({ ok: false } & Omit<FieldProblem, 'field'>);
 
-const fail = (message: string): Parsed => ({ ok: false, message });
+const fail = (code: TsProblemCode, params?: Record<string, number>): Parsed => {
+  const { field: _field, ...rest } = tsProblem('', code, params);
+  return { ok: false, ...rest };
+};
 
 /** The longest duration one field takes, in hours (longer ones are split over entries). */
 export const MAX_DURATION_HOURS = 24;
@@ -17,7 +22,7 @@ export const MAX_DURATION_HOURS = 24;
 /** A time of day as minutes after midnight. */
 export function parseTimeOfDay(raw: string): Parsed {
   const s = raw.trim();
-  if (!s) return fail('is required (hh:mm)');
+  if (!s) return fail('time.required');
   // 9:00, 09:00, 9.30 — hours and minutes with a separator.
   let m = /^(\d{1,2})[:.](\d{2})$/.exec(s);
   // 0900, 900 — hours and minutes run together; 9, 17 — whole hours.
@@ -25,26 +30,26 @@ export function parseTimeOfDay(raw: string): Parsed {
   const whole = /^(\d{1,2})$/.exec(s);
   const h = m ? Number(m[1]) : whole ? Number(whole[1]) : NaN;
   const min = m ? Number(m[2]) : whole ? 0 : NaN;
-  if (!Number.isFinite(h)) return fail('is not a time; type it as 9:00, 0900 or 9.30');
-  if (h > 23 || min > 59) return fail('is not a time of day (00:00 to 23:59)');
+  if (!Number.isFinite(h)) return fail('time.unreadable');
+  if (h > 23 || min > 59) return fail('time.out_of_day');
   return { ok: true, minutes: h * 60 + min };
 }
 
 /** A duration in hours (`10,5`, `10.5`, `1:30`, `8`) as minutes. */
 export function parseDuration(raw: string): Parsed {
   const s = raw.trim();
-  if (!s) return fail('is required (hours, as 1:30 or 1,5)');
+  if (!s) return fail('duration.required');
   const hm = /^(\d{1,2}):(\d{2})$/.exec(s);
   let minutes: number;
   if (hm) {
-    if (Number(hm[2]) > 59) return fail('has more than 59 minutes; type 1:30 or 1,5');
+    if (Number(hm[2]) > 59) return fail('duration.minutes');
     minutes = Number(hm[1]) * 60 + Number(hm[2]);
   } else if (/^\d{1,2}([.,]\d{1,2})?$/.test(s) || /^[.,]\d{1,2}$/.test(s)) {
     minutes = Math.round(Number(s.replace(',', '.')) * 60);
   } else {
-    return fail('is not a duration; type hours as 1:30, 1,5 or 1.5');
+    return fail('duration.unreadable');
   }
-  if (minutes > MAX_DURATION_HOURS * 60) return fail(`must be at most ${MAX_DURATION_HOURS} hours`);
+  if (minutes > MAX_DURATION_HOURS * 60) return fail('duration.max', { max: MAX_DURATION_HOURS });
   return { ok: true, minutes };
 }
 

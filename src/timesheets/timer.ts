@@ -1,7 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
-import { ConflictError } from '../platform/errors.js';
+import { tsConflict } from './problems.js';
 import { timerRef, type TimesheetDeps } from './context.js';
 import { entryEvent, fieldsSet, writeEntry } from './entries.js';
 import { checkEntry, type Entry, type EntryDetails } from './entry-rules.js';
@@ -37,7 +37,7 @@ async function checkTimerInput(deps: TimesheetDeps, actor: Actor, input: TimerSt
 
 async function startIn(deps: TimesheetDeps, w: Wall, actor: Actor, t: TimerDetails): Promise<TimerView> {
   const details = await deps.keys.encrypt(w.shared(), actor.accountId, timerRef(actor.accountId), JSON.stringify(t), { purpose: 'draft' });
-  if (!(await insertTimer(w, actor.accountId, details))) throw new ConflictError('A timer is already running; stop or switch it', 'timer_running');
+  if (!(await insertTimer(w, actor.accountId, details))) throw tsConflict('timer_running');
   return presentTimer(t);
 }
 
@@ -61,7 +61,7 @@ export async function startTimer(deps: TimesheetDeps, actor: Actor, input: Timer
 
 async function stopIn(deps: TimesheetDeps, w: Wall, actor: Actor, now: Date): Promise<Entry> {
   const row = await deleteTimer(w, actor.accountId);
-  if (!row) throw new ConflictError('No timer is running', 'timer_not_running');
+  if (!row) throw tsConflict('timer_not_running');
   const t = await decryptTimer(deps, w.shared(), actor.accountId, row.details);
   const tz = await timeZoneOf(deps, actor.accountId);
   const maxEnd = Date.parse(t.started_at) + deps.config.timesheets.max_entry_hours * 3600_000;
@@ -101,7 +101,7 @@ export async function switchTimer(deps: TimesheetDeps, actor: Actor, input: Time
 export async function changeTimer(deps: TimesheetDeps, actor: Actor, input: TimerChangeBody): Promise<TimerView> {
   return inWall(deps.db, actor.accountId, async (w) => {
     const row = await deleteTimer(w, actor.accountId);
-    if (!row) throw new ConflictError('No timer is running', 'timer_not_running');
+    if (!row) throw tsConflict('timer_not_running');
     const old = await decryptTimer(deps, w.shared(), actor.accountId, row.details);
     const projectChanged = input.project_id !== undefined && input.project_id !== old.project_id;
     const merged: TimerStartBody = {

@@ -4,6 +4,7 @@ import type { Actor } from '../identity/policy.js';
 import { ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { TimesheetDeps } from './context.js';
 import { entryEvent, fieldsSet, openDaysForEdit, writeEntry } from './entries.js';
+import { tsProblem } from './problems.js';
 import { longProblems, validateEntry, type Entry, type EntryDetails, type LongLimits } from './entry-rules.js';
 import { minutesOnDay } from './presenter.js';
 import { ownDaysWithEntries } from './read-queries.js';
@@ -72,13 +73,13 @@ export async function setCells(deps: TimesheetDeps, actor: Actor, cells: CellInp
       if (c.minutes <= 0) continue;
       const own: FieldProblem[] = [];
       await validateEntry(deps, durationOf(c, c.date, c.minutes), tz, own, w.shared());
-      problems.push(...own.map((p) => ({ field: `cells.${i}.${p.field === 'duration_minutes' ? 'minutes' : p.field}`, message: p.message })));
+      problems.push(...own.map((p) => ({ ...p, field: `cells.${i}.${p.field === 'duration_minutes' ? 'minutes' : p.field}` })));
     }
     const dates = [...new Set(cells.map((c) => c.date))].sort();
     const entries = await ownEntries(deps, w, actor.accountId, dates[0]!, dates[dates.length - 1]!);
     const inCell = (c: CellInput) => entries.filter((e) => keyOf(e) === keyOf(c) && minutesOnDay(e, c.date, tz) > 0);
     for (const [i, c] of cells.entries()) {
-      if (inCell(c).some((e) => e.start !== null)) problems.push({ field: `cells.${i}.minutes`, message: 'holds start–end entries; change them on the day page' });
+      if (inCell(c).some((e) => e.start !== null)) problems.push(tsProblem(`cells.${i}.minutes`, 'cell.timed'));
     }
     if (!opts.confirmLong) problems.push(...longCells(cfg, cells, entries, tz));
     if (problems.length) throw new ValidationError(problems);
@@ -159,7 +160,7 @@ export async function copyDays(deps: TimesheetDeps, actor: Actor, pairs: Array<{
 export async function setOneCell(deps: TimesheetDeps, actor: Actor, body: RowKey & { date: string; minutes?: number; hours?: string; confirm_long?: boolean }): Promise<CellInput & { day_total_minutes: number }> {
   const field = body.hours !== undefined ? 'hours' : 'minutes';
   const parsed = body.minutes !== undefined || body.hours!.trim() === '' ? { ok: true as const, minutes: body.minutes ?? 0 } : parseDuration(body.hours!);
-  if (!parsed.ok) throw new ValidationError([{ field: 'hours', message: parsed.message }]);
+  if (!parsed.ok) throw new ValidationError([{ ...parsed, field: 'hours' }]);
   const minutes = parsed.minutes;
   const cell = { project_id: body.project_id, task_id: body.task_id, date: body.date, minutes };
   try {

@@ -14,15 +14,16 @@ import { returnedDays, returnedDaysBanner } from './home.js';
 import { isTeamAdmin } from './policy.js';
 import * as s from './schema.js';
 import { addDays, localDate } from './tz.js';
-import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, type Form } from './page-kit.js';
+import { field, formBody, c, csrf, notice, page, dateFrom, FORM_NAMES, problemText, mondayOf, projectOptions, splitProject, cellId, savedUrl, type Form } from './page-kit.js';
 import { parseDuration } from './time-input.js';
+import { tsProblem } from './problems.js';
 import { copyDays, setCells, type CellInput } from './week-cells.js';
 import { keyOf } from './week-grid.js';
 import { myExportQuery, rowKeyBody } from './week-schema.js';
 import { dayLabel, wt } from './week-strings.js';
 import { favouritesSection, gridTable, loadWeek, parseCellName } from './week-view.js';
 
-const ASSETS = { scripts: ['/static/week.js', '/static/picker.js'], styles: ['/static/week.css'] };
+const ASSETS = { scripts: ['/static/week.js', '/static/picker.js', '/static/saved-focus.js'], styles: ['/static/week.css'] };
 
 /** The cells a posted grid changes, and the problems of what it could not read (named by row and day). */
 function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof loadWeek>>): { cells: CellInput[]; names: string[]; problems: FieldProblem[] } {
@@ -34,7 +35,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
     const row = splitProject(key);
     const name = `${w.label(row)}, ${dayLabel(l, date)} (${date})`;
     const parsed = raw === '' ? { ok: true as const, minutes: 0 } : parseDuration(raw);
-    if (!parsed.ok) return problems.push({ field: name, message: wt(l, 'bad_hours') });
+    if (!parsed.ok) return problems.push(tsProblem(name, 'cell.bad_hours'));
     const minutes = parsed.minutes;
     const at = cells.findIndex((x) => keyOf(x) === key && x.date === date);
     if (at >= 0) {
@@ -53,7 +54,7 @@ function postedCells(l: 'nl' | 'en', body: Form, w: Awaited<ReturnType<typeof lo
   for (const date of w.grid.dates) {
     const raw = field(body, `h_${date}`).trim();
     if (!raw) continue;
-    if (!/^[0-9a-f-]{36}(\/([0-9a-f-]{36})?)?$/.test(project)) problems.push({ field: `${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, message: wt(l, 'pick_project') });
+    if (!/^[0-9a-f-]{36}(\/([0-9a-f-]{36})?)?$/.test(project)) problems.push(tsProblem(`${wt(l, 'add_row')}, ${dayLabel(l, date)} (${date})`, 'cell.pick_project'));
     else put(keyOf(splitProject(project)), date, raw);
   }
   return { cells, names, problems };
@@ -80,7 +81,7 @@ ${returnedDaysBanner(l, await returnedDays(deps, actor))}
 <p id="grid-hint">${wt(l, 'grid_hint')}</p>
 ${gridTable(l, w, picker, typed)}
 ${confirm ? html`<p><label><input type="checkbox" name="confirm_long" value="yes"> ${wt(l, 'confirm_long')}</label></p>` : ''}
-<p id="grid-status" role="status" data-saved="${wt(l, 'saved')}" data-failed="${wt(l, 'not_saved')}"></p>
+<p id="grid-status" role="status" data-saved="${wt(l, 'saved')}" data-failed="${wt(l, 'not_saved')}"${l === 'en' ? '' : html` data-problem="${wt(l, 'cell_problem')}"`}></p>
 <p><button type="submit" class="button">${wt(l, 'save')}</button></p></form>
 <section aria-labelledby="copy-h"><h2 id="copy-h">${wt(l, 'copy_title')}</h2>
 <form method="post" action="/timesheets/week/copy-last-week" class="form" id="copy-last-week">${csrf(x)}<input type="hidden" name="week" value="${monday}"><p>${wt(l, 'copy_hint')}</p><button type="submit">${wt(l, 'copy_last_week')}</button></form>
@@ -106,10 +107,14 @@ ${favouritesSection(l, w, csrf(x), picker)}
       const body = formBody(c(ctx));
       const week = mondayOf(dateFrom(body.week, 'week'));
       let confirm = false;
+      let at = 'week-grid';
       try {
         const w = await loadWeek(deps, actor, week);
         const { cells, names, problems } = postedCells(l, body, w);
         if (problems.length) throw new ValidationError(problems);
+        // Back to the last cell saved (a new row's cell is found under its project once saved).
+        const last = cells.at(-1);
+        if (last) at = cellId(keyOf(last), last.date);
         try {
           await setCells(deps, actor, cells, { confirmLong: field(body, 'confirm_long') === 'yes' });
         } catch (err) {
@@ -118,12 +123,12 @@ ${favouritesSection(l, w, csrf(x), picker)}
           throw new ValidationError(err.fields.map((f) => ({ ...f, field: names[Number(/^cells\.(\d+)\./.exec(f.field)?.[1] ?? -1)] ?? f.field })));
         }
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = err instanceof ValidationError ? 422 : 409;
         return weekPage(c(ctx), actor, week, problem, body, confirm);
       }
-      ctx.redirect(`/timesheets?week=${week}&ok=ts.saved`);
+      ctx.redirect(savedUrl(`/timesheets?week=${week}`, 'ts.saved', at));
     }),
   );
 
@@ -152,7 +157,7 @@ ${favouritesSection(l, w, csrf(x), picker)}
       try {
         await (field(body, 'pinned') === 'true' ? pinFavourite(deps, actor, key) : unpinFavourite(deps, actor, key));
       } catch (err) {
-        const problem = problemText(err);
+        const problem = problemText(err, c(ctx).state.lang);
         if (!problem) throw err;
         c(ctx).status = 422;
         return weekPage(c(ctx), actor, week, problem);

@@ -44,6 +44,8 @@ const en = {
   confirm_long: 'Yes, save these long hours',
   saved: 'Saved.',
   not_saved: 'Not saved',
+  to_saved: 'Go to what was saved',
+  cell_problem: 'check the hours (such as 1:30 or 1.5); long hours are saved with the Save button below the grid, which asks to confirm them',
 } as const;
 
 type Key = keyof typeof en;
@@ -88,6 +90,8 @@ const nl: Record<Key, string> = {
   confirm_long: 'Ja, deze lange uren opslaan',
   saved: 'Opgeslagen.',
   not_saved: 'Niet opgeslagen',
+  to_saved: 'Naar wat is opgeslagen',
+  cell_problem: 'controleer de uren (zoals 1:30 of 1,5); lange uren slaat u op met de knop Opslaan onder het rooster, die om bevestiging vraagt',
 };
 
 /** The catalogues, for the test that keeps them in step. */

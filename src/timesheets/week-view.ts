@@ -5,7 +5,7 @@ import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
 import { listFavourites } from './favourites.js';
 import { listProjects } from './master-data.js';
-import { hm, stateLabel, type Form } from './page-kit.js';
+import { cellId, hm, stateLabel, type Form } from './page-kit.js';
 import { choiceLabel, pickerValue } from './project-search.js';
 import { addDays } from './tz.js';
 import { buildGrid, recentRows, type RowKey, type WeekGrid } from './week-grid.js';
@@ -62,7 +62,7 @@ export function gridTable(l: Lang, w: LoadedWeek, picker: SafeHtml, typed?: Form
       const title = wt(l, 'cell_label', { row: label, day: dayLabel(l, c.date) });
       if (c.mode === 'edit') {
         const name = cellName(r.key, c.date);
-        return html`<td><input type="text" name="${name}" value="${value(name, c.minutes)}" size="5" inputmode="decimal" aria-label="${title}" data-cell data-row="${r.key}" data-date="${c.date}" data-minutes="${c.minutes}"></td>`;
+        return html`<td><input type="text" id="${cellId(r.key, c.date)}" name="${name}" value="${value(name, c.minutes)}" size="5" inputmode="decimal" aria-label="${title}" data-cell data-row="${r.key}" data-date="${c.date}" data-minutes="${c.minutes}"></td>`;
       }
       const note = wt(l, c.mode === 'timed' ? 'timed_cell' : 'locked_cell');
       return html`<td class="cell-${c.mode}" data-row="${r.key}" data-date="${c.date}" data-minutes="${c.minutes}">${c.mode === 'timed'

@@ -4,7 +4,9 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import type { DomainModule } from '../platform/module.js';
 import type { Middleware } from 'koa';
 import { html, type SafeHtml } from './html.js';
+import type { AppError } from '../platform/errors.js';
 import { t } from './i18n.js';
+import { errorPageText } from './problems.js';
 import { layout, type LanguageForm, type PageOptions } from './layout.js';
 
 /** Roles of the signed-in person of a request, found by the web module's middleware. */
@@ -62,9 +64,9 @@ export function sendPage(ctx: AppContext, config: Readonly<Config>, title: strin
 
 /** The error page used by the error middleware for browsers. */
 export function errorPage(config: Readonly<Config>) {
-  return (ctx: AppContext, status: number, message: string): void => {
+  return (ctx: AppContext, status: number, message: string, err?: AppError): void => {
     const lang = ctx.state.lang ?? config.ui.default_language;
-    const text = status === 404 ? t(lang, 'error.404') : message;
+    const text = status === 404 ? t(lang, 'error.404') : errorPageText(lang, status, message, err);
     sendPage(ctx, config, t(lang, 'error.title'), html`
 <h1>${t(lang, 'error.title')} (${status})</h1>
 <p>${text}</p>

@@ -206,7 +206,7 @@ test('long hours in the grid ask once, as on the day page: a cell over the entry
   const asked = await postForm(emp.c, '/timesheets/week', { week: monday, project: `${projectId}/`, [`h_${other}`]: '14' });
   t.is(asked.status, 422);
   t.true(asked.text.includes('name="confirm_long"'));
-  t.regex(asked.text, /confirm to save it/);
+  t.regex(asked.text, /bevestig om hem op te slaan/, 'the page is Dutch (the default language), and so is its problem');
   t.is((await emp.c.json<Day>('GET', `/api/v1/me/days/${other}`)).body.total_minutes, 0);
   const confirmed = await postForm(emp.c, '/timesheets/week', { week: monday, project: `${projectId}/`, [`h_${other}`]: '14', confirm_long: 'yes' });
   t.is(confirmed.status, 302);

@@ -65,15 +65,39 @@ export interface ApiRoute<B = unknown, Q = unknown, P = unknown, R = unknown> {
   handler: (ctx: AppContext, input: ApiInput<B, Q, P>) => Promise<R> | R;
 }
 
-/** Field problems from a zod error, each with the name of the field it concerns. */
+/**
+ * The code and values of a zod issue, so a page can word it in its own language
+ * (`zod.too_big.string` with `max`, `zod.required`, `zod.format.date`, ...). A message
+ * a schema wrote itself is kept as the issue's `params.code` when the schema gave one.
+ */
+function issueCode(issue: z.core.$ZodIssue): Pick<FieldProblem, 'code' | 'params'> {
+  const own = (issue as { params?: { code?: unknown } }).params?.code;
+  if (typeof own === 'string') return { code: own };
+  switch (issue.code) {
+    case 'too_big':
+      return { code: `zod.too_big.${issue.origin}`, params: { max: Number(issue.maximum) } };
+    case 'too_small':
+      return { code: issue.origin === 'string' && Number(issue.minimum) === 1 ? 'zod.required' : `zod.too_small.${issue.origin}`, params: { min: Number(issue.minimum) } };
+    case 'invalid_type':
+      return { code: /received undefined/.test(issue.message) ? 'zod.required' : `zod.invalid_type.${issue.expected}` };
+    case 'invalid_format':
+      return { code: `zod.format.${issue.format}` };
+    case 'invalid_value':
+      return { code: 'zod.invalid_value' };
+    default:
+      return { code: `zod.${issue.code}` };
+  }
+}
+
+/** Field problems from a zod error, each with the name of the field it concerns (and a code pages translate). */
 export function fieldProblems(error: z.ZodError, prefix?: string): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of error.issues) {
     const base = [prefix, ...issue.path.map(String)].filter(Boolean);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: [...base, key].join('.'), message: 'unknown field' });
+      for (const key of issue.keys) out.push({ field: [...base, key].join('.'), message: 'unknown field', code: 'zod.unknown_field' });
     } else {
-      out.push({ field: base.length ? base.join('.') : (prefix ?? 'body'), message: issue.message });
+      out.push({ field: base.length ? base.join('.') : (prefix ?? 'body'), message: issue.message, ...issueCode(issue) });
     }
   }
   return out;

@@ -7,8 +7,8 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; request_id: string };
 }
 
-/** Renders an error for a browser; the web layer provides it. */
-export type ErrorPageRenderer = (ctx: AppContext, status: number, message: string) => void;
+/** Renders an error for a browser (the error itself lets a page word it in its language); the web layer provides it. */
+export type ErrorPageRenderer = (ctx: AppContext, status: number, message: string, err?: AppError) => void;
 
 interface HttpishError {
   status?: number;
@@ -106,7 +106,7 @@ export function errorHandler(renderPage: ErrorPageRenderer): Middleware<AppState
       if (headers) for (const [k, v] of Object.entries(headers)) if (/^(allow|retry-after)$/i.test(k)) ctx.set(k, v);
       ctx.status = appErr.status;
       if (wantsHtml(ctx)) {
-        renderPage(ctx, appErr.status, appErr.message);
+        renderPage(ctx, appErr.status, appErr.message, appErr);
         return;
       }
       const body: ErrorBody = {

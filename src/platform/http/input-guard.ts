@@ -25,12 +25,12 @@ export function stringProblems(value: unknown, prefix: string | undefined, maxLe
   const walk = (v: unknown, path: string[], depth: number): void => {
     const field = () => [prefix, ...path].filter(Boolean).join('.') || (prefix ?? 'body');
     if (depth > MAX_DEPTH) {
-      problems.push({ field: field(), message: 'is nested too deeply' });
+      problems.push({ field: field(), message: 'is nested too deeply', code: 'input.nested' });
       return;
     }
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) problems.push({ field: field(), message: 'must not contain NUL bytes' });
-      else if (v.length > maxLength) problems.push({ field: field(), message: `is too long (at most ${maxLength} characters)` });
+      if (v.includes('\u0000')) problems.push({ field: field(), message: 'must not contain NUL bytes', code: 'input.nul' });
+      else if (v.length > maxLength) problems.push({ field: field(), message: `is too long (at most ${maxLength} characters)`, code: 'input.too_long', params: { max: maxLength } });
       return;
     }
     if (Array.isArray(v)) {
@@ -40,7 +40,7 @@ export function stringProblems(value: unknown, prefix: string | undefined, maxLe
     if (v && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         if (k.includes('\u0000') || k.length > 256) {
-          problems.push({ field: [prefix, ...path].filter(Boolean).join('.') || (prefix ?? 'body'), message: 'has a field name that is not allowed' });
+          problems.push({ field: [prefix, ...path].filter(Boolean).join('.') || (prefix ?? 'body'), message: 'has a field name that is not allowed', code: 'input.field_name' });
           continue;
         }
         walk(item, [...path, k], depth + 1);

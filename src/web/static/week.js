@@ -37,7 +37,8 @@
       if (!res.ok) {
         input.setAttribute('aria-invalid', 'true');
         const fields = body && body.error && body.error.details;
-        const why = Array.isArray(fields) ? fields.map((f) => f.message).join('; ') : (body && body.error && body.error.message) || res.status;
+        // The API answers in English (its clients depend on it); a page in another language says it in its own words.
+        const why = status.dataset.problem || (Array.isArray(fields) ? fields.map((f) => f.message).join('; ') : (body && body.error && body.error.message) || res.status);
         say(`${status.dataset.failed} (${input.getAttribute('aria-label')}): ${why}`);
         return;
       }
