@@ -11,7 +11,7 @@
  * CAPTURE_BENCH_SECONDS to change the time per scenario; small defaults for a smoke run).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { pino } from 'pino';
 import { startAppliance } from '../../src/app/appliance.js';
 import { createApiToken } from '../../src/identity/api-tokens.js';
 import { parseConfig } from '../../src/platform/config.js';
-import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { embeddedClusterDir, startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
 import { buildDirectoryAccount, buildLocalAccount, localDate, sessionFor } from '../helpers/factories.js';
 import { freePort } from '../helpers/net.js';
 import { runLoad } from './load-client.js';
@@ -45,6 +45,32 @@ interface AgentResult {
   p50: number;
   p99: number;
   failed: number;
+}
+
+/** CPU seconds used so far by the embedded PostgreSQL (postmaster and its live backends), from /proc. */
+function pgCpuSeconds(dataDir: string): number {
+  try {
+    const pid = readFileSync(path.join(embeddedClusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+    const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)];
+    let ticks = 0;
+    for (const p of pids) {
+      try {
+        const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+      } catch {
+        // a backend that ended meanwhile
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return NaN; // not Linux, or no /proc children list: the figure is left out
+  }
+}
+
+/** CPU seconds of this process (the appliance, or the bare Koa server) and of PostgreSQL. */
+function cpuNow(dataDir: string): { node: number; pg: number } {
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1e6, pg: pgCpuSeconds(dataDir) };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -140,7 +166,9 @@ async function main(): Promise<void> {
     await new Promise((r) => bare.once('listening', r));
     const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
     process.stderr.write(`bare Koa, ${clients} agents...\n`);
-    const koaR = await runAgents({ base: bareUrl, prefix: '', tokens, durationMs });
+    let koaCpu = cpuNow(dir);
+    const koaR = await runAgents({ base: bareUrl, prefix: '', tokens, durationMs }, () => (koaCpu = cpuNow(dir)));
+    const koaCpuEnd = cpuNow(dir);
 
     // Baseline 2: bare PostgreSQL, single-row INSERT + commit on every pooled connection.
     await pool.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, at timestamptz NOT NULL, duration float8 NOT NULL, data text NOT NULL)');
@@ -156,14 +184,19 @@ async function main(): Promise<void> {
     const pgPerSecond = inserted / ((performance.now() - pgStart) / 1000);
 
     process.stderr.write('interactive probe, idle...\n');
+    const idleCpu = cpuNow(dir);
     const idle = await runLoad({ base: app.url, connections: 1, durationMs: Math.min(durationMs, 3000), requests: [probe] });
+    const idleCpuEnd = cpuNow(dir);
     process.stderr.write(`Uurwerk heartbeats, ${clients} agents, with the interactive probe beside them...\n`);
     // The probe starts with the agents' timed window (after their untimed first round).
     let busy: ReturnType<typeof runLoad> | undefined;
+    let oursCpu = cpuNow(dir);
     const ours = runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs }, () => {
+      oursCpu = cpuNow(dir);
       busy = runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] });
     });
     const oursR = await ours;
+    const oursCpuEnd = cpuNow(dir);
     const busyR = await busy!;
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
 
@@ -176,6 +209,13 @@ async function main(): Promise<void> {
     console.log(`${'interactive GET /me/days/:date, idle'.padEnd(52)} ${f(idle.perSecond)} ${f(idle.p50)} ${f(idle.p99)} ${String(idle.non2xx + idle.errors).padStart(8)}`);
     console.log(`${'interactive GET /me/days/:date, during heartbeats'.padEnd(52)} ${f(busyR.perSecond)} ${f(busyR.p50)} ${f(busyR.p99)} ${String(busyR.non2xx + busyR.errors).padStart(8)}`);
     console.log(`first heartbeat of the day (makes the day's key), all ${clients} agents at once: ${oursR.firstRound.toFixed(1)} s (bare Koa ${koaR.firstRound.toFixed(1)} s); untimed`);
+    // CPU per acknowledged request is steadier than a rate on a shared machine (others' load stretches wall time, not CPU).
+    // The probe's own share (its idle cost per request times its requests during the load) is taken out of the heartbeats'.
+    type Cpu = { node: number; pg: number };
+    const per = (from: Cpu, to: Cpu, n: number, k: keyof Cpu) => ((to[k] - from[k]) * 1e6) / n;
+    const beatCpu = (k: keyof Cpu) => (per(oursCpu, oursCpuEnd, 1, k) - per(idleCpu, idleCpuEnd, idle.requests, k) * busyR.requests) / oursR.acked;
+    // (PostgreSQL's figure is not corrected so: its background work after the INSERT loop lands in the probe's idle window.)
+    console.log(`CPU µs per acknowledged request: bare Koa ${per(koaCpu, koaCpuEnd, koaR.acked, 'node').toFixed(0)} (server); Uurwerk heartbeat ${beatCpu('node').toFixed(0)} (server; PostgreSQL ${per(oursCpu, oursCpuEnd, oursR.acked, 'pg').toFixed(0)} with the probe's share in it); interactive probe ${per(idleCpu, idleCpuEnd, idle.requests, 'node').toFixed(0)} (server)`);
     console.log(`heartbeats ÷ bare Koa ${(oursR.perSecond / koaR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(oursR.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busyR.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
   } finally {
     for (const s of servers) s.close();
