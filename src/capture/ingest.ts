@@ -107,7 +107,7 @@ interface Locked {
 }
 
 /**
- * One flush, in one transaction of four statements (plus a key lookup when new events
+ * One flush, in one transaction of three statements (plus a key lookup when new events
  * are sealed, and a sequence read every 1,024 new events): lock the buckets (reading
  * the settings and closed days, and adding missing day rows, in the same statement),
  * read their last events (after the lock: a fresh snapshot sees what another node's

@@ -35,6 +35,8 @@ interface AgentSpec {
   prefix: string;
   tokens: string[];
   durationMs: number;
+  /** Send `GET <prefix>/info` (authenticated, no work) instead of heartbeats. */
+  info?: boolean;
 }
 
 interface AgentResult {
@@ -88,7 +90,9 @@ async function agents(spec: AgentSpec, onTimed: () => void = () => undefined): P
     // A window watcher: the same window for ten beats a second apart, then the next.
     const body = JSON.stringify({ timestamp: new Date(t0 + i * 1000).toISOString(), duration: 0, data: { app: 'editor', title: `agent ${a} file ${Math.floor(i / 10)}` } });
     const t = performance.now();
-    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', agent, path: `${spec.prefix}/buckets/aw-watcher-window_b${a}/heartbeat?pulsetime=2`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, agent, ...(spec.info
+      ? { method: 'GET', path: `${spec.prefix}/info`, headers: { authorization: `Bearer ${token}` } }
+      : { method: 'POST', path: `${spec.prefix}/buckets/aw-watcher-window_b${a}/heartbeat?pulsetime=2`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }) }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode === 200) latencies.push(performance.now() - t);
@@ -98,7 +102,7 @@ async function agents(spec: AgentSpec, onTimed: () => void = () => undefined): P
     });
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
     req.on('error', () => { failed++; done(); });
-    req.end(body);
+    req.end(spec.info ? undefined : body);
   });
   // Untimed first round: each agent's first heartbeat of the day makes the person's
   // key for that day (a once-a-day cost, timed apart); the timed window is the steady state.
@@ -183,6 +187,12 @@ async function main(): Promise<void> {
     }));
     const pgPerSecond = inserted / ((performance.now() - pgStart) / 1000);
 
+    // Baseline 3: the appliance's own HTTP stack with token authentication and nothing behind it.
+    process.stderr.write(`Uurwerk GET /api/0/info (authenticated, no work), ${clients} agents...\n`);
+    let infoCpu = cpuNow(dir);
+    const infoR = await runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir)));
+    const infoCpuEnd = cpuNow(dir);
+
     process.stderr.write('interactive probe, idle...\n');
     const idleCpu = cpuNow(dir);
     const idle = await runLoad({ base: app.url, connections: 1, durationMs: Math.min(durationMs, 3000), requests: [probe] });
@@ -205,6 +215,7 @@ async function main(): Promise<void> {
     console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
     console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
     console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);
+    console.log(`${'Uurwerk GET /api/0/info (token auth, no work)'.padEnd(52)} ${f(infoR.perSecond)} ${f(infoR.p50)} ${f(infoR.p99)} ${String(infoR.failed).padStart(8)}`);
     console.log(`${'Uurwerk heartbeats acknowledged (committed)'.padEnd(52)} ${f(oursR.perSecond)} ${f(oursR.p50)} ${f(oursR.p99)} ${String(oursR.failed).padStart(8)}`);
     console.log(`${'interactive GET /me/days/:date, idle'.padEnd(52)} ${f(idle.perSecond)} ${f(idle.p50)} ${f(idle.p99)} ${String(idle.non2xx + idle.errors).padStart(8)}`);
     console.log(`${'interactive GET /me/days/:date, during heartbeats'.padEnd(52)} ${f(busyR.perSecond)} ${f(busyR.p50)} ${f(busyR.p99)} ${String(busyR.non2xx + busyR.errors).padStart(8)}`);
@@ -215,8 +226,8 @@ async function main(): Promise<void> {
     const per = (from: Cpu, to: Cpu, n: number, k: keyof Cpu) => ((to[k] - from[k]) * 1e6) / n;
     const beatCpu = (k: keyof Cpu) => (per(oursCpu, oursCpuEnd, 1, k) - per(idleCpu, idleCpuEnd, idle.requests, k) * busyR.requests) / oursR.acked;
     // (PostgreSQL's figure is not corrected so: its background work after the INSERT loop lands in the probe's idle window.)
-    console.log(`CPU µs per acknowledged request: bare Koa ${per(koaCpu, koaCpuEnd, koaR.acked, 'node').toFixed(0)} (server); Uurwerk heartbeat ${beatCpu('node').toFixed(0)} (server; PostgreSQL ${per(oursCpu, oursCpuEnd, oursR.acked, 'pg').toFixed(0)} with the probe's share in it); interactive probe ${per(idleCpu, idleCpuEnd, idle.requests, 'node').toFixed(0)} (server)`);
-    console.log(`heartbeats ÷ bare Koa ${(oursR.perSecond / koaR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(oursR.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busyR.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
+    console.log(`CPU µs per acknowledged request: bare Koa ${per(koaCpu, koaCpuEnd, koaR.acked, 'node').toFixed(0)} (server); Uurwerk /info ${per(infoCpu, infoCpuEnd, infoR.acked, 'node').toFixed(0)}; Uurwerk heartbeat ${beatCpu('node').toFixed(0)} (server; PostgreSQL ${per(oursCpu, oursCpuEnd, oursR.acked, 'pg').toFixed(0)} with the probe's share in it); interactive probe ${per(idleCpu, idleCpuEnd, idle.requests, 'node').toFixed(0)} (server)`);
+    console.log(`heartbeats ÷ bare Koa ${(oursR.perSecond / koaR.perSecond).toFixed(3)}; ÷ Uurwerk /info ${(oursR.perSecond / infoR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(oursR.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busyR.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
   } finally {
     for (const s of servers) s.close();
     await pool.end();
