@@ -139,7 +139,11 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'silent' });
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-capture-bench-'));
   const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
-  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  // CAPTURE_BENCH_TOKEN_CACHE_SECONDS sets auth.token_cache_seconds (default: the configuration's default), to show
+  // what the agents' token re-validations, all due at once when their cache entries lapse, cost everyone else.
+  const tokenCache = process.env.CAPTURE_BENCH_TOKEN_CACHE_SECONDS;
+  const auth = tokenCache === undefined ? {} : { auth: { token_cache_seconds: Number(tokenCache) } };
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
   const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
   const servers: Server[] = [];
@@ -211,7 +215,7 @@ async function main(): Promise<void> {
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
 
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(10);
-    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; PostgreSQL fsync on, synchronous_commit on`);
+    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
     console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
     console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
     console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);
