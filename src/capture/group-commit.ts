@@ -8,6 +8,9 @@
  * so one bad item fails alone.
  */
 
+/** How many callers are answered before other work gets a turn. */
+const SETTLE_SLICE = 16;
+
 /** What a flush returns per item, in order: a result, or the error for that item alone. */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -40,13 +43,9 @@ export class GroupCommit<T, R> {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, this.maxBatch);
+        let out: Array<ItemOutcome<R>>;
         try {
-          const out = await this.flush(batch.map((w) => w.item));
-          batch.forEach((w, i) => {
-            const o = out[i];
-            if (o?.ok) w.resolve(o.value);
-            else w.reject(o ? o.error : new Error('group commit: no outcome for an item'));
-          });
+          out = await this.flush(batch.map((w) => w.item));
         } catch (err) {
           // One bad item must not fail everyone's: a failed batch is retried item by
           // item, in order (except when the database is overloaded, where retrying
@@ -64,6 +63,18 @@ export class GroupCommit<T, R> {
               w.reject(one);
             }
           }
+          continue;
+        }
+        // The callers' answers are written a slice at a time, letting other requests'
+        // I/O in between: a batch of hundreds answered at once would hold the event
+        // loop (and every interactive request waiting on it) for its whole length.
+        for (let i = 0; i < batch.length; i += SETTLE_SLICE) {
+          if (i) await new Promise((r) => setImmediate(r));
+          batch.slice(i, i + SETTLE_SLICE).forEach((w, j) => {
+            const o = out[i + j];
+            if (o?.ok) w.resolve(o.value);
+            else w.reject(o ? o.error : new Error('group commit: no outcome for an item'));
+          });
         }
       }
     } finally {

@@ -5,7 +5,7 @@ import type { KeyService } from '../keys/types.js';
 import { captureKeyOpts, daySubject, eventRef, utcDay } from './context.js';
 import { GroupCommit, type ItemOutcome } from './group-commit.js';
 import { canonicalData, mergeHeartbeat, type CaptureEvent } from './merge.js';
-import { rulesFor } from './settings.js';
+import { compiledRules, type SettingsRow } from './settings.js';
 
 /**
  * The heartbeat path. Every heartbeat goes through one group commit per process:
@@ -49,7 +49,8 @@ export interface HeartbeatIngest {
  * flush's round trips with another's, up to what the pool and the disk allow.
  */
 export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: number; lanes?: number } = {}): HeartbeatIngest {
-  const lanes = Array.from({ length: Math.max(1, opts.lanes ?? 3) }, () => new GroupCommit<Heartbeat, CaptureEvent>((items) => flush(db, keys, items), opts.maxBatch));
+  const reserve = new IdReserve();
+  const lanes = Array.from({ length: Math.max(1, opts.lanes ?? 3) }, () => new GroupCommit<Heartbeat, CaptureEvent>((items) => flush(db, keys, reserve, items), opts.maxBatch));
   const laneOf = (accountId: string) => lanes[parseInt(accountId.slice(0, 8), 16) % lanes.length]!;
   // Days whose key this process has seen exist. A person's first heartbeat of a day
   // creates the day's key on its own, beside the others, rather than one after the
@@ -85,21 +86,60 @@ export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: n
   };
 }
 
-async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Array<ItemOutcome<CaptureEvent>>> {
+/** Event ids taken from the sequence ahead of need, so a flush rarely spends a round trip on them. */
+class IdReserve {
+  private ids: string[] = [];
+  async take(trx: Knex.Transaction, n: number): Promise<string[]> {
+    if (this.ids.length < n) {
+      // Gaps in the sequence (ids reserved by a process that then stops) are harmless.
+      const { rows } = await trx.raw<{ rows: Array<{ id: string }> }>(`SELECT nextval('capture_events_id_seq') AS id FROM generate_series(1, ?)`, [Math.max(n, 1024)]);
+      this.ids.push(...rows.map((r) => r.id));
+    }
+    return this.ids.splice(0, n);
+  }
+}
+
+/** What the flush's first statement returns: the locked buckets, the closed days, the settings. */
+interface Locked {
+  buckets: Array<{ id: string; account_id: string; name: string }>;
+  forgotten: string[];
+  settings: SettingsRow[];
+}
+
+/**
+ * One flush, in one transaction of three statements (plus a key lookup when new events
+ * are sealed, and a sequence read every 1,024 new events): lock the buckets (reading
+ * the settings and closed days, and adding missing day rows, in the same statement),
+ * read their last events (after the lock: a fresh snapshot sees what another node's
+ * flush committed meanwhile), then write the new events, the grown ones and the
+ * buckets' last events together.
+ */
+async function flush(db: Knex, keys: KeyService, reserve: IdReserve, items: Heartbeat[]): Promise<Array<ItemOutcome<CaptureEvent>>> {
   return db.transaction(async (trx) => {
-    const rules = await rulesFor(trx, keys, items.map((i) => i.accountId));
     const wanted = new Map<string, { accountId: string; name: string }>();
     for (const i of items) wanted.set(`${i.accountId}\u0000${i.bucket}`, { accountId: i.accountId, name: i.bucket });
     const pairs = [...wanted.values()];
-    const { rows: buckets } = await trx.raw<{ rows: Array<{ id: string; account_id: string; name: string }> }>(
-      `SELECT b.id, b.account_id, b.name FROM capture_buckets b
-        JOIN unnest(?::uuid[], ?::text[]) AS w(account_id, name) ON w.account_id = b.account_id AND w.name = b.name
-        ORDER BY b.id FOR UPDATE OF b`,
-      [pairs.map((p) => p.accountId), pairs.map((p) => p.name)],
+    const days = [...new Set(items.map((i) => `${i.accountId}|${utcDay(i.event.start)}`))].sort().map((k) => k.split('|') as [string, string]);
+    const accounts = [...new Set(items.map((i) => i.accountId))];
+    // The day rows first (every event needs its day's); a day the employee deleted stays
+    // marked, so its heartbeats are dropped. The SELECT does not see the rows the INSERT
+    // adds, and needs not: new days are not forgotten.
+    const { rows: [locked] } = await trx.raw<{ rows: Locked[] }>(
+      `WITH d AS (SELECT * FROM unnest(?::uuid[], ?::date[]) AS d(account_id, day)),
+            ins AS (INSERT INTO capture_days (account_id, day) SELECT account_id, day FROM d ON CONFLICT DO NOTHING),
+            b AS (SELECT b.id, b.account_id, b.name FROM capture_buckets b
+                    JOIN unnest(?::uuid[], ?::text[]) AS w(account_id, name) ON w.account_id = b.account_id AND w.name = b.name
+                   ORDER BY b.id FOR UPDATE OF b)
+       SELECT (SELECT coalesce(json_agg(b), '[]') FROM b) AS buckets,
+              (SELECT coalesce(json_agg(c.account_id || '|' || to_char(c.day, 'YYYY-MM-DD')), '[]') FROM capture_days c
+                 JOIN d ON c.account_id = d.account_id AND c.day = d.day WHERE c.forgotten_at IS NOT NULL) AS forgotten,
+              (SELECT coalesce(json_agg(s), '[]') FROM (SELECT account_id, paused, version, rules FROM capture_settings WHERE account_id = ANY (?::uuid[])) s) AS settings`,
+      [days.map((d) => d[0]), days.map((d) => d[1]), pairs.map((p) => p.accountId), pairs.map((p) => p.name), accounts],
     );
-    const bucketId = new Map(buckets.map((b) => [`${b.account_id}\u0000${b.name}`, b.id]));
-    const lasts = await lastEvents(trx, keys, buckets.map((b) => b.id));
-    const forgotten = await forgottenDays(trx, items);
+    const rules = await compiledRules(trx, keys, locked!.settings, accounts);
+    const forgotten = new Set(locked!.forgotten);
+    const bucketId = new Map(locked!.buckets.map((b) => [`${b.account_id}\u0000${b.name}`, b.id]));
+    const lasts = await lastEvents(trx, keys, locked!.buckets.map((b) => b.id));
 
     // Apply the rule in arrival order, in memory.
     const out: Array<ItemOutcome<CaptureEvent>> = [];
@@ -133,50 +173,32 @@ async function flush(db: Knex, keys: KeyService, items: Heartbeat[]): Promise<Ar
       }
       touched.add(bid);
     }
+    if (!touched.size) return out;
 
     if (created.length) {
-      const { rows: ids } = await trx.raw<{ rows: Array<{ id: string }> }>(`SELECT nextval('capture_events_id_seq') AS id FROM generate_series(1, ?)`, [created.length]);
-      created.forEach((c, n) => (c.last.ev.id = Number(ids[n]!.id)));
+      const ids = await reserve.take(trx, created.length);
+      created.forEach((c, n) => (c.last.ev.id = Number(ids[n]!)));
       // One key lookup for all of them (the day keys exist: the first heartbeat of a day made its key).
       const sealed = await keys.encryptMany(trx, created.map((c) => ({ subject: daySubject(c.accountId, c.last.day), ref: eventRef(c.last.ev.id!), plaintext: JSON.stringify(c.last.ev.data), ...captureKeyOpts(Number(c.last.day.slice(0, 4))) })));
       created.forEach((c, n) => (c.last.envelope = sealed[n]!));
-      await trx.raw(
-        `INSERT INTO capture_events (id, bucket_id, account_id, day, starts_at, duration, data)
-         SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::date[], ?::timestamptz[], ?::float8[], ?::text[])`,
-        [created.map((c) => String(c.last.ev.id)), created.map((c) => c.bucketId), created.map((c) => c.accountId), created.map((c) => c.last.day),
-          created.map((c) => new Date(c.last.ev.start).toISOString()), created.map((c) => String(c.last.ev.duration)), created.map((c) => c.last.envelope)],
-      );
     }
-    // Events created in this flush were inserted with their final duration already.
+    // Events created in this flush are inserted with their final duration already; one
+    // statement writes the new events, the grown ones and each bucket's last event.
     const merged = [...updated];
-    if (merged.length) {
-      await trx.raw(`UPDATE capture_events e SET duration = v.d FROM unnest(?::bigint[], ?::float8[]) AS v(id, d) WHERE e.id = v.id`, [merged.map((l) => String(l.ev.id)), merged.map((l) => String(l.ev.duration))]);
-    }
-    if (touched.size) {
-      const ids = [...touched];
-      await trx.raw(`UPDATE capture_buckets b SET last_event_id = v.e, last_updated = now() FROM unnest(?::uuid[], ?::bigint[]) AS v(id, e) WHERE b.id = v.id`, [ids, ids.map((id) => String(lasts.get(id)!.ev.id))]);
-    }
+    const bids = [...touched];
+    await trx.raw(
+      `WITH ins AS (INSERT INTO capture_events (id, bucket_id, account_id, day, starts_at, duration, data)
+                    SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::date[], ?::timestamptz[], ?::float8[], ?::text[])),
+            upd AS (UPDATE capture_events e SET duration = v.d FROM unnest(?::bigint[], ?::float8[]) AS v(id, d) WHERE e.id = v.id)
+       UPDATE capture_buckets b SET last_event_id = v.e, last_updated = now() FROM unnest(?::uuid[], ?::bigint[]) AS v(id, e) WHERE b.id = v.id`,
+      [created.map((c) => String(c.last.ev.id)), created.map((c) => c.bucketId), created.map((c) => c.accountId), created.map((c) => c.last.day),
+        created.map((c) => new Date(c.last.ev.start).toISOString()), created.map((c) => String(c.last.ev.duration)), created.map((c) => c.last.envelope),
+        merged.map((l) => String(l.ev.id)), merged.map((l) => String(l.ev.duration)),
+        bids, bids.map((id) => String(lasts.get(id)!.ev.id))],
+    );
     for (const l of lasts.values()) remember(l);
     return out;
   });
-}
-
-/**
- * Makes sure a day row exists for every heartbeat's day and returns the days the
- * employee deleted (`account|day`): their keys are shredded, so heartbeats for them
- * are answered and dropped.
- */
-async function forgottenDays(trx: Knex.Transaction, items: Heartbeat[]): Promise<Set<string>> {
-  const pairs = [...new Set(items.map((i) => `${i.accountId}|${utcDay(i.event.start)}`))].sort().map((k) => k.split('|') as [string, string]);
-  const args = [pairs.map((d) => d[0]), pairs.map((d) => d[1])];
-  // One statement: the SELECT does not see the rows this INSERT adds, and needs not (new days are not forgotten).
-  const { rows } = await trx.raw<{ rows: Array<{ k: string }> }>(
-    `WITH d AS (SELECT * FROM unnest(?::uuid[], ?::date[]) AS d(account_id, day)),
-          ins AS (INSERT INTO capture_days (account_id, day) SELECT account_id, day FROM d ON CONFLICT DO NOTHING)
-     SELECT c.account_id || '|' || to_char(c.day, 'YYYY-MM-DD') AS k FROM capture_days c
-       JOIN d ON c.account_id = d.account_id AND c.day = d.day
-      WHERE c.forgotten_at IS NOT NULL`, args);
-  return new Set(rows.map((r) => r.k));
 }
 
 function remember(l: Last): void {

@@ -13,22 +13,47 @@ import { compileRules, DEFAULT_RULES, type CaptureRules, type CompiledRules } fr
 
 const compiled = new Map<string, { version: number; rules: CompiledRules }>();
 
+/** A `capture_settings` row as the rules are compiled from it. */
+export interface SettingsRow {
+  account_id: string;
+  paused: boolean;
+  version: number;
+  rules: string | null;
+}
+
 /** The compiled rules of each given account (defaults where none are kept), one query. */
 export async function rulesFor(db: Knex | Knex.Transaction, keys: KeyService, accountIds: readonly string[]): Promise<Map<string, CompiledRules>> {
+  const rows = (await db('capture_settings').whereIn('account_id', [...new Set(accountIds)]).select('account_id', 'paused', 'version', 'rules')) as SettingsRow[];
+  return compiledRules(db, keys, rows, accountIds);
+}
+
+/**
+ * The compiled rules of each given account from its settings rows (already read, e.g.
+ * in the statement that locks the buckets); a row is decrypted and compiled only when
+ * its version differs from the copy this process keeps.
+ */
+export async function compiledRules(db: Knex | Knex.Transaction, keys: KeyService, rows: readonly SettingsRow[], accountIds: readonly string[]): Promise<Map<string, CompiledRules>> {
   const out = new Map<string, CompiledRules>();
-  const rows = (await db('capture_settings').whereIn('account_id', [...new Set(accountIds)]).select('account_id', 'paused', 'version', 'rules')) as Array<{ account_id: string; paused: boolean; version: number; rules: string | null }>;
-  const stale = rows.filter((r) => compiled.get(r.account_id)?.version !== r.version);
+  const stale: SettingsRow[] = [];
+  for (const r of rows) {
+    const hit = compiled.get(r.account_id);
+    if (hit?.version === r.version) out.set(r.account_id, hit.rules);
+    else stale.push(r);
+  }
   const plain = await keys.decryptMany(db, stale.filter((r) => r.rules).map((r) => ({ subject: settingsSubject(r.account_id), ref: rulesRef(r.account_id), envelope: r.rules! })));
   let i = 0;
   for (const r of stale) {
     const exclusions = r.rules ? (JSON.parse(plain[i++]!) as CaptureRules['exclusions']) : [];
+    const rules = compileRules({ paused: r.paused, exclusions });
     if (compiled.size > 50_000) compiled.clear();
-    compiled.set(r.account_id, { version: r.version, rules: compileRules({ paused: r.paused, exclusions }) });
+    compiled.set(r.account_id, { version: r.version, rules });
+    out.set(r.account_id, rules);
   }
-  for (const r of rows) out.set(r.account_id, compiled.get(r.account_id)!.rules);
-  for (const id of accountIds) if (!out.has(id)) out.set(id, compileRules(DEFAULT_RULES));
+  for (const id of accountIds) if (!out.has(id)) out.set(id, DEFAULTS);
   return out;
 }
+
+const DEFAULTS = compileRules(DEFAULT_RULES);
 
 /** The settings as their owner sees them. */
 export async function readSettings(deps: CaptureDeps, accountId: string): Promise<CaptureRules> {

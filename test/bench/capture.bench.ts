@@ -11,7 +11,7 @@
  * CAPTURE_BENCH_SECONDS to change the time per scenario; small defaults for a smoke run).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { pino } from 'pino';
 import { startAppliance } from '../../src/app/appliance.js';
 import { createApiToken } from '../../src/identity/api-tokens.js';
 import { parseConfig } from '../../src/platform/config.js';
-import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { embeddedClusterDir, startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
 import { buildDirectoryAccount, buildLocalAccount, localDate, sessionFor } from '../helpers/factories.js';
 import { freePort } from '../helpers/net.js';
 import { runLoad } from './load-client.js';
@@ -35,9 +35,13 @@ interface AgentSpec {
   prefix: string;
   tokens: string[];
   durationMs: number;
+  /** Send `GET <prefix>/info` (authenticated, no work) instead of heartbeats. */
+  info?: boolean;
 }
 
 interface AgentResult {
+  /** Seconds the untimed first round took (every agent's first heartbeat of the day, at once). */
+  firstRound: number;
   acked: number;
   perSecond: number;
   p50: number;
@@ -45,24 +49,50 @@ interface AgentResult {
   failed: number;
 }
 
+/** CPU seconds used so far by the embedded PostgreSQL (postmaster and its live backends), from /proc. */
+function pgCpuSeconds(dataDir: string): number {
+  try {
+    const pid = readFileSync(path.join(embeddedClusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+    const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)];
+    let ticks = 0;
+    for (const p of pids) {
+      try {
+        const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+      } catch {
+        // a backend that ended meanwhile
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return NaN; // not Linux, or no /proc children list: the figure is left out
+  }
+}
+
+/** CPU seconds of this process (the appliance, or the bare Koa server) and of PostgreSQL. */
+function cpuNow(dataDir: string): { node: number; pg: number } {
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1e6, pg: pgCpuSeconds(dataDir) };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
 /** One agent per token, each sending its next heartbeat as soon as the last was acknowledged (in a child process). */
-async function agents(spec: AgentSpec): Promise<AgentResult> {
+async function agents(spec: AgentSpec, onTimed: () => void = () => undefined): Promise<AgentResult> {
   const url = new URL(spec.base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.tokens.length });
   const latencies: number[] = [];
   let failed = 0;
-  const started = performance.now();
-  const until = started + spec.durationMs;
   const t0 = Date.now() - 3_600_000;
   const beat = (token: string, i: number, a: number) => new Promise<void>((done) => {
     // A window watcher: the same window for ten beats a second apart, then the next.
     const body = JSON.stringify({ timestamp: new Date(t0 + i * 1000).toISOString(), duration: 0, data: { app: 'editor', title: `agent ${a} file ${Math.floor(i / 10)}` } });
     const t = performance.now();
-    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', agent, path: `${spec.prefix}/buckets/aw-watcher-window_b${a}/heartbeat?pulsetime=2`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, agent, ...(spec.info
+      ? { method: 'GET', path: `${spec.prefix}/info`, headers: { authorization: `Bearer ${token}` } }
+      : { method: 'POST', path: `${spec.prefix}/buckets/aw-watcher-window_b${a}/heartbeat?pulsetime=2`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }) }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode === 200) latencies.push(performance.now() - t);
@@ -72,21 +102,32 @@ async function agents(spec: AgentSpec): Promise<AgentResult> {
     });
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
     req.on('error', () => { failed++; done(); });
-    req.end(body);
+    req.end(spec.info ? undefined : body);
   });
+  // Untimed first round: each agent's first heartbeat of the day makes the person's
+  // key for that day (a once-a-day cost, timed apart); the timed window is the steady state.
+  const first = performance.now();
+  await Promise.all(spec.tokens.map((token, a) => beat(token, 0, a)));
+  const firstRound = (performance.now() - first) / 1000;
+  latencies.length = 0;
+  failed = 0;
+  onTimed();
+  const started = performance.now();
+  const until = started + spec.durationMs;
   await Promise.all(spec.tokens.map(async (token, a) => {
-    for (let i = 0; performance.now() < until; i++) await beat(token, i, a);
+    for (let i = 1; performance.now() < until; i++) await beat(token, i, a);
   }));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((x, y) => x - y);
-  return { acked: latencies.length, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
+  return { firstRound, acked: latencies.length, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
 }
 
-function runAgents(spec: AgentSpec): Promise<AgentResult> {
+/** Runs the agents in a child process; `onTimed` is called when their timed window starts. */
+function runAgents(spec: AgentSpec, onTimed: () => void = () => undefined): Promise<AgentResult> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--agents'], { execArgv: ['--import=tsx'] });
-    child.once('message', (r) => resolve(r as AgentResult));
+    child.on('message', (m) => (m === 'timed' ? onTimed() : resolve(m as AgentResult)));
     child.once('error', reject);
     child.send(spec);
   });
@@ -98,7 +139,11 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'silent' });
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-capture-bench-'));
   const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
-  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' } }, 'bench');
+  // CAPTURE_BENCH_TOKEN_CACHE_SECONDS sets auth.token_cache_seconds (default: the configuration's default), to show
+  // what the agents' token re-validations, all due at once when their cache entries lapse, cost everyone else.
+  const tokenCache = process.env.CAPTURE_BENCH_TOKEN_CACHE_SECONDS;
+  const auth = tokenCache === undefined ? {} : { auth: { token_cache_seconds: Number(tokenCache) } };
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
   const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
   const servers: Server[] = [];
@@ -129,7 +174,9 @@ async function main(): Promise<void> {
     await new Promise((r) => bare.once('listening', r));
     const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
     process.stderr.write(`bare Koa, ${clients} agents...\n`);
-    const koaR = await runAgents({ base: bareUrl, prefix: '', tokens, durationMs });
+    let koaCpu = cpuNow(dir);
+    const koaR = await runAgents({ base: bareUrl, prefix: '', tokens, durationMs }, () => (koaCpu = cpuNow(dir)));
+    const koaCpuEnd = cpuNow(dir);
 
     // Baseline 2: bare PostgreSQL, single-row INSERT + commit on every pooled connection.
     await pool.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, at timestamptz NOT NULL, duration float8 NOT NULL, data text NOT NULL)');
@@ -144,24 +191,47 @@ async function main(): Promise<void> {
     }));
     const pgPerSecond = inserted / ((performance.now() - pgStart) / 1000);
 
+    // Baseline 3: the appliance's own HTTP stack with token authentication and nothing behind it.
+    process.stderr.write(`Uurwerk GET /api/0/info (authenticated, no work), ${clients} agents...\n`);
+    let infoCpu = cpuNow(dir);
+    const infoR = await runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir)));
+    const infoCpuEnd = cpuNow(dir);
+
     process.stderr.write('interactive probe, idle...\n');
+    const idleCpu = cpuNow(dir);
     const idle = await runLoad({ base: app.url, connections: 1, durationMs: Math.min(durationMs, 3000), requests: [probe] });
+    const idleCpuEnd = cpuNow(dir);
     process.stderr.write(`Uurwerk heartbeats, ${clients} agents, with the interactive probe beside them...\n`);
-    const [ours, busy] = await Promise.all([
-      runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs }),
-      runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] }),
-    ]);
+    // The probe starts with the agents' timed window (after their untimed first round).
+    let busy: ReturnType<typeof runLoad> | undefined;
+    let oursCpu = cpuNow(dir);
+    const ours = runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs }, () => {
+      oursCpu = cpuNow(dir);
+      busy = runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] });
+    });
+    const oursR = await ours;
+    const oursCpuEnd = cpuNow(dir);
+    const busyR = await busy!;
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
 
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(10);
-    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; PostgreSQL fsync on, synchronous_commit on`);
+    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
     console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
     console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
     console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);
-    console.log(`${'Uurwerk heartbeats acknowledged (committed)'.padEnd(52)} ${f(ours.perSecond)} ${f(ours.p50)} ${f(ours.p99)} ${String(ours.failed).padStart(8)}`);
+    console.log(`${'Uurwerk GET /api/0/info (token auth, no work)'.padEnd(52)} ${f(infoR.perSecond)} ${f(infoR.p50)} ${f(infoR.p99)} ${String(infoR.failed).padStart(8)}`);
+    console.log(`${'Uurwerk heartbeats acknowledged (committed)'.padEnd(52)} ${f(oursR.perSecond)} ${f(oursR.p50)} ${f(oursR.p99)} ${String(oursR.failed).padStart(8)}`);
     console.log(`${'interactive GET /me/days/:date, idle'.padEnd(52)} ${f(idle.perSecond)} ${f(idle.p50)} ${f(idle.p99)} ${String(idle.non2xx + idle.errors).padStart(8)}`);
-    console.log(`${'interactive GET /me/days/:date, during heartbeats'.padEnd(52)} ${f(busy.perSecond)} ${f(busy.p50)} ${f(busy.p99)} ${String(busy.non2xx + busy.errors).padStart(8)}`);
-    console.log(`heartbeats ÷ bare Koa ${(ours.perSecond / koaR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(ours.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busy.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
+    console.log(`${'interactive GET /me/days/:date, during heartbeats'.padEnd(52)} ${f(busyR.perSecond)} ${f(busyR.p50)} ${f(busyR.p99)} ${String(busyR.non2xx + busyR.errors).padStart(8)}`);
+    console.log(`first heartbeat of the day (makes the day's key), all ${clients} agents at once: ${oursR.firstRound.toFixed(1)} s (bare Koa ${koaR.firstRound.toFixed(1)} s); untimed`);
+    // CPU per acknowledged request is steadier than a rate on a shared machine (others' load stretches wall time, not CPU).
+    // The probe's own share (its idle cost per request times its requests during the load) is taken out of the heartbeats'.
+    type Cpu = { node: number; pg: number };
+    const per = (from: Cpu, to: Cpu, n: number, k: keyof Cpu) => ((to[k] - from[k]) * 1e6) / n;
+    const beatCpu = (k: keyof Cpu) => (per(oursCpu, oursCpuEnd, 1, k) - per(idleCpu, idleCpuEnd, idle.requests, k) * busyR.requests) / oursR.acked;
+    // (PostgreSQL's figure is not corrected so: its background work after the INSERT loop lands in the probe's idle window.)
+    console.log(`CPU µs per acknowledged request: bare Koa ${per(koaCpu, koaCpuEnd, koaR.acked, 'node').toFixed(0)} (server); Uurwerk /info ${per(infoCpu, infoCpuEnd, infoR.acked, 'node').toFixed(0)}; Uurwerk heartbeat ${beatCpu('node').toFixed(0)} (server; PostgreSQL ${per(oursCpu, oursCpuEnd, oursR.acked, 'pg').toFixed(0)} with the probe's share in it); interactive probe ${per(idleCpu, idleCpuEnd, idle.requests, 'node').toFixed(0)} (server)`);
+    console.log(`heartbeats ÷ bare Koa ${(oursR.perSecond / koaR.perSecond).toFixed(3)}; ÷ Uurwerk /info ${(oursR.perSecond / infoR.perSecond).toFixed(3)}; ÷ bare INSERT loop ${(oursR.perSecond / pgPerSecond).toFixed(3)}; busy p99 ÷ idle p99 ${(busyR.p99 / idle.p99).toFixed(2)}; ${stored.e} events stored in ${stored.n} buckets`);
   } finally {
     for (const s of servers) s.close();
     await pool.end();
@@ -173,7 +243,7 @@ async function main(): Promise<void> {
 
 if (process.argv.includes('--agents') && process.send) {
   process.once('message', (spec) => {
-    void agents(spec as AgentSpec).then((r) => process.send!(r, () => process.disconnect()));
+    void agents(spec as AgentSpec, () => process.send!('timed')).then((r) => process.send!(r, () => process.disconnect()));
   });
 } else {
   await main();

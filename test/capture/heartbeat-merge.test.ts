@@ -107,3 +107,33 @@ test('one stream through the appliance (HTTP-free ingest, batched and one by one
     t.deepEqual(ours, theirs, `seed ${seed}${concurrent ? ', concurrent' : ''}`);
   }
 });
+
+test('two nodes alternating on one bucket give the reference events (each flush reads what the other committed), and a merging flush is three statements', async (t) => {
+  const a = await captureApp(t);
+  const deps = { db: a.db.knex, keys: a.app.services.keys, audit: a.app.services.audit, config: a.config };
+  const { who, aw } = await capturingEmployee(a);
+  const bucket = 'aw-watcher-window_two-nodes';
+  await aw.ensureBucket(bucket, 'currentwindow', 'h');
+  const hbs = stream(4, 200, Date.now() - 3 * 3_600_000);
+  const ref = new ReferenceServer();
+  for (const { hb, pulsetime } of hbs) ref.heartbeat({ timestamp: hb.start, duration: hb.duration, data: hb.data }, pulsetime);
+  // Two ingest paths stand for two nodes: each has its own group commit and id reserve.
+  const nodes = [heartbeatIngest(a.db.knex, a.app.services.keys), heartbeatIngest(a.db.knex, a.app.services.keys)];
+  for (const [i, { hb, pulsetime }] of hbs.entries()) await nodes[i % 2]!.heartbeat({ accountId: who.id, bucket, pulsetime, event: { ...hb } });
+  const ours = (await readEvents(deps, who.id, bucket, {})).map((e) => [e.start, round(e.duration), JSON.stringify(sortKeys(e.data))]).sort();
+  t.deepEqual(ours, ref.events.map((e) => [e.timestamp, round(e.duration), e.data]).sort());
+
+  // Steady state: a heartbeat that extends the last event costs BEGIN, three statements, COMMIT.
+  const last = hbs.at(-1)!.hb;
+  const beat = (i: number) => nodes[0]!.heartbeat({ accountId: who.id, bucket, pulsetime: 5, event: { start: last.start + i * 1000, duration: 0, data: last.data } });
+  await beat(1); // this node has then seen the day (its key exists) and the bucket's last event
+  const sql: string[] = [];
+  const listen = (q: { sql: string }) => sql.push(q.sql);
+  a.db.knex.on('query', listen);
+  try {
+    for (let i = 2; i <= 6; i++) await beat(i);
+  } finally {
+    a.db.knex.off('query', listen);
+  }
+  t.is(sql.length, 5 * 5, `five flushes of five statements each: ${sql.map((s) => s.slice(0, 30)).join(' | ')}`);
+});
