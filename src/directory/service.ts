@@ -3,12 +3,13 @@ import { performance } from 'node:perf_hooks';
 import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
 import { configDigest, syncDigest } from './digest.js';
 import { DirectorySyncError } from './errors.js';
-import { dnKey, keyed, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
+import { dnKey, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
 import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
 import { finishWithoutApplying } from './outcome.js';
-import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSync, type SyncPlan } from './plan.js';
+import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSyncSliced, type SyncPlan } from './plan.js';
 import { insertRun, lockSync, replaceGroups, saveSyncState, storedGroups, syncState, withRunLock, writeGroups } from './repository.js';
 import type { DirectoryUser } from './entry.js';
+import { mapSliced, slicer, yieldToLoop, type Slicer } from './slices.js';
 import { DIRECTORY_AUDIT, type SyncAuditEvent, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
 export { DIRECTORY_AUDIT, type AuditRecorder, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
@@ -84,7 +85,7 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   const r = read;
   const readMs = Math.round(performance.now() - t0);
   // Let requests queued behind the read run before the planning pass (the sync shares the event loop with them).
-  await new Promise((resolve) => setImmediate(resolve));
+  await yieldToLoop();
   const notApplied = (outcome: 'failed' | 'blocked', problem: DirectorySyncError, plan: SyncPlan | undefined) =>
     finishWithoutApplying(db, deps, opts, { started, mode: r.mode, serverUrl: r.server.url, outcome, problem, plan, fetchedUsers: r.users.length, references: r.references });
 
@@ -160,9 +161,9 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
     if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
   }
   const identity = await directoryIdentityState(trx);
-  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
-  await new Promise((resolve) => setImmediate(resolve));
-  const plan = planSync({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
+  const s = slicer();
+  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts, s);
+  const plan = await planSyncSliced({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity }, s);
   return { plan, groupsToWrite };
 }
 
@@ -171,15 +172,21 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
  * groups it just read (and stores them all); an incremental run from the stored
  * groups with this run's changed and deleted groups and renamed users merged in.
  */
-async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
+async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>, s: Slicer): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
   const userIdByDn = new Map<string, string>();
   if (r.mode === 'full') {
-    for (const u of r.users) userIdByDn.set(dnKey(u.dn), u.directoryId);
-    const groups = r.groups.map(keyed);
+    // Hashing every user's and member's DN is the bulk of this step: in slices.
+    for (const u of r.users) {
+      userIdByDn.set(dnKey(u.dn), u.directoryId);
+      await s.tick();
+    }
+    const groups: KeyedGroup[] = [];
+    for (const g of r.groups) groups.push({ guid: g.guid, dn: g.dn, members: await mapSliced(g.members, dnKey, s) });
     return { members: resolveMembers(groups, configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: groups };
   }
   const oldDn = new Map<string, string>();
   for (const a of accounts) {
+    await s.tick();
     // A deactivated account holds no role, and its old DN may belong to someone new by now.
     if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id)) continue;
     userIdByDn.set(dnKey(a.dn), a.directory_id);
