@@ -48,6 +48,13 @@ export interface DirectoryReader {
    */
   containers(opts: { sinceUsn: string; namingContext: string | null }): Promise<string[]>;
   /**
+   * Stable ids of users now outside every base DN that either changed since `sinceUsn`
+   * (a user moved out) or lie under one of `containers` (an OU moved out of the base:
+   * the DNs below it change without their objects' uSNChanged). The incremental search
+   * under the base DNs cannot see them; without this only the nightly full run would.
+   */
+  outOfScope(opts: { sinceUsn: string; namingContext: string | null; containers: string[] }): Promise<string[]>;
+  /**
    * objectGUIDs of users and groups deleted since `sinceUsn` (the Show Deleted control,
    * `isDeleted=TRUE`): an incremental search under the base DNs cannot see them, as AD
    * moves tombstones to CN=Deleted Objects.
@@ -68,6 +75,15 @@ export function isUnder(dn: string, base: string): boolean {
   const d = norm(dn);
   const b = norm(base);
   return d === b || d.endsWith(`,${b}`);
+}
+
+/**
+ * The changed containers whose users are out of scope now: those neither under a base
+ * DN nor holding one (a container above a base DN cannot have been moved out without
+ * moving the base itself, which fails the search loudly).
+ */
+export function containersOutside(containers: string[], baseDns: string[]): string[] {
+  return containers.filter((dn) => !baseDns.some((b) => isUnder(dn, b) || isUnder(b, dn)));
 }
 
 /** Escapes a value for use inside an LDAP filter (RFC 4515). */
@@ -282,6 +298,23 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       // A container below another changed one is read with it.
       const all = [...dns.values()];
       return all.filter((dn) => !all.some((other) => other !== dn && isUnder(dn, other)));
+    },
+    async outOfScope({ sinceUsn, namingContext, containers }) {
+      const ids = new Set<string>();
+      const outside = (dn: string) => !config.base_dns.some((b) => isUnder(dn, b));
+      const searches: Array<[string, string]> = [
+        ...(namingContext ? [[namingContext, `(&(objectClass=user)(uSNChanged>=${BigInt(sinceUsn) + 1n}))`] as [string, string]] : []),
+        ...containersOutside(containers, config.base_dns).map((dn): [string, string] => [dn, '(objectClass=user)']),
+      ];
+      for (const [base, filter] of searches) {
+        await pagedSearch(base, filter, [config.id_attribute], `searching users moved out of the base DNs under ${base}`, async (entries) => {
+          for (const entry of entries) {
+            const id = outside(entry.dn) ? entryId(entry, config.id_attribute) : null;
+            if (id) ids.add(id);
+          }
+        });
+      }
+      return [...ids];
     },
     async deleted({ sinceUsn, namingContext }) {
       const filter = `(&(isDeleted=TRUE)(uSNChanged>=${BigInt(sinceUsn) + 1n})(|(objectClass=user)(objectClass=group)))`;

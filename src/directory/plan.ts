@@ -63,6 +63,8 @@ export interface Fetched {
   members: Map<string, Set<string>>;
   /** Stable ids of objects deleted in the directory since the bookmark (incremental runs). */
   deleted?: ReadonlySet<string>;
+  /** Stable ids of users found outside every base DN (moved out since the bookmark; incremental runs). */
+  outOfScope?: ReadonlySet<string>;
 }
 
 /** Every group DN the role mapping needs, each once. */
@@ -111,7 +113,8 @@ const scopeKey = (s: TeamScopeRow) => `${s.team}|${s.account_id}|${s.via}`;
 /**
  * Plans one sync. A full run deactivates directory accounts it no longer finds; an
  * incremental run only sees changed users, so it deactivates only the users the
- * directory reports deleted (tombstones since the bookmark), but it still
+ * directory reports deleted (tombstones since the bookmark) or found outside the base
+ * DNs (moved out, alone or with their OU), but it still
  * disables accounts whose stored expiry has passed (expiry changes no USN).
  * Roles and team scopes are recomputed completely on every run from the resolved group
  * membership (src/directory/groups.ts). Runs in one go; the sync itself uses
@@ -209,11 +212,13 @@ function* planSteps(input: PlanInput): Generator<void, SyncPlan, void> {
     if (seenIds.has(a.directory_id!)) continue;
     const f = final.get(a.directory_id!)!;
     const deletedNow = fetched.deleted?.has(a.directory_id!) === true;
-    if ((fetched.mode === 'full' || deletedNow) && a.status !== 'deactivated') {
-      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason: deletedNow ? 'deleted in the directory' : 'no longer found in the directory' });
+    const movedOut = !deletedNow && fetched.outOfScope?.has(a.directory_id!) === true;
+    if ((fetched.mode === 'full' || deletedNow || movedOut) && a.status !== 'deactivated') {
+      const reason = deletedNow ? 'deleted in the directory' : movedOut ? 'moved out of the base DNs' : 'no longer found in the directory';
+      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason });
       f.status = 'deactivated';
       diff.deactivated.push(person(f));
-      revoke.set(a.id, { ...person(f), reason: deletedNow ? 'directory: deleted in the directory' : 'directory: no longer found in the directory' });
+      revoke.set(a.id, { ...person(f), reason: `directory: ${reason}` });
     } else if (a.status === 'active' && a.expires_at && a.expires_at.getTime() <= now.getTime()) {
       plan.statusChanges.push({ id: a.id, status: 'disabled', reason: 'account expired in the directory' });
       f.status = 'disabled';

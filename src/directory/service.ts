@@ -21,14 +21,16 @@ interface Read {
   users: DirectoryUser[];
   groups: DirectoryGroup[];
   deleted: Set<string>;
+  /** Ids of users found outside every base DN (moved out, alone or with their OU) since the bookmark. */
+  outOfScope: Set<string>;
   references: string[];
 }
 
 /**
  * Runs one directory sync, one at a time across every node (another run in progress:
  * `skipped`). Everything the directory says is read first, outside any transaction —
- * on an incremental run only the users and groups whose uSNChanged moved and the
- * objects deleted since the bookmark; then, in one transaction, nested membership is
+ * on an incremental run only the users and groups whose uSNChanged moved, the
+ * objects deleted since the bookmark and the users moved out of the base DNs; then, in one transaction, nested membership is
  * resolved from the stored groups, the plan is computed against the current rows and
  * either applied (accounts, statuses, session revocations, roles, scopes, groups,
  * bookmark, run record and its audit events together) or — when the directory failed
@@ -53,14 +55,15 @@ async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<t
   const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
   // A renamed or moved OU changes the DNs below it without touching those objects: re-read them.
   const under = sinceUsn ? await reader.containers({ sinceUsn, namingContext: server.namingContext }) : [];
-  // The three searches go out together on the one connection (LDAP multiplexes by message id).
-  const [users, groups, deleted] = await Promise.all([
+  // The searches go out together on the one connection (LDAP multiplexes by message id).
+  const [users, groups, deleted, outOfScope] = await Promise.all([
     reader.users({ sinceUsn, now: started, under }),
     reader.groups({ sinceUsn, namingContext: server.namingContext, under }),
     sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
+    sinceUsn ? reader.outOfScope({ sinceUsn, namingContext: server.namingContext, containers: under }) : Promise.resolve([]),
   ]);
   if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');
-  return { mode, server, users: users.users, groups, deleted: new Set(deleted), references: users.references };
+  return { mode, server, users: users.users, groups, deleted: new Set(deleted), outOfScope: new Set(outOfScope), references: users.references };
 }
 
 async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<SyncResult> {
@@ -156,14 +159,14 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
  * nothing: one count instead of reading every account, role and scope.
  */
 async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: KeyedGroup[] | MergedGroups | undefined }> {
-  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0) {
+  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0 && r.outOfScope.size === 0) {
     const quiet = await directoryQuietCheck(trx, now);
     if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
   }
   const identity = await directoryIdentityState(trx);
   const s = slicer();
   const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts, s);
-  const plan = await planSyncSliced({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity }, s);
+  const plan = await planSyncSliced({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted, outOfScope: r.outOfScope }, ...identity }, s);
   return { plan, groupsToWrite };
 }
 
@@ -188,7 +191,7 @@ async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accoun
   for (const a of accounts) {
     await s.tick();
     // A deactivated account holds no role, and its old DN may belong to someone new by now.
-    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id)) continue;
+    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id) || r.outOfScope.has(a.directory_id)) continue;
     userIdByDn.set(dnKey(a.dn), a.directory_id);
     oldDn.set(a.directory_id, a.dn);
   }

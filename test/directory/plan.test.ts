@@ -5,7 +5,7 @@
 import test from 'ava';
 import type { Entry } from 'ldapts';
 import { fileTimeToDate, formatGuid, toDirectoryUser, type DirectoryUser } from '../../src/directory/entry.js';
-import { escapeFilterValue } from '../../src/directory/ldap.js';
+import { containersOutside, escapeFilterValue } from '../../src/directory/ldap.js';
 import { ALL_DIRECTORY_USERS, deactivationLimit, dnIsUnder, planSync, planSyncSliced } from '../../src/directory/plan.js';
 import { mapSliced, slicer } from '../../src/directory/slices.js';
 import type { AccountRow } from '../../src/identity/repository.js';
@@ -45,6 +45,18 @@ test('filter values are escaped (a group DN with parentheses cannot change the f
 test('OU scope matching ignores case and blanks after commas', (t) => {
   t.true(dnIsUnder('CN=A,OU=Finance, OU=Staff,DC=x', 'ou=finance,ou=staff,dc=x'));
   t.false(dnIsUnder('CN=A,OU=NotFinance,OU=Staff,DC=x', 'OU=Finance,OU=Staff,DC=x'));
+});
+
+test('changed containers whose users are out of scope: outside every base DN and not above one', (t) => {
+  const bases = ['OU=Staff,DC=x', 'OU=Finance,OU=Contractors,DC=x'];
+  const changed = ['OU=Gone,DC=x', 'ou=Sales, OU=Staff,DC=x', 'OU=Staff,DC=x', 'OU=Contractors,DC=x', 'OU=Sales Elsewhere,OU=Archive,DC=x'];
+  t.deepEqual(containersOutside(changed, bases), ['OU=Gone,DC=x', 'OU=Sales Elsewhere,OU=Archive,DC=x']);
+});
+
+test('planner: an incremental run deactivates users found outside the base DNs, with that reason', (t) => {
+  const plan = planSync({ config, now: new Date(), accounts: [account('a'), account('b')], roles: [], scope: [], fetched: { mode: 'incremental', users: [], members: new Map(), outOfScope: new Set(['guid-a']) } });
+  t.deepEqual(plan.statusChanges, [{ id: 'a', status: 'deactivated', reason: 'moved out of the base DNs' }]);
+  t.deepEqual(plan.diff.revokeSessions.map((r) => [r.accountId, r.reason]), [['a', 'directory: moved out of the base DNs']]);
 });
 
 test('safety valve limit is max(count, percent of active users)', (t) => {
