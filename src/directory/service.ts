@@ -3,28 +3,17 @@ import { performance } from 'node:perf_hooks';
 import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
 import { configDigest, syncDigest } from './digest.js';
 import { DirectorySyncError } from './errors.js';
-import { dnKey, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
-import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
+import { dnKey, mergeGroups, resolveMembers, type KeyedGroup, type MergedGroups } from './groups.js';
+import { connectDirectory, type DirectoryReader } from './ldap.js';
+import { readDirectory, type Read } from './read.js';
+import { readInWorker, WorkerReadError } from './worker-read.js';
 import { finishWithoutApplying } from './outcome.js';
 import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSyncSliced, type SyncPlan } from './plan.js';
 import { insertRun, lockSync, replaceGroups, saveSyncState, storedGroups, syncState, withRunLock, writeGroups } from './repository.js';
-import type { DirectoryUser } from './entry.js';
 import { mapSliced, slicer, yieldToLoop, type Slicer } from './slices.js';
 import { DIRECTORY_AUDIT, type SyncAuditEvent, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
 export { DIRECTORY_AUDIT, type AuditRecorder, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
-
-/** What one run read from the directory, before anything is decided. */
-interface Read {
-  mode: 'full' | 'incremental';
-  server: ServerState;
-  users: DirectoryUser[];
-  groups: DirectoryGroup[];
-  deleted: Set<string>;
-  /** Ids of users found outside every base DN (moved out, alone or with their OU) since the bookmark. */
-  outOfScope: Set<string>;
-  references: string[];
-}
 
 /**
  * Runs one directory sync, one at a time across every node (another run in progress:
@@ -45,27 +34,6 @@ export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptio
   return { outcome: 'skipped', mode: opts.full ? 'full' : 'incremental', serverUrl: null, durationMs: 0, counts: {}, diff: null, references: [], operatorsMailed: false };
 }
 
-async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<typeof syncState>>, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<Read> {
-  const server = await reader.serverState();
-  const sameServer = prev !== undefined && prev.server_url === server.url && prev.ds_service_name === server.dsServiceName
-    && prev.invocation_id === server.invocationId && prev.highest_usn !== null && server.highestUsn !== null && server.invocationId !== null;
-  // A changed mapping or base is a full run: the stored groups and accounts were read for the old one.
-  const sameConfig = prev?.config_digest === configDigest(deps.config);
-  const mode = opts.full || !sameServer || !sameConfig ? 'full' : 'incremental';
-  const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
-  // A renamed or moved OU changes the DNs below it without touching those objects: re-read them.
-  const under = sinceUsn ? await reader.containers({ sinceUsn, namingContext: server.namingContext }) : [];
-  // The searches go out together on the one connection (LDAP multiplexes by message id).
-  const [users, groups, deleted, outOfScope] = await Promise.all([
-    reader.users({ sinceUsn, now: started, under }),
-    reader.groups({ sinceUsn, namingContext: server.namingContext, under }),
-    sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
-    sinceUsn ? reader.outOfScope({ sinceUsn, namingContext: server.namingContext, containers: under }) : Promise.resolve([]),
-  ]);
-  if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');
-  return { mode, server, users: users.users, groups, deleted: new Set(deleted), outOfScope: new Set(outOfScope), references: users.references };
-}
-
 async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ module: 'directory' });
@@ -73,19 +41,28 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   const t0 = performance.now();
   let read: Read | undefined;
   let reader: DirectoryReader | undefined;
-  let server: ServerState | undefined;
   try {
-    reader = await (deps.connect ?? connectDirectory)(deps.config, deps.logger);
-    read = await readDirectory(reader, prev, deps, opts, started);
-    server = read.server;
+    // A full read (thousands of entries to parse and map) runs in a worker thread at a lower
+    // priority, off this event loop; an hourly incremental read is small and stays here, where
+    // it costs no thread start. (A run that turns out full only on the server's answer — a
+    // restored or other DC — reads here too.)
+    const full = opts.full === true || prev === undefined || prev.config_digest !== configDigest(deps.config);
+    if (deps.connect || !full) {
+      reader = await (deps.connect ?? connectDirectory)(deps.config, deps.logger);
+      read = await readDirectory(reader, prev, deps.config, opts.full === true, started);
+    } else {
+      read = await readInWorker(deps.config, prev, opts.full === true, started, deps.logger);
+    }
   } catch (err) {
     const e = err instanceof DirectorySyncError ? err : new DirectorySyncError('search_failed', (err as Error).message, { cause: err });
     log.error({ code: e.code, err: e.message }, 'directory sync failed; nothing changed');
-    return finishWithoutApplying(db, deps, opts, { started, mode: opts.full ? 'full' : 'incremental', serverUrl: server?.url ?? reader?.url ?? null, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references: [] });
+    const serverUrl = e instanceof WorkerReadError ? e.url : reader?.url ?? null;
+    return finishWithoutApplying(db, deps, opts, { started, mode: opts.full ? 'full' : 'incremental', serverUrl, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references: [] });
   } finally {
     await reader?.close();
   }
   const r = read;
+  if (r.skipped.count > 0) log.warn({ skipped: r.skipped.count, first: r.skipped.firstReason }, 'directory entries skipped');
   const readMs = Math.round(performance.now() - t0);
   // Let requests queued behind the read run before the planning pass (the sync shares the event loop with them).
   await yieldToLoop();
