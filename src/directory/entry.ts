@@ -55,6 +55,9 @@ export function fileTimeToDate(value: string): Date | null {
 
 /** Case-insensitive attribute lookup: servers return names in schema case. */
 export function attribute(entry: Entry, name: string): Entry[string] | undefined {
+  // Most names come back in the case they were asked for: look that up before scanning.
+  const exact = Object.hasOwn(entry, name) ? entry[name] : undefined;
+  if (exact !== undefined) return exact;
   const lower = name.toLowerCase();
   for (const [k, v] of Object.entries(entry)) if (k.toLowerCase() === lower) return v;
   return undefined;

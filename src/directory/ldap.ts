@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.js';
 import { attribute, entryId, firstString, isGuidAttribute, toDirectoryUser, userAttributes, type DirectoryUser } from './entry.js';
 import { DirectorySyncError } from './errors.js';
 import type { DirectoryGroup } from './groups.js';
+import { slicer } from './slices.js';
 
 /** Which server answered and where its change counter stood when we asked. */
 export interface ServerState {
@@ -47,6 +48,13 @@ export interface DirectoryReader {
    */
   containers(opts: { sinceUsn: string; namingContext: string | null }): Promise<string[]>;
   /**
+   * Stable ids of users now outside every base DN that either changed since `sinceUsn`
+   * (a user moved out) or lie under one of `containers` (an OU moved out of the base:
+   * the DNs below it change without their objects' uSNChanged). The incremental search
+   * under the base DNs cannot see them; without this only the nightly full run would.
+   */
+  outOfScope(opts: { sinceUsn: string; namingContext: string | null; containers: string[] }): Promise<string[]>;
+  /**
    * objectGUIDs of users and groups deleted since `sinceUsn` (the Show Deleted control,
    * `isDeleted=TRUE`): an incremental search under the base DNs cannot see them, as AD
    * moves tombstones to CN=Deleted Objects.
@@ -67,6 +75,15 @@ export function isUnder(dn: string, base: string): boolean {
   const d = norm(dn);
   const b = norm(base);
   return d === b || d.endsWith(`,${b}`);
+}
+
+/**
+ * The changed containers whose users are out of scope now: those neither under a base
+ * DN nor holding one (a container above a base DN cannot have been moved out without
+ * moving the base itself, which fails the search loudly).
+ */
+export function containersOutside(containers: string[], baseDns: string[]): string[] {
+  return containers.filter((dn) => !baseDns.some((b) => isUnder(dn, b) || isUnder(b, dn)));
 }
 
 /** Escapes a value for use inside an LDAP filter (RFC 4515). */
@@ -166,9 +183,12 @@ export async function connectDirectory(config: DirectoryConfig, logger: Logger):
 function createReader(client: Client, url: string, config: DirectoryConfig): DirectoryReader {
   const pageSize = config.page_size;
 
-  /** A paged search; every page must complete, or the whole search fails. */
-  async function pagedSearch(baseDn: string, filter: string, attributes: string[], during: string, controls: Control[] = []): Promise<{ entries: Entry[]; references: string[] }> {
-    const entries: Entry[] = [];
+  /**
+   * A paged search; every page must complete, or the whole search fails. Each page is
+   * handed to `onPage` as it arrives (mapped in slices there), so the entries are not
+   * all mapped in one stretch of the event loop at the end.
+   */
+  async function pagedSearch(baseDn: string, filter: string, attributes: string[], during: string, onPage: (entries: Entry[]) => Promise<void>, controls: Control[] = []): Promise<{ references: string[] }> {
     const references: string[] = [];
     try {
       const pages = client.searchPaginated(baseDn, {
@@ -180,13 +200,13 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
         timeLimit: config.timeout_seconds,
       }, controls);
       for await (const page of pages) {
-        entries.push(...page.searchEntries);
         references.push(...page.searchReferences);
+        await onPage(page.searchEntries);
       }
     } catch (err) {
       throw classifyLdapError(err, url, during);
     }
-    return { entries, references };
+    return { references };
   }
 
   /**
@@ -239,14 +259,17 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       // Containers re-read in full must lie inside a base DN (a user outside them is out of scope).
       const inScope = under.filter((dn) => config.base_dns.some((b) => isUnder(dn, b)));
       const searches: Array<[string, string]> = [...config.base_dns.map((b): [string, string] => [b, filter]), ...inScope.map((dn): [string, string] => [dn, config.user_filter])];
+      const s = slicer();
       for (const [base, f] of searches) {
-        const r = await pagedSearch(base, f, userAttributes(config), `searching users under ${base}`);
+        const r = await pagedSearch(base, f, userAttributes(config), `searching users under ${base}`, async (entries) => {
+          for (const entry of entries) {
+            const u = toDirectoryUser(entry, config, now);
+            if ('skipped' in u) skipped.push({ dn: entry.dn, reason: u.skipped });
+            else byId.set(u.directoryId, u);
+            await s.tick();
+          }
+        });
         references.push(...r.references);
-        for (const entry of r.entries) {
-          const u = toDirectoryUser(entry, config, now);
-          if ('skipped' in u) skipped.push({ dn: entry.dn, reason: u.skipped });
-          else byId.set(u.directoryId, u);
-        }
       }
       return { users: [...byId.values()], skipped, references };
     },
@@ -255,11 +278,12 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       const byGuid = new Map<string, DirectoryGroup>();
       const searches: Array<[string, string]> = [...(namingContext ? [namingContext] : config.base_dns).map((b): [string, string] => [b, filter]), ...under.map((dn): [string, string] => [dn, '(objectClass=group)'])];
       for (const [base, f] of searches) {
-        const r = await pagedSearch(base, f, ['objectGUID', 'member'], `searching groups under ${base}`);
-        for (const entry of r.entries) {
-          const guid = entryId(entry, 'objectGUID');
-          if (guid) byGuid.set(guid, { guid, dn: entry.dn, members: await allMembers(entry) });
-        }
+        await pagedSearch(base, f, ['objectGUID', 'member'], `searching groups under ${base}`, async (entries) => {
+          for (const entry of entries) {
+            const guid = entryId(entry, 'objectGUID');
+            if (guid) byGuid.set(guid, { guid, dn: entry.dn, members: await allMembers(entry) });
+          }
+        });
       }
       return [...byGuid.values()];
     },
@@ -267,22 +291,41 @@ function createReader(client: Client, url: string, config: DirectoryConfig): Dir
       const filter = `(&(|(objectClass=organizationalUnit)(objectClass=container))(uSNChanged>=${BigInt(sinceUsn) + 1n}))`;
       const dns = new Map<string, string>();
       for (const base of namingContext ? [namingContext] : config.base_dns) {
-        const r = await pagedSearch(base, filter, ['objectGUID'], `searching changed containers under ${base}`);
-        for (const entry of r.entries) dns.set(entry.dn.toLowerCase(), entry.dn);
+        await pagedSearch(base, filter, ['objectGUID'], `searching changed containers under ${base}`, async (entries) => {
+          for (const entry of entries) dns.set(entry.dn.toLowerCase(), entry.dn);
+        });
       }
       // A container below another changed one is read with it.
       const all = [...dns.values()];
       return all.filter((dn) => !all.some((other) => other !== dn && isUnder(dn, other)));
     },
+    async outOfScope({ sinceUsn, namingContext, containers }) {
+      const ids = new Set<string>();
+      const outside = (dn: string) => !config.base_dns.some((b) => isUnder(dn, b));
+      const searches: Array<[string, string]> = [
+        ...(namingContext ? [[namingContext, `(&(objectClass=user)(uSNChanged>=${BigInt(sinceUsn) + 1n}))`] as [string, string]] : []),
+        ...containersOutside(containers, config.base_dns).map((dn): [string, string] => [dn, '(objectClass=user)']),
+      ];
+      for (const [base, filter] of searches) {
+        await pagedSearch(base, filter, [config.id_attribute], `searching users moved out of the base DNs under ${base}`, async (entries) => {
+          for (const entry of entries) {
+            const id = outside(entry.dn) ? entryId(entry, config.id_attribute) : null;
+            if (id) ids.add(id);
+          }
+        });
+      }
+      return [...ids];
+    },
     async deleted({ sinceUsn, namingContext }) {
       const filter = `(&(isDeleted=TRUE)(uSNChanged>=${BigInt(sinceUsn) + 1n})(|(objectClass=user)(objectClass=group)))`;
       const ids = new Set<string>();
       for (const base of namingContext ? [namingContext] : config.base_dns) {
-        const r = await pagedSearch(base, filter, ['objectGUID'], `searching deleted objects under ${base}`, [new Control(SHOW_DELETED, { critical: true })]);
-        for (const entry of r.entries) {
-          const id = entryId(entry, 'objectGUID');
-          if (id) ids.add(id);
-        }
+        await pagedSearch(base, filter, ['objectGUID'], `searching deleted objects under ${base}`, async (entries) => {
+          for (const entry of entries) {
+            const id = entryId(entry, 'objectGUID');
+            if (id) ids.add(id);
+          }
+        }, [new Control(SHOW_DELETED, { critical: true })]);
       }
       return [...ids];
     },

@@ -3,6 +3,7 @@ import type { DirectoryConfig } from '../platform/config.js';
 import type { DirectoryAccountChanges } from '../identity/directory-accounts.js';
 import type { AccountRow, AccountStatus, DirectoryAccountFields, Role, RoleAssignmentRow, TeamScopeRow } from '../identity/types.js';
 import type { DirectoryUser } from './entry.js';
+import { slicer, type Slicer } from './slices.js';
 
 /**
  * The sync as a pure function: given what the database holds and what the directory
@@ -62,6 +63,8 @@ export interface Fetched {
   members: Map<string, Set<string>>;
   /** Stable ids of objects deleted in the directory since the bookmark (incremental runs). */
   deleted?: ReadonlySet<string>;
+  /** Stable ids of users found outside every base DN (moved out since the bookmark; incremental runs). */
+  outOfScope?: ReadonlySet<string>;
 }
 
 /** Every group DN the role mapping needs, each once. */
@@ -110,12 +113,37 @@ const scopeKey = (s: TeamScopeRow) => `${s.team}|${s.account_id}|${s.via}`;
 /**
  * Plans one sync. A full run deactivates directory accounts it no longer finds; an
  * incremental run only sees changed users, so it deactivates only the users the
- * directory reports deleted (tombstones since the bookmark), but it still
+ * directory reports deleted (tombstones since the bookmark) or found outside the base
+ * DNs (moved out, alone or with their OU), but it still
  * disables accounts whose stored expiry has passed (expiry changes no USN).
  * Roles and team scopes are recomputed completely on every run from the resolved group
- * membership (src/directory/groups.ts).
+ * membership (src/directory/groups.ts). Runs in one go; the sync itself uses
+ * `planSyncSliced`, the same plan with event-loop turns between slices.
  */
-export function planSync(input: {
+export function planSync(input: PlanInput): SyncPlan {
+  const steps = planSteps(input);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * `planSync` cut into slices (src/directory/slices.ts): a full sync of thousands of
+ * users plans for tens of milliseconds, and requests sharing the event loop should
+ * not wait that long. Reads and writes nothing either.
+ */
+export async function planSyncSliced(input: PlanInput, s: Slicer = slicer()): Promise<SyncPlan> {
+  const steps = planSteps(input);
+  let r = steps.next();
+  while (!r.done) {
+    await s.tick();
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/** What the planner is given: the configuration, the clock, identity's rows and what the directory said. */
+export interface PlanInput {
   config: DirectoryConfig;
   now: Date;
   accounts: AccountRow[];
@@ -123,7 +151,10 @@ export function planSync(input: {
   scope: TeamScopeRow[];
   fetched: Fetched;
   newId?: () => string;
-}): SyncPlan {
+}
+
+/** The planner as a generator: it yields after each unit of work, so a driver can pause between any two. */
+function* planSteps(input: PlanInput): Generator<void, SyncPlan, void> {
   const { config, now, accounts, fetched } = input;
   const newId = input.newId ?? randomUUID;
   const diff: SyncDiff = { created: [], updated: [], disabled: [], reEnabled: [], deactivated: [], roleChanges: [], scopeChanges: [], revokeSessions: [] };
@@ -141,6 +172,7 @@ export function planSync(input: {
 
   const seenIds = new Set<string>();
   for (const u of fetched.users) {
+    yield;
     seenIds.add(u.directoryId);
     const status: AccountStatus = u.disabled ? 'disabled' : 'active';
     const existing = byDirectoryId.get(u.directoryId);
@@ -176,14 +208,17 @@ export function planSync(input: {
   }
 
   for (const a of accounts) {
+    yield;
     if (seenIds.has(a.directory_id!)) continue;
     const f = final.get(a.directory_id!)!;
     const deletedNow = fetched.deleted?.has(a.directory_id!) === true;
-    if ((fetched.mode === 'full' || deletedNow) && a.status !== 'deactivated') {
-      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason: deletedNow ? 'deleted in the directory' : 'no longer found in the directory' });
+    const movedOut = !deletedNow && fetched.outOfScope?.has(a.directory_id!) === true;
+    if ((fetched.mode === 'full' || deletedNow || movedOut) && a.status !== 'deactivated') {
+      const reason = deletedNow ? 'deleted in the directory' : movedOut ? 'moved out of the base DNs' : 'no longer found in the directory';
+      plan.statusChanges.push({ id: a.id, status: 'deactivated', reason });
       f.status = 'deactivated';
       diff.deactivated.push(person(f));
-      revoke.set(a.id, { ...person(f), reason: deletedNow ? 'directory: deleted in the directory' : 'directory: no longer found in the directory' });
+      revoke.set(a.id, { ...person(f), reason: `directory: ${reason}` });
     } else if (a.status === 'active' && a.expires_at && a.expires_at.getTime() <= now.getTime()) {
       plan.statusChanges.push({ id: a.id, status: 'disabled', reason: 'account expired in the directory' });
       f.status = 'disabled';
@@ -196,36 +231,39 @@ export function planSync(input: {
   // we hold no account for (outside the base DNs or the user filter) are ignored.
   const live = new Map([...final.values()].filter((f) => f.status !== 'deactivated').map((f) => [f.directoryId, f]));
   const desired: RoleAssignmentRow[] = [];
-  const grant = (groups: string[], role: Role, team = '') => {
+  function* grant(groups: string[], role: Role, team = ''): Generator<void, void, void> {
     for (const g of groups) {
       for (const id of fetched.members.get(g) ?? []) {
+        yield;
         const f = live.get(id);
         if (f) desired.push({ account_id: f.accountId, role, team, reason: g, source: 'directory' });
       }
     }
-  };
+  }
   const r = config.roles;
   if (r.employee_groups.length === 0) {
     for (const f of live.values()) desired.push({ account_id: f.accountId, role: 'employee', team: '', reason: ALL_DIRECTORY_USERS, source: 'directory' });
   } else {
-    grant(r.employee_groups, 'employee');
+    yield* grant(r.employee_groups, 'employee');
   }
-  for (const t of r.teams) grant(t.admin_groups, 'team_admin', t.name);
-  grant(r.auditor_groups, 'auditor');
-  grant(r.operator_groups, 'operator');
-  grant(r.dpo_groups, 'dpo');
-  grant(r.reports_groups, 'reports');
-  grant(r.payroll_groups, 'payroll');
+  for (const t of r.teams) yield* grant(t.admin_groups, 'team_admin', t.name);
+  yield* grant(r.auditor_groups, 'auditor');
+  yield* grant(r.operator_groups, 'operator');
+  yield* grant(r.dpo_groups, 'dpo');
+  yield* grant(r.reports_groups, 'reports');
+  yield* grant(r.payroll_groups, 'payroll');
 
   const currentRoles = new Map(input.roles.map((x) => [roleKey(x), x]));
   const desiredRoles = new Map(desired.map((x) => [roleKey(x), x]));
   const byAccountId = new Map([...final.values()].map((f) => [f.accountId, f]));
   for (const [k, x] of desiredRoles) {
+    yield;
     if (currentRoles.has(k)) continue;
     plan.rolesToAdd.push(x);
     diff.roleChanges.push({ ...person(byAccountId.get(x.account_id)!), role: x.role, team: x.team, reason: x.reason, change: 'added' });
   }
   for (const [k, x] of currentRoles) {
+    yield;
     if (desiredRoles.has(k)) continue;
     plan.rolesToRemove.push(x);
     const f = byAccountId.get(x.account_id);
@@ -247,6 +285,7 @@ export function planSync(input: {
     if ('groups' in t.scope) {
       for (const g of t.scope.groups) {
         for (const id of fetched.members.get(g) ?? []) {
+          yield;
           const f = live.get(id);
           if (f) desiredScope.push({ team: t.name, account_id: f.accountId, via: g });
         }
@@ -263,8 +302,8 @@ export function planSync(input: {
     c[k]++;
     perTeam.set(team, c);
   };
-  for (const [k, s] of wantedScope) if (!currentScope.has(k)) { plan.scopeToAdd.push(s); bump(s.team, 'added'); }
-  for (const [k, s] of currentScope) if (!wantedScope.has(k)) { plan.scopeToRemove.push(s); bump(s.team, 'removed'); }
+  for (const [k, x] of wantedScope) if (!currentScope.has(k)) { plan.scopeToAdd.push(x); bump(x.team, 'added'); }
+  for (const [k, x] of currentScope) if (!wantedScope.has(k)) { plan.scopeToRemove.push(x); bump(x.team, 'removed'); }
   diff.scopeChanges = [...perTeam.entries()].map(([team, c]) => ({ team, ...c })).sort((a, b) => a.team.localeCompare(b.team));
 
   diff.revokeSessions = [...revoke.values()];

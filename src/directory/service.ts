@@ -3,31 +3,23 @@ import { performance } from 'node:perf_hooks';
 import { applyDirectoryChanges, directoryIdentityState, directoryQuietCheck } from '../identity/directory-accounts.js';
 import { configDigest, syncDigest } from './digest.js';
 import { DirectorySyncError } from './errors.js';
-import { dnKey, keyed, mergeGroups, resolveMembers, type DirectoryGroup, type KeyedGroup, type MergedGroups } from './groups.js';
-import { connectDirectory, type DirectoryReader, type ServerState } from './ldap.js';
+import { dnKey, mergeGroups, resolveMembers, type KeyedGroup, type MergedGroups } from './groups.js';
+import { connectDirectory, type DirectoryReader } from './ldap.js';
+import { readDirectory, type Read } from './read.js';
+import { readInWorker, WorkerReadError } from './worker-read.js';
 import { finishWithoutApplying } from './outcome.js';
-import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSync, type SyncPlan } from './plan.js';
+import { configuredGroups, deactivationLimit, diffCounts, emptyPlan, planSyncSliced, type SyncPlan } from './plan.js';
 import { insertRun, lockSync, replaceGroups, saveSyncState, storedGroups, syncState, withRunLock, writeGroups } from './repository.js';
-import type { DirectoryUser } from './entry.js';
+import { mapSliced, slicer, yieldToLoop, type Slicer } from './slices.js';
 import { DIRECTORY_AUDIT, type SyncAuditEvent, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
 export { DIRECTORY_AUDIT, type AuditRecorder, type SyncDeps, type SyncOptions, type SyncResult } from './types.js';
 
-/** What one run read from the directory, before anything is decided. */
-interface Read {
-  mode: 'full' | 'incremental';
-  server: ServerState;
-  users: DirectoryUser[];
-  groups: DirectoryGroup[];
-  deleted: Set<string>;
-  references: string[];
-}
-
 /**
  * Runs one directory sync, one at a time across every node (another run in progress:
  * `skipped`). Everything the directory says is read first, outside any transaction —
- * on an incremental run only the users and groups whose uSNChanged moved and the
- * objects deleted since the bookmark; then, in one transaction, nested membership is
+ * on an incremental run only the users and groups whose uSNChanged moved, the
+ * objects deleted since the bookmark and the users moved out of the base DNs; then, in one transaction, nested membership is
  * resolved from the stored groups, the plan is computed against the current rows and
  * either applied (accounts, statuses, session revocations, roles, scopes, groups,
  * bookmark, run record and its audit events together) or — when the directory failed
@@ -42,26 +34,6 @@ export async function runDirectorySync(db: Knex, deps: SyncDeps, opts: SyncOptio
   return { outcome: 'skipped', mode: opts.full ? 'full' : 'incremental', serverUrl: null, durationMs: 0, counts: {}, diff: null, references: [], operatorsMailed: false };
 }
 
-async function readDirectory(reader: DirectoryReader, prev: Awaited<ReturnType<typeof syncState>>, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<Read> {
-  const server = await reader.serverState();
-  const sameServer = prev !== undefined && prev.server_url === server.url && prev.ds_service_name === server.dsServiceName
-    && prev.invocation_id === server.invocationId && prev.highest_usn !== null && server.highestUsn !== null && server.invocationId !== null;
-  // A changed mapping or base is a full run: the stored groups and accounts were read for the old one.
-  const sameConfig = prev?.config_digest === configDigest(deps.config);
-  const mode = opts.full || !sameServer || !sameConfig ? 'full' : 'incremental';
-  const sinceUsn = mode === 'incremental' ? prev!.highest_usn! : undefined;
-  // A renamed or moved OU changes the DNs below it without touching those objects: re-read them.
-  const under = sinceUsn ? await reader.containers({ sinceUsn, namingContext: server.namingContext }) : [];
-  // The three searches go out together on the one connection (LDAP multiplexes by message id).
-  const [users, groups, deleted] = await Promise.all([
-    reader.users({ sinceUsn, now: started, under }),
-    reader.groups({ sinceUsn, namingContext: server.namingContext, under }),
-    sinceUsn ? reader.deleted({ sinceUsn, namingContext: server.namingContext }) : Promise.resolve([]),
-  ]);
-  if (users.skipped.length > 0) deps.logger.child({ module: 'directory' }).warn({ skipped: users.skipped.length, first: users.skipped[0]?.reason }, 'directory entries skipped');
-  return { mode, server, users: users.users, groups, deleted: new Set(deleted), references: users.references };
-}
-
 async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: Date): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ module: 'directory' });
@@ -69,22 +41,31 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
   const t0 = performance.now();
   let read: Read | undefined;
   let reader: DirectoryReader | undefined;
-  let server: ServerState | undefined;
   try {
-    reader = await (deps.connect ?? connectDirectory)(deps.config, deps.logger);
-    read = await readDirectory(reader, prev, deps, opts, started);
-    server = read.server;
+    // A full read (thousands of entries to parse and map) runs in a worker thread at a lower
+    // priority, off this event loop; an hourly incremental read is small and stays here, where
+    // it costs no thread start. (A run that turns out full only on the server's answer — a
+    // restored or other DC — reads here too.)
+    const full = opts.full === true || prev === undefined || prev.config_digest !== configDigest(deps.config);
+    if (deps.connect || !full) {
+      reader = await (deps.connect ?? connectDirectory)(deps.config, deps.logger);
+      read = await readDirectory(reader, prev, deps.config, opts.full === true, started);
+    } else {
+      read = await readInWorker(deps.config, prev, opts.full === true, started, deps.logger);
+    }
   } catch (err) {
     const e = err instanceof DirectorySyncError ? err : new DirectorySyncError('search_failed', (err as Error).message, { cause: err });
     log.error({ code: e.code, err: e.message }, 'directory sync failed; nothing changed');
-    return finishWithoutApplying(db, deps, opts, { started, mode: opts.full ? 'full' : 'incremental', serverUrl: server?.url ?? reader?.url ?? null, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references: [] });
+    const serverUrl = e instanceof WorkerReadError ? e.url : reader?.url ?? null;
+    return finishWithoutApplying(db, deps, opts, { started, mode: opts.full ? 'full' : 'incremental', serverUrl, outcome: 'failed', problem: e, plan: undefined, fetchedUsers: 0, references: [] });
   } finally {
     await reader?.close();
   }
   const r = read;
+  if (r.skipped.count > 0) log.warn({ skipped: r.skipped.count, first: r.skipped.firstReason }, 'directory entries skipped');
   const readMs = Math.round(performance.now() - t0);
   // Let requests queued behind the read run before the planning pass (the sync shares the event loop with them).
-  await new Promise((resolve) => setImmediate(resolve));
+  await yieldToLoop();
   const notApplied = (outcome: 'failed' | 'blocked', problem: DirectorySyncError, plan: SyncPlan | undefined) =>
     finishWithoutApplying(db, deps, opts, { started, mode: r.mode, serverUrl: r.server.url, outcome, problem, plan, fetchedUsers: r.users.length, references: r.references });
 
@@ -155,14 +136,14 @@ async function syncLocked(db: Knex, deps: SyncDeps, opts: SyncOptions, started: 
  * nothing: one count instead of reading every account, role and scope.
  */
 async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date): Promise<{ plan: SyncPlan; groupsToWrite: KeyedGroup[] | MergedGroups | undefined }> {
-  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0) {
+  if (r.mode === 'incremental' && r.users.length === 0 && r.groups.length === 0 && r.deleted.size === 0 && r.outOfScope.size === 0) {
     const quiet = await directoryQuietCheck(trx, now);
     if (quiet.expired === 0) return { plan: emptyPlan(quiet.active), groupsToWrite: undefined };
   }
   const identity = await directoryIdentityState(trx);
-  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts);
-  await new Promise((resolve) => setImmediate(resolve));
-  const plan = planSync({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted }, ...identity });
+  const s = slicer();
+  const { members, groupsToWrite } = await membership(trx, deps, r, identity.accounts, s);
+  const plan = await planSyncSliced({ config: deps.config, now, fetched: { mode: r.mode, users: r.users, members, deleted: r.deleted, outOfScope: r.outOfScope }, ...identity }, s);
   return { plan, groupsToWrite };
 }
 
@@ -171,17 +152,23 @@ async function decide(trx: Knex.Transaction, deps: SyncDeps, r: Read, now: Date)
  * groups it just read (and stores them all); an incremental run from the stored
  * groups with this run's changed and deleted groups and renamed users merged in.
  */
-async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
+async function membership(trx: Knex.Transaction, deps: SyncDeps, r: Read, accounts: Array<{ directory_id: string | null; dn: string | null; status: string }>, s: Slicer): Promise<{ members: Map<string, Set<string>>; groupsToWrite: KeyedGroup[] | MergedGroups }> {
   const userIdByDn = new Map<string, string>();
   if (r.mode === 'full') {
-    for (const u of r.users) userIdByDn.set(dnKey(u.dn), u.directoryId);
-    const groups = r.groups.map(keyed);
+    // Hashing every user's and member's DN is the bulk of this step: in slices.
+    for (const u of r.users) {
+      userIdByDn.set(dnKey(u.dn), u.directoryId);
+      await s.tick();
+    }
+    const groups: KeyedGroup[] = [];
+    for (const g of r.groups) groups.push({ guid: g.guid, dn: g.dn, members: await mapSliced(g.members, dnKey, s) });
     return { members: resolveMembers(groups, configuredGroups(deps.config), userIdByDn, r.server.url), groupsToWrite: groups };
   }
   const oldDn = new Map<string, string>();
   for (const a of accounts) {
+    await s.tick();
     // A deactivated account holds no role, and its old DN may belong to someone new by now.
-    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id)) continue;
+    if (!a.directory_id || !a.dn || a.status === 'deactivated' || r.deleted.has(a.directory_id) || r.outOfScope.has(a.directory_id)) continue;
     userIdByDn.set(dnKey(a.dn), a.directory_id);
     oldDn.set(a.directory_id, a.dn);
   }

@@ -5,8 +5,9 @@
 import test from 'ava';
 import type { Entry } from 'ldapts';
 import { fileTimeToDate, formatGuid, toDirectoryUser, type DirectoryUser } from '../../src/directory/entry.js';
-import { escapeFilterValue } from '../../src/directory/ldap.js';
-import { ALL_DIRECTORY_USERS, deactivationLimit, dnIsUnder, planSync } from '../../src/directory/plan.js';
+import { containersOutside, escapeFilterValue } from '../../src/directory/ldap.js';
+import { ALL_DIRECTORY_USERS, deactivationLimit, dnIsUnder, planSync, planSyncSliced } from '../../src/directory/plan.js';
+import { mapSliced, slicer } from '../../src/directory/slices.js';
 import type { AccountRow } from '../../src/identity/repository.js';
 import { ConfigError, parseConfig } from '../../src/platform/config.js';
 import { directoryConfig } from './support.js';
@@ -44,6 +45,18 @@ test('filter values are escaped (a group DN with parentheses cannot change the f
 test('OU scope matching ignores case and blanks after commas', (t) => {
   t.true(dnIsUnder('CN=A,OU=Finance, OU=Staff,DC=x', 'ou=finance,ou=staff,dc=x'));
   t.false(dnIsUnder('CN=A,OU=NotFinance,OU=Staff,DC=x', 'OU=Finance,OU=Staff,DC=x'));
+});
+
+test('changed containers whose users are out of scope: outside every base DN and not above one', (t) => {
+  const bases = ['OU=Staff,DC=x', 'OU=Finance,OU=Contractors,DC=x'];
+  const changed = ['OU=Gone,DC=x', 'ou=Sales, OU=Staff,DC=x', 'OU=Staff,DC=x', 'OU=Contractors,DC=x', 'OU=Sales Elsewhere,OU=Archive,DC=x'];
+  t.deepEqual(containersOutside(changed, bases), ['OU=Gone,DC=x', 'OU=Sales Elsewhere,OU=Archive,DC=x']);
+});
+
+test('planner: an incremental run deactivates users found outside the base DNs, with that reason', (t) => {
+  const plan = planSync({ config, now: new Date(), accounts: [account('a'), account('b')], roles: [], scope: [], fetched: { mode: 'incremental', users: [], members: new Map(), outOfScope: new Set(['guid-a']) } });
+  t.deepEqual(plan.statusChanges, [{ id: 'a', status: 'deactivated', reason: 'moved out of the base DNs' }]);
+  t.deepEqual(plan.diff.revokeSessions.map((r) => [r.accountId, r.reason]), [['a', 'directory: moved out of the base DNs']]);
 });
 
 test('safety valve limit is max(count, percent of active users)', (t) => {
@@ -95,6 +108,36 @@ test('planner: a stored expiry that passed disables the account even when the us
   const plan = planSync({ config, now, accounts, roles: [], scope: [], fetched: { mode: 'incremental', users: [], members: new Map() } });
   t.deepEqual(plan.diff.disabled.map((d) => [d.accountId, d.reason]), [['a', 'account expired in the directory']]);
   t.deepEqual(plan.diff.revokeSessions.map((r) => r.accountId), ['a']);
+});
+
+test('the sync plans in slices: the event loop gets turns in between, and the plan is the one planSync makes', async (t) => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const ids = Array.from({ length: 1200 }, (_, i) => `u${i}`);
+  const cfg = directoryConfig({ roles: { employee_groups: ['CN=Staff,DC=x'], auditor_groups: ['CN=Aud,DC=x'] } });
+  const members = new Map([['CN=Staff,DC=x', new Set(ids.map((id) => `guid-${id}`))], ['CN=Aud,DC=x', new Set(['guid-u1'])]]);
+  // Half the accounts exist already, a third of the users changed their name: every branch has work.
+  const accounts = ids.filter((_, i) => i % 2 === 0).map((id) => account(id));
+  const users = ids.map((id, i) => user(id, { displayName: i % 3 === 0 ? `Name ${id}` : null }));
+  const input = () => {
+    let n = 0;
+    return { config: cfg, now, accounts, roles: [], scope: [], fetched: { mode: 'full' as const, users, members }, newId: () => `new-${n++}` };
+  };
+  let turns = 0;
+  const timer = setInterval(() => turns++, 0);
+  try {
+    // A 0 ms budget: a turn at every check, so the test does not depend on the machine's speed.
+    const sliced = await planSyncSliced(input(), slicer(0));
+    t.true(turns > 10, `the loop ran timers ${turns} times while planning`);
+    t.deepEqual(sliced, planSync(input()));
+    t.is(sliced.inserts.length, 600);
+  } finally {
+    clearInterval(timer);
+  }
+  let mapped = 0;
+  const immediate = setImmediate(() => mapped++);
+  t.deepEqual(await mapSliced(ids, (id) => id.length, slicer(0)), ids.map((id) => id.length));
+  clearImmediate(immediate);
+  t.is(mapped, 1, 'mapSliced gave the loop a turn');
 });
 
 test('config: plain ldap:// is refused unless StartTLS or allow_plain_ldap; base DNs and bind pairs are checked', (t) => {

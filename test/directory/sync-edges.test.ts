@@ -14,7 +14,7 @@ import { recentRuns, syncState } from '../../src/directory/repository.js';
 import type { DirectoryConfig } from '../../src/platform/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
-import { ADMIN_DN, FINANCE_OU, GROUPS, GROUPS_OU, SALES_OU, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
+import { ADMIN_DN, BASE_DN, FINANCE_OU, GROUPS, GROUPS_OU, SALES_OU, STAFF_OU, USERS, startSamba, userDn, type SambaDirectory } from '../helpers/samba.js';
 import { accountByUsername, arrayAuditRecorderStandIn, directoryConfig, insertSession, liveSessions, roleLines } from './support.js';
 
 const test = anyTest as TestFn<{ samba: SambaDirectory; db: TestDatabase; config: DirectoryConfig }>;
@@ -186,6 +186,50 @@ test.serial('a renamed OU: the next incremental run re-reads what lies under it 
   t.is(restored.mode, 'incremental');
   t.is((await accountByUsername(db.knex, 'bob')).dn, userDn(USERS.bob));
   t.deepEqual((await snapshot(db)).roles, before.roles);
+});
+
+test.serial('an OU moved out of the base DNs: the next incremental run deactivates its users at once, sessions and API tokens ended; moved back, the same accounts return', async (t) => {
+  const { db, samba } = t.context;
+  const erin = await accountByUsername(db.knex, 'erin');
+  const bob = await accountByUsername(db.knex, 'bob');
+  t.is(erin.status, 'active');
+  await insertSession(db.knex, erin.id);
+  await db.knex('api_tokens').insert({ account_id: erin.id, name: 'script', token_hash: randomBytes(32), scopes: ['entries:read'], expires_at: db.knex.raw("now() + interval '30 days'") });
+  // Moving the OU changes the DNs below it without touching those users' uSNChanged.
+  const elsewhere = `OU=Sales Elsewhere,${BASE_DN}`;
+  const admin = await samba.admin();
+  await admin.move(SALES_OU, elsewhere);
+  await admin.close();
+  try {
+    const r = await sync(t);
+    t.is(r.outcome, 'applied', JSON.stringify(r.problem));
+    t.is(r.mode, 'incremental');
+    t.deepEqual(r.diff!.deactivated.map((d) => d.username).sort(), ['bob', 'dave', 'erin']);
+    for (const id of [erin.id, bob.id]) {
+      const row = await db.knex('accounts').where({ id }).first();
+      t.is(row.status, 'deactivated');
+      t.is(row.status_reason, 'moved out of the base DNs');
+      t.deepEqual(await roleLines(db.knex, id), []);
+    }
+    t.is(await liveSessions(db.knex, erin.id), 0);
+    t.is(Number((await db.knex('api_tokens').where({ account_id: erin.id }).whereNull('revoked_at').count<{ n: string }[]>({ n: '*' }))[0]!.n), 0);
+    const event = r.audit.events.find((e) => e.action === 'identity.account.deactivated' && e.subjectId === erin.id);
+    t.is(event?.payload?.reason, 'moved out of the base DNs');
+    t.true(r.audit.events.some((e) => e.action === 'auth.api_token.revoked' && e.subjectId === erin.id));
+    // Nothing else moved: the accounts outside the OU are untouched.
+    t.is((await accountByUsername(db.knex, 'alice')).status, 'active');
+  } finally {
+    const back = await samba.admin();
+    await back.move(elsewhere, SALES_OU);
+    await back.close();
+  }
+  const returned = await sync(t);
+  t.is(returned.mode, 'incremental');
+  t.deepEqual(returned.diff!.reEnabled.map((p) => p.username).sort(), ['bob', 'dave', 'erin']);
+  const again = await accountByUsername(db.knex, 'erin');
+  t.is(again.id, erin.id, 'the same account, with its history');
+  t.is(again.status, 'active');
+  t.true((await roleLines(db.knex, erin.id)).includes(`team_admin:Sales <- ${GROUPS.salesAdmins}`));
 });
 
 test.serial('zero users: the held-back diff is stored and `ldap:status` shows it', async (t) => {

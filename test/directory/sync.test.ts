@@ -241,25 +241,30 @@ test.serial('removal from a nested admin group removes the role and revokes sess
   t.false(runMatchesDigest(run, applied.payload!.digest), 'an edited run record no longer matches');
 });
 
-test.serial('a user moved out of the base DNs is deactivated by the full reconcile, never deleted', async (t) => {
+test.serial('a user moved out of the base DNs is deactivated by the next incremental run, never deleted; the full reconcile agrees', async (t) => {
   const { db, samba } = t.context;
   const frank = await accountByUsername(db.knex, 'frank');
+  await insertSession(db.knex, frank.id);
   const admin = await samba.admin();
-  // Out of scope, not deleted: no tombstone, so only a full read notices (deletions: sync-edges.test.ts).
+  // Out of scope, not deleted: no tombstone; the incremental run looks for changed users outside the base DNs.
   await admin.move(userDn(USERS.frank), `CN=${USERS.frank.cn},CN=Users,DC=corp,DC=example,DC=test`);
   await admin.close();
 
   const incremental = await sync(t);
+  t.is(incremental.outcome, 'applied', JSON.stringify(incremental.problem));
   t.is(incremental.mode, 'incremental');
-  t.is((await accountByUsername(db.knex, 'frank')).status, 'active');
+  t.deepEqual(incremental.diff!.deactivated.map((d) => d.username), ['frank']);
+  const after = await db.knex('accounts').where({ id: frank.id }).first();
+  t.is(after.status, 'deactivated');
+  t.is(after.status_reason, 'moved out of the base DNs');
+  t.is(await liveSessions(db.knex, frank.id), 0);
+  t.deepEqual(await roleLines(db.knex, frank.id), []);
 
   const full = await sync(t, { full: true });
   t.is(full.outcome, 'applied');
   t.is(full.mode, 'full');
-  t.deepEqual(full.diff!.deactivated.map((d) => d.username), ['frank']);
-  const after = await db.knex('accounts').where({ id: frank.id }).first();
-  t.is(after.status, 'deactivated');
-  t.deepEqual(await roleLines(db.knex, frank.id), []);
+  t.deepEqual(full.diff!.deactivated, []);
+  t.is((await db.knex('accounts').where({ id: frank.id }).first()).status, 'deactivated');
 });
 
 test.serial('a search that finds zero users changes nothing, records why and mails the operators', async (t) => {
