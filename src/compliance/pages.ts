@@ -6,6 +6,7 @@ import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import type { SafeHtml } from '../web/html.js';
+import { addProblemCatalogue, type ProblemCatalogue } from '../web/problems.js';
 import { sendPage } from '../web/routes.js';
 import type { ComplianceDeps } from './context.js';
 import { authorizeAuditorRead } from './policy.js';
@@ -14,6 +15,13 @@ import { readAccessReview, readConfigFlags, readEvents, readHome, readRetention,
 import { cs } from './strings.js';
 import { accessReviewView, configurationView, homeView, logView, retentionView, verificationView } from './views.js';
 import { signInUrl } from '../web/next.js';
+
+/** The compliance domain's refusals as a page words them (nl/en, same keys; see src/web/problems.ts). */
+export const COMPLIANCE_PROBLEMS: ProblemCatalogue = {
+  en: { auditor_only: 'This view is for auditors.' },
+  nl: { auditor_only: 'Deze weergave is alleen voor auditors.' },
+};
+addProblemCatalogue(COMPLIANCE_PROBLEMS);
 
 /**
  * The auditor's pages under /audit: a start page tying the views together, the audit

@@ -146,6 +146,7 @@ export function verifyStatement(s: DecommissionStatement): boolean {
 export async function prepareStatement(deps: DecommissionDeps, archive: { file: string; text: string }, actor: string, now: Date): Promise<DecommissionStatement> {
   const sha256 = createHash('sha256').update(archive.text, 'utf8').digest('hex');
   await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.applianceDecommissioned, actorId: actor, payload: { archive_sha256: sha256 } }));
+  await deps.audit.flush(); // chained now, so the last checkpoint signs over it
   await createCheckpoint(deps.db, deps.keyring);
   const last = (await deps.db.withSchema('audit').table('checkpoints').orderBy('number', 'desc').first()) as { number: string; last_seq: string; head_hash: string } | undefined;
   const tables = await tableCounts(deps.db);

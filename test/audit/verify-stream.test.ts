@@ -40,6 +40,7 @@ async function appendAwkward(db: Knex): Promise<void> {
 test('awkward rows: the hash bytes Node writes from COPY text equal the generic serialiser, and its export lines equal the ones PostgreSQL builds', async (t) => {
   const { knex, audit, keyring, trusted } = await auditSetup(t);
   await knex.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.loginFailed, actorId: 'acct-1', subjectId: 'acct-1', personal: { typed: 'x"y\\z' }, payload: { n: [1, 2] } }));
+  await audit.flush();
   await appendAwkward(knex);
   const report = await verifyDatabase(knex, { keys: trusted });
   t.true(report.ok, JSON.stringify(report.problems));
@@ -63,11 +64,12 @@ test('awkward rows: the hash bytes Node writes from COPY text equal the generic 
 });
 
 test('thousands of events over many COPY chunks: an edit, a swap and a gap deep in the log are named by exact seq; the checkpoint refuses', async (t) => {
-  const { knex, keyring, trusted } = await auditSetup(t);
+  const { knex, audit, keyring, trusted } = await auditSetup(t);
   const big = 'x'.repeat(300);
   for (let i = 0; i < 3; i++) {
     await knex.transaction((trx) => recordPlainEvents(trx, Array.from({ length: 2000 }, (_, j) => ({ action: AUDIT_ACTIONS.timesheetEntryCreated, actorId: `acct-${j % 7}`, payload: { j, big, é: '漢字🙂' } }))));
   }
+  await audit.flush();
   const intact = await verifyDatabase(knex, { keys: trusted });
   t.true(intact.ok, JSON.stringify(intact.problems.slice(0, 3)));
   t.is(intact.eventsChecked, 6000);
@@ -88,8 +90,9 @@ test('thousands of events over many COPY chunks: an edit, a swap and a gap deep 
 });
 
 test('a row re-hashed after an edit is a broken link at the next seq, also through COPY', async (t) => {
-  const { knex, trusted } = await auditSetup(t);
+  const { knex, audit, trusted } = await auditSetup(t);
   await knex.transaction((trx) => recordPlainEvents(trx, Array.from({ length: 50 }, (_, j) => ({ action: AUDIT_ACTIONS.timesheetEntryCreated, actorId: 'acct-1', payload: { j } }))));
+  await audit.flush();
   const rows: AuditEventRow[] = [];
   await knex.transaction(async (trx) => {
     for await (const r of eventsInRange(trx, 20, 20)) rows.push(r);

@@ -122,8 +122,16 @@ test('the sync plans in slices: the event loop gets turns in between, and the pl
     let n = 0;
     return { config: cfg, now, accounts, roles: [], scope: [], fetched: { mode: 'full' as const, users, members }, newId: () => `new-${n++}` };
   };
+  // Counts turns of the loop with a self-renewing setImmediate (not a timer, whose 1 ms
+  // floor a fast machine's slices never reach): synchronous planning would give it none.
   let turns = 0;
-  const timer = setInterval(() => turns++, 0);
+  let stop = false;
+  const spin = () => {
+    if (stop) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
   try {
     // A 0 ms budget: a turn at every check, so the test does not depend on the machine's speed.
     const sliced = await planSyncSliced(input(), slicer(0));
@@ -131,7 +139,7 @@ test('the sync plans in slices: the event loop gets turns in between, and the pl
     t.deepEqual(sliced, planSync(input()));
     t.is(sliced.inserts.length, 600);
   } finally {
-    clearInterval(timer);
+    stop = true;
   }
   let mapped = 0;
   const immediate = setImmediate(() => mapped++);

@@ -79,7 +79,11 @@ test('page URLs and forms are held to the API schemas after authentication: impo
   const u = await buildLocalAccount(a.db.knex, a.app.services.audit);
   const c = new ApiClient(a.url);
   t.is((await c.json('POST', '/api/v1/session', { username: u.username, password: u.password, source: 'local' })).status, 200);
-  const headers = { ...html, cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': c.csrf ?? '' };
+  // English pages name fields as the API does; the Dutch default words them by label (test/web/problems-nl.test.ts).
+  const headers = { ...html, 'accept-language': 'en', cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': c.csrf ?? '' };
+  const dutch = await a.request('/timesheets/day/9999-99-99', { headers: { ...headers, 'accept-language': 'nl' } });
+  t.is(dutch.status, 422);
+  t.regex(await dutch.text(), /Datum: is geen datum/, 'the Dutch page names the field by its label');
   for (const date of ['9999-99-99', '2026-02-30', 'yesterday']) {
     const res = await a.request(`/timesheets/day/${date}`, { headers });
     t.is(res.status, 422, date);
