@@ -49,10 +49,11 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
   };
   const k = deps.config.reports.k;
   await ensureMonthsFor(deps.db, k);
-  const figs = await figures(deps.db, q, k);
+  // Minutes and amounts are two reads of the same slices; they run side by side on two connections.
+  const [figs, amounts] = await Promise.all([figures(deps.db, q, k), amountFigures(deps.db, q, k)]);
   const fig = new Map(figs.map((f) => [`${f.period ?? '*'}|${f.key ?? '*'}`, f]));
   const money = new Map<string, Record<string, number>>();
-  for (const a of await amountFigures(deps.db, q, k)) {
+  for (const a of amounts) {
     const id = `${a.period ?? '*'}|${a.key ?? '*'}`;
     money.set(id, { ...money.get(id), [a.currency]: a.cents / 100 });
   }
