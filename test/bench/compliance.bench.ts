@@ -7,6 +7,7 @@
  * Targets (issue 14): export RSS peak < 200 MB, export time ≤ 2 × COPY.
  * Prints figures; asserts nothing. Run:
  *   BENCH_EVENTS=1000000 npm run bench:compliance
+ * (BENCH_PROF=DIR writes a V8 CPU profile of each child process into DIR.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   const { db } = app;
   const self = fileURLToPath(import.meta.url);
   const run = (op: string): { ms: number; rssMB: number; detail: string } => {
-    const outText = execFileSync(process.execPath, ['--import=tsx', self, '--child', op, '--url', pgServer.url, '--dir', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const outText = execFileSync(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), '--import=tsx', self, '--child', op, '--url', pgServer.url, '--dir', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
     return JSON.parse(outText.trim().split('\n').at(-1)!) as { ms: number; rssMB: number; detail: string };
   };
   try {
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
         object: { type: 'time_entry', id: `00000000-0000-4000-8000-${String(i + j).padStart(12, '0')}` }, payload: { fields: ['minutes', 'note', 'project_id'], i: i + j },
       }));
       await db.transaction((trx) => recordPlainEvents(trx, batch));
+      await app.services.audit.flush(); // staged events join the chain (group commit)
     }
     await createCheckpoint(db, app.keyring);
     await db.raw('VACUUM ANALYZE audit.events');
