@@ -128,7 +128,28 @@ async function main(): Promise<void> {
       return `${rate.toFixed(0).padStart(7)} events/s  p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
     };
     const load = () => `load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+    /** The ceiling on this machine: the same writers committing one plain row each through the same pool (no audit at all). */
+    await db.raw('CREATE TABLE IF NOT EXISTS bench_plain (id bigserial PRIMARY KEY, payload jsonb NOT NULL)');
+    const plain = async (writers: number, secs: number): Promise<string> => {
+      const until = Date.now() + secs * 1000;
+      let n = 0;
+      const took: number[] = [];
+      const started = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: writers }, async () => {
+        while (Date.now() < until) {
+          const t0 = process.hrtime.bigint();
+          await db.transaction((trx) => trx('bench_plain').insert({ payload: JSON.stringify(event(n).payload) }));
+          took.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          n++;
+        }
+      }));
+      const rate = (n * 1e9) / Number(process.hrtime.bigint() - started);
+      took.sort((x, y) => x - y);
+      const q = (f: number) => (took[Math.min(took.length - 1, Math.floor(f * took.length))] ?? 0).toFixed(1);
+      return `${rate.toFixed(0).padStart(7)} rows/s    p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
+    };
     for (const writers of [1, 16, 64]) {
+      console.log(`plain row insert (ceiling) ${String(writers).padStart(2)} writers  ${await plain(writers, seconds)}  (${load()})`);
       console.log(`old: lock until commit, ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, true)}  (${load()})`);
       console.log(`group commit,            ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, false)}  (${load()})`);
     }
