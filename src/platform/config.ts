@@ -288,7 +288,7 @@ const retentionSchema = z
     /** Cron (UTC) of the daily retention run. */
     cron: cron.default('23 3 * * *'),
     /** Rows deleted (or keys shredded) per transaction, so requests keep their latency. */
-    batch_size: z.number().int().min(1).max(10000).default(500),
+    batch_size: z.number().int().min(1).max(10000).default(1000),
   })
   .prefault({});
 
