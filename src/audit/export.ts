@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Knex } from '../platform/db.js';
 import { copyOutInSnapshot } from './export-copy.js';
 import { exportLineBuffers } from './export-bytes.js';
-import { EVENT_COLUMNS, eventLineOf, forEachLine, lineBlocks } from './export-rows.js';
+import { EVENT_COLUMNS } from './export-rows.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
 
@@ -148,27 +148,13 @@ export async function* eventLineBatches(db: Db, first: number, last: number, per
  * STDOUT` of the rows on a connection of its own that shares the snapshot of `trx`
  * (export-copy.ts): node-postgres builds no row objects, the database does no
  * formatting, and pg-copy-streams pauses the socket while the consumer is behind, so
- * memory stays flat. Node writes each line from the raw fields (export-rows.ts).
- * Yields blocks of whole lines and the count of lines in each.
+ * memory stays flat. Node writes the lines byte to byte from the raw fields
+ * (export-bytes.ts) and decodes each block of about 256 KB once. Yields blocks of
+ * whole lines and the count of lines in each.
  */
 export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ text: string; count: number }> {
-  let text = '';
-  let count = 0;
-  for await (const block of lineBlocks(copyOutInSnapshot(trx, eventsSelect(first, last, period), ''))) {
-    forEachLine(block, (line) => {
-      text += eventLineOf(line);
-      count++;
-    });
-    // Socket-sized blocks gathered to about 256 KB: fewer, larger writes into the file or zlib.
-    if (text.length < YIELD_CHARS) continue;
-    yield { text, count };
-    text = '';
-    count = 0;
-  }
-  if (count) yield { text, count };
+  for await (const b of exportLineBuffers(copyOutInSnapshot(trx, eventsSelect(first, last, period), ''))) yield { text: b.bytes.toString('utf8'), count: b.count };
 }
-
-const YIELD_CHARS = 1 << 18;
 
 /** The plain select of events first..last in the period, by seq (trusted SQL: numbers and ISO times only). */
 function eventsSelect(first: number, last: number, period: EventPeriod): string {
