@@ -3,8 +3,8 @@ import { blockFlags } from './export-rows.js';
 
 /**
  * The hashing half of `audit:verify` and `audit:checkpoint` in a thread of its own:
- * takes blocks of COPY text lines (UTF-8 bytes, transferred) and answers, per line, 1 when the row matches its
- * stored hash (verify-pool.ts). Pure CPU work on text: no database, no keys.
+ * takes blocks of COPY text lines (UTF-8 bytes, transferred) and answers, per line,
+ * 1 when the row matches its stored hash (verify-pool.ts). Pure CPU work on text: no database, no keys.
  */
 parentPort?.on('message', (m: { id: number; bytes: Uint8Array }) => {
   let flags = new Uint8Array(0);
