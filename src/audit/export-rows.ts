@@ -164,24 +164,31 @@ export function eventLine(r: EventRowText): string {
 }
 
 /**
- * Splits a stream of chunks into blocks of whole lines (each ending in a newline). A
- * multi-byte character split across chunks is decoded whole.
+ * Splits a stream of chunks into blocks of whole lines (each ending in a newline), each
+ * in a buffer of its own (not a slice of a shared pool), so it can be transferred to a
+ * worker thread without copying. A multi-byte character split across chunks stays whole.
  */
-export async function* lineBlocks(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+export async function* lineByteBlocks(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let rest: Buffer | null = null;
   for await (const chunk of chunks) {
     const last = chunk.lastIndexOf(10);
     if (last === -1) {
-      rest = rest ? Buffer.concat([rest, chunk]) : chunk;
+      rest = rest ? Buffer.concat([rest, chunk]) : Buffer.from(chunk);
       continue;
     }
-    // Only the line cut at the previous chunk's end is copied; the rest is decoded in place.
-    const first = chunk.indexOf(10);
-    const head = rest ? Buffer.concat([rest, chunk.subarray(0, first + 1)]).toString('utf8') : chunk.toString('utf8', 0, first + 1);
+    const head = rest?.length ?? 0;
+    const block = Buffer.allocUnsafeSlow(head + last + 1);
+    if (rest) rest.copy(block, 0);
+    chunk.copy(block, head, 0, last + 1);
     rest = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : null;
-    yield first === last ? head : head + chunk.toString('utf8', first + 1, last + 1);
+    yield block;
   }
   if (rest?.length) throw new Error('audit COPY stream ended inside a line');
+}
+
+/** Splits a stream of chunks into blocks of whole lines as text (see `lineByteBlocks`). */
+export async function* lineBlocks(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  for await (const block of lineByteBlocks(chunks)) yield block.toString('utf8');
 }
 
 /** Calls `each` for every line of a block from `lineBlocks` (without the newline). */

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import type { Knex } from '../platform/db.js';
 import { copyOutInSnapshot } from './export-copy.js';
-import { EVENT_COLUMNS, eventLineOf, forEachLine, lineBlocks } from './export-rows.js';
+import { exportLineBuffers } from './export-bytes.js';
+import { EVENT_COLUMNS } from './export-rows.js';
 import { allCheckpoints, maxSeq } from './repository.js';
 import { publicKeyFingerprint, type ExportHeader } from './verify.js';
 
@@ -28,15 +29,16 @@ export const EVENT_LINE_SQL = `'{"type":"event","seq":' || seq
 
 /**
  * Streams events 1..last as JSON lines into the file: one plain COPY of the rows in
- * the snapshot of `trx`, each line written by Node from the raw fields (the bytes
- * `EVENT_LINE_SQL` builds, at a third of the database's work), waiting for the file
+ * the snapshot of `trx`, each line written by Node from the raw bytes of the fields
+ * (export-bytes.ts; the bytes `EVENT_LINE_SQL` builds, at a third of the database's
+ * work), waiting for the file
  * to drain: memory stays flat whatever the size of the log.
  */
-async function writeEvents(trx: Knex.Transaction, last: number, write: (text: string) => Promise<void>): Promise<number> {
+async function writeEvents(trx: Knex.Transaction, last: number, write: (bytes: Buffer) => Promise<void>): Promise<number> {
   let count = 0;
-  for await (const b of eventLinesByCopy(trx, 1, last)) {
+  for await (const b of exportLineBuffers(copyOutInSnapshot(trx, eventsSelect(1, last, { from: null, to: null }), ''))) {
     count += b.count;
-    await write(b.text);
+    await write(b.bytes);
   }
   return count;
 }
@@ -52,8 +54,8 @@ async function writeEvents(trx: Knex.Transaction, last: number, write: (text: st
 export async function exportAuditLog(db: Knex, outFile: string, publicKeys: ReadonlyArray<{ keyId: string; publicKey: KeyObject }>): Promise<{ events: number; checkpoints: number }> {
   const out = createWriteStream(outFile, { encoding: 'utf8', mode: 0o600, flags: 'wx' });
   await once(out, 'open');
-  const write = async (text: string): Promise<void> => {
-    if (!out.write(text)) await once(out, 'drain');
+  const write = async (data: string | Buffer): Promise<void> => {
+    if (!out.write(data)) await once(out, 'drain');
   };
   try {
     const counts = await db.transaction(
@@ -146,28 +148,18 @@ export async function* eventLineBatches(db: Db, first: number, last: number, per
  * STDOUT` of the rows on a connection of its own that shares the snapshot of `trx`
  * (export-copy.ts): node-postgres builds no row objects, the database does no
  * formatting, and pg-copy-streams pauses the socket while the consumer is behind, so
- * memory stays flat. Node writes each line from the raw fields (export-rows.ts).
- * Yields blocks of whole lines and the count of lines in each.
+ * memory stays flat. Node writes the lines byte to byte from the raw fields
+ * (export-bytes.ts) and decodes each block of about 256 KB once. Yields blocks of
+ * whole lines and the count of lines in each.
  */
 export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ text: string; count: number }> {
+  for await (const b of exportLineBuffers(copyOutInSnapshot(trx, eventsSelect(first, last, period), ''))) yield { text: b.bytes.toString('utf8'), count: b.count };
+}
+
+/** The plain select of events first..last in the period, by seq (trusted SQL: numbers and ISO times only). */
+function eventsSelect(first: number, last: number, period: EventPeriod): string {
   const where = [`seq BETWEEN ${Math.trunc(first)} AND ${Math.trunc(Math.min(last, Number.MAX_SAFE_INTEGER))}`];
   if (period.from) where.push(`at >= '${period.from.toISOString()}'::timestamptz`);
   if (period.to) where.push(`at < '${period.to.toISOString()}'::timestamptz`);
-  const select = `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE ${where.join(' AND ')} ORDER BY seq`;
-  let text = '';
-  let count = 0;
-  for await (const block of lineBlocks(copyOutInSnapshot(trx, select, ''))) {
-    forEachLine(block, (line) => {
-      text += eventLineOf(line);
-      count++;
-    });
-    // Socket-sized blocks gathered to about 256 KB: fewer, larger writes into the file or zlib.
-    if (text.length < YIELD_CHARS) continue;
-    yield { text, count };
-    text = '';
-    count = 0;
-  }
-  if (count) yield { text, count };
+  return `SELECT ${EVENT_COLUMNS} FROM audit.events WHERE ${where.join(' AND ')} ORDER BY seq`;
 }
-
-const YIELD_CHARS = 1 << 18;

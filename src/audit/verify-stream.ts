@@ -1,7 +1,7 @@
 import type { Knex } from '../platform/db.js';
 import { GENESIS_HASH } from './canonical.js';
 import { copyOutInSnapshot } from './export-copy.js';
-import { blockFlags, EVENT_COLUMNS, forEachLine, lineBlocks, lineHashes, lineVerdict, parseEventRow, rowHash, type EventRowText, type LineVerdict } from './export-rows.js';
+import { blockFlags, EVENT_COLUMNS, forEachLine, lineByteBlocks, lineHashes, lineVerdict, parseEventRow, rowHash, type EventRowText, type LineVerdict } from './export-rows.js';
 import { HashWorker } from './verify-pool.js';
 import type { VerifyProblem } from './verify.js';
 
@@ -176,11 +176,13 @@ export async function checkChainByCopy(
   };
   try {
     let n = 0;
-    for await (const block of lineBlocks(copyOutInSnapshot(trx, select, ''))) {
+    for await (const bytes of lineByteBlocks(copyOutInSnapshot(trx, select, ''))) {
+      // Decoded here first: a block for the worker is transferred (gone from this thread).
+      const block = bytes.toString('utf8');
       const e: Entry = { block, threaded: worker && n++ % 2 === 0 };
       if (worker && e.threaded) {
         // Settled into a value at once: a worker failure must not surface as an unhandled rejection.
-        e.wait = worker.verdicts(block).then((f) => void (e.flags = f), (err: unknown) => void (e.flags = err as Error));
+        e.wait = worker.verdicts(bytes).then((f) => void (e.flags = f), (err: unknown) => void (e.flags = err as Error));
       } else e.flags = blockFlags(block);
       queue.push(e);
       while (queue.length && (queue[0]!.flags !== undefined || queue.length > 4)) {

@@ -46,6 +46,13 @@ async function child(op: string, url: string): Promise<void> {
   const key = { keyId: 'bench', privateKey, publicKey: createPublicKey(privateKey) };
   const started = process.hrtime.bigint();
   let detail = '';
+  // Where the RSS goes: the main thread's JS heap and buffers outside it, sampled (the worker thread's heap is in RSS only).
+  const peak = { heap: 0, external: 0 };
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heap = Math.max(peak.heap, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+  }, 25);
   try {
     if (op === 'copy') {
       const client = new pg.Client({ connectionString: url });
@@ -71,9 +78,11 @@ async function child(op: string, url: string): Promise<void> {
       rmSync(file);
     }
   } finally {
+    clearInterval(sample);
     await db.destroy();
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  detail += ` (main thread peak: heap ${(peak.heap / 2 ** 20).toFixed(0)} MB, external ${(peak.external / 2 ** 20).toFixed(0)} MB)`;
   console.log(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, detail }));
 }
 
