@@ -293,8 +293,12 @@ export async function revokeAllSessions(deps: AuthDeps, actorId: string, account
   });
 }
 
-/** Creates a local account (operator:create, sites without a directory). */
-export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, input: { username: string; password: string; displayName?: string; email?: string; roles: Role[] }, actorId: string): Promise<string> {
+/**
+ * Creates a local account (operator:create, sites without a directory). `deps.hash`
+ * (default `hashPassword`, cost 12) lets the test factories store a cheaper bcrypt
+ * hash for their fixture people; nothing in the product passes one.
+ */
+export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'> & { hash?: (password: string) => Promise<string> }, input: { username: string; password: string; displayName?: string; email?: string; roles: Role[] }, actorId: string): Promise<string> {
   const problems = [];
   if (!/^[a-z0-9][a-z0-9._-]{1,63}$/i.test(input.username)) problems.push({ field: 'username', message: 'use 2–64 letters, digits, dots, dashes or underscores' });
   // A team admin needs a team scope, which comes from the directory's group mapping.
@@ -302,7 +306,7 @@ export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'>, i
   const pw = passwordProblem(input.password, input.username);
   if (pw) problems.push({ field: 'password', message: pw });
   if (problems.length) throw new ValidationError(problems);
-  const hash = await hashPassword(input.password);
+  const hash = await (deps.hash ?? hashPassword)(input.password);
   return deps.db.transaction(async (trx) => {
     const exists = await trx('accounts').where({ source: 'local' }).andWhereRaw('lower(username) = lower(?)', [input.username]).first('id');
     if (exists) throw new ConflictError(`A local account named ${input.username} already exists`, 'already_exists');

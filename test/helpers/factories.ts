@@ -10,7 +10,8 @@
  *   const { projectId } = await buildProject(a);
  *   const day = await buildDay(a, nurse, { state: 'returned', admin });
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { createLocalAccount, sessionState, type SessionState } from '../../src/identity/auth-service.js';
 import { cookiePolicy } from '../../src/identity/http.js';
 import { createSession, csrfTokenFor } from '../../src/identity/sessions-service.js';
@@ -24,11 +25,33 @@ import { ApiClient } from './client.js';
 /** A password that passes the policy (long, not on the common list). */
 export const GOOD_PASSWORD = 'plum-orbit-canal-47-lantern';
 
-/** Builds a local account with the given roles; returns its id. */
+/**
+ * bcrypt cost of the factories' fixture hashes. The product hashes at cost 12 (about
+ * 0.3 s of CPU here), and a sign-in check costs what the stored hash's cost says: at
+ * 12, each factory person (create, sign in, confirm the password for TOTP) spent
+ * ~0.9 s of CPU, most of the suite's time. Cost 4 is the same bcrypt code path at
+ * 1/256 of the work. Hashes made by the product itself (API, CLI, password change)
+ * stay at cost 12, and test/identity/passwords.test.ts and test/cli/operator.test.ts
+ * check that they do.
+ */
+const FIXTURE_BCRYPT_COST = 4;
+const fixtureHashes = new Map<string, Promise<string>>();
+
+/** bcrypt at FIXTURE_BCRYPT_COST over the same SHA-256 pre-hash as src/identity/passwords.ts; one per password per file. */
+function fixtureHash(password: string): Promise<string> {
+  let h = fixtureHashes.get(password);
+  if (!h) {
+    h = bcryptHash(createHash('sha256').update(password.normalize('NFKC'), 'utf8').digest('base64'), FIXTURE_BCRYPT_COST);
+    fixtureHashes.set(password, h);
+  }
+  return h;
+}
+
+/** Builds a local account with the given roles (fixture hash, see FIXTURE_BCRYPT_COST); returns its id. */
 export async function buildLocalAccount(db: Knex, audit: AuditLog, opts: { username?: string; password?: string; roles?: Role[]; email?: string } = {}): Promise<{ id: string; username: string; password: string }> {
   const username = opts.username ?? `user${randomUUID().slice(0, 8)}`;
   const password = opts.password ?? GOOD_PASSWORD;
-  const id = await createLocalAccount({ db, audit }, { username, password, roles: opts.roles ?? ['employee'], email: opts.email }, 'test');
+  const id = await createLocalAccount({ db, audit, hash: fixtureHash }, { username, password, roles: opts.roles ?? ['employee'], email: opts.email }, 'test');
   await audit.flush(); // chained, as after the request that would have created it
   return { id, username, password };
 }
