@@ -16,7 +16,7 @@ import { date as dateSchema } from './schema.js';
 import { ct } from './strings.js';
 import { captureProblem } from './problems.js';
 import type { Lang } from '../web/i18n.js';
-import { problemText, type FieldLabels } from '../web/problems.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 
 /**
  * "My activity" for one day: the captured timeline beside the day's entries, breaks,
@@ -26,8 +26,8 @@ import { problemText, type FieldLabels } from '../web/problems.js';
  */
 
 const dateFrom = (v: unknown, name: string) => validate(dateSchema, v, { prefix: name });
-/** The day page's fields by the labels of its forms (a rule's project, the share form's team, ...). */
-const formLabels = (l: Lang): FieldLabels => ({
+/** The day page's fields by the labels of its forms (a rule's project, ...); English pages keep the API's names. */
+const formLabels = (l: Lang, err: unknown): FieldLabels => (l === 'en' ? apiFieldLabels(err) : {
   project: ct(l, 'col.project'), project_id: ct(l, 'col.project'), task_id: ct(l, 'col.project'), key: ct(l, 'suggestions'),
   field: ct(l, 'col.rule'), pattern: ct(l, 'pattern'), rules: ct(l, 'rules'), team: ct(l, 'team'), name: ct(l, 'name'), 'path.n': ct(l, 'col.rule'),
 });
@@ -118,7 +118,7 @@ ${teams.length && rules.length
       } catch (err) {
         if (err instanceof ValidationError || (err instanceof AppError && err.status < 500 && err.status !== 401)) {
           c(ctx).status = err.status;
-          return dayPage(c(ctx), actor, date, problemText(c(ctx).state.lang, err, formLabels(c(ctx).state.lang)));
+          return dayPage(c(ctx), actor, date, problemText(c(ctx).state.lang, err, formLabels(c(ctx).state.lang, err)));
         }
         throw err;
       }

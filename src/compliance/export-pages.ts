@@ -9,7 +9,7 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
-import { problemText } from '../web/problems.js';
+import { apiFieldLabels, problemText } from '../web/problems.js';
 import { claimDownload, complianceExportStatus, listComplianceExports, removeExportFile, startComplianceExport, type ExportJobDeps, type ExportStatus } from './export-job.js';
 import { parsePeriod } from './export-period.js';
 import { downloadQuery, exportParams, type SendComplianceJob } from './export-routes.js';
@@ -99,7 +99,7 @@ export function complianceExportPages(deps: ExportJobDeps, send: SendComplianceJ
       ctx.redirect(`/audit/export/${started.id}?token=${started.download_url.split('token=')[1]}`);
     } catch (err) {
       const l = c(ctx).state.lang;
-      const problem = err instanceof ValidationError || (err instanceof AppError && err.status === 409) ? problemText(l, err, { from: t(l, 'from'), to: t(l, 'to') }) : undefined;
+      const problem = err instanceof ValidationError || (err instanceof AppError && err.status === 409) ? problemText(l, err, l === 'en' ? apiFieldLabels(err) : { from: t(l, 'from'), to: t(l, 'to') }) : undefined;
       if (!problem) throw err;
       ctx.status = (err as AppError).status;
       await listPage(c(ctx), deps, actor, problem);

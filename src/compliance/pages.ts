@@ -6,7 +6,7 @@ import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import type { SafeHtml } from '../web/html.js';
-import { problemText } from '../web/problems.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 import { sendPage } from '../web/routes.js';
 import type { ComplianceDeps } from './context.js';
 import { authorizeAuditorRead } from './policy.js';
@@ -73,7 +73,7 @@ export function compliancePages(deps: ComplianceDeps): Router<AppState> {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       c(ctx).status = 422;
-      const labels = { actor: cs(l, 'log.actor'), subject: cs(l, 'log.subject'), action: cs(l, 'log.action'), from: cs(l, 'log.from'), to: cs(l, 'log.to') };
+      const labels: FieldLabels = l === 'en' ? apiFieldLabels(err) : { actor: cs(l, 'log.actor'), subject: cs(l, 'log.subject'), action: cs(l, 'log.action'), from: cs(l, 'log.from'), to: cs(l, 'log.to') };
       render(c(ctx), cs(l, 'log.title'), logView(l, shown, null, problemText(l, err, labels)));
     }
   }));

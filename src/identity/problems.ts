@@ -83,7 +83,7 @@ const nl: Record<IdentityProblemCode, string> = {
   'directory.enable': 'Accounts uit de directory worden in de directory ingeschakeld.',
   'directory.change_there': 'Dit wachtwoord wordt in de directory beheerd; wijzig het daar.',
   no_enrolment: 'Er loopt geen koppeling van een tweede factor; begin er eerst een.',
-  'field.username': 'Gebruikersnaam',
+  'field.username': 'Aanmeldnaam',
   'field.display_name': 'Naam',
   'field.email': 'E-mailadres',
   'field.roles': 'Rollen',

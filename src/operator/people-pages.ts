@@ -139,7 +139,7 @@ ${p.email && p.status === 'active' ? html`<form method="post" action="/operator/
     } catch (err) {
       const problem = problemLine(c(ctx).state.lang, err);
       if (!problem) throw err;
-      ctx.status = 422;
+      ctx.status = err instanceof AppError ? err.status : 422;
       await newPage(c(ctx), f, problem);
     }
   });
@@ -164,7 +164,7 @@ ${p.email && p.status === 'active' ? html`<form method="post" action="/operator/
     } catch (err) {
       const problem = problemLine(c(ctx).state.lang, err);
       if (!problem) throw err;
-      ctx.status = 422;
+      ctx.status = err instanceof AppError ? err.status : 422;
       await editPage(c(ctx), id, f, problem);
     }
   });

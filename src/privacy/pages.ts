@@ -15,7 +15,7 @@ import { closeRequest, decideRequest, extendRequest, fileRequest, getRequest, li
 import * as s from './schema.js';
 import { p, type PrivacyKey } from './strings.js';
 import type { Lang } from '../web/i18n.js';
-import { problemText, type FieldLabels } from '../web/problems.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 import { breachDetailView, breachRegisterView, myRequestsView, notice, requestDetailView, requestRegisterView } from './views.js';
 import { signInUrl } from '../web/next.js';
 
@@ -57,11 +57,12 @@ async function page(ctx: AppContext, deps: PrivacyDeps, fn: (actor: Actor) => Pr
 /** Expected failures of a form post as a line on the page (422 and 409); anything else is thrown. */
 function problemLine(l: Lang, err: unknown, breach: boolean): string | undefined {
   if (!(err instanceof ValidationError) && !(err instanceof AppError && err.status === 409)) return undefined;
-  return problemText(l, err, formLabels(l, breach));
+  return problemText(l, err, formLabels(l, breach, err));
 }
 
-/** The privacy forms' fields by their labels (a label's hint in parentheses left out). */
-function formLabels(l: Lang, breach: boolean): FieldLabels {
+/** The privacy forms' fields by their labels (a label's hint in parentheses left out); English pages keep the API's names. */
+function formLabels(l: Lang, breach: boolean, err: unknown): FieldLabels {
+  if (l === 'en') return apiFieldLabels(err);
   const label = (key: PrivacyKey) => p(l, key).replace(/\s*\(.*\)$/, '');
   return {
     subject_id: label('req.subject_id'), subject_reference: label('req.reference'), kind: label('col.kind'), channel: label('req.channel'),

@@ -196,6 +196,11 @@ export function fieldLabel(lang: Lang, field: string, labels: FieldLabels = {}):
   return labels[field] ?? labels[last] ?? wording(lang, `field.${field}`) ?? wording(lang, `field.${last}`) ?? field;
 }
 
+/** Each bad field of a 422 named by the API's own name: what an English page shows where the API's text is kept whole. */
+export function apiFieldLabels(err: unknown): FieldLabels {
+  return err instanceof ValidationError ? Object.fromEntries(err.fields.map((f) => [f.field, f.field])) : {};
+}
+
 /**
  * An error as a line on a page: each bad field with its label and message (422), or
  * the error's own wording by code. Undefined for errors that are not the caller's
