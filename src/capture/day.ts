@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from '../identity/policy.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { captureProblem } from './problems.js';
 import { createEntries } from '../timesheets/entries.js';
 import { timeZoneOf } from '../timesheets/settings.js';
 import { daySpan } from '../timesheets/tz.js';
@@ -104,7 +105,7 @@ export const acceptBody = z.strictObject({
   app: z.string().min(1).max(200).optional(),
   project_id: z.uuid().optional(),
   task_id: z.uuid().nullable().optional(),
-}).refine((b) => b.key !== undefined || b.app !== undefined, { message: 'name the suggestion (key or app)', path: ['key'] });
+}).refine((b) => b.key !== undefined || b.app !== undefined, { message: 'name the suggestion (key or app)', path: ['key'], params: { code: 'suggestion.name' } });
 
 /**
  * The one action that turns a suggestion into time: one entry per block of the
@@ -117,7 +118,7 @@ export async function acceptSuggestion(deps: CaptureDeps, actor: Actor, date: st
   const s = day.suggestions.find((x) => (body.key !== undefined ? x.key === body.key : x.app === body.app));
   if (!s) throw new NotFoundError('No such suggestion on this day');
   const projectId = body.project_id ?? s.project_id;
-  if (!projectId) throw new ValidationError([{ field: 'project_id', message: 'choose the project to book this activity on' }]);
+  if (!projectId) throw new ValidationError([captureProblem('project_id', 'suggestion.project')]);
   const taskId = body.project_id !== undefined ? (body.task_id ?? null) : (body.task_id ?? s.task_id);
   const minute = 60_000;
   const inputs = s.blocks

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { CipherRef } from '../keys/types.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { captureProblem, captureRefusal } from './problems.js';
 import { captureKeyOpts, settingsSubject, type CaptureDeps } from './context.js';
 import { wildcard } from './rules.js';
 
@@ -53,8 +54,8 @@ async function checkProjects(deps: CaptureDeps, rules: readonly MappingRule[], p
   const live = new Set((await deps.db('projects').whereIn('id', projectIds).whereNull('archived_at').pluck('id')) as string[]);
   const tasks = new Map(((await deps.db('tasks').whereIn('id', rules.flatMap((r) => (r.task_id ? [r.task_id] : []))).select('id', 'project_id')) as Array<{ id: string; project_id: string }>).map((t) => [t.id, t.project_id]));
   const problems = rules.flatMap((r, i) => [
-    ...(live.has(r.project_id) ? [] : [{ field: `${prefix}.${i}.project_id`, message: 'no such project (or it is archived)' }]),
-    ...(r.task_id && tasks.get(r.task_id) !== r.project_id ? [{ field: `${prefix}.${i}.task_id`, message: 'no such task in this project' }] : []),
+    ...(live.has(r.project_id) ? [] : [captureProblem(`${prefix}.${i}.project_id`, 'rule.no_project')]),
+    ...(r.task_id && tasks.get(r.task_id) !== r.project_id ? [captureProblem(`${prefix}.${i}.task_id`, 'rule.no_task')] : []),
   ]);
   if (problems.length) throw new ValidationError(problems);
 }
@@ -84,9 +85,9 @@ export async function listTemplates(deps: CaptureDeps, actor: Actor): Promise<Ar
 
 /** Shares the person's current mapping rules with one of their teams, as a named template. */
 export async function publishTemplate(deps: CaptureDeps, actor: Actor, body: z.infer<typeof publishTemplateBody>): Promise<z.infer<typeof ruleTemplate>> {
-  if (!(await teamsOf(deps, actor.accountId)).includes(body.team)) throw new ValidationError([{ field: 'team', message: 'you can share only with a team you belong to' }]);
+  if (!(await teamsOf(deps, actor.accountId)).includes(body.team)) throw new ValidationError([captureProblem('team', 'share.team')]);
   const rules = await readMapping(deps, actor.accountId);
-  if (!rules.length) throw new ValidationError([{ field: 'rules', message: 'you have no mapping rules to share' }]);
+  if (!rules.length) throw new ValidationError([captureProblem('rules', 'share.no_rules')]);
   return deps.db.transaction(async (trx) => {
     const [row] = (await trx('capture_rule_templates').insert({ team: body.team, name: body.name, rules: JSON.stringify(rules), created_by: actor.accountId }).returning(['id', 'created_at'])) as Array<{ id: string; created_at: Date }>;
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.captureTemplatePublished, actorId: actor.accountId, object: { type: 'capture_rule_template', id: row!.id }, payload: { team: body.team, rules: rules.length } });
@@ -109,14 +110,14 @@ export async function applyTemplate(deps: CaptureDeps, actor: Actor, id: string)
   const key = (r: MappingRule) => `${r.field}\u0000${r.pattern.toLowerCase()}\u0000${r.project_id}\u0000${r.task_id ?? ''}`;
   const seen = new Set(mine.map(key));
   const merged = [...mine, ...template.rules.filter((r) => !seen.has(key(r)))];
-  if (merged.length > 200) throw new ValidationError([{ field: 'rules', message: 'at most 200 mapping rules' }]);
+  if (merged.length > 200) throw new ValidationError([captureProblem('rules', 'rules.max', { max: 200 })]);
   return writeMapping(deps, actor.accountId, merged);
 }
 
 /** Withdraws a template; only its author may (403 for teammates, 404 for others). */
 export async function withdrawTemplate(deps: CaptureDeps, actor: Actor, id: string): Promise<void> {
   const template = await visibleTemplate(deps, actor, id);
-  if (template.created_by !== actor.accountId) throw new ForbiddenError('Only the person who shared a template can withdraw it');
+  if (template.created_by !== actor.accountId) throw captureRefusal('template.not_yours');
   await deps.db.transaction(async (trx) => {
     await trx('capture_rule_templates').where({ id }).delete();
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.captureTemplateWithdrawn, actorId: actor.accountId, object: { type: 'capture_rule_template', id }, payload: { team: template.team } });

@@ -14,6 +14,9 @@ import { acceptBody, acceptSuggestion, captureDayOf } from './day.js';
 import { applyTemplate, listTemplates, mappingRule, publishTemplate, publishTemplateBody, readMapping, withdrawTemplate, writeMapping, type MappingRule } from './mapping.js';
 import { date as dateSchema } from './schema.js';
 import { ct } from './strings.js';
+import { captureProblem } from './problems.js';
+import type { Lang } from '../web/i18n.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 
 /**
  * "My activity" for one day: the captured timeline beside the day's entries, breaks,
@@ -23,6 +26,11 @@ import { ct } from './strings.js';
  */
 
 const dateFrom = (v: unknown, name: string) => validate(dateSchema, v, { prefix: name });
+/** The day page's fields by the labels of its forms (a rule's project, ...); English pages keep the API's names. */
+const formLabels = (l: Lang, err: unknown): FieldLabels => (l === 'en' ? apiFieldLabels(err) : {
+  project: ct(l, 'col.project'), project_id: ct(l, 'col.project'), task_id: ct(l, 'col.project'), key: ct(l, 'suggestions'),
+  field: ct(l, 'col.rule'), pattern: ct(l, 'pattern'), rules: ct(l, 'rules'), team: ct(l, 'team'), name: ct(l, 'name'), 'path.n': ct(l, 'col.rule'),
+});
 const uuidFrom = (v: unknown) => validate(mappingRule.shape.project_id, v, { prefix: 'path.id' });
 
 /** The capture pages. */
@@ -108,13 +116,9 @@ ${teams.length && rules.length
         const ok = await fn(actor, body, c(ctx));
         ctx.redirect(`/capture/day/${date}?ok=${ok}`);
       } catch (err) {
-        if (err instanceof ValidationError) {
-          c(ctx).status = 422;
-          return dayPage(c(ctx), actor, date, err.fields.map((f) => `${f.field}: ${f.message}`).join('; '));
-        }
-        if (err instanceof AppError && err.status < 500 && err.status !== 401) {
+        if (err instanceof ValidationError || (err instanceof AppError && err.status < 500 && err.status !== 401)) {
           c(ctx).status = err.status;
-          return dayPage(c(ctx), actor, date, err.message);
+          return dayPage(c(ctx), actor, date, problemText(c(ctx).state.lang, err, formLabels(c(ctx).state.lang, err)));
         }
         throw err;
       }
@@ -134,7 +138,7 @@ ${teams.length && rules.length
   router.post('/capture/rules/:n/delete', post(async (actor, _body, x) => {
     const rules = await readMapping(deps, actor.accountId);
     const n = Number(x.params.n);
-    if (!Number.isInteger(n) || n < 0 || n >= rules.length) throw new ValidationError([{ field: 'path.n', message: 'no such rule' }]);
+    if (!Number.isInteger(n) || n < 0 || n >= rules.length) throw new ValidationError([captureProblem('path.n', 'rule.none')]);
     await writeMapping(deps, actor.accountId, rules.filter((_, i) => i !== n));
     return 'saved';
   }));

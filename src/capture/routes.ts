@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { currentActor } from '../identity/http.js';
 import { AppError, ValidationError } from '../platform/errors.js';
+import { captureProblem } from './problems.js';
 import type { ApiRegistry, RouteAuth } from '../platform/http/api.js';
 import { cutoffFor } from '../retention/policy.js';
 import type { CaptureDeps } from './context.js';
@@ -42,8 +43,8 @@ export function toEvents(deps: CaptureDeps, body: AwEventBody[], prefix: (i: num
   const latest = Date.now() + 86_400_000;
   const problems = body.flatMap((e, i) => {
     const at = Date.parse(e.timestamp);
-    if (at < oldest) return [{ field: prefix(i) + 'timestamp', message: 'older than the raw capture retention period' }];
-    if (at > latest) return [{ field: prefix(i) + 'timestamp', message: 'more than a day in the future' }];
+    if (at < oldest) return [captureProblem(prefix(i) + 'timestamp', 'event.too_old')];
+    if (at > latest) return [captureProblem(prefix(i) + 'timestamp', 'event.future')];
     return [];
   });
   if (problems.length) throw new ValidationError(problems);

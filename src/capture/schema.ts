@@ -75,8 +75,8 @@ export const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date (YYYY-MM-DD)
   .refine((d) => {
     const t = Date.parse(`${d}T00:00:00Z`);
     return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
-  }, 'no such date');
-export const deletePeriodBody = z.strictObject({ from: date, to: date }).refine((b) => b.from <= b.to, { message: 'must not be before from', path: ['to'] });
+  }, { message: 'no such date', params: { code: 'date.none' } });
+export const deletePeriodBody = z.strictObject({ from: date, to: date }).refine((b) => b.from <= b.to, { message: 'must not be before from', path: ['to'], params: { code: 'period.to_before_from' } });
 export const deletePeriodResponse = z.object({ days: z.number(), events: z.number() });
 
 /** A paired device: a personal token that carries the capture scope. */

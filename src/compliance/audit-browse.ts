@@ -1,5 +1,6 @@
 import type { Knex } from '../platform/db.js';
 import { ValidationError } from '../platform/errors.js';
+import { complianceProblem } from './problems.js';
 import { addDays, startOfDay } from '../timesheets/tz.js';
 import type { AuditEventView, EventsPage, EventsQuery } from './schema.js';
 
@@ -32,7 +33,7 @@ export function boundOf(value: string, edge: 'from' | 'to', timeZone: string): D
 export function timeRange(q: Pick<EventsQuery, 'from' | 'to'>, timeZone: string): { from?: Date; to?: Date } {
   const from = q.from ? boundOf(q.from, 'from', timeZone) : undefined;
   const to = q.to ? boundOf(q.to, 'to', timeZone) : undefined;
-  if (from && to && to.getTime() <= from.getTime()) throw new ValidationError([{ field: 'query.to', message: 'must be after from' }]);
+  if (from && to && to.getTime() <= from.getTime()) throw new ValidationError([complianceProblem('query.to', 'range.to_after_from')]);
   return { from, to };
 }
 

@@ -9,6 +9,7 @@ import { assertCleanInput } from '../platform/http/input-guard.js';
 import { html } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
+import { apiFieldLabels, problemText } from '../web/problems.js';
 import { claimDownload, complianceExportStatus, listComplianceExports, removeExportFile, startComplianceExport, type ExportJobDeps, type ExportStatus } from './export-job.js';
 import { parsePeriod } from './export-period.js';
 import { downloadQuery, exportParams, type SendComplianceJob } from './export-routes.js';
@@ -97,7 +98,8 @@ export function complianceExportPages(deps: ExportJobDeps, send: SendComplianceJ
       await send(started.id);
       ctx.redirect(`/audit/export/${started.id}?token=${started.download_url.split('token=')[1]}`);
     } catch (err) {
-      const problem = err instanceof ValidationError ? err.fields.map((f) => `${f.field}: ${f.message}`).join('; ') : err instanceof AppError && err.status === 409 ? err.message : undefined;
+      const l = c(ctx).state.lang;
+      const problem = err instanceof ValidationError || (err instanceof AppError && err.status === 409) ? problemText(l, err, l === 'en' ? apiFieldLabels(err) : { from: t(l, 'from'), to: t(l, 'to') }) : undefined;
       if (!problem) throw err;
       ctx.status = (err as AppError).status;
       await listPage(c(ctx), deps, actor, problem);

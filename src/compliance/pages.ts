@@ -6,7 +6,7 @@ import { validate } from '../platform/http/api.js';
 import type { AppContext, AppState } from '../platform/http/context.js';
 import { assertCleanInput } from '../platform/http/input-guard.js';
 import type { SafeHtml } from '../web/html.js';
-import { addProblemCatalogue, type ProblemCatalogue } from '../web/problems.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 import { sendPage } from '../web/routes.js';
 import type { ComplianceDeps } from './context.js';
 import { authorizeAuditorRead } from './policy.js';
@@ -16,12 +16,7 @@ import { cs } from './strings.js';
 import { accessReviewView, configurationView, homeView, logView, retentionView, verificationView } from './views.js';
 import { signInUrl } from '../web/next.js';
 
-/** The compliance domain's refusals as a page words them (nl/en, same keys; see src/web/problems.ts). */
-export const COMPLIANCE_PROBLEMS: ProblemCatalogue = {
-  en: { auditor_only: 'This view is for auditors.' },
-  nl: { auditor_only: 'Deze weergave is alleen voor auditors.' },
-};
-addProblemCatalogue(COMPLIANCE_PROBLEMS);
+export { COMPLIANCE_PROBLEMS } from './problems.js';
 
 /**
  * The auditor's pages under /audit: a start page tying the views together, the audit
@@ -78,7 +73,8 @@ export function compliancePages(deps: ComplianceDeps): Router<AppState> {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       c(ctx).status = 422;
-      render(c(ctx), cs(l, 'log.title'), logView(l, shown, null, err.fields.map((f) => `${f.field}: ${f.message}`).join('; ')));
+      const labels: FieldLabels = l === 'en' ? apiFieldLabels(err) : { actor: cs(l, 'log.actor'), subject: cs(l, 'log.subject'), action: cs(l, 'log.action'), from: cs(l, 'log.from'), to: cs(l, 'log.to') };
+      render(c(ctx), cs(l, 'log.title'), logView(l, shown, null, problemText(l, err, labels)));
     }
   }));
 

@@ -1,6 +1,7 @@
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { ValidationError } from '../platform/errors.js';
+import { complianceProblem } from './problems.js';
 import { retentionStatus, type RetentionStatus } from '../retention/status.js';
 import { accessReview, defaultReviewPeriod, type AccessReviewRow, type ReviewPeriod } from './access-review.js';
 import { browseEvents, timeRange } from './audit-browse.js';
@@ -57,7 +58,7 @@ export function reviewPeriod(deps: Pick<ComplianceDeps, 'config' | 'clock'>, q: 
   const fallback = defaultReviewPeriod(deps.clock.now());
   const { from, to } = timeRange(q, deps.config.timesheets.time_zone);
   const period = { from: from ?? fallback.from, to: to ?? fallback.to };
-  if (period.to.getTime() <= period.from.getTime()) throw new ValidationError([{ field: 'query.from', message: 'must be before to (default: now)' }]);
+  if (period.to.getTime() <= period.from.getTime()) throw new ValidationError([complianceProblem('query.from', 'range.from_before_to')]);
   return period;
 }
 

@@ -3,10 +3,11 @@ import type { AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, ConflictError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
+import { AppError, UnauthenticatedError, ValidationError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { assertEnrolmentNotHeld } from './enrolment-hold.js';
-import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword, type PasswordVerifier } from './passwords.js';
+import { hashPassword, passwordFieldProblem, verifyAgainstDummy, verifyPassword, type PasswordVerifier } from './passwords.js';
+import { idConflict, idProblem } from './problems.js';
 import { needsSecondFactor, type Actor } from './policy.js';
 import type { AccountRow, Role } from './repository.js';
 import { recordEndedTokens, revokeAccess, type Revocation } from './sessions.js';
@@ -192,7 +193,7 @@ export async function completeSecondFactor(deps: AuthDeps, session: LiveSession,
       await deps.audit.record(trx, { action: AUDIT_ACTIONS.recoveryCodeUsed, actorId: session.accountId, subjectId: session.accountId });
       return true;
     }
-    throw new ValidationError([{ field: 'code', message: 'give a code from the authenticator app or a recovery code' }]);
+    throw new ValidationError([idProblem('code', 'code.missing')]);
   });
   if (!accepted) {
     await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
@@ -256,7 +257,7 @@ export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession,
   const ok = await deps.db.transaction(async (trx) => {
     await assertEnrolmentNotHeld(trx, session.accountId);
     const row = await trx('totp_factors').where({ account_id: session.accountId }).forUpdate().first();
-    if (!row?.pending_secret) throw new ConflictError('No enrolment is in progress; start one first', 'no_enrolment');
+    if (!row?.pending_secret) throw idConflict('no_enrolment', 'no_enrolment');
     const secret = await deps.keys.decrypt(trx, session.accountId, totpRef(session.accountId, 'pending_secret'), row.pending_secret);
     const step = await checkTotp(secret, code, 0);
     if (step === undefined) return false;
@@ -267,7 +268,7 @@ export async function confirmTotpEnrolment(deps: AuthDeps, session: LiveSession,
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.totpEnrolled, actorId: session.accountId, subjectId: session.accountId, payload: { replaced: row.secret !== null } });
     return true;
   });
-  if (!ok) throw new ValidationError([{ field: 'code', message: 'does not match the new secret; check the time on the device and try the next code' }]);
+  if (!ok) throw new ValidationError([idProblem('code', 'code.mismatch')]);
   const grant = await rotate(deps, session, meta, AUDIT_ACTIONS.secondFactorSucceeded);
   return { ...grant, recoveryCodes: codes };
 }
@@ -300,16 +301,16 @@ export async function revokeAllSessions(deps: AuthDeps, actorId: string, account
  */
 export async function createLocalAccount(deps: Pick<AuthDeps, 'db' | 'audit'> & { hash?: (password: string) => Promise<string> }, input: { username: string; password: string; displayName?: string; email?: string; roles: Role[] }, actorId: string): Promise<string> {
   const problems = [];
-  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/i.test(input.username)) problems.push({ field: 'username', message: 'use 2–64 letters, digits, dots, dashes or underscores' });
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/i.test(input.username)) problems.push(idProblem('username', 'username.form'));
   // A team admin needs a team scope, which comes from the directory's group mapping.
-  if (input.roles.includes('team_admin')) problems.push({ field: 'roles', message: 'team admins come from directory groups (directory.roles.teams), not from local accounts' });
-  const pw = passwordProblem(input.password, input.username);
-  if (pw) problems.push({ field: 'password', message: pw });
+  if (input.roles.includes('team_admin')) problems.push(idProblem('roles', 'roles.local_team_admin'));
+  const pw = passwordFieldProblem('password', input.password, input.username);
+  if (pw) problems.push(pw);
   if (problems.length) throw new ValidationError(problems);
   const hash = await (deps.hash ?? hashPassword)(input.password);
   return deps.db.transaction(async (trx) => {
     const exists = await trx('accounts').where({ source: 'local' }).andWhereRaw('lower(username) = lower(?)', [input.username]).first('id');
-    if (exists) throw new ConflictError(`A local account named ${input.username} already exists`, 'already_exists');
+    if (exists) throw idConflict('already_exists', 'account.exists', { username: input.username });
     const [row] = await trx('accounts')
       .insert({ source: 'local', username: input.username, display_name: input.displayName ?? input.username, email: input.email ?? null })
       .returning('id');
@@ -329,9 +330,9 @@ export { completePasswordReset, requestPasswordReset } from './password-reset.js
 export async function changePassword(deps: AuthDeps, session: LiveSession, current: string, next: string, meta: RequestMeta): Promise<void> {
   await confirmPassword(deps, session.accountId, current, meta);
   const account = (await deps.db('accounts').where({ id: session.accountId }).first()) as AccountRow;
-  if (account.source !== 'local') throw new AppError(409, 'directory_account', 'This password belongs to the directory; change it there');
-  const problem = passwordProblem(next, account.username);
-  if (problem) throw new ValidationError([{ field: 'new_password', message: problem }]);
+  if (account.source !== 'local') throw idConflict('directory_account', 'directory.change_there');
+  const problem = passwordFieldProblem('new_password', next, account.username);
+  if (problem) throw new ValidationError([problem]);
   const hash = await hashPassword(next);
   await deps.db.transaction(async (trx) => {
     await trx('local_credentials').where({ account_id: account.id }).update({ password_hash: hash, password_changed_at: trx.fn.now() });

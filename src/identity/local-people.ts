@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { KeyService } from '../keys/types.js';
 import type { Knex } from '../platform/db.js';
-import { AppError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { enqueueMail } from '../platform/mail/outbox.js';
 import { addTeamMemberIn, assertTeamExists, grantLocalRoleIn, removeTeamMemberIn, revokeLocalRoleIn, LOCAL_VIA, type LocalAdminDeps } from './local-teams.js';
 import { resetTokenHash } from './password-reset.js';
-import { hashPassword, passwordProblem } from './passwords.js';
+import { hashPassword, passwordFieldProblem } from './passwords.js';
+import { idConflict, idProblem } from './problems.js';
 import { accountById, localAccountByName, otherActiveOperators } from './repository.js';
 import { recordEndedTokens, revokeAccess } from './sessions.js';
 import { ROLES, type AccountRow, type Role } from './types.js';
@@ -54,12 +55,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function fieldProblems(input: { username?: string; displayName?: string; email?: string | null; roles?: string[] }): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (input.username !== undefined && !USERNAME.test(input.username)) problems.push({ field: 'username', message: 'use 2–64 letters, digits, dots, dashes or underscores' });
-  if (input.displayName !== undefined && (input.displayName.trim() === '' || input.displayName.length > 200)) problems.push({ field: 'display_name', message: 'give 1–200 characters' });
-  if (input.email && !EMAIL.test(input.email)) problems.push({ field: 'email', message: 'not a mail address' });
+  if (input.username !== undefined && !USERNAME.test(input.username)) problems.push(idProblem('username', 'username.form'));
+  if (input.displayName !== undefined && (input.displayName.trim() === '' || input.displayName.length > 200)) problems.push(idProblem('display_name', 'display_name.length'));
+  if (input.email && !EMAIL.test(input.email)) problems.push(idProblem('email', 'email.form'));
   for (const r of input.roles ?? []) {
-    if (r === 'team_admin') problems.push({ field: 'roles', message: 'team admin is given per team (admin_of / --admin-of)' });
-    else if (!ROLES.includes(r as Role)) problems.push({ field: 'roles', message: `unknown role "${r}" (one of ${ROLES.filter((x) => x !== 'team_admin').join(', ')})` });
+    if (r === 'team_admin') problems.push(idProblem('roles', 'roles.team_admin'));
+    else if (!ROLES.includes(r as Role)) problems.push(idProblem('roles', 'roles.unknown', { role: r, roles: ROLES.filter((x) => x !== 'team_admin').join(', ') }));
   }
   return problems;
 }
@@ -85,10 +86,10 @@ async function teamProblems(db: Knex, deps: LocalAdminDeps, teams: string[] | un
 export async function createLocalPerson(deps: LocalPeopleDeps, input: NewLocalPerson, actorId: string): Promise<{ id: string; mailed: boolean }> {
   const problems = fieldProblems(input);
   if (input.password !== undefined) {
-    const pw = passwordProblem(input.password, input.username);
-    if (pw) problems.push({ field: 'password', message: pw });
+    const pw = passwordFieldProblem('password', input.password, input.username);
+    if (pw) problems.push(pw);
   } else if (!input.email) {
-    problems.push({ field: 'email', message: 'needed for the set-password mail (or give an initial password on the command line)' });
+    problems.push(idProblem('email', 'email.needed'));
   }
   problems.push(...(await teamProblems(deps.db, deps, input.teams, 'teams')), ...(await teamProblems(deps.db, deps, input.adminOf, 'admin_of')));
   if (problems.length) throw new ValidationError(problems);
@@ -97,7 +98,7 @@ export async function createLocalPerson(deps: LocalPeopleDeps, input: NewLocalPe
   const hash = await hashPassword(input.password ?? randomBytes(32).toString('base64url'));
   const roles = [...new Set(input.roles?.length ? input.roles : ['employee'])];
   return deps.db.transaction(async (trx) => {
-    if (await localAccountByName(trx, input.username)) throw new ConflictError(`A local account named ${input.username} already exists`, 'already_exists');
+    if (await localAccountByName(trx, input.username)) throw idConflict('already_exists', 'account.exists', { username: input.username });
     const [row] = (await trx('accounts')
       .insert({ source: 'local', username: input.username, display_name: input.displayName ?? input.username, email: input.email ?? null })
       .returning('id')) as Array<{ id: string }>;
@@ -139,8 +140,8 @@ export async function resendSetPasswordMail(deps: LocalPeopleDeps, accountId: st
   await deps.db.transaction(async (trx) => {
     const a = await accountById(trx, accountId);
     if (!a) throw new NotFoundError('No such account');
-    if (a.source !== 'local') throw new AppError(409, 'directory_account', 'This password belongs to the directory');
-    if (!a.email) throw new ValidationError([{ field: 'email', message: 'the account has no mail address' }]);
+    if (a.source !== 'local') throw idConflict('directory_account', 'directory.password');
+    if (!a.email) throw new ValidationError([idProblem('email', 'email.none')]);
     await mailSetPasswordLink(trx, deps, { id: a.id, username: a.username, email: a.email }, actorId);
   });
 }
@@ -170,7 +171,7 @@ export async function updateLocalPerson(deps: LocalPeopleDeps, accountId: string
     if (changes.displayName !== undefined && changes.displayName !== a.display_name) fields.display_name = changes.displayName;
     if (changes.email !== undefined && (changes.email || null) !== a.email) fields.email = changes.email || null;
     if (Object.keys(fields).length) {
-      if (a.source !== 'local') throw new ValidationError(Object.keys(fields).map((field) => ({ field, message: 'the directory manages this field' })));
+      if (a.source !== 'local') throw new ValidationError(Object.keys(fields).map((field) => idProblem(field, 'field.directory')));
       await trx('accounts').where({ id: a.id }).update({ ...fields, updated_at: trx.fn.now() });
       await deps.audit.record(trx, { action: AUDIT_ACTIONS.accountUpdated, actorId, subjectId: a.id, object: { type: 'account', id: a.id }, payload: { fields: Object.keys(fields) } });
     }
@@ -200,7 +201,7 @@ export async function deactivateLocalPerson(deps: LocalPeopleDeps, accountId: st
   return deps.db.transaction(async (trx) => {
     const a = await trx('accounts').where({ id: accountId }).forUpdate().first() as AccountRow | undefined;
     if (!a) throw new NotFoundError('No such account');
-    if (a.source !== 'local') throw new AppError(409, 'directory_account', 'Directory accounts are disabled in the directory');
+    if (a.source !== 'local') throw idConflict('directory_account', 'directory.disable');
     if (a.status !== 'active') return { sessions: 0 };
     const isOperator = await trx('role_assignments').where({ account_id: a.id, role: 'operator' }).first('role');
     if (isOperator && (await otherActiveOperators(trx, a.id)) === 0) throw new ConflictError('This is the last active operator; name another operator first', 'last_operator');
@@ -217,7 +218,7 @@ export async function reactivateLocalPerson(deps: LocalPeopleDeps, accountId: st
   await deps.db.transaction(async (trx) => {
     const a = await accountById(trx, accountId);
     if (!a) throw new NotFoundError('No such account');
-    if (a.source !== 'local') throw new AppError(409, 'directory_account', 'Directory accounts are enabled in the directory');
+    if (a.source !== 'local') throw idConflict('directory_account', 'directory.enable');
     if (a.status === 'active') return;
     await trx('accounts').where({ id: a.id }).update({ status: 'active', status_reason: null, status_changed_at: trx.fn.now(), updated_at: trx.fn.now() });
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.accountReactivatedByOperator, actorId, subjectId: a.id, object: { type: 'account', id: a.id } });

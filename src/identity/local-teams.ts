@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { idConflict, idProblem } from './problems.js';
 import { otherActiveOperators } from './repository.js';
 import { forgetSessionsOf } from './sessions-service.js';
 import { ROLES, type Role } from './types.js';
@@ -57,7 +58,7 @@ export async function listTeams(db: Knex | Knex.Transaction, config: Readonly<Co
 export async function assertTeamExists(db: Knex | Knex.Transaction, config: Readonly<Config>, team: string, field: string): Promise<void> {
   if (directoryTeamNames(config).includes(team)) return;
   if (await db('local_teams').where({ name: team }).first('name')) return;
-  throw new ValidationError([{ field, message: `no team named "${team}" (create it first with team:create or on the operator page)` }]);
+  throw new ValidationError([idProblem(field, 'team.none', { team })]);
 }
 
 /** Who granted a local row, as its `reason` shows it ("granted by alice", "granted by cli:root"). */
@@ -73,11 +74,11 @@ async function accountExists(trx: Knex.Transaction, accountId: string): Promise<
 
 /** Creates a local team; its name may not be taken by a directory or local team. */
 export async function createLocalTeam(deps: LocalAdminDeps, name: string, actorId: string): Promise<void> {
-  if (!TEAM_NAME.test(name)) throw new ValidationError([{ field: 'name', message: 'use 1–63 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit' }]);
-  if (directoryTeamNames(deps.config).includes(name)) throw new ConflictError(`The team ${name} comes from the directory configuration`, 'already_exists');
+  if (!TEAM_NAME.test(name)) throw new ValidationError([idProblem('name', 'team.name_form')]);
+  if (directoryTeamNames(deps.config).includes(name)) throw idConflict('already_exists', 'team.from_directory', { team: name });
   await deps.db.transaction(async (trx) => {
     const inserted = await trx('local_teams').insert({ name, created_by: actorId }).onConflict('name').ignore().returning('name');
-    if (inserted.length === 0) throw new ConflictError(`A team named ${name} already exists`, 'already_exists');
+    if (inserted.length === 0) throw idConflict('already_exists', 'team.exists', { team: name });
     await deps.audit.record(trx, { action: AUDIT_ACTIONS.teamCreated, actorId, object: { type: 'team', id: name } });
   });
 }
@@ -99,9 +100,9 @@ export async function removeTeamMemberIn(trx: Knex.Transaction, deps: LocalAdmin
 }
 
 function checkGrant(role: string, team: string | undefined): asserts role is Role {
-  if (!ROLES.includes(role as Role)) throw new ValidationError([{ field: 'role', message: `one of ${ROLES.join(', ')}` }]);
-  if (role === 'team_admin' && !team) throw new ValidationError([{ field: 'team', message: 'a team admin needs the team they administer' }]);
-  if (role !== 'team_admin' && team) throw new ValidationError([{ field: 'team', message: 'only team_admin takes a team' }]);
+  if (!ROLES.includes(role as Role)) throw new ValidationError([idProblem('role', 'role.one_of', { roles: ROLES.join(', ') })]);
+  if (role === 'team_admin' && !team) throw new ValidationError([idProblem('team', 'team.admin_needs_team')]);
+  if (role !== 'team_admin' && team) throw new ValidationError([idProblem('team', 'team.only_admin')]);
 }
 
 /** Grants a role locally (reason: who granted it), in the caller's transaction; false when already held locally. */

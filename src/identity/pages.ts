@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { safeNext, signInUrl, withNext } from '../web/next.js';
 import { ui } from '../web/ui-strings.js';
 import { sendPage } from '../web/routes.js';
+import { problemMessage } from '../web/problems.js';
 import {
   completePasswordReset, completeSecondFactor, confirmTotpEnrolment, loadActor, recoveryCodesLeft, requestPasswordReset, revokeAllSessions,
   signIn, signOut, startTotpEnrolment, type AuthDeps,
@@ -397,7 +398,7 @@ ${opts.notice ? html`<p><a href="/sign-in">${t(l, 'nav.sign_in')}</a></p>` : for
     } catch (err) {
       if (err instanceof ValidationError) {
         ctx.status = 422;
-        return resetPage(c, { token, detail: err.fields.map((f) => f.message).join('; ') });
+        return resetPage(c, { token, detail: err.fields.map((f) => problemMessage(c.state.lang, f)).join('; ') });
       }
       if (err instanceof AppError && err.code === 'invalid_token') {
         ctx.status = 400;

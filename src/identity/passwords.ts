@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import type { FieldProblem } from '../platform/errors.js';
+import { idProblem } from './problems.js';
 
 /** bcrypt cost for new hashes (house minimum 12). */
 export const BCRYPT_COST = 12;
@@ -60,10 +62,15 @@ export function isCommonPassword(password: string): boolean {
  * (NIST SP 800-63B): length, the common-password list and the account name only.
  */
 export function passwordProblem(password: string, username?: string): string | undefined {
+  return passwordFieldProblem('password', password, username)?.message;
+}
+
+/** Why a new password is refused, as a field problem with its code (pages word it in their language). */
+export function passwordFieldProblem(field: string, password: string, username?: string): FieldProblem | undefined {
   const length = [...password.normalize('NFKC')].length;
-  if (length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
-  if (length > MAX_PASSWORD_LENGTH) return `must be at most ${MAX_PASSWORD_LENGTH} characters`;
-  if (isCommonPassword(password)) return 'is too common (it appears in lists of breached passwords)';
-  if (username && username.length >= 3 && password.toLowerCase().includes(username.toLowerCase())) return 'must not contain the user name';
+  if (length < MIN_PASSWORD_LENGTH) return idProblem(field, 'password.too_short', { min: MIN_PASSWORD_LENGTH });
+  if (length > MAX_PASSWORD_LENGTH) return idProblem(field, 'password.too_long', { max: MAX_PASSWORD_LENGTH });
+  if (isCommonPassword(password)) return idProblem(field, 'password.common');
+  if (username && username.length >= 3 && password.toLowerCase().includes(username.toLowerCase())) return idProblem(field, 'password.username');
   return undefined;
 }

@@ -19,7 +19,7 @@ export const secondFactorBody = z
     code: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional(),
     recovery_code: z.string().min(8).max(64).optional(),
   })
-  .refine((b) => (b.code === undefined) !== (b.recovery_code === undefined), { message: 'give exactly one of code and recovery_code', path: ['code'] });
+  .refine((b) => (b.code === undefined) !== (b.recovery_code === undefined), { message: 'give exactly one of code and recovery_code', path: ['code'], params: { code: 'code.one_of' } });
 
 export const passwordBody = z.strictObject({ password: z.string().min(1).max(4096) });
 

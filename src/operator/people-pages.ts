@@ -11,7 +11,7 @@ import type { AppContext, AppState } from '../platform/http/context.js';
 import { html, type SafeHtml } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import { sendPage } from '../web/routes.js';
-import { addProblemCatalogue, problemMessage, problemText, type ProblemCatalogue } from '../web/problems.js';
+import { addProblemCatalogue, problemText, type ProblemCatalogue } from '../web/problems.js';
 import { o, type OperatorKey } from './strings.js';
 
 type Form = Record<string, unknown>;
@@ -32,9 +32,16 @@ addProblemCatalogue(OPERATOR_PROBLEMS);
 
 /** The problem line of a refused form, in the page's language: each field by its label, with what is wrong. */
 function problemLine(l: Lang, err: unknown): string | undefined {
-  if (err instanceof ValidationError) return err.fields.map((f) => `${LABEL[f.field.split('.')[0]!] ? o(l, LABEL[f.field.split('.')[0]!]!) : f.field}: ${problemMessage(l, f)}`).join('; ');
-  if (err instanceof AppError && (err.status === 409 || err.status === 422)) return problemText(l, err);
-  return undefined;
+  if (!(err instanceof ValidationError) && !(err instanceof AppError && (err.status === 409 || err.status === 422))) return undefined;
+  // The form's own labels; a dotted field (roles.0) is named by its first part.
+  const labels: Record<string, string> = Object.fromEntries(Object.entries(LABEL).map(([k, v]) => [k, o(l, v)]));
+  if (err instanceof ValidationError) {
+    for (const f of err.fields) {
+      const first = f.field.split('.')[0]!;
+      if (labels[first]) labels[f.field] = labels[first];
+    }
+  }
+  return problemText(l, err, labels);
 }
 
 const csrf = (ctx: AppContext) => html`<input type="hidden" name="_csrf" value="${csrfToken(ctx) ?? ''}">`;
@@ -132,7 +139,7 @@ ${p.email && p.status === 'active' ? html`<form method="post" action="/operator/
     } catch (err) {
       const problem = problemLine(c(ctx).state.lang, err);
       if (!problem) throw err;
-      ctx.status = 422;
+      ctx.status = err instanceof AppError ? err.status : 422;
       await newPage(c(ctx), f, problem);
     }
   });
@@ -157,7 +164,7 @@ ${p.email && p.status === 'active' ? html`<form method="post" action="/operator/
     } catch (err) {
       const problem = problemLine(c(ctx).state.lang, err);
       if (!problem) throw err;
-      ctx.status = 422;
+      ctx.status = err instanceof AppError ? err.status : 422;
       await editPage(c(ctx), id, f, problem);
     }
   });

@@ -2,6 +2,7 @@ import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { privacyProblem } from './problems.js';
 import { validate } from '../platform/http/api.js';
 import { REGISTER_SUBJECT, type PrivacyDeps } from './context.js';
 import { breachClocks } from './deadlines.js';
@@ -110,7 +111,7 @@ export async function getBreach(deps: PrivacyDeps, actor: Actor, id: string, db:
 function checkTimes(deps: PrivacyDeps, c: BreachContent): void {
   const limit = deps.clock.now().getTime() + 60_000;
   const future = INSTANTS.filter((k) => k !== 'recorded_at' && c[k] !== null && Date.parse(c[k]!) > limit);
-  if (future.length) throw new ValidationError(future.map((field) => ({ field, message: 'must not lie in the future' })));
+  if (future.length) throw new ValidationError(future.map((field) => privacyProblem(field, 'time.future')));
 }
 
 /** Records a new breach (first version). */

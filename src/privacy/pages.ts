@@ -13,7 +13,9 @@ import type { PrivacyDeps } from './context.js';
 import { isPrivacyOfficer } from './policy.js';
 import { closeRequest, decideRequest, extendRequest, fileRequest, getRequest, listMyRequests, listRequests, noteIdentityCheck, recordRequest } from './requests.js';
 import * as s from './schema.js';
-import { p } from './strings.js';
+import { p, type PrivacyKey } from './strings.js';
+import type { Lang } from '../web/i18n.js';
+import { apiFieldLabels, problemText, type FieldLabels } from '../web/problems.js';
 import { breachDetailView, breachRegisterView, myRequestsView, notice, requestDetailView, requestRegisterView } from './views.js';
 import { signInUrl } from '../web/next.js';
 
@@ -53,10 +55,25 @@ async function page(ctx: AppContext, deps: PrivacyDeps, fn: (actor: Actor) => Pr
 }
 
 /** Expected failures of a form post as a line on the page (422 and 409); anything else is thrown. */
-function problemText(err: unknown): string | undefined {
-  if (err instanceof ValidationError) return err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  if (err instanceof AppError && err.status === 409) return err.message;
-  return undefined;
+function problemLine(l: Lang, err: unknown, breach: boolean): string | undefined {
+  if (!(err instanceof ValidationError) && !(err instanceof AppError && err.status === 409)) return undefined;
+  return problemText(l, err, formLabels(l, breach, err));
+}
+
+/** The privacy forms' fields by their labels (a label's hint in parentheses left out); English pages keep the API's names. */
+function formLabels(l: Lang, breach: boolean, err: unknown): FieldLabels {
+  if (l === 'en') return apiFieldLabels(err);
+  const label = (key: PrivacyKey) => p(l, key).replace(/\s*\(.*\)$/, '');
+  return {
+    subject_id: label('req.subject_id'), subject_reference: label('req.reference'), kind: label('col.kind'), channel: label('req.channel'),
+    received_at: label('req.received_at'), text: label('req.text'), identity_note: label('req.identity'), note: label(breach ? 'br.note' : 'req.identity'),
+    reason: label('req.reason'), decision: label('col.decision'), ground: label('col.ground'), actions: label('col.actions'), told_at: label('req.told_at'),
+    status: label('col.status'), detected_at: label('br.detected'), aware_at: label('br.aware'), what_happened: label('br.what'),
+    data_categories: label('br.categories'), people_count: label('br.people'), records_count: label('br.records'), consequences: label('br.consequences'),
+    measures: label('br.measures'), authority: label('br.authority'), authority_at: `${label('br.authority')}: ${label('br.when')}`,
+    authority_reason: `${label('br.authority')}: ${label('br.reason')}`, people_informed: label('br.informed'),
+    people_informed_at: `${label('br.informed')}: ${label('br.when')}`, people_informed_reason: `${label('br.informed')}: ${label('br.reason')}`,
+  };
 }
 
 /** Runs a form's action, then redirects; an expected failure re-renders the page with the problem. */
@@ -64,7 +81,7 @@ async function post(ctx: AppContext, action: () => Promise<unknown>, to: string,
   try {
     await action();
   } catch (err) {
-    const problem = problemText(err);
+    const problem = problemLine(ctx.state.lang, err, to.startsWith('/privacy/breaches'));
     if (!problem) throw err;
     ctx.status = err instanceof AppError ? err.status : 422;
     return rerender(problem);

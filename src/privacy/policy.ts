@@ -29,7 +29,7 @@ export function authorize<A extends keyof PrivacyActions>(actor: Actor, action: 
       return;
     case 'keep_registers':
       if (!canReadRegisters(actor)) throw new NotFoundError();
-      if (!isPrivacyOfficer(actor)) throw new ForbiddenError('Only the privacy officer keeps the registers; auditors read them');
+      if (!isPrivacyOfficer(actor)) throw Object.assign(new ForbiddenError('Only the privacy officer keeps the registers; auditors read them'), { params: { key: 'registers.dpo_only' } });
       return;
     case 'read_own_request':
       if ((object as PrivacyActions['read_own_request']).subjectId !== actor.accountId) throw new NotFoundError();

@@ -3,6 +3,7 @@ import type { AuditEventInput } from '../audit/service.js';
 import type { Actor } from '../identity/policy.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { privacyProblem } from './problems.js';
 import { localDate } from '../timesheets/tz.js';
 import { REGISTER_SUBJECT, requestRef, type PrivacyDeps } from './context.js';
 import { effectiveDeadline } from './deadlines.js';
@@ -105,9 +106,9 @@ export async function fileRequest(deps: PrivacyDeps, actor: Actor, body: FileReq
 export async function recordRequest(deps: PrivacyDeps, actor: Actor, body: RecordRequestBody): Promise<RequestView> {
   authorize(actor, 'keep_registers', undefined);
   const receivedAt = new Date(body.received_at);
-  if (receivedAt.getTime() > deps.clock.now().getTime() + 60_000) throw new ValidationError([{ field: 'received_at', message: 'must not lie in the future' }]);
+  if (receivedAt.getTime() > deps.clock.now().getTime() + 60_000) throw new ValidationError([privacyProblem('received_at', 'time.future')]);
   const id = await deps.db.transaction(async (trx) => {
-    if (body.subject_id && !(await trx('accounts').where({ id: body.subject_id }).first('id'))) throw new ValidationError([{ field: 'subject_id', message: 'no such account' }]);
+    if (body.subject_id && !(await trx('accounts').where({ id: body.subject_id }).first('id'))) throw new ValidationError([privacyProblem('subject_id', 'account.none')]);
     const fields = { subject_id: body.subject_id ?? null, subject_reference: body.subject_reference ?? null, kind: body.kind, channel: body.channel, received_at: receivedAt };
     const id = await insertRequest(deps, trx, actor, fields, body.text, body.identity_note);
     await deps.audit.record(trx, event(AUDIT_ACTIONS.privacyRequestRecorded, actor, { id, ...fields }, { channel: body.channel, fields: Object.keys(body).filter((k) => k === 'text' || k === 'identity_note') }));
@@ -189,7 +190,7 @@ export function closeRequest(deps: PrivacyDeps, actor: Actor, id: string, body: 
     if (row.status !== 'decided') throw new ConflictError('Decide the request before recording that the person was told', 'not_decided');
     const now = deps.clock.now();
     const toldAt = body.told_at ? new Date(body.told_at) : now;
-    if (toldAt.getTime() > now.getTime() + 60_000) throw new ValidationError([{ field: 'told_at', message: 'must not lie in the future' }]);
+    if (toldAt.getTime() > now.getTime() + 60_000) throw new ValidationError([privacyProblem('told_at', 'time.future')]);
     await trx('privacy_requests').where({ id }).update({
       status: 'closed', told_at: toldAt, closed_at: now,
       ...(body.actions ? { actions_sealed: await seal('actions_sealed', body.actions) } : {}),

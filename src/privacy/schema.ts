@@ -40,7 +40,7 @@ export const recordRequestBody = z.strictObject({
   received_at: instant,
   text: text(4000).optional(),
   identity_note: text(1000).optional(),
-}).refine((b) => b.subject_id !== undefined || b.subject_reference !== undefined, { path: ['subject_id'], message: 'give subject_id or subject_reference' });
+}).refine((b) => b.subject_id !== undefined || b.subject_reference !== undefined, { path: ['subject_id'], message: 'give subject_id or subject_reference', params: { code: 'request.subject' } });
 export type RecordRequestBody = z.infer<typeof recordRequestBody>;
 
 /** How the person's identity was checked. */
@@ -57,7 +57,7 @@ export const decisionBody = z.strictObject({
   decision: z.enum(DECISIONS),
   ground: text(2000).optional(),
   actions: text(4000).optional(),
-}).refine((b) => b.decision === 'grant' || b.ground !== undefined, { path: ['ground'], message: 'a legal ground is required when a request is refused or granted in part' });
+}).refine((b) => b.decision === 'grant' || b.ground !== undefined, { path: ['ground'], message: 'a legal ground is required when a request is refused or granted in part', params: { code: 'request.ground' } });
 export type DecisionBody = z.infer<typeof decisionBody>;
 /** The person was told the outcome (now, unless `told_at` says when). */
 export const toldBody = z.strictObject({ told_at: instant.optional(), actions: text(4000).optional() });
@@ -129,11 +129,11 @@ const breachFields = {
 
 /** The content of a breach version, with the rules that tie its fields together. */
 export const breachContent = z.strictObject({ ...breachFields, note: text(2000).nullable() }).superRefine((b, ctx) => {
-  if (Date.parse(b.aware_at) < Date.parse(b.detected_at)) ctx.addIssue({ code: 'custom', path: ['aware_at'], message: 'must not lie before detected_at' });
-  if ((b.authority === 'notified') !== (b.authority_at !== null)) ctx.addIssue({ code: 'custom', path: ['authority_at'], message: 'give the time exactly when authority is notified' });
-  if (b.authority === 'not_required' && b.authority_reason === null) ctx.addIssue({ code: 'custom', path: ['authority_reason'], message: 'say why the authority need not be notified' });
-  if ((b.people_informed === 'informed') !== (b.people_informed_at !== null)) ctx.addIssue({ code: 'custom', path: ['people_informed_at'], message: 'give the time exactly when people_informed is informed' });
-  if (b.people_informed === 'not_informed' && b.people_informed_reason === null) ctx.addIssue({ code: 'custom', path: ['people_informed_reason'], message: 'say why the people are not informed (art. 34(3))' });
+  if (Date.parse(b.aware_at) < Date.parse(b.detected_at)) ctx.addIssue({ code: 'custom', path: ['aware_at'], message: 'must not lie before detected_at', params: { code: 'breach.aware_before_detected' } });
+  if ((b.authority === 'notified') !== (b.authority_at !== null)) ctx.addIssue({ code: 'custom', path: ['authority_at'], message: 'give the time exactly when authority is notified', params: { code: 'breach.authority_at' } });
+  if (b.authority === 'not_required' && b.authority_reason === null) ctx.addIssue({ code: 'custom', path: ['authority_reason'], message: 'say why the authority need not be notified', params: { code: 'breach.authority_reason' } });
+  if ((b.people_informed === 'informed') !== (b.people_informed_at !== null)) ctx.addIssue({ code: 'custom', path: ['people_informed_at'], message: 'give the time exactly when people_informed is informed', params: { code: 'breach.informed_at' } });
+  if (b.people_informed === 'not_informed' && b.people_informed_reason === null) ctx.addIssue({ code: 'custom', path: ['people_informed_reason'], message: 'say why the people are not informed (art. 34(3))', params: { code: 'breach.informed_reason' } });
 });
 export type BreachContent = z.infer<typeof breachContent>;
 

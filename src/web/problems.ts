@@ -35,6 +35,7 @@ const en = {
   'zod.invalid_type.boolean': 'must be yes or no',
   'zod.invalid_type.string': 'must be text',
   'zod.invalid_value': 'is not one of the choices',
+  'zod.invalid_union': 'does not have one of the allowed forms',
   'zod.unknown_field': 'unknown field',
   'zod.custom': 'is not valid',
   'input.nul': 'must not contain NUL bytes or invalid characters',
@@ -61,6 +62,25 @@ const en = {
   payload_too_large: 'What was sent is too large.',
   method_not_allowed: 'This is not possible on this page.',
   unsupported_media_type: 'The request could not be read.',
+  // Refusals other domains raise with their own code (the API says more; a page needs the gist).
+  role_required: 'This needs a role you do not have.',
+  detail_needs_scope: 'Entry-level detail is for team admins whose scope holds the people.',
+  token_not_allowed: 'Personal API tokens cannot be used for this; sign in instead.',
+  token_scope: 'This API token lacks the scope this needs.',
+  password_incorrect: 'The password is not correct.',
+  csrf_failed: 'The form has expired; reload the page and try again.',
+  cross_site_request: 'Requests from another site are refused.',
+  confidentiality_statement_required: 'Agree to the confidentiality statement first.',
+  enrolment_needs_operator: 'Your password was reset before you had a second factor; an operator must confirm before you can set one up.',
+  totp_enrolment_required: 'No second factor is enrolled; enrol one first.',
+  too_many_attempts: 'Too many failed attempts; try again later.',
+  invalid_token: 'This link is not valid (expired or already used).',
+  payroll_locked: 'The payroll period holding this day is locked.',
+  notice_version_changed: 'A newer version is in force now; read it and confirm that one.',
+  already_released: 'This legal hold is already released.',
+  export_in_progress: 'An export you started is still being built; wait for it to finish.',
+  export_gone: 'This export is no longer there; start a new one.',
+  key_shredded: 'These data were erased for good.',
 } as const;
 
 const nl: Record<keyof typeof en, string> = {
@@ -82,6 +102,7 @@ const nl: Record<keyof typeof en, string> = {
   'zod.invalid_type.boolean': 'moet ja of nee zijn',
   'zod.invalid_type.string': 'moet tekst zijn',
   'zod.invalid_value': 'is geen van de keuzes',
+  'zod.invalid_union': 'heeft geen van de toegestane vormen',
   'zod.unknown_field': 'is een onbekend veld',
   'zod.custom': 'klopt niet',
   'input.nul': 'mag geen NUL-tekens of ongeldige tekens bevatten',
@@ -108,6 +129,24 @@ const nl: Record<keyof typeof en, string> = {
   payload_too_large: 'Wat is verzonden, is te groot.',
   method_not_allowed: 'Dit kan niet op deze pagina.',
   unsupported_media_type: 'Het verzoek kon niet worden gelezen.',
+  role_required: 'Hiervoor heeft u een rol nodig die u niet hebt.',
+  detail_needs_scope: 'Details per regel zijn alleen voor teambeheerders van wie het team deze personen omvat.',
+  token_not_allowed: 'Met een persoonlijk API-token kan dit niet; meld u aan.',
+  token_scope: 'Dit API-token mist de bevoegdheid die hiervoor nodig is.',
+  password_incorrect: 'Het wachtwoord klopt niet.',
+  csrf_failed: 'Het formulier is verlopen; laad de pagina opnieuw en probeer het nog eens.',
+  cross_site_request: 'Verzoeken vanaf een andere site worden geweigerd.',
+  confidentiality_statement_required: 'Ga eerst akkoord met de geheimhoudingsverklaring.',
+  enrolment_needs_operator: 'Uw wachtwoord is hersteld voordat u een tweede factor had; een operator moet dat bevestigen voordat u er een kunt instellen.',
+  totp_enrolment_required: 'Er is geen tweede factor gekoppeld; koppel er eerst een.',
+  too_many_attempts: 'Te veel mislukte pogingen; probeer het later opnieuw.',
+  invalid_token: 'Deze link is niet geldig (verlopen of al gebruikt).',
+  payroll_locked: 'De salarisperiode van deze dag is afgesloten.',
+  notice_version_changed: 'Er geldt intussen een nieuwere versie; lees die en bevestig die.',
+  already_released: 'Deze bewaarplicht is al opgeheven.',
+  export_in_progress: 'Een export die u startte, wordt nog gemaakt; wacht tot die klaar is.',
+  export_gone: 'Deze export is er niet meer; start een nieuwe.',
+  key_shredded: 'Deze gegevens zijn definitief gewist.',
 };
 
 /** The platform's catalogue, for the test that keeps the languages in step. */
@@ -157,6 +196,11 @@ export type FieldLabels = Readonly<Record<string, string>>;
 export function fieldLabel(lang: Lang, field: string, labels: FieldLabels = {}): string {
   const last = field.split('.').at(-1)!;
   return labels[field] ?? labels[last] ?? wording(lang, `field.${field}`) ?? wording(lang, `field.${last}`) ?? field;
+}
+
+/** Each bad field of a 422 named by the API's own name: what an English page shows where the API's text is kept whole. */
+export function apiFieldLabels(err: unknown): FieldLabels {
+  return err instanceof ValidationError ? Object.fromEntries(err.fields.map((f) => [f.field, f.field])) : {};
 }
 
 /**

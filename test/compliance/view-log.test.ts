@@ -120,7 +120,9 @@ test('each read of the log is one audited event: the next read shows it at the h
   t.deepEqual(rows, want);
   t.regex(page, new RegExp(`id="next-page" href="/audit/log\\?actor=acct-b&amp;action=auth.&amp;limit=5&amp;before=${want.at(-1)}"`));
   t.regex(page, /value="acct-b"/);
-  const bad = await auditor.client.call('GET', '/audit/log?to=yesterday', undefined, { accept: 'text/html' });
+  const bad = await auditor.client.call('GET', '/audit/log?to=yesterday&lang=en', undefined, { accept: 'text/html' });
   t.is(bad.status, 422);
   t.regex(await bad.text(), /query\.to/, 'the page names the field');
+  const nl = await auditor.client.call('GET', '/audit/log?to=yesterday&lang=nl', undefined, { accept: 'text/html' });
+  t.regex(await nl.text(), /role="alert">Tot en met \(datum\) of tot \(ISO-tijd\): heeft geen van de toegestane vormen/, 'in Dutch by its label');
 });

@@ -39,7 +39,7 @@ test('"My requests": an employee files by form and sees only their own; Dutch an
   t.regex(nl.text, /Bezwaar/);
   const bad = await postForm(emp.client, '/privacy/my-requests', { kind: 'access' });
   t.is(bad.status, 422);
-  t.regex(bad.text, /role="alert">kind:/);
+  t.regex(bad.text, /role="alert">Verzoek: is geen van de keuzes/, 'the field by its label, in Dutch');
   t.is((await a.db.knex('privacy_requests').where({ subject_id: emp.id })).length, 1, 'nothing half-written');
 });
 
