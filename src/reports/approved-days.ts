@@ -6,6 +6,7 @@ import { buildDayView } from '../timesheets/days.js';
 import { visibleDays } from '../timesheets/policy.js';
 import type { DayView } from '../timesheets/presenter.js';
 import { inWall, listDays, type DayRow } from '../timesheets/repository.js';
+import { reportsProblem } from './problems.js';
 
 /**
  * Approved days read for an export, through the timesheets domain's own wall and
@@ -36,7 +37,7 @@ export async function approvedDays(
   return inWall(deps.db, reach === 'organisation' ? 'bypass' : actor.accountId, async (w) => {
     const rows = await listDays(w, scope, { states: opts.states ?? ['approved'], ownerId: opts.ownerId, from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS + 1 });
     // Never a silently cut export: too many days is refused, naming the field to change.
-    if (rows.length > MAX_EXPORT_DAYS) throw new ValidationError([{ field: 'query.to', message: `the period holds more than ${MAX_EXPORT_DAYS} days; export it in parts` }]);
+    if (rows.length > MAX_EXPORT_DAYS) throw new ValidationError([reportsProblem('query.to', 'reports.too_many_days', { max: MAX_EXPORT_DAYS })]);
     const kept: Array<{ row: DayRow; view: DayView }> = [];
     for (const row of rows) {
       const view = await buildDayView(deps, w, row.owner_id, row.date, row, row.time_zone);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const date = z.iso.date();
 const range = { from: date, to: date };
-const ordered = <T extends { from: string; to: string }>(s: z.ZodType<T>) => s.refine((v) => v.from <= v.to, { path: ['to'], message: 'must not lie before from' });
+const ordered = <T extends { from: string; to: string }>(s: z.ZodType<T>) => s.refine((v) => v.from <= v.to, { path: ['to'], message: 'must not lie before from', params: { code: 'reports.to_before_from' } });
 
 /** A rate for exactly one of customer, project or task, valid from a date on. */
 export const rateBody = z
@@ -15,7 +15,7 @@ export const rateBody = z
     hourly_rate: z.number().min(0).max(1_000_000).multipleOf(0.01),
     valid_from: date,
   })
-  .refine((r) => [r.customer_id, r.project_id, r.task_id].filter(Boolean).length === 1, { path: ['customer_id'], message: 'give exactly one of customer_id, project_id, task_id' });
+  .refine((r) => [r.customer_id, r.project_id, r.task_id].filter(Boolean).length === 1, { path: ['customer_id'], message: 'give exactly one of customer_id, project_id, task_id', params: { code: 'reports.one_target' } });
 export type RateBody = z.infer<typeof rateBody>;
 
 export const rateResponse = z.object({

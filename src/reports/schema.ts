@@ -22,7 +22,7 @@ export const reportQuery = z
     project_id: z.uuid().optional(),
     billable: z.enum(['true', 'false']).optional(),
   })
-  .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not lie before from' });
+  .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not lie before from', params: { code: 'reports.to_before_from' } });
 export type ReportQueryInput = z.infer<typeof reportQuery>;
 
 /** One figure: minutes, or null when suppressed (it rests on fewer than k people). */

@@ -7,6 +7,7 @@ import { periodLabel, periodsBetween, type PeriodKind } from './periods.js';
 import { authorizeTeam, reportScope } from './policy.js';
 import { amountFigures, budgets, figures, keyLabels, type FigureRow, type ReportQuery } from './repository.js';
 import { MAX_PERIODS, type BudgetView, type Cell, type Money, type ReportQueryInput, type ReportView } from './schema.js';
+import { reportsProblem } from './problems.js';
 
 /**
  * Hours reports and budgets: the actor's scope, the store's figures, and the k rule
@@ -42,7 +43,7 @@ export async function hoursReport(deps: ReportDeps, actor: Actor, input: ReportQ
   authorizeTeam(scope, input.team);
   const kind = input.period as PeriodKind;
   const starts = periodsBetween(kind, input.from, input.to);
-  if (starts.length > MAX_PERIODS[kind]) throw new ValidationError([{ field: 'query.to', message: `a ${kind} report spans at most ${MAX_PERIODS[kind]} periods` }]);
+  if (starts.length > MAX_PERIODS[kind]) throw new ValidationError([reportsProblem('query.to', 'reports.too_many_periods', { max: MAX_PERIODS[kind] }, `a ${kind} report spans at most ${MAX_PERIODS[kind]} periods`)]);
   const q: ReportQuery = {
     kind, from: input.from, to: input.to, groupBy: input.group_by, teams: scope, team: input.team,
     customerId: input.customer_id, projectId: input.project_id, billable: input.billable === undefined ? undefined : input.billable === 'true',

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { Knex } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { RetentionHolds } from '../platform/retention.js';
+import { retentionProblem } from './problems.js';
 
 /**
  * Legal holds: pause deletion for a person, a project, a customer or a date range,
@@ -83,12 +84,12 @@ export interface NewHold {
  */
 export async function addHold(db: Knex, audit: AuditLog, actorId: string, input: NewHold, today: Date): Promise<LegalHold> {
   const t = input.target;
-  if (input.endsOn < isoDate(today)) throw new ValidationError([{ field: 'until', message: 'must not lie in the past' }]);
-  if (t.kind === 'range' && t.to < t.from) throw new ValidationError([{ field: 'to', message: 'must not lie before from' }]);
+  if (input.endsOn < isoDate(today)) throw new ValidationError([retentionProblem('until', 'hold.until_past')]);
+  if (t.kind === 'range' && t.to < t.from) throw new ValidationError([retentionProblem('to', 'hold.to_before_from')]);
   return db.transaction(async (trx) => {
-    const exists = async (table: string, id: string, field: string) => {
-      if (!UUID.test(id)) throw new ValidationError([{ field, message: 'must be an id (uuid)' }]);
-      if (!(await trx(table).where({ id }).first('id'))) throw new ValidationError([{ field, message: `no such ${field}` }]);
+    const exists = async (table: string, id: string, field: 'person' | 'project' | 'customer') => {
+      if (!UUID.test(id)) throw new ValidationError([retentionProblem(field, 'hold.not_an_id')]);
+      if (!(await trx(table).where({ id }).first('id'))) throw new ValidationError([retentionProblem(field, `hold.no_${field}`)]);
     };
     if (t.kind === 'person') await exists('accounts', t.accountId, 'person');
     if (t.kind === 'project') await exists('projects', t.projectId, 'project');

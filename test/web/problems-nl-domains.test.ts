@@ -4,7 +4,7 @@ import { AppError, ConflictError, ForbiddenError } from '../../src/platform/erro
 import { errorPageText, problemText } from '../../src/web/problems.js';
 import { startTestApp } from '../helpers/app.js';
 import type { ApiClient } from '../helpers/client.js';
-import { buildAuditor, buildDpo, buildEmployee, buildOperator, buildProject } from '../helpers/factories.js';
+import { buildAuditor, buildDpo, buildEmployee, buildOperator, buildPerson, buildProject } from '../helpers/factories.js';
 
 /**
  * Issue 16's leftovers: the operator's people pages, the password-reset page, "My
@@ -151,4 +151,20 @@ test('the common refusals of other domains are worded in Dutch, not as the gener
     t.is(errorPageText('nl', err.status, err.message, err), nl, err.code);
     t.is(problemText('en', err), err.message, 'English pages keep the API text');
   }
+});
+
+test('the reports page words its problems in Dutch; the API keeps its English text', async (t) => {
+  const a = await startTestApp(t);
+  const reports = await buildPerson(a, ['reports']);
+  const nl = await get(reports.client, '/reports?period=week&from=2026-11-20&to=2026-11-10&lang=nl');
+  t.is(nl.status, 422);
+  t.regex(shown(nl.text), /mag niet vóór de begindatum liggen/);
+  t.notRegex(shown(nl.text), /must|before/);
+  const tooLong = await get(reports.client, '/reports?period=week&from=2000-01-03&to=2026-11-09&lang=nl');
+  t.is(tooLong.status, 422);
+  t.regex(shown(tooLong.text), /een rapport beslaat hoogstens \d+ perioden/);
+  t.regex(shown((await get(reports.client, '/reports?period=week&from=2026-11-20&to=2026-11-10&lang=en')).text), /must not lie before from/);
+  const api = await reports.client.json<{ error: { details: unknown } }>('GET', '/api/v1/reports/hours?period=week&from=2000-01-03&to=2026-11-09');
+  t.is(api.status, 422);
+  t.deepEqual(api.body.error.details, [{ field: 'query.to', message: 'a week report spans at most 106 periods' }]);
 });

@@ -7,6 +7,8 @@ import { COMPLIANCE_PROBLEMS } from '../../src/compliance/pages.js';
 import { IDENTITY_PROBLEMS } from '../../src/identity/problems.js';
 import { CAPTURE_PROBLEMS } from '../../src/capture/problems.js';
 import { PRIVACY_PROBLEMS } from '../../src/privacy/problems.js';
+import { REPORTS_PROBLEMS } from '../../src/reports/problems.js';
+import { RETENTION_PROBLEMS } from '../../src/retention/problems.js';
 import { mondayOf } from '../../src/timesheets/page-kit.js';
 import { addDays } from '../../src/timesheets/tz.js';
 import { startTestApp } from '../helpers/app.js';
@@ -26,7 +28,7 @@ type Catalogue = { en: Readonly<Record<string, string>>; nl: Readonly<Record<str
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
 test('the problem catalogues have the same keys and placeholders in Dutch and English', (t) => {
-  for (const c of [PLATFORM_PROBLEMS, TIMESHEET_PROBLEMS, OPERATOR_PROBLEMS, COMPLIANCE_PROBLEMS, IDENTITY_PROBLEMS, CAPTURE_PROBLEMS, PRIVACY_PROBLEMS] as Catalogue[]) {
+  for (const c of [PLATFORM_PROBLEMS, TIMESHEET_PROBLEMS, OPERATOR_PROBLEMS, COMPLIANCE_PROBLEMS, IDENTITY_PROBLEMS, CAPTURE_PROBLEMS, PRIVACY_PROBLEMS, REPORTS_PROBLEMS, RETENTION_PROBLEMS] as Catalogue[]) {
     t.deepEqual(Object.keys(c.nl).sort(), Object.keys(c.en).sort());
     for (const k of Object.keys(c.en)) t.deepEqual(placeholders(c.nl[k]!), placeholders(c.en[k]!), k);
   }
