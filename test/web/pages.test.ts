@@ -103,7 +103,10 @@ test('page URLs and forms are held to the API schemas after authentication: impo
   t.is(nul.status, 422);
   t.regex(await nul.text(), /note/);
   // The anonymous sign-in form too: a NUL byte is named, never a 500.
-  const signIn = await a.request('/sign-in', { method: 'POST', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ad\u0000min', password: 'x' }).toString() });
+  const signIn = await a.request('/sign-in', { method: 'POST', headers: { ...html, 'accept-language': 'en', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ad\u0000min', password: 'x' }).toString() });
   t.is(signIn.status, 422);
   t.regex(await signIn.text(), /username/);
+  const signInNl = await a.request('/sign-in', { method: 'POST', headers: { ...html, 'accept-language': 'nl', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ad\u0000min', password: 'x' }).toString() });
+  t.is(signInNl.status, 422);
+  t.regex(await signInNl.text(), /Aanmeldnaam: mag geen NUL-tekens/, 'the Dutch page names the field by its label');
 });
