@@ -1,5 +1,5 @@
 import { ForbiddenError, type FieldProblem, type ProblemParams } from '../platform/errors.js';
-import { addProblemCatalogue, fillProblem, type ProblemCatalogue } from '../web/problems.js';
+import { addProblemCatalogue, codedProblem, type ProblemCatalogue } from '../web/problems.js';
 
 /**
  * The capture domain's problems by code: the English text is what the API says
@@ -47,7 +47,7 @@ addProblemCatalogue(CAPTURE_PROBLEMS);
 
 /** A field problem with its code: the API's English message, worded again by a page. */
 export function captureProblem(field: string, code: CaptureProblemCode, params?: ProblemParams): FieldProblem {
-  return { field, message: fillProblem(en[code], params), code, ...(params ? { params } : {}) };
+  return codedProblem(en, field, code, params);
 }
 
 /** A 403 with the API's generic code; `params.key` names the wording a page shows. */

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { alarmsSchema, metricsSchema, privacySchema } from './config-oversight.js';
-import { cron, existingFile } from './config-values.js';
+import { cron, existingFile, ipOrCidr, timeZone } from './config-values.js';
 
 /**
  * One YAML file configures the whole appliance. Every key is documented in
@@ -13,16 +12,6 @@ import { cron, existingFile } from './config-values.js';
  */
 
 const port = z.number().int().min(0).max(65535);
-
-/** An IP address or a CIDR block (IPv4 or IPv6), e.g. `10.0.0.5` or `10.0.0.0/8`. */
-const ipOrCidr = z.string().refine((v) => {
-  const [addr = '', bits, ...rest] = v.split('/');
-  const family = isIP(addr);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
-}, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
 
 const serverSchema = z
   .strictObject({
@@ -223,16 +212,6 @@ const authSchema = z
     password_reset_minutes: z.number().int().min(5).max(24 * 60).default(30),
   })
   .prefault({});
-
-/** Time zone names the runtime knows (IANA), checked when the configuration is read. */
-const timeZone = z.string().min(1).refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone name such as Europe/Amsterdam');
 
 const timesheetsSchema = z
   .strictObject({

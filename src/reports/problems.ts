@@ -1,5 +1,5 @@
 import type { FieldProblem, ProblemParams } from '../platform/errors.js';
-import { addProblemCatalogue, fillProblem, type ProblemCatalogue } from '../web/problems.js';
+import { addProblemCatalogue, codedProblem, type ProblemCatalogue } from '../web/problems.js';
 
 /**
  * The reports domain's problems by code: the English text is what the API says, the
@@ -29,5 +29,6 @@ addProblemCatalogue(REPORTS_PROBLEMS);
 
 /** A field problem with its code: the API's English message (or `message` when given), worded again by a page. */
 export function reportsProblem(field: string, code: ReportsProblemCode, params?: ProblemParams, message?: string): FieldProblem {
-  return { field, message: message ?? fillProblem(en[code], params), code, ...(params ? { params } : {}) };
+  const problem = codedProblem(en, field, code, params);
+  return message ? { ...problem, message } : problem;
 }

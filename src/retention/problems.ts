@@ -1,5 +1,5 @@
 import type { FieldProblem, ProblemParams } from '../platform/errors.js';
-import { addProblemCatalogue, fillProblem, type ProblemCatalogue } from '../web/problems.js';
+import { addProblemCatalogue, codedProblem, type ProblemCatalogue } from '../web/problems.js';
 
 /**
  * The retention domain's problems by code (legal holds): the English text is what the
@@ -33,5 +33,5 @@ addProblemCatalogue(RETENTION_PROBLEMS);
 
 /** A field problem with its code: the API's English message, worded again by a page. */
 export function retentionProblem(field: string, code: RetentionProblemCode, params?: ProblemParams): FieldProblem {
-  return { field, message: fillProblem(en[code], params), code, ...(params ? { params } : {}) };
+  return codedProblem(en, field, code, params);
 }

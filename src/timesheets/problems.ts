@@ -1,5 +1,5 @@
 import { ConflictError, type FieldProblem, type ProblemParams } from '../platform/errors.js';
-import { addProblemCatalogue, fillProblem, type ProblemCatalogue } from '../web/problems.js';
+import { addProblemCatalogue, codedProblem, fillProblem, type ProblemCatalogue } from '../web/problems.js';
 
 /**
  * The timesheet domain's problems by code: the English text is what the API says
@@ -191,7 +191,7 @@ addProblemCatalogue(TIMESHEET_PROBLEMS);
 
 /** A field problem with its code: the API's English message, worded again by a page. */
 export function tsProblem(field: string, code: TsProblemCode, params?: ProblemParams): FieldProblem {
-  return { field, message: fillProblem(en[code], params), code, ...(params ? { params } : {}) };
+  return codedProblem(en, field, code, params);
 }
 
 /** A 409 with its code and values (the API's English message from the catalogue). */

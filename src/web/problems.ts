@@ -170,6 +170,14 @@ export function fillProblem(template: string, params: ProblemParams = {}, lang?:
     .replace(/ {2,}/g, ' ');
 }
 
+/**
+ * A field problem from a domain catalogue: the code, its values, and as message the
+ * catalogue's English text filled in (what the API says); a page words the code again.
+ */
+export function codedProblem(en: Readonly<Record<string, string>>, field: string, code: string, params?: ProblemParams): FieldProblem {
+  return { field, message: fillProblem(en[code]!, params), code, ...(params ? { params } : {}) };
+}
+
 function wording(lang: Lang, code: string): string | undefined {
   for (const c of catalogues) if (Object.hasOwn(c[lang], code)) return c[lang][code];
   return undefined;

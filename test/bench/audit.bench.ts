@@ -14,7 +14,7 @@
 import { generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import os, { loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
@@ -110,11 +110,10 @@ async function main(): Promise<void> {
 
   try {
     /**
-     * Appends for `secs` with `writers` concurrent transactions of one event each;
-     * events/s and the p50/p99 time from BEGIN to acknowledgement. `inline` is the
-     * old contract: chained inside the caller's transaction under the append lock.
+     * Runs `write(n)` for `secs` from `writers` concurrent loops; the rate per second
+     * and the p50/p99 time of one write, labelled with `unit`.
      */
-    const appends = async (writers: number, secs: number, inline: boolean): Promise<string> => {
+    const timed = async (writers: number, secs: number, unit: string, write: (n: number) => Promise<void>): Promise<string> => {
       const until = Date.now() + secs * 1000;
       let n = 0;
       const took: number[] = [];
@@ -122,11 +121,7 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: writers }, async () => {
         while (Date.now() < until) {
           const t0 = process.hrtime.bigint();
-          await db.transaction(async (trx) => {
-            await services.audit.record(trx, event(n));
-            if (inline) await chainWithin(trx);
-          });
-          if (!inline) await services.audit.flush();
+          await write(n);
           took.push(Number(process.hrtime.bigint() - t0) / 1e6);
           n++;
         }
@@ -134,29 +129,27 @@ async function main(): Promise<void> {
       const rate = (n * 1e9) / Number(process.hrtime.bigint() - started);
       took.sort((x, y) => x - y);
       const q = (f: number) => (took[Math.min(took.length - 1, Math.floor(f * took.length))] ?? 0).toFixed(1);
-      return `${rate.toFixed(0).padStart(7)} events/s  p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
+      return `${rate.toFixed(0).padStart(7)} ${unit.padEnd(8)}  p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
     };
-    const load = () => `load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+    /**
+     * Transactions of one event each, timed from BEGIN to acknowledgement. `inline` is
+     * the old contract: chained inside the caller's transaction under the append lock.
+     */
+    const appends = (writers: number, secs: number, inline: boolean): Promise<string> =>
+      timed(writers, secs, 'events/s', async (n) => {
+        await db.transaction(async (trx) => {
+          await services.audit.record(trx, event(n));
+          if (inline) await chainWithin(trx);
+        });
+        if (!inline) await services.audit.flush();
+      });
+    const load = () => `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
     /** The ceiling on this machine: the same writers committing one plain row each through the same pool (no audit at all). */
     await db.raw('CREATE TABLE IF NOT EXISTS bench_plain (id bigserial PRIMARY KEY, payload jsonb NOT NULL)');
-    const plain = async (writers: number, secs: number): Promise<string> => {
-      const until = Date.now() + secs * 1000;
-      let n = 0;
-      const took: number[] = [];
-      const started = process.hrtime.bigint();
-      await Promise.all(Array.from({ length: writers }, async () => {
-        while (Date.now() < until) {
-          const t0 = process.hrtime.bigint();
-          await db.transaction((trx) => trx('bench_plain').insert({ payload: JSON.stringify(event(n).payload) }));
-          took.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          n++;
-        }
-      }));
-      const rate = (n * 1e9) / Number(process.hrtime.bigint() - started);
-      took.sort((x, y) => x - y);
-      const q = (f: number) => (took[Math.min(took.length - 1, Math.floor(f * took.length))] ?? 0).toFixed(1);
-      return `${rate.toFixed(0).padStart(7)} rows/s    p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
-    };
+    const plain = (writers: number, secs: number): Promise<string> =>
+      timed(writers, secs, 'rows/s', async (n) => {
+        await db.transaction((trx) => trx('bench_plain').insert({ payload: JSON.stringify(event(n).payload) }));
+      });
     for (const writers of [1, 16, 64]) {
       console.log(`plain row insert (ceiling) ${String(writers).padStart(2)} writers  ${await plain(writers, seconds)}  (${load()})`);
       console.log(`old: lock until commit, ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, true)}  (${load()})`);
