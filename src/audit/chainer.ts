@@ -23,7 +23,7 @@ const BATCH = 4000;
  * an earlier pass already moved.
  */
 export async function chainOnce(db: Knex, limit = BATCH): Promise<number> {
-  return db.transaction((trx) => chainBatch(trx, limit));
+  return db.transaction((trx) => chainBatch(trx, limit, true));
 }
 
 /**
@@ -41,8 +41,16 @@ export async function chainWithin(trx: Knex.Transaction, opts: { all?: boolean }
   }
 }
 
-async function chainBatch(trx: Knex.Transaction, limit: number): Promise<number> {
-  await lockEvents(trx);
+/**
+ * `lazyCommit`: a pass of its own commits without waiting for the WAL flush. What it
+ * writes is derived from staged rows that are already durable (their callers committed
+ * synchronously): a crash loses such a pass whole — never half of it — the staged rows
+ * are still there and the next start chains them again. Any later synchronous commit
+ * (a checkpoint's, a caller's) flushes the pass with it. A pass inside a caller's
+ * transaction leaves the caller's commit as it is.
+ */
+async function chainBatch(trx: Knex.Transaction, limit: number, lazyCommit = false): Promise<number> {
+  await lockEvents(trx, lazyCommit);
   const staged = await stagedBatch(trx, limit);
   if (!staged.length) return 0;
   const head = await headAndClock(trx);

@@ -37,9 +37,9 @@ function toCheckpoint(r: RawCheckpoint): CheckpointRow {
   return { ...r, number: Number(r.number), first_seq: Number(r.first_seq), last_seq: Number(r.last_seq), at: r.at.toISOString() };
 }
 
-/** Takes the append lock until the end of the transaction. */
-export async function lockEvents(trx: Knex.Transaction): Promise<void> {
-  await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, EVENTS_LOCK]);
+/** Takes the append lock until the end of the transaction (`lazyCommit`: which then commits without waiting for the WAL flush). */
+export async function lockEvents(trx: Knex.Transaction, lazyCommit = false): Promise<void> {
+  await trx.raw(`SELECT pg_advisory_xact_lock(?, ?)${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`, [LOCK_CLASS, EVENTS_LOCK]);
 }
 
 /** Takes the checkpoint lock until the end of the transaction. */

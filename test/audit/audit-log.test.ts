@@ -159,6 +159,19 @@ test('inserting out of order or with a forged prev_hash is refused by the databa
   const base = { ...row, id: '00000000-0000-4000-8000-000000000001', hash: 'f'.repeat(64), payload: '{}' };
   await t.throwsAsync(knex.withSchema('audit').table('events').insert({ ...base, seq: 5 }), { message: /out of order/ });
   await t.throwsAsync(knex.withSchema('audit').table('events').insert({ ...base, seq: 3, prev_hash: 'a'.repeat(64) }), { message: /forks the chain/ });
+  // The guard checks a pass's rows as one set (migration 20261205010000): a batch is
+  // refused whole when any row in it breaks the rule, wherever that row stands.
+  const batch = (n: number) => Array.from({ length: n }, (_, i) => ({ ...base, id: `00000000-0000-4000-8000-00000000001${i}`, seq: 3 + i, hash: String(i + 1).repeat(64), prev_hash: i === 0 ? row.hash : String(i).repeat(64) }));
+  const forked = batch(3);
+  forked[2]!.prev_hash = 'b'.repeat(64);
+  await t.throwsAsync(knex.withSchema('audit').table('events').insert(forked), { message: /forks the chain at seq 5/ });
+  const gap = batch(3);
+  gap[2]!.seq = 6;
+  await t.throwsAsync(knex.withSchema('audit').table('events').insert(gap), { message: /out of order/ });
+  await t.throwsAsync(knex.withSchema('audit').table('events').insert(batch(3).map((r) => ({ ...r, seq: r.seq - 1 }))), { message: /duplicate key|out of order/ }, 'a batch that overwrites the head');
+  t.is(Number((await knex.withSchema('audit').table('events').max({ m: 'seq' }))[0]!.m), 2, 'nothing of a refused batch stays');
+  await knex.withSchema('audit').table('events').insert(batch(3));
+  t.is(Number((await knex.withSchema('audit').table('events').max({ m: 'seq' }))[0]!.m), 5, 'a well-formed batch is appended');
 });
 
 test('an app role with the audit grant can append and read but not UPDATE/DELETE/TRUNCATE', async (t) => {

@@ -65,6 +65,16 @@ test('staged events are part of the record: UPDATE, TRUNCATE and DELETE of an un
     SELECT coalesce(max(seq), 0) + 1, ?, now(), 'someone-else', 'config.setting.changed', '{}', repeat('0', 64), repeat('e', 64) FROM audit.events`, [staged.id]);
   await t.throwsAsync(knex.raw('DELETE FROM audit.pending WHERE n = ?', [staged.n]), { message: /append-only/ });
   t.is(await count(knex, 'audit.pending'), 2);
+  // The delete guard checks the statement's rows as one set: one chained row beside an
+  // unchained one does not carry the statement; nothing is deleted.
+  const [first, second] = await knex('audit.pending').orderBy('n');
+  await tamper(knex, `INSERT INTO audit.events (seq, id, at, actor_id, subject_id, action, object_type, object_id, payload, personal, prev_hash, hash)
+    SELECT coalesce(max(seq), 0) + 1, ?, now(), ?, ?, ?, ?, ?, ?::jsonb, ?, repeat('0', 64), repeat('d', 64) FROM audit.events`,
+  [second.id, second.actor_id, second.subject_id, second.action, second.object_type, second.object_id, JSON.stringify(second.payload), second.personal]);
+  await t.throwsAsync(knex.raw('DELETE FROM audit.pending WHERE n = ANY(?)', [[first.n, second.n]]), { message: /append-only/ });
+  t.is(await count(knex, 'audit.pending'), 2);
+  await knex.raw('DELETE FROM audit.pending WHERE n = ?', [second.n]);
+  t.is(await count(knex, 'audit.pending'), 1, 'a row whose event is in the chain with the same content may leave');
 });
 
 test('an app role with the audit grant stages and chains, but cannot alter or drop staged events', async (t) => {

@@ -3,9 +3,13 @@
  * each scenario at N connections for a fixed time beside two baselines started in
  * the same run (a bare Koa server answering a constant; bare Koa + pg doing one
  * indexed SELECT). Prints one table; asserts nothing. Run: `npm run bench`
- * (flags: --employees 200 --entries 200000 --days 1000 --connections 100 --seconds 10).
+ * (flags: --employees 200 --entries 200000 --days 1000 --connections 100 --seconds 10
+ * --only inbox). BENCH_PROF=DIR writes a CPU profile of the server process for each
+ * scenario of the appliance into DIR (seeding and baselines left out); BENCH_SQLTIME=1
+ * prints the statements that took the most time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +32,7 @@ const { values: flags } = parseArgs({
     days: { type: 'string', default: '200' },
     connections: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
+    only: { type: 'string' },
   },
 });
 const size = { employees: Number(flags.employees), entries: Number(flags.entries), days: Number(flags.days) };
@@ -42,6 +47,22 @@ const config = parseConfig({
   timesheets: { max_days_back: 3660 },
 }, 'bench');
 const app = await startAppliance(config, logger, { jobs: false });
+/** BENCH_SQLTIME=1: the time each statement (by its first characters) took from send to answer, summed. */
+const sqlTimes = new Map<string, { n: number; ms: number }>();
+if (process.env.BENCH_SQLTIME) {
+  const sent = new Map<string, number>();
+  app.db.on('query', (q: { __knexQueryUid: string }) => sent.set(q.__knexQueryUid, performance.now()));
+  app.db.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string }) => {
+    const t0 = sent.get(q.__knexQueryUid);
+    if (t0 === undefined) return;
+    sent.delete(q.__knexQueryUid);
+    const key = q.sql.replace(/\s+/g, ' ').trim().slice(0, 110);
+    const e = sqlTimes.get(key) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += performance.now() - t0;
+    sqlTimes.set(key, e);
+  });
+}
 
 /** Starts a bare Koa server on 127.0.0.1 with one handler; resolves with its URL. */
 async function bare(handler: Koa.Middleware): Promise<{ url: string; server: Server }> {
@@ -91,9 +112,22 @@ try {
   ];
 
   const results: Array<{ name: string; r: LoadResult }> = [];
-  for (const sc of scenarios) {
+  // --only WORD runs the baselines and the scenarios whose name holds WORD (for a profile of one).
+  for (const sc of scenarios.filter((x, i) => i < 2 || !flags.only || x.name.includes(flags.only))) {
     process.stderr.write(`running ${sc.name} at ${connections} connections for ${durationMs / 1000} s\n`);
+    const profile = process.env.BENCH_PROF && sc.base === app.url ? new Session() : null;
+    if (profile) {
+      profile.connect();
+      await profile.post('Profiler.enable');
+      await profile.post('Profiler.start');
+    }
     results.push({ name: sc.name, r: await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests }) });
+    if (profile) {
+      const { profile: data } = await profile.post('Profiler.stop');
+      mkdirSync(process.env.BENCH_PROF!, { recursive: true });
+      writeFileSync(path.join(process.env.BENCH_PROF!, `${sc.name.split(' ')[0] === 'team' ? 'inbox' : sc.name.split(' ')[0]}.cpuprofile`), JSON.stringify(data));
+      profile.disconnect();
+    }
   }
   const pgBaseline = results[1]!.r.perSecond;
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(9);
@@ -103,6 +137,8 @@ try {
     const bad = r.non2xx + r.errors ? `${r.non2xx + r.errors}${r.firstBadStatus ? ` (${r.firstBadStatus})` : ''}` : '0';
     console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(1).padStart(9)} ${ms(r.p50)} ${ms(r.p99)} ${(r.perSecond / pgBaseline).toFixed(3).padStart(9)} ${bad.padStart(9)}`);
   }
+  if (sqlTimes.size) console.log('\nstatements by summed time (seeding included): total ms, count, ms each');
+  for (const [k, v] of [...sqlTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`${v.ms.toFixed(0).padStart(8)} ${String(v.n).padStart(7)} ${(v.ms / v.n).toFixed(2).padStart(7)}  ${k}`);
   withPg.server.close();
 } finally {
   constant.server.close();
