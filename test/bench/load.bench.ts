@@ -74,6 +74,13 @@ async function bare(handler: Koa.Middleware): Promise<{ url: string; server: Ser
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
+/** Prints the statements of one scenario by summed time (BENCH_SQLTIME). */
+function printSqlTimes(title: string): void {
+  if (!sqlTimes.size) return;
+  console.error(`\nstatements of ${title}: total ms, count, ms each`);
+  for (const [k, v] of [...sqlTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.error(`${v.ms.toFixed(0).padStart(8)} ${String(v.n).padStart(7)} ${(v.ms / v.n).toFixed(2).padStart(7)}  ${k}`);
+}
+
 const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
 const constant = await bare((ctx) => { ctx.body = { status: 'ok' }; });
 try {
@@ -121,7 +128,9 @@ try {
       await profile.post('Profiler.enable');
       await profile.post('Profiler.start');
     }
+    sqlTimes.clear();
     results.push({ name: sc.name, r: await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests }) });
+    printSqlTimes(`${sc.name}, ${results.at(-1)!.r.requests} requests`);
     if (profile) {
       const { profile: data } = await profile.post('Profiler.stop');
       mkdirSync(process.env.BENCH_PROF!, { recursive: true });
@@ -137,8 +146,6 @@ try {
     const bad = r.non2xx + r.errors ? `${r.non2xx + r.errors}${r.firstBadStatus ? ` (${r.firstBadStatus})` : ''}` : '0';
     console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(1).padStart(9)} ${ms(r.p50)} ${ms(r.p99)} ${(r.perSecond / pgBaseline).toFixed(3).padStart(9)} ${bad.padStart(9)}`);
   }
-  if (sqlTimes.size) console.log('\nstatements by summed time (seeding included): total ms, count, ms each');
-  for (const [k, v] of [...sqlTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`${v.ms.toFixed(0).padStart(8)} ${String(v.n).padStart(7)} ${(v.ms / v.n).toFixed(2).padStart(7)}  ${k}`);
   withPg.server.close();
 } finally {
   constant.server.close();
