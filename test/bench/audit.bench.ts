@@ -111,9 +111,9 @@ async function main(): Promise<void> {
   try {
     /**
      * Runs `write(n)` for `secs` from `writers` concurrent loops; the rate per second
-     * and the p50/p99 time of one write, labelled with `unit`.
+     * (`per` units a write) and the p50/p99 time of one write, labelled with `unit`.
      */
-    const timed = async (writers: number, secs: number, unit: string, write: (n: number) => Promise<void>): Promise<string> => {
+    const timed = async (writers: number, secs: number, unit: string, write: (n: number) => Promise<void>, per = 1): Promise<string> => {
       const until = Date.now() + secs * 1000;
       let n = 0;
       const took: number[] = [];
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
           n++;
         }
       }));
-      const rate = (n * 1e9) / Number(process.hrtime.bigint() - started);
+      const rate = (n * per * 1e9) / Number(process.hrtime.bigint() - started);
       took.sort((x, y) => x - y);
       const q = (f: number) => (took[Math.min(took.length - 1, Math.floor(f * took.length))] ?? 0).toFixed(1);
       return `${rate.toFixed(0).padStart(7)} ${unit.padEnd(8)}  p50 ${q(0.5).padStart(6)} ms  p99 ${q(0.99).padStart(6)} ms`;
@@ -155,6 +155,20 @@ async function main(): Promise<void> {
       console.log(`old: lock until commit, ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, true)}  (${load()})`);
       console.log(`group commit,            ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, false)}  (${load()})`);
     }
+    /**
+     * The chain's capacity rather than the commit rate: 64 writers whose transactions
+     * each record 10 events (an inbox read, an entry batch), counted per event.
+     */
+    const batches = (writers: number, secs: number, size: number): Promise<string> => {
+      let next = 0;
+      return timed(writers, secs, 'events/s', async () => {
+        const first = next;
+        next += size;
+        await db.transaction((trx) => services.audit.recordMany(trx, Array.from({ length: size }, (_, j) => event(first + j))));
+        await services.audit.flush();
+      }, size);
+    };
+    console.log(`group commit, 64 writers of 10 events a transaction  ${await batches(64, seconds, 10)}  (${load()})`);
 
     // Seed through the service in large batches (one transaction each).
     const have = Number(((await db('audit.events').count({ n: '*' }).first()) as { n: string }).n);
