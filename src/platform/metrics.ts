@@ -128,9 +128,9 @@ export function readMetricsToken(file: string): string {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * The metrics module: a middleware that counts and times every request by its
- * matched route pattern, and answers `GET /metrics` when enabled and the bearer token
- * matches (401 otherwise). When disabled `/metrics` is not there at all (404). A
+ * The metrics module: when enabled, a middleware that counts and times every request by
+ * its matched route pattern, and answers `GET /metrics` when the bearer token matches
+ * (401 otherwise). When disabled it mounts nothing: `/metrics` is not there (404). A
  * token, not a bound address: the appliance has one listener, often behind a proxy,
  * where a source address says little; the token sits in a file, not in the config.
  */
@@ -173,5 +173,6 @@ export function metricsModule(config: MetricsConfig, registry: MetricsRegistry):
       latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
-  return { name: 'metrics', middleware: [measure, serve] };
+  // Disabled, nothing reads the counts: no request pays for keeping them.
+  return { name: 'metrics', middleware: config.enabled ? [measure, serve] : [] };
 }
