@@ -90,27 +90,36 @@ export interface LiveToken {
  * heartbeat every few seconds would otherwise cost a lookup per request. A revocation on
  * this node takes effect at once (`forgetCachedTokens`); one on another node, or a role
  * change made by the directory sync, within the cache's lifetime.
+ *
+ * An entry is looked up again in the background once a random point between half and
+ * four fifths of its life has passed and its token is used (refresh-ahead): the request
+ * that notices it is answered from the cache, the lookup (and the `last_used_at` update)
+ * runs off the request path, and agents that all started together do not all queue for
+ * a lookup at the same moment. A token the refresh finds dead leaves the cache; an entry
+ * whose life ends before a refresh lands is looked up on the request path as before, so
+ * the bound above holds.
  */
-const cache = new Map<string, { token: LiveToken; until: number }>();
+const cache = new Map<string, { token: LiveToken; until: number; refreshAt: number }>();
 const CACHE_MAX = 10_000;
+/** Refreshes running, by cache key. */
+const refreshing = new Map<string, Promise<void>>();
+/** Bumped by every forget: a lookup that began before one does not put its answer back. */
+let epoch = 0;
 
 /** Drops cached tokens: all of them, or those of one account. */
 export function forgetCachedTokens(accountId?: string): void {
+  epoch++;
   if (accountId === undefined) return cache.clear();
   for (const [k, v] of cache) if (v.token.accountId === accountId) cache.delete(k);
 }
 
-/**
- * The account, scopes and roles behind a presented token, if it is live and its account
- * active — one query (token, account and role assignments together), or none while cached.
- */
-export async function findApiToken(db: Knex, token: string, cacheSeconds = 0): Promise<LiveToken | undefined> {
-  if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
-  const hash = hashToken(token);
-  const key = hash.toString('base64');
-  const hit = cache.get(key);
-  if (hit && hit.until > Date.now()) return hit.token;
-  if (hit) cache.delete(key);
+/** Resolves once the background refreshes running now have ended (tests, shutdown). */
+export async function tokenRefreshesSettled(): Promise<void> {
+  await Promise.all([...refreshing.values()]);
+}
+
+/** The token row with its account's roles, if live; touches `last_used_at` at most once a minute. */
+async function lookupToken(db: Knex, hash: Buffer): Promise<{ live: LiveToken; expiresAt: number } | undefined> {
   const row = (await db('api_tokens as t')
     .join('accounts as a', 'a.id', 't.account_id')
     .leftJoin('role_assignments as r', 'r.account_id', 't.account_id')
@@ -132,9 +141,46 @@ export async function findApiToken(db: Knex, token: string, cacheSeconds = 0): P
     scopes: row.scopes,
     actor: { accountId: row.account_id, roles: new Set(row.roles.map((r) => r.role)), teams: new Set(row.roles.filter((r) => r.role === 'team_admin').map((r) => r.team)) },
   };
-  if (cacheSeconds > 0) {
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { token: live, until: Math.min(Date.now() + cacheSeconds * 1000, new Date(row.expires_at).getTime()) });
+  return { live, expiresAt: new Date(row.expires_at).getTime() };
+}
+
+function remember(key: string, found: { live: LiveToken; expiresAt: number }, cacheSeconds: number): void {
+  const now = Date.now();
+  const life = cacheSeconds * 1000;
+  if (cache.size >= CACHE_MAX && !cache.has(key)) cache.delete(cache.keys().next().value as string);
+  cache.set(key, { token: found.live, until: Math.min(now + life, found.expiresAt), refreshAt: now + life * (0.5 + Math.random() * 0.3) });
+}
+
+/**
+ * The account, scopes and roles behind a presented token, if it is live and its account
+ * active — one query (token, account and role assignments together), or none while cached.
+ */
+export async function findApiToken(db: Knex, token: string, cacheSeconds = 0): Promise<LiveToken | undefined> {
+  if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
+  const hash = hashToken(token);
+  const key = hash.toString('base64');
+  const hit = cache.get(key);
+  const now = Date.now();
+  if (hit && hit.until > now) {
+    if (now >= hit.refreshAt && !refreshing.has(key)) {
+      const started = epoch;
+      const refresh = lookupToken(db, hash)
+        .then((found) => {
+          if (epoch !== started) return;
+          if (found) remember(key, found, cacheSeconds);
+          else cache.delete(key);
+        })
+        // A failed refresh changes nothing: the entry lapses and the next use looks it up.
+        .catch(() => undefined)
+        .finally(() => refreshing.delete(key));
+      refreshing.set(key, refresh);
+    }
+    return hit.token;
   }
-  return live;
+  if (hit) cache.delete(key);
+  const started = epoch;
+  const found = await lookupToken(db, hash);
+  if (!found) return undefined;
+  if (cacheSeconds > 0 && epoch === started) remember(key, found, cacheSeconds);
+  return found.live;
 }
