@@ -19,7 +19,11 @@ import zlib from 'node:zlib';
  */
 
 const BATCH = 1 << 18;
-/** Deflate jobs in flight on the thread pool (4 threads by default): 2 cores are shared with PostgreSQL. */
+/**
+ * Deflate jobs in flight on the thread pool (libuv's 4 threads by default): enough to keep
+ * 2 cores busy beside PostgreSQL, and one thread stays free for the rest of the process
+ * (the zip's own file writes, a sign-in's password hash while an export runs).
+ */
 const IN_FLIGHT = 3;
 /**
  * A 4 KiB window: on the export's lines zlib deflates 1.5 × faster than with 32 KiB
