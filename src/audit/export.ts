@@ -149,11 +149,11 @@ export async function* eventLineBatches(db: Db, first: number, last: number, per
  * (export-copy.ts): node-postgres builds no row objects, the database does no
  * formatting, and pg-copy-streams pauses the socket while the consumer is behind, so
  * memory stays flat. Node writes the lines byte to byte from the raw fields
- * (export-bytes.ts) and decodes each block of about 256 KB once. Yields blocks of
- * whole lines and the count of lines in each.
+ * (export-bytes.ts). Yields blocks of about 256 KB of whole lines, as bytes (the
+ * zip takes them as they are), and the count of lines in each.
  */
-export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ text: string; count: number }> {
-  for await (const b of exportLineBuffers(copyOutInSnapshot(trx, eventsSelect(first, last, period), ''))) yield { text: b.bytes.toString('utf8'), count: b.count };
+export async function* eventLinesByCopy(trx: Knex.Transaction, first: number, last: number, period: EventPeriod = { from: null, to: null }): AsyncGenerator<{ bytes: Buffer; count: number }> {
+  yield* exportLineBuffers(copyOutInSnapshot(trx, eventsSelect(first, last, period), ''));
 }
 
 /** The plain select of events first..last in the period, by seq (trusted SQL: numbers and ISO times only). */

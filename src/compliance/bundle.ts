@@ -1,16 +1,16 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createWriteStream, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import yazl from 'yazl';
+import { ZipWriter } from './zip-writer.js';
 
 /**
  * The signed zip of a compliance export, written as a stream: each file is produced
  * when its turn comes (an async source of text or bytes), hashed on the way into the
- * zip and deflated by zlib off the main thread, and the zip goes straight to disk with
- * back-pressure from the file down to the database cursor. Memory stays bounded by one
- * batch whatever the size of a file; files over 4 GiB get ZIP64 records (yazl).
+ * zip in batches of ~256 KiB and deflated by zlib on the thread pool (zip-writer.ts),
+ * and the zip goes straight to disk with back-pressure from the file down to the
+ * database cursor. Memory stays bounded by a few batches whatever the size of a file;
+ * files over 4 GiB get ZIP64 records.
  *
  * After the content files come, in this order:
  * - `SHA256SUMS`: `sha256sum -c` format, one line per content file;
@@ -53,8 +53,6 @@ export interface BundleResult {
 export const SUMS_FILE = 'SHA256SUMS';
 export const MANIFEST_FILE = 'manifest.json';
 
-const FIXED_TIME = new Date('2000-01-01T00:00:00Z');
-
 async function* asChunks(source: BundleSource): AsyncIterable<Buffer> {
   if (typeof source === 'string') yield Buffer.from(source, 'utf8');
   else if (Buffer.isBuffer(source)) yield source;
@@ -74,56 +72,38 @@ export async function writeSignedBundle(file: string, files: readonly BundleFile
   }
   const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   await once(out, 'open');
-  const zip = new yazl.ZipFile();
+  // A write error is thrown by the zip writer's next write (or by finished() below).
+  out.on('error', () => undefined);
+  const zip = new ZipWriter(out);
   const hashes: Record<string, string> = {};
-  let failed: Error | undefined;
-  const fail = (err: Error) => {
-    failed ??= err;
-    zip.outputStream.unpipe(out);
-    out.destroy();
+  const add = async (name: string, level: number, source: BundleSource) => {
+    const hash = createHash('sha256');
+    await zip.add(name, asChunks(source), level, (batch) => hash.update(batch));
+    hashes[name] = hash.digest('hex');
   };
-  zip.on('error', fail);
-  out.on('error', fail);
-  const add = (name: string, level: number, source: () => BundleSource) => {
-    zip.addReadStreamLazy(name, { mtime: FIXED_TIME, mode: 0o100644, compressionLevel: level }, (cb) => {
-      const hash = createHash('sha256');
-      const stream = Readable.from((async function* () {
-        for await (const chunk of asChunks(source())) {
-          hash.update(chunk);
-          yield chunk;
-        }
-        hashes[name] = hash.digest('hex');
-      })(), { objectMode: false });
-      stream.on('error', fail);
-      cb(null, stream);
-    });
-  };
-  const total = files.length;
-  files.forEach((f, i) => add(f.name, f.level ?? 6, () => {
-    void onFile?.(f.name, i, total);
-    return f.source;
-  }));
-  // Read when their turn comes, so every content file's hash is known by then.
-  add(SUMS_FILE, 6, () => files.map((f) => `${hashes[f.name]}  ${f.name}\n`).join(''));
   const sumsText = () => Buffer.from(files.map((f) => `${hashes[f.name]}  ${f.name}\n`).join(''), 'utf8');
-  add(`${SUMS_FILE}.sig`, 0, () => sign(null, sumsText(), signer.privateKey));
-  const manifestText = () => Buffer.from(JSON.stringify({
-    format: 'uurwerk.compliance.export', version: 1, algorithm: 'sha256', signing_key_id: signer.keyId,
-    files: Object.fromEntries([...files.map((f) => f.name), SUMS_FILE].map((n) => [n, hashes[n]])),
-  }, null, 2) + '\n', 'utf8');
   let manifest: Buffer | undefined;
-  add(MANIFEST_FILE, 6, () => (manifest = manifestText()));
-  add('manifest.sig', 0, () => sign(null, manifest!, signer.privateKey));
-  zip.outputStream.pipe(out);
-  zip.end();
   try {
+    for (const [i, f] of files.entries()) {
+      void onFile?.(f.name, i, files.length);
+      await add(f.name, f.level ?? 6, f.source);
+    }
+    // Every content file's hash is known by now.
+    const sums = sumsText();
+    await add(SUMS_FILE, 6, sums);
+    await add(`${SUMS_FILE}.sig`, 0, sign(null, sums, signer.privateKey));
+    manifest = Buffer.from(JSON.stringify({
+      format: 'uurwerk.compliance.export', version: 1, algorithm: 'sha256', signing_key_id: signer.keyId,
+      files: Object.fromEntries([...files.map((f) => f.name), SUMS_FILE].map((n) => [n, hashes[n]])),
+    }, null, 2) + '\n', 'utf8');
+    await add(MANIFEST_FILE, 6, manifest);
+    await add('manifest.sig', 0, sign(null, manifest, signer.privateKey));
+    await zip.finish();
     await finished(out);
   } catch (err) {
-    failed ??= err as Error;
-  }
-  if (failed) {
+    out.destroy();
     rmSync(file, { force: true });
-    throw failed;
+    throw err;
   }
   return { bytes: out.bytesWritten, files: { ...hashes }, manifestSha256: createHash('sha256').update(manifest!).digest('hex') };
 }

@@ -83,7 +83,7 @@ export async function buildComplianceBundle(deps: ComplianceDeps, period: Period
         events += b.count;
         const percent = 5 + Math.floor((80 * Math.min(events, totalEvents)) / totalEvents);
         if (percent !== shown) await progress('events', (shown = percent));
-        yield b.text;
+        yield b.bytes;
       }
     }, 1);
     add('audit/events-after-period.jsonl', 'the events after the period up to the last checkpoint below: the chain from the period’s last event to its signed anchor', async function* () {

@@ -80,6 +80,16 @@ test('lines the byte path must not write itself (escapes, quotes, control charac
     row({ 8: '{"s": "\u0002"}' }),
     row({ 11: '\\N' }),
     row({ 3: '漢字 🙂', 7: '\u2028' }),
+    // The one-pass writer's edges: specials in the typed fields, empty fields, space and '!', NULLs side by side.
+    row({ 0: '7"' }),
+    row({ 1: 'a\\b' }),
+    row({ 1: 'a\u0003' }),
+    row({ 2: '2026-12-02 20:10:41."1+00' }),
+    row({ 2: '\\N' }),
+    row({ 3: '', 6: '', 8: '' }),
+    row({ 3: ' ! ', 5: '!' }),
+    row({ 4: '\\N', 5: '\\N', 6: '\\N', 7: '\\N' }),
+    row({ 10: '\\N', 11: '' }),
   ];
   const out = await bytePath([Buffer.from(cases.map((c) => c + '\n').join(''), 'utf8')]);
   t.is(out.text, cases.map(eventLineOf).join(''));
