@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import test from 'ava';
 import { waitUntil } from '../helpers/wait.js';
 import { parseConfig } from '../../src/platform/config.js';
