@@ -9,7 +9,7 @@
  *
  * `--suite=main|ops|all` (default all) chooses the files AVA may run (see
  * ava.config.js); further arguments go to AVA, with the test paths people type
- * (`test/x/y.test.ts`, `test/x/**`) turned into their compiled counterparts.
+ * (`test/x/y.test.ts`, `test/x/*.test.ts`) turned into their compiled counterparts.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

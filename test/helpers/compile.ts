@@ -79,9 +79,9 @@ export function compileForTests(root: string): boolean {
 }
 
 /**
- * AVA's arguments with each test path people type (`test/x/y.test.ts`, a glob or a
- * folder under test/) turned into its compiled counterpart under BUILD_DIR; options and
- * their values (`--match PATTERN`) stay as they are.
+ * AVA's arguments with each test path people type (`test/x/y.test.ts`, or a glob
+ * such as `test/x/*.test.ts`) turned into its compiled counterpart under BUILD_DIR;
+ * options and their values (`--match PATTERN`) stay as they are.
  */
 export function toCompiledArgs(root: string, args: string[]): string[] {
   const takesValue = new Set(['--match', '-m', '--timeout', '-T', '--concurrency', '-c', '--node-arguments', '--config']);
