@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'var/', '.ci/', 'coverage/'] },
+  { ignores: ['dist/', '.test-build/', 'node_modules/', 'var/', '.ci/', 'coverage/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -2,12 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import ts from 'typescript';
+import { repoRoot } from './helpers/env.js';
 
 // The layers of the house, read from the import statements themselves (TypeScript's
 // own pre-processor, so comments and strings do not count): a rule broken in src/
 // fails here, whatever the code does at run time.
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = repoRoot;
 const src = path.join(root, 'src');
 
 /** Every .ts file under a directory. */

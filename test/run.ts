@@ -1,11 +1,15 @@
 /**
  * The test runner behind `npm test`, `npm run test:ops` and `npm run test:only`:
- * starts one embedded PostgreSQL for the whole run, migrates a template database
- * once, lets AVA run the test files (each file clones its own database from the
- * template), then stops PostgreSQL. It ends with the plain line `N passed, N failed`.
+ * compiles src/, migrations/, test/ and scripts/ into .test-build/ (tsc, which also
+ * type-checks: a type error stops the run before any test), starts one embedded
+ * PostgreSQL for the whole run, migrates a template database once, lets AVA run the
+ * compiled test files without a TypeScript loader (each file clones its own database
+ * from the template), then stops PostgreSQL. It ends with the plain line
+ * `N passed, N failed`.
  *
  * `--suite=main|ops|all` (default all) chooses the files AVA may run (see
- * ava.config.js); further arguments go to AVA as they are (file globs, --match).
+ * ava.config.js); further arguments go to AVA, with the test paths people type
+ * (`test/x/y.test.ts`, `test/x/*.test.ts`) turned into their compiled counterparts.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,9 +23,14 @@ import { ALL_QUEUES } from '../src/app/jobs.js';
 import { installJobSchema } from '../src/platform/jobs.js';
 import { TEMPLATE_DB } from './helpers/env.js';
 import { freePort } from './helpers/net.js';
+import { compileForTests, toCompiledArgs } from './helpers/compile.js';
 
 
 const root = path.resolve(import.meta.dirname, '..');
+if (!compileForTests(root)) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const logDir = path.join(root, '.test-tmp', `run-${process.pid}`, 'logs');
 mkdirSync(logDir, { recursive: true });
 const logger = pino({ level: 'info' }, pino.destination({ dest: path.join(logDir, 'harness.log'), sync: true }));
@@ -46,7 +55,7 @@ try {
   await tune.query('SELECT pg_reload_conf()');
   await tune.end();
 
-  const args = process.argv.slice(2).filter((a) => !a.startsWith('--suite='));
+  const args = toCompiledArgs(root, process.argv.slice(2).filter((a) => !a.startsWith('--suite=')));
   const suite = process.argv.slice(2).find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? 'all';
   const child = spawn(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...args], {
     cwd: root,

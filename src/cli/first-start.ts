@@ -9,9 +9,13 @@ import { codeRoot } from '../platform/paths.js';
  * installed bundle has only `dist/` and the `uurwerk` command).
  */
 
-/** True when the running code belongs to a checkout (`src/main.ts` beside it), false for the installed bundle. */
+/**
+ * True when the running code belongs to a checkout (`src/main.ts` beside it), false for
+ * the installed bundle. Compiled code in a checkout sits one level down: dist/ for
+ * `npm start`, .test-build/ for the test runner.
+ */
 export function startedFromCheckout(root = codeRoot): boolean {
-  const packageRoot = path.basename(root) === 'dist' ? path.dirname(root) : root;
+  const packageRoot = ['dist', '.test-build'].includes(path.basename(root)) ? path.dirname(root) : root;
   return existsSync(path.join(packageRoot, 'src', 'main.ts'));
 }
 

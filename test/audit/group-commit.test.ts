@@ -12,6 +12,7 @@ import { startTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { buildEmployee } from '../helpers/factories.js';
 import { auditSetup, chained, tamper } from './helpers.js';
+import { nodeScript } from '../helpers/env.js';
 
 const event = (i: number) => ({ action: AUDIT_ACTIONS.configChanged, actorId: `acct-${i}`, payload: { i } });
 const count = async (knex: import('knex').Knex, table: string) => Number((await knex(table).count({ n: '*' }).first())!.n);
@@ -105,7 +106,7 @@ test('an app role with the audit grant stages and chains, but cannot alter or dr
 test('events committed but not chained when the process is killed are chained at the next start; audit:verify is clean', async (t) => {
   const db = await createTestDatabase();
   const fixture = fileURLToPath(new URL('./fixtures/stage-then-die.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import=tsx', fixture, db.url, '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeScript(fixture), db.url, '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));

@@ -9,8 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unl
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { nodeScript, repoRoot } from '../helpers/env.js';
 
-const repo = path.resolve(import.meta.dirname, '..', '..');
+const repo = repoRoot;
 
 /** A project shaped like this one: the same tsconfig pair, src/, migrations/, static assets. */
 function fixture(t: { teardown(fn: () => void): void }): string {
@@ -41,7 +42,7 @@ function fixture(t: { teardown(fn: () => void): void }): string {
 /** Runs the build script against `root`; resolves with its exit code and output. */
 function runBuild(root: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(repo, 'scripts', 'build.ts'), '--root', root], { cwd: repo });
+    const child = spawn(process.execPath, [...nodeScript('scripts/build.ts'), '--root', root], { cwd: repo });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

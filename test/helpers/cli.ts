@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { nodeScript, repoRoot } from './env.js';
 import { answers200, waitUntil } from './wait.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const main = path.join(root, 'src', 'main.ts');
+const root = repoRoot;
+/** `uurwerk` as node arguments: this run's compiled .test-build/src/main.js, or src/main.ts through tsx. */
+const main = nodeScript('src/main.ts');
 
 /** Result of one finished CLI run. */
 export interface CliResult {
@@ -12,10 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `uurwerk ARGS` (from source, through tsx) to completion. */
+/** Runs `uurwerk ARGS` (compiled by test/run.ts, or from source through tsx) to completion. */
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', main, ...args], {
+    const child = spawn(process.execPath, [...main, ...args], {
       cwd: root, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,7 +44,7 @@ export interface ServeProcess {
 
 /** Starts `uurwerk serve --config FILE` in the background. */
 export function spawnServe(configFile: string): ServeProcess {
-  const child = spawn(process.execPath, ['--import=tsx', main, 'serve', '--config', configFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...main, 'serve', '--config', configFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -9,9 +9,10 @@ import { createKeyService } from '../../src/keys/service.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
 import { collectEvents, freshKeyring, tempDataDir } from './helpers.js';
+import { nodeScript, repoRoot } from '../helpers/env.js';
 
 const ref = { table: 't', column: 'c', rowId: '1' };
-const root = path.resolve(import.meta.dirname, '..', '..');
+const root = repoRoot;
 
 test('backup → restore round-trips the keyring (KEKs and signing key); a wrong passphrase fails cleanly', async (t) => {
   const db = await useTestDatabase(t);
@@ -53,7 +54,7 @@ test('a backup passphrase shorter than 12 characters is refused', async (t) => {
 
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(root, 'src', 'main.ts'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeScript('src/main.ts'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import test from 'ava';
 import { waitUntil } from '../helpers/wait.js';
 import { parseConfig } from '../../src/platform/config.js';
@@ -14,6 +13,7 @@ import { useTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
 import { selfSignedCert, startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { freePort } from '../helpers/net.js';
+import { nodeScript } from '../helpers/env.js';
 
 const logger = testLogger('mail');
 
@@ -166,7 +166,7 @@ test('kill -9 of the sending process mid-delivery loses nothing and duplicates n
   const db = await useTestDatabase(t);
   const smtp = closeLater(t, await startSmtp({ mode: 'stall' }));
   await enqueue(db, 3);
-  const child = spawn(process.execPath, ['--import=tsx', path.join(import.meta.dirname, '..', 'helpers', 'deliver-once.ts')], {
+  const child = spawn(process.execPath, nodeScript('test/helpers/deliver-once.ts'), {
     env: { ...process.env, DB_URL: db.url, SMTP_PORT: String(smtp.port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

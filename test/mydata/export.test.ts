@@ -10,11 +10,12 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { ApiClient } from '../helpers/client.js';
 import { buildEmployee, buildEntry, buildOperator, buildPerson, buildProject, buildTeamAdmin, localDate, type BuiltPerson } from '../helpers/factories.js';
 import { waitUntil } from '../helpers/wait.js';
+import { repoRoot } from '../helpers/env.js';
 
 type Started = { id: string; status: string; progress: number; download_url: string };
 type Status = { id: string; status: string; progress: number; step: string | null };
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = repoRoot;
 
 /** Builds the export right here (the job's own function), for tests that run no job engine. */
 const build = (a: TestApp, id: string) => buildExport({ db: a.db.knex, keys: a.app.keys, audit: a.app.services.audit }, id);

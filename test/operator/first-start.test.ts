@@ -11,10 +11,12 @@ import { codeRoot } from '../../src/platform/paths.js';
 import { spawnServe, waitForServe } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { freePort } from '../helpers/net.js';
+import { repoRoot } from '../helpers/env.js';
 
 test('the command fits how Uurwerk was started: a checkout (tsx or dist/) or the installed bundle', (t) => {
-  t.true(startedFromCheckout(codeRoot), 'this checkout');
-  t.true(startedFromCheckout(path.join(codeRoot, 'dist')), 'npm start runs dist/ inside the checkout');
+  t.true(startedFromCheckout(codeRoot), 'the code this test runs: the checkout under tsx, its .test-build/ compiled');
+  t.true(startedFromCheckout(repoRoot), 'this checkout');
+  t.true(startedFromCheckout(path.join(repoRoot, 'dist')), 'npm start runs dist/ inside the checkout');
   const bundle = mkdtempSync(path.join(tmpdir(), 'uurwerk-bundle-'));
   t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
   mkdirSync(path.join(bundle, 'dist', 'src'), { recursive: true });

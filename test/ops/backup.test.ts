@@ -11,9 +11,10 @@ import { generateKeyringMaterial, writeKeyringMaterial } from '../../src/keys/ke
 import { parseConfig } from '../../src/platform/config.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/log.js';
+import { nodeScript, repoRoot } from '../helpers/env.js';
 
 const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '..', '..');
+const root = repoRoot;
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-backup-'));
@@ -21,12 +22,12 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-/** Runs the real CLI (tsx) with a config file pointing at `url`. */
+/** Runs the real CLI (compiled by test/run.ts) with a config file pointing at `url`. */
 async function cli(dir: string, url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const configFile = path.join(dir, 'config.yaml');
   writeFileSync(configFile, `data_dir: ${dir}/data\ndatabase:\n  url: ${url}\nlog:\n  level: warn\n`);
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts'), '--config', configFile, ...args], { cwd: root });
+    const { stdout, stderr } = await run(process.execPath, [...nodeScript('src/main.ts'), '--config', configFile, ...args], { cwd: root });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

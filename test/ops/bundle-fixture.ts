@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildBundle } from '../../src/ops/bundle.js';
+import { repoRoot as checkoutRoot } from '../helpers/env.js';
 
 /**
  * The offline bundle for the ops tests, built once per test run and shared by the
@@ -13,7 +14,8 @@ import { buildBundle } from '../../src/ops/bundle.js';
  */
 
 export const run = promisify(execFile);
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+/** The checkout (also when the tests run compiled from .test-build/). */
+export const repoRoot = checkoutRoot;
 
 function runDir(): string {
   const logDir = process.env.UURWERK_TEST_LOG_DIR;

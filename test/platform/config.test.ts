@@ -7,8 +7,9 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { preflight } from '../../src/cli/preflight.js';
 import { ConfigError, configSchema, loadConfig, parseConfig } from '../../src/platform/config.js';
+import { repoRoot } from '../helpers/env.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
+const root = repoRoot;
 
 function tmpFile(name: string, text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-config-'));

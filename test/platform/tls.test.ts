@@ -8,8 +8,9 @@ import { connect, createServer as createTlsServer, type ConnectionOptions } from
 import test, { type ExecutionContext } from 'ava';
 import { generateTls, loadTls, TlsConfigError, writeTlsFiles } from '../../src/platform/tls.js';
 import { startTestApp } from '../helpers/app.js';
+import { nodeScript, repoRoot } from '../helpers/env.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
+const root = repoRoot;
 
 function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-tls-'));
@@ -19,7 +20,7 @@ function tempDir(t: ExecutionContext): string {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(root, 'src', 'main.ts'), ...args], { cwd: root });
+    const child = spawn(process.execPath, [...nodeScript('src/main.ts'), ...args], { cwd: root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

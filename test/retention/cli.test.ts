@@ -10,6 +10,7 @@ import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/wait.js';
 import { auditEvents, retentionWorld, seedAccount, seedSentMails } from './support.js';
+import { nodeScript } from '../helpers/env.js';
 
 const env = { UURWERK_CONFIG: '' };
 const DAY = 86_400_000;
@@ -106,7 +107,7 @@ test('retention:run killed with SIGKILL halfway: the next run closes it as faile
   const batch = 50;
   const w = await retentionWorld(t, {}, `retention:\n  batch_size: ${batch}\n`);
   await seedSentMails(w.knex, total, 45);
-  const child = spawn(process.execPath, ['--import=tsx', path.resolve(import.meta.dirname, '../../src/main.ts'), 'retention:run', '--config', w.configFile], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeScript('src/main.ts'), 'retention:run', '--config', w.configFile], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await waitUntil(async () => {
     const row = await w.knex('retention_runs').first('counts');

@@ -6,8 +6,9 @@ import { html } from '../../src/web/html.js';
 import { startTestApp } from '../helpers/app.js';
 import { ApiClient } from '../helpers/client.js';
 import { buildLocalAccount } from '../helpers/factories.js';
+import { repoRoot } from '../helpers/env.js';
 
-const staticDir = path.resolve(import.meta.dirname, '..', '..', 'src', 'web', 'static');
+const staticDir = path.join(repoRoot, 'src', 'web', 'static');
 
 test('the start page speaks Dutch by default and English on request, and remembers the choice', async (t) => {
   const { request } = await startTestApp(t);
