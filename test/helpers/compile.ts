@@ -8,9 +8,8 @@
  * run), output whose source went away is deleted, and a source without output (a
  * hand-pruned build directory) forces a clean build.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BUILD_DIR } from './env.js';
 
@@ -27,10 +26,17 @@ function filesUnder(root: string, dir: string): string[] {
     .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
 }
 
-function tsc(root: string): boolean {
-  const bin = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [bin, '-p', path.join(root, 'tsconfig.test.json')], { cwd: root, stdio: 'inherit' });
-  return r.status === 0;
+/** Runs a package's command line (`node_modules/<bin>`) in a child process, output to ours; true when it exits 0. */
+export function runBin(root: string, bin: string, args: string[]): Promise<boolean> {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', bin), ...args], { cwd: root, stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
+function tsc(root: string): Promise<boolean> {
+  return runBin(root, 'typescript/bin/tsc', ['-p', path.join(root, 'tsconfig.test.json')]);
 }
 
 /** Compiled files (relative to the build) whose source is gone, and sources with no compiled file. */
@@ -49,10 +55,10 @@ function mismatches(root: string): { orphans: string[]; missing: string[] } {
  * Brings .test-build/ in step with the sources; false (after tsc printed why) when
  * they do not compile.
  */
-export function compileForTests(root: string): boolean {
+export async function compileForTests(root: string): Promise<boolean> {
   const started = Date.now();
   process.stdout.write(`test: compiling into ${BUILD_DIR}/ (tsc --incremental, type-checks too)\n`);
-  if (!tsc(root)) {
+  if (!(await tsc(root))) {
     console.error('test: the sources do not compile; no test ran');
     return false;
   }
@@ -63,7 +69,7 @@ export function compileForTests(root: string): boolean {
   if (missing.length > 0) {
     process.stdout.write(`test: ${missing.length} source(s) had no compiled file; clean build\n`);
     rmSync(build, { recursive: true, force: true });
-    if (!tsc(root)) return false;
+    if (!(await tsc(root))) return false;
     ({ missing } = mismatches(root));
     if (missing.length > 0) {
       console.error(`test: tsc left these without output: ${missing.join(', ')}`);
