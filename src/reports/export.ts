@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { html, type SafeHtml } from '../web/html.js';
 import type { InvoiceView, PayrollView } from './billing-schema.js';
 import type { BudgetView, Cell, Money, ReportView } from './schema.js';
@@ -57,17 +56,8 @@ export function budgetTable(b: BudgetView): Array<Array<string | number>> {
 /** Rows as CSV (RFC 4180, CRLF line ends, UTF-8; formulas defused). */
 export { toCsv } from '../platform/csv.js';
 
-/** Rows as an XLSX workbook, one sheet per entry (written by exceljs). */
-export async function toXlsx(sheets: Record<string, Array<Array<string | number>>>): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  wb.creator = 'Uurwerk';
-  for (const [name, rows] of Object.entries(sheets)) {
-    const ws = wb.addWorksheet(name);
-    for (const r of rows) ws.addRow(r);
-    ws.getRow(1).font = { bold: true };
-  }
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
+/** Rows as an XLSX workbook, one sheet per entry. */
+export { toXlsx } from '../platform/xlsx.js';
 
 /** The invoice as sheets: the lines per project, task and rate, and (for admins) the entries. */
 export function invoiceSheets(v: InvoiceView): Record<string, Array<Array<string | number>>> {

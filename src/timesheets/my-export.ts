@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Actor } from '../identity/policy.js';
 import { ValidationError } from '../platform/errors.js';
@@ -9,6 +8,7 @@ import { listMyDays } from './days.js';
 import { listProjects } from './master-data.js';
 import type { DayView } from './presenter.js';
 import { addDays, datesBetween, localTime } from './tz.js';
+import { toXlsx } from '../platform/xlsx.js';
 
 /**
  * A person's own time as CSV or XLSX for a chosen period: one line per entry and day
@@ -65,12 +65,7 @@ export async function exportMyTime(deps: TimesheetDeps, actor: Actor, from: stri
   if (format === 'csv') {
     file = { body: Buffer.from(toCsv(rows), 'utf8'), type: 'text/csv; charset=utf-8', name: `my-time-${from}-${to}.csv` };
   } else {
-    const wb = new ExcelJS.Workbook();
-    wb.creator = 'Uurwerk';
-    const ws = wb.addWorksheet('time');
-    for (const r of rows) ws.addRow(r);
-    ws.getRow(1).font = { bold: true };
-    file = { body: Buffer.from(await wb.xlsx.writeBuffer()), type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', name: `my-time-${from}-${to}.xlsx` };
+    file = { body: await toXlsx({ time: rows }), type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', name: `my-time-${from}-${to}.xlsx` };
   }
   await deps.db.transaction((trx) => deps.audit.record(trx, {
     action: AUDIT_ACTIONS.personalDataExported, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'time_export', id: `${from}..${to}` },
