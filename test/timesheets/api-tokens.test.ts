@@ -1,5 +1,4 @@
 import test from 'ava';
-import { tokenRefreshesSettled } from '../../src/identity/api-tokens.js';
 import { GOOD_PASSWORD, signIn } from '../helpers/factories.js';
 import { daysAgo, person, timesheetApp } from './helpers.js';
 
@@ -89,19 +88,4 @@ test('the token cache: a revocation on this node ends the token at once; a chang
   t.is((await third('GET', '/api/v1/me/timer')).status, 200, 'still trusted from the cache (the documented bound)');
   await new Promise((r) => setTimeout(r, 1_100));
   t.is((await third('GET', '/api/v1/me/timer')).status, 401, 'after token_cache_seconds');
-});
-
-test('refresh-ahead: a token in use is looked up again in the background before its cache entry lapses, and a revocation made elsewhere ends it then', async (t) => {
-  // token_cache_seconds 6: the background lookup comes due between 3 and 4.8 s after the
-  // entry was made; without it the entry would answer until 6 s.
-  const { a } = await timesheetApp(t, { auth: { throttle_base_seconds: 30, token_cache_seconds: 6 } });
-  const emp = await person(a);
-  const call = withToken(a.url, (await emp.c.json<{ token: string }>('POST', '/api/v1/me/tokens', { name: 'agent', scopes: ['entries:read'] })).body.token);
-  t.is((await call('GET', '/api/v1/me/timer')).status, 200);
-  await a.db.knex('api_tokens').whereNull('revoked_at').update({ revoked_at: a.db.knex.fn.now(), revoke_reason: 'elsewhere' });
-  await new Promise((r) => setTimeout(r, 5_000));
-  t.is((await call('GET', '/api/v1/me/timer')).status, 200, 'answered from the cache; the lookup runs behind it');
-  await tokenRefreshesSettled();
-  // Some 5 s after the entry was made: without the background lookup it would still answer.
-  t.is((await call('GET', '/api/v1/me/timer')).status, 401, 'the background lookup found the revocation');
 });
