@@ -7,7 +7,7 @@ import { ZipWriter } from './zip-writer.js';
 /**
  * The signed zip of a compliance export, written as a stream: each file is produced
  * when its turn comes (an async source of text or bytes), hashed on the way into the
- * zip in batches of ~256 KiB and deflated by zlib on the thread pool (zip-writer.ts),
+ * zip in batches of ~1 MiB and deflated by zlib on the thread pool (zip-writer.ts),
  * and the zip goes straight to disk with back-pressure from the file down to the
  * database cursor. Memory stays bounded by a few batches whatever the size of a file;
  * files over 4 GiB get ZIP64 records.

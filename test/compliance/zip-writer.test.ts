@@ -31,7 +31,7 @@ for (const zip64 of [false, true]) {
     const dir = workDir(t);
     const file = path.join(dir, 'w.zip');
     const out = createWriteStream(file);
-    const zip = new ZipWriter(out, zip64);
+    const zip = new ZipWriter(out, zip64, 1 << 18);
     const big = sample();
     const bigBytes = Buffer.concat(big);
     const seen: Buffer[] = [];
