@@ -5,8 +5,9 @@ import { tsProblem } from './problems.js';
 import { allNames, commentRef, facts, type TimesheetDeps } from './context.js';
 import { authorize, canRead, isForeignRead, visibleDays } from './policy.js';
 import { dayEntries, dayFlags, presentDay, summarise, type DayView, type InboxDay } from './presenter.js';
-import { dayWithEntriesById, entriesOnDays, ownDaysWithEntries } from './read-queries.js';
-import { entriesTouching, inWall, listDays, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
+import { dayWithEntriesById, entriesOnDays, ownDaysRows, ownDaysSql, type OwnDaysRow } from './read-queries.js';
+import type { Knex } from '../platform/db.js';
+import { entriesTouching, inWall, listDays, readInWall, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { openEntries } from './sealing.js';
 import { datesBetween } from './tz.js';
 
@@ -25,21 +26,22 @@ interface DayToPresent {
 }
 
 /**
- * Presents many days from the entry rows already loaded for them (inside the caller's
- * wall): every entry and comment decrypted in one batch, every name in one query, so
- * the cost in round trips does not grow with the number of days.
+ * Presents many days from the entry rows already loaded for them: every entry and
+ * comment decrypted in one batch, every name in one query, so the cost in round trips
+ * does not grow with the number of days. `db` is the caller's wall (`w.shared()`: names
+ * and data keys are granted to the row-security role, no switch) or, after a one-trip
+ * read, the pool; `ownerNames` are names the caller already has.
  */
-async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], rows: EntryRow[]): Promise<DayView[]> {
-  const trx = w.shared(); // names and data keys are granted to the row-security role: no switch
+async function presentDays(deps: TimesheetDeps, db: Knex | Knex.Transaction, items: DayToPresent[], rows: EntryRow[], ownerNames?: ReadonlyMap<string, string>): Promise<DayView[]> {
   const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
-  const opened = await openEntries(deps, trx, rows, comments);
+  const opened = await openEntries(deps, db, rows, comments);
   const decrypted = rows.map((r, i) => ({ row: r, entry: opened.entries[i]! }));
   const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, opened.extra[i]!]));
   const perDay = items.map((it) => dayEntries(decrypted.filter((d) => d.row.owner_id === it.ownerId && d.row.first_date <= it.date && d.row.last_date >= it.date).map((d) => d.entry), it.date, it.zone));
   const all = perDay.flat();
-  const n = await allNames(trx, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.map((it) => it.ownerId) });
+  const n = await allNames(db, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.flatMap((it) => (ownerNames?.has(it.ownerId) ? [] : [it.ownerId])) });
   return items.map((it, i) => presentDay({
-    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: n.accounts.get(it.ownerId) ?? null,
+    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: ownerNames?.get(it.ownerId) ?? n.accounts.get(it.ownerId) ?? null,
     comment: it.day ? (commentOf.get(it.day.id) ?? null) : null, projectNames: n.projects, taskNames: n.tasks,
   }, perDay[i]!));
 }
@@ -47,7 +49,7 @@ async function presentDays(deps: TimesheetDeps, w: Wall, items: DayToPresent[], 
 /** Loads and decrypts a day's entries and names and presents the day (inside the caller's wall). */
 export async function buildDayView(deps: TimesheetDeps, w: Wall, ownerId: string, date: string, day: DayRow | undefined, tz: string): Promise<DayView> {
   const rows = await entriesTouching(w, ownerId, date, date);
-  const [view] = await presentDays(deps, w, [{ ownerId, date, day, zone: day?.time_zone ?? tz }], rows);
+  const [view] = await presentDays(deps, w.shared(), [{ ownerId, date, day, zone: day?.time_zone ?? tz }], rows);
   return view!;
 }
 
@@ -56,30 +58,36 @@ function readEvent(actor: Actor, day: DayRow, what: string) {
   return { action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: day.owner_id, object: { type: 'timesheet_day', id: day.id }, payload: { what, date: day.date } };
 }
 
-/** The time zone the acting person's days follow (read with the wall's first statement). */
-const actorZone = (deps: TimesheetDeps, w: Wall) => w.actorTimeZone ?? deps.config.timesheets.time_zone;
+
+/**
+ * The actor's own days in [from, to], read behind the wall in one round trip
+ * (`readInWall`), with the actor's zone and display name from its first statement.
+ */
+async function myDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<{ days: DayRow[]; entries: EntryRow[]; zone: string; ownerNames: Map<string, string> }> {
+  const { first, rows } = await readInWall<OwnDaysRow>(deps.db, actor.accountId, ownDaysSql(actor.accountId, from, to), {
+    sql: ', (SELECT coalesce(display_name, username) FROM accounts WHERE id = ?::uuid) AS owner_name', bindings: [actor.accountId],
+  });
+  const ownerNames = new Map(typeof first.owner_name === 'string' ? [[actor.accountId, first.owner_name]] : []);
+  return { ...ownDaysRows(rows[0]!), zone: first.time_zone ?? deps.config.timesheets.time_zone, ownerNames };
+}
 
 /** The actor's own day by date (drafts included; nothing recorded yet reads as an empty draft). */
 export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string): Promise<DayView> {
-  return inWall(deps.db, actor.accountId, async (w) => {
-    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, date, date);
-    const day = days[0];
-    const [view] = await presentDays(deps, w, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? actorZone(deps, w) }], entries);
-    return view!;
-  });
+  const { days, entries, zone, ownerNames } = await myDays(deps, actor, date, date);
+  const day = days[0];
+  const [view] = await presentDays(deps, deps.db, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? zone }], entries, ownerNames);
+  return view!;
 }
 
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
   if (to < from) throw new ValidationError([tsProblem('query.to', 'range.before_from')]);
   if (datesBetween(from, to).length > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
-  return inWall(deps.db, actor.accountId, async (w) => {
-    // One statement for the range's days and entries; each date takes the entries touching it.
-    const { days, entries } = await ownDaysWithEntries(w, actor.accountId, from, to);
-    const byDate = new Map(days.map((r) => [r.date, r]));
-    const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? actorZone(deps, w) }));
-    return presentDays(deps, w, items, entries);
-  });
+  // One round trip for the range's days and entries; each date takes the entries touching it.
+  const { days, entries, zone, ownerNames } = await myDays(deps, actor, from, to);
+  const byDate = new Map(days.map((r) => [r.date, r]));
+  const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? zone }));
+  return presentDays(deps, deps.db, items, entries, ownerNames);
 }
 
 /**
@@ -91,7 +99,7 @@ export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Pro
     const { day, entries } = await dayWithEntriesById(w, id, visibleDays(actor));
     if (!day) throw new NotFoundError();
     authorize(actor, 'read', facts(day));
-    const [view] = await presentDays(deps, w, [{ ownerId: day.owner_id, date: day.date, day, zone: day.time_zone }], entries);
+    const [view] = await presentDays(deps, w.shared(), [{ ownerId: day.owner_id, date: day.date, day, zone: day.time_zone }], entries);
     if (isForeignRead(actor, facts(day))) {
       // The first look by a reviewer ends the owner's chance to take the day back.
       if (day.state === 'submitted') await walled(w, (trx) => trx('timesheet_days').where({ id: day.id }).whereNull('opened_at').update({ opened_at: trx.fn.now() }));
@@ -115,7 +123,7 @@ export async function listReviewDays(
     const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to, withoutRestricted: true });
     const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
     const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
-    const views = await presentDays(deps, w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);
+    const views = await presentDays(deps, w.shared(), listed.map((d) => ({ ownerId: d.owner_id, date: d.date, day: d, zone: d.time_zone })), entries);
     const days: InboxDay[] = [];
     const read: DayRow[] = [];
     for (const [i, day] of listed.entries()) {

@@ -33,23 +33,40 @@ function withDates(row: Record<string, unknown>, cols: readonly string[]): Recor
   return out;
 }
 
+/** The statement behind `ownDaysWithEntries` and its bindings: the owner's days in [from, to] and the entries touching them. */
+export function ownDaysSql(ownerId: string, from: string, to: string): { sql: string; bindings: string[]; prepared: true } {
+  return {
+    prepared: true,
+    sql: `SELECT
+         (SELECT coalesce(json_agg(d ORDER BY d.date), '[]') FROM (
+            SELECT ${DAY_COLUMNS.join(', ')} FROM timesheet_days WHERE owner_id = ?::uuid AND date BETWEEN ?::date AND ?::date) d) AS days,
+         (SELECT coalesce(json_agg(e ORDER BY e.created_at, e.id), '[]') FROM (
+            SELECT ${ENTRY_COLUMNS.join(', ')} FROM time_entries WHERE owner_id = ?::uuid AND first_date <= ?::date AND last_date >= ?::date) e) AS entries`,
+    bindings: [ownerId, from, to, ownerId, to, from],
+  };
+}
+
+/** The row `ownDaysSql` answers with. */
+export interface OwnDaysRow extends Record<string, unknown> {
+  days: Array<Record<string, unknown>>;
+  entries: Array<Record<string, unknown>>;
+}
+
+/** The row of `ownDaysSql` → day and entry rows. */
+export function ownDaysRows(r: OwnDaysRow): { days: DayRow[]; entries: EntryRow[] } {
+  return { days: r.days.map((d) => normaliseDay(withDates(d, DAY_TIMES))), entries: r.entries.map((e) => normaliseEntry(withDates(e, ENTRY_TIMES))) };
+}
+
 /**
  * The owner's day rows in [from, to] (date order) and the entries touching that range
  * (oldest first), in one statement: the person's own day and week views.
  */
 export async function ownDaysWithEntries(w: Wall, ownerId: string, from: string, to: string): Promise<{ days: DayRow[]; entries: EntryRow[] }> {
+  const q = ownDaysSql(ownerId, from, to);
   const { rows } = await walled(w, (trx) =>
-    trx.raw<{ rows: Array<{ days: Array<Record<string, unknown>>; entries: Array<Record<string, unknown>> }> }>(
-      `SELECT
-         (SELECT coalesce(json_agg(d ORDER BY d.date), '[]') FROM (
-            SELECT ${DAY_COLUMNS.join(', ')} FROM timesheet_days WHERE owner_id = ?::uuid AND date BETWEEN ?::date AND ?::date) d) AS days,
-         (SELECT coalesce(json_agg(e ORDER BY e.created_at, e.id), '[]') FROM (
-            SELECT ${ENTRY_COLUMNS.join(', ')} FROM time_entries WHERE owner_id = ?::uuid AND first_date <= ?::date AND last_date >= ?::date) e) AS entries`,
-      [ownerId, from, to, ownerId, to, from],
-    ),
+    trx.raw<{ rows: OwnDaysRow[] }>(q.sql, q.bindings),
   );
-  const r = rows[0]!;
-  return { days: r.days.map((d) => normaliseDay(withDates(d, DAY_TIMES))), entries: r.entries.map((e) => normaliseEntry(withDates(e, ENTRY_TIMES))) };
+  return ownDaysRows(rows[0]!);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Knex } from '../platform/db.js';
+import { oneTrip, type SqlLiteral, type TripStatement } from '../platform/one-trip.js';
 import type { DayState } from './policy.js';
 
 /**
@@ -120,6 +121,33 @@ export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wa
     };
     return fn(w);
   });
+}
+
+/**
+ * A read behind the wall in one round trip (issue 11): `inWall`'s first statement
+ * (acting account, row-security role, the actor's time zone, the caller's `first`
+ * columns) and `read` go to PostgreSQL as one message, run as one implicit read-only
+ * transaction. The settings end with it, as `inWall`'s do at COMMIT, and `read` is
+ * planned after they took effect, so the row-security policies apply to it as to any
+ * walled query (test/timesheets/one-trip.test.ts). For reads whose every statement
+ * is known before the first answer; anything that decides between statements uses
+ * `inWall`.
+ */
+export async function readInWall<R extends Record<string, unknown>>(
+  db: Knex, actorId: string, read: TripStatement, first?: { sql: string; bindings: readonly SqlLiteral[] },
+): Promise<{ first: Record<string, unknown> & { time_zone?: string | null }; rows: R[] }> {
+  const useRole = await canUseRole(db);
+  const role = useRole ? `, set_config('role', 'uurwerk_rls', true)` : '';
+  const [settings, result] = await oneTrip(db, [
+    {
+      sql: `SELECT set_config('transaction_read_only', 'on', true), set_config('uurwerk.actor', ?::text, true)${role},
+                   (SELECT time_zone FROM timesheet_settings WHERE account_id = ?::uuid) AS time_zone${first?.sql ?? ''}`,
+      bindings: [actorId, actorId, ...(first?.bindings ?? [])],
+      prepared: true,
+    },
+    read,
+  ]);
+  return { first: (settings!.rows[0] ?? {}) as Record<string, unknown> & { time_zone?: string | null }, rows: result!.rows as R[] };
 }
 
 /** Runs one query on the protected tables as the row-security role (switched on only if it is off). */

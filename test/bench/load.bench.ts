@@ -8,7 +8,7 @@
  * scenario of the appliance into DIR (seeding and baselines left out); BENCH_SQLTIME=1
  * prints the statements that took the most time.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -82,6 +82,34 @@ function printSqlTimes(title: string): void {
 }
 
 const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
+const postmaster = await (async () => {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return procStat(rows[0]!.pid)?.ppid ?? 0;
+})();
+
+/** A process's parent and its CPU seconds (own, and its reaped children's), from /proc. */
+function procStat(pid: number): { ppid: number; cpu: number; children: number } | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    const tick = 100; // USER_HZ on Linux
+    return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the embedded PostgreSQL spent so far: the postmaster, its live children and those it reaped. */
+function databaseCpu(): number {
+  let sum = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (st && Number(name) === postmaster) sum += st.cpu + st.children;
+    else if (st && st.ppid === postmaster) sum += st.cpu;
+  }
+  return sum;
+}
 const constant = await bare((ctx) => { ctx.body = { status: 'ok' }; });
 try {
   process.stderr.write(`seeding ${size.employees} employees, ${size.entries} entries, ${size.days} submitted days...\n`);
@@ -118,7 +146,7 @@ try {
     { name: `team admin's inbox GET /days (${size.days} days)`, base: app.url, requests: [{ method: 'GET', path: '/api/v1/days', headers: sessionHeaders(s.admin.client) }] },
   ];
 
-  const results: Array<{ name: string; r: LoadResult }> = [];
+  const results: Array<{ name: string; r: LoadResult; serverMs: number; dbMs: number }> = [];
   // --only WORD runs the baselines and the scenarios whose name holds WORD (for a profile of one).
   for (const sc of scenarios.filter((x, i) => i < 2 || !flags.only || x.name.includes(flags.only))) {
     process.stderr.write(`running ${sc.name} at ${connections} connections for ${durationMs / 1000} s\n`);
@@ -129,7 +157,11 @@ try {
       await profile.post('Profiler.start');
     }
     sqlTimes.clear();
-    results.push({ name: sc.name, r: await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests }) });
+    const cpu0 = { server: process.cpuUsage(), db: databaseCpu() };
+    const r = await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests });
+    // CPU per answered request: this process (the servers; the load client is a child) and the database.
+    const server = process.cpuUsage(cpu0.server);
+    results.push({ name: sc.name, r, serverMs: ((server.user + server.system) / 1000) / Math.max(1, r.requests), dbMs: ((databaseCpu() - cpu0.db) * 1000) / Math.max(1, r.requests) });
     printSqlTimes(`${sc.name}, ${results.at(-1)!.r.requests} requests`);
     if (profile) {
       const { profile: data } = await profile.post('Profiler.stop');
@@ -141,11 +173,12 @@ try {
   const pgBaseline = results[1]!.r.perSecond;
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(9);
   console.log(`\n${size.employees} employees, ${size.entries} entries, ${size.days} submitted days; ${connections} connections, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}`);
-  console.log(`${'scenario'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'× Koa+pg'.padStart(9)} ${'non-2xx'.padStart(9)}`);
-  for (const { name, r } of results) {
+  console.log(`${'scenario'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'× Koa+pg'.padStart(9)} ${'non-2xx'.padStart(9)} ${'srv ms/req'.padStart(11)} ${'db ms/req'.padStart(10)}`);
+  for (const { name, r, serverMs, dbMs } of results) {
     const bad = r.non2xx + r.errors ? `${r.non2xx + r.errors}${r.firstBadStatus ? ` (${r.firstBadStatus})` : ''}` : '0';
-    console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(1).padStart(9)} ${ms(r.p50)} ${ms(r.p99)} ${(r.perSecond / pgBaseline).toFixed(3).padStart(9)} ${bad.padStart(9)}`);
+    console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(1).padStart(9)} ${ms(r.p50)} ${ms(r.p99)} ${(r.perSecond / pgBaseline).toFixed(3).padStart(9)} ${bad.padStart(9)} ${serverMs.toFixed(3).padStart(11)} ${dbMs.toFixed(3).padStart(10)}`);
   }
+  console.log('srv ms/req: CPU of the server process per answered request (the bare servers run in it too); db ms/req: CPU of the embedded PostgreSQL per request.');
   withPg.server.close();
 } finally {
   constant.server.close();

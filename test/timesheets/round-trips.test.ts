@@ -46,7 +46,8 @@ async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; 
     db.off('query', listener);
   }
   const chainTx = new Set(seen.filter((q) => q.tx && /^\s*select/i.test(q.sql) && CHAIN_PASS.test(q.sql)).map((q) => q.tx));
-  const sql = seen.filter((q) => !q.tx || !chainTx.has(q.tx)).map((q) => q.sql);
+  // A statement is PREPAREd once per pooled connection (src/platform/one-trip.ts), not per request.
+  const sql = seen.filter((q) => (!q.tx || !chainTx.has(q.tx)) && !/^PREPARE /.test(q.sql)).map((q) => q.sql);
   return { n: sql.length, sql };
 }
 

@@ -1,0 +1,154 @@
+import { createHash, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Knex } from './db.js';
+
+/**
+ * Several statements in one round trip. knex sends each statement, BEGIN and COMMIT
+ * included, as a message of its own and waits for its answer; on a busy 2-core host
+ * every round trip costs the server a socket write that wakes a database backend,
+ * and a read behind the wall spent four of them besides the read (issue 11). Here the
+ * statements travel as one simple-protocol Query message, which PostgreSQL runs as
+ * one implicit transaction: all or nothing, with `set_config(…, true)` settings lasting
+ * to its end and no later, and each statement analysed (row security included) only
+ * after the one before it ran. The simple protocol takes no parameters, so values are
+ * written into the text as literals — only the plain kinds below, quoted by
+ * node-postgres's `escapeLiteral`.
+ *
+ * A statement marked `prepared` is PREPAREd once per pooled connection (in a round trip
+ * of its own, the first time that connection runs it) and then sent as `EXECUTE name(…)`:
+ * PostgreSQL skips parsing and, after its first runs, planning — for a read behind the
+ * row-security policies the planning took twice as long as the run. A prepared plan
+ * that involves row security is planned again whenever the role or `row_security`
+ * differs from the one it was planned under (PostgreSQL's plan cache), so the wall
+ * holds for it as for a fresh statement (test/platform/one-trip.test.ts).
+ */
+
+/** A value a one-trip statement may carry (written in as a quoted literal; a list as an array literal). */
+export type SqlLiteral = string | number | boolean | null | readonly string[];
+
+/** One value as SQL literal text. */
+export function sqlLiteral(v: SqlLiteral): string {
+  if (v === null) return 'NULL';
+  if (Array.isArray(v)) {
+    // The array's text form, every element double-quoted (backslash and double quote escaped), then quoted as one literal.
+    const items = v.map((x: unknown) => {
+      if (typeof x !== 'string') throw new TypeError(`not a text array element: ${typeof x}`);
+      return `"${x.replace(/[\\"]/g, '\\$&')}"`;
+    });
+    return sqlLiteral(`{${items.join(',')}}`);
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v !== 'string') throw new TypeError(`not a literal: ${typeof v}`);
+  if (v.includes('\0')) throw new TypeError('a literal may not hold a NUL character');
+  return pg.escapeLiteral(v);
+}
+
+/** One statement: SQL with `?` for each binding (the text may hold no other `?`). */
+export interface TripStatement {
+  sql: string;
+  bindings?: readonly SqlLiteral[];
+  /**
+   * Prepare it once per connection and execute it after that. Only for fixed text:
+   * each placeholder must carry a cast (`?::uuid`) that gives the parameter its type.
+   */
+  prepared?: boolean;
+}
+
+/** A statement with its bindings written in. */
+export function inlineSql({ sql, bindings = [] }: TripStatement): string {
+  const parts = sql.split('?');
+  if (parts.length - 1 !== bindings.length) throw new TypeError(`${parts.length - 1} placeholders for ${bindings.length} values`);
+  return parts.reduce((out, part, i) => (i === 0 ? part : `${out}${sqlLiteral(bindings[i - 1]!)}${part}`), '');
+}
+
+/** What knex's pool hands out (a node-postgres client with knex's marks). */
+interface PooledClient {
+  query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
+  __knexUid?: string;
+}
+
+/** Statement names by text: fixed texts only, so the map stays as small as the code's set of them. */
+const names = new Map<string, string>();
+const MAX_PREPARED_TEXTS = 200;
+/** The names each pooled connection has prepared (gone with the connection). */
+const preparedOn = new WeakMap<PooledClient, Set<string>>();
+
+/** The statement's name for its text (a digest, so equal texts share one), or undefined once too many texts were seen. */
+function nameOf(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (!name && names.size < MAX_PREPARED_TEXTS) {
+    name = `uurwerk_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
+/** `?` → `$1`, `$2`, … for PREPARE. */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
+/**
+ * Runs the statements as one message on a pooled connection and returns one result
+ * per statement. The pool's bounds apply (acquire timeout → 503, statement timeout).
+ * knex's `query`/`query-response` events fire once for the message, so statement
+ * counts and timings see it as the one round trip it is.
+ */
+export async function oneTrip(db: Knex, statements: readonly TripStatement[]): Promise<pg.QueryResult[]> {
+  const client = db.client as Knex.Client & { acquireConnection(): Promise<PooledClient>; releaseConnection(c: PooledClient): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    let prepared = preparedOn.get(conn);
+    if (!prepared) preparedOn.set(conn, (prepared = new Set()));
+    const parts: string[] = [];
+    const executed: string[] = [];
+    for (const st of statements) {
+      const name = st.prepared ? nameOf(st.sql) : undefined;
+      if (!name) {
+        parts.push(inlineSql(st));
+        continue;
+      }
+      if (!prepared.has(name)) {
+        await send(client, conn, `PREPARE ${name} AS ${numbered(st.sql)}`);
+        prepared.add(name);
+      }
+      const args = (st.bindings ?? []).map(sqlLiteral);
+      if (args.length !== st.sql.split('?').length - 1) throw new TypeError(`${st.sql.split('?').length - 1} placeholders for ${args.length} values`);
+      parts.push(args.length ? `EXECUTE ${name}(${args.join(', ')})` : `EXECUTE ${name}`);
+      executed.push(name);
+    }
+    let results: pg.QueryResult[];
+    try {
+      results = await send(client, conn, parts.join(';\n'));
+    } catch (err) {
+      // 26000: a prepared statement is gone (a DISCARD by someone else); prepare again next time.
+      if ((err as { code?: unknown }).code === '26000') for (const n of executed) prepared.delete(n);
+      throw err;
+    }
+    if (results.length !== statements.length) throw new Error(`one trip: ${results.length} results for ${statements.length} statements`);
+    return results;
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** Sends one message on the connection with knex's query events around it. */
+async function send(client: Knex.Client, conn: PooledClient, text: string): Promise<pg.QueryResult[]> {
+  const obj = { sql: text, bindings: [], method: 'raw', __knexUid: conn.__knexUid, __knexQueryUid: randomUUID() };
+  client.emit('query', obj);
+  let res: pg.QueryResult | pg.QueryResult[];
+  try {
+    res = await conn.query(text);
+  } catch (err) {
+    client.emit('query-error', err, obj);
+    throw err;
+  }
+  const results = Array.isArray(res) ? res : [res];
+  client.emit('query-response', results, obj);
+  return results;
+}

@@ -1,0 +1,81 @@
+import test from 'ava';
+import { createKnex, type Knex } from '../../src/platform/db.js';
+import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
+import { readInWall } from '../../src/timesheets/repository.js';
+import { at, daysAgo, person, timesheetApp } from './helpers.js';
+
+/**
+ * One-trip reads (issue 11): the wall's settings and a read travel as one message, and
+ * hot statements are prepared once per connection. These tests hold the wall to the
+ * same rules as a transaction's: row security applies to the read, prepared or not,
+ * the settings end with the message, the read cannot write, and literals cannot break
+ * out of their quotes. The reads use a pool of one connection of their own, so every
+ * call shares it and what one leaves behind would show in the next.
+ */
+
+/** A one-connection pool on the test app's database, closed at teardown. */
+function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: string }; config: { database: object } }): Knex {
+  const db = createKnex({ connectionString: a.db.url }, { database: { ...(a.config.database as Record<string, unknown>), pool_max: 1 } } as never);
+  t.teardown(() => db.destroy());
+  return db;
+}
+
+test('literals survive quotes, backslashes and array punctuation, prepared or not', async (t) => {
+  const { a } = await timesheetApp(t);
+  const db = single(t, a);
+  const nasty = `it's a \\ "quote", {brace} ; -- not a comment ? ${'$1'}`;
+  for (const prepared of [false, true]) {
+    const [r] = await oneTrip(db, [{ sql: 'SELECT ?::text AS s, ?::text[] AS arr, ?::int AS n, ?::boolean AS b, ?::text AS z', bindings: [nasty, [nasty, 'plain', ''], 42, true, null], prepared }]);
+    t.deepEqual(r!.rows[0], { s: nasty, arr: [nasty, 'plain', ''], n: 42, b: true, z: null });
+  }
+  t.throws(() => sqlLiteral('nul\0byte'), { message: /NUL/ });
+  t.throws(() => sqlLiteral(Number.NaN), { message: /finite/ });
+  t.throws(() => inlineSql({ sql: 'SELECT ?, ?', bindings: [1] }), { message: /2 placeholders for 1 values/ });
+});
+
+test('a one-trip read sees only what the wall lets the actor see, and leaves no setting behind', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const anna = await person(a);
+  const bob = await person(a);
+  const db = single(t, a);
+  const date = daysAgo(1);
+  for (const [p, n] of [[anna, 2], [bob, 1]] as const) {
+    for (let i = 0; i < n; i++) {
+      const r = await p.c.json('POST', '/api/v1/me/entries', { start: at(date, `0${i + 1}:00`), end: at(date, `0${i + 1}:30`), project_id: projectId });
+      t.is(r.status, 201);
+    }
+  }
+  // No owner filter in the read: only row security narrows it. Repeated, so the prepared
+  // statement runs under its cached plan as well as its first ones, alternating actors.
+  const all = { sql: 'SELECT count(*)::int AS n, current_user AS who FROM time_entries', bindings: [], prepared: true };
+  for (let i = 0; i < 8; i++) {
+    for (const [p, n] of [[anna, 2], [bob, 1]] as const) {
+      const { rows } = await readInWall<{ n: number; who: string }>(db, p.id, all);
+      t.deepEqual(rows[0], { n, who: 'uurwerk_rls' }, `round ${i}`);
+    }
+  }
+  const { rows: unprepared } = await readInWall<{ n: number }>(db, anna.id, { ...all, prepared: false });
+  t.is(unprepared[0]!.n, 2);
+
+  // The same (only) connection afterwards: its own role, no actor, writable again.
+  const { rows: after } = await db.raw<{ rows: Array<{ who: string; actor: string | null; ro: string }> }>(
+    `SELECT current_user AS who, nullif(current_setting('uurwerk.actor', true), '') AS actor, current_setting('transaction_read_only') AS ro`,
+  );
+  t.not(after[0]!.who, 'uurwerk_rls');
+  t.is(after[0]!.actor, null);
+  t.is(after[0]!.ro, 'off');
+});
+
+test('a one-trip read cannot write, and a failing read leaves nothing and a usable connection', async (t) => {
+  const { a } = await timesheetApp(t);
+  const anna = await person(a);
+  const db = single(t, a);
+  const before = await a.db.knex('projects').count<Array<{ count: string }>>('* as count');
+  const err = await t.throwsAsync(readInWall(db, anna.id, { sql: `INSERT INTO projects (name) VALUES ('sneaked in') RETURNING id` }));
+  t.is((err as { code?: string }).code, '25006'); // read_only_sql_transaction
+  const failed = await t.throwsAsync(readInWall(db, anna.id, { sql: 'SELECT 1 / (? - 1)::int AS x', bindings: [1], prepared: true }));
+  t.is((failed as { code?: string }).code, '22012'); // division_by_zero
+  t.deepEqual(await a.db.knex('projects').count<Array<{ count: string }>>('* as count'), before);
+  const { rows } = await readInWall<{ x: number }>(db, anna.id, { sql: 'SELECT 1 / (? - 1)::int AS x', bindings: [2], prepared: true });
+  t.is(rows[0]!.x, 1);
+});
