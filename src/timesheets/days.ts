@@ -9,6 +9,7 @@ import { dayWithEntriesById, entriesOnDays, ownDaysRows, ownDaysSql, type OwnDay
 import type { Knex } from '../platform/db.js';
 import { entriesTouching, inWall, listDays, readInWall, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { openEntries } from './sealing.js';
+import { NAMES_VERSION_COLUMN, projectAndTaskNames } from './names-cache.js';
 import { datesBetween } from './tz.js';
 
 /**
@@ -25,23 +26,33 @@ interface DayToPresent {
   zone: string;
 }
 
+/** What a one-trip read already knows for presenting: the owners' names and the names count it saw. */
+interface Known {
+  ownerNames: ReadonlyMap<string, string>;
+  namesVersion: unknown;
+}
+
 /**
  * Presents many days from the entry rows already loaded for them: every entry and
  * comment decrypted in one batch, every name in one query, so the cost in round trips
  * does not grow with the number of days. `db` is the caller's wall (`w.shared()`: names
  * and data keys are granted to the row-security role, no switch) or, after a one-trip
- * read, the pool; `ownerNames` are names the caller already has.
+ * read, the pool; then `known` brings the owners' names, and project and task names
+ * come from memory while the names count it saw still holds (names-cache.ts).
  */
-async function presentDays(deps: TimesheetDeps, db: Knex | Knex.Transaction, items: DayToPresent[], rows: EntryRow[], ownerNames?: ReadonlyMap<string, string>): Promise<DayView[]> {
+async function presentDays(deps: TimesheetDeps, db: Knex | Knex.Transaction, items: DayToPresent[], rows: EntryRow[], known?: Known): Promise<DayView[]> {
   const comments = items.flatMap((it) => (it.day?.comment ? [{ subject: it.ownerId, ref: commentRef(it.day.id), envelope: it.day.comment }] : []));
   const opened = await openEntries(deps, db, rows, comments);
   const decrypted = rows.map((r, i) => ({ row: r, entry: opened.entries[i]! }));
   const commentOf = new Map(comments.map((c, i) => [c.ref.rowId, opened.extra[i]!]));
   const perDay = items.map((it) => dayEntries(decrypted.filter((d) => d.row.owner_id === it.ownerId && d.row.first_date <= it.date && d.row.last_date >= it.date).map((d) => d.entry), it.date, it.zone));
   const all = perDay.flat();
-  const n = await allNames(db, { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])), accounts: items.flatMap((it) => (ownerNames?.has(it.ownerId) ? [] : [it.ownerId])) });
+  const ids = { projects: all.map((e) => e.project_id), tasks: all.flatMap((e) => (e.task_id ? [e.task_id] : [])) };
+  const n = known
+    ? { ...(await projectAndTaskNames(deps.db, known.namesVersion, ids)), accounts: known.ownerNames }
+    : await allNames(db, { ...ids, accounts: items.map((it) => it.ownerId) });
   return items.map((it, i) => presentDay({
-    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: ownerNames?.get(it.ownerId) ?? n.accounts.get(it.ownerId) ?? null,
+    ownerId: it.ownerId, date: it.date, day: it.day, zone: it.zone, ownerName: n.accounts.get(it.ownerId) ?? null,
     comment: it.day ? (commentOf.get(it.day.id) ?? null) : null, projectNames: n.projects, taskNames: n.tasks,
   }, perDay[i]!));
 }
@@ -63,19 +74,19 @@ function readEvent(actor: Actor, day: DayRow, what: string) {
  * The actor's own days in [from, to], read behind the wall in one round trip
  * (`readInWall`), with the actor's zone and display name from its first statement.
  */
-async function myDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<{ days: DayRow[]; entries: EntryRow[]; zone: string; ownerNames: Map<string, string> }> {
+async function myDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<{ days: DayRow[]; entries: EntryRow[]; zone: string; known: Known }> {
   const { first, rows } = await readInWall<OwnDaysRow>(deps.db, actor.accountId, ownDaysSql(actor.accountId, from, to), {
-    sql: ', (SELECT coalesce(display_name, username) FROM accounts WHERE id = ?::uuid) AS owner_name', bindings: [actor.accountId],
+    sql: `, (SELECT coalesce(display_name, username) FROM accounts WHERE id = ?::uuid) AS owner_name${NAMES_VERSION_COLUMN.sql}`, bindings: [actor.accountId],
   });
   const ownerNames = new Map(typeof first.owner_name === 'string' ? [[actor.accountId, first.owner_name]] : []);
-  return { ...ownDaysRows(rows[0]!), zone: first.time_zone ?? deps.config.timesheets.time_zone, ownerNames };
+  return { ...ownDaysRows(rows[0]!), zone: first.time_zone ?? deps.config.timesheets.time_zone, known: { ownerNames, namesVersion: first.names_version } };
 }
 
 /** The actor's own day by date (drafts included; nothing recorded yet reads as an empty draft). */
 export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string): Promise<DayView> {
-  const { days, entries, zone, ownerNames } = await myDays(deps, actor, date, date);
+  const { days, entries, zone, known } = await myDays(deps, actor, date, date);
   const day = days[0];
-  const [view] = await presentDays(deps, deps.db, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? zone }], entries, ownerNames);
+  const [view] = await presentDays(deps, deps.db, [{ ownerId: actor.accountId, date, day, zone: day?.time_zone ?? zone }], entries, known);
   return view!;
 }
 
@@ -84,10 +95,10 @@ export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string
   if (to < from) throw new ValidationError([tsProblem('query.to', 'range.before_from')]);
   if (datesBetween(from, to).length > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
   // One round trip for the range's days and entries; each date takes the entries touching it.
-  const { days, entries, zone, ownerNames } = await myDays(deps, actor, from, to);
+  const { days, entries, zone, known } = await myDays(deps, actor, from, to);
   const byDate = new Map(days.map((r) => [r.date, r]));
   const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? zone }));
-  return presentDays(deps, deps.db, items, entries, ownerNames);
+  return presentDays(deps, deps.db, items, entries, known);
 }
 
 /**
