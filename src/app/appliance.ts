@@ -5,7 +5,7 @@ import { recordConfigChange } from '../audit/config-changes.js';
 import type { DiskKeyring } from '../keys/keyring.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
-import { createKnex, migrateLatest, migrationStatus, openDatabaseTarget, type DatabaseTarget, type Knex } from '../platform/db.js';
+import { createKnex, enablePreparedStatements, migrateLatest, migrationStatus, openDatabaseTarget, type DatabaseTarget, type Knex } from '../platform/db.js';
 import { createHttpApp, type HttpDeps } from '../platform/http/app.js';
 import { closeServer, listen } from '../platform/http/server.js';
 import type { Logger } from '../platform/logger.js';
@@ -74,6 +74,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       const { pending } = await migrationStatus(db);
       if (pending.length) log.warn({ pending }, 'migrations pending; run `uurwerk migrate`');
     }
+    enablePreparedStatements(db);
 
     // Keys before anything serves: loose permissions, a missing key or a KEK that does
     // not match the database stop the start here, not at the first encrypted read.

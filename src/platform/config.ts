@@ -49,6 +49,7 @@ const databaseSchema = z
     statement_timeout_ms: z.number().int().min(0).default(30000),
     acquire_timeout_ms: z.number().int().min(100).max(60000).default(5000),
     migrate_on_start: z.boolean().default(true),
+    prepared_statements: z.boolean().default(true),
     embedded: z
       .strictObject({
         port: port.default(54329),

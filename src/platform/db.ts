@@ -6,6 +6,7 @@ import { type Config, readSecret } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { Logger } from './logger.js';
 import { migrationsDir } from './paths.js';
+import { enablePrepared, namingHotStatements, registerPool } from './prepared.js';
 
 export type { Knex };
 
@@ -49,15 +50,36 @@ export async function openDatabaseTarget(config: Readonly<Config>, logger: Logge
  * forever instead of refusing them (the error handler answers 503 + Retry-After).
  */
 export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Config, 'database'>, appName = 'uurwerk'): Knex {
-  return knexFactory({
+  const poolKey = {};
+  const db = knexFactory({
     client: 'pg',
     connection: { ...connection, application_name: appName, statement_timeout: config.database.statement_timeout_ms } as Knex.PgConnectionConfig,
-    pool: { min: 0, max: config.database.pool_max },
+    pool: {
+      min: 0, max: config.database.pool_max,
+      // Named (prepared) hot statements, once `enablePreparedStatements` was called (prepared.ts).
+      afterCreate: (conn: Parameters<typeof namingHotStatements>[0], done: (err: Error | null, conn: unknown) => void) => {
+        namingHotStatements(conn, poolKey);
+        done(null, conn);
+      },
+    },
     acquireConnectionTimeout: config.database.acquire_timeout_ms,
     // Every refused request would print a stack to stderr; the 503 is the report.
     log: { warn: (message: unknown) => { if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${String(message)}\n`); } },
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
+  registerPool(db, poolKey);
+  if (config.database.prepared_statements !== false) allowPrepared.add(db);
+  return db;
+}
+
+const allowPrepared = new WeakSet<Knex>();
+
+/**
+ * From now on the pool sends hot statements prepared (src/platform/prepared.ts): after
+ * migrations, not before; never with `database.prepared_statements: false`.
+ */
+export function enablePreparedStatements(db: Knex): void {
+  if (allowPrepared.has(db)) enablePrepared(db);
 }
 
 /** Replaces the password in a connection URL with `***`. */

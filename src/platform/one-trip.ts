@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Knex } from './db.js';
+import { preparing } from './prepared.js';
 
 /**
  * Several statements in one round trip. knex sends each statement, BEGIN and COMMIT
@@ -14,7 +15,8 @@ import type { Knex } from './db.js';
  * written into the text as literals — only the plain kinds below, quoted by
  * node-postgres's `escapeLiteral`.
  *
- * A statement marked `prepared` is PREPAREd once per pooled connection (in a round trip
+ * A statement marked `prepared` is PREPAREd (while the pool prepares statements at all:
+ * prepared.ts) once per pooled connection (in a round trip
  * of its own, the first time that connection runs it) and then sent as `EXECUTE name(…)`:
  * PostgreSQL skips parsing and, after its first runs, planning — for a read behind the
  * row-security policies the planning took twice as long as the run. A prepared plan
@@ -107,8 +109,9 @@ export async function oneTrip(db: Knex, statements: readonly TripStatement[]): P
     if (!prepared) preparedOn.set(conn, (prepared = new Set()));
     const parts: string[] = [];
     const executed: string[] = [];
+    const mayPrepare = preparing(db);
     for (const st of statements) {
-      const name = st.prepared ? nameOf(st.sql) : undefined;
+      const name = st.prepared && mayPrepare ? nameOf(st.sql) : undefined;
       if (!name) {
         parts.push(inlineSql(st));
         continue;

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { createKnex, type Knex } from '../../src/platform/db.js';
+import { createKnex, enablePreparedStatements, type Knex } from '../../src/platform/db.js';
 import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
-import { readInWall } from '../../src/timesheets/repository.js';
+import { inWall, readInWall, walled } from '../../src/timesheets/repository.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
 
 /**
@@ -13,9 +13,13 @@ import { at, daysAgo, person, timesheetApp } from './helpers.js';
  * call shares it and what one leaves behind would show in the next.
  */
 
-/** A one-connection pool on the test app's database, closed at teardown. */
-function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: string }; config: { database: object } }): Knex {
-  const db = createKnex({ connectionString: a.db.url }, { database: { ...(a.config.database as Record<string, unknown>), pool_max: 1 } } as never);
+/**
+ * A one-connection pool on the test app's database, closed at teardown; preparing
+ * statements (as the appliance's pool does once migrated) unless told otherwise.
+ */
+function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: string }; config: { database: object } }, opts: { enable?: boolean; prepared_statements?: boolean } = {}): Knex {
+  const db = createKnex({ connectionString: a.db.url }, { database: { ...(a.config.database as Record<string, unknown>), pool_max: 1, prepared_statements: opts.prepared_statements ?? true } } as never);
+  if (opts.enable !== false) enablePreparedStatements(db);
   t.teardown(() => db.destroy());
   return db;
 }
@@ -78,4 +82,66 @@ test('a one-trip read cannot write, and a failing read leaves nothing and a usab
   t.deepEqual(await a.db.knex('projects').count<Array<{ count: string }>>('* as count'), before);
   const { rows } = await readInWall<{ x: number }>(db, anna.id, { sql: 'SELECT 1 / (? - 1)::int AS x', bindings: [2], prepared: true });
   t.is(rows[0]!.x, 1);
+});
+
+test('hot statements go out prepared through knex as well, and the wall holds for them across actors', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const anna = await person(a);
+  const bob = await person(a);
+  const date = daysAgo(1);
+  for (const [p, n] of [[anna, 3], [bob, 1]] as const) {
+    for (let i = 0; i < n; i++) {
+      const r = await p.c.json('POST', '/api/v1/me/entries', { start: at(date, `0${i + 1}:00`), end: at(date, `0${i + 1}:30`), project_id: projectId });
+      t.is(r.status, 201);
+    }
+  }
+  const db = single(t, a, { enable: false });
+  const count = (actor: string) => inWall(db, actor, (w) => walled(w, (trx) => trx.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM time_entries WHERE ?::int = 1', [1])));
+  const prepared = async () => (await db.raw<{ rows: Array<{ name: string }> }>(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'uurwerk_k_%'`)).rows.length;
+
+  await count(anna.id);
+  await count(anna.id);
+  await count(anna.id);
+  t.is(await prepared(), 0, 'not before the pool is enabled');
+  enablePreparedStatements(db);
+  for (let i = 0; i < 10; i++) {
+    t.is((await count(anna.id)).rows[0]!.n, 3, `anna, round ${i}`);
+    t.is((await count(bob.id)).rows[0]!.n, 1, `bob, round ${i}`);
+  }
+  t.true(await prepared() >= 1, 'the hot statement is prepared on the connection');
+  // With neither actor nor bypass set, the wall shows nothing, prepared plan or not.
+  const none = await db.transaction(async (trx) => {
+    await trx.raw(`SELECT set_config('role', 'uurwerk_rls', true)`);
+    return trx.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM time_entries WHERE ?::int = 1', [1]);
+  });
+  t.is(none.rows[0]!.n, 0);
+});
+
+test('a table changed under a prepared statement fails that statement once, and the pool goes on with a fresh connection', async (t) => {
+  const { a } = await timesheetApp(t);
+  const db = single(t, a);
+  await db.raw('CREATE TABLE prep_probe (id int PRIMARY KEY)');
+  await db.raw('INSERT INTO prep_probe VALUES (1)');
+  const read = () => db.raw<{ rows: Array<Record<string, unknown>> }>('SELECT * FROM prep_probe WHERE id = ?', [1]);
+  for (let i = 0; i < 4; i++) await read();
+  await db.raw('ALTER TABLE prep_probe ADD COLUMN extra text');
+  const err = await t.throwsAsync(read());
+  t.is((err as { code?: string }).code, '0A000'); // cached plan must not change result type
+  const { rows } = await read();
+  t.deepEqual(rows, [{ id: 1, extra: null }]);
+});
+
+test('with database.prepared_statements off nothing is prepared, and one-trip reads send their statements whole', async (t) => {
+  const { a } = await timesheetApp(t);
+  const anna = await person(a);
+  const db = single(t, a, { prepared_statements: false });
+  const sent: string[] = [];
+  db.on('query', (q: { sql: string }) => sent.push(q.sql));
+  for (let i = 0; i < 5; i++) {
+    await db.raw('SELECT count(*) FROM projects WHERE ?::int = 1', [1]);
+    await readInWall(db, anna.id, { sql: 'SELECT ?::int AS x', bindings: [i], prepared: true });
+  }
+  t.false(sent.some((q) => /^(PREPARE|EXECUTE) /.test(q)), sent.join('\n'));
+  const { rows } = await db.raw<{ rows: unknown[] }>('SELECT name FROM pg_prepared_statements');
+  t.deepEqual(rows, []);
 });

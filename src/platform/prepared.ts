@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Hot statements as prepared statements (issue 11). knex sends every parameterised
+ * statement unnamed, so PostgreSQL parses and plans it again each time; for the walled
+ * queries (row-security policies with subplans) planning costs more than running. A
+ * pooled connection here names a statement's text once that text has been sent a few
+ * times by anyone: node-postgres then parses it once per connection and sends only
+ * Bind and Execute after that, and PostgreSQL reuses the plan (a generic one once it is
+ * no worse than the custom plans). The set of names is bounded, so one-off texts
+ * (lists of varying length) stay unnamed. A plan that involves row security is planned
+ * again when the role or `row_security` differs from the one it was planned under
+ * (PostgreSQL's plan cache), so the wall holds as for an unnamed statement.
+ *
+ * Off until `enablePrepared` is called for the pool: the appliance calls it after its
+ * migrations, so no name outlives a change of the schema made through the same pool,
+ * and never with `database.prepared_statements: false` (for a connection pooler in
+ * transaction mode between Uurwerk and PostgreSQL, which cannot keep a prepared
+ * statement on one server connection).
+ * Should a table still change under a prepared statement (an upgrade run beside a live
+ * server), PostgreSQL answers 0A000 "cached plan must not change result type" once;
+ * that connection is then dropped from the pool rather than kept with the stale name.
+ */
+
+/** Texts seen this many times get a name. */
+const HOT_AFTER = 3;
+/** At most this many named texts (per process; each connection prepares those it runs). */
+const MAX_NAMED = 300;
+/** Texts counted but not yet named; reset when it grows past this bound. */
+const MAX_COUNTED = 5_000;
+
+interface QueryConfig {
+  text?: unknown;
+  values?: unknown;
+  name?: unknown;
+}
+
+/** A node-postgres client as knex's pool hands it out. */
+interface PoolClient {
+  query: (...args: unknown[]) => unknown;
+  __knex__disposed?: unknown;
+}
+
+const enabled = new WeakSet<object>();
+/** The pool key of each knex instance (createKnex registers it). */
+const keyOf = new WeakMap<object, object>();
+
+/** Ties a knex instance to the key its connections were wrapped with. */
+export function registerPool(db: object, key: object): void {
+  keyOf.set(db, key);
+}
+
+/** Whether the pool of this knex instance prepares statements now (also asked by one-trip reads). */
+export function preparing(db: object): boolean {
+  const key = keyOf.get(db);
+  return key !== undefined && enabled.has(key);
+}
+const named = new Map<string, string>();
+let counted = new Map<string, number>();
+
+/** From now on the pool's connections name hot statements. */
+export function enablePrepared(db: object): void {
+  const key = keyOf.get(db);
+  if (key) enabled.add(key);
+}
+
+/** The name for a text, once it is hot; undefined while it is not (or the names are used up). */
+function nameFor(text: string): string | undefined {
+  const known = named.get(text);
+  if (known) return known;
+  if (named.size >= MAX_NAMED) return undefined;
+  const n = (counted.get(text) ?? 0) + 1;
+  if (n < HOT_AFTER) {
+    if (counted.size >= MAX_COUNTED) counted = new Map();
+    counted.set(text, n);
+    return undefined;
+  }
+  counted.delete(text);
+  const name = `uurwerk_k_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  named.set(text, name);
+  return name;
+}
+
+/**
+ * Wraps a new pooled connection's `query` so that, once its pool is enabled, hot
+ * parameterised statements go out named. `pool` is the knex instance the connection
+ * belongs to.
+ */
+export function namingHotStatements(conn: PoolClient, pool: object): void {
+  const query = conn.query.bind(conn);
+  conn.query = (config: unknown, ...rest: unknown[]) => {
+    const c = config as QueryConfig | null;
+    if (enabled.has(pool) && c && typeof c === 'object' && typeof c.text === 'string' && c.name === undefined && Array.isArray(c.values) && c.values.length > 0) {
+      const name = nameFor(c.text);
+      if (name) {
+        const callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
+        const args = rest.map((r) => (r === callback ? (err: unknown, res: unknown) => {
+          if ((err as { code?: unknown } | null)?.code === '0A000') conn.__knex__disposed = err; // the schema changed under it
+          callback!(err, res);
+        } : r));
+        return query({ ...c, name }, ...args);
+      }
+    }
+    return query(config, ...rest);
+  };
+}
