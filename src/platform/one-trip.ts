@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Knex } from './db.js';
 import { preparing } from './prepared.js';
+import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
  * Several statements in one round trip. knex sends each statement, BEGIN and COMMIT
@@ -25,29 +26,7 @@ import { preparing } from './prepared.js';
  * holds for it as for a fresh statement (test/platform/one-trip.test.ts).
  */
 
-/** A value a one-trip statement may carry (written in as a quoted literal; a list as an array literal). */
-export type SqlLiteral = string | number | boolean | null | readonly string[];
-
-/** One value as SQL literal text. */
-export function sqlLiteral(v: SqlLiteral): string {
-  if (v === null) return 'NULL';
-  if (Array.isArray(v)) {
-    // The array's text form, every element double-quoted (backslash and double quote escaped), then quoted as one literal.
-    const items = v.map((x: unknown) => {
-      if (typeof x !== 'string') throw new TypeError(`not a text array element: ${typeof x}`);
-      return `"${x.replace(/[\\"]/g, '\\$&')}"`;
-    });
-    return sqlLiteral(`{${items.join(',')}}`);
-  }
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError(`not a finite number: ${v}`);
-    return String(v);
-  }
-  if (typeof v !== 'string') throw new TypeError(`not a literal: ${typeof v}`);
-  if (v.includes('\0')) throw new TypeError('a literal may not hold a NUL character');
-  return pg.escapeLiteral(v);
-}
+export { sqlLiteral, type SqlLiteral };
 
 /** One statement: SQL with `?` for each binding (the text may hold no other `?`). */
 export interface TripStatement {

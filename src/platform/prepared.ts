@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
  * Hot statements as prepared statements (issue 11). knex sends every parameterised
@@ -39,7 +40,21 @@ interface QueryConfig {
 interface PoolClient {
   query: (...args: unknown[]) => unknown;
   __knex__disposed?: unknown;
+  /** knex asked for BEGIN and it has not been sent yet (see `withBegin`). */
+  __uurwerkBeginPending?: boolean;
 }
+
+/**
+ * A statement that may carry knex's BEGIN in its own message starts with this mark
+ * (the wall's first statement, src/timesheets/repository.ts). knex sends BEGIN as a
+ * round trip of its own; while BEGIN is pending on a connection, a marked statement
+ * goes out as one simple-protocol message `BEGIN; <statement with its values written
+ * in>`, so a walled transaction spends one round trip less. The values must be plain
+ * literals (`sql-literal.ts`); anything else, or any other first statement, is
+ * preceded by the BEGIN as before. A transaction that sends nothing sends no BEGIN,
+ * and its COMMIT or ROLLBACK is answered without the database.
+ */
+export const WITH_BEGIN = '/* with begin */ ';
 
 const enabled = new WeakSet<object>();
 /** The pool key of each knex instance (createKnex registers it). */
@@ -90,10 +105,29 @@ export function namingHotStatements(conn: PoolClient, pool: object): void {
   const query = conn.query.bind(conn);
   conn.query = (config: unknown, ...rest: unknown[]) => {
     const c = config as QueryConfig | null;
+    const text = typeof config === 'string' ? config : c?.text;
+    const callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
+    if (enabled.has(pool) && callback && text === 'BEGIN;') {
+      conn.__uurwerkBeginPending = true;
+      process.nextTick(callback, null, emptyResult('BEGIN'));
+      return undefined;
+    }
+    if (conn.__uurwerkBeginPending) {
+      conn.__uurwerkBeginPending = false;
+      if (callback && (text === 'COMMIT;' || text === 'ROLLBACK;')) {
+        process.nextTick(callback, null, emptyResult(text.slice(0, -1)));
+        return undefined;
+      }
+      const combined = callback && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
+      if (combined !== undefined) {
+        return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => callback!(err, Array.isArray(res) ? res[res.length - 1] : res));
+      }
+      // Queued ahead of the statement (node-postgres sends in order); a broken connection fails that too.
+      void (query('BEGIN;') as Promise<unknown>).catch(() => undefined);
+    }
     if (enabled.has(pool) && c && typeof c === 'object' && typeof c.text === 'string' && c.name === undefined && Array.isArray(c.values) && c.values.length > 0) {
       const name = nameFor(c.text);
       if (name) {
-        const callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
         const args = rest.map((r) => (r === callback ? (err: unknown, res: unknown) => {
           if ((err as { code?: unknown } | null)?.code === '0A000') conn.__knex__disposed = err; // the schema changed under it
           callback!(err, res);
@@ -103,4 +137,23 @@ export function namingHotStatements(conn: PoolClient, pool: object): void {
     }
     return query(config, ...rest);
   };
+}
+
+/** A statement's `$n` placeholders replaced by its values as literals; undefined when a value is not a plain literal. */
+function inlined(text: string, values: unknown): string | undefined {
+  const vals = Array.isArray(values) ? values : [];
+  try {
+    return text.replace(/\$(\d+)/g, (_m, n: string) => {
+      const v: unknown = vals[Number(n) - 1];
+      if (Number(n) > vals.length) throw new RangeError(`no value for $${n}`);
+      return sqlLiteral(v === undefined ? null : (v as SqlLiteral));
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** What node-postgres answers for a statement that returns no rows. */
+function emptyResult(command: string): { command: string; rowCount: null; rows: never[]; fields: never[] } {
+  return { command, rowCount: null, rows: [], fields: [] };
 }

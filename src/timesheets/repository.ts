@@ -1,5 +1,6 @@
 import type { Knex } from '../platform/db.js';
 import { oneTrip, type SqlLiteral, type TripStatement } from '../platform/one-trip.js';
+import { WITH_BEGIN } from '../platform/prepared.js';
 import type { DayState } from './policy.js';
 
 /**
@@ -103,8 +104,9 @@ export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wa
     const tz = actorId === 'bypass' ? '' : ', (SELECT time_zone FROM timesheet_settings WHERE account_id = ?::uuid) AS time_zone';
     // The caller's extra columns are evaluated before the role takes effect (it applies
     // from the next statement): only lookups outside the wall belong there.
+    // Marked to carry knex's BEGIN in the same message (src/platform/prepared.ts).
     const { rows } = await trx.raw<{ rows: Array<Record<string, unknown> & { time_zone?: string | null }> }>(
-      `SELECT ${setting}${role}${tz}${first?.sql ?? ''}`, [...(actorId === 'bypass' ? [] : [actorId, actorId]), ...(first?.bindings ?? [])] as Knex.RawBinding[],
+      `${WITH_BEGIN}SELECT ${setting}${role}${tz}${first?.sql ?? ''}`, [...(actorId === 'bypass' ? [] : [actorId, actorId]), ...(first?.bindings ?? [])] as Knex.RawBinding[],
     );
     const w: WallState = {
       trx, actorId, useRole, roleOn: useRole, fn: trx.fn, actorTimeZone: rows[0]?.time_zone ?? null, first: rows[0] ?? {},

@@ -1,4 +1,5 @@
 import test from 'ava';
+import pg from 'pg';
 import { createKnex, enablePreparedStatements, type Knex } from '../../src/platform/db.js';
 import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
 import { inWall, readInWall, walled } from '../../src/timesheets/repository.js';
@@ -144,4 +145,49 @@ test('with database.prepared_statements off nothing is prepared, and one-trip re
   t.false(sent.some((q) => /^(PREPARE|EXECUTE) /.test(q)), sent.join('\n'));
   const { rows } = await db.raw<{ rows: unknown[] }>('SELECT name FROM pg_prepared_statements');
   t.deepEqual(rows, []);
+});
+
+test.serial('a walled transaction carries its BEGIN in the first statement\'s message; one that sends nothing sends no BEGIN; others still begin first', async (t) => {
+  const { a } = await timesheetApp(t);
+  const anna = await person(a);
+  // Counts what node-postgres really sends (each call is one message), below knex and the wrapper.
+  const sent: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const c = args[0] as string | { text?: string; name?: string };
+    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  t.teardown(() => {
+    pg.Client.prototype.query = original;
+  });
+  const db = single(t, a);
+  await inWall(db, anna.id, async () => undefined); // the connection exists, the pool's role checks are done
+  sent.length = 0;
+
+  const n = await inWall(db, anna.id, (w) => walled(w, (trx) => trx.raw<{ rows: Array<{ n: number; who: string }> }>('SELECT count(*)::int AS n, current_user AS who FROM time_entries')));
+  t.is(n.rows[0]!.who, 'uurwerk_rls');
+  t.is(sent.length, 3, sent.join('\n---\n')); // BEGIN with the settings, the read, COMMIT
+  t.regex(sent[0]!, /^BEGIN;\n\/\* with begin \*\/ SELECT set_config\('uurwerk\.actor', '[0-9a-f-]{36}', true\)/);
+
+  sent.length = 0;
+  await db.transaction(async () => undefined);
+  t.deepEqual(sent, [], 'nothing to do: neither BEGIN nor COMMIT reaches the database');
+
+  // An unmarked first statement: BEGIN goes ahead of it and the transaction is real.
+  sent.length = 0;
+  await db.raw('CREATE TABLE begin_probe (id int)');
+  await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO begin_probe VALUES (?)', [1]);
+    throw new Error('undo');
+  }), { message: 'undo' });
+  t.deepEqual((await db.raw<{ rows: unknown[] }>('SELECT * FROM begin_probe')).rows, [], 'rolled back');
+  t.true(sent.includes('BEGIN;'));
+
+  // A marked first statement that fails: the transaction ends, the connection goes on.
+  await t.throwsAsync(inWall(db, anna.id, async () => undefined, { sql: ', 1 / (?::int - 1) AS boom', bindings: [1] }));
+  const again = await inWall(db, anna.id, (w) => walled(w, (trx) => trx.raw<{ rows: Array<{ who: string }> }>('SELECT current_user AS who')));
+  t.is(again.rows[0]!.who, 'uurwerk_rls');
+  const after = await db.raw<{ rows: Array<{ who: string; tx: string }> }>(`SELECT current_user AS who, current_setting('transaction_read_only') AS tx`);
+  t.not(after.rows[0]!.who, 'uurwerk_rls');
 });
