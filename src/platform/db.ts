@@ -6,7 +6,7 @@ import { type Config, readSecret } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { Logger } from './logger.js';
 import { migrationsDir } from './paths.js';
-import { enablePrepared, namingHotStatements, registerPool } from './prepared.js';
+import { enablePrepared, wrapPooledConnection, registerPool } from './prepared.js';
 
 export type { Knex };
 
@@ -57,8 +57,8 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     pool: {
       min: 0, max: config.database.pool_max,
       // Named (prepared) hot statements, once `enablePreparedStatements` was called (prepared.ts).
-      afterCreate: (conn: Parameters<typeof namingHotStatements>[0], done: (err: Error | null, conn: unknown) => void) => {
-        namingHotStatements(conn, poolKey);
+      afterCreate: (conn: Parameters<typeof wrapPooledConnection>[0], done: (err: Error | null, conn: unknown) => void) => {
+        wrapPooledConnection(conn, poolKey);
         done(null, conn);
       },
     },

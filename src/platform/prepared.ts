@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
- * Hot statements as prepared statements (issue 11). knex sends every parameterised
+ * What a pooled connection does to save the database work and round trips (issue 11):
+ * hot statements go out prepared, and knex's BEGIN rides with the next statement where
+ * it can (`WITH_BEGIN` below).
+ *
+ * Hot statements as prepared statements. knex sends every parameterised
  * statement unnamed, so PostgreSQL parses and plans it again each time; for the walled
  * queries (row-security policies with subplans) planning costs more than running. A
  * pooled connection here names a statement's text once that text has been sent a few
@@ -49,8 +53,8 @@ interface PoolClient {
  * (the wall's first statement, src/timesheets/repository.ts). knex sends BEGIN as a
  * round trip of its own; while BEGIN is pending on a connection, a marked statement
  * goes out as one simple-protocol message `BEGIN; <statement with its values written
- * in>`, so a walled transaction spends one round trip less. The values must be plain
- * literals (`sql-literal.ts`); anything else, or any other first statement, is
+ * in>`, so a walled transaction spends one round trip less. Its text may hold `$n`
+ * only as placeholders, and the values must be plain literals (`sql-literal.ts`); anything else, or any other first statement, is
  * preceded by the BEGIN as before. A transaction that sends nothing sends no BEGIN,
  * and its COMMIT or ROLLBACK is answered without the database.
  */
@@ -98,10 +102,11 @@ function nameFor(text: string): string | undefined {
 
 /**
  * Wraps a new pooled connection's `query` so that, once its pool is enabled, hot
- * parameterised statements go out named. `pool` is the knex instance the connection
- * belongs to.
+ * parameterised statements go out named and knex's BEGIN waits to ride with the next
+ * statement (`WITH_BEGIN`). `pool` is the key the connection's knex instance was
+ * registered with.
  */
-export function namingHotStatements(conn: PoolClient, pool: object): void {
+export function wrapPooledConnection(conn: PoolClient, pool: object): void {
   const query = conn.query.bind(conn);
   conn.query = (config: unknown, ...rest: unknown[]) => {
     const c = config as QueryConfig | null;
