@@ -3,9 +3,10 @@ import type { Knex } from 'knex';
 /**
  * Issue 11: the server remembers project and task names for the own day and week views
  * instead of asking for them on every request (src/timesheets/names-cache.ts). This
- * counter tells it when to forget: every statement that inserts, changes, deletes or
- * truncates projects or tasks raises it in the same transaction, so the change and the
- * new count become visible together. A view reads the count in its first statement and
+ * counter tells it when to forget: every statement that inserts, renames (sets `name`),
+ * deletes or truncates projects or tasks raises it in the same transaction, so the
+ * change and the new count become visible together. (Writers of names queue on the one
+ * row; names change rarely.) A view reads the count in its first statement and
  * drops what it remembered under any other count.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -22,9 +23,9 @@ export async function up(knex: Knex): Promise<void> {
       RETURN NULL;
     END $$;
 
-    CREATE TRIGGER projects_names_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON projects
+    CREATE TRIGGER projects_names_version AFTER INSERT OR UPDATE OF name OR DELETE OR TRUNCATE ON projects
       FOR EACH STATEMENT EXECUTE FUNCTION bump_master_names_version();
-    CREATE TRIGGER tasks_names_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tasks
+    CREATE TRIGGER tasks_names_version AFTER INSERT OR UPDATE OF name OR DELETE OR TRUNCATE ON tasks
       FOR EACH STATEMENT EXECUTE FUNCTION bump_master_names_version();
   `);
 }

@@ -6,7 +6,7 @@ import { type Config, readSecret } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { Logger } from './logger.js';
 import { migrationsDir } from './paths.js';
-import { enablePrepared, wrapPooledConnection, registerPool } from './prepared.js';
+import { enablePrepared, registerPool, releasedWithBeginPending, wrapPooledConnection } from './prepared.js';
 
 export type { Knex };
 
@@ -68,6 +68,13 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
   registerPool(db, poolKey);
+  // A connection that comes back still holding back a BEGIN is disposed, never handed out again.
+  const client = db.client as { releaseConnection(conn: unknown): Promise<unknown> };
+  const release = client.releaseConnection.bind(client);
+  client.releaseConnection = (conn: unknown) => {
+    releasedWithBeginPending(conn as Parameters<typeof releasedWithBeginPending>[0]);
+    return release(conn);
+  };
   if (config.database.prepared_statements !== false) allowPrepared.add(db);
   return db;
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Knex } from './db.js';
 import { preparing } from './prepared.js';
-import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
+import { fillPlaceholders, numberPlaceholders, sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
  * Several statements in one round trip. knex sends each statement, BEGIN and COMMIT
@@ -23,7 +23,7 @@ import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
  * row-security policies the planning took twice as long as the run. A prepared plan
  * that involves row security is planned again whenever the role or `row_security`
  * differs from the one it was planned under (PostgreSQL's plan cache), so the wall
- * holds for it as for a fresh statement (test/platform/one-trip.test.ts).
+ * holds for it as for a fresh statement (test/timesheets/one-trip.test.ts).
  */
 
 export { sqlLiteral, type SqlLiteral };
@@ -41,19 +41,23 @@ export interface TripStatement {
 
 /** A statement with its bindings written in. */
 export function inlineSql({ sql, bindings = [] }: TripStatement): string {
-  const parts = sql.split('?');
-  if (parts.length - 1 !== bindings.length) throw new TypeError(`${parts.length - 1} placeholders for ${bindings.length} values`);
-  return parts.reduce((out, part, i) => (i === 0 ? part : `${out}${sqlLiteral(bindings[i - 1]!)}${part}`), '');
+  return fillPlaceholders(sql, '?', bindings);
 }
 
 /** What knex's pool hands out (a node-postgres client with knex's marks). */
 interface PooledClient {
   query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
   __knexUid?: string;
+  __knex__disposed?: unknown;
+  __uurwerkBeginPending?: boolean;
 }
 
 /** Statement names by text: fixed texts only, so the map stays as small as the code's set of them. */
 const names = new Map<string, string>();
+/**
+ * At most this many texts are prepared this way (besides prepared.ts's 300 hot knex
+ * statements: at most 500 prepared statements on one connection).
+ */
 const MAX_PREPARED_TEXTS = 200;
 /** The names each pooled connection has prepared (gone with the connection). */
 const preparedOn = new WeakMap<PooledClient, Set<string>>();
@@ -68,54 +72,67 @@ function nameOf(sql: string): string | undefined {
   return name;
 }
 
-/** `?` → `$1`, `$2`, … for PREPARE. */
-function numbered(sql: string): string {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
-}
-
 /**
  * Runs the statements as one message on a pooled connection and returns one result
  * per statement. The pool's bounds apply (acquire timeout → 503, statement timeout).
  * knex's `query`/`query-response` events fire once for the message, so statement
- * counts and timings see it as the one round trip it is.
+ * counts and timings see it as the one round trip it is. Only on the pool: inside a
+ * transaction the message would not be a transaction of its own, and its settings
+ * would outlive it.
  */
 export async function oneTrip(db: Knex, statements: readonly TripStatement[]): Promise<pg.QueryResult[]> {
+  if ((db as unknown as { isTransaction?: boolean }).isTransaction) throw new TypeError('oneTrip runs on the pool, not inside a transaction');
+  // Every statement's text and values are checked before anything is sent.
+  const planned = statements.map((st) => {
+    const { text, count } = numberPlaceholders(st.sql);
+    if (count !== (st.bindings ?? []).length) throw new TypeError(`${count} placeholders for ${(st.bindings ?? []).length} values`);
+    return { st, numbered: text, args: (st.bindings ?? []).map(sqlLiteral) };
+  });
   const client = db.client as Knex.Client & { acquireConnection(): Promise<PooledClient>; releaseConnection(c: PooledClient): Promise<unknown> };
   const conn = await client.acquireConnection();
+  let failure: unknown;
   try {
+    if (conn.__uurwerkBeginPending) {
+      // A connection handed back with a BEGIN still held (prepared.ts) must not carry this read into it.
+      conn.__knex__disposed = new Error('a pooled connection came back with a BEGIN pending');
+      throw conn.__knex__disposed;
+    }
     let prepared = preparedOn.get(conn);
     if (!prepared) preparedOn.set(conn, (prepared = new Set()));
     const parts: string[] = [];
-    const executed: string[] = [];
     const mayPrepare = preparing(db);
-    for (const st of statements) {
+    for (const { st, numbered, args } of planned) {
       const name = st.prepared && mayPrepare ? nameOf(st.sql) : undefined;
       if (!name) {
         parts.push(inlineSql(st));
         continue;
       }
       if (!prepared.has(name)) {
-        await send(client, conn, `PREPARE ${name} AS ${numbered(st.sql)}`);
+        await send(client, conn, `PREPARE ${name} AS ${numbered}`);
         prepared.add(name);
       }
-      const args = (st.bindings ?? []).map(sqlLiteral);
-      if (args.length !== st.sql.split('?').length - 1) throw new TypeError(`${st.sql.split('?').length - 1} placeholders for ${args.length} values`);
       parts.push(args.length ? `EXECUTE ${name}(${args.join(', ')})` : `EXECUTE ${name}`);
-      executed.push(name);
     }
     let results: pg.QueryResult[];
     try {
       results = await send(client, conn, parts.join(';\n'));
     } catch (err) {
-      // 26000: a prepared statement is gone (a DISCARD by someone else); prepare again next time.
-      if ((err as { code?: unknown }).code === '26000') for (const n of executed) prepared.delete(n);
+      // A prepared statement gone (26000) or planned for a table that changed since
+      // (0A000): the connection leaves the pool, and its statements with it.
+      const code = (err as { code?: unknown }).code;
+      if (code === '26000' || code === '0A000') conn.__knex__disposed = err;
       throw err;
     }
     if (results.length !== statements.length) throw new Error(`one trip: ${results.length} results for ${statements.length} statements`);
     return results;
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    await client.releaseConnection(conn);
+    // A failing release must not hide the statement's own error.
+    await client.releaseConnection(conn).catch((releaseErr: unknown) => {
+      if (failure === undefined) throw releaseErr;
+    });
   }
 }
 

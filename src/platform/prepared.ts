@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sqlLiteral, type SqlLiteral } from './sql-literal.js';
+import { fillPlaceholders } from './sql-literal.js';
 
 /**
  * What a pooled connection does to save the database work and round trips (issue 11):
@@ -56,7 +56,8 @@ interface PoolClient {
  * in>`, so a walled transaction spends one round trip less. Its text may hold `$n`
  * only as placeholders, and the values must be plain literals (`sql-literal.ts`); anything else, or any other first statement, is
  * preceded by the BEGIN as before. A transaction that sends nothing sends no BEGIN,
- * and its COMMIT or ROLLBACK is answered without the database.
+ * and its COMMIT or ROLLBACK is answered without the database. Both this and the
+ * prepared statements are off with `database.prepared_statements: false`.
  */
 export const WITH_BEGIN = '/* with begin */ ';
 
@@ -119,11 +120,13 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
     }
     if (conn.__uurwerkBeginPending) {
       conn.__uurwerkBeginPending = false;
-      if (callback && (text === 'COMMIT;' || text === 'ROLLBACK;')) {
-        process.nextTick(callback, null, emptyResult(text.slice(0, -1)));
+      // knex ends with 'COMMIT;' or 'ROLLBACK' (no semicolon); nothing was sent, so there is nothing to end.
+      if (callback && typeof text === 'string' && /^(COMMIT|ROLLBACK);?$/.test(text)) {
+        process.nextTick(callback, null, emptyResult(text.replace(';', '')));
         return undefined;
       }
-      const combined = callback && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
+      const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
+      const combined = callback && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
       if (combined !== undefined) {
         return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => callback!(err, Array.isArray(res) ? res[res.length - 1] : res));
       }
@@ -134,7 +137,9 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
       const name = nameFor(c.text);
       if (name) {
         const args = rest.map((r) => (r === callback ? (err: unknown, res: unknown) => {
-          if ((err as { code?: unknown } | null)?.code === '0A000') conn.__knex__disposed = err; // the schema changed under it
+          // "cached plan must not change result type": the table changed under the name; the connection goes.
+          const e = err as { code?: unknown; routine?: unknown } | null;
+          if (e?.code === '0A000' && e.routine === 'RevalidateCachedQuery') conn.__knex__disposed = err;
           callback!(err, res);
         } : r));
         return query({ ...c, name }, ...args);
@@ -144,18 +149,24 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
   };
 }
 
-/** A statement's `$n` placeholders replaced by its values as literals; undefined when a value is not a plain literal. */
+/** A statement's `$n` placeholders replaced by its values as literals; undefined when that cannot be done safely. */
 function inlined(text: string, values: unknown): string | undefined {
-  const vals = Array.isArray(values) ? values : [];
   try {
-    return text.replace(/\$(\d+)/g, (_m, n: string) => {
-      const v: unknown = vals[Number(n) - 1];
-      if (Number(n) > vals.length) throw new RangeError(`no value for $${n}`);
-      return sqlLiteral(v === undefined ? null : (v as SqlLiteral));
-    });
+    return fillPlaceholders(text, '$', Array.isArray(values) ? values : []);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Called as knex takes a connection back: one that still holds back a BEGIN (which no
+ * path of knex's leaves, but nothing else would catch) leaves the pool instead of
+ * carrying it to the next caller.
+ */
+export function releasedWithBeginPending(conn: PoolClient): boolean {
+  if (!conn.__uurwerkBeginPending) return false;
+  conn.__knex__disposed = new Error('released with a BEGIN held back');
+  return true;
 }
 
 /** What node-postgres answers for a statement that returns no rows. */

@@ -9,9 +9,10 @@ import { allNames } from './context.js';
  * The memory is tagged with `master_names_version`, which every change to projects or
  * tasks raises in its own transaction (migration 20261206010000). A view reads the
  * count in its first statement (`NAMES_VERSION_COLUMN`) and passes it here: under any
- * other count everything remembered is dropped before the lookup, so a view that began
- * after a rename committed never shows the old name. Names looked up under a count
- * that has moved on meanwhile are not kept.
+ * newer count everything remembered is dropped before the lookup, so a view that began
+ * after a rename committed never shows the old name. A view that read an older count
+ * looks its names up and keeps nothing; names looked up while a newer count arrived
+ * are not kept either.
  */
 
 /** For a one-trip read's first statement: the current count, as `names_version`. */
@@ -21,7 +22,7 @@ export const NAMES_VERSION_COLUMN = { sql: ', (SELECT version FROM master_names_
 const MAX_NAMES = 50_000;
 
 interface Memory {
-  version: string | null;
+  version: bigint | null;
   projects: Map<string, string>;
   tasks: Map<string, string>;
 }
@@ -34,24 +35,33 @@ const memories = new WeakMap<object, Memory>();
  * nothing is remembered or trusted).
  */
 export async function projectAndTaskNames(db: Knex, version: unknown, ids: { projects: string[]; tasks: string[] }): Promise<{ projects: Map<string, string>; tasks: Map<string, string> }> {
-  const v = typeof version === 'string' || typeof version === 'number' ? String(version) : null;
+  const v = typeof version === 'string' || typeof version === 'number' ? BigInt(version) : null;
   let mem = memories.get(db);
-  if (!mem || mem.version !== v || mem.projects.size + mem.tasks.size > MAX_NAMES) {
+  // A newer count starts the memory over; an older one (a read that began before the
+  // last change) neither uses nor replaces it: it looks its names up and keeps nothing.
+  const older = v !== null && mem?.version != null && v < mem.version;
+  if (!older && (!mem || mem.version !== v || mem.projects.size + mem.tasks.size > MAX_NAMES)) {
     mem = { version: v, projects: new Map(), tasks: new Map() };
     memories.set(db, mem);
   }
-  const missing = { projects: ids.projects.filter((id) => !mem.projects.has(id)), tasks: ids.tasks.filter((id) => !mem.tasks.has(id)) };
+  if (older || v === null) {
+    const found = await allNames(db, { ...ids, accounts: [] });
+    return { projects: found.projects, tasks: found.tasks };
+  }
+  const m = mem!;
+  const missing = { projects: ids.projects.filter((id) => !m.projects.has(id)), tasks: ids.tasks.filter((id) => !m.tasks.has(id)) };
   if (missing.projects.length || missing.tasks.length) {
     const found = await allNames(db, { ...missing, accounts: [] });
-    // Kept only while this count is still the one remembered; unknown ids are not kept (they may appear later).
-    if (v !== null && memories.get(db) === mem) {
-      for (const [id, name] of found.projects) mem.projects.set(id, name);
-      for (const [id, name] of found.tasks) mem.tasks.set(id, name);
+    if (memories.get(db) === m) {
+      // Still the memory of this count: kept (unknown ids are not: they may appear later).
+      for (const [id, name] of found.projects) m.projects.set(id, name);
+      for (const [id, name] of found.tasks) m.tasks.set(id, name);
     } else {
-      return { projects: pick(found.projects, mem.projects, ids.projects), tasks: pick(found.tasks, mem.tasks, ids.tasks) };
+      // A newer count arrived meanwhile: these names answer this view only.
+      return { projects: pick(found.projects, m.projects, ids.projects), tasks: pick(found.tasks, m.tasks, ids.tasks) };
     }
   }
-  return { projects: pick(mem.projects, undefined, ids.projects), tasks: pick(mem.tasks, undefined, ids.tasks) };
+  return { projects: pick(m.projects, undefined, ids.projects), tasks: pick(m.tasks, undefined, ids.tasks) };
 }
 
 /** The names of `ids` from `a`, else from `b`. */

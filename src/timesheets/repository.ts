@@ -133,7 +133,8 @@ export async function inWall<T>(db: Knex, actorId: string | 'bypass', fn: (w: Wa
  * planned after they took effect, so the row-security policies apply to it as to any
  * walled query (test/timesheets/one-trip.test.ts). For reads whose every statement
  * is known before the first answer; anything that decides between statements uses
- * `inWall`.
+ * `inWall`. As there, the `first` columns are evaluated before the role takes effect
+ * (it applies from the next statement): only lookups outside the wall belong there.
  */
 export async function readInWall<R extends Record<string, unknown>>(
   db: Knex, actorId: string, read: TripStatement, first?: { sql: string; bindings: readonly SqlLiteral[] },

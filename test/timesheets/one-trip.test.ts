@@ -2,6 +2,7 @@ import test from 'ava';
 import pg from 'pg';
 import { createKnex, enablePreparedStatements, type Knex } from '../../src/platform/db.js';
 import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
+import { fillPlaceholders } from '../../src/platform/sql-literal.js';
 import { inWall, readInWall, walled } from '../../src/timesheets/repository.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
 
@@ -35,7 +36,31 @@ test('literals survive quotes, backslashes and array punctuation, prepared or no
   }
   t.throws(() => sqlLiteral('nul\0byte'), { message: /NUL/ });
   t.throws(() => sqlLiteral(Number.NaN), { message: /finite/ });
-  t.throws(() => inlineSql({ sql: 'SELECT ?, ?', bindings: [1] }), { message: /2 placeholders for 1 values/ });
+  t.throws(() => inlineSql({ sql: 'SELECT ?, ?', bindings: [1] }), { message: /more placeholders than the 1 values/ });
+  t.throws(() => inlineSql({ sql: 'SELECT ?', bindings: [1, 2] }), { message: /1 placeholders for 2 values/ });
+});
+
+test('placeholders inside quotes, identifiers, dollar quotes and comments are left alone; unbalanced quoting is refused', async (t) => {
+  const { a } = await timesheetApp(t);
+  const db = single(t, a);
+  const sql = `SELECT '?' AS "a?", E'\\'?' AS b, $x$ ? $x$ AS c, ?::text AS d /* ? */ -- ?
+, 1 - ?::int AS e`;
+  t.is(fillPlaceholders(sql, '?', ['v', -3]), `SELECT '?' AS "a?", E'\\'?' AS b, $x$ ? $x$ AS c, 'v'::text AS d /* ? */ -- ?
+, 1 - '-3'::int AS e`);
+  const [r] = await oneTrip(db, [{ sql, bindings: ['v', -3] }]);
+  t.deepEqual(r!.rows[0], { 'a?': '?', b: "'?", c: ' ? ', d: 'v', e: 4 });
+  t.is(fillPlaceholders(`SELECT $1, '$1', $2`, '$', ['x', null]), `SELECT 'x', '$1', NULL`);
+  t.throws(() => fillPlaceholders(`SELECT $0`, '$', ['x']), { message: /no value for \$0/ });
+  t.throws(() => fillPlaceholders(`SELECT 'open ?`, '?', [1]), { message: /unbalanced/ });
+  t.throws(() => fillPlaceholders(`SELECT 1 /* ?`, '?', [1]), { message: /unbalanced/ });
+  await t.throwsAsync(oneTrip(db, [{ sql: 'SELECT ?::int', bindings: [1] }, { sql: `SELECT 'x` }]), { message: /unbalanced/ });
+});
+
+test('a one-trip read refuses to run inside a transaction', async (t) => {
+  const { a } = await timesheetApp(t);
+  const anna = await person(a);
+  const db = single(t, a);
+  await t.throwsAsync(db.transaction((trx) => readInWall(trx as unknown as Knex, anna.id, { sql: 'SELECT 1' })), { message: /not inside a transaction/ });
 });
 
 test('a one-trip read sees only what the wall lets the actor see, and leaves no setting behind', async (t) => {
