@@ -1,4 +1,5 @@
 import type { DomainModule } from '../platform/module.js';
+import { agentGate } from './agent-gate.js';
 import type { CaptureDeps } from './context.js';
 import { rawCaptureRetention } from './forget.js';
 import { heartbeatIngest } from './ingest.js';
@@ -15,6 +16,8 @@ export function captureModule(deps: CaptureDeps): DomainModule {
   const ingest = heartbeatIngest(deps.db, deps.keys, { lanes: Math.max(1, Math.min(2, Math.floor(deps.config.database.pool_max / 4))) });
   return {
     name: 'capture',
+    // Agent requests worked on at once (`capture.agents_at_once`; 0: no limit, agent-gate.ts).
+    middleware: deps.config.capture.agents_at_once > 0 ? [agentGate(deps.config.capture.agents_at_once)] : [],
     api: (api) => {
       registerAwApi(api, deps, ingest);
       registerMyCaptureApi(api, deps);

@@ -300,6 +300,13 @@ const reportsSchema = z
   })
   .prefault({});
 
+const captureSchema = z
+  .strictObject({
+    // Agent requests (the ActivityWatch API) worked on at once; 0 = no limit (src/capture/agent-gate.ts).
+    agents_at_once: z.number().int().min(0).max(10000).default(0),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./var'),
   server: serverSchema,
@@ -314,6 +321,7 @@ export const configSchema = z.strictObject({
   timesheets: timesheetsSchema,
   retention: retentionSchema,
   reports: reportsSchema,
+  capture: captureSchema,
   privacy: privacySchema,
   alarms: alarmsSchema,
   metrics: metricsSchema,

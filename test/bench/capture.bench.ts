@@ -8,7 +8,8 @@
  * heartbeat load. Prints one table; asserts nothing.
  *
  * Run: `npm run bench:capture` (CAPTURE_BENCH_CLIENTS=500 for the full size,
- * CAPTURE_BENCH_SECONDS to change the time per scenario; small defaults for a smoke run).
+ * CAPTURE_BENCH_SECONDS to change the time per scenario, CAPTURE_BENCH_AGENTS_AT_ONCE for
+ * capture.agents_at_once; small defaults for a smoke run).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -143,7 +144,9 @@ async function main(): Promise<void> {
   // what the agents' token re-validations, all due at once when their cache entries lapse, cost everyone else.
   const tokenCache = process.env.CAPTURE_BENCH_TOKEN_CACHE_SECONDS;
   const auth = tokenCache === undefined ? {} : { auth: { token_cache_seconds: Number(tokenCache) } };
-  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth }, 'bench');
+  // CAPTURE_BENCH_AGENTS_AT_ONCE=N: capture.agents_at_once (agent requests worked on at once; unset: no limit).
+  const gate = process.env.CAPTURE_BENCH_AGENTS_AT_ONCE ? { capture: { agents_at_once: Number(process.env.CAPTURE_BENCH_AGENTS_AT_ONCE) } } : {};
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth, ...gate }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
   const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
   const servers: Server[] = [];
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
 
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(10);
-    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
+    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; agents at once ${config.capture.agents_at_once || 'no limit'}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
     console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
     console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
     console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);

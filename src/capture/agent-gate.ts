@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa';
+import type { AppState } from '../platform/http/context.js';
+
+/**
+ * Admission for capture agents (issue 17): at most `limit` requests of the
+ * ActivityWatch API (`/api/v1/aw/…`) are worked on at once; the others wait their turn
+ * in arrival order before authentication, without costing CPU. Node serves requests on
+ * one thread: with 500 agents in flight, every step of a person's page queued behind
+ * hundreds of heartbeat steps. Waiting agents keep their connection and are answered
+ * in turn (their heartbeats still group into one commit per flush).
+ */
+export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<AppState> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  const leave = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  };
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith(prefix)) return next();
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot passes from the one leaving
+    try {
+      await next();
+    } finally {
+      leave();
+    }
+  };
+}
