@@ -67,7 +67,7 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     log: { warn: (message: unknown) => { if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${String(message)}\n`); } },
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
-  registerPool(db, poolKey);
+  registerPool(db, poolKey, config.database.prepared_statements !== false);
   // A connection that comes back still holding back a BEGIN is disposed, never handed out again.
   const client = db.client as { releaseConnection(conn: unknown): Promise<unknown> };
   const release = client.releaseConnection.bind(client);
@@ -75,18 +75,15 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     releasedWithBeginPending(conn as Parameters<typeof releasedWithBeginPending>[0]);
     return release(conn);
   };
-  if (config.database.prepared_statements !== false) allowPrepared.add(db);
   return db;
 }
-
-const allowPrepared = new WeakSet<Knex>();
 
 /**
  * From now on the pool sends hot statements prepared (src/platform/prepared.ts): after
  * migrations, not before; never with `database.prepared_statements: false`.
  */
 export function enablePreparedStatements(db: Knex): void {
-  if (allowPrepared.has(db)) enablePrepared(db);
+  enablePrepared(db);
 }
 
 /** Replaces the password in a connection URL with `***`. */

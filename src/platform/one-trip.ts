@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Knex } from './db.js';
-import { preparing } from './prepared.js';
+import { preparing, statementName } from './prepared.js';
 import { fillPlaceholders, numberPlaceholders, sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
@@ -49,7 +49,6 @@ interface PooledClient {
   query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
   __knexUid?: string;
   __knex__disposed?: unknown;
-  __uurwerkBeginPending?: boolean;
 }
 
 /** Statement names by text: fixed texts only, so the map stays as small as the code's set of them. */
@@ -62,11 +61,11 @@ const MAX_PREPARED_TEXTS = 200;
 /** The names each pooled connection has prepared (gone with the connection). */
 const preparedOn = new WeakMap<PooledClient, Set<string>>();
 
-/** The statement's name for its text (a digest, so equal texts share one), or undefined once too many texts were seen. */
+/** The statement's name for its text, or undefined once too many texts were seen. */
 function nameOf(sql: string): string | undefined {
   let name = names.get(sql);
   if (!name && names.size < MAX_PREPARED_TEXTS) {
-    name = `uurwerk_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    name = statementName('uurwerk_', sql);
     names.set(sql, name);
   }
   return name;
@@ -92,11 +91,6 @@ export async function oneTrip(db: Knex, statements: readonly TripStatement[]): P
   const conn = await client.acquireConnection();
   let failure: unknown;
   try {
-    if (conn.__uurwerkBeginPending) {
-      // A connection handed back with a BEGIN still held (prepared.ts) must not carry this read into it.
-      conn.__knex__disposed = new Error('a pooled connection came back with a BEGIN pending');
-      throw conn.__knex__disposed;
-    }
     let prepared = preparedOn.get(conn);
     if (!prepared) preparedOn.set(conn, (prepared = new Set()));
     const parts: string[] = [];

@@ -44,7 +44,7 @@ interface QueryConfig {
 interface PoolClient {
   query: (...args: unknown[]) => unknown;
   __knex__disposed?: unknown;
-  /** knex asked for BEGIN and it has not been sent yet (see `withBegin`). */
+  /** knex asked for BEGIN and it has not been sent yet (see `WITH_BEGIN`). */
   __uurwerkBeginPending?: boolean;
 }
 
@@ -62,12 +62,12 @@ interface PoolClient {
 export const WITH_BEGIN = '/* with begin */ ';
 
 const enabled = new WeakSet<object>();
-/** The pool key of each knex instance (createKnex registers it). */
+/** The pool key of each knex instance that may prepare (createKnex registers it). */
 const keyOf = new WeakMap<object, object>();
 
-/** Ties a knex instance to the key its connections were wrapped with. */
-export function registerPool(db: object, key: object): void {
-  keyOf.set(db, key);
+/** Ties a knex instance to the key its connections were wrapped with, unless `database.prepared_statements` is off. */
+export function registerPool(db: object, key: object, allowed: boolean): void {
+  if (allowed) keyOf.set(db, key);
 }
 
 /** Whether the pool of this knex instance prepares statements now (also asked by one-trip reads). */
@@ -78,7 +78,7 @@ export function preparing(db: object): boolean {
 const named = new Map<string, string>();
 let counted = new Map<string, number>();
 
-/** From now on the pool's connections name hot statements. */
+/** From now on the pool's connections name hot statements (after migrations; a no-op when not allowed). */
 export function enablePrepared(db: object): void {
   const key = keyOf.get(db);
   if (key) enabled.add(key);
@@ -96,9 +96,14 @@ function nameFor(text: string): string | undefined {
     return undefined;
   }
   counted.delete(text);
-  const name = `uurwerk_k_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  const name = statementName('uurwerk_k_', text);
   named.set(text, name);
   return name;
+}
+
+/** A prepared statement's name for its text: a digest, so equal texts share one. */
+export function statementName(prefix: string, text: string): string {
+  return `${prefix}${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 }
 
 /**
@@ -163,10 +168,8 @@ function inlined(text: string, values: unknown): string | undefined {
  * path of knex's leaves, but nothing else would catch) leaves the pool instead of
  * carrying it to the next caller.
  */
-export function releasedWithBeginPending(conn: PoolClient): boolean {
-  if (!conn.__uurwerkBeginPending) return false;
-  conn.__knex__disposed = new Error('released with a BEGIN held back');
-  return true;
+export function releasedWithBeginPending(conn: PoolClient): void {
+  if (conn.__uurwerkBeginPending) conn.__knex__disposed = new Error('released with a BEGIN held back');
 }
 
 /** What node-postgres answers for a statement that returns no rows. */

@@ -3,7 +3,6 @@ import type { Actor } from '../identity/policy.js';
 import type { KeyService } from '../keys/types.js';
 import type { Config } from '../platform/config.js';
 import type { Knex } from '../platform/db.js';
-import { oneTrip } from '../platform/one-trip.js';
 import type { SafeHtml } from '../web/html.js';
 import type { Lang } from '../web/i18n.js';
 import type { DayFacts } from './policy.js';
@@ -92,26 +91,18 @@ export async function names(db: Knex | Knex.Transaction, table: 'projects' | 'ta
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
-/** A row of the names lookup. */
-interface NameRow {
-  kind: 'projects' | 'tasks' | 'accounts';
-  id: string;
-  name: string;
-}
-
 /** Display names of projects, tasks and accounts at once: one query for all three. */
 export async function allNames(db: Knex | Knex.Transaction, ids: { projects: string[]; tasks: string[]; accounts: string[] }): Promise<{ projects: Map<string, string>; tasks: Map<string, string>; accounts: Map<string, string> }> {
   const out = { projects: new Map<string, string>(), tasks: new Map<string, string>(), accounts: new Map<string, string>() };
   const uniq = (a: string[]) => [...new Set(a)];
   if (!ids.projects.length && !ids.tasks.length && !ids.accounts.length) return out;
-  const sql = `SELECT 'projects' AS kind, id, name FROM projects WHERE id = ANY (?::uuid[])
+  // A hot statement: the pool sends it prepared (src/platform/prepared.ts).
+  const { rows } = await db.raw<{ rows: Array<{ kind: keyof typeof out; id: string; name: string }> }>(
+    `SELECT 'projects' AS kind, id, name FROM projects WHERE id = ANY (?::uuid[])
      UNION ALL SELECT 'tasks', id, name FROM tasks WHERE id = ANY (?::uuid[])
-     UNION ALL SELECT 'accounts', id, coalesce(display_name, username) FROM accounts WHERE id = ANY (?::uuid[])`;
-  const bindings = [uniq(ids.projects), uniq(ids.tasks), uniq(ids.accounts)];
-  // Outside a transaction the lookup is a prepared statement (planned once per connection).
-  const rows = (db as Knex.Transaction).isTransaction
-    ? (await db.raw<{ rows: NameRow[] }>(sql, bindings)).rows
-    : ((await oneTrip(db as Knex, [{ sql, bindings, prepared: true }]))[0]!.rows as NameRow[]);
+     UNION ALL SELECT 'accounts', id, coalesce(display_name, username) FROM accounts WHERE id = ANY (?::uuid[])`,
+    [uniq(ids.projects), uniq(ids.tasks), uniq(ids.accounts)],
+  );
   for (const r of rows) out[r.kind].set(r.id, r.name);
   return out;
 }
