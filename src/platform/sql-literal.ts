@@ -40,29 +40,77 @@ export function sqlLiteral(v: SqlLiteral): string {
  * Throws when the counts do not match or quoting is unbalanced.
  */
 export function fillPlaceholders(sql: string, kind: '?' | '$', values: readonly unknown[]): string {
-  const lit = (v: unknown) => sqlLiteral(v === undefined ? null : (v as SqlLiteral));
-  const { text, count } = mapPlaceholders(sql, kind, values.length, (k) => lit(values[k]));
-  if (kind === '?' && count !== values.length) throw new TypeError(`${count} placeholders for ${values.length} values`);
-  return text;
+  const t = template(sql, kind);
+  if (kind === '?' && t.slots.length > values.length) throw new TypeError(`more placeholders than the ${values.length} values`);
+  if (kind === '?' && t.slots.length !== values.length) throw new TypeError(`${t.slots.length} placeholders for ${values.length} values`);
+  return render(t, (k) => {
+    if (k < 0 || k >= values.length) throw new RangeError(`no value for $${k + 1}`);
+    const v = values[k];
+    return sqlLiteral(v === undefined ? null : (v as SqlLiteral));
+  });
 }
 
 /** `?` → `$1`, `$2`, … outside quotes and comments (for PREPARE); with the number of placeholders. */
 export function numberPlaceholders(sql: string): { text: string; count: number } {
-  return mapPlaceholders(sql, '?', Infinity, (k) => `$${k + 1}`);
+  const t = template(sql, '?');
+  return { text: render(t, (k) => `$${k + 1}`), count: t.slots.length };
 }
 
-/** The scanner behind both: `render(k)` for the placeholder of the k-th value (0-based). */
-function mapPlaceholders(sql: string, kind: '?' | '$', max: number, render: (k: number) => string): { text: string; count: number } {
-  let out = '';
+/**
+ * A statement text cut at its placeholders: `chunks[i]` comes before the value of
+ * `slots[i]` (0-based; `?` counts up, `$n` names n - 1), the last chunk after all of them.
+ */
+interface Template {
+  chunks: string[];
+  slots: number[];
+}
+
+/**
+ * Scanned texts by kind. The texts are the code's fixed statement shapes (values never
+ * travel in them), so the maps stay small; past the bound a text is scanned each time.
+ */
+const templates = { '?': new Map<string, Template>(), $: new Map<string, Template>() };
+const MAX_TEMPLATES = 1000;
+
+function template(sql: string, kind: '?' | '$'): Template {
+  const cache = templates[kind];
+  let t = cache.get(sql);
+  if (!t) {
+    t = scan(sql, kind);
+    if (cache.size < MAX_TEMPLATES) cache.set(sql, t);
+  }
+  return t;
+}
+
+function render(t: Template, value: (k: number) => string): string {
+  let out = t.chunks[0]!;
+  for (let i = 0; i < t.slots.length; i++) out += value(t.slots[i]!) + t.chunks[i + 1]!;
+  return out;
+}
+
+const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z_0-9]*)?\$/y;
+const DOLLAR_NUMBER = /\$(\d+)/y;
+const WORD = /[\w$]/;
+
+/** The scanner: finds the placeholders outside quoted strings, quoted identifiers, dollar quotes and comments. */
+function scan(sql: string, kind: '?' | '$'): Template {
+  const chunks: string[] = [];
+  const slots: number[] = [];
+  let from = 0; // start of the current chunk
   let i = 0;
-  let used = 0;
+  const cut = (slot: number, length: number) => {
+    chunks.push(sql.slice(from, i));
+    slots.push(slot);
+    i += length;
+    from = i;
+  };
   while (i < sql.length) {
     const c = sql[i]!;
     const next = sql[i + 1];
     let end = -1;
     if (c === "'" || c === '"') {
       // '…' with '' inside (and E'…' with backslash escapes), "…" with "" inside.
-      const escapes = c === "'" && /[eE]$/.test(sql.slice(0, i)) && !/[\w$]/.test(sql[i - 2] ?? '');
+      const escapes = c === "'" && (sql[i - 1] === 'e' || sql[i - 1] === 'E') && !WORD.test(sql[i - 2] ?? '');
       let j = i + 1;
       for (; j < sql.length; j++) {
         if (escapes && sql[j] === '\\') j++;
@@ -78,36 +126,27 @@ function mapPlaceholders(sql: string, kind: '?' | '$', max: number, render: (k: 
     } else if (c === '/' && next === '*') {
       const close = sql.indexOf('*/', i + 2);
       end = close < 0 ? sql.length + 1 : close + 2;
-    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
-      const tag = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i));
+    } else if (c === '$' && !WORD.test(sql[i - 1] ?? '')) {
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(sql);
       if (tag) {
         const close = sql.indexOf(tag[0], i + tag[0].length);
         end = close < 0 ? sql.length + 1 : close + tag[0].length;
       } else if (kind === '$') {
-        const n = /^\$(\d+)/.exec(sql.slice(i));
+        DOLLAR_NUMBER.lastIndex = i;
+        const n = DOLLAR_NUMBER.exec(sql);
         if (n) {
-          const k = Number(n[1]);
-          if (k < 1 || k > max) throw new RangeError(`no value for $${k}`);
-          out += render(k - 1);
-          used = Math.max(used, k);
-          i += n[0].length;
+          cut(Number(n[1]) - 1, n[0].length);
           continue;
         }
       }
     } else if (c === '?' && kind === '?') {
-      if (used >= max) throw new TypeError(`more placeholders than the ${max} values`);
-      out += render(used++);
-      i++;
+      cut(slots.length, 1);
       continue;
     }
     if (end > sql.length) throw new SyntaxError('unbalanced quote or comment in a statement to fill');
-    if (end >= 0) {
-      out += sql.slice(i, end);
-      i = end;
-      continue;
-    }
-    out += c;
-    i++;
+    i = end >= 0 ? end : i + 1;
   }
-  return { text: out, count: used };
+  chunks.push(sql.slice(from));
+  return { chunks, slots };
 }

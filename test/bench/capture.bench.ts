@@ -9,10 +9,12 @@
  *
  * Run: `npm run bench:capture` (CAPTURE_BENCH_CLIENTS=500 for the full size,
  * CAPTURE_BENCH_SECONDS to change the time per scenario, CAPTURE_BENCH_AGENTS_AT_ONCE for
- * capture.agents_at_once; small defaults for a smoke run).
+ * capture.agents_at_once; small defaults for a smoke run). BENCH_PROF=DIR writes CPU profiles
+ * of the server process for the /info and heartbeat runs (info.cpuprofile, heartbeat.cpuprofile).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -134,6 +136,24 @@ function runAgents(spec: AgentSpec, onTimed: () => void = () => undefined): Prom
   });
 }
 
+/** BENCH_PROF=DIR: profiles the server process while `run` runs, into DIR/NAME.cpuprofile. */
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROF;
+  if (!dir) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const clients = Number(process.env.CAPTURE_BENCH_CLIENTS ?? 50);
   const durationMs = Number(process.env.CAPTURE_BENCH_SECONDS ?? 5) * 1000;
@@ -197,7 +217,7 @@ async function main(): Promise<void> {
     // Baseline 3: the appliance's own HTTP stack with token authentication and nothing behind it.
     process.stderr.write(`Uurwerk GET /api/0/info (authenticated, no work), ${clients} agents...\n`);
     let infoCpu = cpuNow(dir);
-    const infoR = await runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir)));
+    const infoR = await profiled('info', () => runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir))));
     const infoCpuEnd = cpuNow(dir);
 
     process.stderr.write('interactive probe, idle...\n');
@@ -212,7 +232,7 @@ async function main(): Promise<void> {
       oursCpu = cpuNow(dir);
       busy = runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] });
     });
-    const oursR = await ours;
+    const oursR = await profiled('heartbeat', () => ours);
     const oursCpuEnd = cpuNow(dir);
     const busyR = await busy!;
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;

@@ -5,7 +5,7 @@
  * indexed SELECT). Prints one table; asserts nothing. Run: `npm run bench`
  * (flags: --employees 200 --entries 200000 --days 1000 --connections 100 --seconds 10
  * --only inbox, --create-one-day). BENCH_PROF=DIR writes a CPU profile of the server process for each
- * scenario of the appliance into DIR (seeding and baselines left out); BENCH_SQLTIME=1
+ * scenario into DIR (the baselines as bare-koa and bare-koa-pg; seeding left out); BENCH_SQLTIME=1
  * prints the statements that took the most time.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,6 +135,8 @@ try {
   const scenarios: Array<{ name: string; base: string; requests: LoadRequest[] }> = [
     { name: 'bare Koa (constant)', base: constant.url, requests: [{ method: 'GET', path: '/' }] },
     { name: 'bare Koa + pg (one indexed SELECT)', base: withPg.url, requests: [{ method: 'GET', path: '/' }] },
+    // The stack's floor: every middleware and the router, no session and no database.
+    { name: 'API root GET / (no session, no SQL)', base: app.url, requests: [{ method: 'GET', path: '/api/v1/' }] },
     { name: 'day view GET /me/days/:date', base: app.url, requests: asEach((headers) => ({ method: 'GET', path: `/api/v1/me/days/${localDate(3)}`, headers })) },
     { name: 'week view GET /me/days (Mon–Sun)', base: app.url, requests: asEach((headers) => ({ method: 'GET', path: `/api/v1/me/days?from=${monday}&to=${sunday}`, headers })) },
     {
@@ -154,7 +156,7 @@ try {
   // --only WORD runs the baselines and the scenarios whose name holds WORD (for a profile of one).
   for (const sc of scenarios.filter((x, i) => i < 2 || !flags.only || x.name.includes(flags.only))) {
     process.stderr.write(`running ${sc.name} at ${connections} connections for ${durationMs / 1000} s\n`);
-    const profile = process.env.BENCH_PROF && sc.base === app.url ? new Session() : null;
+    const profile = process.env.BENCH_PROF ? new Session() : null;
     if (profile) {
       profile.connect();
       await profile.post('Profiler.enable');
@@ -170,7 +172,8 @@ try {
     if (profile) {
       const { profile: data } = await profile.post('Profiler.stop');
       mkdirSync(process.env.BENCH_PROF!, { recursive: true });
-      writeFileSync(path.join(process.env.BENCH_PROF!, `${sc.name.split(' ')[0] === 'team' ? 'inbox' : sc.name.split(' ')[0]}.cpuprofile`), JSON.stringify(data));
+      const file = sc.base === constant.url ? 'bare-koa' : sc.base === withPg.url ? 'bare-koa-pg' : sc.name.split(' ')[0] === 'team' ? 'inbox' : sc.name.split(' ')[0]!.toLowerCase();
+      writeFileSync(path.join(process.env.BENCH_PROF!, `${file}.cpuprofile`), JSON.stringify(data));
       profile.disconnect();
     }
   }
