@@ -6,6 +6,9 @@ import { DecryptError } from '../../src/keys/errors.js';
 import type { Knex } from '../../src/platform/db.js';
 import { AppError, ServiceUnavailableError } from '../../src/platform/errors.js';
 import { ApiRegistry, type ApiRoute } from '../../src/platform/http/api.js';
+import { createHttpApp } from '../../src/platform/http/app.js';
+import { parseConfig } from '../../src/platform/config.js';
+import { pino } from 'pino';
 import { CONTENT_SECURITY_POLICY } from '../../src/platform/http/security-headers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -111,6 +114,27 @@ test('unknown routes get 404 and known paths with a wrong method 405', async (t)
   const page = await request('/no-such-page', { headers: { accept: 'text/html' } });
   t.is(page.status, 404);
   t.regex(page.headers.get('content-type') ?? '', /text\/html/);
+});
+
+test('routes are matched within their first path segment: 405 there, the router\'s case-insensitivity and trailing slash kept', async (t) => {
+  const { request } = await appWithProbeRoutes(t);
+  const wrong = await request('/api/v1/probe/7');
+  t.is(wrong.status, 405);
+  t.regex(wrong.headers.get('allow') ?? '', /POST/);
+  t.is((await request('/API/V1/Probe/7', json({ name: 'Ada', hours: 1 }))).status, 200);
+  t.is((await request('/api/v1/probe/7/', json({ name: 'Ada', hours: 1 }))).status, 200);
+  t.is((await request('/api/v1/openapi.json', { method: 'POST' })).status, 405);
+  t.is((await request('/api/v1x/probe/7', json({ name: 'Ada', hours: 1 }))).status, 404);
+  t.is((await request('/api/v1probe/7', json({ name: 'Ada', hours: 1 }))).status, 404);
+});
+
+test('an API route whose first path segment is a parameter is refused when the app is built', (t) => {
+  const config = parseConfig({}, 'test');
+  const build = () => createHttpApp({
+    config, db: {} as Knex, logger: pino({ level: 'silent' }), version: 'test', errorPage: () => '', language: () => 'en',
+    extendApi: (api) => api.add({ method: 'get', path: '/:anything', operationId: 'anything', summary: 'x', auth: 'anonymous', response: z.object({}), handler: () => ({}) }),
+  });
+  t.throws(build, { message: /first path segment must be literal/ });
 });
 
 test('an unexpected error is a 500 with a request id and no internals', async (t) => {

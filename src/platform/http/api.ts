@@ -172,12 +172,13 @@ export class ApiRegistry {
     return this.routes.map((r) => ({ method: r.method, path: r.path, operationId: r.operationId, auth: r.auth, hasBody: !!r.body, hasQuery: !!r.query }));
   }
 
-  /** Registers every route on the given router (mounted at /api/v1). */
-  mount(router: Router<AppState>): void {
+  /** Registers every route on the given router (mounted at /api/v1), or on the router `routerFor` picks for its path. */
+  mount(router: Router<AppState> | ((path: string) => Router<AppState>)): void {
+    const routerFor = typeof router === 'function' ? router : () => router;
     for (const route of this.routes) {
       const authenticate = this.authenticate;
       if (route.auth !== 'anonymous' && !authenticate) throw new Error(`API route ${route.operationId} needs an authenticator`);
-      router[route.method](route.path, async (ctx) => {
+      routerFor(route.path)[route.method](route.path, async (ctx) => {
         const c = ctx as unknown as AppContext;
         if (route.auth !== 'anonymous') await authenticate!(c, route.auth);
         // JSON calls that carry a body must say it is JSON (a form post is not an API call).

@@ -123,14 +123,12 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   });
   for (const d of deps.domains ?? []) d.api?.(api);
   deps.extendApi?.(api);
-  const apiRouter = new Router<AppState>({ prefix: '/api/v1' });
-  api.mount(apiRouter);
   const openapi = api.openapi({ title: 'Uurwerk API', version: deps.version });
-  apiRouter.get('/openapi.json', (ctx) => {
-    ctx.body = openapi;
-  });
-  app.use(apiRouter.routes());
-  app.use(apiRouter.allowedMethods());
+  app.use(apiBySegment(api, (routerFor) => {
+    routerFor('/openapi.json').get('/openapi.json', (ctx) => {
+      ctx.body = openapi;
+    });
+  }));
 
   for (const d of deps.domains ?? []) {
     if (!d.pages) continue;
@@ -138,4 +136,46 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     app.use(d.pages.allowedMethods());
   }
   return app;
+}
+
+const API_PREFIX = '/api/v1';
+
+/** The first segment of a path below the API prefix (`/me/days/:date` → `me`; `/` → ''). */
+function firstSegment(pathBelowPrefix: string): string {
+  const rest = pathBelowPrefix.startsWith('/') ? pathBelowPrefix.slice(1) : pathBelowPrefix;
+  const slash = rest.indexOf('/');
+  return (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+}
+
+/**
+ * The API's routes on one router per first path segment (`/me`, `/aw`, `/days`, …).
+ * The router tests a request against each of its routes' patterns in turn, so with
+ * one router for the whole API every request paid for all of them; here it is tested
+ * against its own segment's routes only. 404 and 405 answer as before: a path can only
+ * match routes that share its first segment, which must therefore be literal (no
+ * parameter there; checked at start). Matching stays case-insensitive, like the router's.
+ */
+function apiBySegment(api: ApiRegistry, more: (routerFor: (path: string) => Router<AppState>) => void): Koa.Middleware<AppState> {
+  const routers = new Map<string, Router<AppState>>();
+  const routerFor = (path: string) => {
+    const segment = firstSegment(path);
+    if (/[:*(?]/.test(segment)) throw new Error(`API route ${path}: the first path segment must be literal`);
+    let router = routers.get(segment);
+    if (!router) routers.set(segment, (router = new Router<AppState>({ prefix: API_PREFIX })));
+    return router;
+  };
+  api.mount(routerFor);
+  more(routerFor);
+  const bySegment = new Map<string, Koa.Middleware<AppState>>();
+  for (const [segment, router] of routers) {
+    const routes = router.routes() as unknown as Koa.Middleware<AppState>;
+    const allowed = router.allowedMethods() as unknown as Koa.Middleware<AppState>;
+    bySegment.set(segment, (ctx, next) => routes(ctx, () => allowed(ctx, next)));
+  }
+  return (ctx, next) => {
+    const path = ctx.path;
+    if (path.length < API_PREFIX.length || path.slice(0, API_PREFIX.length).toLowerCase() !== API_PREFIX || (path.length > API_PREFIX.length && path[API_PREFIX.length] !== '/')) return next();
+    const group = bySegment.get(firstSegment(path.slice(API_PREFIX.length)));
+    return group ? group(ctx, next) : next();
+  };
 }
