@@ -47,8 +47,18 @@ export async function anyAccountExists(db: Knex): Promise<boolean> {
  * the signed-in navigation.
  */
 function exposeCsrf(session: Middleware<AppState>): Middleware<AppState> {
+  // Computed when read (a page's layout), not for every API call: it costs an HMAC.
   const expose = (state: AppState) => {
-    if (state.auth && state.csrf === undefined) state.csrf = csrfTokenFor(state.auth.token);
+    if (!state.auth || Object.prototype.hasOwnProperty.call(state, 'csrf')) return;
+    const token = state.auth.token;
+    let value: string | undefined;
+    Object.defineProperty(state, 'csrf', {
+      get: () => (value ??= csrfTokenFor(token)),
+      set: (v: string | undefined) => {
+        value = v;
+      },
+      enumerable: true, configurable: true,
+    });
   };
   return async (ctx, next) => {
     try {
