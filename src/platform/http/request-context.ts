@@ -28,15 +28,28 @@ export function requestContext(root: Logger, trustedProxies: readonly string[] =
     const address = clientAddress(peer, ctx.get('X-Forwarded-For') || undefined, trusted);
     ctx.request.ip = address; // what ctx.ip (sign-in records, throttling) answers from here on
     ctx.state.requestId = requestId;
-    ctx.state.log = log.child({ requestId });
+    // The child logger is made when something logs (pino writes its bindings out when it
+    // makes one); the access line below goes through the parent with the same field.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= log.child({ requestId })),
+      set: (v: Logger) => {
+        child = v;
+      },
+      enumerable: true, configurable: true,
+    });
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      ctx.state.log.info({ method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, client: address }, 'request');
+      if (log.isLevelEnabled('info')) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+        const line = { method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, client: address };
+        if (child) child.info(line, 'request');
+        else log.info({ requestId, ...line }, 'request');
+      }
     }
   };
 }
