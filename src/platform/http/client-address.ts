@@ -19,8 +19,13 @@ function normalise(address: string): string {
   return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
-/** A matcher for a list of IPs and CIDR blocks. */
+/**
+ * A matcher for a list of IPs and CIDR blocks. Answers are remembered per address (a
+ * check builds a native socket address, and every request asks for its peer): at most
+ * `REMEMBERED` addresses, then the memory starts over.
+ */
 export function proxyMatcher(list: readonly string[]): (address: string) => boolean {
+  if (list.length === 0) return () => false;
   const blocks = new BlockList();
   for (const entry of list) {
     const [addr = '', bits] = entry.split('/');
@@ -28,12 +33,21 @@ export function proxyMatcher(list: readonly string[]): (address: string) => bool
     if (bits === undefined) blocks.addAddress(addr, type);
     else blocks.addSubnet(addr, Number(bits), type);
   }
+  const seen = new Map<string, boolean>();
   return (address) => {
-    const a = normalise(address);
-    const family = isIP(a);
-    return family !== 0 && blocks.check(a, family === 6 ? 'ipv6' : 'ipv4');
+    let answer = seen.get(address);
+    if (answer === undefined) {
+      const a = normalise(address);
+      const family = isIP(a);
+      answer = family !== 0 && blocks.check(a, family === 6 ? 'ipv6' : 'ipv4');
+      if (seen.size >= REMEMBERED) seen.clear();
+      seen.set(address, answer);
+    }
+    return answer;
   };
 }
+
+const REMEMBERED = 1024;
 
 /**
  * The client's address: the socket peer, unless that peer is a trusted proxy; then
