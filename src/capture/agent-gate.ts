@@ -1,5 +1,8 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { AppState } from '../platform/http/context.js';
+
+/** The slot each admitted agent request holds, by request, until it leaves or gives it up. */
+const slots = new WeakMap<object, () => void>();
 
 /**
  * Admission for capture agents (issue 17): at most `limit` requests of the
@@ -7,7 +10,9 @@ import type { AppState } from '../platform/http/context.js';
  * in arrival order before authentication, without costing CPU. Node serves requests on
  * one thread: with 500 agents in flight, every step of a person's page queued behind
  * hundreds of heartbeat steps. Waiting agents keep their connection and are answered
- * in turn (their heartbeats still group into one commit per flush).
+ * in turn. A heartbeat gives up its slot once it is queued for its group commit
+ * (`awaitingCommit`): waiting for the disk costs no CPU, and the commit groups every
+ * heartbeat queued meanwhile, as many as without a limit.
  */
 export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<AppState> {
   let active = 0;
@@ -21,10 +26,23 @@ export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<App
     if (!ctx.path.startsWith(prefix)) return next();
     if (active < limit) active++;
     else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot passes from the one leaving
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      slots.delete(ctx);
+      leave();
+    };
+    slots.set(ctx, release);
     try {
       await next();
     } finally {
-      leave();
+      release();
     }
   };
+}
+
+/** Gives up the request's agent slot, if it holds one (a heartbeat queued for its commit). */
+export function awaitingCommit(ctx: Context | object): void {
+  slots.get(ctx)?.();
 }
