@@ -17,7 +17,7 @@ export function captureModule(deps: CaptureDeps): DomainModule {
   return {
     name: 'capture',
     // Agent requests worked on at once (`capture.agents_at_once`; 0: no limit, agent-gate.ts).
-    middleware: deps.config.capture.agents_at_once > 0 ? [agentGate(deps.config.capture.agents_at_once)] : [],
+    admission: deps.config.capture.agents_at_once > 0 ? [agentGate(deps.config.capture.agents_at_once)] : [],
     api: (api) => {
       registerAwApi(api, deps, ingest);
       registerMyCaptureApi(api, deps);

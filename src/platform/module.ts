@@ -27,6 +27,12 @@ export interface DomainModule {
   /** A short name for logs and errors. */
   name: string;
   middleware?: Array<Koa.Middleware<AppState>>;
+  /**
+   * Admission control, run first, before anything else works on the request (request
+   * id, headers, body parsing): a request held here costs no CPU until let through. It
+   * must not throw.
+   */
+  admission?: Array<Koa.Middleware<AppState>>;
   api?: (api: ApiRegistry) => void;
   pages?: Router<AppState>;
   jobs?: JobDefinition[];

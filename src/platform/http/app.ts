@@ -64,6 +64,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: proxies.length > 0 });
   app.silent = true; // the error middleware logs; Koa's default stderr printer must not
 
+  for (const d of deps.domains ?? []) for (const m of d.admission ?? []) app.use(m);
   app.use(requestContext(deps.logger, proxies));
   app.use(securityHeaders({ hsts: deps.tls === true }));
   app.use(async (ctx, next) => {
