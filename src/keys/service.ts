@@ -169,25 +169,33 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     return deleted;
   }
 
-  /** Opens one envelope with a cached, already fetched or (last resort) looked-up data key. */
-  async function openValue(db: Db, subject: string, ref: CipherRef, envelope: string, fetched: Map<string, { subject: string; dek: Buffer }>): Promise<string> {
-    const parsed = parseEnvelope(envelope);
-    if (!parsed) throw new DecryptError('Not an encrypted value');
-    let hit = cached(parsed.keyId) ?? fetched.get(parsed.keyId);
-    if (!hit) {
-      const row = await repo.findDataKeyById(db, parsed.keyId);
-      if (!row) {
-        if (await repo.wasKeyShredded(db, subject, parsed.keyId)) throw new KeyShreddedError();
-        throw new DecryptError('The data key of this value does not exist');
-      }
-      if (row.subject !== subject) throw new DecryptError('The value belongs to another subject');
-      hit = { subject, dek: unwrapDataKey(keyring, row) };
-      remember(row.id, row.subject, hit.dek);
-    }
+  /** Opens one parsed envelope with its data key (checked to be the subject's). */
+  function openWith(hit: { subject: string; dek: Buffer }, subject: string, ref: CipherRef, parsed: { keyId: string; sealed: Buffer }): string {
     if (hit.subject !== subject) throw new DecryptError('The value belongs to another subject');
     const plain = open(hit.dek, parsed.sealed, valueAad(ref, subject, parsed.keyId));
     if (!plain) throw new DecryptError('The value does not decrypt here (tampered, or moved from another row, column or table)');
     return plain.toString('utf8');
+  }
+
+  /** Looks up a data key that is neither cached nor fetched (last resort), for `subject`. */
+  async function lookUpKey(db: Db, subject: string, keyId: string): Promise<{ subject: string; dek: Buffer }> {
+    const row = await repo.findDataKeyById(db, keyId);
+    if (!row) {
+      if (await repo.wasKeyShredded(db, subject, keyId)) throw new KeyShreddedError();
+      throw new DecryptError('The data key of this value does not exist');
+    }
+    if (row.subject !== subject) throw new DecryptError('The value belongs to another subject');
+    const hit = { subject, dek: unwrapDataKey(keyring, row) };
+    remember(row.id, row.subject, hit.dek);
+    return hit;
+  }
+
+  /** Opens one envelope with a cached, already fetched or (last resort) looked-up data key. */
+  async function openValue(db: Db, subject: string, ref: CipherRef, envelope: string, fetched: Map<string, { subject: string; dek: Buffer }>): Promise<string> {
+    const parsed = parseEnvelope(envelope);
+    if (!parsed) throw new DecryptError('Not an encrypted value');
+    const hit = cached(parsed.keyId) ?? fetched.get(parsed.keyId) ?? (await lookUpKey(db, subject, parsed.keyId));
+    return openWith(hit, subject, ref, parsed);
   }
 
   /** Decrypts in order with the data keys fetched in one query; shredded values fail, or are null with `orNull`. */
@@ -198,11 +206,9 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     }
     // The data keys not in memory are fetched in one query (once per owner-year),
     // so a list of values costs one round trip however long it is.
+    const parsed = items.map((it) => parseEnvelope(it.envelope));
     const missing = new Set<string>();
-    for (const it of items) {
-      const keyId = parseEnvelope(it.envelope)?.keyId;
-      if (keyId && !cached(keyId)) missing.add(keyId);
-    }
+    for (const p of parsed) if (p && !cached(p.keyId)) missing.add(p.keyId);
     const fetched = new Map<string, { subject: string; dek: Buffer }>();
     for (const row of missing.size ? await repo.findDataKeysByIds(db, [...missing]) : []) {
       const dek = unwrapDataKey(keyring, row);
@@ -210,9 +216,13 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       remember(row.id, row.subject, dek);
     }
     const out: Array<string | null> = [];
-    for (const it of items) {
+    for (const [i, it] of items.entries()) {
       try {
-        out.push(await openValue(db, it.subject, it.ref, it.envelope, fetched));
+        const p = parsed[i];
+        if (!p) throw new DecryptError('Not an encrypted value');
+        // Decrypted in place when the key is at hand (nearly always): no promise per value.
+        const hit = cached(p.keyId) ?? fetched.get(p.keyId) ?? (await lookUpKey(db, it.subject, p.keyId));
+        out.push(openWith(hit, it.subject, it.ref, p));
       } catch (err) {
         if (!orNull || !(err instanceof KeyShreddedError)) throw err;
         out.push(null);

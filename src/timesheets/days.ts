@@ -93,11 +93,13 @@ export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string):
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
   if (to < from) throw new ValidationError([tsProblem('query.to', 'range.before_from')]);
-  if (datesBetween(from, to).length > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
+  // Counted from the dates (a long range is refused without walking it).
+  if (Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1 > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
+  const dates = datesBetween(from, to);
   // One round trip for the range's days and entries; each date takes the entries touching it.
   const { days, entries, zone, known } = await myDays(deps, actor, from, to);
   const byDate = new Map(days.map((r) => [r.date, r]));
-  const items = datesBetween(from, to).map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? zone }));
+  const items = dates.map((date) => ({ ownerId: actor.accountId, date, day: byDate.get(date), zone: byDate.get(date)?.time_zone ?? zone }));
   return presentDays(deps, deps.db, items, entries, known);
 }
 

@@ -47,9 +47,20 @@ export function localDate(instant: Date, tz: string): string {
 
 /** Adds whole calendar days to a date. */
 export function addDays(date: string, n: number): string {
+  if (n === 1) {
+    // The next day is asked for on every view (each day's span, each date of a range): remembered.
+    const known = nextDays.get(date);
+    if (known !== undefined) return known;
+  }
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+  const out = new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+  if (n === 1) {
+    if (nextDays.size >= 20_000) nextDays.clear();
+    nextDays.set(date, out);
+  }
+  return out;
 }
+const nextDays = new Map<string, string>();
 
 /**
  * Start instants already worked out, by zone and date: an inbox of 500 days asks for

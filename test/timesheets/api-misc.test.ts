@@ -132,3 +132,19 @@ test('CSV import of master data: a per-row error report and nothing written, the
   const again = await op.c.json<{ projects_created: number }>('POST', '/api/v1/master-data/import', { csv: good });
   t.is(again.body.projects_created, 0, 'importing twice finds what exists');
 });
+
+test('my days by range: up to 62 days answer one view per date (across a month end); 63 days or an end before the start is a 422 naming query.to', async (t) => {
+  const { a } = await timesheetApp(t);
+  const emp = await person(a);
+  const ok = await emp.c.json<{ days: Array<{ date: string }> }>('GET', '/api/v1/me/days?from=2026-01-01&to=2026-03-03');
+  t.is(ok.status, 200);
+  t.is(ok.body.days.length, 62);
+  t.is(ok.body.days[30]!.date, '2026-01-31');
+  t.is(ok.body.days[31]!.date, '2026-02-01');
+  t.is(ok.body.days.at(-1)!.date, '2026-03-03');
+  for (const q of ['from=2026-01-01&to=2026-03-04', 'from=2000-01-01&to=2099-12-31', 'from=2026-01-02&to=2026-01-01']) {
+    const bad = await emp.c.json<Err>('GET', `/api/v1/me/days?${q}`);
+    t.is(bad.status, 422, q);
+    t.deepEqual(bad.body.error.details?.map((d) => d.field), ['query.to'], q);
+  }
+});
