@@ -50,6 +50,12 @@ test('placeholders inside quotes, identifiers, dollar quotes and comments are le
   const [r] = await oneTrip(db, [{ sql, bindings: ['v', -3] }]);
   t.deepEqual(r!.rows[0], { 'a?': '?', b: "'?", c: ' ? ', d: 'v', e: 4 });
   t.is(fillPlaceholders(`SELECT $1, '$1', $2`, '$', ['x', null]), `SELECT 'x', '$1', NULL`);
+  // A text is scanned once and remembered; its values are not: the same text takes new ones.
+  t.is(fillPlaceholders(sql, '?', ['w', 5]), `SELECT '?' AS "a?", E'\\'?' AS b, $x$ ? $x$ AS c, 'w'::text AS d /* ? */ -- ?
+, 1 - '5'::int AS e`);
+  t.is(fillPlaceholders(`SELECT $1, '$1', $2`, '$', [2, 'y']), `SELECT '2', '$1', 'y'`);
+  t.throws(() => fillPlaceholders(sql, '?', ['w']), { message: /more placeholders than the 1 values/ });
+  t.throws(() => fillPlaceholders(`SELECT $1, '$1', $2`, '$', ['x']), { message: /no value for \$2/ });
   t.throws(() => fillPlaceholders(`SELECT $0`, '$', ['x']), { message: /no value for \$0/ });
   t.throws(() => fillPlaceholders(`SELECT 'open ?`, '?', [1]), { message: /unbalanced/ });
   t.throws(() => fillPlaceholders(`SELECT 1 /* ?`, '?', [1]), { message: /unbalanced/ });
