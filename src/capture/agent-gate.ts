@@ -10,9 +10,10 @@ const slots = new WeakMap<object, () => void>();
  * in arrival order before authentication, without costing CPU. Node serves requests on
  * one thread: with 500 agents in flight, every step of a person's page queued behind
  * hundreds of heartbeat steps. Waiting agents keep their connection and are answered
- * in turn. A heartbeat gives up its slot once it is queued for its group commit
- * (`awaitingCommit`): waiting for the disk costs no CPU, and the commit groups every
- * heartbeat queued meanwhile, as many as without a limit.
+ * in turn. A heartbeat gives up its slot once it waits in its lane for the group
+ * commit (after any day-key warm-up; `awaitingCommit`): waiting for the disk costs no
+ * CPU, and the commit groups every heartbeat queued meanwhile, as many as without a
+ * limit. Its answer, once committed, is written outside the limit (a small step).
  */
 export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<AppState> {
   let active = 0;
@@ -23,9 +24,13 @@ export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<App
     else active--;
   };
   return async (ctx, next) => {
-    if (!ctx.path.startsWith(prefix)) return next();
+    // Case-insensitive, as the routes are matched.
+    if (ctx.path.length < prefix.length || ctx.path.slice(0, prefix.length).toLowerCase() !== prefix) return next();
     if (active < limit) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot passes from the one leaving
+    else {
+      ctx.state.receivedAt = process.hrtime.bigint(); // the access log's time counts the wait
+      await new Promise<void>((resolve) => waiting.push(resolve)); // the slot passes from the one leaving
+    }
     let held = true;
     const release = () => {
       if (!held) return;

@@ -39,7 +39,8 @@ const dataCache = new Map<number, { envelope: string; data: Record<string, unkno
 
 /** Sends heartbeats through the group commit. */
 export interface HeartbeatIngest {
-  heartbeat(hb: Heartbeat): Promise<CaptureEvent>;
+  /** Merges `hb` in its lane's next group commit; `queued` is called once it waits in that lane (after any day-key warm-up). */
+  heartbeat(hb: Heartbeat, queued?: () => void): Promise<CaptureEvent>;
 }
 
 /**
@@ -73,15 +74,20 @@ export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: n
   // them waits for its day key: each waits for the one before it.
   const gates = new Map<string, Promise<void>>();
   return {
-    async heartbeat(hb) {
+    async heartbeat(hb, queued) {
+      const submit = () => {
+        const done = laneOf(hb.accountId).submit(hb);
+        queued?.();
+        return done;
+      };
       const day = utcDay(hb.event.start);
       const before = gates.get(hb.accountId);
-      if (!before && warm.has(`${hb.accountId}|${day}`)) return laneOf(hb.accountId).submit(hb);
+      if (!before && warm.has(`${hb.accountId}|${day}`)) return submit();
       const ready = (before ?? Promise.resolve()).then(() => (warm.has(`${hb.accountId}|${day}`) ? undefined : warmUp(hb.accountId, day)));
       gates.set(hb.accountId, ready);
       await ready;
       if (gates.get(hb.accountId) === ready) gates.delete(hb.accountId);
-      return laneOf(hb.accountId).submit(hb);
+      return submit();
     },
   };
 }

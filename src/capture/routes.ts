@@ -140,9 +140,8 @@ export function registerAwApi(api: ApiRegistry, deps: CaptureDeps, ingest: Heart
     params: bucketParams, query: heartbeatQuery, body: awEventBody, response: awEvent,
     handler: async (ctx, { params, query, body }) => {
       const [event] = toEvents(deps, [body], () => '');
-      const done = ingest.heartbeat({ accountId: me(ctx), bucket: params.bucket_id, pulsetime: query.pulsetime, event: event! });
-      awaitingCommit(ctx); // queued: the wait for the group commit holds no agent slot (capture.agents_at_once)
-      return presentEvent(await done);
+      // Once queued for its group commit, the wait for the disk holds no agent slot (capture.agents_at_once).
+      return presentEvent(await ingest.heartbeat({ accountId: me(ctx), bucket: params.bucket_id, pulsetime: query.pulsetime, event: event! }, () => awaitingCommit(ctx)));
     },
   });
   api.add({

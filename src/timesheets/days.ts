@@ -10,7 +10,7 @@ import type { Knex } from '../platform/db.js';
 import { entriesTouching, inWall, listDays, readInWall, walled, type DayRow, type EntryRow, type Wall } from './repository.js';
 import { openEntries } from './sealing.js';
 import { NAMES_VERSION_COLUMN, projectAndTaskNames } from './names-cache.js';
-import { datesBetween } from './tz.js';
+import { dayCount, datesBetween } from './tz.js';
 
 /**
  * Reading days: a person's own days and week grid, and other people's days for whoever
@@ -93,8 +93,8 @@ export async function getMyDay(deps: TimesheetDeps, actor: Actor, date: string):
 /** The actor's own days in a range (at most 62 days), with totals: the week grid. */
 export async function listMyDays(deps: TimesheetDeps, actor: Actor, from: string, to: string): Promise<DayView[]> {
   if (to < from) throw new ValidationError([tsProblem('query.to', 'range.before_from')]);
-  // Counted from the dates (a long range is refused without walking it).
-  if (Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1 > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
+  // Counted from its ends: a long range is refused without walking it.
+  if (dayCount(from, to) > 62) throw new ValidationError([tsProblem('query.to', 'range.max_days', { n: 62 })]);
   const dates = datesBetween(from, to);
   // One round trip for the range's days and entries; each date takes the entries touching it.
   const { days, entries, zone, known } = await myDays(deps, actor, from, to);

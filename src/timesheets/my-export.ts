@@ -7,7 +7,7 @@ import type { TimesheetDeps } from './context.js';
 import { listMyDays } from './days.js';
 import { listProjects } from './master-data.js';
 import type { DayView } from './presenter.js';
-import { addDays, datesBetween, localTime } from './tz.js';
+import { addDays, dayCount, localTime } from './tz.js';
 import { toXlsx } from '../platform/xlsx.js';
 
 /**
@@ -52,7 +52,7 @@ export function exportRows(days: readonly DayView[], customers: ReadonlyMap<stri
  */
 export async function exportMyTime(deps: TimesheetDeps, actor: Actor, from: string, to: string, format: 'csv' | 'xlsx'): Promise<ExportFile> {
   if (to < from) throw new ValidationError([tsProblem('to', 'range.before_from')]);
-  if (datesBetween(from, to).length > MY_EXPORT_MAX_DAYS) throw new ValidationError([tsProblem('to', 'export.max_days', { n: MY_EXPORT_MAX_DAYS })]);
+  if (dayCount(from, to) > MY_EXPORT_MAX_DAYS) throw new ValidationError([tsProblem('to', 'export.max_days', { n: MY_EXPORT_MAX_DAYS })]);
   const days: DayView[] = [];
   // listMyDays reads at most 62 days at a time.
   for (let start = from; start <= to; start = addDays(start, 62)) {

@@ -45,6 +45,11 @@ export function localDate(instant: Date, tz: string): string {
   return `${String(p.y).padStart(4, '0')}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
 }
 
+/** The number of dates from `from` to `to`, both included (0 or less when `to` comes first), without walking them. */
+export function dayCount(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
 /** Adds whole calendar days to a date. */
 export function addDays(date: string, n: number): string {
   if (n === 1) {

@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/platform/config.js';
  */
 
 type Ctx = Koa.ParameterizedContext<AppState>;
-const ctx = (path: string) => ({ path }) as unknown as Ctx;
+const ctx = (path: string) => ({ path, state: {} }) as unknown as Ctx;
 
 test('at most N agent requests run at once, the rest in arrival order; other paths pass at once; a failure frees its slot', async (t) => {
   const gate = agentGate(2);
@@ -82,6 +82,24 @@ test('a heartbeat queued for its commit gives up its slot: the next agent is adm
   held.shift()!();
   await Promise.all(more);
   t.deepEqual(started.slice(3), [3, 4]);
+});
+
+test('the gate matches the agent API as the routes do (any case), and a held request carries when it arrived for the access log', async (t) => {
+  const gate = agentGate(1);
+  let release!: () => void;
+  const first = gate(ctx('/api/v1/aw/api/0/info'), () => new Promise<void>((r) => (release = r)));
+  await new Promise((r) => setImmediate(r));
+  const held = ctx('/API/V1/AW/api/0/info');
+  let ran = false;
+  const second = gate(held, async () => {
+    ran = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  t.false(ran, 'the upper-case path waits like any agent request');
+  t.is(typeof held.state.receivedAt, 'bigint');
+  release();
+  await Promise.all([first, second]);
+  t.true(ran);
 });
 
 test('capture.agents_at_once defaults to no limit and refuses a negative count by name', (t) => {

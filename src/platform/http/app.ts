@@ -160,7 +160,7 @@ function apiBySegment(api: ApiRegistry, more: (routerFor: (path: string) => Rout
   const routers = new Map<string, Router<AppState>>();
   const routerFor = (path: string) => {
     const segment = firstSegment(path);
-    if (/[:*(?]/.test(segment)) throw new Error(`API route ${path}: the first path segment must be literal`);
+    if (/[:*(){}?\\]/.test(segment)) throw new Error(`API route ${path}: the first path segment must be literal`);
     let router = routers.get(segment);
     if (!router) routers.set(segment, (router = new Router<AppState>({ prefix: API_PREFIX })));
     return router;

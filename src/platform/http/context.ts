@@ -32,6 +32,8 @@ export interface AppState {
   csrf?: string;
   requestId: string;
   log: Logger;
+  /** When an admission step (DomainModule.admission) first saw the request (hrtime), so the access log's time includes any wait there. */
+  receivedAt?: bigint;
   /**
    * Why the body could not be parsed (malformed, too large). The parser does not throw
    * at once: the route reports it after authentication, so an anonymous caller learns

@@ -39,7 +39,7 @@ export function requestContext(root: Logger, trustedProxies: readonly string[] =
       enumerable: true, configurable: true,
     });
     ctx.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
+    const started = ctx.state.receivedAt ?? process.hrtime.bigint();
     try {
       await next();
     } finally {
