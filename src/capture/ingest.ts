@@ -39,8 +39,7 @@ const dataCache = new Map<number, { envelope: string; data: Record<string, unkno
 
 /** Sends heartbeats through the group commit. */
 export interface HeartbeatIngest {
-  /** Merges `hb` in its lane's next group commit; `queued` is called once it waits in that lane (after any day-key warm-up). */
-  heartbeat(hb: Heartbeat, queued?: () => void): Promise<CaptureEvent>;
+  heartbeat(hb: Heartbeat): Promise<CaptureEvent>;
 }
 
 /**
@@ -74,20 +73,15 @@ export function heartbeatIngest(db: Knex, keys: KeyService, opts: { maxBatch?: n
   // them waits for its day key: each waits for the one before it.
   const gates = new Map<string, Promise<void>>();
   return {
-    async heartbeat(hb, queued) {
-      const submit = () => {
-        const done = laneOf(hb.accountId).submit(hb);
-        queued?.();
-        return done;
-      };
+    async heartbeat(hb) {
       const day = utcDay(hb.event.start);
       const before = gates.get(hb.accountId);
-      if (!before && warm.has(`${hb.accountId}|${day}`)) return submit();
+      if (!before && warm.has(`${hb.accountId}|${day}`)) return laneOf(hb.accountId).submit(hb);
       const ready = (before ?? Promise.resolve()).then(() => (warm.has(`${hb.accountId}|${day}`) ? undefined : warmUp(hb.accountId, day)));
       gates.set(hb.accountId, ready);
       await ready;
       if (gates.get(hb.accountId) === ready) gates.delete(hb.accountId);
-      return submit();
+      return laneOf(hb.accountId).submit(hb);
     },
   };
 }

@@ -9,7 +9,6 @@ import { awExport, exportCapture } from './export.js';
 import { bucketRowId, countEvents, createBucket, deleteBucket, deleteEvent, insertEvents, listBuckets, readEvents, type Bucket } from './events.js';
 import type { HeartbeatIngest } from './ingest.js';
 import type { CaptureEvent } from './merge.js';
-import { awaitingCommit } from './agent-gate.js';
 import { awBucket, awEvent, awEventBody, awEventsBody, awInfo, bucketBody, bucketParams, deleteBucketQuery, eventParams, eventsQuery, heartbeatQuery, type AwEventBody } from './schema.js';
 
 /**
@@ -140,8 +139,7 @@ export function registerAwApi(api: ApiRegistry, deps: CaptureDeps, ingest: Heart
     params: bucketParams, query: heartbeatQuery, body: awEventBody, response: awEvent,
     handler: async (ctx, { params, query, body }) => {
       const [event] = toEvents(deps, [body], () => '');
-      // Once queued for its group commit, the wait for the disk holds no agent slot (capture.agents_at_once).
-      return presentEvent(await ingest.heartbeat({ accountId: me(ctx), bucket: params.bucket_id, pulsetime: query.pulsetime, event: event! }, () => awaitingCommit(ctx)));
+      return presentEvent(await ingest.heartbeat({ accountId: me(ctx), bucket: params.bucket_id, pulsetime: query.pulsetime, event: event! }));
     },
   });
   api.add({

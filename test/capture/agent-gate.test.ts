@@ -1,6 +1,6 @@
 import test from 'ava';
 import type Koa from 'koa';
-import { agentGate, awaitingCommit } from '../../src/capture/agent-gate.js';
+import { agentGate } from '../../src/capture/agent-gate.js';
 import type { AppState } from '../../src/platform/http/context.js';
 import { parseConfig } from '../../src/platform/config.js';
 
@@ -47,41 +47,6 @@ test('at most N agent requests run at once, the rest in arrival order; other pat
   t.true(outcomes.slice(1).every((o) => o.status === 'fulfilled'));
   t.deepEqual(started, [0, 1, 2, 3, 4], 'admitted in arrival order');
   t.is(most, 2);
-});
-
-test('a heartbeat queued for its commit gives up its slot: the next agent is admitted while it waits, and its own end frees nothing twice', async (t) => {
-  const gate = agentGate(1);
-  const started: number[] = [];
-  const commits: Array<() => void> = [];
-  const heartbeat = (i: number) => {
-    const c = ctx('/api/v1/aw/api/0/buckets/b/heartbeat');
-    return gate(c, async () => {
-      started.push(i);
-      const committed = new Promise<void>((r) => commits.push(r));
-      awaitingCommit(c);
-      awaitingCommit(c); // twice is once
-      await committed;
-    });
-  };
-  const all = [heartbeat(0), heartbeat(1), heartbeat(2)];
-  await new Promise((r) => setImmediate(r));
-  t.deepEqual(started, [0, 1, 2], 'each gave up its slot when queued, so all three wait for the commit together');
-  for (const c of commits) c();
-  await Promise.all(all);
-  // The slot count is back where it started: one request at a time.
-  const held: Array<() => void> = [];
-  const hold = (i: number) => gate(ctx('/api/v1/aw/api/0/info'), async () => {
-    started.push(i);
-    await new Promise<void>((r) => held.push(r));
-  });
-  const more = [hold(3), hold(4)];
-  await new Promise((r) => setImmediate(r));
-  t.deepEqual(started.slice(3), [3], 'one slot, as configured');
-  held.shift()!();
-  await new Promise((r) => setImmediate(r));
-  held.shift()!();
-  await Promise.all(more);
-  t.deepEqual(started.slice(3), [3, 4]);
 });
 
 test('the gate matches the agent API as the routes do (any case), and a held request carries when it arrived for the access log', async (t) => {

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { daySubject, utcDay } from '../../src/capture/context.js';
 import { heartbeatIngest } from '../../src/capture/ingest.js';
 import { readEvents } from '../../src/capture/events.js';
 import { mergeHeartbeat, type CaptureEvent } from '../../src/capture/merge.js';
@@ -139,25 +138,3 @@ test('two nodes alternating on one bucket give the reference events (each flush 
   t.is(sql.length, 5 * 5, `five flushes of five statements each: ${sql.map((s) => s.slice(0, 30)).join(' | ')}`);
 });
 
-test('a heartbeat reports itself queued only once it waits in its lane: after its day key exists (the first of a day), and once per heartbeat', async (t) => {
-  const a = await captureApp(t);
-  const { who, aw } = await capturingEmployee(a);
-  const bucket = 'aw-watcher-window_queued';
-  await aw.ensureBucket(bucket, 'currentwindow', 'h');
-  const ingest = heartbeatIngest(a.db.knex, a.app.services.keys);
-  const start = Date.now();
-  const keyRows = () => a.db.knex('data_keys').where({ subject: daySubject(who.id, utcDay(start)) }).count<Array<{ count: string }>>({ count: '*' }).then((r) => Number(r[0]!.count));
-  const seen: number[] = [];
-  let keysWhenQueued: Promise<number> | undefined;
-  const beat = (i: number) => ingest.heartbeat({ accountId: who.id, bucket, pulsetime: 5, event: { start: start + i * 1000, duration: 0, data: { app: 'x' } } }, () => {
-    seen.push(i);
-    if (i === 0) keysWhenQueued = keyRows();
-  });
-  const first = beat(0);
-  t.deepEqual(seen, [], 'not queued while its day key is being made');
-  await first;
-  t.deepEqual(seen, [0]);
-  t.true((await keysWhenQueued!) >= 1, 'the day key existed when it was queued');
-  await Promise.all([beat(1), beat(2)]);
-  t.deepEqual(seen, [0, 1, 2], 'each once, in order');
-});
