@@ -17,6 +17,7 @@ import { retentionFindings } from '../retention/findings.js';
 import { negotiateLanguage } from '../web/i18n.js';
 import { errorPage } from '../web/routes.js';
 import { staticDir, staticFiles } from '../web/static-files.js';
+import { AGENT_PREFIX, startAgentServer, type AgentServer } from './agent-server.js';
 import { startJobs, type Jobs } from './jobs.js';
 import { applianceModules } from './modules.js';
 import { openCoreServices, type CoreServices } from './services.js';
@@ -24,6 +25,8 @@ import { openCoreServices, type CoreServices } from './services.js';
 /** A running appliance. */
 export interface Appliance {
   url: string;
+  /** The agent API's own server (`capture.agent_port`), when on. */
+  agentUrl?: string;
   db: Knex;
   jobs?: Jobs;
   server: Server;
@@ -47,6 +50,12 @@ export interface Appliance {
 export interface StartOptions {
   /** Start the job engine (default true; some tests run without it). */
   jobs?: boolean;
+  /**
+   * This is the agent API's own server (a worker thread, `capture.agent_port`): it
+   * answers `/api/v1/aw/…` only, records no configuration change and signs no
+   * checkpoint at shutdown (the main server does both).
+   */
+  agentServer?: boolean;
   extendApi?: HttpDeps['extendApi'];
 }
 
@@ -80,7 +89,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // not match the database stop the start here, not at the first encrypted read.
     const services = await openCoreServices(config, db, logger);
     const { keyring, keys, audit } = services;
-    const changedKeys = await recordConfigChange(db, audit, config);
+    const changedKeys = opts.agentServer ? [] : await recordConfigChange(db, audit, config);
     if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');
     // Group commit: the start's events, and any a crash left staged, are chained now; then every second as a fallback.
     await audit.flush();
@@ -104,9 +113,18 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       errorPage: errorPage(config),
       language: (input) => negotiateLanguage(input, config.ui.default_language),
       staticFiles: staticFiles(staticDir),
+      only: opts.agentServer ? AGENT_PREFIX : undefined,
     });
     const { server, url } = await listen(app, { host: config.server.host, port: config.server.port, tls });
-    log.info({ url, database: target.display, keyring: keyring.dir }, `Uurwerk listens on ${url}`);
+    undo.push(() => closeServer(server, 1000));
+    log.info({ url, database: target.display, keyring: keyring.dir }, opts.agentServer ? `Uurwerk's agent API listens on ${url}${AGENT_PREFIX}` : `Uurwerk listens on ${url}`);
+    // The agent API on its own port and thread (capture.agent_port), once the main server listens.
+    let agents: AgentServer | undefined;
+    if (!opts.agentServer && config.capture.agent_port > 0) {
+      agents = await startAgentServer(config, String(target.connection.connectionString), log);
+      const a = agents;
+      undo.push(() => a.abort());
+    }
     if (tls) {
       log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), fingerprint256: tls.fingerprint256, minVersion: tls.options.minVersion }, 'TLS on: HSTS and Secure cookies');
       if (tls.validTo.getTime() - Date.now() < 30 * 24 * 3600 * 1000) log.warn({ validTo: tls.validTo.toISOString() }, 'the TLS certificate expires within 30 days');
@@ -117,8 +135,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       );
     }
 
-    const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining });
-    return { url, db, jobs, server, target, keyring, keys, services, stop, abort };
+    const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining, agents, checkpoint: !opts.agentServer });
+    return { url, agentUrl: agents?.url, db, jobs, server, target, keyring, keys, services, stop, abort };
   } catch (err) {
     await unwind();
     throw err;
@@ -136,6 +154,10 @@ interface ShutdownParts {
   keyring: DiskKeyring;
   /** Ends the audit chain timer; with `true`, chains what is still staged first. */
   stopChaining: (final?: boolean) => Promise<void>;
+  /** The agent API's thread, stopped with the server. */
+  agents?: AgentServer;
+  /** Sign a checkpoint at shutdown (the main server; not the agent thread). */
+  checkpoint: boolean;
 }
 
 /**
@@ -151,6 +173,7 @@ function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
   const abort = async (reason: string): Promise<void> => {
     log.warn({ reason }, 'stopping now: dropping connections and stopping the database (fast mode)');
     server.closeAllConnections();
+    void p.agents?.abort();
     void p.stopChaining(false);
     // `pg_ctl stop -m fast` ends every session, so statements in flight fail at once
     // instead of holding the pool (and the exit) until their statement timeout.
@@ -163,13 +186,13 @@ function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
     const deadline = config.server.shutdown_timeout_seconds * 1000;
     log.info('shutting down: no new connections; finishing in-flight requests and jobs');
     const graceful = (async () => {
-      await closeServer(server, Math.max(500, deadline - 3000));
+      await Promise.all([closeServer(server, Math.max(500, deadline - 3000)), p.agents?.stop()]);
       if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
       // Chain what is still staged, so the checkpoint below covers it; if that fails the
       // events stay staged and the next start chains them.
       await p.stopChaining(true).catch((err: unknown) => log.error({ err }, 'audit chain pass at shutdown failed; the next start chains the staged events'));
       // Sign what was appended since the last checkpoint, so a deleted tail is detectable.
-      await checkpointAndLog(db, p.keyring, p.logger, 'shutdown');
+      if (p.checkpoint) await checkpointAndLog(db, p.keyring, p.logger, 'shutdown');
       await db.destroy();
     })();
     let timer: NodeJS.Timeout | undefined;

@@ -304,6 +304,8 @@ const captureSchema = z
   .strictObject({
     // Agent requests (the ActivityWatch API) worked on at once; 0 = no limit (src/capture/agent-gate.ts).
     agents_at_once: z.number().int().min(0).max(10000).default(0),
+    // A port of its own for the agent API, served by a worker thread (src/app/agent-server.ts); 0 = off.
+    agent_port: z.number().int().min(0).max(65535).default(0),
   })
   .prefault({});
 

@@ -9,7 +9,8 @@
  *
  * Run: `npm run bench:capture` (CAPTURE_BENCH_CLIENTS=500 for the full size,
  * CAPTURE_BENCH_SECONDS to change the time per scenario, CAPTURE_BENCH_AGENTS_AT_ONCE for
- * capture.agents_at_once; small defaults for a smoke run). BENCH_PROF=DIR writes CPU profiles
+ * capture.agents_at_once, CAPTURE_BENCH_AGENT_PORT=1 for capture.agent_port (the agents send to
+ * the agent API's own thread); small defaults for a smoke run). BENCH_PROF=DIR writes CPU profiles
  * of the server process for the /info and heartbeat runs (info.cpuprofile, heartbeat.cpuprofile).
  */
 import { fork } from 'node:child_process';
@@ -165,9 +166,14 @@ async function main(): Promise<void> {
   const tokenCache = process.env.CAPTURE_BENCH_TOKEN_CACHE_SECONDS;
   const auth = tokenCache === undefined ? {} : { auth: { token_cache_seconds: Number(tokenCache) } };
   // CAPTURE_BENCH_AGENTS_AT_ONCE=N: capture.agents_at_once (agent requests worked on at once; unset: no limit).
-  const gate = process.env.CAPTURE_BENCH_AGENTS_AT_ONCE ? { capture: { agents_at_once: Number(process.env.CAPTURE_BENCH_AGENTS_AT_ONCE) } } : {};
-  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth, ...gate }, 'bench');
+  // CAPTURE_BENCH_AGENT_PORT=1: capture.agent_port on a free port; the agents then send there (the agent API's own thread).
+  const capture = {
+    ...(process.env.CAPTURE_BENCH_AGENTS_AT_ONCE ? { agents_at_once: Number(process.env.CAPTURE_BENCH_AGENTS_AT_ONCE) } : {}),
+    ...(process.env.CAPTURE_BENCH_AGENT_PORT === '1' ? { agent_port: await freePort() } : {}),
+  };
+  const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth, capture }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
+  const agentBase = app.agentUrl ?? app.url;
   const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
   const servers: Server[] = [];
   try {
@@ -217,7 +223,7 @@ async function main(): Promise<void> {
     // Baseline 3: the appliance's own HTTP stack with token authentication and nothing behind it.
     process.stderr.write(`Uurwerk GET /api/0/info (authenticated, no work), ${clients} agents...\n`);
     let infoCpu = cpuNow(dir);
-    const infoR = await profiled('info', () => runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir))));
+    const infoR = await profiled('info', () => runAgents({ base: agentBase, prefix: '/api/v1/aw/api/0', tokens, durationMs, info: true }, () => (infoCpu = cpuNow(dir))));
     const infoCpuEnd = cpuNow(dir);
 
     process.stderr.write('interactive probe, idle...\n');
@@ -228,7 +234,7 @@ async function main(): Promise<void> {
     // The probe starts with the agents' timed window (after their untimed first round).
     let busy: ReturnType<typeof runLoad> | undefined;
     let oursCpu = cpuNow(dir);
-    const ours = runAgents({ base: app.url, prefix: '/api/v1/aw/api/0', tokens, durationMs }, () => {
+    const ours = runAgents({ base: agentBase, prefix: '/api/v1/aw/api/0', tokens, durationMs }, () => {
       oursCpu = cpuNow(dir);
       busy = runLoad({ base: app.url, connections: 1, durationMs, requests: [probe] });
     });
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
     const stored = (await pool.query<{ n: string; e: string }>('SELECT count(*) AS n, (SELECT count(*) FROM capture_events) AS e FROM capture_buckets')).rows[0]!;
 
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(10);
-    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; agents at once ${config.capture.agents_at_once || 'no limit'}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
+    console.log(`\n${clients} agents, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}; agents at once ${config.capture.agents_at_once || 'no limit'}; agent port ${config.capture.agent_port ? 'own thread' : 'off'}; token cache ${config.auth.token_cache_seconds} s; PostgreSQL fsync on, synchronous_commit on`);
     console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(10)} ${'p50 ms'.padStart(10)} ${'p99 ms'.padStart(10)} ${'failed'.padStart(8)}`);
     console.log(`${'bare Koa (parse JSON, answer)'.padEnd(52)} ${f(koaR.perSecond)} ${f(koaR.p50)} ${f(koaR.p99)} ${String(koaR.failed).padStart(8)}`);
     console.log(`${'bare PostgreSQL single-row INSERT loop'.padEnd(52)} ${f(pgPerSecond)} ${f(NaN)} ${f(NaN)} ${'0'.padStart(8)}`);

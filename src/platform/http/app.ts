@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Knex } from '../db.js';
 import { migrationStatus } from '../db.js';
+import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DomainModule } from '../module.js';
 import { ApiRegistry } from './api.js';
@@ -44,6 +45,8 @@ export interface HttpDeps {
   extendApi?: (api: ApiRegistry) => void;
   /** Whether HTTPS is on (HSTS, Secure cookies). */
   tls?: boolean;
+  /** Answer only paths under this prefix (any case), 404 for the rest: the agent API's own port. */
+  only?: string;
 }
 
 const apiRootSchema = z.object({
@@ -77,6 +80,13 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
     await next();
   });
   app.use(errorHandler(deps.errorPage));
+  const only = deps.only?.toLowerCase();
+  if (only) {
+    app.use((ctx, next) => {
+      if (ctx.path.slice(0, only.length).toLowerCase() !== only) throw new NotFoundError();
+      return next();
+    });
+  }
   if (deps.staticFiles) app.use(deps.staticFiles);
   app.use(
     bodyParser({

@@ -1,0 +1,108 @@
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Config } from '../platform/config.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { startAppliance, type Appliance } from './appliance.js';
+
+/**
+ * The agent API on a port of its own (`capture.agent_port`), served by a worker
+ * thread: its own event loop, database pool and caches, like a second node of the
+ * same appliance, answering only `/api/v1/aw/…`. Node serves a port on one thread,
+ * so with hundreds of ActivityWatch agents sending heartbeats, people's pages queued
+ * behind them; with the agents on their own thread the pages keep their own loop
+ * (issue 17: interactive p99 within 2 × idle while the agents send). The thread
+ * starts after the main server listens and stops before the database does.
+ */
+
+/** What the main thread hands the worker. */
+interface AgentWorkerData {
+  config: Config;
+  /** The database the main thread opened (the embedded one's URL, or `database.url`). */
+  databaseUrl: string;
+}
+
+/** Messages between the threads. */
+type ToWorker = { stop: true };
+type FromWorker = { ready: string } | { failed: string } | { stopped: true };
+
+export const AGENT_PREFIX = '/api/v1/aw/';
+
+/** The running agent server, as the main thread holds it. */
+export interface AgentServer {
+  url: string;
+  /** Graceful stop: the worker finishes its requests and closes its pool. */
+  stop(): Promise<void>;
+  /** Ends the thread now. */
+  abort(): Promise<void>;
+}
+
+/** Starts the agent thread; resolves with its URL once it listens. */
+export async function startAgentServer(config: Readonly<Config>, databaseUrl: string, log: Logger): Promise<AgentServer> {
+  const data = { workerData: { config, databaseUrl } satisfies AgentWorkerData };
+  const self = new URL(import.meta.url);
+  // From TypeScript sources (npm run dev, the benches) the thread loads tsx first; a worker does not inherit the main thread's loader hooks.
+  const worker = self.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(self.href)}); })`, { eval: true, ...data })
+    : new Worker(self, data);
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the agent server thread ended at start (exit ${code})`)));
+    worker.once('message', (m: FromWorker) => ('ready' in m ? resolve(m.ready) : reject(new Error(`the agent server did not start: ${'failed' in m ? m.failed : 'unknown'}`))));
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  worker.removeAllListeners();
+  let ended = false;
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
+    ended = true;
+    resolve();
+  }));
+  worker.on('error', (err) => log.error({ err }, 'agent server thread failed'));
+  void exited.then(() => {
+    if (!stopping) log.error('the agent server thread ended; agents get no answer on capture.agent_port until the next start');
+  });
+  return {
+    url,
+    async stop() {
+      stopping = true;
+      if (ended) return;
+      worker.postMessage({ stop: true } satisfies ToWorker);
+      await exited;
+    },
+    async abort() {
+      stopping = true;
+      if (!ended) await worker.terminate();
+    },
+  };
+}
+
+/** The worker's side: one appliance without jobs, answering the agent API only. */
+async function runWorker(data: AgentWorkerData): Promise<void> {
+  const port = parentPort!;
+  const base = data.config;
+  const config: Config = {
+    ...base,
+    database: { ...base.database, url: data.databaseUrl, migrate_on_start: false },
+    server: { ...base.server, port: base.capture.agent_port },
+  };
+  const logger = createLogger(config).child({ thread: 'agents' });
+  let app: Appliance;
+  try {
+    app = await startAppliance(config, logger, { jobs: false, agentServer: true });
+  } catch (err) {
+    logger.error({ err }, 'agent server: start failed');
+    port.postMessage({ failed: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+    return;
+  }
+  port.on('message', (m: ToWorker) => {
+    if (!m.stop) return;
+    void app.stop().finally(() => {
+      port.postMessage({ stopped: true } satisfies FromWorker);
+      port.close();
+    });
+  });
+  port.postMessage({ ready: app.url } satisfies FromWorker);
+}
+
+if (parentPort && (workerData as Partial<AgentWorkerData> | undefined)?.databaseUrl) void runWorker(workerData as AgentWorkerData);

@@ -1,0 +1,57 @@
+import { AWClient } from 'aw-client';
+import test from 'ava';
+import { startTestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/net.js';
+import { awClientFor, capturingEmployee } from './helpers.js';
+
+/**
+ * capture.agent_port: the agent API on a port of its own, served by a worker thread
+ * (src/app/agent-server.ts) on the same database and keys. The stock aw-client works
+ * against it with its base URL only; what it stores is the same as through the main
+ * port; the port answers nothing but the agent API; it stops with the appliance.
+ */
+
+test('the stock aw-client against the agent port: heartbeats merge as on the main port and read back there; only the agent API answers on that port; the thread stops with the server', async (t) => {
+  const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
+  const agentUrl = a.app.agentUrl;
+  if (!agentUrl) return t.fail('no agent server started');
+  t.not(new URL(agentUrl).port, new URL(a.url).port);
+  const { token, aw: onMain } = await capturingEmployee(a);
+  const agent = new AWClient('aw-watcher-test', { baseURL: `${agentUrl}/api/v1/aw` });
+  agent.req.defaults.headers.common.Authorization = `Bearer ${token}`;
+
+  await agent.ensureBucket('aw-watcher-window_h', 'currentwindow', 'h');
+  const t0 = Date.now() - 3_600_000;
+  for (const s of [0, 5, 10]) await agent.heartbeat('aw-watcher-window_h', 10, { timestamp: new Date(t0 + s * 1000), duration: 0, data: { app: 'editor' } });
+  await agent.heartbeat('aw-watcher-window_h', 10, { timestamp: new Date(t0 + 60_000), duration: 0, data: { app: 'browser' } });
+  const through = (events: Array<{ timestamp: Date; duration?: number; data: Record<string, unknown> }>) => events.map((e) => [e.timestamp.getTime() - t0, e.duration, e.data.app]);
+  t.deepEqual(through(await agent.getEvents('aw-watcher-window_h')), [[60_000, 0, 'browser'], [0, 10, 'editor']]);
+  t.deepEqual(through(await onMain.getEvents('aw-watcher-window_h')), [[60_000, 0, 'browser'], [0, 10, 'editor']], 'the main port reads what the agent port stored');
+  t.deepEqual(Object.keys(await awClientFor(a, token).getBuckets()), ['aw-watcher-window_h']);
+
+  // Nothing but the agent API answers there (any case, as the routes match).
+  for (const path of ['/api/v1/me/days/2026-12-01', '/healthz', '/', '/sign-in', '/api/v1/openapi.json']) {
+    const res = await fetch(agentUrl + path, { headers: { authorization: `Bearer ${token}` } });
+    t.is(res.status, 404, path);
+  }
+  t.is((await fetch(`${agentUrl}/API/V1/AW/api/0/info`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  t.is((await fetch(`${agentUrl}/api/v1/aw/api/0/buckets`)).status, 401, 'a token is still needed');
+
+  await a.app.stop();
+  await t.throwsAsync(fetch(`${agentUrl}/api/v1/aw/api/0/info`), undefined, 'the agent port is closed once the appliance stopped');
+});
+
+test('capture.agent_port defaults to off and refuses a port out of range by name', async (t) => {
+  const { parseConfig } = await import('../../src/platform/config.js');
+  t.is(parseConfig({}, 'test').capture.agent_port, 0);
+  const err = t.throws(() => parseConfig({ capture: { agent_port: 70000 } }, 'test'));
+  t.regex(err!.message, /capture\.agent_port/);
+});
+
+test('an emergency stop ends the agent thread too', async (t) => {
+  const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
+  const agentUrl = a.app.agentUrl!;
+  t.is((await fetch(`${agentUrl}/api/v1/aw/api/0/info`)).status, 401);
+  await a.app.abort('test');
+  await t.throwsAsync(fetch(`${agentUrl}/api/v1/aw/api/0/info`));
+});
