@@ -15,9 +15,10 @@ import { startAppliance, type Appliance } from './appliance.js';
 
 /** What the main thread hands the worker. */
 interface AgentWorkerData {
+  agentServer: true;
   config: Config;
-  /** The database the main thread opened (the embedded one's URL, or `database.url`). */
-  databaseUrl: string;
+  /** The embedded database's URL, when the main thread started one (else `database.*` as configured). */
+  databaseUrl?: string;
 }
 
 /** Messages between the threads. */
@@ -36,8 +37,8 @@ export interface AgentServer {
 }
 
 /** Starts the agent thread; resolves with its URL once it listens. */
-export async function startAgentServer(config: Readonly<Config>, databaseUrl: string, log: Logger): Promise<AgentServer> {
-  const data = { workerData: { config, databaseUrl } satisfies AgentWorkerData };
+export async function startAgentServer(config: Readonly<Config>, databaseUrl: string | undefined, log: Logger): Promise<AgentServer> {
+  const data = { workerData: { agentServer: true, config, databaseUrl } satisfies AgentWorkerData };
   const self = new URL(import.meta.url);
   // From TypeScript sources (npm run dev, the benches) the thread loads tsx first; a worker does not inherit the main thread's loader hooks.
   const worker = self.pathname.endsWith('.ts')
@@ -83,7 +84,7 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
   const base = data.config;
   const config: Config = {
     ...base,
-    database: { ...base.database, url: data.databaseUrl, migrate_on_start: false },
+    database: { ...base.database, ...(data.databaseUrl ? { url: data.databaseUrl } : {}), migrate_on_start: false },
     server: { ...base.server, port: base.capture.agent_port },
   };
   const logger = createLogger(config).child({ thread: 'agents' });
@@ -105,4 +106,4 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
   port.postMessage({ ready: app.url } satisfies FromWorker);
 }
 
-if (parentPort && (workerData as Partial<AgentWorkerData> | undefined)?.databaseUrl) void runWorker(workerData as AgentWorkerData);
+if (parentPort && (workerData as { agentServer?: unknown } | undefined)?.agentServer === true) void runWorker(workerData as AgentWorkerData);

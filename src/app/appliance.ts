@@ -121,7 +121,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // The agent API on its own port and thread (capture.agent_port), once the main server listens.
     let agents: AgentServer | undefined;
     if (!opts.agentServer && config.capture.agent_port > 0) {
-      agents = await startAgentServer(config, String(target.connection.connectionString), log);
+      agents = await startAgentServer(config, target.embedded ? String(target.connection.connectionString) : undefined, log);
       const a = agents;
       undo.push(() => a.abort());
     }

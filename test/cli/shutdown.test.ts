@@ -7,14 +7,14 @@ import { spawnServe, waitForServe } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 
 /** An appliance with its own embedded PostgreSQL and the given shutdown deadline. */
-async function embedded(t: ExecutionContext, shutdownSeconds: number) {
+async function embedded(t: ExecutionContext, shutdownSeconds: number, extraYaml = '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-stop-'));
   chmodSync(dir, 0o711); // as root, the embedded server runs as `postgres` and must pass through
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const pgPort = await freePort();
   const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, `data_dir: ${dir}/data\nserver:\n  port: ${port}\n  shutdown_timeout_seconds: ${shutdownSeconds}\ndatabase:\n  embedded:\n    port: ${pgPort}\n`);
+  writeFileSync(file, `data_dir: ${dir}/data\nserver:\n  port: ${port}\n  shutdown_timeout_seconds: ${shutdownSeconds}\ndatabase:\n  embedded:\n    port: ${pgPort}\n${extraYaml}`);
   return { file, dataDir: path.join(dir, 'data'), base: `http://127.0.0.1:${port}`, pgPort };
 }
 
@@ -97,5 +97,23 @@ test.serial('the same signal twice at once (terminal and npm both send Ctrl-C) i
   t.is(await serve.exited, 0, serve.output());
   t.notRegex(serve.output(), /second signal/);
   t.regex(serve.output(), /embedded PostgreSQL stopped/);
+  t.is(postmasterPid(dataDir), undefined, 'no postmaster.pid left');
+});
+
+test.serial('with the agent API on its own port (embedded PostgreSQL): the thread answers there, and SIGTERM stops it, the server and PostgreSQL', async (t) => {
+  const agentPort = await freePort();
+  const { file, dataDir, base } = await embedded(t, 8, `capture:\n  agent_port: ${agentPort}\n`);
+  const serve = spawnServe(file);
+  t.teardown(() => serve.child.kill('SIGKILL'));
+  await waitForServe(serve, `${base}/readyz`);
+  const agents = `http://127.0.0.1:${agentPort}/api/v1/aw/api/0/info`;
+  // The thread starts once the main server listens.
+  for (let i = 0; i < 100 && !/agent API listens/.test(serve.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  t.is((await fetch(agents)).status, 401, 'the agent thread answers (a token is needed)');
+  t.is((await fetch(`http://127.0.0.1:${agentPort}/readyz`)).status, 404, 'and only the agent API');
+  t.regex(serve.output(), /agent API listens/);
+  serve.child.kill('SIGTERM');
+  t.is(await serve.exited, 0, serve.output());
+  await t.throwsAsync(fetch(agents));
   t.is(postmasterPid(dataDir), undefined, 'no postmaster.pid left');
 });
