@@ -26,12 +26,13 @@ type ToWorker = { stop: true };
 type FromWorker = { ready: string } | { failed: string } | { stopped: true };
 
 export const AGENT_PREFIX = '/api/v1/aw/';
+const START_TIMEOUT_MS = 60_000;
 
 /** The running agent server, as the main thread holds it. */
 export interface AgentServer {
   url: string;
-  /** Graceful stop: the worker finishes its requests and closes its pool. */
-  stop(): Promise<void>;
+  /** Graceful stop: the worker finishes its requests and closes its pool; ended after `withinMs` at the latest. */
+  stop(withinMs: number): Promise<void>;
   /** Ends the thread now. */
   abort(): Promise<void>;
 }
@@ -44,14 +45,16 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
   const worker = self.pathname.endsWith('.ts')
     ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(self.href)}); })`, { eval: true, ...data })
     : new Worker(self, data);
+  let startTimer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
+    startTimer = setTimeout(() => reject(new Error(`the agent server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the agent server thread ended at start (exit ${code})`)));
     worker.once('message', (m: FromWorker) => ('ready' in m ? resolve(m.ready) : reject(new Error(`the agent server did not start: ${'failed' in m ? m.failed : 'unknown'}`))));
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;
-  });
+  }).finally(() => clearTimeout(startTimer));
   worker.removeAllListeners();
   let ended = false;
   let stopping = false;
@@ -65,11 +68,17 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
   });
   return {
     url,
-    async stop() {
+    async stop(withinMs) {
       stopping = true;
       if (ended) return;
       worker.postMessage({ stop: true } satisfies ToWorker);
-      await exited;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), withinMs)));
+      if ((await Promise.race([exited, late])) === 'late') {
+        log.warn('the agent server did not stop in time; ending its thread');
+        await worker.terminate();
+      }
+      clearTimeout(timer);
     },
     async abort() {
       stopping = true;
@@ -84,8 +93,10 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
   const base = data.config;
   const config: Config = {
     ...base,
-    database: { ...base.database, ...(data.databaseUrl ? { url: data.databaseUrl } : {}), migrate_on_start: false },
-    server: { ...base.server, port: base.capture.agent_port },
+    // The embedded database as the main thread started it (its password and TLS files do not apply to it).
+    database: { ...base.database, ...(data.databaseUrl ? { url: data.databaseUrl, password_file: undefined, ssl_ca_file: undefined } : {}), migrate_on_start: false },
+    // Its stop must fit in the main thread's: the main one still chains, checkpoints and stops the database after it.
+    server: { ...base.server, port: base.capture.agent_port, shutdown_timeout_seconds: Math.max(1, base.server.shutdown_timeout_seconds - 4) },
   };
   const logger = createLogger(config).child({ thread: 'agents' });
   let app: Appliance;

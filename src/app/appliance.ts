@@ -108,6 +108,15 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       undo.push(() => j.stop(1000));
     }
 
+    // The agent API on its own port and thread (capture.agent_port), started before the main
+    // server listens: once /readyz answers, the whole appliance is up.
+    let agents: AgentServer | undefined;
+    if (!opts.agentServer && config.capture.agent_port > 0) {
+      agents = await startAgentServer(config, target.embedded ? String(target.connection.connectionString) : undefined, log);
+      const a = agents;
+      undo.push(() => a.abort());
+    }
+
     const app = createHttpApp({
       config, db, logger, version: packageVersion(), extendApi: opts.extendApi, tls: tls !== undefined, domains: modules,
       errorPage: errorPage(config),
@@ -118,13 +127,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     const { server, url } = await listen(app, { host: config.server.host, port: config.server.port, tls });
     undo.push(() => closeServer(server, 1000));
     log.info({ url, database: target.display, keyring: keyring.dir }, opts.agentServer ? `Uurwerk's agent API listens on ${url}${AGENT_PREFIX}` : `Uurwerk listens on ${url}`);
-    // The agent API on its own port and thread (capture.agent_port), once the main server listens.
-    let agents: AgentServer | undefined;
-    if (!opts.agentServer && config.capture.agent_port > 0) {
-      agents = await startAgentServer(config, target.embedded ? String(target.connection.connectionString) : undefined, log);
-      const a = agents;
-      undo.push(() => a.abort());
-    }
+
     if (tls) {
       log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), fingerprint256: tls.fingerprint256, minVersion: tls.options.minVersion }, 'TLS on: HSTS and Secure cookies');
       if (tls.validTo.getTime() - Date.now() < 30 * 24 * 3600 * 1000) log.warn({ validTo: tls.validTo.toISOString() }, 'the TLS certificate expires within 30 days');
@@ -186,7 +189,7 @@ function shutdownSteps(p: ShutdownParts): Pick<Appliance, 'stop' | 'abort'> {
     const deadline = config.server.shutdown_timeout_seconds * 1000;
     log.info('shutting down: no new connections; finishing in-flight requests and jobs');
     const graceful = (async () => {
-      await Promise.all([closeServer(server, Math.max(500, deadline - 3000)), p.agents?.stop()]);
+      await Promise.all([closeServer(server, Math.max(500, deadline - 3000)), p.agents?.stop(Math.max(500, deadline - 3000))]);
       if (jobs) await jobs.stop(Math.max(500, deadline - 3000));
       // Chain what is still staged, so the checkpoint below covers it; if that fails the
       // events stay staged and the next start chains them.

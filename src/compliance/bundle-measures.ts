@@ -63,11 +63,13 @@ export async function measuresDocument(db: Knex, config: Readonly<Config>, now: 
   const keyringBackup = await lastEventAt(db, AUDIT_ACTIONS.keyringBackedUp);
   const dbBackup = (await db('backup_runs').max({ at: 'finished_at' }).first()) as { at: Date | null } | undefined;
   const tls = config.server.tls;
+  // The agent API's own port (capture.agent_port) listens on the same host with the same TLS.
+  const listeners = `${config.server.host}:${config.server.port}${config.capture.agent_port ? ` and ${config.server.host}:${config.capture.agent_port} (the agent API)` : ''}`;
   return {
     as_of: now.toISOString(),
     tls: {
       https: tls !== undefined,
-      where: tls ? `the appliance itself (${config.server.host}:${config.server.port}), minimum ${tls.min_version}` : `not on the appliance (${config.server.host}:${config.server.port} serves plain HTTP)`,
+      where: tls ? `the appliance itself (${listeners}), minimum ${tls.min_version}` : `not on the appliance (${listeners} ${config.capture.agent_port ? 'serve' : 'serves'} plain HTTP)`,
       trusted_proxies: config.server.trusted_proxies,
       note: tls ? null : config.server.trusted_proxies.length ? 'TLS may end at the trusted proxy in front of the appliance; the appliance cannot see that proxy’s settings' : 'no TLS and no trusted proxy configured',
     },

@@ -327,6 +327,11 @@ export const configSchema = z.strictObject({
   privacy: privacySchema,
   alarms: alarmsSchema,
   metrics: metricsSchema,
+}).superRefine((c, ctx) => {
+  // The agent API's own port must not be one the appliance already listens on.
+  const agentPort = c.capture.agent_port;
+  if (agentPort > 0 && agentPort === c.server.port) ctx.addIssue({ code: 'custom', path: ['capture', 'agent_port'], message: 'must differ from server.port' });
+  if (agentPort > 0 && !c.database.url && agentPort === c.database.embedded.port) ctx.addIssue({ code: 'custom', path: ['capture', 'agent_port'], message: 'must differ from database.embedded.port' });
 });
 
 export type Config = z.infer<typeof configSchema>;

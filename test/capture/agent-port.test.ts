@@ -1,5 +1,8 @@
 import { AWClient } from 'aw-client';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import { parseConfig } from '../../src/platform/config.js';
 import { startTestApp } from '../helpers/app.js';
 import { freePort } from '../helpers/net.js';
 import { awClientFor, capturingEmployee } from './helpers.js';
@@ -41,11 +44,21 @@ test('the stock aw-client against the agent port: heartbeats merge as on the mai
   await t.throwsAsync(fetch(`${agentUrl}/api/v1/aw/api/0/info`), undefined, 'the agent port is closed once the appliance stopped');
 });
 
-test('capture.agent_port defaults to off and refuses a port out of range by name', async (t) => {
-  const { parseConfig } = await import('../../src/platform/config.js');
+test('capture.agent_port defaults to off and refuses, by name, a port out of range or one the appliance already uses', (t) => {
   t.is(parseConfig({}, 'test').capture.agent_port, 0);
-  const err = t.throws(() => parseConfig({ capture: { agent_port: 70000 } }, 'test'));
-  t.regex(err!.message, /capture\.agent_port/);
+  for (const bad of [{ capture: { agent_port: 70000 } }, { server: { port: 8123 }, capture: { agent_port: 8123 } }, { database: { embedded: { port: 8124 } }, capture: { agent_port: 8124 } }]) {
+    const err = t.throws(() => parseConfig(bad, 'test'));
+    t.regex(err!.message, /capture\.agent_port/, JSON.stringify(bad));
+  }
+  t.is(parseConfig({ database: { url: 'postgres://x@h/db', embedded: { port: 8124 } }, capture: { agent_port: 8124 } }, 'test').capture.agent_port, 8124, 'the embedded port does not matter with an external database');
+});
+
+test('a taken agent port fails the start with the reason', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => busy.close());
+  const taken = (busy.address() as AddressInfo).port;
+  await t.throwsAsync(startTestApp(t, { capture: { agent_port: taken }, log: { level: 'warn' } }), { message: /agent server did not start: .*EADDRINUSE/ });
 });
 
 test('an emergency stop ends the agent thread too', async (t) => {

@@ -107,13 +107,18 @@ test.serial('with the agent API on its own port (embedded PostgreSQL): the threa
   t.teardown(() => serve.child.kill('SIGKILL'));
   await waitForServe(serve, `${base}/readyz`);
   const agents = `http://127.0.0.1:${agentPort}/api/v1/aw/api/0/info`;
-  // The thread starts once the main server listens.
-  for (let i = 0; i < 100 && !/agent API listens/.test(serve.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  // The thread is up before the main server listens.
   t.is((await fetch(agents)).status, 401, 'the agent thread answers (a token is needed)');
   t.is((await fetch(`http://127.0.0.1:${agentPort}/readyz`)).status, 404, 'and only the agent API');
   t.regex(serve.output(), /agent API listens/);
   serve.child.kill('SIGTERM');
   t.is(await serve.exited, 0, serve.output());
   await t.throwsAsync(fetch(agents));
+  t.notRegex(serve.output(), /shutdown deadline reached|did not stop in time/, 'a graceful stop, not a cut');
+  const lines = serve.output().split('\n');
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  t.true(at(/"thread":"agents".*"msg":"stopped"/) >= 0, 'the agent thread stopped');
+  t.true(at(/"thread":"agents".*"msg":"stopped"/) < at(/embedded PostgreSQL stopped/), 'before PostgreSQL');
+  t.is(lines.filter((l) => /audit checkpoint signed/.test(l) && /"reason":"shutdown"/.test(l)).length, 1, 'one shutdown checkpoint, by the main thread');
   t.is(postmasterPid(dataDir), undefined, 'no postmaster.pid left');
 });
