@@ -31,6 +31,8 @@ const START_TIMEOUT_MS = 60_000;
 /** The running agent server, as the main thread holds it. */
 export interface AgentServer {
   url: string;
+  /** Whether the thread still runs (`/readyz` answers 503 once it died). */
+  running(): boolean;
   /** Graceful stop: the worker finishes its requests and closes its pool; ended after `withinMs` at the latest. */
   stop(withinMs: number): Promise<void>;
   /** Ends the thread now. */
@@ -68,6 +70,7 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
   });
   return {
     url,
+    running: () => !ended,
     async stop(withinMs) {
       stopping = true;
       if (ended) return;

@@ -27,6 +27,7 @@ export interface Appliance {
   url: string;
   /** The agent API's own server (`capture.agent_port`), when on. */
   agentUrl?: string;
+  agents?: AgentServer;
   db: Knex;
   jobs?: Jobs;
   server: Server;
@@ -123,6 +124,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       language: (input) => negotiateLanguage(input, config.ui.default_language),
       staticFiles: staticFiles(staticDir),
       only: opts.agentServer ? AGENT_PREFIX : undefined,
+      // A dead agent thread shows in the main port's readiness.
+      notReady: () => (agents && !agents.running() ? 'agent_server_down' : undefined),
     });
     const { server, url } = await listen(app, { host: config.server.host, port: config.server.port, tls });
     undo.push(() => closeServer(server, 1000));
@@ -139,7 +142,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     }
 
     const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining, agents, checkpoint: !opts.agentServer });
-    return { url, agentUrl: agents?.url, db, jobs, server, target, keyring, keys, services, stop, abort };
+    return { url, agentUrl: agents?.url, agents, db, jobs, server, target, keyring, keys, services, stop, abort };
   } catch (err) {
     await unwind();
     throw err;

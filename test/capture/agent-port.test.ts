@@ -61,6 +61,15 @@ test('a taken agent port fails the start with the reason', async (t) => {
   await t.throwsAsync(startTestApp(t, { capture: { agent_port: taken }, log: { level: 'warn' } }), { message: /agent server did not start: .*EADDRINUSE/ });
 });
 
+test('the main port is ready only while the agent thread runs', async (t) => {
+  const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
+  t.is((await a.request('/readyz')).status, 200);
+  await a.app.agents!.stop(5000); // as if the thread had ended
+  const res = await a.request('/readyz');
+  t.is(res.status, 503);
+  t.like(await res.json(), { status: 'not_ready', reason: 'agent_server_down' });
+});
+
 test('an emergency stop ends the agent thread too', async (t) => {
   const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
   const agentUrl = a.app.agentUrl!;

@@ -47,6 +47,8 @@ export interface HttpDeps {
   tls?: boolean;
   /** Answer only paths under this prefix (any case), 404 for the rest: the agent API's own port. */
   only?: string;
+  /** A part of the appliance beyond the database that `/readyz` checks: the reason it is down, or undefined. */
+  notReady?: () => string | undefined;
 }
 
 const apiRootSchema = z.object({
@@ -114,6 +116,12 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
       if (pending.length > 0) {
         ctx.status = 503;
         ctx.body = { status: 'not_ready', reason: 'migrations_pending', pending };
+        return;
+      }
+      const down = deps.notReady?.();
+      if (down) {
+        ctx.status = 503;
+        ctx.body = { status: 'not_ready', reason: down };
         return;
       }
       ctx.body = { status: 'ready' };
