@@ -10,7 +10,7 @@ import { startAppliance, type Appliance } from './appliance.js';
  * so with hundreds of ActivityWatch agents sending heartbeats, people's pages queued
  * behind them; with the agents on their own thread the pages keep their own loop
  * (issue 17: interactive p99 within 2 × idle while the agents send). The thread
- * starts after the main server listens and stops before the database does.
+ * starts before the main server listens and stops before the database does.
  */
 
 /** What the main thread hands the worker. */
@@ -25,7 +25,6 @@ interface AgentWorkerData {
 type ToWorker = { stop: true };
 type FromWorker = { ready: string } | { failed: string } | { stopped: true };
 
-export const AGENT_PREFIX = '/api/v1/aw/';
 const START_TIMEOUT_MS = 60_000;
 
 /** The running agent server, as the main thread holds it. */

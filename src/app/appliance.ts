@@ -17,7 +17,8 @@ import { retentionFindings } from '../retention/findings.js';
 import { negotiateLanguage } from '../web/i18n.js';
 import { errorPage } from '../web/routes.js';
 import { staticDir, staticFiles } from '../web/static-files.js';
-import { AGENT_PREFIX, startAgentServer, type AgentServer } from './agent-server.js';
+import { AGENT_API_PREFIX } from '../capture/agent-gate.js';
+import { startAgentServer, type AgentServer } from './agent-server.js';
 import { startJobs, type Jobs } from './jobs.js';
 import { applianceModules } from './modules.js';
 import { openCoreServices, type CoreServices } from './services.js';
@@ -25,8 +26,7 @@ import { openCoreServices, type CoreServices } from './services.js';
 /** A running appliance. */
 export interface Appliance {
   url: string;
-  /** The agent API's own server (`capture.agent_port`), when on. */
-  agentUrl?: string;
+  /** The agent API's own server (`capture.agent_port`), when on (its URL: `agents.url`). */
   agents?: AgentServer;
   db: Knex;
   jobs?: Jobs;
@@ -123,13 +123,13 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       errorPage: errorPage(config),
       language: (input) => negotiateLanguage(input, config.ui.default_language),
       staticFiles: staticFiles(staticDir),
-      only: opts.agentServer ? AGENT_PREFIX : undefined,
+      only: opts.agentServer ? AGENT_API_PREFIX : undefined,
       // A dead agent thread shows in the main port's readiness.
       notReady: () => (agents && !agents.running() ? 'agent_server_down' : undefined),
     });
     const { server, url } = await listen(app, { host: config.server.host, port: config.server.port, tls });
     undo.push(() => closeServer(server, 1000));
-    log.info({ url, database: target.display, keyring: keyring.dir }, opts.agentServer ? `Uurwerk's agent API listens on ${url}${AGENT_PREFIX}` : `Uurwerk listens on ${url}`);
+    log.info({ url, database: target.display, keyring: keyring.dir }, opts.agentServer ? `Uurwerk's agent API listens on ${url}${AGENT_API_PREFIX}` : `Uurwerk listens on ${url}`);
 
     if (tls) {
       log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), fingerprint256: tls.fingerprint256, minVersion: tls.options.minVersion }, 'TLS on: HSTS and Secure cookies');
@@ -142,7 +142,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     }
 
     const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining, agents, checkpoint: !opts.agentServer });
-    return { url, agentUrl: agents?.url, agents, db, jobs, server, target, keyring, keys, services, stop, abort };
+    return { url, agents, db, jobs, server, target, keyring, keys, services, stop, abort };
   } catch (err) {
     await unwind();
     throw err;

@@ -1,5 +1,9 @@
 import type { Middleware } from 'koa';
 import type { AppState } from '../platform/http/context.js';
+import { startsWithPath } from '../platform/http/path-prefix.js';
+
+/** Where the ActivityWatch agent API lives (src/capture/routes.ts mounts it under /api/v1). */
+export const AGENT_API_PREFIX = '/api/v1/aw/';
 
 /**
  * Admission for capture agents (issue 17): at most `limit` requests of the
@@ -12,7 +16,7 @@ import type { AppState } from '../platform/http/context.js';
  * waits for its group commit: giving it up there (tried) let as many agents in as
  * without a limit, and with them the same CPU load and the same interactive latency.
  */
-export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<AppState> {
+export function agentGate(limit: number, prefix = AGENT_API_PREFIX): Middleware<AppState> {
   let active = 0;
   const waiting: Array<() => void> = [];
   const leave = () => {
@@ -21,8 +25,7 @@ export function agentGate(limit: number, prefix = '/api/v1/aw/'): Middleware<App
     else active--;
   };
   return async (ctx, next) => {
-    // Case-insensitive, as the routes are matched.
-    if (ctx.path.length < prefix.length || ctx.path.slice(0, prefix.length).toLowerCase() !== prefix) return next();
+    if (!startsWithPath(ctx.path, prefix)) return next();
     if (active < limit) active++;
     else {
       ctx.state.receivedAt = process.hrtime.bigint(); // the access log's time counts the wait

@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   };
   const config = parseConfig({ data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' }, ...auth, capture }, 'bench');
   const app = await startAppliance(config, logger, { jobs: false });
-  const agentBase = app.agentUrl ?? app.url;
+  const agentBase = app.agents?.url ?? app.url;
   const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
   const servers: Server[] = [];
   try {

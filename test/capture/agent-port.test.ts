@@ -16,7 +16,7 @@ import { awClientFor, capturingEmployee } from './helpers.js';
 
 test('the stock aw-client against the agent port: heartbeats merge as on the main port and read back there; only the agent API answers on that port; the thread stops with the server', async (t) => {
   const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
-  const agentUrl = a.app.agentUrl;
+  const agentUrl = a.app.agents?.url;
   if (!agentUrl) return t.fail('no agent server started');
   t.not(new URL(agentUrl).port, new URL(a.url).port);
   const { token, aw: onMain } = await capturingEmployee(a);
@@ -72,7 +72,7 @@ test('the main port is ready only while the agent thread runs', async (t) => {
 
 test('an emergency stop ends the agent thread too', async (t) => {
   const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'warn' } });
-  const agentUrl = a.app.agentUrl!;
+  const agentUrl = a.app.agents!.url;
   t.is((await fetch(`${agentUrl}/api/v1/aw/api/0/info`)).status, 401);
   await a.app.abort('test');
   await t.throwsAsync(fetch(`${agentUrl}/api/v1/aw/api/0/info`));

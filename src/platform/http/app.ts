@@ -10,6 +10,7 @@ import type { DomainModule } from '../module.js';
 import { ApiRegistry } from './api.js';
 import type { AppState } from './context.js';
 import { errorHandler, type ErrorPageRenderer } from './error-handler.js';
+import { startsWithPath } from './path-prefix.js';
 import { requestContext } from './request-context.js';
 import { trustedProxyList } from './client-address.js';
 import { securityHeaders } from './security-headers.js';
@@ -85,7 +86,7 @@ export function createHttpApp(deps: HttpDeps): Koa<AppState> {
   const only = deps.only?.toLowerCase();
   if (only) {
     app.use((ctx, next) => {
-      if (ctx.path.slice(0, only.length).toLowerCase() !== only) throw new NotFoundError();
+      if (!startsWithPath(ctx.path, only)) throw new NotFoundError();
       return next();
     });
   }
@@ -193,7 +194,7 @@ function apiBySegment(api: ApiRegistry, more: (routerFor: (path: string) => Rout
   }
   return (ctx, next) => {
     const path = ctx.path;
-    if (path.length < API_PREFIX.length || path.slice(0, API_PREFIX.length).toLowerCase() !== API_PREFIX || (path.length > API_PREFIX.length && path[API_PREFIX.length] !== '/')) return next();
+    if (!startsWithPath(path, API_PREFIX) || (path.length > API_PREFIX.length && path[API_PREFIX.length] !== '/')) return next();
     const group = bySegment.get(firstSegment(path.slice(API_PREFIX.length)));
     return group ? group(ctx, next) : next();
   };
