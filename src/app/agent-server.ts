@@ -1,4 +1,5 @@
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
 import type { Config } from '../platform/config.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { startAppliance, type Appliance } from './appliance.js';
@@ -19,6 +20,8 @@ interface AgentWorkerData {
   config: Config;
   /** The embedded database's URL, when the main thread started one (else `database.*` as configured). */
   databaseUrl?: string;
+  /** Where the main thread logs: its file when it logs to one (else standard output), its level and bindings. */
+  log: { file?: string; level: string; bindings: Record<string, unknown> };
 }
 
 /** Messages between the threads. */
@@ -27,25 +30,36 @@ type FromWorker = { ready: string } | { failed: string } | { stopped: true };
 
 const START_TIMEOUT_MS = 60_000;
 
+/** The first restart waits this long, each failed one twice as long as the one before, up to `RESTART_MAX_MS`. */
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 60_000;
+/** A thread that ran this long before it ended starts the waits from the first again. */
+const RESTART_RESET_AFTER_MS = 60_000;
+
 /** The running agent server, as the main thread holds it. */
 export interface AgentServer {
   url: string;
-  /** Whether the thread still runs (`/readyz` answers 503 once it died). */
+  /** Whether a thread serves the port now (`/readyz` answers 503 while none does). */
   running(): boolean;
+  /** How many times a thread that had ended was replaced. */
+  restarts(): number;
   /** Graceful stop: the worker finishes its requests and closes its pool; ended after `withinMs` at the latest. */
   stop(withinMs: number): Promise<void>;
   /** Ends the thread now. */
   abort(): Promise<void>;
+  /** Ends the running thread as a fault would, so the replacement can be seen (tests). */
+  endThreadForTest(): Promise<void>;
 }
 
-/** Starts the agent thread; resolves with its URL once it listens. */
-export async function startAgentServer(config: Readonly<Config>, databaseUrl: string | undefined, log: Logger): Promise<AgentServer> {
-  const data = { workerData: { agentServer: true, config, databaseUrl } satisfies AgentWorkerData };
+/** Starts one agent thread; resolves once it listens. */
+async function spawnThread(data: AgentWorkerData, hold: (worker: Worker) => void = () => undefined): Promise<{ worker: Worker; url: string }> {
+  const options = { workerData: data };
   const self = new URL(import.meta.url);
   // From TypeScript sources (npm run dev, the benches) the thread loads tsx first; a worker does not inherit the main thread's loader hooks.
   const worker = self.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(self.href)}); })`, { eval: true, ...data })
-    : new Worker(self, data);
+    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(self.href)}); })`, { eval: true, ...options })
+    : new Worker(self, options);
+  hold(worker);
   let startTimer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     startTimer = setTimeout(() => reject(new Error(`the agent server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
@@ -57,36 +71,107 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
     throw err;
   }).finally(() => clearTimeout(startTimer));
   worker.removeAllListeners();
-  let ended = false;
+  return { worker, url };
+}
+
+/**
+ * Starts the agent thread; resolves with its URL once it listens. A thread that ends
+ * on its own (a fault, not a stop) is logged and replaced: after 1 s, then after twice
+ * as long at each failure, up to a minute. While none runs, `/readyz` says so.
+ */
+export async function startAgentServer(config: Readonly<Config>, databaseUrl: string | undefined, log: Logger): Promise<AgentServer> {
+  const data: AgentWorkerData = { agentServer: true, config, databaseUrl, log: logTarget(log) };
+  const first = await spawnThread(data);
+  let current: Worker | undefined;
+  let exited: Promise<void> = Promise.resolve();
   let stopping = false;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
-    ended = true;
-    resolve();
-  }));
-  worker.on('error', (err) => log.error({ err }, 'agent server thread failed'));
-  void exited.then(() => {
-    if (!stopping) log.error('the agent server thread ended; agents get no answer on capture.agent_port until the next start');
-  });
+  /** A replacement thread while it starts. */
+  let starting: Worker | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let startedAt = 0;
+  let restarts = 0;
+
+  const schedule = (why: Record<string, unknown>) => {
+    const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
+    failures++;
+    log.error({ ...why, restartInMs: delay }, 'the agent server thread is not running; agents get no answer on capture.agent_port until it is replaced');
+    timer = setTimeout(() => void replace(), delay);
+    timer.unref();
+  };
+  const watch = (worker: Worker) => {
+    current = worker;
+    startedAt = Date.now();
+    worker.on('error', (err) => log.error({ err }, 'agent server thread failed'));
+    exited = new Promise<void>((resolve) => worker.once('exit', (code) => {
+      current = undefined;
+      resolve();
+      if (stopping) return;
+      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) failures = 0;
+      schedule({ exitCode: code });
+    }));
+  };
+  const replace = async () => {
+    timer = undefined;
+    if (stopping) return;
+    try {
+      const { worker } = await spawnThread(data, (w) => (starting = w));
+      if (stopping) return; // ended by stop() or abort()
+      watch(worker);
+      restarts++;
+      log.warn({ restarts }, 'a new agent server thread serves capture.agent_port');
+    } catch (err) {
+      if (!stopping) schedule({ err });
+    } finally {
+      starting = undefined;
+    }
+  };
+  // A replacement still starting when the appliance stops is ended, not left to finish.
+  const endStarting = async () => {
+    if (starting) await starting.terminate();
+  };
+
+  watch(first.worker);
   return {
-    url,
-    running: () => !ended,
+    url: first.url,
+    running: () => current !== undefined,
+    restarts: () => restarts,
     async stop(withinMs) {
       stopping = true;
-      if (ended) return;
+      clearTimeout(timer);
+      const worker = current;
+      if (!worker) return endStarting();
       worker.postMessage({ stop: true } satisfies ToWorker);
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), withinMs)));
-      if ((await Promise.race([exited, late])) === 'late') {
+      let late: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'late'>((resolve) => (late = setTimeout(() => resolve('late'), withinMs)));
+      if ((await Promise.race([exited, deadline])) === 'late') {
         log.warn('the agent server did not stop in time; ending its thread');
         await worker.terminate();
       }
-      clearTimeout(timer);
+      clearTimeout(late);
     },
     async abort() {
       stopping = true;
-      if (!ended) await worker.terminate();
+      clearTimeout(timer);
+      if (current) await current.terminate();
+      await endStarting();
+    },
+    async endThreadForTest() {
+      if (current) await current.terminate();
     },
   };
+}
+
+/**
+ * The thread logs where the main thread does: to the same file (appended line by line)
+ * when the main logger writes to one, else to standard output as the main one does;
+ * at its level and with its bindings (less `module`, which each part sets).
+ */
+function logTarget(log: Logger): AgentWorkerData['log'] {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { file?: unknown; fd?: unknown } | undefined;
+  const file = typeof stream?.file === 'string' ? stream.file : undefined;
+  const { module: _module, ...bindings } = log.bindings();
+  return { file, level: log.level, bindings };
 }
 
 /** The worker's side: one appliance without jobs, answering the agent API only. */
@@ -100,7 +185,8 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
     // Its stop must fit in the main thread's: the main one still chains, checkpoints and stops the database after it.
     server: { ...base.server, port: base.capture.agent_port, shutdown_timeout_seconds: Math.max(1, base.server.shutdown_timeout_seconds - 4) },
   };
-  const logger = createLogger(config).child({ thread: 'agents' });
+  const logConfig = { log: { ...config.log, level: data.log.level as Config['log']['level'] } };
+  const logger = (data.log.file ? createLogger(logConfig, pino.destination({ dest: data.log.file, sync: true, append: true })) : createLogger(logConfig)).child({ ...data.log.bindings, thread: 'agents' });
   let app: Appliance;
   try {
     app = await startAppliance(config, logger, { jobs: false, agentServer: true });

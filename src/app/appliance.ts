@@ -88,7 +88,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
 
     // Keys before anything serves: loose permissions, a missing key or a KEK that does
     // not match the database stop the start here, not at the first encrypted read.
-    const services = await openCoreServices(config, db, logger);
+    const services = await openCoreServices(config, db, logger, { replayLedger: !opts.agentServer });
     const { keyring, keys, audit } = services;
     const changedKeys = opts.agentServer ? [] : await recordConfigChange(db, audit, config);
     if (changedKeys.length) log.info({ changed: changedKeys.length }, 'configuration changed since the last start (recorded in the audit log)');

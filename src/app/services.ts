@@ -24,9 +24,12 @@ export interface CoreServices {
  * recorded in the audit log through the keys domain's hook. Before anything uses
  * them, the shred ledger is replayed: keys it names that a restored database brought
  * back are destroyed again (refused outright when the ledger is lost while the
- * database shows shredding).
+ * database shows shredding). A second thread of a running appliance (the agent
+ * server) passes `replayLedger: false`: the main thread replayed before starting it,
+ * and a replay beside its live shreds could read the ledger between a shred's append
+ * and its commit, and destroy that key "again" or append it twice.
  */
-export async function openCoreServices(config: Readonly<Config>, db: Knex, logger: Logger): Promise<CoreServices> {
+export async function openCoreServices(config: Readonly<Config>, db: Knex, logger: Logger, opts: { replayLedger?: boolean } = {}): Promise<CoreServices> {
   // The audit log encrypts personal details with the key service, and key operations
   // (the keyring's creation at first start among them) are recorded in the audit log.
   // The log gets a key service that forwards to the real one once it exists; key
@@ -46,7 +49,7 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
   const onKeyEvent: KeyEventHook = keyEventHook(audit);
   const keyring = await openKeyring(config, db, { logger, onKeyEvent, actor: 'system' });
   const ledger = openShredLedger(keyring.dir);
-  await replayShredLedger(db, ledger, { logger, onKeyEvent, actor: 'system' });
+  if (opts.replayLedger !== false) await replayShredLedger(db, ledger, { logger, onKeyEvent, actor: 'system' });
   const keys = createKeyService(keyring, logger, { onKeyEvent, ledger });
   holder.keys = keys;
   return { keyring, keys, audit, ledger };

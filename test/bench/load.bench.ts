@@ -4,7 +4,9 @@
  * the same run (a bare Koa server answering a constant; bare Koa + pg doing one
  * indexed SELECT). Prints one table; asserts nothing. Run: `npm run bench`
  * (flags: --employees 200 --entries 200000 --days 1000 --connections 100 --seconds 10
- * --only inbox, --create-one-day). BENCH_PROF=DIR writes a CPU profile of the server process for each
+ * --warmup 3 --only inbox, --create-one-day, --pool-max 10). Each scenario first runs --warmup seconds
+ * unmeasured, so the figures are of a warmed process (the JIT's first compilations of a scenario's
+ * code, on a 10-s run, took a fifth of a create's server CPU), not of its start. BENCH_PROF=DIR writes a CPU profile of the server process for each
  * scenario into DIR (the baselines as bare-koa and bare-koa-pg; seeding left out); BENCH_SQLTIME=1
  * prints the statements that took the most time.
  */
@@ -32,19 +34,22 @@ const { values: flags } = parseArgs({
     days: { type: 'string', default: '200' },
     connections: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     only: { type: 'string' },
     'create-one-day': { type: 'boolean', default: false },
+    'pool-max': { type: 'string' },
   },
 });
 const size = { employees: Number(flags.employees), entries: Number(flags.entries), days: Number(flags.days) };
 const connections = Number(flags.connections);
 const durationMs = Number(flags.seconds) * 1000;
+const warmupMs = Number(flags.warmup) * 1000;
 
 const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-load-'));
 const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
 const config = parseConfig({
-  data_dir: dir, server: { port: 0 }, database: { url: pgServer.url }, log: { level: 'silent' },
+  data_dir: dir, server: { port: 0 }, database: { url: pgServer.url, ...(flags['pool-max'] ? { pool_max: Number(flags['pool-max']) } : {}) }, log: { level: 'silent' },
   timesheets: { max_days_back: 3660 },
 }, 'bench');
 const app = await startAppliance(config, logger, { jobs: false });
@@ -155,7 +160,8 @@ try {
   const results: Array<{ name: string; r: LoadResult; serverMs: number; dbMs: number }> = [];
   // --only WORD runs the baselines and the scenarios whose name holds WORD (for a profile of one).
   for (const sc of scenarios.filter((x, i) => i < 2 || !flags.only || x.name.includes(flags.only))) {
-    process.stderr.write(`running ${sc.name} at ${connections} connections for ${durationMs / 1000} s\n`);
+    process.stderr.write(`running ${sc.name} at ${connections} connections for ${warmupMs / 1000} s unmeasured, then ${durationMs / 1000} s\n`);
+    if (warmupMs > 0) await runLoad({ base: sc.base, connections, durationMs: warmupMs, requests: sc.requests });
     const profile = process.env.BENCH_PROF ? new Session() : null;
     if (profile) {
       profile.connect();
@@ -179,7 +185,7 @@ try {
   }
   const pgBaseline = results[1]!.r.perSecond;
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(9);
-  console.log(`\n${size.employees} employees, ${size.entries} entries, ${size.days} submitted days; ${connections} connections, ${durationMs / 1000} s each; pool_max ${config.database.pool_max}`);
+  console.log(`\n${size.employees} employees, ${size.entries} entries, ${size.days} submitted days; ${connections} connections, ${durationMs / 1000} s each after ${warmupMs / 1000} s of warm-up; pool_max ${config.database.pool_max}`);
   console.log(`${'scenario'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'× Koa+pg'.padStart(9)} ${'non-2xx'.padStart(9)} ${'srv ms/req'.padStart(11)} ${'db ms/req'.padStart(10)}`);
   for (const { name, r, serverMs, dbMs } of results) {
     const bad = r.non2xx + r.errors ? `${r.non2xx + r.errors}${r.firstBadStatus ? ` (${r.firstBadStatus})` : ''}` : '0';

@@ -1,9 +1,11 @@
 import { AWClient } from 'aw-client';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { parseConfig } from '../../src/platform/config.js';
 import { startTestApp } from '../helpers/app.js';
+import { testLogFile } from '../helpers/log.js';
 import { freePort } from '../helpers/net.js';
 import { awClientFor, capturingEmployee } from './helpers.js';
 
@@ -76,4 +78,29 @@ test('an emergency stop ends the agent thread too', async (t) => {
   t.is((await fetch(`${agentUrl}/api/v1/aw/api/0/info`)).status, 401);
   await a.app.abort('test');
   await t.throwsAsync(fetch(`${agentUrl}/api/v1/aw/api/0/info`));
+});
+
+test('an agent thread that ends on its own is replaced: /readyz says so meanwhile, and the port answers again', async (t) => {
+  const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'fatal' } });
+  const agents = a.app.agents!;
+  const info = () => fetch(`${agents.url}/api/v1/aw/api/0/info`).then((r) => r.status, () => 'refused');
+  t.is(await info(), 401);
+  await agents.endThreadForTest();
+  t.false(agents.running());
+  t.is((await a.request('/readyz')).status, 503);
+  t.is(await info(), 'refused', 'nothing serves the port until the replacement listens');
+  // The first replacement starts after one second.
+  const until = Date.now() + 30_000;
+  while (!agents.running() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  t.true(agents.running(), 'a new thread runs');
+  t.is(agents.restarts(), 1);
+  t.is((await a.request('/readyz')).status, 200);
+  t.is(await info(), 401, 'the port answers the agent API again');
+  // The thread logs where the main thread does (here the test's log file), with the test's bindings.
+  const lines = readFileSync(testLogFile(), 'utf8').split('\n').filter((l) => l.includes(t.title)).map((l) => JSON.parse(l) as { thread?: string; msg: string });
+  t.true(lines.some((l) => l.msg === 'a new agent server thread serves capture.agent_port'));
+  t.true(lines.some((l) => l.thread === 'agents' && /agent API listens/.test(l.msg)), 'the replacement thread logged its start into the same file');
+  await a.app.stop();
+  t.false(agents.running());
+  t.is(await info(), 'refused', 'a stop is not followed by a replacement');
 });

@@ -7,7 +7,11 @@ import { createLogger } from '../../src/platform/logger.js';
  * log directory, one file per test worker, so a test can scan everything logged.
  */
 export function testLogger(name = 'test'): Logger {
+  return createLogger({ log: { level: 'debug', format: 'json' } }, pino.destination({ dest: testLogFile(), sync: true, mkdir: true })).child({ test: name });
+}
+
+/** The file this test process's loggers write to. */
+export function testLogFile(): string {
   const dir = process.env.UURWERK_TEST_LOG_DIR ?? path.join(process.cwd(), '.test-tmp', 'logs');
-  const file = path.join(dir, `${path.basename(process.argv[1] ?? 'worker')}-${process.pid}.log`);
-  return createLogger({ log: { level: 'debug', format: 'json' } }, pino.destination({ dest: file, sync: true, mkdir: true })).child({ test: name });
+  return path.join(dir, `${path.basename(process.argv[1] ?? 'worker')}-${process.pid}.log`);
 }
