@@ -2,7 +2,7 @@
 import test from 'ava';
 import { currentTotp } from '../../src/identity/totp.js';
 import { startTestApp } from '../helpers/app.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, waitForFocus } from '../helpers/browser.js';
 import { buildLocalAccount, GOOD_PASSWORD } from '../helpers/factories.js';
 
 test('Chromium: an operator signs in, enrols TOTP with the server-rendered QR code, sees recovery codes, signs out', async (t) => {
@@ -18,6 +18,7 @@ test('Chromium: an operator signs in, enrols TOTP with the server-rendered QR co
 
   await page.goto(`${a.url}/sign-in?lang=en`);
   // Keyboard only: the username field has focus, Tab to the password, Enter submits.
+  await waitForFocus(page, 'input[name=username]');
   await page.keyboard.type(op.username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(GOOD_PASSWORD);

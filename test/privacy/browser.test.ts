@@ -1,22 +1,13 @@
 /// <reference lib="dom" />
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { currentTotp } from '../../src/identity/totp.js';
 import { startTestApp } from '../helpers/app.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithKeyboard } from '../helpers/browser.js';
 import { buildDpo, buildEmployee, type BuiltPerson } from '../helpers/factories.js';
 
-/** Signs in through the pages, keyboard only (the TOTP step uses the next code: the factory spent the current one). */
-async function signInPage(page: Page, url: string, who: BuiltPerson): Promise<void> {
-  await page.goto(`${url}/sign-in?lang=en`);
-  await page.keyboard.type(who.username);
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(who.password!);
-  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  if (who.totpSecret) {
-    await page.fill('input[name=code]', await currentTotp(who.totpSecret, Date.now() + 30_000));
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  }
+/** Signs in through the pages, keyboard only (see signInWithKeyboard). */
+function signInPage(page: Page, url: string, who: BuiltPerson): Promise<void> {
+  return signInWithKeyboard(page, url, { username: who.username, password: who.password!, totpSecret: who.totpSecret });
 }
 
 test('Chromium, keyboard only: an employee files a restriction request; the privacy officer decides it from the register', async (t) => {

@@ -1,26 +1,13 @@
 /// <reference lib="dom" />
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { currentTotp } from '../../src/identity/totp.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithKeyboard } from '../helpers/browser.js';
 import { GOOD_PASSWORD } from '../helpers/factories.js';
 import { daysAgo, person, timesheetApp, type Person } from './helpers.js';
 
-/**
- * Signs a person in through the pages, keyboard only. Admins enrolled TOTP through the
- * API a moment ago; that step's code is spent, so the next step's code is used (the
- * server accepts one step of clock drift).
- */
-async function signInPage(page: Page, url: string, p: Person): Promise<void> {
-  await page.goto(`${url}/sign-in?lang=en`);
-  await page.keyboard.type(p.username);
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(GOOD_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  if (p.secret) {
-    await page.fill('input[name=code]', await currentTotp(p.secret, Date.now() + 30_000));
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  }
+/** Signs a person in through the pages, keyboard only (see signInWithKeyboard). */
+function signInPage(page: Page, url: string, p: Person): Promise<void> {
+  return signInWithKeyboard(page, url, { username: p.username, password: GOOD_PASSWORD, totpSecret: p.secret });
 }
 
 test('Chromium: an employee records two entries and submits; the admin approves from the inbox; another team’s admin sees nothing; the employee sees the read', async (t) => {

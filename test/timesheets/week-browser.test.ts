@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import test from 'ava';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithKeyboard } from '../helpers/browser.js';
 import { GOOD_PASSWORD } from '../helpers/factories.js';
 import { mondayOf } from '../../src/timesheets/page-kit.js';
 import { addDays } from '../../src/timesheets/tz.js';
@@ -24,11 +24,7 @@ test('Chromium: a cell saves in place on leaving it and the totals follow; a bad
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  await page.goto(`${a.url}/sign-in?lang=en`);
-  await page.keyboard.type(emp.username);
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(GOOD_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await signInWithKeyboard(page, a.url, { username: emp.username, password: GOOD_PASSWORD });
   await page.goto(`${a.url}/timesheets?week=${monday}&lang=en`);
   // The week's own content (main) fits; the grid scrolls inside its own box. (The shared header is another part's.)
   const wide = await page.evaluate(() => Array.from(document.querySelectorAll('main *')).filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.grid-scroll')).map((el) => `${el.tagName}#${el.id}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`));
