@@ -30,7 +30,7 @@ type FromWorker = { ready: string } | { failed: string } | { stopped: true };
 
 const START_TIMEOUT_MS = 60_000;
 
-/** The first restart waits this long, each failed one twice as long as the one before, up to `RESTART_MAX_MS`. */
+/** The first replacement waits this long; each further failure doubles the wait, up to `RESTART_MAX_MS`. */
 const RESTART_FIRST_MS = 1_000;
 const RESTART_MAX_MS = 60_000;
 /** A thread that ran this long before it ended starts the waits from the first again. */
@@ -76,8 +76,9 @@ async function spawnThread(data: AgentWorkerData, hold: (worker: Worker) => void
 
 /**
  * Starts the agent thread; resolves with its URL once it listens. A thread that ends
- * on its own (a fault, not a stop) is logged and replaced: after 1 s, then after twice
- * as long at each failure, up to a minute. While none runs, `/readyz` says so.
+ * on its own (a fault, not a stop) is logged and replaced after 1 s; each further
+ * failure (a replacement that does not start, or a thread that ends within a minute of
+ * its start) doubles the wait, up to a minute. While none runs, `/readyz` says so.
  */
 export async function startAgentServer(config: Readonly<Config>, databaseUrl: string | undefined, log: Logger): Promise<AgentServer> {
   const data: AgentWorkerData = { agentServer: true, config, databaseUrl, log: logTarget(log) };
@@ -165,12 +166,13 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
 /**
  * The thread logs where the main thread does: to the same file (appended line by line)
  * when the main logger writes to one, else to standard output as the main one does;
- * at its level and with its bindings (less `module`, which each part sets).
+ * at its level and with its bindings (less `module`, which each part sets, and the base `app`).
  */
 function logTarget(log: Logger): AgentWorkerData['log'] {
   const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { file?: unknown; fd?: unknown } | undefined;
   const file = typeof stream?.file === 'string' ? stream.file : undefined;
-  const { module: _module, ...bindings } = log.bindings();
+  // `app` is every logger's base (createLogger) already; a second copy would repeat the key in each line.
+  const { module: _module, app: _app, ...bindings } = log.bindings();
   return { file, level: log.level, bindings };
 }
 

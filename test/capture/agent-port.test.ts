@@ -81,7 +81,7 @@ test('an emergency stop ends the agent thread too', async (t) => {
 });
 
 test('an agent thread that ends on its own is replaced: /readyz says so meanwhile, and the port answers again', async (t) => {
-  const a = await startTestApp(t, { capture: { agent_port: await freePort() }, log: { level: 'fatal' } });
+  const a = await startTestApp(t, { capture: { agent_port: await freePort() } });
   const agents = a.app.agents!;
   const info = () => fetch(`${agents.url}/api/v1/aw/api/0/info`).then((r) => r.status, () => 'refused');
   t.is(await info(), 401);
@@ -99,8 +99,26 @@ test('an agent thread that ends on its own is replaced: /readyz says so meanwhil
   // The thread logs where the main thread does (here the test's log file), with the test's bindings.
   const lines = readFileSync(testLogFile(), 'utf8').split('\n').filter((l) => l.includes(t.title)).map((l) => JSON.parse(l) as { thread?: string; msg: string });
   t.true(lines.some((l) => l.msg === 'a new agent server thread serves capture.agent_port'));
-  t.true(lines.some((l) => l.thread === 'agents' && /agent API listens/.test(l.msg)), 'the replacement thread logged its start into the same file');
+  t.is(lines.filter((l) => l.thread === 'agents' && /agent API listens/.test(l.msg)).length, 2, 'the first thread and its replacement logged their starts into the same file');
+  const raw = readFileSync(testLogFile(), 'utf8').split('\n').find((l) => l.includes(t.title) && l.includes('"thread":"agents"'))!;
+  t.is(raw.split('"app":').length, 2, 'each key once in a line of the thread');
   await a.app.stop();
   t.false(agents.running());
-  t.is(await info(), 'refused', 'a stop is not followed by a replacement');
 });
+
+for (const how of ['stop', 'abort'] as const) {
+  test(`${how === 'abort' ? 'an' : 'a'} ${how} while a replacement is due or starting ends it: no thread runs afterwards`, async (t) => {
+    const a = await startTestApp(t, { capture: { agent_port: await freePort() } });
+    const agents = a.app.agents!;
+    const info = () => fetch(`${agents.url}/api/v1/aw/api/0/info`).then((r) => r.status, () => 'refused');
+    await agents.endThreadForTest();
+    // stop: while the replacement waits for its second; abort: about when it starts.
+    if (how === 'abort') await new Promise((r) => setTimeout(r, 1_100));
+    await (how === 'stop' ? a.app.stop() : a.app.abort('test'));
+    await new Promise((r) => setTimeout(r, 2_500));
+    t.false(agents.running());
+    // A stop comes before the replacement's second; an abort may come just after it started.
+    if (how === 'stop') t.is(agents.restarts(), 0);
+    t.is(await info(), 'refused');
+  });
+}
