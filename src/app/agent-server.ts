@@ -26,7 +26,7 @@ interface AgentWorkerData {
 
 /** Messages between the threads. */
 type ToWorker = { stop: true };
-type FromWorker = { ready: string } | { failed: string } | { stopped: true };
+type FromWorker = { ready: string } | { failed: string };
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -169,7 +169,7 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
  * at its level and with its bindings (less `module`, which each part sets, and the base `app`).
  */
 function logTarget(log: Logger): AgentWorkerData['log'] {
-  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { file?: unknown; fd?: unknown } | undefined;
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { file?: unknown } | undefined;
   const file = typeof stream?.file === 'string' ? stream.file : undefined;
   // `app` is every logger's base (createLogger) already; a second copy would repeat the key in each line.
   const { module: _module, app: _app, ...bindings } = log.bindings();
@@ -199,10 +199,8 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
   }
   port.on('message', (m: ToWorker) => {
     if (!m.stop) return;
-    void app.stop().finally(() => {
-      port.postMessage({ stopped: true } satisfies FromWorker);
-      port.close();
-    });
+    // The main thread waits for the thread's exit, which follows once the port is closed.
+    void app.stop().finally(() => port.close());
   });
   port.postMessage({ ready: app.url } satisfies FromWorker);
 }

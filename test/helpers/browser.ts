@@ -22,7 +22,7 @@ export async function launchBrowser(t: ExecutionContext): Promise<Browser> {
 }
 
 /** Where a page is and what it shows (address and visible text, shortened): for failure messages. */
-export async function describePage(page: Page): Promise<string> {
+async function describePage(page: Page): Promise<string> {
   const text = await page.locator('body').innerText({ timeout: 5_000 }).catch((err: Error) => `(no text: ${err.message.split('\n')[0]})`);
   return `${page.url()} showing "${text.replace(/\s+/g, ' ').trim().slice(0, 500)}"`;
 }
