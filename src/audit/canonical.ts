@@ -98,20 +98,24 @@ export function sha256Hex(text: string): string {
  * order directly (the same bytes `canonicalJson` produces for it; a test holds them equal).
  */
 export function eventHash(row: Omit<AuditEventRow, 'hash'>): string {
-  const text =
-    '{"action":' + canonicalJson(row.action) +
-    ',"actor_id":' + canonicalJson(row.actor_id) +
-    ',"at":' + canonicalJson(row.at) +
+  return eventHasher(row)(row.seq, row.at, row.prev_hash);
+}
+
+/**
+ * `eventHash` for an event whose seq, time and previous hash are not known yet: the
+ * canonical text around them is written once, and a chain pass only fills them in.
+ */
+export function eventHasher(row: Omit<AuditEventRow, 'hash' | 'seq' | 'at' | 'prev_hash'>): (seq: number, at: string, prevHash: string) => string {
+  const beforeAt = '{"action":' + canonicalJson(row.action) + ',"actor_id":' + canonicalJson(row.actor_id) + ',"at":';
+  const beforePrev =
     ',"id":' + canonicalJson(row.id) +
     ',"object_id":' + canonicalJson(row.object_id) +
     ',"object_type":' + canonicalJson(row.object_type) +
     ',"payload":' + canonicalJson(row.payload) +
     ',"personal":' + canonicalJson(row.personal) +
-    ',"prev_hash":' + canonicalJson(row.prev_hash) +
-    ',"seq":' + canonicalJson(row.seq) +
-    ',"subject_id":' + canonicalJson(row.subject_id) +
-    ',"v":1}';
-  return sha256Hex(text);
+    ',"prev_hash":';
+  const after = ',"subject_id":' + canonicalJson(row.subject_id) + ',"v":1}';
+  return (seq, at, prevHash) => sha256Hex(beforeAt + canonicalJson(at) + beforePrev + canonicalJson(prevHash) + ',"seq":' + canonicalJson(seq) + after);
 }
 
 /** The hash as the generic canonical serialisation defines it (what `eventHash` must equal). */

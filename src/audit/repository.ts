@@ -1,4 +1,5 @@
 import type { Knex } from '../platform/db.js';
+import { sqlLiteral } from '../platform/sql-literal.js';
 import type { AuditEventRow, CheckpointRow } from './canonical.js';
 
 /**
@@ -52,19 +53,59 @@ export async function lockAgeing(trx: Knex.Transaction): Promise<void> {
   await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, AGEING_LOCK]);
 }
 
+/** The chain's head and the clock a pass stamps its events with. */
+export interface Head {
+  seq: number;
+  hash: string | null;
+  now: Date;
+}
+
 /** The last event's seq and hash, plus the database clock in milliseconds (the event time). */
-export async function headAndClock(trx: Db): Promise<{ seq: number; hash: string | null; now: Date }> {
-  const { rows } = await trx.raw<{ rows: Array<{ seq: string | null; hash: string | null; now: Date }> }>(`
+export const HEAD_AND_CLOCK_SQL = `
     SELECT h.seq, h.hash, date_trunc('milliseconds', clock_timestamp()) AS now
     FROM (SELECT 1) one
-    LEFT JOIN LATERAL (SELECT seq, hash FROM audit.events ORDER BY seq DESC LIMIT 1) h ON true`);
-  const r = rows[0]!;
+    LEFT JOIN LATERAL (SELECT seq, hash FROM audit.events ORDER BY seq DESC LIMIT 1) h ON true`;
+
+/** A row of HEAD_AND_CLOCK_SQL as the head. */
+export function toHead(r: { seq: string | number | null; hash: string | null; now: Date }): Head {
   return { seq: Number(r.seq ?? 0), hash: r.hash, now: r.now };
 }
+
+/** The last event's seq and hash, plus the database clock in milliseconds (the event time). */
+export async function headAndClock(trx: Db): Promise<Head> {
+  const { rows } = await trx.raw<{ rows: Array<{ seq: string | null; hash: string | null; now: Date }> }>(HEAD_AND_CLOCK_SQL);
+  return toHead(rows[0]!);
+}
+
+/** Takes the append lock until the end of the transaction, as statement text (for a trip of statements). */
+export const LOCK_EVENTS_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${EVENTS_LOCK})`;
 
 /** Inserts event rows in one statement, in seq order (the trigger re-checks each seq and prev_hash). */
 export async function insertEvents(trx: Db, rows: AuditEventRow[]): Promise<void> {
   await trx.withSchema('audit').table('events').insert(rows.map((row) => ({ ...row, payload: JSON.stringify(row.payload) })));
+}
+
+/** A grouped append's columns: the event's own first (written before its pass), then what the pass gives it. */
+const APPEND_COLUMNS = 'id, actor_id, subject_id, action, object_type, object_id, payload, personal, seq, at, prev_hash, hash';
+
+/**
+ * An event's own columns as literal SQL values (the first eight of APPEND_COLUMNS,
+ * with a trailing comma), written once before its pass: a trip of statements takes
+ * no parameters, and each literal is coerced to its column's type as a parameter is.
+ */
+export function ownValuesSql(e: StagedEvent): string {
+  return `(${[e.id, e.actor_id, e.subject_id, e.action, e.object_type, e.object_id, JSON.stringify(e.payload), e.personal].map(sqlLiteral).join(', ')}, `;
+}
+
+/** The insert of linked events whose own columns `ownValuesSql` wrote; in seq order (the trigger re-checks the chain). */
+export function insertLinkedSql(rows: ReadonlyArray<{ own: string; seq: number; prev_hash: string; hash: string }>, at: string): string {
+  const time = sqlLiteral(at);
+  let sql = `INSERT INTO audit.events (${APPEND_COLUMNS}) VALUES `;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    sql += `${i ? ', ' : ''}${r.own}${sqlLiteral(r.seq)}, ${time}, ${sqlLiteral(r.prev_hash)}, ${sqlLiteral(r.hash)})`;
+  }
+  return sql;
 }
 
 /** One event by seq. */

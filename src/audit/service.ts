@@ -4,7 +4,7 @@ import { ValidationError } from '../platform/errors.js';
 import type { CipherRef, KeyEventHook, KeyService } from '../keys/types.js';
 import { ACTION_PATTERN } from './actions.js';
 import type { JsonValue } from './canonical.js';
-import { coalescedFlush, noteStaged } from './chainer.js';
+import { coalescedFlush, groupedAppend, noteStaged } from './chainer.js';
 import { eventBySeq, insertStaged, type StagedEvent } from './repository.js';
 
 /** What a caller records. Ids are pseudonymous (account ids, `system`, `cli:<user>`), never names. */
@@ -39,6 +39,16 @@ export interface AuditLog {
   record(trx: Knex.Transaction, event: AuditEventInput): Promise<RecordedEvent>;
   /** Stages several events in order in one insert (batched operations); they are chained in that order. */
   recordMany(trx: Knex.Transaction, events: AuditEventInput[]): Promise<RecordedEvent[]>;
+  /**
+   * Appends events that record no change of their own — a read, a refused sign-in, a
+   * file handed out — with no caller transaction: events of concurrent callers are
+   * written together under one lock, one head read and one commit (group commit,
+   * `groupedAppend` in chainer.ts). Resolves once they are durable and chained, so a
+   * read answered after it is already in the log. Bad input is refused (422) before
+   * anything is written. An event that records a change uses `record` instead, so it
+   * commits or rolls back with that change.
+   */
+  append(events: AuditEventInput | readonly AuditEventInput[]): Promise<RecordedEvent[]>;
   /**
    * Chains every event staged and committed before the call (group commit: callers
    * arriving during a pass share the next one). A no-op for a log built without a
@@ -144,7 +154,8 @@ export async function recordPlainEvents(trx: Knex.Transaction, events: AuditEven
  */
 export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
   const flush = db ? coalescedFlush(db) : () => Promise.resolve();
-  const prepareAll = async (trx: Knex.Transaction, events: AuditEventInput[]): Promise<Prepared[]> => {
+  const grouped = db ? groupedAppend(db) : null;
+  const prepareAll = async (trx: Knex.Transaction, events: readonly AuditEventInput[]): Promise<Prepared[]> => {
     const out: Prepared[] = [];
     for (const event of events) {
       const id = randomUUID();
@@ -163,6 +174,18 @@ export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
     async recordMany(trx, events) {
       if (!trx.isTransaction) throw new Error('audit.record must run inside the transaction of the change it records');
       return stage(trx, await prepareAll(trx, events));
+    },
+
+    async append(input) {
+      if (!db || !grouped) throw new Error('audit.append needs an audit log built with a database handle');
+      const events = Array.isArray(input) ? (input as readonly AuditEventInput[]) : [input as AuditEventInput];
+      // Checked before any key is touched; personal details are encrypted in a short
+      // transaction of their own (creating the subject's data key records a key event).
+      const prepared = events.some((e) => e.personal)
+        ? await db.transaction((trx) => prepareAll(trx, events))
+        : events.map((e) => prepare(e, randomUUID(), null));
+      await grouped(prepared);
+      return prepared.map((p) => ({ id: p.id }));
     },
 
     flush,

@@ -29,7 +29,7 @@ type Filter = Record<string, string | number | undefined>;
 /** Records one auditor read. */
 export async function recordAuditorRead(deps: Pick<ComplianceDeps, 'db' | 'audit'>, actor: Actor, view: AuditorView, filter: Filter = {}): Promise<void> {
   const given = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
-  await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.complianceAuditorRead, actorId: actor.accountId, payload: { view, filter: given } }));
+  await deps.audit.append({ action: AUDIT_ACTIONS.complianceAuditorRead, actorId: actor.accountId, payload: { view, filter: given } });
 }
 
 /** Checks the role, runs the read, records it. */

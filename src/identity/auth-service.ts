@@ -154,17 +154,17 @@ export async function signIn(deps: AuthDeps, input: { username: string; password
 export const UNKNOWN_SIGN_IN_SUBJECT = 'system:sign-in';
 
 async function auditFailure(deps: AuthDeps, account: AccountRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
-  await deps.db.transaction((trx) =>
-    deps.audit.record(trx, {
-      action: AUDIT_ACTIONS.loginFailed,
-      actorId: account?.id ?? 'anonymous',
-      // The address is personal data: stored only encrypted, under the account's key or,
-      // for a name that matches no account, under the sign-in records' own subject.
-      subjectId: account?.id ?? UNKNOWN_SIGN_IN_SUBJECT,
-      payload: { reason },
-      personal: { address: meta.address },
-    }),
-  );
+  // A refused sign-in changes nothing but the throttle counters: its event joins the
+  // group commit of other such events (a password spray costs a commit per group, not per try).
+  await deps.audit.append({
+    action: AUDIT_ACTIONS.loginFailed,
+    actorId: account?.id ?? 'anonymous',
+    // The address is personal data: stored only encrypted, under the account's key or,
+    // for a name that matches no account, under the sign-in records' own subject.
+    subjectId: account?.id ?? UNKNOWN_SIGN_IN_SUBJECT,
+    payload: { reason },
+    personal: { address: meta.address },
+  });
 }
 
 /**
@@ -197,7 +197,7 @@ export async function completeSecondFactor(deps: AuthDeps, session: LiveSession,
   });
   if (!accepted) {
     await recordFailure(deps.db, keys.account, deps.config.auth.account_max_failures, deps.config.auth);
-    await deps.db.transaction((trx) => deps.audit.record(trx, { action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id }, personal: { address: meta.address } }));
+    await deps.audit.append({ action: AUDIT_ACTIONS.secondFactorFailed, actorId: session.accountId, subjectId: session.accountId, object: { type: 'session', id: session.id }, personal: { address: meta.address } });
     throw new UnauthenticatedError('The code is not valid (or was already used)');
   }
   await clearFailures(deps.db, keys.account);

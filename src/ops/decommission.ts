@@ -57,7 +57,7 @@ export async function collectArchive(deps: DecommissionDeps, now: Date): Promise
   const refuse = (): never => {
     throw new Error('collecting the archive records nothing');
   };
-  const td: TimesheetDeps = { db: deps.db, config: deps.config, keys: deps.keys, audit: { record: refuse, recordMany: refuse, readPersonal: refuse, flush: () => Promise.resolve() } };
+  const td: TimesheetDeps = { db: deps.db, config: deps.config, keys: deps.keys, audit: { record: refuse, recordMany: refuse, append: refuse, readPersonal: refuse, flush: () => Promise.resolve() } };
   const days = await inWall(deps.db, 'bypass', async (w) => {
     const rows = await listDays(w, (q) => q, { states: [...KEPT_STATES], limit: 1_000_000_000 });
     const out: ArchiveJson[] = [];

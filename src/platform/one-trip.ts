@@ -87,10 +87,7 @@ export async function oneTrip(db: Knex, statements: readonly TripStatement[]): P
     if (count !== (st.bindings ?? []).length) throw new TypeError(`${count} placeholders for ${(st.bindings ?? []).length} values`);
     return { st, numbered: text, args: (st.bindings ?? []).map(sqlLiteral) };
   });
-  const client = db.client as Knex.Client & { acquireConnection(): Promise<PooledClient>; releaseConnection(c: PooledClient): Promise<unknown> };
-  const conn = await client.acquireConnection();
-  let failure: unknown;
-  try {
+  return withPooled(db, async (client, conn) => {
     let prepared = preparedOn.get(conn);
     if (!prepared) preparedOn.set(conn, (prepared = new Set()));
     const parts: string[] = [];
@@ -119,11 +116,51 @@ export async function oneTrip(db: Knex, statements: readonly TripStatement[]): P
     }
     if (results.length !== statements.length) throw new Error(`one trip: ${results.length} results for ${statements.length} statements`);
     return results;
+  });
+}
+
+/** Sends complete statements (values already written in) as one message; one result each. */
+export type Trip = (statements: readonly string[]) => Promise<pg.QueryResult[]>;
+
+/**
+ * A transaction spelled out in a few messages on one pooled connection: `fn` sends
+ * each message with `trip`, the first starting with BEGIN and the last ending with
+ * COMMIT, so a transaction of N statements costs as many round trips as it has
+ * messages (a chain pass: two, where knex would spend five). Statements are complete
+ * texts: values written in with `sqlLiteral` or `inlineSql`. When `fn` fails, ROLLBACK
+ * is sent (harmless when no transaction is open); a connection that cannot take it
+ * leaves the pool. The pool's bounds apply as for any query.
+ */
+export async function onConnection<T>(db: Knex, fn: (trip: Trip) => Promise<T>): Promise<T> {
+  if ((db as unknown as { isTransaction?: boolean }).isTransaction) throw new TypeError('onConnection runs on the pool, not inside a transaction');
+  return withPooled(db, async (client, conn) => {
+    const trip: Trip = async (statements) => {
+      const results = await send(client, conn, statements.join(';\n'));
+      if (results.length !== statements.length) throw new Error(`one trip: ${results.length} results for ${statements.length} statements`);
+      return results;
+    };
+    try {
+      return await fn(trip);
+    } catch (err) {
+      await send(client, conn, 'ROLLBACK').catch((rollbackErr: unknown) => {
+        conn.__knex__disposed = rollbackErr;
+      });
+      throw err;
+    }
+  });
+}
+
+/** Runs `fn` with a connection from knex's pool and gives it back (a failing release does not hide `fn`'s error). */
+async function withPooled<T>(db: Knex, fn: (client: Knex.Client, conn: PooledClient) => Promise<T>): Promise<T> {
+  const client = db.client as Knex.Client & { acquireConnection(): Promise<PooledClient>; releaseConnection(c: PooledClient): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  let failure: unknown;
+  try {
+    return await fn(client, conn);
   } catch (err) {
     failure = err;
     throw err;
   } finally {
-    // A failing release must not hide the statement's own error.
     await client.releaseConnection(conn).catch((releaseErr: unknown) => {
       if (failure === undefined) throw releaseErr;
     });

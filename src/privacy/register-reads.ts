@@ -14,9 +14,9 @@ export type RegisterView = 'requests' | 'request' | 'breaches' | 'breach';
 export async function auditRegisterView(deps: Pick<PrivacyDeps, 'db' | 'audit'>, actor: Actor, view: RegisterView, opts: { id?: string; filters?: Record<string, unknown> } = {}): Promise<void> {
   const filters = Object.fromEntries(Object.entries(opts.filters ?? {}).filter(([k, v]) => typeof v === 'string' && !['lang', 'ok', 'token'].includes(k)).map(([k, v]) => [k, String(v).slice(0, 100)]));
   const type = view === 'request' || view === 'requests' ? 'privacy_request' : 'privacy_breach';
-  await deps.db.transaction((trx) => deps.audit.record(trx, {
+  await deps.audit.append({
     action: AUDIT_ACTIONS.privacyRegisterViewed, actorId: actor.accountId,
     object: opts.id ? { type, id: opts.id } : null,
     payload: { view, filters },
-  }));
+  });
 }

@@ -121,9 +121,7 @@ export async function invoice(deps: TimesheetDeps, actor: Actor, q: InvoiceQuery
   }
   const out = [...lines.values()].map((l) => ({ ...l, amount: l.hourly_rate === null ? 0 : Math.round((l.minutes * l.hourly_rate * 100) / 60) / 100 }));
   out.sort((a, b) => a.project.localeCompare(b.project) || (a.task ?? '').localeCompare(b.task ?? '') || (a.hourly_rate ?? 0) - (b.hourly_rate ?? 0));
-  await deps.db.transaction((trx) =>
-    deps.audit.record(trx, { action: REPORT_AUDIT_ACTIONS.invoiceExported, actorId: actor.accountId, object: { type: 'customer', id: customer.id }, payload: { from: q.from, to: q.to, detail, days: days.length } }),
-  );
+  await deps.audit.append({ action: REPORT_AUDIT_ACTIONS.invoiceExported, actorId: actor.accountId, object: { type: 'customer', id: customer.id }, payload: { from: q.from, to: q.to, detail, days: days.length } });
   return {
     customer_id: customer.id, customer: customer.name, currency, from: q.from, to: q.to,
     lines: out,

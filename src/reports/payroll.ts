@@ -33,8 +33,6 @@ export async function payrollExport(deps: TimesheetDeps, actor: Actor, range: { 
     date: d.date, minutes: d.total_minutes, hours: (d.total_minutes / 60).toFixed(2),
   }));
   rows.sort((a, b) => a.name.localeCompare(b.name) || a.person_id.localeCompare(b.person_id) || a.date.localeCompare(b.date));
-  await deps.db.transaction((trx) =>
-    deps.audit.record(trx, { action: REPORT_AUDIT_ACTIONS.payrollExported, actorId: actor.accountId, object: { type: 'payroll_export', id: `${range.from}..${range.to}` }, payload: { from: range.from, to: range.to, days: rows.length, people: ids.length } }),
-  );
+  await deps.audit.append({ action: REPORT_AUDIT_ACTIONS.payrollExported, actorId: actor.accountId, object: { type: 'payroll_export', id: `${range.from}..${range.to}` }, payload: { from: range.from, to: range.to, days: rows.length, people: ids.length } });
   return { from: range.from, to: range.to, rows, locked: await closureOverlaps(deps.db, 'payroll', range.from, range.to) };
 }

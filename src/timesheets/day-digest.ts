@@ -66,7 +66,7 @@ export async function verifyDayDigests(deps: { db: Knex; keys: KeyService; confi
   const refuse = (): never => {
     throw new Error('the day-digest check records nothing');
   };
-  const td: TimesheetDeps = { ...deps, audit: { record: refuse, recordMany: refuse, readPersonal: refuse, flush: () => Promise.resolve() } };
+  const td: TimesheetDeps = { ...deps, audit: { record: refuse, recordMany: refuse, append: refuse, readPersonal: refuse, flush: () => Promise.resolve() } };
   // Submit and approve events staged by requests that just committed belong in the check.
   await chainStaged(deps.db);
   return inWall(deps.db, 'bypass', async (w) => {

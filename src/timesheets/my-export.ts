@@ -67,9 +67,9 @@ export async function exportMyTime(deps: TimesheetDeps, actor: Actor, from: stri
   } else {
     file = { body: await toXlsx({ time: rows }), type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', name: `my-time-${from}-${to}.xlsx` };
   }
-  await deps.db.transaction((trx) => deps.audit.record(trx, {
+  await deps.audit.append({
     action: AUDIT_ACTIONS.personalDataExported, actorId: actor.accountId, subjectId: actor.accountId, object: { type: 'time_export', id: `${from}..${to}` },
     payload: { format, from, to, entries: rows.length - 1, days: days.filter((d) => d.entries.length).length },
-  }));
+  });
   return file;
 }

@@ -3,7 +3,9 @@
  * each recording one event per transaction and counted once it is acknowledged (its
  * transaction committed and `audit.flush()` returned, so the event is chained) —
  * group commit — beside the old contract measured in the same run (lock, head read
- * and insert inside the caller's transaction, held until it commits); then
+ * and insert inside the caller's transaction, held until it commits), and each
+ * appending one event with no transaction of its own (`audit.append`: the events
+ * of concurrent writers share one transaction and commit); then
  * `audit:verify`, `audit:checkpoint` and `audit:export` over N events, each beside
  * PostgreSQL's own `COPY (SELECT * FROM audit.events) TO STDOUT` of the same rows,
  * measured in the same run (the machine is shared: ratios matter, not seconds).
@@ -150,10 +152,16 @@ async function main(): Promise<void> {
       timed(writers, secs, 'rows/s', async (n) => {
         await db.transaction((trx) => trx('bench_plain').insert({ payload: JSON.stringify(event(n).payload) }));
       });
+    /** Events that record no change of their own (reads, refused sign-ins): `audit.append`, no caller transaction, grouped across writers. */
+    const grouped = (writers: number, secs: number): Promise<string> =>
+      timed(writers, secs, 'events/s', async (n) => {
+        await services.audit.append(event(n));
+      });
     for (const writers of [1, 16, 64]) {
       console.log(`plain row insert (ceiling) ${String(writers).padStart(2)} writers  ${await plain(writers, seconds)}  (${load()})`);
       console.log(`old: lock until commit, ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, true)}  (${load()})`);
       console.log(`group commit,            ${String(writers).padStart(2)} writers  ${await appends(writers, seconds, false)}  (${load()})`);
+      console.log(`append (no caller trx),  ${String(writers).padStart(2)} writers  ${await grouped(writers, seconds)}  (${load()})`);
     }
     /**
      * The chain's capacity rather than the commit rate: 64 writers whose transactions
