@@ -24,7 +24,8 @@ export type Reach = 'scope' | 'organisation';
 /**
  * The approved days (or `states`) in [from, to] the reach allows, each with its entries. `keep`
  * picks the days the export uses; with `audit`, each kept day is recorded as a read
- * (`what`) of its owner's data, in the same transaction.
+ * (`what`) of its owner's data once the read ended (`audit.append`), before the caller
+ * hands anything out.
  */
 export async function approvedDays(
   deps: TimesheetDeps,
@@ -34,7 +35,7 @@ export async function approvedDays(
   opts: { keep?: (v: DayView) => boolean; audit?: string; states?: Array<'submitted' | 'returned' | 'approved'>; ownerId?: string } = {},
 ): Promise<DayView[]> {
   const scope = reach === 'organisation' ? (q: Parameters<ReturnType<typeof visibleDays>>[0]) => q : visibleDays(actor);
-  return inWall(deps.db, reach === 'organisation' ? 'bypass' : actor.accountId, async (w) => {
+  const chosen = await inWall(deps.db, reach === 'organisation' ? 'bypass' : actor.accountId, async (w) => {
     const rows = await listDays(w, scope, { states: opts.states ?? ['approved'], ownerId: opts.ownerId, from: range.from, to: range.to, excludeOwnerId: reach === 'scope' ? actor.accountId : undefined, limit: MAX_EXPORT_DAYS + 1 });
     // Never a silently cut export: too many days is refused, naming the field to change.
     if (rows.length > MAX_EXPORT_DAYS) throw new ValidationError([reportsProblem('query.to', 'reports.too_many_days', { max: MAX_EXPORT_DAYS })]);
@@ -43,12 +44,13 @@ export async function approvedDays(
       const view = await buildDayView(deps, w, row.owner_id, row.date, row, row.time_zone);
       if (!opts.keep || opts.keep(view)) kept.push({ row, view });
     }
-    if (opts.audit) {
-      await deps.audit.recordMany(await w.own(), kept.filter((k) => k.row.owner_id !== actor.accountId).map(({ row }) => ({
-        action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: row.owner_id,
-        object: { type: 'timesheet_day', id: row.id }, payload: { what: opts.audit!, date: row.date },
-      })));
-    }
-    return kept.map((k) => k.view);
+    return kept;
   });
+  if (opts.audit) {
+    await deps.audit.append(chosen.filter((k) => k.row.owner_id !== actor.accountId).map(({ row }) => ({
+      action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: row.owner_id,
+      object: { type: 'timesheet_day', id: row.id }, payload: { what: opts.audit!, date: row.date },
+    })));
+  }
+  return chosen.map((k) => k.view);
 }

@@ -145,13 +145,15 @@ export async function correctionCount(deps: TimesheetDeps, actor: Actor): Promis
 
 /** The open requests on days in the admin's scope (their correction inbox); each listed request is an audited read. */
 export async function correctionInbox(deps: TimesheetDeps, actor: Actor): Promise<CorrectionView[]> {
-  return inWall(deps.db, actor.accountId, async (w) => {
+  const { views, read } = await inWall(deps.db, actor.accountId, async (w) => {
     const { rows, mine } = await openInScope(w, actor);
-    if (!rows.length) return [];
-    const trx = await w.own();
-    await deps.audit.recordMany(trx, rows.map((r) => ({ action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: r.owner_id, object: { type: 'timesheet_correction', id: r.id }, payload: { what: 'correction_request', date: mine.get(r.day_id)!.date } })));
-    return present(deps, trx, rows, new Map([...mine].map(([id, d]) => [id, { date: d.date, state: d.state }])));
+    if (!rows.length) return { views: [], read: [] };
+    const views = await present(deps, await w.own(), rows, new Map([...mine].map(([id, d]) => [id, { date: d.date, state: d.state }])));
+    return { views, read: rows.map((r) => ({ action: AUDIT_ACTIONS.personalDataRead, actorId: actor.accountId, subjectId: r.owner_id, object: { type: 'timesheet_correction', id: r.id }, payload: { what: 'correction_request', date: mine.get(r.day_id)!.date } })) };
   });
+  // Appended once the read ended (grouped with other reads); the answer waits until they are in the log.
+  await deps.audit.append(read);
+  return views;
 }
 
 /**

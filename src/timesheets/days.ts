@@ -124,15 +124,16 @@ export async function getDay(deps: TimesheetDeps, actor: Actor, id: string): Pro
 
 /**
  * Other people's days the actor may see (the admin inbox; submitted by default),
- * filtered by person, dates and project. Each listed day is an audited read, appended
- * in one batch.
+ * filtered by person, dates and project. Each listed day is an audited read: the
+ * events are appended in one batch once the read ended (`audit.append`, grouped with
+ * other requests' reads), and the answer waits until they are in the log.
  */
 export async function listReviewDays(
   deps: TimesheetDeps,
   actor: Actor,
   q: { state?: 'submitted' | 'returned' | 'approved'; person?: string; from?: string; to?: string; project_id?: string },
 ): Promise<{ total: number; days: InboxDay[] }> {
-  return inWall(deps.db, actor.accountId, async (w) => {
+  const { days, read } = await inWall(deps.db, actor.accountId, async (w) => {
     const rows = await listDays(w, visibleDays(actor), { states: [q.state ?? 'submitted'], ownerId: q.person, excludeOwnerId: actor.accountId, from: q.from, to: q.to, withoutRestricted: true });
     const listed = rows.filter((day) => canRead(actor, facts(day))); // the scope and the predicate agree; belt and braces
     const entries = await entriesOnDays(w, listed.map((d) => ({ ownerId: d.owner_id, date: d.date })));
@@ -145,7 +146,8 @@ export async function listReviewDays(
       days.push({ ...summarise(day, view), flags: dayFlags(view, deps.config.timesheets), warnings: day.warnings ?? [] });
       read.push(day);
     }
-    await deps.audit.recordMany(await w.forAudit(), read.map((day) => readEvent(actor, day, 'day_summary')));
-    return { total: days.length, days };
+    return { days, read };
   });
+  await deps.audit.append(read.map((day) => readEvent(actor, day, 'day_summary')));
+  return { total: days.length, days };
 }
