@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
 import { eventHash, eventHasher, GENESIS_HASH, type AuditEventRow } from './canonical.js';
 import { onConnection } from '../platform/one-trip.js';
-import { deleteStaged, HEAD_AND_CLOCK_SQL, headAndClock, insertEvents, insertLinkedSql, LOCK_EVENTS_SQL, lockEvents, ownValuesSql, stagedBatch, toHead, type Head, type StagedEvent } from './repository.js';
+import { deleteStaged, deleteStagedSql, HEAD_AND_CLOCK_SQL, headAndClock, insertEvents, insertLinkedSql, lockEvents, lockEventsSql, ownValuesSql, stagedBatch, stagedBatchSql, toHead, type Head, type StagedEvent } from './repository.js';
 
 /**
  * Group commit. Callers stage events in `audit.pending` inside their own transaction
@@ -22,9 +22,28 @@ const BATCH = 4000;
  * The advisory xact lock serialises passes across app nodes; under READ COMMITTED
  * the staged rows are read after the lock is granted, so a pass never sees rows
  * an earlier pass already moved.
+ *
+ * The pass commits without waiting for the WAL flush. What it writes is derived from
+ * staged rows that are already durable (their callers committed synchronously): a
+ * crash loses such a pass whole — never half of it — the staged rows are still there
+ * and the next start chains them again. Any later synchronous commit (a checkpoint's,
+ * a caller's, a grouped append's) flushes the pass with it.
  */
 export async function chainOnce(db: Knex, limit = BATCH): Promise<number> {
-  return db.transaction((trx) => chainBatch(trx, limit, true));
+  // Two round trips: BEGIN, the lock (lazy commit, see chainBatch), the staged rows and
+  // the head (each statement sees what committed before it ran); then the insert, the
+  // delete of the staged rows and COMMIT.
+  return onConnection(db, async (trip) => {
+    const [, , batch, first] = await trip(['BEGIN', lockEventsSql(true), stagedBatchSql(limit), HEAD_AND_CLOCK_SQL]);
+    const staged = batch!.rows as Array<StagedEvent & { n: string }>;
+    if (!staged.length) {
+      await trip(['ROLLBACK']);
+      return 0;
+    }
+    const { at, rows } = linkReady(toHead(first!.rows[0] as Parameters<typeof toHead>[0]), staged.map(readyOf));
+    await trip([insertLinkedSql(rows, at), deleteStagedSql(staged.map((s) => s.n)), 'COMMIT']);
+    return rows.length;
+  });
 }
 
 /**
@@ -42,16 +61,9 @@ export async function chainWithin(trx: Knex.Transaction, opts: { all?: boolean }
   }
 }
 
-/**
- * `lazyCommit`: a pass of its own commits without waiting for the WAL flush. What it
- * writes is derived from staged rows that are already durable (their callers committed
- * synchronously): a crash loses such a pass whole — never half of it — the staged rows
- * are still there and the next start chains them again. Any later synchronous commit
- * (a checkpoint's, a caller's) flushes the pass with it. A pass inside a caller's
- * transaction leaves the caller's commit as it is.
- */
-async function chainBatch(trx: Knex.Transaction, limit: number, lazyCommit = false): Promise<number> {
-  await lockEvents(trx, lazyCommit);
+/** A pass inside the caller's transaction: the caller's commit stays as it is. */
+async function chainBatch(trx: Knex.Transaction, limit: number): Promise<number> {
+  await lockEvents(trx);
   const staged = await stagedBatch(trx, limit);
   if (!staged.length) return 0;
   const rows = link(await headAndClock(trx), staged.map(({ n: _n, ...s }) => s));
@@ -71,10 +83,27 @@ function link(head: Head, events: readonly StagedEvent[]): AuditEventRow[] {
   });
 }
 
-/** An event of `groupedAppend` with what its pass needs written out beforehand. */
+/** An event with what a pass needs written out beforehand: its canonical text and SQL values but for seq, time and links. */
 interface Ready {
   hash: (seq: number, at: string, prevHash: string) => string;
   own: string;
+}
+
+function readyOf(e: StagedEvent): Ready {
+  return { hash: eventHasher(e), own: ownValuesSql(e) };
+}
+
+/** Numbers and hashes ready events after the head, in the order given, all at the pass's time (for `insertLinkedSql`). */
+function linkReady(head: Head, events: readonly Ready[]): { at: string; rows: Array<{ own: string; seq: number; prev_hash: string; hash: string }> } {
+  const at = head.now.toISOString();
+  let prev = head.hash ?? GENESIS_HASH;
+  let seq = head.seq;
+  const rows = events.map((e) => {
+    const prevHash = prev;
+    prev = e.hash(++seq, at, prevHash);
+    return { own: e.own, seq, prev_hash: prevHash, hash: prev };
+  });
+  return { at, rows };
 }
 
 /** A caller of `groupedAppend` waiting for its events to be durable in the chain. */
@@ -125,18 +154,10 @@ export function groupedAppend(db: Knex): (events: readonly StagedEvent[]) => Pro
     };
     try {
       await onConnection(db, async (trip) => {
-        const [, , first] = await trip(['BEGIN', LOCK_EVENTS_SQL, HEAD_AND_CLOCK_SQL]);
+        const [, , first] = await trip(['BEGIN', lockEventsSql(), HEAD_AND_CLOCK_SQL]);
         const group = take();
         if (!group.length) return void (await trip(['ROLLBACK']));
-        const head = toHead(first!.rows[0] as Parameters<typeof toHead>[0]);
-        const at = head.now.toISOString();
-        let prev = head.hash ?? GENESIS_HASH;
-        let seq = head.seq;
-        const rows = group.flatMap((w) => w.events).map((e) => {
-          const prevHash = prev;
-          prev = e.hash(++seq, at, prevHash);
-          return { own: e.own, seq, prev_hash: prevHash, hash: prev };
-        });
+        const { at, rows } = linkReady(toHead(first!.rows[0] as Parameters<typeof toHead>[0]), group.flatMap((w) => w.events));
         const inserts: string[] = [];
         for (let i = 0; i < rows.length; i += BATCH) inserts.push(insertLinkedSql(rows.slice(i, i + BATCH), at));
         const sent = trip([...inserts, 'COMMIT']);
@@ -163,7 +184,7 @@ export function groupedAppend(db: Knex): (events: readonly StagedEvent[]) => Pro
   };
   return (events) => {
     if (!events.length) return Promise.resolve();
-    const ready = events.map((e) => ({ hash: eventHasher(e), own: ownValuesSql(e) }));
+    const ready = events.map(readyOf);
     return new Promise<void>((resolve, reject) => {
       queue.push({ events: ready, resolve, reject });
       pump();

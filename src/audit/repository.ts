@@ -38,9 +38,9 @@ function toCheckpoint(r: RawCheckpoint): CheckpointRow {
   return { ...r, number: Number(r.number), first_seq: Number(r.first_seq), last_seq: Number(r.last_seq), at: r.at.toISOString() };
 }
 
-/** Takes the append lock until the end of the transaction (`lazyCommit`: which then commits without waiting for the WAL flush). */
-export async function lockEvents(trx: Knex.Transaction, lazyCommit = false): Promise<void> {
-  await trx.raw(`SELECT pg_advisory_xact_lock(?, ?)${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`, [LOCK_CLASS, EVENTS_LOCK]);
+/** Takes the append lock until the end of the transaction. */
+export async function lockEvents(trx: Knex.Transaction): Promise<void> {
+  await trx.raw(lockEventsSql());
 }
 
 /** Takes the checkpoint lock until the end of the transaction. */
@@ -77,8 +77,10 @@ export async function headAndClock(trx: Db): Promise<Head> {
   return toHead(rows[0]!);
 }
 
-/** Takes the append lock until the end of the transaction, as statement text (for a trip of statements). */
-export const LOCK_EVENTS_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${EVENTS_LOCK})`;
+/** The append lock as statement text (`lazyCommit`: the transaction then commits without waiting for the WAL flush). */
+export function lockEventsSql(lazyCommit = false): string {
+  return `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${EVENTS_LOCK})${lazyCommit ? `, set_config('synchronous_commit', 'off', true)` : ''}`;
+}
 
 /** Inserts event rows in one statement, in seq order (the trigger re-checks each seq and prev_hash). */
 export async function insertEvents(trx: Db, rows: AuditEventRow[]): Promise<void> {
@@ -197,6 +199,17 @@ export async function stagedBatch(trx: Db, limit: number): Promise<Array<StagedE
   // Each caller's events stay contiguous and in order, callers in the order they staged.
   return (await trx.withSchema('audit').table('pending').orderByRaw('min(n) OVER (PARTITION BY tx), n').limit(limit)
     .select('n', 'id', 'actor_id', 'subject_id', 'action', 'object_type', 'object_id', 'payload', 'personal')) as Array<StagedEvent & { n: string }>;
+}
+
+/** `stagedBatch` as statement text (for a trip of statements). */
+export function stagedBatchSql(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`not a batch size: ${limit}`);
+  return `SELECT n, id, actor_id, subject_id, action, object_type, object_id, payload, personal FROM audit.pending ORDER BY min(n) OVER (PARTITION BY tx), n LIMIT ${limit}`;
+}
+
+/** `deleteStaged` as statement text (for a trip of statements). */
+export function deleteStagedSql(ns: readonly string[]): string {
+  return `DELETE FROM audit.pending WHERE n = ANY(${sqlLiteral(ns)}::bigint[])`;
 }
 
 /** Removes staged rows once chained (the table's trigger lets only chained ones go). */
