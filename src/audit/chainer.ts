@@ -18,6 +18,12 @@ import { deleteStaged, deleteStagedSql, HEAD_AND_CLOCK_SQL, headAndClock, insert
 const BATCH = 4000;
 
 /**
+ * A pass reads the head after the lock is granted, so its statements must each see
+ * what committed before they ran, whatever the server's default isolation.
+ */
+const BEGIN_READ_COMMITTED = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
+/**
  * One chain pass over at most `limit` staged events; returns how many it chained.
  * The advisory xact lock serialises passes across app nodes; under READ COMMITTED
  * the staged rows are read after the lock is granted, so a pass never sees rows
@@ -30,11 +36,11 @@ const BATCH = 4000;
  * a caller's, a grouped append's) flushes the pass with it.
  */
 export async function chainOnce(db: Knex, limit = BATCH): Promise<number> {
-  // Two round trips: BEGIN, the lock (lazy commit, see chainBatch), the staged rows and
-  // the head (each statement sees what committed before it ran); then the insert, the
-  // delete of the staged rows and COMMIT.
+  // Two round trips: BEGIN, the lock (lazy commit, above), the staged rows and the
+  // head (READ COMMITTED: each statement sees what committed before it ran); then the
+  // insert, the delete of the staged rows and COMMIT.
   return onConnection(db, async (trip) => {
-    const [, , batch, first] = await trip(['BEGIN', lockEventsSql(true), stagedBatchSql(limit), HEAD_AND_CLOCK_SQL]);
+    const [, , batch, first] = await trip([BEGIN_READ_COMMITTED, lockEventsSql(true), stagedBatchSql(limit), HEAD_AND_CLOCK_SQL]);
     const staged = batch!.rows as Array<StagedEvent & { n: string }>;
     if (!staged.length) {
       await trip(['ROLLBACK']);
@@ -111,6 +117,14 @@ interface Waiter {
   events: readonly Ready[];
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** Goes in a pass of its own: its group was refused for its data, and this tells whose. */
+  alone?: boolean;
+}
+
+/** Errors about the rows themselves (SQLSTATE classes 22 data exception, 23 integrity constraint): retried caller by caller. */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /**
@@ -119,33 +133,40 @@ interface Waiter {
  * concurrent callers go into the chain together: one transaction with one append
  * lock, one head read, one insert per 4,000 events and one synchronous commit, in two
  * round trips; each caller's promise resolves once that commit returned (its events
- * are durable and chained) and rejects with the pass's error, leaving none of them
- * behind. A caller arriving while a pass runs joins the next one; each caller's events
- * stay together and in order, callers in the order they called. An event's canonical
- * text and SQL values are written as it arrives, while the running pass waits on the
- * database, so the next pass only numbers, hashes and sends. Nothing is staged: the
- * pass writes the chain directly, so no flush is needed after it.
+ * are durable and chained). A pass takes its group when the head arrives: every
+ * caller queued by then, whole callers up to 4,000 events (a larger caller alone).
+ * A caller arriving after that starts the next pass, which waits for the lock while
+ * this one commits (at most two passes at a time). Each caller's
+ * events stay together and in order, callers in the order they called. An event's
+ * canonical text and SQL values are written as it arrives, while the running pass
+ * waits on the database, so a pass only numbers, hashes and sends. Nothing is staged:
+ * the pass writes the chain directly, so no flush is needed after it.
+ *
+ * A pass that fails writes none of its events. When the database refused a row's data
+ * (SQLSTATE class 22 or 23), each caller of the group is tried again in a pass of its
+ * own, so one bad caller fails alone; otherwise every caller of the pass gets its
+ * error, and a pass that fails before its head arrived fails the callers it would have
+ * taken, so a database that refuses every pass empties the queue and never spins.
  */
 export function groupedAppend(db: Knex): (events: readonly StagedEvent[]) => Promise<void> {
   const queue: Waiter[] = [];
   /** Passes under way (at most two), and whether the newest has its group yet. */
   let inFlight = 0;
   let newestHasGroup = true;
-  /** Whole callers from the queue, up to BATCH events (a single larger caller goes alone). */
+  /** Whole callers from the queue, up to BATCH events (a single larger caller, or one marked `alone`, goes alone). */
   const takeGroup = (): Waiter[] => {
     const group: Waiter[] = [];
     let n = 0;
-    while (queue.length && (n === 0 || n + queue[0]!.events.length <= BATCH)) {
+    while (queue.length && (n === 0 || (!queue[0]!.alone && !group[0]!.alone && n + queue[0]!.events.length <= BATCH))) {
       const w = queue.shift()!;
       group.push(w);
       n += w.events.length;
     }
     return group;
   };
-  // Two round trips: BEGIN, the lock and the head read (each statement sees what
-  // committed before it ran, so the head is read after the lock is held); then the
-  // insert and COMMIT (synchronous: the callers are told their events are kept). The
-  // group is taken when the head arrives, so it holds everyone who came until then.
+  // Two round trips: BEGIN, the lock and the head read (READ COMMITTED: each statement
+  // sees what committed before it ran, so the head is read after the lock is held);
+  // then the insert and COMMIT (synchronous: the callers are told their events are kept).
   const pass = async (): Promise<void> => {
     const mine: { group?: Waiter[] } = {};
     const take = (): Waiter[] => {
@@ -154,28 +175,31 @@ export function groupedAppend(db: Knex): (events: readonly StagedEvent[]) => Pro
     };
     try {
       await onConnection(db, async (trip) => {
-        const [, , first] = await trip(['BEGIN', lockEventsSql(), HEAD_AND_CLOCK_SQL]);
+        const [, , first] = await trip([BEGIN_READ_COMMITTED, lockEventsSql(), HEAD_AND_CLOCK_SQL]);
         const group = take();
         if (!group.length) return void (await trip(['ROLLBACK']));
         const { at, rows } = linkReady(toHead(first!.rows[0] as Parameters<typeof toHead>[0]), group.flatMap((w) => w.events));
         const inserts: string[] = [];
         for (let i = 0; i < rows.length; i += BATCH) inserts.push(insertLinkedSql(rows.slice(i, i + BATCH), at));
-        const sent = trip([...inserts, 'COMMIT']);
-        // While this pass writes and commits, the next one queues for the lock: its
-        // BEGIN, lock and head read then cost no time of their own.
-        pump();
-        await sent;
+        await trip([...inserts, 'COMMIT']);
       });
       for (const w of mine.group ?? []) w.resolve();
     } catch (err) {
-      // A pass that failed before its head arrived fails the callers it would have
-      // taken, so a database that refuses every pass empties the queue, never spins.
-      for (const w of mine.group ?? take()) w.reject(err);
+      if (mine.group && mine.group.length > 1 && isRowError(err)) {
+        // Refused for a row's data: each caller again on its own, ahead of later callers.
+        for (const w of mine.group) w.alone = true;
+        queue.unshift(...mine.group);
+      } else {
+        for (const w of mine.group ?? take()) w.reject(err);
+      }
     } finally {
       inFlight--;
       pump();
     }
   };
+  // A caller queued once the newest pass has its group starts the next pass at once:
+  // while one pass writes and commits, the next waits for the lock with its BEGIN,
+  // lock and head read sent, so they cost no time of their own.
   const pump = (): void => {
     if (!queue.length || inFlight >= 2 || !newestHasGroup) return;
     inFlight++;

@@ -45,7 +45,7 @@ export interface AuditLog {
    * written together under one lock, one head read and one commit (group commit,
    * `groupedAppend` in chainer.ts). Resolves once they are durable and chained, so a
    * read answered after it is already in the log. Bad input is refused (422) before
-   * anything is written. An event that records a change uses `record` instead, so it
+   * anything is encrypted or written. An event that records a change uses `record` instead, so it
    * commits or rolls back with that change.
    */
   append(events: AuditEventInput | readonly AuditEventInput[]): Promise<RecordedEvent[]>;
@@ -106,6 +106,8 @@ function checkId(key: string, value: string | null | undefined, max: number, req
     return null;
   }
   if (typeof value !== 'string' || value.length < 1 || value.length > max) fail(key, `must be 1 to ${max} characters`);
+  // Stored text must read back as hashed: PostgreSQL refuses NUL and would store a lone surrogate as U+FFFD.
+  if (value.includes('\u0000') || LONE_SURROGATE.test(value)) fail(key, 'must be well-formed text without NUL');
   return value;
 }
 
@@ -179,11 +181,11 @@ export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
     async append(input) {
       if (!db || !grouped) throw new Error('audit.append needs an audit log built with a database handle');
       const events = Array.isArray(input) ? (input as readonly AuditEventInput[]) : [input as AuditEventInput];
-      // Checked before any key is touched; personal details are encrypted in a short
-      // transaction of their own (creating the subject's data key records a key event).
-      const prepared = events.some((e) => e.personal)
-        ? await db.transaction((trx) => prepareAll(trx, events))
-        : events.map((e) => prepare(e, randomUUID(), null));
+      // Every event is checked before any key is touched; personal details are then
+      // encrypted in a short transaction of their own (the key service may create the
+      // subject's data key in it).
+      const checked = events.map((e) => prepare(e, randomUUID(), null));
+      const prepared = events.some((e) => e.personal) ? await db.transaction((trx) => prepareAll(trx, events)) : checked;
       await grouped(prepared);
       return prepared.map((p) => ({ id: p.id }));
     },

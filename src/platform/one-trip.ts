@@ -134,15 +134,24 @@ export type Trip = (statements: readonly string[]) => Promise<pg.QueryResult[]>;
 export async function onConnection<T>(db: Knex, fn: (trip: Trip) => Promise<T>): Promise<T> {
   if ((db as unknown as { isTransaction?: boolean }).isTransaction) throw new TypeError('onConnection runs on the pool, not inside a transaction');
   return withPooled(db, async (client, conn) => {
+    // Whether a transaction may be open: a trip that begins one opens it, one that ends with COMMIT or ROLLBACK closes it.
+    let open = false;
+    // The messages' query events carry one transaction id, as knex's own transactions do (statement counts group by it).
+    const txId = `trip-${randomUUID()}`;
     const trip: Trip = async (statements) => {
-      const results = await send(client, conn, statements.join(';\n'));
+      if (statements.some((st) => /^\s*BEGIN\b/i.test(st))) open = true;
+      const results = await send(client, conn, statements.join(';\n'), txId);
+      if (/^\s*(COMMIT|ROLLBACK)\s*$/i.test(statements.at(-1) ?? '')) open = false;
       if (results.length !== statements.length) throw new Error(`one trip: ${results.length} results for ${statements.length} statements`);
       return results;
     };
     try {
-      return await fn(trip);
+      const result = await fn(trip);
+      // A transaction left open would go back to the pool holding its locks.
+      if (open) throw new Error('onConnection: the transaction was neither committed nor rolled back');
+      return result;
     } catch (err) {
-      await send(client, conn, 'ROLLBACK').catch((rollbackErr: unknown) => {
+      await send(client, conn, 'ROLLBACK', txId).catch((rollbackErr: unknown) => {
         conn.__knex__disposed = rollbackErr;
       });
       throw err;
@@ -167,9 +176,9 @@ async function withPooled<T>(db: Knex, fn: (client: Knex.Client, conn: PooledCli
   }
 }
 
-/** Sends one message on the connection with knex's query events around it. */
-async function send(client: Knex.Client, conn: PooledClient, text: string): Promise<pg.QueryResult[]> {
-  const obj = { sql: text, bindings: [], method: 'raw', __knexUid: conn.__knexUid, __knexQueryUid: randomUUID() };
+/** Sends one message on the connection with knex's query events around it (`txId`: the transaction's, as knex marks a transaction's statements). */
+async function send(client: Knex.Client, conn: PooledClient, text: string, txId?: string): Promise<pg.QueryResult[]> {
+  const obj = { sql: text, bindings: [], method: 'raw', __knexUid: conn.__knexUid, __knexQueryUid: randomUUID(), ...(txId ? { __knexTxId: txId } : {}) };
   client.emit('query', obj);
   let res: pg.QueryResult | pg.QueryResult[];
   try {

@@ -55,26 +55,128 @@ test('append: a bad event refuses its caller alone (422 naming the field), befor
   t.deepEqual(actors, ['acct-1', 'acct-3'], 'nothing of the refused caller, not even its good event');
 });
 
-test('append: a pass the database refuses rejects every caller in it and writes none of their events; the next pass chains on', async (t) => {
+test('append: a pass the database refuses writes none of its events; a refused row fails its caller alone, any other refusal the whole pass; the next pass chains on', async (t) => {
   const { knex, audit, trusted } = await auditSetup(t);
   await audit.append(event(0, 0));
   const before = await maxSeq(knex);
-  // The database refuses one row of the pass (what no input check can foresee: a full disk, a lost connection).
+  // The database refuses what no input check can foresee: a row's data (a CHECK, SQLSTATE 23514) or anything else (P0001).
   await knex.raw(`CREATE FUNCTION audit.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN IF (NEW.payload->>'refuse') IS NOT NULL THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+    BEGIN
+      IF (NEW.payload->>'bad_row') IS NOT NULL THEN RAISE EXCEPTION 'row refused by the test' USING ERRCODE = 'check_violation'; END IF;
+      IF (NEW.payload->>'down') IS NOT NULL THEN RAISE EXCEPTION 'pass refused by the test'; END IF;
+      RETURN NEW;
+    END $$`);
   await knex.raw('CREATE TRIGGER test_refuse BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.test_refuse()');
   await audit.append(event(1, 0));
-  // Three callers together share one pass, which the second one's row breaks.
-  const results = await Promise.allSettled([audit.append(event(2, 0)), audit.append({ ...event(3, 0), payload: { refuse: true } }), audit.append(event(4, 0))]);
-  t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected'], 'no caller of the failed pass is told its event is kept');
-  t.regex(String((results[0] as PromiseRejectedResult).reason), /refused by the test/);
+  // Three callers together share one pass, which the second one's row breaks: each is tried again alone.
+  const rows = await Promise.allSettled([audit.append(event(2, 0)), audit.append({ ...event(3, 0), payload: { bad_row: true } }), audit.append(event(4, 0))]);
+  t.deepEqual(rows.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'], 'the refused row fails its own caller only');
+  t.regex(String((rows[1] as PromiseRejectedResult).reason), /row refused by the test/);
+  // Any other refusal fails every caller of the pass: none is told its event is kept.
+  const pass = await Promise.allSettled([audit.append(event(5, 0)), audit.append({ ...event(6, 0), payload: { down: true } }), audit.append(event(7, 0))]);
+  t.deepEqual(pass.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+  t.regex(String((pass[0] as PromiseRejectedResult).reason), /pass refused by the test/);
   await knex.raw('DROP TRIGGER test_refuse ON audit.events');
-  const [after] = await audit.append(event(5, 0));
+  const [after] = await audit.append(event(8, 0));
   const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
-  t.deepEqual(actors, ['acct-1', 'acct-5'], 'the failed pass left nothing; the next one follows without a hole');
-  t.is((await chained(knex, [after!]))[0]!.seq, before + 2);
+  t.deepEqual(actors, ['acct-1', 'acct-2', 'acct-4', 'acct-8'], 'failed passes left nothing; the next ones follow without a hole');
+  t.is((await chained(knex, [after!]))[0]!.seq, before + 4);
+  const idle = await knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
+  t.is(idle.rows[0].n, 0, 'no pooled connection was left inside a transaction');
   const report = await verifyDatabase(knex, { keys: trusted });
   t.true(report.ok, JSON.stringify(report.problems));
+});
+
+test('append: while one pass commits, the next already waits for the lock and takes whoever came meanwhile', async (t) => {
+  const { knex, audit, trusted } = await auditSetup(t);
+  const before = await maxSeq(knex);
+  // The first pass's insert waits for a lock the test holds, so the second wave arrives while it has not committed.
+  await knex.raw(`CREATE FUNCTION audit.test_slow() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF EXISTS (SELECT 1 FROM new_rows WHERE (payload->>'slow') IS NOT NULL) THEN PERFORM pg_advisory_xact_lock(7, 7); END IF; RETURN NULL; END $$`);
+  await knex.raw('CREATE TRIGGER test_slow AFTER INSERT ON audit.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.test_slow()');
+  let release!: () => void;
+  const gate = knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(7, 7)');
+    await new Promise<void>((r) => (release = r));
+  });
+  await until(knex, `locktype = 'advisory' AND granted AND classid = 7 AND objid = 7`);
+  /** Whether a session of this database waits for the advisory lock (k1, k2), polled for up to 10 s. */
+  const waitsFor = (k1: number, k2: number) => until(knex, `locktype = 'advisory' AND NOT granted AND classid = ${k1} AND objid = ${k2}`);
+  const first = Promise.all([audit.append({ ...event(1, 0), payload: { slow: true } }), audit.append(event(2, 0))]);
+  t.true(await waitsFor(7, 7), 'the first pass is inside its insert');
+  const second = Promise.all([audit.append(event(3, 0)), audit.append(event(4, 0)), audit.append(event(5, 0))]);
+  t.true(await waitsFor(1970631287, 1), 'the second pass sent its BEGIN and lock before the first committed');
+  t.true(await waitsFor(7, 7), 'the first has not committed');
+  release();
+  await gate;
+  await Promise.all([first, second]);
+  const rows = (await knex('audit.events').where('seq', '>', before).orderBy('seq').select('seq', 'at', 'actor_id')) as Array<{ seq: string; at: Date; actor_id: string }>;
+  t.deepEqual(rows.map((r) => r.actor_id), ['acct-1', 'acct-2', 'acct-3', 'acct-4', 'acct-5']);
+  t.deepEqual(rows.map((r) => Number(r.seq)), rows.map((_, i) => before + 1 + i), 'gapless');
+  const passes = rows.map((r) => r.at.getTime());
+  t.is(new Set(passes).size, 2, 'two passes: the first wave, then the second');
+  t.true(passes[2]! >= passes[1]!, 'time grows with seq');
+  await knex.raw('DROP TRIGGER test_slow ON audit.events');
+  const report = await verifyDatabase(knex, { keys: trusted });
+  t.true(report.ok, JSON.stringify(report.problems));
+});
+
+/** Polls pg_locks of this database until a row matches `where` (at most 10 s); whether one did. */
+async function until(knex: Awaited<ReturnType<typeof auditSetup>>['knex'], where: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ${where}`);
+    if (rows[0].n > 0) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+test('append: a pass that times out waiting for the lock rejects its callers, leaves no open transaction, and the next one works', async (t) => {
+  const { db, knex, keys, trusted } = await auditSetup(t);
+  // The log on a pool whose statements give up after 300 ms.
+  const impatient = knexFactory({ client: 'pg', connection: { connectionString: db.url, options: '-c statement_timeout=300' }, pool: { min: 0, max: 2 } });
+  t.teardown(() => impatient.destroy());
+  const log = createAuditLog(keys, impatient);
+  const before = await maxSeq(knex);
+  // Another session holds the append lock (a long pass elsewhere).
+  let release!: () => void;
+  const held = knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(1970631287, 1)');
+    await new Promise<void>((r) => (release = r));
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const results = await Promise.allSettled([log.append(event(1, 0)), log.append(event(2, 0))]);
+  t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  t.regex(String((results[0] as PromiseRejectedResult).reason), /statement timeout/);
+  release();
+  await held;
+  await log.append(event(3, 0));
+  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  t.deepEqual(actors, ['acct-3']);
+  const idle = await impatient.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
+  t.is(idle.rows[0].n, 0, 'the timed-out passes rolled back');
+  const report = await verifyDatabase(knex, { keys: trusted });
+  t.true(report.ok, JSON.stringify(report.problems));
+});
+
+test('append: a caller of more than 4,000 events goes in one pass of several inserts, in order', async (t) => {
+  const { knex, audit, trusted } = await auditSetup(t);
+  const before = await maxSeq(knex);
+  const many = Array.from({ length: 4500 }, (_, i) => event(1, i));
+  const [recorded, other] = await Promise.all([audit.append(many), audit.append(event(2, 0))]);
+  const seqs = (await chained(knex, recorded)).map((e) => e.seq);
+  t.deepEqual(seqs, seqs.map((_, i) => before + 1 + i), 'contiguous, in the order given');
+  t.is((await chained(knex, other))[0]!.seq, before + 4501, 'the caller after it follows');
+  const report = await verifyDatabase(knex, { keys: trusted });
+  t.true(report.ok, JSON.stringify(report.problems));
+});
+
+test('append: ids with NUL or a lone surrogate are refused (422 naming the field): stored, they would not read back as hashed', async (t) => {
+  const { audit } = await auditSetup(t);
+  for (const [field, ev] of [['actorId', { ...event(1, 0), actorId: 'a\u0000b' }], ['object.id', { ...event(1, 0), object: { type: 'x', id: 'a\uD800' } }], ['subjectId', { ...event(1, 0), subjectId: '\uDC00' }]] as const) {
+    const err = await t.throwsAsync(audit.append(ev), { instanceOf: ValidationError });
+    t.deepEqual(err!.fields.map((f) => f.field), [field]);
+  }
 });
 
 test('append: events staged by transactions and events appended directly share one gapless chain', async (t) => {
