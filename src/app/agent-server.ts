@@ -2,6 +2,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../platform/config.js';
 import { createLogger, type Logger } from '../platform/logger.js';
+import type { MetricsSnapshot } from '../platform/metrics.js';
 import { startAppliance, type Appliance } from './appliance.js';
 
 /**
@@ -25,8 +26,11 @@ interface AgentWorkerData {
 }
 
 /** Messages between the threads. */
-type ToWorker = { stop: true };
-type FromWorker = { ready: string } | { failed: string };
+type ToWorker = { stop: true } | { metrics: number };
+type FromWorker = { ready: string } | { failed: string } | { metrics: number; snapshot: MetricsSnapshot };
+
+/** How long a scrape of the main port waits for the thread's counts. */
+const METRICS_TIMEOUT_MS = 1_000;
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -43,6 +47,8 @@ export interface AgentServer {
   running(): boolean;
   /** How many times a thread that had ended was replaced. */
   restarts(): number;
+  /** The thread's request counts (`/metrics`); undefined while no thread runs or when it does not answer within a second. */
+  metricsSnapshot(): Promise<MetricsSnapshot | undefined>;
   /** Graceful stop: the worker finishes its requests and closes its pool; ended after `withinMs` at the latest. */
   stop(withinMs: number): Promise<void>;
   /** Ends the thread now. */
@@ -61,16 +67,22 @@ async function spawnThread(data: AgentWorkerData, hold: (worker: Worker) => void
     : new Worker(self, options);
   hold(worker);
   let startTimer: NodeJS.Timeout | undefined;
+  // Removed one by one once started: `removeAllListeners()` would also drop the Worker's
+  // own hooks that keep its message port referenced, and later messages would wait.
+  const listeners: Array<[string, Parameters<Worker['once']>[1]]> = [];
   const url = await new Promise<string>((resolve, reject) => {
     startTimer = setTimeout(() => reject(new Error(`the agent server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the agent server thread ended at start (exit ${code})`)));
-    worker.once('message', (m: FromWorker) => ('ready' in m ? resolve(m.ready) : reject(new Error(`the agent server did not start: ${'failed' in m ? m.failed : 'unknown'}`))));
+    listeners.push(
+      ['error', reject],
+      ['exit', (code: number) => reject(new Error(`the agent server thread ended at start (exit ${code})`))],
+      ['message', (m: FromWorker) => ('ready' in m ? resolve(m.ready) : reject(new Error(`the agent server did not start: ${'failed' in m ? m.failed : 'unknown'}`)))],
+    );
+    for (const [event, fn] of listeners) worker.once(event, fn);
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;
   }).finally(() => clearTimeout(startTimer));
-  worker.removeAllListeners();
+  for (const [event, fn] of listeners) worker.off(event, fn);
   return { worker, url };
 }
 
@@ -92,6 +104,9 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
   let failures = 0;
   let startedAt = 0;
   let restarts = 0;
+  /** Scrapes waiting for the thread's counts, by request number. */
+  const asked = new Map<number, (snapshot: MetricsSnapshot | undefined) => void>();
+  let asks = 0;
 
   const schedule = (why: Record<string, unknown>) => {
     const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures);
@@ -104,8 +119,12 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
     current = worker;
     startedAt = Date.now();
     worker.on('error', (err) => log.error({ err }, 'agent server thread failed'));
+    worker.on('message', (m: FromWorker) => {
+      if ('metrics' in m) asked.get(m.metrics)?.(m.snapshot);
+    });
     exited = new Promise<void>((resolve) => worker.once('exit', (code) => {
       current = undefined;
+      for (const answer of asked.values()) answer(undefined);
       resolve();
       if (stopping) return;
       if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) failures = 0;
@@ -137,6 +156,21 @@ export async function startAgentServer(config: Readonly<Config>, databaseUrl: st
     url: first.url,
     running: () => current !== undefined,
     restarts: () => restarts,
+    metricsSnapshot() {
+      const worker = current;
+      if (!worker) return Promise.resolve(undefined);
+      const id = ++asks;
+      return new Promise<MetricsSnapshot | undefined>((resolve) => {
+        const timer = setTimeout(() => answer(undefined), METRICS_TIMEOUT_MS);
+        const answer = (snapshot: MetricsSnapshot | undefined) => {
+          clearTimeout(timer);
+          asked.delete(id);
+          resolve(snapshot);
+        };
+        asked.set(id, answer);
+        worker.postMessage({ metrics: id } satisfies ToWorker);
+      });
+    },
     async stop(withinMs) {
       stopping = true;
       clearTimeout(timer);
@@ -198,7 +232,7 @@ async function runWorker(data: AgentWorkerData): Promise<void> {
     return;
   }
   port.on('message', (m: ToWorker) => {
-    if (!m.stop) return;
+    if ('metrics' in m) return port.postMessage({ metrics: m.metrics, snapshot: app.metrics.snapshot() } satisfies FromWorker);
     // The main thread waits for the thread's exit, which follows once the port is closed.
     void app.stop().finally(() => port.close());
   });

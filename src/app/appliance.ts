@@ -19,6 +19,7 @@ import { errorPage } from '../web/routes.js';
 import { staticDir, staticFiles } from '../web/static-files.js';
 import { AGENT_API_PREFIX } from '../capture/agent-gate.js';
 import { startAgentServer, type AgentServer } from './agent-server.js';
+import { MetricsRegistry } from '../platform/metrics.js';
 import { startJobs, type Jobs } from './jobs.js';
 import { applianceModules } from './modules.js';
 import { openCoreServices, type CoreServices } from './services.js';
@@ -36,6 +37,8 @@ export interface Appliance {
   keyring: DiskKeyring;
   /** Encryption at rest for every domain. */
   keys: KeyService;
+  /** What `/metrics` renders (with the agent thread's request counts, `listener="agents"`, when that thread runs). */
+  metrics: MetricsRegistry;
   /** Keyring, key service and audit log, as every domain receives them. */
   services: CoreServices;
   /**
@@ -99,7 +102,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     // Retention settings below a legal minimum or above the default (weaker privacy): named at every start.
     for (const f of retentionFindings(config)) log.warn({ key: f.key, finding: f.kind, setting: f.setting, reference: f.reference }, `retention policy: ${f.key}: ${f.message}`);
     const tls = config.server.tls ? loadTls(config.server.tls) : undefined;
-    const modules = applianceModules({ db, config, logger, services, transport: createTransport(config.mail), tls: tls !== undefined });
+    const metrics = new MetricsRegistry();
+    const modules = applianceModules({ db, config, logger, services, transport: createTransport(config.mail), tls: tls !== undefined, metrics });
 
     let jobs: Jobs | undefined;
     if (opts.jobs !== false) {
@@ -116,6 +120,8 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
       agents = await startAgentServer(config, target.embedded ? String(target.connection.connectionString) : undefined, log);
       const a = agents;
       undo.push(() => a.abort());
+      // Its requests are counted in its own thread; the main port's /metrics shows them too.
+      metrics.addSource({ listener: 'agents' }, () => a.metricsSnapshot());
     }
 
     const app = createHttpApp({
@@ -142,7 +148,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
     }
 
     const { stop, abort } = shutdownSteps({ config, log, logger, db, target, server, jobs, keyring, stopChaining, agents, checkpoint: !opts.agentServer });
-    return { url, agents, db, jobs, server, target, keyring, keys, services, stop, abort };
+    return { url, agents, db, jobs, server, target, keyring, keys, metrics, services, stop, abort };
   } catch (err) {
     await unwind();
     throw err;

@@ -43,6 +43,8 @@ export interface ModuleDeps {
   transport: Transporter;
   /** Whether HTTPS is on (cookie policy). */
   tls: boolean;
+  /** The registry `/metrics` renders (the appliance's, which adds the agent thread's counts to it); a new one when not given. */
+  metrics?: MetricsRegistry;
 }
 
 /**
@@ -67,7 +69,7 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   // console and the erase a granted privacy request runs read it at call time.
   const handlers: RetentionHandler[] = [];
   // /metrics (off unless configured): first, so it times every request after it.
-  const metrics = new MetricsRegistry();
+  const metrics = deps.metrics ?? new MetricsRegistry();
   const modules = [
     metricsModule(config.metrics, metrics),
     auditFlushModule(() => audit.flush(), logger), // a request that staged audit events answers once they are chained

@@ -24,7 +24,26 @@ interface Family {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
-  render(): Promise<string[]>;
+  /** Its sample lines, with the series another part of the appliance counted (`addSource`). */
+  render(outside: readonly OutsideSeries[]): Promise<string[]>;
+  /** Its counted series as plain data (counters and histograms; a gauge is read where it is scraped). */
+  series?(): Series[];
+}
+
+/** A counter's or histogram's series as plain data (what crosses a thread). */
+export type Series = { labels: Labels; value: number } | { labels: Labels; counts: number[]; sum: number; count: number };
+
+/**
+ * The counted series of one part of the appliance by family name: the agent thread
+ * (`capture.agent_port`) counts its requests in a registry of its own and hands them
+ * to the main thread's `/metrics` this way.
+ */
+export type MetricsSnapshot = Record<string, Series[]>;
+
+/** Series another part counted, with the labels that say which part. */
+interface OutsideSeries {
+  labels: Labels;
+  series: Series[];
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -49,6 +68,7 @@ export interface Histogram {
 /** The metrics of one appliance process. */
 export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
+  private readonly sources: Array<{ labels: Labels; read: () => Promise<MetricsSnapshot | undefined> }> = [];
 
   private add(f: Family): void {
     if (!NAME.test(f.name)) throw new Error(`metric name ${f.name} is not a valid Prometheus name`);
@@ -59,7 +79,15 @@ export class MetricsRegistry {
   /** Registers a counter. */
   counter(name: string, help: string): Counter {
     const values = new Map<string, { labels: Labels; value: number }>();
-    this.add({ name, help, type: 'counter', render: async () => [...values.values()].map((v) => `${name}${labelText(v.labels)} ${num(v.value)}`) });
+    const line = (v: { labels: Labels; value: number }, extra: Labels = {}) => `${name}${labelText({ ...v.labels, ...extra })} ${num(v.value)}`;
+    this.add({
+      name, help, type: 'counter',
+      render: async (outside) => [
+        ...[...values.values()].map((v) => line(v)),
+        ...outside.flatMap((o) => o.series.flatMap((v) => ('value' in v ? [line(v, o.labels)] : []))),
+      ],
+      series: () => [...values.values()].map((v) => ({ labels: { ...v.labels }, value: v.value })),
+    });
     return {
       inc(labels = {}, by = 1) {
         const k = keyOf(labels);
@@ -73,14 +101,23 @@ export class MetricsRegistry {
   /** Registers a histogram with the given upper bounds (seconds, ascending). */
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     const series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+    const lines = (s: { labels: Labels; counts: number[]; sum: number; count: number }, extra: Labels = {}) => {
+      const l = { ...s.labels, ...extra };
+      return [
+        ...buckets.map((b, i) => `${name}_bucket${labelText({ ...l, le: num(b) })} ${s.counts[i]}`),
+        `${name}_bucket${labelText({ ...l, le: '+Inf' })} ${s.count}`,
+        `${name}_sum${labelText(l)} ${num(s.sum)}`,
+        `${name}_count${labelText(l)} ${s.count}`,
+      ];
+    };
     this.add({
       name, help, type: 'histogram',
-      render: async () => [...series.values()].flatMap((s) => [
-        ...buckets.map((b, i) => `${name}_bucket${labelText({ ...s.labels, le: num(b) })} ${s.counts[i]}`),
-        `${name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`,
-        `${name}_sum${labelText(s.labels)} ${num(s.sum)}`,
-        `${name}_count${labelText(s.labels)} ${s.count}`,
-      ]),
+      render: async (outside) => [
+        ...[...series.values()].flatMap((x) => lines(x)),
+        // Another part's series count into the same buckets (the same code registered them); any other shape is left out.
+        ...outside.flatMap((o) => o.series.flatMap((x) => ('counts' in x && x.counts.length === buckets.length ? lines(x, o.labels) : []))),
+      ],
+      series: () => [...series.values()].map((x) => ({ labels: { ...x.labels }, counts: [...x.counts], sum: x.sum, count: x.count })),
     });
     return {
       observe(labels, value) {
@@ -96,14 +133,32 @@ export class MetricsRegistry {
 
   /** Registers a gauge whose samples `collect` reads at scrape time (e.g. from the database). */
   gauge(name: string, help: string, collect: () => Promise<GaugeSample[]>): void {
-    this.add({ name, help, type: 'gauge', render: async () => (await collect()).map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`) });
+    this.add({ name, help, type: 'gauge', render: async () => (await collect()).map((x) => `${name}${labelText(x.labels)} ${num(x.value)}`) });
+  }
+
+  /** The counted series of every counter and histogram, as plain data. */
+  snapshot(): MetricsSnapshot {
+    const out: MetricsSnapshot = {};
+    for (const f of this.families.values()) if (f.series) out[f.name] = f.series();
+    return out;
+  }
+
+  /**
+   * Adds the series another part of the appliance counts (the agent thread's) to every
+   * scrape, each marked with `labels`. `read` resolves undefined when that part does
+   * not answer (not running, or too slow): the scrape then shows this part's own.
+   */
+  addSource(labels: Labels, read: () => Promise<MetricsSnapshot | undefined>): void {
+    this.sources.push({ labels, read });
   }
 
   /** The exposition text of every family. */
   async render(): Promise<string> {
+    const snapshots = await Promise.all(this.sources.map(async (src) => ({ labels: src.labels, snapshot: await src.read().catch(() => undefined) })));
     const out: string[] = [];
     for (const f of this.families.values()) {
-      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`, ...(await f.render()));
+      const outside = snapshots.flatMap((x) => (x.snapshot?.[f.name] ? [{ labels: x.labels, series: x.snapshot[f.name]! }] : []));
+      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`, ...(await f.render(outside)));
     }
     return `${out.join('\n')}\n`;
   }

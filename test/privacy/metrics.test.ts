@@ -6,6 +6,8 @@ import { parseConfig } from '../../src/platform/config.js';
 import { MetricsRegistry, metricsModule } from '../../src/platform/metrics.js';
 import { startTestApp } from '../helpers/app.js';
 import { buildEmployee } from '../helpers/factories.js';
+import { freePort } from '../helpers/net.js';
+import { capturingEmployee } from '../capture/helpers.js';
 
 const TOKEN = 'a'.repeat(20) + 'metrics-scrape-token-0123456789';
 
@@ -93,4 +95,46 @@ test('the registry escapes label values and refuses a metric registered twice', 
   t.throws(() => r.counter('x_total', 'again'), { message: /registered twice/ });
   const text = await r.render();
   t.deepEqual(parsePrometheus(text), [{ name: 'x_total', labels: { route: 'a\\"b\\\\c\\nd' }, value: 1 }]);
+});
+
+test('/metrics on the main port counts the agent thread\'s requests too (listener="agents"), and still answers while that thread is down', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-metrics-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tokenFile = path.join(dir, 'token');
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  const a = await startTestApp(t, { metrics: { enabled: true, token_file: tokenFile }, capture: { agent_port: await freePort() }, log: { level: 'warn' } });
+  const { token } = await capturingEmployee(a);
+  const agents = a.app.agents!;
+  for (let i = 0; i < 3; i++) t.is((await fetch(`${agents.url}/api/v1/aw/api/0/info`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  t.is((await fetch(`${agents.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 404, 'the agent port serves no /metrics of its own');
+  const scrape = async () => {
+    const r = await a.request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+    t.is(r.status, 200);
+    return parsePrometheus(await r.text());
+  };
+  const samples = await scrape();
+  const info = samples.filter((s) => s.name === 'uurwerk_http_requests_total' && s.labels.listener === 'agents' && s.labels.status === '2xx');
+  t.is(info.reduce((n, s) => n + s.value, 0), 3, 'the three answers of the agent port, counted in its thread');
+  t.true(info.every((s) => s.labels.route!.startsWith('/api/v1/aw/')), 'by route pattern, as on the main port');
+  t.truthy(samples.find((s) => s.name === 'uurwerk_http_request_duration_seconds_count' && s.labels.listener === 'agents' && s.value >= 3));
+  t.false(samples.some((s) => s.name === 'uurwerk_http_requests_total' && s.labels.route?.startsWith('/api/v1/aw/') && s.labels.listener === undefined), 'the main port itself served none of them');
+  await agents.endThreadForTest();
+  const without = await scrape();
+  t.false(without.some((s) => s.labels.listener === 'agents'), 'no thread, no counts of it; the scrape still answers');
+});
+
+test('the registry adds another part\'s series with its labels; a part that fails or sends another bucket layout is left out', async (t) => {
+  const own = new MetricsRegistry();
+  own.counter('x_total', 'X.').inc({ route: '/a' });
+  own.histogram('y_seconds', 'Y.', [0.1, 1]).observe({ route: '/a' }, 0.05);
+  const other = new MetricsRegistry();
+  other.counter('x_total', 'X.').inc({ route: '/b' }, 2);
+  other.histogram('y_seconds', 'Y.', [0.1, 1]).observe({ route: '/b' }, 0.5);
+  own.addSource({ listener: 'agents' }, async () => other.snapshot());
+  own.addSource({ listener: 'broken' }, () => Promise.reject(new Error('no answer')));
+  own.addSource({ listener: 'odd' }, async () => ({ y_seconds: [{ labels: { route: '/c' }, counts: [1], sum: 1, count: 1 }] }));
+  const samples = parsePrometheus(await own.render());
+  t.deepEqual(samples.filter((s) => s.name === 'x_total'), [{ name: 'x_total', labels: { route: '/a' }, value: 1 }, { name: 'x_total', labels: { route: '/b', listener: 'agents' }, value: 2 }]);
+  t.deepEqual(samples.filter((s) => s.name === 'y_seconds_bucket').map((s) => [s.labels.route, s.labels.le, s.value]), [['/a', '0.1', 1], ['/a', '1', 1], ['/a', '+Inf', 1], ['/b', '0.1', 0], ['/b', '1', 1], ['/b', '+Inf', 1]]);
+  t.false(samples.some((s) => s.labels.listener === 'broken' || s.labels.listener === 'odd'));
 });
