@@ -181,17 +181,22 @@ export function groupedAppend(db: Knex): (events: readonly StagedEvent[]) => Pro
         const { at, rows } = linkReady(toHead(first!.rows[0] as Parameters<typeof toHead>[0]), group.flatMap((w) => w.events));
         const inserts: string[] = [];
         for (let i = 0; i < rows.length; i += BATCH) inserts.push(insertLinkedSql(rows.slice(i, i + BATCH), at));
-        await trip([...inserts, 'COMMIT']);
+        try {
+          await trip([...inserts, 'COMMIT']);
+        } catch (err) {
+          if (group.length > 1 && isRowError(err)) {
+            // Refused for a row's data: each caller again on its own. Put back before the
+            // ROLLBACK frees the lock, so a pass waiting for it takes them before later callers.
+            for (const w of group) w.alone = true;
+            queue.unshift(...group);
+            mine.group = [];
+          }
+          throw err;
+        }
       });
       for (const w of mine.group ?? []) w.resolve();
     } catch (err) {
-      if (mine.group && mine.group.length > 1 && isRowError(err)) {
-        // Refused for a row's data: each caller again on its own, ahead of later callers.
-        for (const w of mine.group) w.alone = true;
-        queue.unshift(...mine.group);
-      } else {
-        for (const w of mine.group ?? take()) w.reject(err);
-      }
+      for (const w of mine.group ?? take()) w.reject(err);
     } finally {
       inFlight--;
       pump();

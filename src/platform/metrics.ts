@@ -149,6 +149,8 @@ export class MetricsRegistry {
    * not answer (not running, or too slow): the scrape then shows this part's own.
    */
   addSource(labels: Labels, read: () => Promise<MetricsSnapshot | undefined>): void {
+    // Names the families' own labels never use, so the marked series stay distinct from this part's.
+    for (const k of Object.keys(labels)) if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k === 'le' || k.startsWith('__') || ['method', 'route', 'status'].includes(k)) throw new Error(`metrics source label ${k} is not a free label name`);
     this.sources.push({ labels, read });
   }
 

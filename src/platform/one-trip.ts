@@ -134,7 +134,8 @@ export type Trip = (statements: readonly string[]) => Promise<pg.QueryResult[]>;
 export async function onConnection<T>(db: Knex, fn: (trip: Trip) => Promise<T>): Promise<T> {
   if ((db as unknown as { isTransaction?: boolean }).isTransaction) throw new TypeError('onConnection runs on the pool, not inside a transaction');
   return withPooled(db, async (client, conn) => {
-    // Whether a transaction may be open: a trip that begins one opens it, one that ends with COMMIT or ROLLBACK closes it.
+    // Whether a transaction may be open: a trip that begins one opens it, one that ends with a
+    // bare COMMIT or ROLLBACK closes it (the only forms the callers send; not END, ABORT or AND CHAIN).
     let open = false;
     // The messages' query events carry one transaction id, as knex's own transactions do (statement counts group by it).
     const txId = `trip-${randomUUID()}`;

@@ -121,6 +121,38 @@ test('append: while one pass commits, the next already waits for the lock and ta
   t.true(report.ok, JSON.stringify(report.problems));
 });
 
+test('append: callers retried after a refused row keep their place ahead of callers who came later, also with the next pass already waiting', async (t) => {
+  const { knex, audit, trusted } = await auditSetup(t);
+  const before = await maxSeq(knex);
+  // The first pass waits inside its insert for a lock the test holds, then the database refuses its 'bad_row'.
+  await knex.raw(`CREATE FUNCTION audit.test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM new_rows WHERE (payload->>'slow') IS NOT NULL) THEN PERFORM pg_advisory_xact_lock(7, 7); END IF;
+      IF EXISTS (SELECT 1 FROM new_rows WHERE (payload->>'bad_row') IS NOT NULL) THEN RAISE EXCEPTION 'row refused by the test' USING ERRCODE = 'check_violation'; END IF;
+      RETURN NULL;
+    END $$`);
+  await knex.raw('CREATE TRIGGER test_gate AFTER INSERT ON audit.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.test_gate()');
+  let release!: () => void;
+  const gate = knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(7, 7)');
+    await new Promise<void>((r) => (release = r));
+  });
+  t.true(await until(knex, `locktype = 'advisory' AND granted AND classid = 7 AND objid = 7`));
+  const first = Promise.allSettled([audit.append({ ...event(1, 0), payload: { slow: true } }), audit.append({ ...event(2, 0), payload: { bad_row: true } }), audit.append(event(3, 0))]);
+  t.true(await until(knex, `locktype = 'advisory' AND NOT granted AND classid = 7 AND objid = 7`), 'the first pass is inside its insert');
+  const later = Promise.all([audit.append(event(4, 0)), audit.append(event(5, 0))]);
+  t.true(await until(knex, `locktype = 'advisory' AND NOT granted AND classid = 1970631287 AND objid = 1`), 'the next pass waits for the append lock');
+  release();
+  await gate;
+  t.deepEqual((await first).map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the refused row\'s caller fails');
+  await later;
+  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  t.deepEqual(actors, ['acct-1', 'acct-3', 'acct-4', 'acct-5'], 'the retried callers before the later ones');
+  await knex.raw('DROP TRIGGER test_gate ON audit.events');
+  const report = await verifyDatabase(knex, { keys: trusted });
+  t.true(report.ok, JSON.stringify(report.problems));
+});
+
 /** Polls pg_locks of this database until a row matches `where` (at most 10 s); whether one did. */
 async function until(knex: Awaited<ReturnType<typeof auditSetup>>['knex'], where: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
