@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { DomainModule } from '../platform/module.js';
-import { eventHash, eventHasher, GENESIS_HASH, type AuditEventRow } from './canonical.js';
+import { eventHasher, GENESIS_HASH, type AuditEventRow } from './canonical.js';
 import { onConnection } from '../platform/one-trip.js';
 import { deleteStaged, deleteStagedSql, HEAD_AND_CLOCK_SQL, headAndClock, insertEvents, insertLinkedSql, lockEvents, lockEventsSql, ownValuesSql, stagedBatch, stagedBatchSql, toHead, type Head, type StagedEvent } from './repository.js';
 
@@ -78,20 +78,31 @@ async function chainBatch(trx: Knex.Transaction, limit: number): Promise<number>
   return rows.length;
 }
 
+/** An event's hash once its seq, time and previous hash are known (`eventHasher`). */
+type Hasher = (seq: number, at: string, prevHash: string) => string;
+
 /** Numbers and hashes events after the head, in the order given, all at the pass's time. */
-function link(head: Head, events: readonly StagedEvent[]): AuditEventRow[] {
-  let prev = head.hash ?? GENESIS_HASH;
+function linkAfter(head: Head, hashers: readonly Hasher[]): { at: string; links: Array<{ seq: number; prev_hash: string; hash: string }> } {
   const at = head.now.toISOString();
-  return events.map((s, i) => {
-    const row: Omit<AuditEventRow, 'hash'> = { ...s, seq: head.seq + 1 + i, at, prev_hash: prev };
-    prev = eventHash(row);
-    return { ...row, hash: prev };
+  let prev = head.hash ?? GENESIS_HASH;
+  let seq = head.seq;
+  const links = hashers.map((hash) => {
+    const prevHash = prev;
+    prev = hash(++seq, at, prevHash);
+    return { seq, prev_hash: prevHash, hash: prev };
   });
+  return { at, links };
+}
+
+/** Staged events as chain rows after the head (for `insertEvents`). */
+function link(head: Head, events: readonly StagedEvent[]): AuditEventRow[] {
+  const { at, links } = linkAfter(head, events.map(eventHasher));
+  return events.map((s, i) => ({ ...s, at, ...links[i]! }));
 }
 
 /** An event with what a pass needs written out beforehand: its canonical text and SQL values but for seq, time and links. */
 interface Ready {
-  hash: (seq: number, at: string, prevHash: string) => string;
+  hash: Hasher;
   own: string;
 }
 
@@ -99,17 +110,10 @@ function readyOf(e: StagedEvent): Ready {
   return { hash: eventHasher(e), own: ownValuesSql(e) };
 }
 
-/** Numbers and hashes ready events after the head, in the order given, all at the pass's time (for `insertLinkedSql`). */
+/** Ready events as rows for `insertLinkedSql` after the head. */
 function linkReady(head: Head, events: readonly Ready[]): { at: string; rows: Array<{ own: string; seq: number; prev_hash: string; hash: string }> } {
-  const at = head.now.toISOString();
-  let prev = head.hash ?? GENESIS_HASH;
-  let seq = head.seq;
-  const rows = events.map((e) => {
-    const prevHash = prev;
-    prev = e.hash(++seq, at, prevHash);
-    return { own: e.own, seq, prev_hash: prevHash, hash: prev };
-  });
-  return { at, rows };
+  const { at, links } = linkAfter(head, events.map((e) => e.hash));
+  return { at, rows: events.map((e, i) => ({ own: e.own, ...links[i]! })) };
 }
 
 /** A caller of `groupedAppend` waiting for its events to be durable in the chain. */

@@ -158,12 +158,12 @@ export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
   const flush = db ? coalescedFlush(db) : () => Promise.resolve();
   const grouped = db ? groupedAppend(db) : null;
   const prepareAll = async (trx: Knex.Transaction, events: readonly AuditEventInput[]): Promise<Prepared[]> => {
+    // Every event is checked before the key service creates a data key for any of them.
+    const checked = events.map((e) => prepare(e, randomUUID(), null));
     const out: Prepared[] = [];
-    for (const event of events) {
-      const id = randomUUID();
-      prepare(event, id, null); // refuse bad input before the key service creates a data key
-      const personal = event.personal ? await keys.encrypt(trx, event.subjectId!, personalRef(id), JSON.stringify(normalisePayload(event.personal, 'personal')), { purpose: 'audit' }) : null;
-      out.push(prepare(event, id, personal));
+    for (const [i, event] of events.entries()) {
+      const c = checked[i]!;
+      out.push(event.personal ? { ...c, personal: await keys.encrypt(trx, event.subjectId!, personalRef(c.id), JSON.stringify(normalisePayload(event.personal, 'personal')), { purpose: 'audit' }) } : c);
     }
     return out;
   };
@@ -181,11 +181,9 @@ export function createAuditLog(keys: KeyService, db?: Knex): AuditLog {
     async append(input) {
       if (!db || !grouped) throw new Error('audit.append needs an audit log built with a database handle');
       const events = Array.isArray(input) ? (input as readonly AuditEventInput[]) : [input as AuditEventInput];
-      // Every event is checked before any key is touched; personal details are then
-      // encrypted in a short transaction of their own (the key service may create the
-      // subject's data key in it).
-      const checked = events.map((e) => prepare(e, randomUUID(), null));
-      const prepared = events.some((e) => e.personal) ? await db.transaction((trx) => prepareAll(trx, events)) : checked;
+      // Personal details are encrypted in a short transaction of their own (the key
+      // service may create the subject's data key in it); prepareAll checks every event first.
+      const prepared = events.some((e) => e.personal) ? await db.transaction((trx) => prepareAll(trx, events)) : events.map((e) => prepare(e, randomUUID(), null));
       await grouped(prepared);
       return prepared.map((p) => ({ id: p.id }));
     },

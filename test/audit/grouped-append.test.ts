@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { auditSetup, chained } from './helpers.js';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
 import { verifyDatabase } from '../../src/audit/verify.js';
@@ -8,7 +8,34 @@ import knexFactory from 'knex';
 
 const event = (caller: number, i: number) => ({ action: AUDIT_ACTIONS.personalDataRead, actorId: `acct-${caller}`, subjectId: 'emp-1', object: { type: 'timesheet_day', id: `c${caller}-e${i}` }, payload: { caller, i } });
 
-const maxSeq = async (knex: Awaited<ReturnType<typeof auditSetup>>['knex']) => Number(((await knex('audit.events').max({ m: 'seq' }).first()) as { m: string | null }).m ?? 0);
+type Db = Awaited<ReturnType<typeof auditSetup>>['knex'];
+
+/** The actors of the events after `before`, in chain order. */
+const actorsAfter = async (knex: Db, before: number): Promise<string[]> =>
+  ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+
+/** Sessions of the database left inside a transaction (a pass that did not end its own). */
+const idleInTransaction = async (db: Db): Promise<number> =>
+  (await db.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0].n as number;
+
+/** The whole chain verifies. */
+async function verifies(t: ExecutionContext, knex: Db, trusted: Awaited<ReturnType<typeof auditSetup>>['trusted']): Promise<void> {
+  const report = await verifyDatabase(knex, { keys: trusted });
+  t.true(report.ok, JSON.stringify(report.problems));
+}
+
+/** Holds the advisory lock (k1, k2) in a transaction of its own until `release()`; `held` ends with it. */
+function holdLock(knex: Db, k1: number, k2: number): { release: () => void; held: Promise<void> } {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const held = knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [k1, k2]);
+    await released;
+  });
+  return { release, held };
+}
+
+const maxSeq = async (knex: Db) => Number(((await knex('audit.events').max({ m: 'seq' }).first()) as { m: string | null }).m ?? 0);
 
 test('append: concurrent callers share one transaction; each is chained when its promise resolves, contiguous and in order; the chain verifies', async (t) => {
   const { knex, audit, trusted } = await auditSetup(t);
@@ -29,8 +56,7 @@ test('append: concurrent callers share one transaction; each is chained when its
     t.deepEqual(rows.filter((r) => r.actor_id === `acct-${c}`).map((r) => r.object_id), seqs.map((_, i) => `c${c}-e${i}`), `caller ${c}'s events in the order given`);
   }
   t.deepEqual(await audit.append([]), [], 'an empty append writes nothing');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  await verifies(t, knex, trusted);
 });
 
 test('append: personal details are encrypted under the subject key; they read back', async (t) => {
@@ -51,7 +77,7 @@ test('append: a bad event refuses its caller alone (422 naming the field), befor
   const err = (results[1] as PromiseRejectedResult).reason as ValidationError;
   t.true(err instanceof ValidationError);
   t.deepEqual(err.fields.map((f) => f.field), ['action']);
-  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  const actors = await actorsAfter(knex, before);
   t.deepEqual(actors, ['acct-1', 'acct-3'], 'nothing of the refused caller, not even its good event');
 });
 
@@ -78,13 +104,11 @@ test('append: a pass the database refuses writes none of its events; a refused r
   t.regex(String((pass[0] as PromiseRejectedResult).reason), /pass refused by the test/);
   await knex.raw('DROP TRIGGER test_refuse ON audit.events');
   const [after] = await audit.append(event(8, 0));
-  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  const actors = await actorsAfter(knex, before);
   t.deepEqual(actors, ['acct-1', 'acct-2', 'acct-4', 'acct-8'], 'failed passes left nothing; the next ones follow without a hole');
   t.is((await chained(knex, [after!]))[0]!.seq, before + 4);
-  const idle = await knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
-  t.is(idle.rows[0].n, 0, 'no pooled connection was left inside a transaction');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  t.is(await idleInTransaction(knex), 0, 'no pooled connection was left inside a transaction');
+  await verifies(t, knex, trusted);
 });
 
 test('append: while one pass commits, the next already waits for the lock and takes whoever came meanwhile', async (t) => {
@@ -94,11 +118,7 @@ test('append: while one pass commits, the next already waits for the lock and ta
   await knex.raw(`CREATE FUNCTION audit.test_slow() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN IF EXISTS (SELECT 1 FROM new_rows WHERE (payload->>'slow') IS NOT NULL) THEN PERFORM pg_advisory_xact_lock(7, 7); END IF; RETURN NULL; END $$`);
   await knex.raw('CREATE TRIGGER test_slow AFTER INSERT ON audit.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.test_slow()');
-  let release!: () => void;
-  const gate = knex.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(7, 7)');
-    await new Promise<void>((r) => (release = r));
-  });
+  const { release, held: gate } = holdLock(knex, 7, 7);
   await until(knex, `locktype = 'advisory' AND granted AND classid = 7 AND objid = 7`);
   /** Whether a session of this database waits for the advisory lock (k1, k2), polled for up to 10 s. */
   const waitsFor = (k1: number, k2: number) => until(knex, `locktype = 'advisory' AND NOT granted AND classid = ${k1} AND objid = ${k2}`);
@@ -117,8 +137,7 @@ test('append: while one pass commits, the next already waits for the lock and ta
   t.is(new Set(passes).size, 2, 'two passes: the first wave, then the second');
   t.true(passes[2]! >= passes[1]!, 'time grows with seq');
   await knex.raw('DROP TRIGGER test_slow ON audit.events');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  await verifies(t, knex, trusted);
 });
 
 test('append: callers retried after a refused row keep their place ahead of callers who came later, also with the next pass already waiting', async (t) => {
@@ -132,11 +151,7 @@ test('append: callers retried after a refused row keep their place ahead of call
       RETURN NULL;
     END $$`);
   await knex.raw('CREATE TRIGGER test_gate AFTER INSERT ON audit.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.test_gate()');
-  let release!: () => void;
-  const gate = knex.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(7, 7)');
-    await new Promise<void>((r) => (release = r));
-  });
+  const { release, held: gate } = holdLock(knex, 7, 7);
   t.true(await until(knex, `locktype = 'advisory' AND granted AND classid = 7 AND objid = 7`));
   const first = Promise.allSettled([audit.append({ ...event(1, 0), payload: { slow: true } }), audit.append({ ...event(2, 0), payload: { bad_row: true } }), audit.append(event(3, 0))]);
   t.true(await until(knex, `locktype = 'advisory' AND NOT granted AND classid = 7 AND objid = 7`), 'the first pass is inside its insert');
@@ -146,15 +161,14 @@ test('append: callers retried after a refused row keep their place ahead of call
   await gate;
   t.deepEqual((await first).map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the refused row\'s caller fails');
   await later;
-  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  const actors = await actorsAfter(knex, before);
   t.deepEqual(actors, ['acct-1', 'acct-3', 'acct-4', 'acct-5'], 'the retried callers before the later ones');
   await knex.raw('DROP TRIGGER test_gate ON audit.events');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  await verifies(t, knex, trusted);
 });
 
 /** Polls pg_locks of this database until a row matches `where` (at most 10 s); whether one did. */
-async function until(knex: Awaited<ReturnType<typeof auditSetup>>['knex'], where: string): Promise<boolean> {
+async function until(knex: Db, where: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
     const { rows } = await knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ${where}`);
     if (rows[0].n > 0) return true;
@@ -171,11 +185,7 @@ test('append: a pass that times out waiting for the lock rejects its callers, le
   const log = createAuditLog(keys, impatient);
   const before = await maxSeq(knex);
   // Another session holds the append lock (a long pass elsewhere).
-  let release!: () => void;
-  const held = knex.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(1970631287, 1)');
-    await new Promise<void>((r) => (release = r));
-  });
+  const { release, held } = holdLock(knex, 1970631287, 1);
   await new Promise((r) => setTimeout(r, 100));
   const results = await Promise.allSettled([log.append(event(1, 0)), log.append(event(2, 0))]);
   t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
@@ -183,12 +193,10 @@ test('append: a pass that times out waiting for the lock rejects its callers, le
   release();
   await held;
   await log.append(event(3, 0));
-  const actors = ((await knex('audit.events').where('seq', '>', before).orderBy('seq').select('actor_id')) as Array<{ actor_id: string }>).map((r) => r.actor_id);
+  const actors = await actorsAfter(knex, before);
   t.deepEqual(actors, ['acct-3']);
-  const idle = await impatient.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
-  t.is(idle.rows[0].n, 0, 'the timed-out passes rolled back');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  t.is(await idleInTransaction(impatient), 0, 'the timed-out passes rolled back');
+  await verifies(t, knex, trusted);
 });
 
 test('append: a caller of more than 4,000 events goes in one pass of several inserts, in order', async (t) => {
@@ -199,8 +207,7 @@ test('append: a caller of more than 4,000 events goes in one pass of several ins
   const seqs = (await chained(knex, recorded)).map((e) => e.seq);
   t.deepEqual(seqs, seqs.map((_, i) => before + 1 + i), 'contiguous, in the order given');
   t.is((await chained(knex, other))[0]!.seq, before + 4501, 'the caller after it follows');
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  await verifies(t, knex, trusted);
 });
 
 test('append: ids with NUL or a lone surrogate are refused (422 naming the field): stored, they would not read back as hashed', async (t) => {
@@ -219,8 +226,7 @@ test('append: events staged by transactions and events appended directly share o
   const [s, a] = await Promise.all([staged, appended]);
   const seqs = [...(await chained(knex, s)), ...(await chained(knex, a.flat()))].map((e) => e.seq).sort((x, y) => x - y);
   t.deepEqual(seqs, [before + 1, before + 2, before + 3, before + 4]);
-  const report = await verifyDatabase(knex, { keys: trusted });
-  t.true(report.ok, JSON.stringify(report.problems));
+  await verifies(t, knex, trusted);
 });
 
 test('append: when no pass can reach the database, every waiting caller is rejected; none waits for ever', async (t) => {
