@@ -7,7 +7,8 @@
  * --warmup 3 --only inbox, --create-one-day, --pool-max 10). Each scenario first runs --warmup seconds
  * unmeasured, so the figures are of a warmed process (the JIT's first compilations of a scenario's
  * code, on a 10-s run, took a fifth of a create's server CPU), not of its start. BENCH_PROF=DIR writes a CPU profile of the server process for each
- * scenario into DIR (the baselines as bare-koa and bare-koa-pg; seeding left out); BENCH_SQLTIME=1
+ * scenario into DIR (the baselines as bare-koa and bare-koa-pg; seeding left out); BENCH_PGSS=1 prints
+ * PostgreSQL's planning and execution time per statement (pg_stat_statements, for each scenario); BENCH_SQLTIME=1
  * prints the statements that took the most time.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,24 @@ const warmupMs = Number(flags.warmup) * 1000;
 
 const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(path.join(tmpdir(), 'uurwerk-load-'));
-const pgServer = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), logger, database: 'bench' });
+const pgPort = await freePort();
+let pgServer = await startEmbeddedPostgres({ dataDir: dir, port: pgPort, logger, database: 'bench' });
+/** BENCH_PGSS=1: PostgreSQL's own statement statistics (planning and execution time) per scenario, from pg_stat_statements. */
+const pgss = Boolean(process.env.BENCH_PGSS);
+if (pgss) {
+  const c = new pg.Client({ connectionString: pgServer.url });
+  await c.connect();
+  await c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+  await c.end();
+  await pgServer.stop();
+  pgServer = await startEmbeddedPostgres({ dataDir: dir, port: pgPort, logger, database: 'bench' });
+  // Known only once the library is loaded.
+  const d = new pg.Client({ connectionString: pgServer.url });
+  await d.connect();
+  await d.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
+  await d.query('SELECT pg_reload_conf()');
+  await d.end();
+}
 const config = parseConfig({
   data_dir: dir, server: { port: 0 }, database: { url: pgServer.url, ...(flags['pool-max'] ? { pool_max: Number(flags['pool-max']) } : {}) }, log: { level: 'silent' },
   timesheets: { max_days_back: 3660 },
@@ -88,6 +106,22 @@ function printSqlTimes(title: string): void {
 }
 
 const pool = new pg.Pool({ connectionString: pgServer.url, max: config.database.pool_max });
+if (pgss) await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+
+/** Prints PostgreSQL's own figures for the statements of one scenario (BENCH_PGSS): per call, planning and execution. */
+async function printPgss(title: string, requests: number): Promise<void> {
+  const { rows } = await pool.query<{ calls: string; plan: number; exec: number; q: string }>(
+    // Grouped by their first 60 characters: literal statements of different lengths are separate entries otherwise.
+    `SELECT sum(calls) AS calls, sum(total_plan_time) AS plan, sum(total_exec_time) AS exec, min(regexp_replace(query, '\\s+', ' ', 'g')) AS q
+       FROM pg_stat_statements GROUP BY left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
+      ORDER BY sum(total_plan_time + total_exec_time) DESC LIMIT 15`,
+  );
+  console.error(`\npg_stat_statements of ${title} (${requests} requests): calls per request, plan and exec ms per call, ms per request`);
+  for (const r of rows) {
+    const calls = Number(r.calls);
+    console.error(`${(calls / Math.max(1, requests)).toFixed(2).padStart(7)} ${(r.plan / calls).toFixed(3).padStart(7)} ${(r.exec / calls).toFixed(3).padStart(7)} ${((r.plan + r.exec) / Math.max(1, requests)).toFixed(3).padStart(7)}  ${r.q.slice(0, 120)}`);
+  }
+}
 const postmaster = await (async () => {
   const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   return procStat(rows[0]!.pid)?.ppid ?? 0;
@@ -169,12 +203,14 @@ try {
       await profile.post('Profiler.start');
     }
     sqlTimes.clear();
+    if (pgss) await pool.query('SELECT pg_stat_statements_reset()');
     const cpu0 = { server: process.cpuUsage(), db: databaseCpu() };
     const r = await runLoad({ base: sc.base, connections, durationMs, requests: sc.requests });
     // CPU per answered request: this process (the servers; the load client is a child) and the database.
     const server = process.cpuUsage(cpu0.server);
     results.push({ name: sc.name, r, serverMs: ((server.user + server.system) / 1000) / Math.max(1, r.requests), dbMs: ((databaseCpu() - cpu0.db) * 1000) / Math.max(1, r.requests) });
     printSqlTimes(`${sc.name}, ${results.at(-1)!.r.requests} requests`);
+    if (pgss) await printPgss(sc.name, r.requests);
     if (profile) {
       const { profile: data } = await profile.post('Profiler.stop');
       mkdirSync(process.env.BENCH_PROF!, { recursive: true });
