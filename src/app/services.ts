@@ -41,6 +41,7 @@ export async function openCoreServices(config: Readonly<Config>, db: Knex, logge
     decryptMany: (...args) => holder.keys!.decryptMany(...args),
     shred: (...args) => holder.keys!.shred(...args),
     encryptMany: (...args) => holder.keys!.encryptMany(...args),
+    dataKeysColumn: (...args) => holder.keys!.dataKeysColumn(...args),
     decryptEach: (...args) => holder.keys!.decryptEach(...args),
     shredKeys: (...args) => holder.keys!.shredKeys(...args),
     keySlots: (...args) => holder.keys!.keySlots(...args),
@@ -64,5 +65,5 @@ export function keyCommandAuditHook(): KeyEventHook {
   const refuse = (): never => {
     throw new Error('key events carry no personal details; nothing may be encrypted here');
   };
-  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse, encryptMany: refuse, decryptEach: refuse, shredKeys: refuse, keySlots: refuse }));
+  return keyEventHook(createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse, encryptMany: refuse, dataKeysColumn: refuse, decryptEach: refuse, shredKeys: refuse, keySlots: refuse }));
 }

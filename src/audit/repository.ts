@@ -1,5 +1,6 @@
 import type { Knex } from '../platform/db.js';
 import { sqlLiteral } from '../platform/sql-literal.js';
+import { WITH_COMMIT } from '../platform/prepared.js';
 import type { AuditEventRow, CheckpointRow } from './canonical.js';
 
 /**
@@ -188,10 +189,21 @@ export async function agedAnchors(db: Db): Promise<Set<string>> {
 /** An event as staged by its caller: everything but seq, time and hashes, plus its staging order. */
 export type StagedEvent = Omit<AuditEventRow, 'seq' | 'at' | 'prev_hash' | 'hash'>;
 
-/** Stages events in the caller's transaction, in order, in one statement (no lock, no head read). */
+const STAGED_COLUMNS = ['id', 'actor_id', 'subject_id', 'action', 'object_type', 'object_id', 'payload', 'personal'] as const;
+const STAGED_ROW = `(${STAGED_COLUMNS.map(() => '?').join(', ')})`;
+
+/**
+ * Stages events in the caller's transaction, in order, in one statement (no lock, no
+ * head read). Marked to ride with the transaction's COMMIT (`WITH_COMMIT`,
+ * src/platform/prepared.ts): nothing reads its answer, and should it fail there the
+ * transaction fails with it.
+ */
 export async function insertStaged(trx: Db, rows: readonly StagedEvent[]): Promise<void> {
   if (!rows.length) return;
-  await trx.withSchema('audit').table('pending').insert(rows.map((row) => ({ ...row, payload: JSON.stringify(row.payload) })));
+  await trx.raw(
+    `${WITH_COMMIT}INSERT INTO audit.pending (${STAGED_COLUMNS.join(', ')}) VALUES ${rows.map(() => STAGED_ROW).join(', ')}`,
+    rows.flatMap((row) => [row.id, row.actor_id, row.subject_id, row.action, row.object_type, row.object_id, JSON.stringify(row.payload), row.personal]),
+  );
 }
 
 /** The oldest committed staged events (at most `limit`), in staging order, with their staging number. */

@@ -167,7 +167,7 @@ Events after the last checkpoint can only be checked for consistency, not agains
         const refuse = (): never => {
           throw new Error('audit export events carry no personal details');
         };
-        const audit = createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse, encryptMany: refuse, decryptEach: refuse, shredKeys: refuse, keySlots: refuse });
+        const audit = createAuditLog({ encrypt: refuse, decrypt: refuse, decryptMany: refuse, shred: refuse, encryptMany: refuse, dataKeysColumn: refuse, decryptEach: refuse, shredKeys: refuse, keySlots: refuse });
         await db.transaction((trx) => audit.record(trx, { action: AUDIT_ACTIONS.auditExported, actorId: cliActorId(), payload: { file: path.basename(opts.out), ...counts } }));
         out.line(`wrote ${counts.events} event(s) and ${counts.checkpoints} checkpoint(s) to ${opts.out}`);
         out.line(`signing key ${k.keyId}, fingerprint ${publicKeyFingerprint(k.publicKey)}`);

@@ -33,6 +33,33 @@ export async function findDataKeysFor(db: Db, slots: readonly KeySlot[]): Promis
   return rows;
 }
 
+/**
+ * A column for another statement's select list (a wall's first statement) that reads
+ * the stored data keys of `slots` as JSON, so sealing a value costs no lookup of its
+ * own (issue 11). `name` becomes the column's alias; the bindings are plain literals.
+ */
+export function dataKeysColumn(name: string, slots: readonly KeySlot[]): { sql: string; bindings: Array<string | number> } {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new TypeError(`not a column name: ${name}`);
+  if (!slots.length) return { sql: `, '[]'::json AS ${name}`, bindings: [] };
+  return {
+    sql: `, (SELECT coalesce(json_agg(json_build_object('id', k.id, 'subject', k.subject, 'purpose', k.purpose, 'year', k.year,
+                                                     'kek_version', k.kek_version, 'wrapped', encode(k.wrapped, 'base64'))), '[]')
+               FROM data_keys k WHERE (k.subject, k.purpose, k.year) IN (${slots.map(() => '(?::text, ?::text, ?::int)').join(', ')})) AS ${name}`,
+    bindings: slots.flatMap((s) => [s.subject, s.purpose, s.year]),
+  };
+}
+
+/** The rows a `dataKeysColumn` read (its JSON value as the driver returns it). */
+export function dataKeysFromColumn(value: unknown): DataKeyRow[] {
+  if (!Array.isArray(value)) throw new TypeError('not a data keys column');
+  return value.map((r: Record<string, unknown>) => {
+    if (typeof r.id !== 'string' || typeof r.subject !== 'string' || typeof r.purpose !== 'string' || typeof r.year !== 'number' || typeof r.kek_version !== 'number' || typeof r.wrapped !== 'string') {
+      throw new TypeError('not a data key row');
+    }
+    return { id: r.id, subject: r.subject, purpose: r.purpose as KeyPurpose, year: r.year, kek_version: r.kek_version, wrapped: Buffer.from(r.wrapped, 'base64') };
+  });
+}
+
 /** A data key by id. */
 export async function findDataKeyById(db: Db, id: string): Promise<DataKeyRow | undefined> {
   return db<DataKeyRow>('data_keys').select(...DEK_COLUMNS).where({ id }).first();

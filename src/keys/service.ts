@@ -5,7 +5,7 @@ import { KEY_BYTES, formatEnvelope, open, parseEnvelope, seal, valueAad, wrapAad
 import { DecryptError, KeyringError, KeyShreddedError } from './errors.js';
 import type { DiskKeyring } from './keyring.js';
 import * as repo from './repository.js';
-import type { CipherRef, EncryptOptions, KeyEventHook, KeyPurpose, KeyService, KeySlot, ShredLedger, ShredRecord } from './types.js';
+import type { CipherRef, EncryptOptions, FoundDataKeys, KeyEventHook, KeyPurpose, KeyService, KeySlot, ShredLedger, ShredRecord } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -107,9 +107,14 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
    * query for all), so a key created in a rolled-back transaction or shredded
    * elsewhere is never used for new data; only the unwrap is cached.
    */
-  async function dataKeysFor(db: Db, slots: KeySlot[]): Promise<Map<string, { id: string; dek: Buffer }>> {
+  async function dataKeysFor(db: Db, slots: KeySlot[], found?: FoundDataKeys): Promise<Map<string, { id: string; dek: Buffer }>> {
     const wanted = new Map(slots.map((s) => [slotKey(s), s]));
-    const rows = new Map((await repo.findDataKeysFor(db, [...wanted.values()])).map((r) => [slotKey(r), r]));
+    // Slots the caller's statement asked for were looked up there, in this transaction:
+    // a slot it named but found no row for has no key yet, as far as this transaction sees.
+    const asked = new Set(found ? found.slots.map(slotKey) : []);
+    const rows = new Map(found ? repo.dataKeysFromColumn(found.value).filter((r) => asked.has(slotKey(r))).map((r) => [slotKey(r), r] as const) : []);
+    const rest = [...wanted].filter(([k]) => !asked.has(k)).map(([, s]) => s);
+    for (const r of rest.length ? await repo.findDataKeysFor(db, rest) : []) rows.set(slotKey(r), r);
     for (const [k, slot] of wanted) {
       if (rows.has(k)) continue;
       if (await repo.isShredded(db, slot.subject, slot.purpose, slot.year)) throw new KeyShreddedError(`The ${slot.purpose} data key of this subject for ${slot.year} was shredded`);
@@ -134,7 +139,7 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
     return out;
   }
 
-  async function encryptAll(db: Db, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>): Promise<string[]> {
+  async function encryptAll(db: Db, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>, found?: FoundDataKeys): Promise<string[]> {
     const slots: KeySlot[] = [];
     for (const it of items) {
       checkSubject(it.subject);
@@ -146,7 +151,7 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       slots.push({ subject: it.subject, purpose: it.purpose, year });
     }
     if (!items.length) return [];
-    const keys = await dataKeysFor(db, slots);
+    const keys = await dataKeysFor(db, slots, found);
     return items.map((it, i) => {
       const { id, dek } = keys.get(slotKey(slots[i]!))!;
       return formatEnvelope(id, seal(dek, Buffer.from(it.plaintext, 'utf8'), valueAad(it.ref, it.subject, id)));
@@ -238,8 +243,12 @@ export function createKeyService(keyring: DiskKeyring, logger: Logger, opts: Key
       return env!;
     },
 
-    encryptMany(db, items) {
-      return encryptAll(db, items);
+    dataKeysColumn(name, slots) {
+      return repo.dataKeysColumn(name, slots);
+    },
+
+    encryptMany(db, items, found) {
+      return encryptAll(db, items, found);
     },
 
     async decrypt(db, subject, ref, envelope) {

@@ -29,6 +29,12 @@ export interface KeySlot {
   year: number;
 }
 
+/** The value a `dataKeysColumn` read: the stored key rows of the slots it named (opaque to callers). */
+export interface FoundDataKeys {
+  readonly slots: readonly KeySlot[];
+  readonly value: unknown;
+}
+
 /** Which existing keys `keySlots` lists. */
 export interface KeySlotQuery {
   purposes: readonly KeyPurpose[];
@@ -53,8 +59,19 @@ export interface KeyService {
    * envelope (key id, nonce, ciphertext, tag).
    */
   encrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, plaintext: string, opts: EncryptOptions): Promise<string>;
-  /** Encrypts many values, in order, looking up every data key they need in one query. */
-  encryptMany(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>): Promise<string[]>;
+  /**
+   * Encrypts many values, in order, looking up every data key they need in one query.
+   * `found` is what a `dataKeysColumn` read earlier in the same transaction `db` (the
+   * keys of the slots it names cost no lookup of their own); pass it only from that
+   * transaction, so a key made in a rolled-back transaction or shredded since is never used.
+   */
+  encryptMany(db: Knex | Knex.Transaction, items: ReadonlyArray<{ subject: string; ref: CipherRef; plaintext: string } & EncryptOptions>, found?: FoundDataKeys): Promise<string[]>;
+  /**
+   * A column for the select list of a statement the caller sends anyway (a wall's first
+   * statement) that reads the stored data keys of `slots`; hand `{ slots, value }` (the
+   * column's value) to `encryptMany` in the same transaction. Runs no statement itself.
+   */
+  dataKeysColumn(name: string, slots: readonly KeySlot[]): { sql: string; bindings: Array<string | number> };
   /** Decrypts an envelope; throws `KeyShreddedError` if its key was shredded, `DecryptError` if it does not belong to `ref`. */
   decrypt(db: Knex | Knex.Transaction, subject: string, ref: CipherRef, envelope: string): Promise<string>;
   /**

@@ -46,6 +46,10 @@ interface PoolClient {
   __knex__disposed?: unknown;
   /** knex asked for BEGIN and it has not been sent yet (see `WITH_BEGIN`). */
   __uurwerkBeginPending?: boolean;
+  /** knex's transaction is open on this connection (BEGIN asked, no COMMIT or ROLLBACK yet). */
+  __uurwerkInTransaction?: boolean;
+  /** A statement held back to ride with the COMMIT (see `WITH_COMMIT`), its values written in. */
+  __uurwerkHeld?: string;
 }
 
 /**
@@ -60,6 +64,20 @@ interface PoolClient {
  * prepared statements are off with `database.prepared_statements: false`.
  */
 export const WITH_BEGIN = '/* with begin */ ';
+
+/**
+ * A statement that may ride with the transaction's COMMIT starts with this mark (the
+ * audit domain's staging insert, src/audit/repository.ts): the last write of nearly
+ * every audited transaction, whose answer nobody reads. Inside a transaction it is
+ * answered at once and held back; knex's COMMIT then goes out as one simple-protocol
+ * message `<statement with its values written in>; COMMIT`, one round trip less.
+ * Should the statement fail there, PostgreSQL skips the COMMIT, the transaction is
+ * rolled back on the spot and knex gets the statement's error from its COMMIT, so
+ * nothing of the transaction is kept. Any other statement first sends the held one
+ * (its error, if any, is the one the next statement answers with); a ROLLBACK drops
+ * it. The same conditions as `WITH_BEGIN` apply to its text and values.
+ */
+export const WITH_COMMIT = '/* with commit */ ';
 
 const enabled = new WeakSet<object>();
 /** The pool key of each knex instance that may prepare (createKnex registers it). */
@@ -117,7 +135,43 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
   conn.query = (config: unknown, ...rest: unknown[]) => {
     const c = config as QueryConfig | null;
     const text = typeof config === 'string' ? config : c?.text;
-    const callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
+    let callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
+    if (text === 'BEGIN;') conn.__uurwerkInTransaction = true;
+    const ends = typeof text === 'string' && /^(COMMIT|ROLLBACK);?$/.test(text);
+    if (ends) conn.__uurwerkInTransaction = false;
+    if (conn.__uurwerkHeld !== undefined) {
+      const held = conn.__uurwerkHeld;
+      conn.__uurwerkHeld = undefined;
+      if (callback && text === 'COMMIT;') {
+        const done = callback;
+        return query(`${held};\nCOMMIT;`, (err: unknown, res: unknown) => {
+          if (!err) return done(null, Array.isArray(res) ? res[res.length - 1] : res);
+          // The held statement failed, so PostgreSQL skipped the COMMIT: end the transaction here, as knex will not.
+          query('ROLLBACK', () => done(err, undefined));
+        });
+      }
+      if (!(ends && text.startsWith('ROLLBACK'))) {
+        // Sent ahead (node-postgres sends in order); should it fail, the next statement answers with its error.
+        let heldErr: unknown;
+        query(held, (err: unknown) => {
+          heldErr = err ?? undefined;
+        });
+        if (callback) {
+          const original = callback;
+          callback = (err: unknown, res: unknown) => original(heldErr ?? err, heldErr ? undefined : res);
+          rest = rest.map((r) => (r === original ? callback : r));
+        }
+      }
+    }
+    if (enabled.has(pool) && callback && conn.__uurwerkInTransaction && !conn.__uurwerkBeginPending && typeof text === 'string' && text.startsWith(WITH_COMMIT)) {
+      const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
+      const held = plain ? inlined(text, c?.values) : undefined;
+      if (held !== undefined) {
+        conn.__uurwerkHeld = held;
+        process.nextTick(callback, null, emptyResult('INSERT'));
+        return undefined;
+      }
+    }
     if (enabled.has(pool) && callback && text === 'BEGIN;') {
       conn.__uurwerkBeginPending = true;
       process.nextTick(callback, null, emptyResult('BEGIN'));
@@ -133,7 +187,8 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
       const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
       const combined = callback && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
       if (combined !== undefined) {
-        return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => callback!(err, Array.isArray(res) ? res[res.length - 1] : res));
+        const done = callback!;
+        return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, Array.isArray(res) ? res[res.length - 1] : res));
       }
       // Queued ahead of the statement (node-postgres sends in order); a broken connection fails that too.
       void (query('BEGIN;') as Promise<unknown>).catch(() => undefined);
@@ -170,6 +225,7 @@ function inlined(text: string, values: unknown): string | undefined {
  */
 export function releasedWithBeginPending(conn: PoolClient): void {
   if (conn.__uurwerkBeginPending) conn.__knex__disposed = new Error('released with a BEGIN held back');
+  if (conn.__uurwerkHeld !== undefined) conn.__knex__disposed = new Error('released with a statement held back for a COMMIT');
 }
 
 /** What node-postgres answers for a statement that returns no rows. */

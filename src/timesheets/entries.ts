@@ -7,9 +7,9 @@ import { NotFoundError, ValidationError, type FieldProblem } from '../platform/e
 import { facts, type TimesheetDeps } from './context.js';
 import { checkEntry, detailsFrom, entryDates, longProblems, mastersFrom, mastersLookup, validateEntry, type Entry, type EntryDetails } from './entry-rules.js';
 import { authorize } from './policy.js';
-import { deleteEntry, entriesTouching, entryById, inWall, lockDaysReading, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
+import { deleteEntry, entriesTouching, entryById, firstColumns, inWall, lockDaysReading, transitionDay, updateEntry, type DayRow, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
 import { minutesOnDay } from './presenter.js';
-import { openEntries, sealEntry } from './sealing.js';
+import { entryKeysLookup, foundEntryKeys, openEntries, sealEntry } from './sealing.js';
 import type { EntryCreateBody, EntryUpdateBody } from './schema.js';
 import { timeZoneOf } from './settings.js';
 import { datesBetween } from './tz.js';
@@ -81,7 +81,7 @@ export async function writeEntry(deps: TimesheetDeps, w: Wall, actor: Actor, d: 
   const { first, last } = entryDates(d, tz);
   // Sealed as a draft first, so the insert rides on the statement that locks the days;
   // only an entry on a day once submitted (returned, being corrected) is sealed again.
-  const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'draft');
+  const sealed = await sealEntry(deps, w.shared(), actor.accountId, id, d, first, 'draft', foundEntryKeys(w, actor.accountId, d));
   // The day-over-the-limit check reads the other entries in that same statement and,
   // when it refuses, throws before anything commits.
   const before = checkLongDays ? { from: first, to: last, check: (others: EntryRow[]) => checkLongWith(deps, w, others, d, tz) } : undefined;
@@ -133,15 +133,15 @@ async function checkLongWith(deps: TimesheetDeps, w: Wall, others: EntryRow[], d
 export async function createEntry(deps: TimesheetDeps, actor: Actor, input: EntryCreateBody): Promise<Entry> {
   const d = detailsFrom(input);
   return inWall(deps.db, actor.accountId, async (w) => {
-    // Checked inside the wall: the time zone, the project and the task came with its
-    // first statement; the other entries of the day come with the insert (issue 11's
-    // budget: BEGIN, first statement, data keys, insert, audit, COMMIT).
+    // Checked inside the wall: the time zone, the project, the task and the data keys
+    // came with its first statement; the other entries of the day come with the insert
+    // (issue 11: BEGIN with the first statement, insert, audit, COMMIT).
     const tz = w.actorTimeZone ?? deps.config.timesheets.time_zone;
     await checkEntry(deps, d, tz, w.shared(), mastersFrom(w.first));
     const entry = await writeEntry(deps, w, actor, d, tz, input.confirm_long !== true);
     await deps.audit.record(await w.forAudit(), entryEvent(actor, AUDIT_ACTIONS.timesheetEntryCreated, entry.id, fieldsSet(d)));
     return entry;
-  }, mastersLookup(d));
+  }, firstColumns(mastersLookup(d), entryKeysLookup(deps, actor.accountId, d)));
 }
 
 /**

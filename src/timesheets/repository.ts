@@ -46,6 +46,11 @@ export interface FirstColumns {
   bindings: readonly unknown[];
 }
 
+/** Several callers' extra columns for one first statement, in order. */
+export function firstColumns(...parts: FirstColumns[]): FirstColumns {
+  return { sql: parts.map((p) => p.sql).join(''), bindings: parts.flatMap((p) => p.bindings) };
+}
+
 /** The wall's transaction and whether the row-security role is on right now. */
 interface WallState extends Wall {
   readonly trx: Knex.Transaction;

@@ -1,5 +1,6 @@
 import type { Knex } from '../platform/db.js';
 import { KeyShreddedError } from '../keys/errors.js';
+import type { FoundDataKeys, KeyPurpose, KeySlot } from '../keys/types.js';
 import { entryRef, type TimesheetDeps } from './context.js';
 import type { Entry, EntryDetails } from './entry-rules.js';
 import { entriesTouching, walled, type EntryKeyPurpose, type EntryRow, type Wall } from './repository.js';
@@ -22,14 +23,42 @@ export interface SealedEntry {
   key_purpose: EntryKeyPurpose;
 }
 
-/** Seals an entry: details under the `purpose` key of its first date's year, the note (if any) under the note key; keys looked up in one query. */
-export async function sealEntry(deps: TimesheetDeps, db: Knex | Knex.Transaction, ownerId: string, id: string, d: EntryDetails, firstDate: string, purpose: EntryKeyPurpose): Promise<SealedEntry> {
+/** Seals an entry: details under the `purpose` key of its first date's year, the note (if any) under the note key; keys looked up in one query, or read ahead (`found`). */
+export async function sealEntry(
+  deps: TimesheetDeps, db: Knex | Knex.Transaction, ownerId: string, id: string, d: EntryDetails, firstDate: string, purpose: EntryKeyPurpose, found?: FoundDataKeys,
+): Promise<SealedEntry> {
   const year = Number(firstDate.slice(0, 4));
   const { note, ...rest } = d;
   const items = [{ subject: ownerId, ref: entryRef(id), plaintext: JSON.stringify(rest), year, purpose }];
   if (note) items.push({ subject: ownerId, ref: noteRef(id), plaintext: note, year, purpose: 'note' as EntryKeyPurpose });
-  const [details, sealedNote] = await deps.keys.encryptMany(db, items);
+  const [details, sealedNote] = await deps.keys.encryptMany(db, items, found);
   return { details: details!, note: sealedNote ?? null, key_purpose: purpose };
+}
+
+/** The wall's first-statement column holding the keys a new entry is sealed under (`entryKeysLookup`). */
+const ENTRY_KEYS = 'entry_keys';
+/** The widest offsets from UTC a time zone has (UTC−12 … UTC+14), in ms. */
+const ZONE_SPAN_MS = 14 * 3600_000;
+
+/**
+ * The keys a new entry is sealed under as a draft: its owner's `draft` key (and `note`
+ * key when it has a note) of every year its first date may fall in, whatever the
+ * owner's time zone (read in the same statement, so not known yet): nearly always one.
+ */
+function entryKeySlots(ownerId: string, d: EntryDetails): KeySlot[] {
+  const years = d.date ? [Number(d.date.slice(0, 4))] : [-1, 1].map((sign) => new Date(new Date(d.start!).getTime() + sign * ZONE_SPAN_MS).getUTCFullYear());
+  const purposes: KeyPurpose[] = d.note ? ['draft', 'note'] : ['draft'];
+  return [...new Set(years)].flatMap((year) => purposes.map((purpose) => ({ subject: ownerId, purpose, year })));
+}
+
+/** Columns for a wall's first statement that read the keys a new entry will be sealed under, so sealing it costs no statement. */
+export function entryKeysLookup(deps: TimesheetDeps, ownerId: string, d: EntryDetails): { sql: string; bindings: Array<string | number> } {
+  return deps.keys.dataKeysColumn(ENTRY_KEYS, entryKeySlots(ownerId, d));
+}
+
+/** What `entryKeysLookup` read in this wall's first statement (undefined when it was not asked). */
+export function foundEntryKeys(w: Wall, ownerId: string, d: EntryDetails): FoundDataKeys | undefined {
+  return ENTRY_KEYS in w.first ? { slots: entryKeySlots(ownerId, d), value: w.first[ENTRY_KEYS] } : undefined;
 }
 
 /**

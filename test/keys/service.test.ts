@@ -87,6 +87,46 @@ test('a data key made in a rolled-back transaction is not used afterwards', asyn
   t.is(await createKeyService(keyring, testLogger(t.title)).decrypt(db.knex, 'emp-r', ref('y'), env), 'kept');
 });
 
+test('keys read ahead by a column of the caller\'s statement seal without a lookup of their own; slots it did not name are looked up, a named slot it found empty gets a new key, rows it was not asked for are ignored', async (t) => {
+  const db = await useTestDatabase(t);
+  const { keyring } = await freshKeyring(t, db.knex);
+  const keys = createKeyService(keyring, testLogger(t.title));
+  const existing = await keys.encrypt(db.knex, 'emp-a', ref('a0'), 'first', { year: 2026, purpose: 'draft' });
+  await keys.encrypt(db.knex, 'emp-b', ref('b0'), 'other person', { year: 2026, purpose: 'draft' });
+  const named: KeySlot[] = [{ subject: 'emp-a', purpose: 'draft', year: 2026 }, { subject: 'emp-a', purpose: 'note', year: 2026 }];
+  await db.knex.transaction(async (trx) => {
+    const column = keys.dataKeysColumn('ahead', named);
+    const { rows } = await trx.raw<{ rows: Array<{ ahead: unknown }> }>(`SELECT 1 AS one${column.sql}`, column.bindings);
+    // A forged row for a slot the column was not asked about (another person's) must not be used.
+    const forged = { id: randomUUID(), subject: 'emp-a', purpose: 'record', year: 2026, kek_version: 1, wrapped: randomBytes(60).toString('base64') };
+    const found = { slots: named, value: [...(rows[0]!.ahead as unknown[]), forged] };
+    const sent: string[] = [];
+    const lookups: unknown[][] = [];
+    const listen = (q: { sql: string; bindings?: unknown[] }) => {
+      sent.push(q.sql);
+      if (/from unnest/i.test(q.sql)) lookups.push(q.bindings ?? []);
+    };
+    trx.client.on('query', listen);
+    const [draft, note, record] = await keys.encryptMany(trx, [
+      { subject: 'emp-a', ref: ref('a1'), plaintext: 'draft value', year: 2026, purpose: 'draft' },
+      { subject: 'emp-a', ref: ref('a1', 'note2'), plaintext: 'note value', year: 2026, purpose: 'note' },
+      { subject: 'emp-a', ref: ref('a1', 'rec'), plaintext: 'record value', year: 2026, purpose: 'record' },
+    ], found);
+    trx.client.removeListener('query', listen);
+    // The draft key came from the column: same key id as the value sealed before.
+    t.is(draft!.split('.')[1], existing.split('.')[1]);
+    // The note slot was named and found empty: a key is made (insert), not looked up first.
+    t.true(sent.some((q) => /insert into "?data_keys"?/i.test(q)));
+    // The record slot was not named: looked up (and made), never taken from the forged row.
+    t.not(record!.split('.')[1], forged.id);
+    t.deepEqual(lookups, [[['emp-a'], ['record'], [2026]]], 'one lookup, for the one slot the column did not name');
+    for (const [env, r, plain] of [[draft, ref('a1'), 'draft value'], [note, ref('a1', 'note2'), 'note value'], [record, ref('a1', 'rec'), 'record value']] as const) {
+      t.is(await keys.decrypt(trx, 'emp-a', r, env!), plain);
+    }
+  });
+  t.throws(() => keys.dataKeysColumn('bad name; --', named), { instanceOf: TypeError });
+});
+
 test('shred(subject, year) destroys that key and leaves a tombstone; decrypt then throws KeyShreddedError; shred(subject) takes the rest', async (t) => {
   const db = await useTestDatabase(t);
   const { keyring } = await freshKeyring(t, db.knex);

@@ -2,6 +2,7 @@ import test from 'ava';
 import pg from 'pg';
 import { createKnex, enablePreparedStatements, type Knex } from '../../src/platform/db.js';
 import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
+import { WITH_COMMIT } from '../../src/platform/prepared.js';
 import { fillPlaceholders } from '../../src/platform/sql-literal.js';
 import { inWall, readInWall, walled } from '../../src/timesheets/repository.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
@@ -229,4 +230,74 @@ test.serial('a walled transaction carries its BEGIN in the first statement\'s me
   t.is(again.rows[0]!.who, 'uurwerk_rls');
   const after = await db.raw<{ rows: Array<{ who: string; tx: string }> }>(`SELECT current_user AS who, current_setting('transaction_read_only') AS tx`);
   t.not(after.rows[0]!.who, 'uurwerk_rls');
+});
+
+test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'s message; failing there it takes the transaction with it; any other statement sends it first; a ROLLBACK drops it', async (t) => {
+  const { a } = await timesheetApp(t);
+  const sent: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const c = args[0] as string | { text?: string; name?: string };
+    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  t.teardown(() => {
+    pg.Client.prototype.query = original;
+  });
+  const db = single(t, a);
+  await db.raw('CREATE TABLE commit_probe (id int PRIMARY KEY, note text CHECK (note <> \'bad\'))');
+  const ids = async () => (await db.raw<{ rows: Array<{ id: number }> }>('SELECT id FROM commit_probe ORDER BY id')).rows.map((r) => r.id);
+  const marked = (trx: Knex.Transaction, id: number, note: string) => trx.raw(`${WITH_COMMIT}INSERT INTO commit_probe (id, note) VALUES (?, ?)`, [id, note]);
+  const inTransaction = async () => (await db.raw<{ rows: Array<{ x: string | null }> }>('SELECT pg_current_xact_id_if_assigned()::text AS x')).rows[0]!.x;
+
+  // Last in its transaction: one message for the statement and the COMMIT; quotes survive.
+  sent.length = 0;
+  await db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO commit_probe (id, note) VALUES (?, ?)', [1, 'plain']);
+    await marked(trx, 2, `it's; "fine" $1 ?`);
+  });
+  t.deepEqual(await ids(), [1, 2]);
+  t.is((await db.raw<{ rows: Array<{ note: string }> }>('SELECT note FROM commit_probe WHERE id = 2')).rows[0]!.note, `it's; "fine" $1 ?`);
+  t.regex(sent.find((q) => /commit_probe \(id, note\) VALUES \('2'/.test(q)) ?? '', /^\/\* with commit \*\/ INSERT INTO commit_probe \(id, note\) VALUES \('2', 'it''s; "fine" \$1 \?'\);\nCOMMIT;$/);
+  t.false(sent.includes('COMMIT;'), 'no COMMIT of its own');
+
+  // Failing at the COMMIT: the whole transaction is undone, the error is the statement's, the connection is clean.
+  const err = await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO commit_probe (id, note) VALUES (?, ?)', [3, 'kept?']);
+    await marked(trx, 4, 'bad');
+  }));
+  t.is((err as { code?: string }).code, '23514'); // check_violation
+  t.deepEqual(await ids(), [1, 2], 'nothing of the failed transaction is kept');
+  t.is(await inTransaction(), null, 'the connection is not left inside a transaction');
+
+  // Followed by another statement: sent first, so the transaction sees its row.
+  const seen = await db.transaction(async (trx) => {
+    await marked(trx, 5, 'five');
+    return (await trx.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM commit_probe WHERE id = 5')).rows[0]!.n;
+  });
+  t.is(seen, 1);
+  t.deepEqual(await ids(), [1, 2, 5]);
+
+  // Failing before another statement: that statement answers with the held statement's error, not "transaction aborted".
+  const err2 = await t.throwsAsync(db.transaction(async (trx) => {
+    await marked(trx, 6, 'bad');
+    await trx.raw('SELECT 1');
+  }));
+  t.is((err2 as { code?: string }).code, '23514');
+  t.deepEqual(await ids(), [1, 2, 5]);
+
+  // A ROLLBACK drops it unsent.
+  sent.length = 0;
+  await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO commit_probe (id, note) VALUES (?, ?)', [7, 'undone']);
+    await marked(trx, 8, 'never sent');
+    throw new Error('undo');
+  }), { message: 'undo' });
+  t.false(sent.some((q) => q.includes('never sent')));
+  t.deepEqual(await ids(), [1, 2, 5]);
+
+  // Outside a transaction, nothing to ride with: it runs at once.
+  await db.raw(`${WITH_COMMIT}INSERT INTO commit_probe (id, note) VALUES (?, ?)`, [9, 'alone']);
+  t.deepEqual(await ids(), [1, 2, 5, 9]);
+  t.is(await inTransaction(), null);
 });
