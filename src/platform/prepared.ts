@@ -50,6 +50,8 @@ interface PoolClient {
   __uurwerkInTransaction?: boolean;
   /** A statement held back to ride with the COMMIT (see `WITH_COMMIT`), its values written in. */
   __uurwerkHeld?: string;
+  /** Savepoints open in knex's transaction (nested transactions): nothing is held inside one. */
+  __uurwerkSavepoints?: number;
 }
 
 /**
@@ -73,9 +75,11 @@ export const WITH_BEGIN = '/* with begin */ ';
  * message `<statement with its values written in>; COMMIT`, one round trip less.
  * Should the statement fail there, PostgreSQL skips the COMMIT, the transaction is
  * rolled back on the spot and knex gets the statement's error from its COMMIT, so
- * nothing of the transaction is kept. Any other statement first sends the held one
- * (its error, if any, is the one the next statement answers with); a ROLLBACK drops
- * it. The same conditions as `WITH_BEGIN` apply to its text and values.
+ * nothing of the transaction is kept. A second marked statement joins the first; any
+ * other statement first sends the held one (its error, if any, is the one the next
+ * statement answers with); a ROLLBACK drops it. Nothing is held while a savepoint (a
+ * nested transaction) is open, so a failure stays inside it as before. The same
+ * conditions as `WITH_BEGIN` apply to its text and values.
  */
 export const WITH_COMMIT = '/* with commit */ ';
 
@@ -138,10 +142,27 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
     let callback = rest.find((r) => typeof r === 'function') as ((err: unknown, res: unknown) => void) | undefined;
     if (text === 'BEGIN;') conn.__uurwerkInTransaction = true;
     const ends = typeof text === 'string' && /^(COMMIT|ROLLBACK);?$/.test(text);
-    if (ends) conn.__uurwerkInTransaction = false;
+    if (ends || text === 'BEGIN;') {
+      if (ends) conn.__uurwerkInTransaction = false;
+      conn.__uurwerkSavepoints = 0;
+    } else if (typeof text === 'string' && /^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) /.test(text)) {
+      // A nested transaction's own failure must stay inside its savepoint, so nothing
+      // is held while one is open (any statement held before it goes out first, below).
+      conn.__uurwerkSavepoints = Math.max(0, (conn.__uurwerkSavepoints ?? 0) + (text.startsWith('SAVEPOINT') ? 1 : -1));
+    }
+    const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
+    const holdable = enabled.has(pool) && callback !== undefined && conn.__uurwerkInTransaction === true && !conn.__uurwerkBeginPending
+      && !conn.__uurwerkSavepoints && plain && typeof text === 'string' && text.startsWith(WITH_COMMIT);
     if (conn.__uurwerkHeld !== undefined) {
       const held = conn.__uurwerkHeld;
       conn.__uurwerkHeld = undefined;
+      // Another statement to ride with the COMMIT: both wait, in order, in one message.
+      const next = holdable ? inlined(text, c?.values) : undefined;
+      if (next !== undefined) {
+        conn.__uurwerkHeld = `${held};\n${next}`;
+        process.nextTick(callback!, null, emptyResult('INSERT'));
+        return undefined;
+      }
       if (callback && text === 'COMMIT;') {
         const done = callback;
         return query(`${held};\nCOMMIT;`, (err: unknown, res: unknown) => {
@@ -163,12 +184,11 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
         }
       }
     }
-    if (enabled.has(pool) && callback && conn.__uurwerkInTransaction && !conn.__uurwerkBeginPending && typeof text === 'string' && text.startsWith(WITH_COMMIT)) {
-      const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
-      const held = plain ? inlined(text, c?.values) : undefined;
+    if (holdable) {
+      const held = inlined(text, c?.values);
       if (held !== undefined) {
         conn.__uurwerkHeld = held;
-        process.nextTick(callback, null, emptyResult('INSERT'));
+        process.nextTick(callback!, null, emptyResult('INSERT'));
         return undefined;
       }
     }
@@ -184,7 +204,6 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
         process.nextTick(callback, null, emptyResult(text.replace(';', '')));
         return undefined;
       }
-      const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
       const combined = callback && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
       if (combined !== undefined) {
         const done = callback!;

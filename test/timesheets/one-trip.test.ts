@@ -183,6 +183,15 @@ test('with database.prepared_statements off nothing is prepared, and one-trip re
     await readInWall(db, anna.id, { sql: 'SELECT ?::int AS x', bindings: [i], prepared: true });
   }
   t.false(sent.some((q) => /^(PREPARE|EXECUTE) /.test(q)), sent.join('\n'));
+  // Nor does a statement marked to ride with the COMMIT wait for it: it runs where it stands, and fails there.
+  await db.raw('CREATE TABLE commit_off_probe (id int PRIMARY KEY)');
+  await db.raw('INSERT INTO commit_off_probe (id) VALUES (1)');
+  await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
+    const own = await t.throwsAsync(trx.raw(`${WITH_COMMIT}INSERT INTO commit_off_probe (id) VALUES (?)`, [1]));
+    t.is((own as { code?: string }).code, '23505', 'refused at its own call, not held for the COMMIT');
+    throw own;
+  }));
   const { rows } = await db.raw<{ rows: unknown[] }>('SELECT name FROM pg_prepared_statements');
   t.deepEqual(rows, []);
 });
@@ -232,7 +241,7 @@ test.serial('a walled transaction carries its BEGIN in the first statement\'s me
   t.not(after.rows[0]!.who, 'uurwerk_rls');
 });
 
-test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'s message; failing there it takes the transaction with it; any other statement sends it first; a ROLLBACK drops it', async (t) => {
+test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'s message; failing there it takes the transaction with it; a second one joins it; any other statement sends it first; a ROLLBACK drops it; nothing is held inside a savepoint', async (t) => {
   const { a } = await timesheetApp(t);
   const sent: string[] = [];
   const original = pg.Client.prototype.query;
@@ -270,21 +279,67 @@ test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'
   t.deepEqual(await ids(), [1, 2], 'nothing of the failed transaction is kept');
   t.is(await inTransaction(), null, 'the connection is not left inside a transaction');
 
-  // Followed by another statement: sent first, so the transaction sees its row.
+  // Followed by another statement: sent first, as a message of its own, so the transaction sees its row.
+  // (A marked statement that opens its transaction goes out with the BEGIN: hence the SELECT 1 first.)
+  sent.length = 0;
   const seen = await db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
     await marked(trx, 5, 'five');
     return (await trx.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM commit_probe WHERE id = 5')).rows[0]!.n;
   });
   t.is(seen, 1);
   t.deepEqual(await ids(), [1, 2, 5]);
+  const five = sent.findIndex((q) => q.startsWith(`${WITH_COMMIT}INSERT INTO commit_probe (id, note) VALUES ('5'`));
+  t.true(five > 0 && /FROM commit_probe WHERE id = /.test(sent[five + 1] ?? ''), sent.join('\n---\n'));
+  t.true(sent.includes('COMMIT;'), 'nothing left to ride with the COMMIT');
 
   // Failing before another statement: that statement answers with the held statement's error, not "transaction aborted".
   const err2 = await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
     await marked(trx, 6, 'bad');
     await trx.raw('SELECT 1');
   }));
   t.is((err2 as { code?: string }).code, '23514');
   t.deepEqual(await ids(), [1, 2, 5]);
+  t.is(await inTransaction(), null);
+
+  // Two marked statements: both wait for the COMMIT, in order; the first one's failure is the error reported.
+  sent.length = 0;
+  await db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
+    await marked(trx, 10, 'ten');
+    await marked(trx, 11, 'eleven');
+  });
+  t.deepEqual(await ids(), [1, 2, 5, 10, 11]);
+  t.true(sent.some((q) => /VALUES \('10', 'ten'\);\n\/\* with commit \*\/ INSERT INTO commit_probe \(id, note\) VALUES \('11', 'eleven'\);\nCOMMIT;$/.test(q)), sent.join('\n---\n'));
+  const err3 = await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
+    await marked(trx, 12, 'bad');
+    await marked(trx, 13, 'fine');
+  }));
+  t.is((err3 as { code?: string }).code, '23514', 'the real error, not "current transaction is aborted"');
+
+  // Inside a savepoint (a nested transaction) nothing is held: its failure stays inside it, and the outer transaction commits.
+  const err4 = await t.throwsAsync(db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO commit_probe (id, note) VALUES (?, ?)', [14, 'outer']);
+    const inner = await t.throwsAsync(trx.transaction(async (nested) => {
+      await nested.raw('SELECT 1');
+      await marked(nested, 15, 'bad');
+      await nested.raw('SELECT 2');
+    }));
+    t.is((inner as { code?: string }).code, '23514');
+    throw new Error('outer goes on after the nested failure');
+  }), { message: 'outer goes on after the nested failure' });
+  t.truthy(err4);
+  await db.transaction(async (trx) => {
+    await trx.raw('INSERT INTO commit_probe (id, note) VALUES (?, ?)', [16, 'outer']);
+    await t.throwsAsync(trx.transaction(async (nested) => {
+      await nested.raw('SELECT 1');
+      await marked(nested, 17, 'bad');
+    }));
+    await marked(trx, 18, 'after the savepoint');
+  });
+  t.deepEqual(await ids(), [1, 2, 5, 10, 11, 16, 18], 'the outer transaction committed after its nested one failed; 14 was rolled back with its own');
 
   // A ROLLBACK drops it unsent.
   sent.length = 0;
@@ -294,10 +349,10 @@ test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'
     throw new Error('undo');
   }), { message: 'undo' });
   t.false(sent.some((q) => q.includes('never sent')));
-  t.deepEqual(await ids(), [1, 2, 5]);
+  t.deepEqual(await ids(), [1, 2, 5, 10, 11, 16, 18]);
 
   // Outside a transaction, nothing to ride with: it runs at once.
   await db.raw(`${WITH_COMMIT}INSERT INTO commit_probe (id, note) VALUES (?, ?)`, [9, 'alone']);
-  t.deepEqual(await ids(), [1, 2, 5, 9]);
+  t.deepEqual(await ids(), [1, 2, 5, 9, 10, 11, 16, 18]);
   t.is(await inTransaction(), null);
 });
