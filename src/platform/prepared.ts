@@ -153,16 +153,16 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
     const plain = !(c && typeof c === 'object' && ((c as { types?: unknown }).types || (c as { rowMode?: unknown }).rowMode));
     const holdable = enabled.has(pool) && callback !== undefined && conn.__uurwerkInTransaction === true && !conn.__uurwerkBeginPending
       && !conn.__uurwerkSavepoints && plain && typeof text === 'string' && text.startsWith(WITH_COMMIT);
+    const ride = holdable ? inlined(text, c?.values) : undefined;
+    if (ride !== undefined) {
+      // Held back; a second one joins the first, so both wait, in order, in one message.
+      conn.__uurwerkHeld = conn.__uurwerkHeld === undefined ? ride : `${conn.__uurwerkHeld};\n${ride}`;
+      process.nextTick(callback!, null, emptyResult('INSERT'));
+      return undefined;
+    }
     if (conn.__uurwerkHeld !== undefined) {
       const held = conn.__uurwerkHeld;
       conn.__uurwerkHeld = undefined;
-      // Another statement to ride with the COMMIT: both wait, in order, in one message.
-      const next = holdable ? inlined(text, c?.values) : undefined;
-      if (next !== undefined) {
-        conn.__uurwerkHeld = `${held};\n${next}`;
-        process.nextTick(callback!, null, emptyResult('INSERT'));
-        return undefined;
-      }
       if (callback && text === 'COMMIT;') {
         const done = callback;
         return query(`${held};\nCOMMIT;`, (err: unknown, res: unknown) => {
@@ -182,14 +182,6 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
           callback = (err: unknown, res: unknown) => original(heldErr ?? err, heldErr ? undefined : res);
           rest = rest.map((r) => (r === original ? callback : r));
         }
-      }
-    }
-    if (holdable) {
-      const held = inlined(text, c?.values);
-      if (held !== undefined) {
-        conn.__uurwerkHeld = held;
-        process.nextTick(callback!, null, emptyResult('INSERT'));
-        return undefined;
       }
     }
     if (enabled.has(pool) && callback && text === 'BEGIN;') {

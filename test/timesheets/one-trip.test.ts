@@ -27,6 +27,24 @@ function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: 
   return db;
 }
 
+/**
+ * What node-postgres really sends from now until the test ends (each call is one
+ * message), below knex and the wrapper. Patches the client class: serial tests only.
+ */
+function wireMessages(t: { teardown(fn: () => void): void }): string[] {
+  const sent: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const c = args[0] as string | { text?: string; name?: string };
+    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  t.teardown(() => {
+    pg.Client.prototype.query = original;
+  });
+  return sent;
+}
+
 test('literals survive quotes, backslashes and array punctuation, prepared or not', async (t) => {
   const { a } = await timesheetApp(t);
   const db = single(t, a);
@@ -199,17 +217,7 @@ test('with database.prepared_statements off nothing is prepared, and one-trip re
 test.serial('a walled transaction carries its BEGIN in the first statement\'s message; one that sends nothing sends no BEGIN; others still begin first', async (t) => {
   const { a } = await timesheetApp(t);
   const anna = await person(a);
-  // Counts what node-postgres really sends (each call is one message), below knex and the wrapper.
-  const sent: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const c = args[0] as string | { text?: string; name?: string };
-    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  t.teardown(() => {
-    pg.Client.prototype.query = original;
-  });
+  const sent = wireMessages(t);
   const db = single(t, a);
   await inWall(db, anna.id, async () => undefined); // the connection exists, the pool's role checks are done
   sent.length = 0;
@@ -243,16 +251,7 @@ test.serial('a walled transaction carries its BEGIN in the first statement\'s me
 
 test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'s message; failing there it takes the transaction with it; a second one joins it; any other statement sends it first; a ROLLBACK drops it; nothing is held inside a savepoint', async (t) => {
   const { a } = await timesheetApp(t);
-  const sent: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const c = args[0] as string | { text?: string; name?: string };
-    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  t.teardown(() => {
-    pg.Client.prototype.query = original;
-  });
+  const sent = wireMessages(t);
   const db = single(t, a);
   await db.raw('CREATE TABLE commit_probe (id int PRIMARY KEY, note text CHECK (note <> \'bad\'))');
   const ids = async () => (await db.raw<{ rows: Array<{ id: number }> }>('SELECT id FROM commit_probe ORDER BY id')).rows.map((r) => r.id);
