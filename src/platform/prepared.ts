@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fillPlaceholders } from './sql-literal.js';
+import { fillPlaceholders, placeholderCount, sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
  * What a pooled connection does to save the database work and round trips (issue 11):
@@ -58,10 +58,18 @@ interface PoolClient {
  * A statement that may carry knex's BEGIN in its own message starts with this mark
  * (the wall's first statement, src/timesheets/repository.ts). knex sends BEGIN as a
  * round trip of its own; while BEGIN is pending on a connection, a marked statement
- * goes out as one simple-protocol message `BEGIN; <statement with its values written
- * in>`, so a walled transaction spends one round trip less. Its text may hold `$n`
- * only as placeholders, and the values must be plain literals (`sql-literal.ts`); anything else, or any other first statement, is
- * preceded by the BEGIN as before. A transaction that sends nothing sends no BEGIN,
+ * goes out as one simple-protocol message `BEGIN; EXECUTE name(<its values as
+ * literals>)`, so a walled transaction spends one round trip less. The text is
+ * PREPAREd once per connection (a message of its own, the first time that connection
+ * runs it), so PostgreSQL parses it once and, after its first runs, plans it once
+ * rather than in every transaction (the wall's first statement carries its caller's
+ * lookups: five subqueries for an entry create). A text PostgreSQL cannot prepare (a
+ * parameter of a type it cannot tell) goes out as `BEGIN; <statement with its values
+ * written in>`, as do texts past the first 64. Its text may hold `$n` only as
+ * placeholders, and the values must be plain literals (`sql-literal.ts`); anything
+ * else, or any other first statement, is preceded by the BEGIN as before. The caller
+ * sends nothing else on the transaction before it is answered (`inWall` waits for
+ * it). A transaction that sends nothing sends no BEGIN,
  * and its COMMIT or ROLLBACK is answered without the database. Both this and the
  * prepared statements are off with `database.prepared_statements: false`.
  */
@@ -199,7 +207,30 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
       const combined = callback && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
       if (combined !== undefined) {
         const done = callback!;
-        return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, Array.isArray(res) ? res[res.length - 1] : res));
+        const last = (res: unknown) => (Array.isArray(res) ? res[res.length - 1] : res);
+        const exec = executeFor(conn, text as string, c?.values as unknown[]);
+        if (!exec) return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, last(res)));
+        if (exec.prepare) {
+          // Once per connection, in a message of its own ahead of the transaction (node-postgres sends in order).
+          query(exec.prepare, (err: unknown) => {
+            if (!err) return;
+            beginPrepared.get(conn)?.delete(exec.name);
+            // A parameter whose type PostgreSQL cannot tell: this text goes out with its values written in from now on.
+            const code = (err as { code?: unknown }).code;
+            if (code === '42P18' || code === '42P08') unpreparable.add(text as string);
+          });
+        }
+        return query(`BEGIN;\n${exec.execute}`, (err: unknown, res: unknown) => {
+          if (!err) return done(null, last(res));
+          const code = (err as { code?: unknown }).code;
+          if (exec.prepare && code === '26000') {
+            // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
+            return query(`ROLLBACK;\nBEGIN;\n${combined}`, (err2: unknown, res2: unknown) => done(err2, err2 ? undefined : last(res2)));
+          }
+          // Gone from the connection (26000) or planned for a table that changed since (0A000): the connection leaves the pool.
+          if (code === '26000' || code === '0A000') conn.__knex__disposed = err;
+          done(err, undefined);
+        });
       }
       // Queued ahead of the statement (node-postgres sends in order); a broken connection fails that too.
       void (query('BEGIN;') as Promise<unknown>).catch(() => undefined);
@@ -218,6 +249,45 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
     }
     return query(config, ...rest);
   };
+}
+
+/** Names of the texts marked `WITH_BEGIN`, which go out as `EXECUTE` (a few texts: the wall's first statement by caller). */
+const beginNames = new Map<string, string>();
+/** At most this many marked texts get a name; past it they go out with their values written in. */
+const MAX_BEGIN_NAMES = 64;
+/** Marked texts PostgreSQL could not prepare (a parameter of a type it cannot tell): always written in. */
+const unpreparable = new Set<string>();
+/** The marked texts each pooled connection has PREPAREd (gone with the connection). */
+const beginPrepared = new WeakMap<PoolClient, Set<string>>();
+
+/**
+ * A marked statement as `EXECUTE name(values as literals)`, with the `PREPARE` to send
+ * first when this connection has not prepared it yet; undefined when it goes out with
+ * its values written in (too many texts, one PostgreSQL could not prepare, values
+ * that are no plain literals, or `$n` that do not number the values one to one).
+ */
+function executeFor(conn: PoolClient, text: string, values: readonly unknown[] | undefined): { name: string; prepare?: string; execute: string } | undefined {
+  if (unpreparable.has(text)) return undefined;
+  let name = beginNames.get(text);
+  if (!name) {
+    if (beginNames.size >= MAX_BEGIN_NAMES) return undefined;
+    name = statementName('uurwerk_b_', text);
+    beginNames.set(text, name);
+  }
+  const args = values ?? [];
+  let literals: string[];
+  try {
+    if (placeholderCount(text) !== args.length) return undefined;
+    literals = args.map((v) => sqlLiteral(v === undefined ? null : (v as SqlLiteral)));
+  } catch {
+    return undefined;
+  }
+  let mine = beginPrepared.get(conn);
+  if (!mine) beginPrepared.set(conn, (mine = new Set()));
+  const execute = literals.length ? `EXECUTE ${name}(${literals.join(', ')})` : `EXECUTE ${name}`;
+  if (mine.has(name)) return { name, execute };
+  mine.add(name);
+  return { name, prepare: `PREPARE ${name} AS ${text}`, execute };
 }
 
 /** A statement's `$n` placeholders replaced by its values as literals; undefined when that cannot be done safely. */

@@ -56,6 +56,13 @@ export function numberPlaceholders(sql: string): { text: string; count: number }
   return { text: render(t, (k) => `$${k + 1}`), count: t.slots.length };
 }
 
+/** How many values a `$n` text takes: its highest `$n`, each of 1…n used (else it throws). */
+export function placeholderCount(sql: string): number {
+  const used = new Set(template(sql, '$').slots);
+  for (let k = 0; k < used.size; k++) if (!used.has(k)) throw new RangeError(`$${k + 1} is not used`);
+  return used.size;
+}
+
 /**
  * A statement text cut at its placeholders: `chunks[i]` comes before the value of
  * `slots[i]` (0-based; `?` counts up, `$n` names n - 1), the last chunk after all of them.

@@ -199,6 +199,7 @@ test('with database.prepared_statements off nothing is prepared, and one-trip re
   for (let i = 0; i < 5; i++) {
     await db.raw('SELECT count(*) FROM projects WHERE ?::int = 1', [1]);
     await readInWall(db, anna.id, { sql: 'SELECT ?::int AS x', bindings: [i], prepared: true });
+    await inWall(db, anna.id, async () => undefined, { sql: ', ?::int AS y', bindings: [i] });
   }
   t.false(sent.some((q) => /^(PREPARE|EXECUTE) /.test(q)), sent.join('\n'));
   // Nor does a statement marked to ride with the COMMIT wait for it: it runs where it stands, and fails there.
@@ -219,13 +220,21 @@ test.serial('a walled transaction carries its BEGIN in the first statement\'s me
   const anna = await person(a);
   const sent = wireMessages(t);
   const db = single(t, a);
-  await inWall(db, anna.id, async () => undefined); // the connection exists, the pool's role checks are done
+  const read = () => inWall(db, anna.id, (w) => walled(w, (trx) => trx.raw<{ rows: Array<{ n: number; who: string }> }>('SELECT count(*)::int AS n, current_user AS who FROM time_entries')));
+  await inWall(db, anna.id, async () => undefined, { sql: ', 1 AS warm', bindings: [] }); // the pool's role checks are done (another text)
   sent.length = 0;
 
-  const n = await inWall(db, anna.id, (w) => walled(w, (trx) => trx.raw<{ rows: Array<{ n: number; who: string }> }>('SELECT count(*)::int AS n, current_user AS who FROM time_entries')));
-  t.is(n.rows[0]!.who, 'uurwerk_rls');
-  t.is(sent.length, 3, sent.join('\n---\n')); // BEGIN with the settings, the read, COMMIT
-  t.regex(sent[0]!, /^BEGIN;\n\/\* with begin \*\/ SELECT set_config\('uurwerk\.actor', '[0-9a-f-]{36}', true\)/);
+  // The first time on a connection, the first statement is PREPAREd in a message of its own, ahead of the transaction.
+  t.is((await read()).rows[0]!.who, 'uurwerk_rls');
+  t.is(sent.length, 4, sent.join('\n---\n')); // PREPARE, BEGIN with the settings, the read, COMMIT
+  t.regex(sent[0]!, /^PREPARE (uurwerk_b_[0-9a-f]{24}) AS \/\* with begin \*\/ SELECT set_config\('uurwerk\.actor', \$1, true\)/);
+  const name = /^PREPARE (\S+)/.exec(sent[0]!)![1]!;
+  t.regex(sent[1]!, new RegExp(`^BEGIN;\\nEXECUTE ${name}\\('[0-9a-f-]{36}', '[0-9a-f-]{36}'\\)$`));
+  // After that, the transaction's first message is BEGIN and the EXECUTE.
+  sent.length = 0;
+  t.is((await read()).rows[0]!.who, 'uurwerk_rls');
+  t.is(sent.length, 3, sent.join('\n---\n'));
+  t.is(sent[0], `BEGIN;\nEXECUTE ${name}('${anna.id}', '${anna.id}')`);
 
   sent.length = 0;
   await db.transaction(async () => undefined);
@@ -354,4 +363,49 @@ test.serial('a statement marked to ride with the COMMIT goes out in the COMMIT\'
   await db.raw(`${WITH_COMMIT}INSERT INTO commit_probe (id, note) VALUES (?, ?)`, [9, 'alone']);
   t.deepEqual(await ids(), [1, 2, 5, 9, 10, 11, 16, 18]);
   t.is(await inTransaction(), null);
+});
+
+test.serial('the wall\'s first statement goes out prepared: literals survive, the wall holds, a text PostgreSQL cannot prepare goes out written in, a statement gone from the connection takes the connection with it', async (t) => {
+  const { a, projectId } = await timesheetApp(t);
+  const anna = await person(a);
+  const bob = await person(a);
+  const date = daysAgo(1);
+  t.is((await anna.c.json('POST', '/api/v1/me/entries', { start: at(date, '08:00'), end: at(date, '09:00'), project_id: projectId })).status, 201);
+  const sent = wireMessages(t);
+  const db = single(t, a);
+  const nasty = `it's a \\ "quote", {brace} ; -- not a comment ? ${'$1'}`;
+  const first = { sql: ', ?::text AS s, ?::int AS n, ?::uuid AS z', bindings: [nasty, 7, null] };
+
+  // Values travel as EXECUTE's literals, quotes intact; the role and actor apply to the next statement as before.
+  for (const [who, seen] of [[anna, 1], [bob, 0], [anna, 1]] as const) {
+    const r = await inWall(db, who.id, async (w) => ({ first: w.first, n: (await walled(w, (trx) => trx.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM time_entries'))).rows[0]!.n }), first);
+    t.deepEqual({ s: r.first.s, n: r.first.n, z: r.first.z }, { s: nasty, n: 7, z: null });
+    t.is(r.n, seen, 'row security: each sees only their own entries');
+  }
+  t.is(sent.filter((q) => q.startsWith('PREPARE ')).length, 1, 'prepared once on the connection');
+  t.true(sent.some((q) => q.includes(`${pg.escapeLiteral(nasty)}, '7', NULL)`)), sent.join('\n---\n'));
+
+  // A parameter of a type PostgreSQL cannot tell: PREPARE fails once, the transaction still runs (written in) and commits.
+  await db.raw('CREATE TABLE untyped_probe (x text)');
+  sent.length = 0;
+  const untyped = { sql: ', ? IS NULL AS x', bindings: ['kept'] };
+  for (let i = 0; i < 2; i++) {
+    await inWall(db, anna.id, async (w) => {
+      t.is(w.first.x, false);
+      await (await w.own()).raw('INSERT INTO untyped_probe (x) VALUES (?)', [`run ${i}`]);
+    }, untyped);
+  }
+  t.deepEqual((await db.raw<{ rows: Array<{ x: string }> }>('SELECT x FROM untyped_probe ORDER BY x')).rows.map((r) => r.x), ['run 0', 'run 1']);
+  t.is(sent.filter((q) => q.startsWith('PREPARE ')).length, 1, 'tried once, not on every transaction');
+  t.true(sent.some((q) => q.startsWith('BEGIN;\n/* with begin */ SELECT') && q.includes(`'kept' IS NULL AS x`)), sent.join('\n---\n'));
+
+  // Gone from the connection (a DEALLOCATE, as a pooler's reset would): the transaction fails, that connection leaves the pool, the next one prepares again.
+  const pid = async () => (await db.raw<{ rows: Array<{ pid: number }> }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const before = await pid();
+  await db.raw('DEALLOCATE ALL');
+  const gone = await t.throwsAsync(inWall(db, anna.id, async () => undefined, first));
+  t.is((gone as { code?: string }).code, '26000');
+  t.not(await pid(), before, 'a new connection');
+  const again = await inWall(db, anna.id, async (w) => w.first.s, first);
+  t.is(again, nasty);
 });

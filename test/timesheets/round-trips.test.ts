@@ -1,13 +1,14 @@
 import test from 'ava';
+import pg from 'pg';
 import type { Knex } from '../../src/platform/db.js';
-import { WITH_BEGIN, WITH_COMMIT } from '../../src/platform/prepared.js';
 import type { TestApp } from '../helpers/app.js';
 import { at, daysAgo, person, timesheetApp, type Person } from './helpers.js';
 
 /**
- * Round-trip budgets (issue #8): every SQL statement the appliance's knex sends while
- * one request runs is counted, BEGIN and COMMIT included, and a route that grows past
- * its budget fails here. The inbox must cost a fixed number whatever the number of days.
+ * Round-trip budgets (issue #8): every message the appliance's database connections
+ * send while one request runs is counted on the wire, BEGIN and COMMIT included (in a
+ * message of their own or riding with a statement), and a route that grows past its
+ * budget fails here. The inbox must cost a fixed number whatever the number of days.
  */
 
 /**
@@ -33,26 +34,58 @@ async function auditStaged(db: Knex): Promise<boolean> {
 const CHAIN_PASS = /from "?audit"?\."?pending"?/i;
 
 /**
- * Counts the statements the app's knex sends during `fn` (the test runs requests one at
- * a time), leaving out the audit chain pass (group commit) that chains the request's
- * staged events in a transaction of its own once the request's has committed.
+ * Every message node-postgres sends while a recorder is on, with the knex connection
+ * it went out on (`__knexUid`). Counted here, below knex and src/platform/prepared.ts,
+ * so a BEGIN or a statement that rides in another's message is one message because it
+ * was one on the wire, not because a rule here says so. Patched once, before any
+ * connection exists (the wrapper binds the client's `query` when it wraps a connection).
  */
-async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; sql: string[] }> {
-  const seen: Array<{ sql: string; tx?: string }> = [];
-  const listener = (q: { sql: string; __knexTxId?: string }) => seen.push({ sql: q.sql, tx: q.__knexTxId });
+const recorders = new Set<Array<{ uid?: string; text: string }>>();
+const sendQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
+  const c = args[0] as string | { text?: string };
+  for (const r of recorders) r.push({ uid: this.__knexUid, text: typeof c === 'string' ? c : (c.text ?? '') });
+  return (sendQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof sendQuery;
+
+/**
+ * The messages the app's database connections carry during `fn` (the test runs requests
+ * one at a time; the file's tests run side by side, so only the connections the app's
+ * knex used count), leaving out the audit chain pass (group commit) that chains the
+ * request's staged events in a transaction of its own once the request's has committed,
+ * and a PREPARE, which a pooled connection sends once for a statement, not per request.
+ * `knexEvents` is what knex itself reported, for the log.
+ */
+async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; sql: string[]; knexEvents: number }> {
+  const uids = new Set<string>();
+  let knexEvents = 0;
+  const listener = (q: { __knexUid?: string }) => {
+    knexEvents++;
+    if (q.__knexUid) uids.add(q.__knexUid);
+  };
+  const wire: Array<{ uid?: string; text: string }> = [];
   db.on('query', listener);
+  recorders.add(wire);
   try {
     await fn();
   } finally {
+    recorders.delete(wire);
     db.off('query', listener);
   }
-  const chainTx = new Set(seen.filter((q) => q.tx && /^\s*(select|begin)/i.test(q.sql) && CHAIN_PASS.test(q.sql)).map((q) => q.tx));
-  // A statement is PREPAREd once per pooled connection (src/platform/one-trip.ts), not per request;
-  // a BEGIN that rides in the message of the wall's first statement (src/platform/prepared.ts) is no round trip of its own.
-  const kept = seen.filter((q) => (!q.tx || !chainTx.has(q.tx)) && !/^PREPARE /.test(q.sql));
-  // Likewise a COMMIT that carries the statement before it (WITH_COMMIT).
-  const sql = kept.filter((q, i) => !(q.sql === 'BEGIN;' && kept[i + 1]?.sql.startsWith(WITH_BEGIN)) && !(q.sql === 'COMMIT;' && kept[i - 1]?.sql.startsWith(WITH_COMMIT))).map((q) => q.sql);
-  return { n: sql.length, sql };
+  const inPass = new Set<string | undefined>();
+  const sql: string[] = [];
+  for (const m of wire) {
+    if (!m.uid || !uids.has(m.uid) || /^PREPARE /.test(m.text)) continue;
+    // A pass's messages read or delete staged rows, but for the lone ROLLBACK of one that found none.
+    if (CHAIN_PASS.test(m.text)) {
+      if (/^BEGIN\b/i.test(m.text)) inPass.add(m.uid);
+      else inPass.delete(m.uid);
+      continue;
+    }
+    if (inPass.delete(m.uid) && m.text === 'ROLLBACK') continue;
+    sql.push(m.text);
+  }
+  return { n: sql.length, sql, knexEvents };
 }
 
 // The session check (identity's request pipeline) runs before the route and is not
@@ -62,13 +95,13 @@ const AUTHENTICATION = /^\s*select [\s\S]* from "?(sessions|role_assignments|tot
 
 /** A route's statement count (after authentication); fails the test on any non-2xx answer. */
 async function countRequest(t: { log: (...a: unknown[]) => void }, a: TestApp, label: string, p: Person, method: string, path: string, body?: unknown): Promise<number> {
-  const { n, sql } = await counted(a.app.db, async () => {
+  const { n, sql, knexEvents } = await counted(a.app.db, async () => {
     const r = await p.c.json(method, path, body);
     if (r.status >= 300) throw new Error(`${label}: ${r.status} ${JSON.stringify(r.body)}`);
   });
   let auth = 0;
   while (auth < sql.length && AUTHENTICATION.test(sql[auth]!)) auth++;
-  t.log(`${label}: ${n - auth} statements (+${auth} authenticating)\n  ${sql.slice(auth).map((q) => q.replace(/\s+/g, ' ').slice(0, 140)).join('\n  ')}`);
+  t.log(`${label}: ${n - auth} messages (+${auth} authenticating; knex reported ${knexEvents} statements)\n  ${sql.slice(auth).map((q) => q.replace(/\s+/g, ' ').slice(0, 140)).join('\n  ')}`);
   return n - auth;
 }
 
