@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import { auditModule } from '../audit/module.js';
 import { auditFlushModule } from '../audit/chainer.js';
 import { exportCapture } from '../capture/export.js';
+import { dayActivitySection } from '../capture/day-section.js';
 import { captureModule } from '../capture/module.js';
 import { complianceExportModule } from '../compliance/export-module.js';
 import { complianceModule } from '../compliance/module.js';
@@ -59,7 +60,8 @@ export function applianceModules(deps: ModuleDeps): DomainModule[] {
   const authDeps: AuthDeps = { db, config, keys, audit, logger, directory: directoryAuthenticator(config.directory, logger) };
   const identity = identityModule(authDeps, deps.tls);
   const timesheetBase = { db, config, keys, audit, logger, dayFigures: reportsHook({ db, config, keys, audit, logger }) };
-  const timesheetDeps = { ...timesheetBase, workingTimeWarnings: submitWarnings(timesheetBase) }; // working-time warnings at submit and review (reports' rules)
+  // Working-time warnings at submit and review (reports' rules); the person's own activity on their own day page (capture's).
+  const timesheetDeps = { ...timesheetBase, workingTimeWarnings: submitWarnings(timesheetBase), dayActivity: dayActivitySection({ db, config, keys, audit }) };
   const timesheets = timesheetsModule(timesheetDeps);
   const directory = directoryModule({ db, config: config.directory, logger, audit });
   const auditMod = auditModule({ db, keyring, logger });

@@ -45,6 +45,9 @@ const en = {
   'mine': 'shared by you',
   'saved': 'Saved.',
   'accepted': 'Entries made.',
+  'day_hint': 'What your capture agents recorded, joined into blocks. Only you see it; none of it counts as time until you make entries of a suggestion.',
+  'open_day': 'Open my activity: suggestions, mapping rules and the full timeline',
+  'col.activity': 'Activity',
 } as const;
 
 type Key = keyof typeof en;
@@ -93,6 +96,9 @@ const nl: Record<Key, string> = {
   'mine': 'door u gedeeld',
   'saved': 'Opgeslagen.',
   'accepted': 'Boekingen gemaakt.',
+  'day_hint': 'Wat uw capture-agents vastlegden, samengevoegd tot blokken. Alleen u ziet dit; niets ervan telt als tijd tot u van een voorstel boekingen maakt.',
+  'open_day': 'Mijn activiteit openen: voorstellen, koppelregels en de volledige tijdlijn',
+  'col.activity': 'Activiteit',
 };
 
 /** All keys of the capture catalogue (the catalogue test compares both languages). */

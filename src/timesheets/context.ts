@@ -24,6 +24,12 @@ export interface TimesheetDeps {
   dayFigures?: DayFiguresHook;
   /** Working-time warnings shown at submit and on review (the reports domain's rules; injected by src/app). */
   workingTimeWarnings?: WorkingTimeWarnings;
+  /**
+   * The actor's own captured activity of a day, shown on their own day page beside the
+   * entries (the capture domain's; injected by src/app). Called only for the signed-in
+   * person's own day, never on a page about someone else.
+   */
+  dayActivity?: (actor: Actor, date: string, lang: Lang) => Promise<SafeHtml>;
 }
 
 /** A working-time warning of a day (minutes measured against the rule's limit): a warning, never a block. */

@@ -87,7 +87,7 @@ const baseOf = (e: DayView['entries'][number], tz: string) => entryDates(e, tz).
 export function dayPages(router: Router<AppState>, deps: TimesheetDeps): void {
   const dayPage = async (x: AppContext, actor: Actor, date: string, problem?: string, failed?: Failed) => {
     const l = x.state.lang;
-    const day = await getMyDay(deps, actor, date);
+    const [day, activity] = await Promise.all([getMyDay(deps, actor, date), deps.dayActivity ? deps.dayActivity(actor, date, l) : html``]);
     const tz = day.time_zone;
     const open = day.state === 'draft' || day.state === 'returned';
     const options = open ? await projectOptions(deps, l) : html``;
@@ -110,6 +110,7 @@ ${notice(x, problem)}${ok}
 ${day.comment ? html`<p class="error" id="day-comment">${t(l, 'ts.comment')}: ${day.comment}</p>` : ''}
 <h2>${t(l, 'ts.entries')}</h2>
 ${entriesTable(l, day, tz, rowActions)}
+${activity}
 ${open
   ? html`<h2>${t(l, 'ts.add_entry')}</h2>
 <p class="hint">${et(l, 'time_hint')}</p>

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { buildProject } from '../helpers/factories.js';
+import { buildEmployee, buildEntry, buildProject, buildTeamAdmin } from '../helpers/factories.js';
 import type { ApiClient } from '../helpers/client.js';
+import { CAPTURE_STRINGS } from '../../src/capture/strings.js';
 import { captureApp, capturingEmployee } from './helpers.js';
 
 /** A page as a browser gets it, and a form post as a browser sends it (CSRF field included). */
@@ -125,4 +126,53 @@ test('the activity page: timeline beside the entries, a rule added by form, a su
   const made = await form(who.client, `/capture/day/${date}/accept`, { key: 'rule:0', project: p.projectId });
   t.is(made.status, 302);
   t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 1);
+});
+
+test('the own day page shows the day\'s activity beside the entries and leads to the activity page; no one else\'s page shows it', async (t) => {
+  const a = await captureApp(t);
+  const { who, aw } = await capturingEmployee(a, { team: 'ward-5' });
+  const admin = await buildTeamAdmin(a, { team: 'ward-5' });
+  const other = await buildEmployee(a, { team: 'ward-5' });
+  const p = await buildProject(a, { name: 'Planning work' });
+  const date = new Date(Date.now() - 2 * DAY).toISOString().slice(0, 10);
+  await aw.ensureBucket('aw-watcher-window_h', 'currentwindow', 'h');
+  await aw.ensureBucket('aw-watcher-afk_h', 'afkstatus', 'h');
+  await aw.insertEvents('aw-watcher-window_h', [
+    { timestamp: new Date(`${date}T09:00:00Z`), duration: 1800, data: { app: 'planner', title: 'week plan' } },
+    { timestamp: new Date(`${date}T09:32:00Z`), duration: 600, data: { app: 'planner', title: 'rota' } },
+    { timestamp: new Date(`${date}T10:00:00Z`), duration: 300, data: { app: 'mailer', title: 'inbox' } },
+  ]);
+  await aw.insertEvents('aw-watcher-afk_h', [{ timestamp: new Date(`${date}T11:00:00Z`), duration: 900, data: { status: 'afk' } }]);
+  await buildEntry(who, { projectId: p.projectId, date, minutes: 60 });
+  const tz = (await who.client.json<{ time_zone: string }>('GET', `/api/v1/me/capture/days/${date}`)).body.time_zone;
+  const local = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+
+  const mine = await getPage(who.client, `/timesheets/day/${date}`);
+  t.is(mine.status, 200);
+  const section = /<section id="my-activity"[\s\S]*?<\/section>/.exec(mine.text)?.[0] ?? '';
+  t.true(mine.text.indexOf('id="my-activity"') > mine.text.indexOf('Planning work'), 'after the entries');
+  // The two planner stretches (two minutes apart) are one block; the mailer's is its own; the break is listed.
+  const rows = [...section.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => m.slice(1));
+  t.deepEqual(rows, [[local(`${date}T09:00:00Z`), local(`${date}T09:42:00Z`), 'planner', '0:42'], [local(`${date}T10:00:00Z`), local(`${date}T10:05:00Z`), 'mailer', '0:05']]);
+  t.regex(section, new RegExp(`id="activity-breaks">[^<]*${local(`${date}T11:00:00Z`)}–${local(`${date}T11:15:00Z`)}`));
+  t.true(section.includes(`href="/capture/day/${date}"`));
+  t.false(section.includes('week plan'), 'window titles stay on the activity page');
+  t.is(Number((await a.db.knex('time_entries').count({ n: '*' }).first())!.n), 1, 'shown, not booked');
+
+  // Another person's own day page shows only that nothing of theirs was captured.
+  const theirs = await getPage(other.client, `/timesheets/day/${date}`);
+  t.is(theirs.status, 200);
+  const theirSection = /<section id="my-activity"[\s\S]*?<\/section>/.exec(theirs.text)?.[0] ?? '';
+  t.true(Object.values(CAPTURE_STRINGS).some((strings) => theirSection.includes(strings.no_activity)), theirSection);
+  t.false(theirSection.includes('activity-blocks'));
+  t.false(theirs.text.includes('planner'));
+
+  // The admin reviewing the submitted day sees the entries, never the activity.
+  t.is((await who.client.call('POST', `/api/v1/me/days/${date}/submit`)).status, 200);
+  const dayId = (await a.db.knex('timesheet_days').where({ owner_id: who.id, date }).first('id')).id as string;
+  const review = await getPage(admin.client, `/timesheets/days/${dayId}`);
+  t.is(review.status, 200);
+  t.true(review.text.includes('Planning work'));
+  t.false(review.text.includes('planner'));
+  t.false(review.text.includes('id="my-activity"'));
 });
