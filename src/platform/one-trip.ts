@@ -55,7 +55,7 @@ interface PooledClient {
 const names = new Map<string, string>();
 /**
  * At most this many texts are prepared this way (besides prepared.ts's 300 hot knex
- * statements: at most 500 prepared statements on one connection).
+ * statements and prepared.ts's 64 first statements of a wall: at most 564 on one connection).
  */
 const MAX_PREPARED_TEXTS = 200;
 /** The names each pooled connection has prepared (gone with the connection). */

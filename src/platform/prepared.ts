@@ -65,7 +65,9 @@ interface PoolClient {
  * rather than in every transaction (the wall's first statement carries its caller's
  * lookups: five subqueries for an entry create). A text PostgreSQL cannot prepare (a
  * parameter of a type it cannot tell) goes out as `BEGIN; <statement with its values
- * written in>`, as do texts past the first 64. Its text may hold `$n` only as
+ * written in>`, as do texts past the first 64. Its text is one statement (no `;`
+ * outside quotes: PREPARE would take only the first, and the rest run outside the
+ * transaction), may hold `$n` only as
  * placeholders, and the values must be plain literals (`sql-literal.ts`); anything
  * else, or any other first statement, is preceded by the BEGIN as before. The caller
  * sends nothing else on the transaction before it is answered (`inWall` waits for
@@ -210,22 +212,26 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
         const last = (res: unknown) => (Array.isArray(res) ? res[res.length - 1] : res);
         const exec = executeFor(conn, text as string, c?.values as unknown[]);
         if (!exec) return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, last(res)));
+        let prepareFailed = false;
         if (exec.prepare) {
           // Once per connection, in a message of its own ahead of the transaction (node-postgres sends in order).
           query(exec.prepare, (err: unknown) => {
-            if (!err) return;
+            // 42P05: the name exists on this connection already, which is all that was wanted.
+            if (!err || (err as { code?: unknown }).code === '42P05') return;
+            prepareFailed = true;
             beginPrepared.get(conn)?.delete(exec.name);
-            // A parameter whose type PostgreSQL cannot tell: this text goes out with its values written in from now on.
-            const code = (err as { code?: unknown }).code;
-            if (code === '42P18' || code === '42P08') unpreparable.add(text as string);
           });
         }
         return query(`BEGIN;\n${exec.execute}`, (err: unknown, res: unknown) => {
           if (!err) return done(null, last(res));
           const code = (err as { code?: unknown }).code;
-          if (exec.prepare && code === '26000') {
+          if (prepareFailed && code === '26000') {
             // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
-            return query(`ROLLBACK;\nBEGIN;\n${combined}`, (err2: unknown, res2: unknown) => done(err2, err2 ? undefined : last(res2)));
+            return query(`ROLLBACK;\nBEGIN;\n${combined}`, (err2: unknown, res2: unknown) => {
+              // It runs written in but could not be prepared (a parameter whose type PostgreSQL cannot tell, say): written in from now on.
+              if (!err2) unpreparable.add(text as string);
+              done(err2, err2 ? undefined : last(res2));
+            });
           }
           // Gone from the connection (26000) or planned for a table that changed since (0A000): the connection leaves the pool.
           if (code === '26000' || code === '0A000') conn.__knex__disposed = err;
@@ -268,12 +274,6 @@ const beginPrepared = new WeakMap<PoolClient, Set<string>>();
  */
 function executeFor(conn: PoolClient, text: string, values: readonly unknown[] | undefined): { name: string; prepare?: string; execute: string } | undefined {
   if (unpreparable.has(text)) return undefined;
-  let name = beginNames.get(text);
-  if (!name) {
-    if (beginNames.size >= MAX_BEGIN_NAMES) return undefined;
-    name = statementName('uurwerk_b_', text);
-    beginNames.set(text, name);
-  }
   const args = values ?? [];
   let literals: string[];
   try {
@@ -281,6 +281,12 @@ function executeFor(conn: PoolClient, text: string, values: readonly unknown[] |
     literals = args.map((v) => sqlLiteral(v === undefined ? null : (v as SqlLiteral)));
   } catch {
     return undefined;
+  }
+  let name = beginNames.get(text);
+  if (!name) {
+    if (beginNames.size >= MAX_BEGIN_NAMES) return undefined;
+    name = statementName('uurwerk_b_', text);
+    beginNames.set(text, name);
   }
   let mine = beginPrepared.get(conn);
   if (!mine) beginPrepared.set(conn, (mine = new Set()));

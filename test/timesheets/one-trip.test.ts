@@ -397,6 +397,7 @@ test.serial('the wall\'s first statement goes out prepared: literals survive, th
   }
   t.deepEqual((await db.raw<{ rows: Array<{ x: string }> }>('SELECT x FROM untyped_probe ORDER BY x')).rows.map((r) => r.x), ['run 0', 'run 1']);
   t.is(sent.filter((q) => q.startsWith('PREPARE ')).length, 1, 'tried once, not on every transaction');
+  t.true(sent.some((q) => q.startsWith('ROLLBACK;\nBEGIN;\n/* with begin */ SELECT') && q.includes(`'kept' IS NULL AS x`)), 'the first run started again, written in');
   t.true(sent.some((q) => q.startsWith('BEGIN;\n/* with begin */ SELECT') && q.includes(`'kept' IS NULL AS x`)), sent.join('\n---\n'));
 
   // Gone from the connection (a DEALLOCATE, as a pooler's reset would): the transaction fails, that connection leaves the pool, the next one prepares again.

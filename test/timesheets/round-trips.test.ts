@@ -53,10 +53,14 @@ pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, 
  * one at a time; the file's tests run side by side, so only the connections the app's
  * knex used count), leaving out the audit chain pass (group commit) that chains the
  * request's staged events in a transaction of its own once the request's has committed,
- * and a PREPARE, which a pooled connection sends once for a statement, not per request.
+ * and a PREPARE, which a pooled connection sends once for a statement, not per request (a
+ * second PREPARE of one name on the same connection fails the route).
  * `knexEvents` is what knex itself reported, for the log.
  */
-async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; sql: string[]; knexEvents: number }> {
+/** The statements each connection has PREPAREd, over all requests of the file: a second PREPARE of one is a fault. */
+const preparedOn = new Map<string, Set<string>>();
+
+async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; sql: string[]; knexEvents: number; preparedAgain: string[] }> {
   const uids = new Set<string>();
   let knexEvents = 0;
   const listener = (q: { __knexUid?: string }) => {
@@ -74,8 +78,16 @@ async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; 
   }
   const inPass = new Set<string | undefined>();
   const sql: string[] = [];
+  const preparedAgain: string[] = [];
   for (const m of wire) {
-    if (!m.uid || !uids.has(m.uid) || /^PREPARE /.test(m.text)) continue;
+    if (!m.uid || !uids.has(m.uid)) continue;
+    const prepared = /^PREPARE (\S+)/.exec(m.text)?.[1];
+    if (prepared) {
+      const names = preparedOn.get(m.uid) ?? preparedOn.set(m.uid, new Set()).get(m.uid)!;
+      if (names.has(prepared)) preparedAgain.push(prepared);
+      names.add(prepared);
+      continue;
+    }
     // A pass's messages read or delete staged rows, but for the lone ROLLBACK of one that found none.
     if (CHAIN_PASS.test(m.text)) {
       if (/^BEGIN\b/i.test(m.text)) inPass.add(m.uid);
@@ -85,7 +97,7 @@ async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; 
     if (inPass.delete(m.uid) && m.text === 'ROLLBACK') continue;
     sql.push(m.text);
   }
-  return { n: sql.length, sql, knexEvents };
+  return { n: sql.length, sql, knexEvents, preparedAgain };
 }
 
 // The session check (identity's request pipeline) runs before the route and is not
@@ -95,10 +107,11 @@ const AUTHENTICATION = /^\s*select [\s\S]* from "?(sessions|role_assignments|tot
 
 /** A route's statement count (after authentication); fails the test on any non-2xx answer. */
 async function countRequest(t: { log: (...a: unknown[]) => void }, a: TestApp, label: string, p: Person, method: string, path: string, body?: unknown): Promise<number> {
-  const { n, sql, knexEvents } = await counted(a.app.db, async () => {
+  const { n, sql, knexEvents, preparedAgain } = await counted(a.app.db, async () => {
     const r = await p.c.json(method, path, body);
     if (r.status >= 300) throw new Error(`${label}: ${r.status} ${JSON.stringify(r.body)}`);
   });
+  if (preparedAgain.length) throw new Error(`${label}: PREPAREd again on the same connection: ${preparedAgain.join(', ')}`);
   let auth = 0;
   while (auth < sql.length && AUTHENTICATION.test(sql[auth]!)) auth++;
   t.log(`${label}: ${n - auth} messages (+${auth} authenticating; knex reported ${knexEvents} statements)\n  ${sql.slice(auth).map((q) => q.replace(/\s+/g, ' ').slice(0, 140)).join('\n  ')}`);
