@@ -48,6 +48,9 @@ pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, 
   return (sendQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof sendQuery;
 
+/** The statements each connection has PREPAREd, over all requests of the file: a second PREPARE of one is a fault. */
+const preparedOn = new Map<string, Set<string>>();
+
 /**
  * The messages the app's database connections carry during `fn` (the test runs requests
  * one at a time; the file's tests run side by side, so only the connections the app's
@@ -57,9 +60,6 @@ pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, 
  * second PREPARE of one name on the same connection fails the route).
  * `knexEvents` is what knex itself reported, for the log.
  */
-/** The statements each connection has PREPAREd, over all requests of the file: a second PREPARE of one is a fault. */
-const preparedOn = new Map<string, Set<string>>();
-
 async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; sql: string[]; knexEvents: number; preparedAgain: string[] }> {
   const uids = new Set<string>();
   let knexEvents = 0;
