@@ -7,6 +7,13 @@ import type { CaptureDeps } from './context.js';
 import { captureDayOf } from './day.js';
 import { ct } from './strings.js';
 
+/** A suggestion's label in the page's language: a rule's as "<field>: <pattern>" (as "My activity" shows it), an app's as the app. */
+function labelOf(l: Lang, s: { rule: number | null; label: string }): string {
+  const [field, ...pattern] = s.label.split(': ');
+  if (s.rule === null || (field !== 'app' && field !== 'title' && field !== 'url')) return s.label;
+  return `${ct(l, `field.${field}`)}: ${pattern.join(': ')}`;
+}
+
 /**
  * "My activity" on the person's own day page (`/timesheets/day/:date`, handed to the
  * timesheets as their `dayActivity` by src/app): the day's captured activity as a short
@@ -21,7 +28,7 @@ export function dayActivitySection(deps: CaptureDeps): (actor: Actor, date: stri
     const day = await captureDayOf(deps, actor.accountId, date);
     const at = (iso: string) => localTime(new Date(iso), day.time_zone);
     const blocks = day.suggestions
-      .flatMap((s) => s.blocks.map((b) => ({ ...b, label: s.label })))
+      .flatMap((s) => s.blocks.map((b) => ({ ...b, label: labelOf(l, s) })))
       .sort((a, b) => a.start.localeCompare(b.start) || a.label.localeCompare(b.label));
     const link = html`<p><a href="/capture/day/${date}" id="activity-link">${ct(l, 'open_day')}</a></p>`;
     if (!blocks.length && !day.breaks.length) {

@@ -144,6 +144,7 @@ test('the own day page shows the day\'s activity beside the entries and leads to
   ]);
   await aw.insertEvents('aw-watcher-afk_h', [{ timestamp: new Date(`${date}T11:00:00Z`), duration: 900, data: { status: 'afk' } }]);
   await buildEntry(who, { projectId: p.projectId, date, minutes: 60 });
+  t.is((await who.client.call('PUT', '/api/v1/me/capture/mapping', { rules: [{ field: 'app', pattern: 'mail*', project_id: p.projectId }] })).status, 200);
   const tz = (await who.client.json<{ time_zone: string }>('GET', `/api/v1/me/capture/days/${date}`)).body.time_zone;
   const local = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
@@ -152,8 +153,9 @@ test('the own day page shows the day\'s activity beside the entries and leads to
   const section = /<section id="my-activity"[\s\S]*?<\/section>/.exec(mine.text)?.[0] ?? '';
   t.true(mine.text.indexOf('id="my-activity"') > mine.text.indexOf('Planning work'), 'after the entries');
   // The two planner stretches (two minutes apart) are one block; the mailer's is its own; the break is listed.
+  const lang = /<html lang="nl"/.test(mine.text) ? 'nl' : 'en';
   const rows = [...section.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => m.slice(1));
-  t.deepEqual(rows, [[local(`${date}T09:00:00Z`), local(`${date}T09:42:00Z`), 'planner', '0:42'], [local(`${date}T10:00:00Z`), local(`${date}T10:05:00Z`), 'mailer', '0:05']]);
+  t.deepEqual(rows, [[local(`${date}T09:00:00Z`), local(`${date}T09:42:00Z`), 'planner', '0:42'], [local(`${date}T10:00:00Z`), local(`${date}T10:05:00Z`), `${CAPTURE_STRINGS[lang]['field.app']}: mail*`, '0:05']], 'a rule\'s block under its rule, in the page\'s language');
   t.regex(section, new RegExp(`id="activity-breaks">[^<]*${local(`${date}T11:00:00Z`)}–${local(`${date}T11:15:00Z`)}`));
   t.true(section.includes(`href="/capture/day/${date}"`));
   t.false(section.includes('week plan'), 'window titles stay on the activity page');
