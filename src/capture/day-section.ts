@@ -25,12 +25,18 @@ function labelOf(l: Lang, s: { rule: number | null; label: string }): string {
  */
 export function dayActivitySection(deps: CaptureDeps): (actor: Actor, date: string, lang: Lang) => Promise<SafeHtml> {
   return async (actor, date, l) => {
-    const day = await captureDayOf(deps, actor.accountId, date);
+    const link = html`<p><a href="/capture/day/${date}" id="activity-link">${ct(l, 'open_day')}</a></p>`;
+    let day: Awaited<ReturnType<typeof captureDayOf>>;
+    try {
+      day = await captureDayOf(deps, actor.accountId, date);
+    } catch {
+      // A period deleted or shredded mid-read, a row that does not open: the day page and its entries still work.
+      return html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2><p id="activity-unavailable">${ct(l, 'day_unavailable')}</p>${link}</section>`;
+    }
     const at = (iso: string) => localTime(new Date(iso), day.time_zone);
     const blocks = day.suggestions
       .flatMap((s) => s.blocks.map((b) => ({ ...b, label: labelOf(l, s) })))
       .sort((a, b) => a.start.localeCompare(b.start) || a.label.localeCompare(b.label));
-    const link = html`<p><a href="/capture/day/${date}" id="activity-link">${ct(l, 'open_day')}</a></p>`;
     if (!blocks.length && !day.breaks.length) {
       return html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2><p>${ct(l, 'no_activity')}</p>${link}</section>`;
     }

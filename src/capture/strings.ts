@@ -48,6 +48,7 @@ const en = {
   'day_hint': 'What your capture agents recorded, joined into blocks. Only you see it; none of it counts as time until you make entries of a suggestion.',
   'open_day': 'Open my activity: suggestions, mapping rules and the full timeline',
   'col.activity': 'Activity',
+  'day_unavailable': 'Your activity of this day cannot be shown right now.',
 } as const;
 
 type Key = keyof typeof en;
@@ -99,6 +100,7 @@ const nl: Record<Key, string> = {
   'day_hint': 'Wat uw capture-agents vastlegden, samengevoegd tot blokken. Alleen u ziet dit; niets ervan telt als tijd tot u van een voorstel boekingen maakt.',
   'open_day': 'Mijn activiteit openen: voorstellen, koppelregels en de volledige tijdlijn',
   'col.activity': 'Activiteit',
+  'day_unavailable': 'Uw activiteit van deze dag kan nu niet worden getoond.',
 };
 
 /** All keys of the capture catalogue (the catalogue test compares both languages). */

@@ -141,6 +141,7 @@ test('the own day page shows the day\'s activity beside the entries and leads to
     { timestamp: new Date(`${date}T09:00:00Z`), duration: 1800, data: { app: 'planner', title: 'week plan' } },
     { timestamp: new Date(`${date}T09:32:00Z`), duration: 600, data: { app: 'planner', title: 'rota' } },
     { timestamp: new Date(`${date}T10:00:00Z`), duration: 300, data: { app: 'mailer', title: 'inbox' } },
+    { timestamp: new Date(`${date}T10:30:00Z`), duration: 120, data: { app: '<b>x&y</b>', title: 'odd' } },
   ]);
   await aw.insertEvents('aw-watcher-afk_h', [{ timestamp: new Date(`${date}T11:00:00Z`), duration: 900, data: { status: 'afk' } }]);
   await buildEntry(who, { projectId: p.projectId, date, minutes: 60 });
@@ -155,7 +156,8 @@ test('the own day page shows the day\'s activity beside the entries and leads to
   // The two planner stretches (two minutes apart) are one block; the mailer's is its own; the break is listed.
   const lang = /<html lang="nl"/.test(mine.text) ? 'nl' : 'en';
   const rows = [...section.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => m.slice(1));
-  t.deepEqual(rows, [[local(`${date}T09:00:00Z`), local(`${date}T09:42:00Z`), 'planner', '0:42'], [local(`${date}T10:00:00Z`), local(`${date}T10:05:00Z`), `${CAPTURE_STRINGS[lang]['field.app']}: mail*`, '0:05']], 'a rule\'s block under its rule, in the page\'s language');
+  t.deepEqual(rows, [[local(`${date}T09:00:00Z`), local(`${date}T09:42:00Z`), 'planner', '0:42'], [local(`${date}T10:00:00Z`), local(`${date}T10:05:00Z`), `${CAPTURE_STRINGS[lang]['field.app']}: mail*`, '0:05'],
+    [local(`${date}T10:30:00Z`), local(`${date}T10:32:00Z`), '&lt;b&gt;x&amp;y&lt;/b&gt;', '0:02']], 'a rule\'s block under its rule, in the page\'s language; names escaped');
   t.regex(section, new RegExp(`id="activity-breaks">[^<]*${local(`${date}T11:00:00Z`)}–${local(`${date}T11:15:00Z`)}`));
   t.true(section.includes(`href="/capture/day/${date}"`));
   t.false(section.includes('week plan'), 'window titles stay on the activity page');
@@ -177,4 +179,11 @@ test('the own day page shows the day\'s activity beside the entries and leads to
   t.true(review.text.includes('Planning work'));
   t.false(review.text.includes('planner'));
   t.false(review.text.includes('id="my-activity"'));
+
+  // Activity that cannot be opened (a row that fails to decrypt) leaves the day page and its entries working.
+  await a.db.knex('capture_events').update({ data: 'not an envelope' });
+  const broken = await getPage(who.client, `/timesheets/day/${date}`);
+  t.is(broken.status, 200);
+  t.true(broken.text.includes('Planning work'));
+  t.true(broken.text.includes('id="activity-unavailable"'));
 });
