@@ -25,29 +25,28 @@ function labelOf(l: Lang, s: { rule: number | null; label: string }): string {
  */
 export function dayActivitySection(deps: CaptureDeps): (actor: Actor, date: string, lang: Lang) => Promise<SafeHtml> {
   return async (actor, date, l) => {
-    const link = html`<p><a href="/capture/day/${date}" id="activity-link">${ct(l, 'open_day')}</a></p>`;
+    // The section's heading and the way to "My activity" around what there is to show.
+    const section = (body: SafeHtml) => html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2>
+${body}
+<p><a href="/capture/day/${date}" id="activity-link">${ct(l, 'open_day')}</a></p></section>`;
     let day: Awaited<ReturnType<typeof captureDayOf>>;
     try {
       day = await captureDayOf(deps, actor.accountId, date);
     } catch {
       // A period deleted or shredded mid-read, a row that does not open: the day page and its entries still work.
-      return html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2><p id="activity-unavailable">${ct(l, 'day_unavailable')}</p>${link}</section>`;
+      return section(html`<p id="activity-unavailable">${ct(l, 'day_unavailable')}</p>`);
     }
     const at = (iso: string) => localTime(new Date(iso), day.time_zone);
     const blocks = day.suggestions
       .flatMap((s) => s.blocks.map((b) => ({ ...b, label: labelOf(l, s) })))
       .sort((a, b) => a.start.localeCompare(b.start) || a.label.localeCompare(b.label));
-    if (!blocks.length && !day.breaks.length) {
-      return html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2><p>${ct(l, 'no_activity')}</p>${link}</section>`;
-    }
+    if (!blocks.length && !day.breaks.length) return section(html`<p>${ct(l, 'no_activity')}</p>`);
     const minutes = (b: { start: string; end: string }) => Math.round((Date.parse(b.end) - Date.parse(b.start)) / 60_000);
-    return html`<section id="my-activity" aria-labelledby="activity-h"><h2 id="activity-h">${ct(l, 'title')}</h2>
-<p class="hint">${ct(l, 'day_hint')}</p>
+    return section(html`<p class="hint">${ct(l, 'day_hint')}</p>
 ${blocks.length
   ? html`<div class="table-scroll"><table class="list" id="activity-blocks"><thead><tr><th>${ct(l, 'col.from')}</th><th>${ct(l, 'col.to')}</th><th>${ct(l, 'col.activity')}</th><th>${ct(l, 'col.time')}</th></tr></thead>
 <tbody>${blocks.map((b) => html`<tr><td>${at(b.start)}</td><td>${at(b.end)}</td><td>${b.label}</td><td>${hm(minutes(b))}</td></tr>`)}</tbody></table></div>`
   : html`<p>${ct(l, 'no_activity')}</p>`}
-${day.breaks.length ? html`<p id="activity-breaks">${ct(l, 'breaks')}: ${day.breaks.map((b, i) => html`${i ? ', ' : ''}${at(b.start)}–${at(b.end)}`)}</p>` : ''}
-${link}</section>`;
+${day.breaks.length ? html`<p id="activity-breaks">${ct(l, 'breaks')}: ${day.breaks.map((b, i) => html`${i ? ', ' : ''}${at(b.start)}–${at(b.end)}`)}</p>` : ''}`);
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Knex } from './db.js';
-import { preparing, statementName } from './prepared.js';
+import { preparing, SqlPrepared } from './prepared.js';
 import { fillPlaceholders, numberPlaceholders, sqlLiteral, type SqlLiteral } from './sql-literal.js';
 
 /**
@@ -51,25 +51,11 @@ interface PooledClient {
   __knex__disposed?: unknown;
 }
 
-/** Statement names by text: fixed texts only, so the map stays as small as the code's set of them. */
-const names = new Map<string, string>();
 /**
- * At most this many texts are prepared this way (besides prepared.ts's 300 hot knex
- * statements and prepared.ts's 64 first statements of a wall: at most 564 on one connection).
+ * The texts prepared this way: at most 200 (besides prepared.ts's 300 hot knex
+ * statements and 64 first statements of a wall: at most 564 on one connection).
  */
-const MAX_PREPARED_TEXTS = 200;
-/** The names each pooled connection has prepared (gone with the connection). */
-const preparedOn = new WeakMap<PooledClient, Set<string>>();
-
-/** The statement's name for its text, or undefined once too many texts were seen. */
-function nameOf(sql: string): string | undefined {
-  let name = names.get(sql);
-  if (!name && names.size < MAX_PREPARED_TEXTS) {
-    name = statementName('uurwerk_', sql);
-    names.set(sql, name);
-  }
-  return name;
-}
+const oneTripPrepared = new SqlPrepared('uurwerk_', 200);
 
 /**
  * Runs the statements as one message on a pooled connection and returns one result
@@ -88,12 +74,11 @@ export async function oneTrip(db: Knex, statements: readonly TripStatement[]): P
     return { st, numbered: text, args: (st.bindings ?? []).map(sqlLiteral) };
   });
   return withPooled(db, async (client, conn) => {
-    let prepared = preparedOn.get(conn);
-    if (!prepared) preparedOn.set(conn, (prepared = new Set()));
+    const prepared = oneTripPrepared.on(conn);
     const parts: string[] = [];
     const mayPrepare = preparing(db);
     for (const { st, numbered, args } of planned) {
-      const name = st.prepared && mayPrepare ? nameOf(st.sql) : undefined;
+      const name = st.prepared && mayPrepare ? oneTripPrepared.nameOf(st.sql) : undefined;
       if (!name) {
         parts.push(inlineSql(st));
         continue;

@@ -139,6 +139,36 @@ export function statementName(prefix: string, text: string): string {
 }
 
 /**
+ * Texts prepared with SQL `PREPARE` (one-trip reads, the wall's first statement): a
+ * name per text, given to at most `max` texts (fixed texts only, so the set stays as
+ * small as the code's), and per pooled connection the names it has prepared (gone with
+ * the connection).
+ */
+export class SqlPrepared {
+  private readonly names = new Map<string, string>();
+  private readonly prepared = new WeakMap<object, Set<string>>();
+
+  constructor(private readonly prefix: string, private readonly max: number) {}
+
+  /** The statement's name for its text, or undefined once `max` texts have one. */
+  nameOf(text: string): string | undefined {
+    let name = this.names.get(text);
+    if (!name && this.names.size < this.max) {
+      name = statementName(this.prefix, text);
+      this.names.set(text, name);
+    }
+    return name;
+  }
+
+  /** The names this connection has prepared. */
+  on(conn: object): Set<string> {
+    let set = this.prepared.get(conn);
+    if (!set) this.prepared.set(conn, (set = new Set()));
+    return set;
+  }
+}
+
+/**
  * Wraps a new pooled connection's `query` so that, once its pool is enabled, hot
  * parameterised statements go out named and knex's BEGIN waits to ride with the next
  * statement (`WITH_BEGIN`). `pool` is the key the connection's knex instance was
@@ -206,12 +236,17 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
         process.nextTick(callback, null, emptyResult(text.replace(';', '')));
         return undefined;
       }
-      const combined = callback && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN) ? inlined(text, c?.values) : undefined;
+      const marked = callback !== undefined && plain && typeof text === 'string' && text.startsWith(WITH_BEGIN);
+      const last = (res: unknown) => (Array.isArray(res) ? res[res.length - 1] : res);
+      // Prepared and executed where it can be; else with its values written in (the text is written out only then).
+      const exec = marked ? executeFor(conn, text, c?.values as unknown[]) : undefined;
+      const combined = marked && !exec ? inlined(text, c?.values) : undefined;
       if (combined !== undefined) {
         const done = callback!;
-        const last = (res: unknown) => (Array.isArray(res) ? res[res.length - 1] : res);
-        const exec = executeFor(conn, text as string, c?.values as unknown[]);
-        if (!exec) return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, last(res)));
+        return query(`BEGIN;\n${combined}`, (err: unknown, res: unknown) => done(err, last(res)));
+      }
+      if (exec) {
+        const done = callback!;
         let prepareFailed = false;
         if (exec.prepare) {
           // Once per connection, in a message of its own ahead of the transaction (node-postgres sends in order).
@@ -219,15 +254,16 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
             // 42P05: the name exists on this connection already, which is all that was wanted.
             if (!err || (err as { code?: unknown }).code === '42P05') return;
             prepareFailed = true;
-            beginPrepared.get(conn)?.delete(exec.name);
+            beginPrepared.on(conn).delete(exec.name);
           });
         }
         return query(`BEGIN;\n${exec.execute}`, (err: unknown, res: unknown) => {
           if (!err) return done(null, last(res));
           const code = (err as { code?: unknown }).code;
-          if (prepareFailed && code === '26000') {
+          const again = prepareFailed && code === '26000' ? inlined(text as string, c?.values) : undefined;
+          if (again !== undefined) {
             // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
-            return query(`ROLLBACK;\nBEGIN;\n${combined}`, (err2: unknown, res2: unknown) => {
+            return query(`ROLLBACK;\nBEGIN;\n${again}`, (err2: unknown, res2: unknown) => {
               // It runs written in but could not be prepared (a parameter whose type PostgreSQL cannot tell, say): written in from now on.
               if (!err2) unpreparable.add(text as string);
               done(err2, err2 ? undefined : last(res2));
@@ -257,14 +293,13 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
   };
 }
 
-/** Names of the texts marked `WITH_BEGIN`, which go out as `EXECUTE` (a few texts: the wall's first statement by caller). */
-const beginNames = new Map<string, string>();
-/** At most this many marked texts get a name; past it they go out with their values written in. */
-const MAX_BEGIN_NAMES = 64;
+/**
+ * The texts marked `WITH_BEGIN`, which go out as `EXECUTE` (a few: the wall's first
+ * statement by caller); past the first 64 they go out with their values written in.
+ */
+const beginPrepared = new SqlPrepared('uurwerk_b_', 64);
 /** Marked texts PostgreSQL could not prepare (a parameter of a type it cannot tell): always written in. */
 const unpreparable = new Set<string>();
-/** The marked texts each pooled connection has PREPAREd (gone with the connection). */
-const beginPrepared = new WeakMap<PoolClient, Set<string>>();
 
 /**
  * A marked statement as `EXECUTE name(values as literals)`, with the `PREPARE` to send
@@ -282,14 +317,9 @@ function executeFor(conn: PoolClient, text: string, values: readonly unknown[] |
   } catch {
     return undefined;
   }
-  let name = beginNames.get(text);
-  if (!name) {
-    if (beginNames.size >= MAX_BEGIN_NAMES) return undefined;
-    name = statementName('uurwerk_b_', text);
-    beginNames.set(text, name);
-  }
-  let mine = beginPrepared.get(conn);
-  if (!mine) beginPrepared.set(conn, (mine = new Set()));
+  const name = beginPrepared.nameOf(text);
+  if (!name) return undefined;
+  const mine = beginPrepared.on(conn);
   const execute = literals.length ? `EXECUTE ${name}(${literals.join(', ')})` : `EXECUTE ${name}`;
   if (mine.has(name)) return { name, execute };
   mine.add(name);

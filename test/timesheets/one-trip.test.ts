@@ -5,6 +5,7 @@ import { inlineSql, oneTrip, sqlLiteral } from '../../src/platform/one-trip.js';
 import { WITH_COMMIT } from '../../src/platform/prepared.js';
 import { fillPlaceholders } from '../../src/platform/sql-literal.js';
 import { inWall, readInWall, walled } from '../../src/timesheets/repository.js';
+import { onWire } from '../helpers/wire.js';
 import { at, daysAgo, person, timesheetApp } from './helpers.js';
 
 /**
@@ -29,19 +30,11 @@ function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: 
 
 /**
  * What node-postgres really sends from now until the test ends (each call is one
- * message), below knex and the wrapper. Patches the client class: serial tests only.
+ * message), below knex and the wrapper. Every client in the process: serial tests only.
  */
 function wireMessages(t: { teardown(fn: () => void): void }): string[] {
   const sent: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const c = args[0] as string | { text?: string; name?: string };
-    sent.push(typeof c === 'string' ? c : (c.text ?? ''));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  t.teardown(() => {
-    pg.Client.prototype.query = original;
-  });
+  t.teardown(onWire((text) => sent.push(text)));
   return sent;
 }
 

@@ -1,7 +1,7 @@
 import test from 'ava';
-import pg from 'pg';
 import type { Knex } from '../../src/platform/db.js';
 import type { TestApp } from '../helpers/app.js';
+import { onWire } from '../helpers/wire.js';
 import { at, daysAgo, person, timesheetApp, type Person } from './helpers.js';
 
 /**
@@ -33,21 +33,6 @@ async function auditStaged(db: Knex): Promise<boolean> {
 /** The audit chain pass reads the staged events: its transaction is the audit domain's, after the request's commit. */
 const CHAIN_PASS = /from "?audit"?\."?pending"?/i;
 
-/**
- * Every message node-postgres sends while a recorder is on, with the knex connection
- * it went out on (`__knexUid`). Counted here, below knex and src/platform/prepared.ts,
- * so a BEGIN or a statement that rides in another's message is one message because it
- * was one on the wire, not because a rule here says so. Patched once, before any
- * connection exists (the wrapper binds the client's `query` when it wraps a connection).
- */
-const recorders = new Set<Array<{ uid?: string; text: string }>>();
-const sendQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
-  const c = args[0] as string | { text?: string };
-  for (const r of recorders) r.push({ uid: this.__knexUid, text: typeof c === 'string' ? c : (c.text ?? '') });
-  return (sendQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof sendQuery;
-
 /** The statements each connection has PREPAREd, over all requests of the file: a second PREPARE of one is a fault. */
 const preparedOn = new Map<string, Set<string>>();
 
@@ -69,11 +54,11 @@ async function counted(db: Knex, fn: () => Promise<void>): Promise<{ n: number; 
   };
   const wire: Array<{ uid?: string; text: string }> = [];
   db.on('query', listener);
-  recorders.add(wire);
+  const stop = onWire((text, uid) => wire.push({ uid, text }));
   try {
     await fn();
   } finally {
-    recorders.delete(wire);
+    stop();
     db.off('query', listener);
   }
   const inPass = new Set<string | undefined>();
