@@ -53,7 +53,11 @@ interface AgentResult {
   failed: number;
 }
 
-/** CPU seconds used so far by the embedded PostgreSQL (postmaster and its live backends), from /proc. */
+/**
+ * CPU seconds used so far by the embedded PostgreSQL, from /proc: the postmaster, its live
+ * backends and those it reaped (a backend that ends mid-run, as the agent thread's pool closes
+ * idle connections, would otherwise take its CPU with it and the figure could go negative).
+ */
 function pgCpuSeconds(dataDir: string): number {
   try {
     const pid = readFileSync(path.join(embeddedClusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
@@ -63,6 +67,7 @@ function pgCpuSeconds(dataDir: string): number {
       try {
         const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
         ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+        if (p === pid) ticks += Number(f[13]) + Number(f[14]); // cutime, cstime: the reaped backends
       } catch {
         // a backend that ended meanwhile
       }
