@@ -77,7 +77,7 @@ export async function startAppliance(config: Readonly<Config>, logger: Logger, o
   try {
     const target = await openDatabaseTarget(config, logger);
     if (target.embedded) undo.push(() => target.embedded!.stop());
-    const db = createKnex(target.connection, config);
+    const db = createKnex(target.connection, config, 'uurwerk', logger);
     undo.push(() => db.destroy());
 
     if (config.database.migrate_on_start) {

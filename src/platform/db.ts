@@ -49,7 +49,7 @@ export async function openDatabaseTarget(config: Readonly<Config>, logger: Logge
  * connection: knex's own default is 60 s, which under overload queues requests
  * forever instead of refusing them (the error handler answers 503 + Retry-After).
  */
-export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Config, 'database'>, appName = 'uurwerk'): Knex {
+export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Config, 'database'>, appName = 'uurwerk', logger?: Pick<Logger, 'warn'>): Knex {
   const poolKey = {};
   const db = knexFactory({
     client: 'pg',
@@ -67,7 +67,7 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     log: { warn: (message: unknown) => { if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${String(message)}\n`); } },
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
-  registerPool(db, poolKey, config.database.prepared_statements !== false);
+  registerPool(db, poolKey, config.database.prepared_statements !== false, logger ? (fields, message) => logger.warn(fields, message) : undefined);
   // A connection that comes back still holding back a BEGIN is disposed, never handed out again.
   const client = db.client as { releaseConnection(conn: unknown): Promise<unknown> };
   const release = client.releaseConnection.bind(client);

@@ -97,9 +97,17 @@ const enabled = new WeakSet<object>();
 /** The pool key of each knex instance that may prepare (createKnex registers it). */
 const keyOf = new WeakMap<object, object>();
 
-/** Ties a knex instance to the key its connections were wrapped with, unless `database.prepared_statements` is off. */
-export function registerPool(db: object, key: object, allowed: boolean): void {
+/** Where each pool reports a statement it could not prepare (the appliance's and the CLI's logger). */
+const warnOf = new WeakMap<object, (fields: Record<string, unknown>, message: string) => void>();
+
+/**
+ * Ties a knex instance to the key its connections were wrapped with, unless
+ * `database.prepared_statements` is off; `warn` hears of a statement that falls back to
+ * its values written in (once per text and process).
+ */
+export function registerPool(db: object, key: object, allowed: boolean, warn?: (fields: Record<string, unknown>, message: string) => void): void {
   if (allowed) keyOf.set(db, key);
+  if (warn) warnOf.set(key, warn);
 }
 
 /** Whether the pool of this knex instance prepares statements now (also asked by one-trip reads). */
@@ -247,25 +255,30 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
       }
       if (exec) {
         const done = callback!;
-        let prepareFailed = false;
+        let prepareFailed: { code?: unknown; message?: unknown } | undefined;
         if (exec.prepare) {
           // Once per connection, in a message of its own ahead of the transaction (node-postgres sends in order).
           query(exec.prepare, (err: unknown) => {
             // 42P05: the name exists on this connection already, which is all that was wanted.
             if (!err || (err as { code?: unknown }).code === '42P05') return;
-            prepareFailed = true;
+            prepareFailed = err as { code?: unknown; message?: unknown };
             beginPrepared.on(conn).delete(exec.name);
           });
         }
         return query(`BEGIN;\n${exec.execute}`, (err: unknown, res: unknown) => {
           if (!err) return done(null, last(res));
           const code = (err as { code?: unknown }).code;
-          const again = prepareFailed && code === '26000' ? inlined(text as string, c?.values) : undefined;
+          const failed = prepareFailed;
+          const again = failed && code === '26000' ? inlined(text as string, c?.values) : undefined;
           if (again !== undefined) {
             // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
             return query(`ROLLBACK;\nBEGIN;\n${again}`, (err2: unknown, res2: unknown) => {
               // It runs written in but could not be prepared (a parameter whose type PostgreSQL cannot tell, say): written in from now on.
-              if (!err2) unpreparable.add(text as string);
+              if (!err2 && !unpreparable.has(text as string)) {
+                unpreparable.add(text as string);
+                // The statement's text (its placeholders, never its values) and why PostgreSQL refused it.
+                warnOf.get(pool)?.({ code: failed!.code, reason: failed!.message, statement: text }, 'a statement could not be prepared: it goes out with its values written in from now on');
+              }
               done(err2, err2 ? undefined : last(res2));
             });
           }

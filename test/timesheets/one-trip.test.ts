@@ -21,8 +21,9 @@ import { at, daysAgo, person, timesheetApp } from './helpers.js';
  * A one-connection pool on the test app's database, closed at teardown; preparing
  * statements (as the appliance's pool does once migrated) unless told otherwise.
  */
-function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: string }; config: { database: object } }, opts: { enable?: boolean; prepared_statements?: boolean } = {}): Knex {
-  const db = createKnex({ connectionString: a.db.url }, { database: { ...(a.config.database as Record<string, unknown>), pool_max: 1, prepared_statements: opts.prepared_statements ?? true } } as never);
+function single(t: { teardown(fn: () => Promise<void>): void }, a: { db: { url: string }; config: { database: object } }, opts: { enable?: boolean; prepared_statements?: boolean; warnings?: Array<{ fields: Record<string, unknown>; message: string }> } = {}): Knex {
+  const warn = (fields: Record<string, unknown>, message: string) => opts.warnings?.push({ fields, message });
+  const db = createKnex({ connectionString: a.db.url }, { database: { ...(a.config.database as Record<string, unknown>), pool_max: 1, prepared_statements: opts.prepared_statements ?? true } } as never, 'uurwerk', { warn } as never);
   if (opts.enable !== false) enablePreparedStatements(db);
   t.teardown(() => db.destroy());
   return db;
@@ -365,7 +366,8 @@ test.serial('the wall\'s first statement goes out prepared: literals survive, th
   const date = daysAgo(1);
   t.is((await anna.c.json('POST', '/api/v1/me/entries', { start: at(date, '08:00'), end: at(date, '09:00'), project_id: projectId })).status, 201);
   const sent = wireMessages(t);
-  const db = single(t, a);
+  const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+  const db = single(t, a, { warnings });
   const nasty = `it's a \\ "quote", {brace} ; -- not a comment ? ${'$1'}`;
   const first = { sql: ', ?::text AS s, ?::int AS n, ?::uuid AS z', bindings: [nasty, 7, null] };
 
@@ -392,6 +394,11 @@ test.serial('the wall\'s first statement goes out prepared: literals survive, th
   t.is(sent.filter((q) => q.startsWith('PREPARE ')).length, 1, 'tried once, not on every transaction');
   t.true(sent.some((q) => q.startsWith('ROLLBACK;\nBEGIN;\n/* with begin */ SELECT') && q.includes(`'kept' IS NULL AS x`)), 'the first run started again, written in');
   t.true(sent.some((q) => q.startsWith('BEGIN;\n/* with begin */ SELECT') && q.includes(`'kept' IS NULL AS x`)), sent.join('\n---\n'));
+  // Said once in the log: why PostgreSQL refused it and the statement's text, never its values.
+  t.is(warnings.length, 1, JSON.stringify(warnings));
+  t.is(warnings[0]!.fields.code, '42P18');
+  t.regex(String(warnings[0]!.fields.statement), /\$\d+ IS NULL AS x/);
+  t.false(JSON.stringify(warnings).includes('kept'), 'no value in the log');
 
   // Gone from the connection (a DEALLOCATE, as a pooler's reset would): the transaction fails, that connection leaves the pool, the next one prepares again.
   const pid = async () => (await db.raw<{ rows: Array<{ pid: number }> }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
