@@ -97,13 +97,13 @@ const enabled = new WeakSet<object>();
 /** The pool key of each knex instance that may prepare (createKnex registers it). */
 const keyOf = new WeakMap<object, object>();
 
-/** Where each pool reports a statement it could not prepare (the appliance's and the CLI's logger). */
+/** Where each pool reports a statement it could not prepare (the appliance's logger; each thread has its own copy of this module). */
 const warnOf = new WeakMap<object, (fields: Record<string, unknown>, message: string) => void>();
 
 /**
  * Ties a knex instance to the key its connections were wrapped with, unless
  * `database.prepared_statements` is off; `warn` hears of a statement that falls back to
- * its values written in (once per text and process).
+ * its values written in (once per text in each thread: the agent thread has its own).
  */
 export function registerPool(db: object, key: object, allowed: boolean, warn?: (fields: Record<string, unknown>, message: string) => void): void {
   if (allowed) keyOf.set(db, key);
@@ -274,12 +274,16 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
             // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
             return query(`ROLLBACK;\nBEGIN;\n${again}`, (err2: unknown, res2: unknown) => {
               // It runs written in but could not be prepared (a parameter whose type PostgreSQL cannot tell, say): written in from now on.
-              if (!err2 && !unpreparable.has(text as string)) {
-                unpreparable.add(text as string);
+              const first = !err2 && !unpreparable.has(text as string);
+              if (!err2) unpreparable.add(text as string);
+              done(err2, err2 ? undefined : last(res2));
+              if (!first) return;
+              try {
                 // The statement's text (its placeholders, never its values) and why PostgreSQL refused it.
                 warnOf.get(pool)?.({ code: failed!.code, reason: failed!.message, statement: text }, 'a statement could not be prepared: it goes out with its values written in from now on');
+              } catch {
+                // a logger that throws must not touch the transaction, which is answered already
               }
-              done(err2, err2 ? undefined : last(res2));
             });
           }
           // Gone from the connection (26000) or planned for a table that changed since (0A000): the connection leaves the pool.
