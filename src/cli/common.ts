@@ -63,7 +63,7 @@ export function quietLogger(config: Readonly<Config>): Logger {
 /** Runs a short command against the database (embedded started and stopped around it). */
 export async function withDatabase<T>(config: Readonly<Config>, logger: Logger, fn: (db: Knex, url: string) => Promise<T>): Promise<T> {
   const target = await openDatabaseTarget(config, logger);
-  const db = createKnex(target.connection, config, 'uurwerk-cli', logger);
+  const db = createKnex(target.connection, config, 'uurwerk-cli');
   try {
     await chainForCli(db, logger); // group commit: what others staged is chained before the command reads the log
     return await fn(db, String(target.connection.connectionString));

@@ -67,7 +67,7 @@ export function createKnex(connection: Knex.PgConnectionConfig, config: Pick<Con
     log: { warn: (message: unknown) => { if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${String(message)}\n`); } },
     migrations: { migrationSource: new MigrationSource(migrationsDir), tableName: 'knex_migrations' },
   });
-  registerPool(db, poolKey, config.database.prepared_statements !== false, logger ? (fields, message) => logger.warn(fields, message) : undefined);
+  registerPool(db, poolKey, config.database.prepared_statements !== false, logger);
   // A connection that comes back still holding back a BEGIN is disposed, never handed out again.
   const client = db.client as { releaseConnection(conn: unknown): Promise<unknown> };
   const release = client.releaseConnection.bind(client);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fillPlaceholders, placeholderCount, sqlLiteral, type SqlLiteral } from './sql-literal.js';
+import type { Logger } from './logger.js';
 
 /**
  * What a pooled connection does to save the database work and round trips (issue 11):
@@ -98,16 +99,16 @@ const enabled = new WeakSet<object>();
 const keyOf = new WeakMap<object, object>();
 
 /** Where each pool reports a statement it could not prepare (the appliance's logger; each thread has its own copy of this module). */
-const warnOf = new WeakMap<object, (fields: Record<string, unknown>, message: string) => void>();
+const loggerOf = new WeakMap<object, Pick<Logger, 'warn'>>();
 
 /**
  * Ties a knex instance to the key its connections were wrapped with, unless
- * `database.prepared_statements` is off; `warn` hears of a statement that falls back to
+ * `database.prepared_statements` is off; `logger` hears of a statement that falls back to
  * its values written in (once per text in each thread: the agent thread has its own).
  */
-export function registerPool(db: object, key: object, allowed: boolean, warn?: (fields: Record<string, unknown>, message: string) => void): void {
+export function registerPool(db: object, key: object, allowed: boolean, logger?: Pick<Logger, 'warn'>): void {
   if (allowed) keyOf.set(db, key);
-  if (warn) warnOf.set(key, warn);
+  if (logger) loggerOf.set(key, logger);
 }
 
 /** Whether the pool of this knex instance prepares statements now (also asked by one-trip reads). */
@@ -268,8 +269,7 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
         return query(`BEGIN;\n${exec.execute}`, (err: unknown, res: unknown) => {
           if (!err) return done(null, last(res));
           const code = (err as { code?: unknown }).code;
-          const failed = prepareFailed;
-          const again = failed && code === '26000' ? inlined(text as string, c?.values) : undefined;
+          const again = prepareFailed && code === '26000' ? inlined(text as string, c?.values) : undefined;
           if (again !== undefined) {
             // Its PREPARE just failed: the transaction (open, aborted) starts again with the values written in.
             return query(`ROLLBACK;\nBEGIN;\n${again}`, (err2: unknown, res2: unknown) => {
@@ -280,7 +280,7 @@ export function wrapPooledConnection(conn: PoolClient, pool: object): void {
               if (!first) return;
               try {
                 // The statement's text (its placeholders, never its values) and why PostgreSQL refused it.
-                warnOf.get(pool)?.({ code: failed!.code, reason: failed!.message, statement: text }, 'a statement could not be prepared: it goes out with its values written in from now on');
+                loggerOf.get(pool)?.warn({ code: prepareFailed!.code, reason: prepareFailed!.message, statement: text }, 'a statement could not be prepared: it goes out with its values written in from now on');
               } catch {
                 // a logger that throws must not touch the transaction, which is answered already
               }
